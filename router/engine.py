@@ -1,0 +1,789 @@
+"""The routing engine: commands in, events out.
+
+`Router` is the whole ACD decision core. It never reads a clock, sleeps or does
+I/O: every command takes ``now`` and returns the events it caused, and the
+driver (the asyncio service or the SimPy simulator) calls `tick(now)` at
+`next_deadline()` for the timers (offer timeouts, wrap-up, relaxation steps,
+maximum wait).
+
+Invariant the matching keeps: no available agent coexists with a waiting contact
+that agent may take. Both sides are matched whenever either changes — a contact
+arriving picks the best available agent; an agent freeing picks the best contact
+across every queue it serves — so the invariant holds after every command.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Iterable
+from typing import Any
+
+from router import events as ev
+from router.agents import Action, Agent, AgentState, Pending, Presence, next_presence
+from router.errors import (
+    Conflict,
+    DuplicateContact,
+    IllegalTransition,
+    InvalidConfig,
+    NotYourOffer,
+    QueueFull,
+    UnknownAgent,
+    UnknownContact,
+    UnknownQueue,
+)
+from router.explain import Decision
+from router.index import Entry
+from router.matching import Matcher
+from router.model import Contact, ContactStatus, Reservation
+from router.queues import Queue
+from router.store.base import RoutingStore
+from router.store.memory import MemoryStore
+
+MAX_DECISIONS_KEPT = 20  # per contact: enough to explain a RONA chain, bounded memory
+
+
+class Router(Matcher):
+    def __init__(
+        self,
+        queues: Iterable[Queue],
+        *,
+        rng: random.Random,
+        store: RoutingStore | None = None,
+        explain_detail_limit: int = 50,
+    ) -> None:
+        super().__init__(rng=rng, explain_detail_limit=explain_detail_limit)
+        self.store: RoutingStore = store if store is not None else MemoryStore()
+        self._seq = self.store.events.last_seq
+        self._out: list[ev.Event] = []
+        self._dirty_contacts: dict[str, Contact] = {}
+        self._dirty_agents: dict[str, Agent] = {}
+        self._res_deadlines: list[tuple[float, str]] = []
+        self._wrap_deadlines: list[tuple[float, str]] = []
+        self._arrivals = 0
+        for queue in queues:
+            self._add_queue(queue)
+        self._check_overflow_targets()
+
+    # ------------------------------------------------------------------ set-up
+
+    def _check_overflow_targets(self) -> None:
+        for queue in self.queues.values():
+            if queue.overflow == queue.name:
+                raise InvalidConfig(f"queue {queue.name}: cannot overflow into itself")
+            if queue.overflow is not None and queue.overflow not in self.queues:
+                raise InvalidConfig(
+                    f"queue {queue.name}: overflow target {queue.overflow!r} is not a queue"
+                )
+
+    def add_agent(self, agent: Agent, now: float) -> list[ev.Event]:
+        """Add or redefine an agent (skills, capacity). Routing picks the change up at once."""
+        old = self.agents.get(agent.id)
+        if old is not None:
+            old.name, old.skills, old.capacity = agent.name, dict(agent.skills), agent.capacity
+            old.extension = agent.extension
+            agent = old
+        else:
+            agent.state_since = agent.presence_since = now
+            self.agents[agent.id] = agent
+        self._index_memberships(agent)
+        self._agent_changed(agent, now)
+        self._match_agent(agent, now)
+        return self._finish()
+
+    def remove_agent(self, agent_id: str, now: float) -> list[ev.Event]:
+        agent = self._agent(agent_id)
+        if agent.presence is not Presence.OFFLINE:
+            raise IllegalTransition(f"agent {agent_id} must log out before removal")
+        self._drop_memberships(agent)
+        del self.agents[agent_id]
+        self.store.delete_agent(agent_id)
+        return self._finish()
+
+    # ------------------------------------------------------------ agent presence
+
+    def login(
+        self, agent_id: str, now: float, *, ready: bool = False, extension: str | None = None
+    ) -> list[ev.Event]:
+        agent = self._agent(agent_id)
+        was_offline = agent.presence is Presence.OFFLINE
+        agent.presence = next_presence(agent.presence, Action.LOGIN, agent_id)
+        if extension is not None:
+            agent.extension = extension
+        if was_offline:
+            agent.logged_in_at = agent.presence_since = agent.idle_since = now
+            agent.reason = "login"
+        if ready:
+            return self.set_ready(agent_id, now)
+        self._agent_changed(agent, now)
+        return self._finish()
+
+    def set_ready(self, agent_id: str, now: float) -> list[ev.Event]:
+        agent = self._agent(agent_id)
+        new = next_presence(agent.presence, Action.READY, agent_id)
+        agent.pending = None  # "ready" cancels a not-ready-after-this-contact request
+        if agent.presence is not Presence.READY:
+            agent.presence, agent.reason, agent.presence_since = new, None, now
+            if not agent.active:
+                agent.idle_since = now
+        self._agent_changed(agent, now)
+        self._match_agent(agent, now)
+        return self._finish()
+
+    def set_not_ready(self, agent_id: str, reason: str, now: float) -> list[ev.Event]:
+        agent = self._agent(agent_id)
+        new = next_presence(agent.presence, Action.NOT_READY, agent_id)
+        self._rescind(agent, now, "agent_not_ready")
+        if agent.active:
+            agent.pending = Pending(action=Action.NOT_READY, reason=reason)
+        else:
+            agent.presence, agent.reason, agent.presence_since = new, reason, now
+        self._agent_changed(agent, now)
+        return self._finish()
+
+    def logout(self, agent_id: str, now: float, *, force: bool = False) -> list[ev.Event]:
+        agent = self._agent(agent_id)
+        if agent.presence is Presence.OFFLINE:
+            return self._finish()
+        if agent.active and not force:
+            raise IllegalTransition(
+                f"agent {agent_id} has {len(agent.active)} contact(s) in hand; "
+                "complete them first (a supervisor may force the logout)"
+            )
+        self._rescind(agent, now, "agent_logout")
+        if agent.active:
+            agent.pending = Pending(action=Action.LOGOUT, reason="logout")
+        else:
+            self._go_offline(agent, now)
+        self._agent_changed(agent, now)
+        return self._finish()
+
+    def agent_disconnected(self, agent_id: str, now: float) -> list[ev.Event]:
+        """The agent's desktop or phone went away: an offer in flight is a RONA now."""
+        agent = self._agent(agent_id)
+        reservation = self._reservations.get(agent.reservation or "")
+        if reservation is not None:
+            self._rona(reservation, now, "disconnected")
+        return self._finish()
+
+    def _go_offline(self, agent: Agent, now: float) -> None:
+        agent.presence, agent.reason, agent.presence_since = Presence.OFFLINE, None, now
+        agent.logged_in_at = None
+        agent.work_seconds = 0.0
+
+    # ------------------------------------------------------------------ contacts
+
+    def contact_arrived(self, contact: Contact, now: float) -> list[ev.Event]:
+        """A new contact joins ``contact.queue`` (or its overflow when that is full)."""
+        queue = self._queue(contact.queue)
+        if contact.id in self._contacts or self.store.get_contact(contact.id) is not None:
+            raise DuplicateContact(f"contact {contact.id} already exists")
+        target = self._admit(queue)
+        self._arrivals += 1
+        contact.seq = self._arrivals
+        contact.enqueued_at = now
+        if target is not queue:
+            contact.queue = queue.name
+            self._emit(
+                ev.ContactOverflowed,
+                now,
+                contact_id=contact.id,
+                queue=queue.name,
+                target=target.name,
+                reason="max_size",
+                wait=0.0,
+            )
+        self._enqueue(contact, target, now, "arrival" if target is queue else "overflow")
+        self._match_contact(contact, now, "contact_arrived")
+        return self._finish()
+
+    def accept(self, agent_id: str, contact_id: str, now: float) -> list[ev.Event]:
+        """The agent takes the offered contact. Accepting twice is harmless."""
+        agent, contact = self._agent(agent_id), self._contact(contact_id)
+        if contact.agent_id == agent_id and contact.answered_at is not None:
+            return self._finish()  # idempotent: a retried accept changes nothing
+        reservation = self._offer_of(agent, contact)
+        self._release(reservation)
+        contact.status, contact.answered_at = ContactStatus.CONNECTED, now
+        self._waiting[contact.queue].pop(contact.id, None)
+        if agent.work_since is None:
+            agent.work_since = now
+        agent.active[contact.id] = contact.channel
+        self._emit(
+            ev.OfferAccepted,
+            now,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            queue=contact.queue,
+            channel=contact.channel.value,
+            reservation_id=reservation.id,
+            wait=contact.wait(now),
+            tier=contact.tier,
+        )
+        self._touch_contact(contact)
+        self._agent_changed(agent, now)
+        self._match_agent(agent, now)  # a chat agent may take more
+        return self._finish()
+
+    def reject(self, agent_id: str, contact_id: str, now: float) -> list[ev.Event]:
+        """The agent declined: RONA rules apply (agent not-ready, contact back in place)."""
+        agent, contact = self._agent(agent_id), self._contact(contact_id)
+        self._rona(self._offer_of(agent, contact), now, "rejected")
+        return self._finish()
+
+    def end(self, contact_id: str, now: float) -> list[ev.Event]:
+        """The customer side ended (hang-up, chat closed).
+
+        Waiting or ringing: an abandon. Connected: the agent starts wrap-up.
+        Already ended: nothing (hang-ups are often reported twice).
+        """
+        contact = self._contact(contact_id)
+        if contact.status.is_waiting:
+            self._abandon(contact, now)
+        elif contact.status is ContactStatus.CONNECTED:
+            self._start_wrap_up(contact, now)
+        return self._finish()
+
+    def cancel(self, contact_id: str, now: float, reason: str = "") -> list[ev.Event]:
+        contact = self._contact(contact_id)
+        if not contact.status.is_waiting:
+            raise Conflict(
+                f"contact {contact_id} is {contact.status.value}; only waiting "
+                "contacts can be cancelled"
+            )
+        freed = self._rescind_contact(contact, now, "cancelled")
+        self._leave_queue(contact, ContactStatus.CANCELLED, now)
+        self._emit(
+            ev.ContactCancelled,
+            now,
+            contact_id=contact.id,
+            queue=contact.queue,
+            wait=contact.wait(now),
+            reason=reason,
+        )
+        if freed is not None:
+            self._match_agent(freed, now)
+        return self._finish()
+
+    def complete(
+        self,
+        agent_id: str,
+        contact_id: str,
+        now: float,
+        *,
+        disposition: str | None = None,
+        notes: str = "",
+    ) -> list[ev.Event]:
+        """The agent is done with the contact (disposition and notes recorded)."""
+        agent, contact = self._agent(agent_id), self._contact(contact_id)
+        if contact.agent_id != agent_id or contact.answered_at is None:
+            raise NotYourOffer(f"contact {contact_id} is not handled by agent {agent_id}")
+        if contact.status is ContactStatus.COMPLETED:
+            return self._finish()  # idempotent
+        if contact.status not in (ContactStatus.CONNECTED, ContactStatus.WRAP_UP):
+            raise Conflict(f"contact {contact_id} is {contact.status.value}")
+        if contact.ended_at is None:
+            contact.ended_at = now
+        self._complete(contact, agent, now, disposition, notes, auto=False)
+        return self._finish()
+
+    def extend_wrap_up(
+        self, agent_id: str, contact_id: str, seconds: float, now: float
+    ) -> list[ev.Event]:
+        contact = self._contact(contact_id)
+        if contact.agent_id != agent_id or contact.status is not ContactStatus.WRAP_UP:
+            raise Conflict(f"contact {contact_id} is not in wrap-up with agent {agent_id}")
+        if seconds <= 0:
+            raise Conflict("wrap-up extension must be positive")
+        contact.wrap_until = max(contact.wrap_until or now, now) + seconds
+        heapq.heappush(self._wrap_deadlines, (contact.wrap_until, contact.id))
+        self._emit(
+            ev.WrapUpExtended,
+            now,
+            contact_id=contact.id,
+            agent_id=agent_id,
+            wrap_until=contact.wrap_until,
+        )
+        self._touch_contact(contact)
+        return self._finish()
+
+    def transfer(self, agent_id: str, contact_id: str, target: str, now: float) -> list[ev.Event]:
+        """Blind transfer of a connected contact to another queue; the agent is freed."""
+        agent, contact = self._agent(agent_id), self._contact(contact_id)
+        queue = self._queue(target)
+        if contact.agent_id != agent_id or contact.status is not ContactStatus.CONNECTED:
+            raise Conflict(f"contact {contact_id} is not connected to agent {agent_id}")
+        admitted = self._admit(queue)
+        self._release_from_agent(contact, agent, now)
+        self._emit(
+            ev.ContactTransferred,
+            now,
+            contact_id=contact.id,
+            agent_id=agent_id,
+            queue=contact.queue,
+            target=admitted.name,
+        )
+        contact.agent_id = contact.answered_at = contact.ended_at = None
+        self._arrivals += 1
+        contact.seq, contact.enqueued_at = self._arrivals, now
+        self._enqueue(contact, admitted, now, "transfer")
+        self._match_contact(contact, now, "requeued")
+        self._agent_changed(agent, now)
+        self._match_agent(agent, now)
+        return self._finish()
+
+    # --------------------------------------------------------------------- timers
+
+    def next_deadline(self) -> float | None:
+        """When `tick` next has work to do, or None when no timer is pending."""
+        times: list[float] = []
+        if self._res_deadlines:
+            times.append(self._res_deadlines[0][0])
+        if self._wrap_deadlines:
+            times.append(self._wrap_deadlines[0][0])
+        times.extend(self._queue_deadlines())
+        return min(times) if times else None
+
+    def tick(self, now: float) -> list[ev.Event]:
+        """Fire every timer due at ``now``: RONA, wrap-up end, relaxation, maximum wait."""
+        while self._res_deadlines and self._res_deadlines[0][0] <= now:
+            _, rid = heapq.heappop(self._res_deadlines)
+            reservation = self._reservations.get(rid)
+            if reservation is not None:
+                self._rona(reservation, now, "timeout")
+        while self._wrap_deadlines and self._wrap_deadlines[0][0] <= now:
+            due, cid = heapq.heappop(self._wrap_deadlines)
+            contact = self._contacts.get(cid)
+            if contact and contact.status is ContactStatus.WRAP_UP and contact.wrap_until == due:
+                agent = self.agents[contact.agent_id or ""]
+                self._complete(contact, agent, now, None, contact.notes, auto=True)
+        self._relax_due(now)
+        self._overflow_due(now)
+        return self._finish()
+
+    # ------------------------------------------------------------------- reading
+
+    def contact(self, contact_id: str) -> Contact:
+        return self._contact(contact_id)
+
+    def agent(self, agent_id: str) -> Agent:
+        return self._agent(agent_id)
+
+    def waiting(self, queue: str) -> list[Contact]:
+        """Contacts waiting in ``queue`` (queued or ringing), oldest first."""
+        self._queue(queue)
+        return sorted(self._waiting[queue].values(), key=lambda c: (c.enqueued_at, c.seq))
+
+    def live_contacts(self) -> list[Contact]:
+        return list(self._contacts.values())
+
+    def reservations(self) -> list[Reservation]:
+        return list(self._reservations.values())
+
+    def queue_snapshot(self, name: str, now: float) -> dict[str, Any]:
+        queue = self._queue(name)
+        waiting = self._waiting[name].values()
+        oldest = min((c.enqueued_at for c in waiting), default=None)
+        members = {aid for k in range(queue.steps) for aid in self._members[(name, k)]}
+        states: dict[str, int] = {s.value: 0 for s in AgentState}
+        for aid in members:
+            states[self.agents[aid].state.value] += 1
+        return {
+            "queue": name,
+            "channel": queue.channel.value,
+            "waiting": sum(1 for c in waiting if c.status is ContactStatus.QUEUED),
+            "offered": sum(1 for c in waiting if c.status is ContactStatus.OFFERED),
+            "oldest_wait": 0.0 if oldest is None else max(0.0, now - oldest),
+            "agents": states,
+        }
+
+    # ----------------------------------------------------------- contact moves
+
+    def _admit(self, queue: Queue) -> Queue:
+        """The queue that takes a new contact: ``queue``, or its overflow chain when full."""
+        seen: set[str] = set()
+        while queue.max_size is not None and len(self._waiting[queue.name]) >= queue.max_size:
+            seen.add(queue.name)
+            if queue.overflow is None or queue.overflow in seen:
+                raise QueueFull(
+                    f"queue {queue.name} is full ({queue.max_size} waiting) "
+                    "and has no overflow target with room"
+                )
+            queue = self.queues[queue.overflow]
+        return queue
+
+    def _enqueue(self, contact: Contact, queue: Queue, now: float, via: str) -> None:
+        contact.queue, contact.queue_entered_at = queue.name, now
+        contact.status, contact.agent_id, contact.reservation_id = ContactStatus.QUEUED, None, None
+        contact.step = self._step_for(queue, contact.wait(now))
+        self._contacts[contact.id] = contact
+        self._waiting[queue.name][contact.id] = contact
+        self._push_contact(contact, queue)
+        self._emit(
+            ev.ContactQueued,
+            now,
+            contact_id=contact.id,
+            queue=queue.name,
+            channel=contact.channel.value,
+            tier=contact.tier,
+            priority=contact.priority,
+            customer_id=contact.customer_id,
+            via=via,
+        )
+        self._touch_contact(contact)
+
+    def _requeue(self, contact: Contact, now: float) -> None:
+        """Back to its original place: same queue, same rank key, same arrival order."""
+        queue = self.queues[contact.queue]
+        contact.status, contact.agent_id, contact.reservation_id = ContactStatus.QUEUED, None, None
+        contact.step = self._step_for(queue, contact.wait(now))
+        self._push_contact(contact, queue)
+        self._touch_contact(contact)
+        self._match_contact(contact, now, "requeued")
+
+    def _leave_queue(self, contact: Contact, status: ContactStatus, now: float) -> None:
+        contact.index_version += 1
+        contact.status = status
+        contact.ended_at = now
+        self._waiting[contact.queue].pop(contact.id, None)
+        self._contacts.pop(contact.id, None)
+        self._touch_contact(contact)
+
+    def _abandon(self, contact: Contact, now: float) -> None:
+        ringing = contact.agent_id
+        freed = self._rescind_contact(contact, now, "abandoned")
+        self._leave_queue(contact, ContactStatus.ABANDONED, now)
+        self._emit(
+            ev.ContactAbandoned,
+            now,
+            contact_id=contact.id,
+            queue=contact.queue,
+            channel=contact.channel.value,
+            wait=contact.wait(now),
+            agent_id=ringing,
+            tier=contact.tier,
+        )
+        if freed is not None:
+            self._match_agent(freed, now)
+
+    def _relax_due(self, now: float) -> None:
+        for queue in self.queues.values():
+            for step in range(queue.steps - 1):
+                heap = self._age[(queue.name, step)]
+                starts = queue.step_starts(step + 1)
+                while (entry := heap.peek()) is not None and now - entry[0] >= starts:
+                    contact = self._contacts[entry[-1]]
+                    contact.index_version += 1
+                    contact.step = self._step_for(queue, contact.wait(now))
+                    self._push_contact(contact, queue)
+                    self._emit(
+                        ev.ContactRelaxed,
+                        now,
+                        contact_id=contact.id,
+                        queue=queue.name,
+                        step=contact.step,
+                        requirement=str(queue.requirement_at(contact.step)),
+                    )
+                    self._touch_contact(contact)
+                    self._match_contact(contact, now, "relaxation")
+
+    def _overflow_due(self, now: float) -> None:
+        for queue in self.queues.values():
+            heap = self._entered.get(queue.name)
+            if heap is None or queue.max_wait_s is None:
+                continue
+            while (entry := heap.peek()) is not None and now - entry[0] >= queue.max_wait_s:
+                self._overflow(self._contacts[entry[-1]], queue, now)
+
+    def _overflow(self, contact: Contact, queue: Queue, now: float) -> None:
+        target: Queue | None = None
+        if queue.overflow is not None:
+            try:
+                target = self._admit(self.queues[queue.overflow])
+            except QueueFull:
+                target = None
+        self._emit(
+            ev.ContactOverflowed,
+            now,
+            contact_id=contact.id,
+            queue=queue.name,
+            target=None if target is None else target.name,
+            reason="max_wait",
+            wait=contact.wait(now),
+        )
+        if target is None:
+            self._leave_queue(contact, ContactStatus.OVERFLOWED, now)
+            return
+        contact.index_version += 1
+        self._waiting[queue.name].pop(contact.id, None)
+        self._enqueue(contact, target, now, "overflow")
+        self._match_contact(contact, now, "requeued")
+
+    # ---------------------------------------------------------- offers and work
+
+    def _offer_of(self, agent: Agent, contact: Contact) -> Reservation:
+        reservation = self._reservations.get(contact.reservation_id or "")
+        if (
+            contact.status is not ContactStatus.OFFERED
+            or reservation is None
+            or reservation.agent_id != agent.id
+        ):
+            raise NotYourOffer(f"contact {contact.id} is not offered to agent {agent.id}")
+        return reservation
+
+    def _offer(
+        self, contact: Contact, agent: Agent, queue: Queue, now: float, decision: Decision
+    ) -> None:
+        rid = f"res-{self.rng.getrandbits(64):016x}"
+        reservation = Reservation(
+            id=rid,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            queue=queue.name,
+            created_at=now,
+            deadline=now + queue.offer_timeout_s,
+        )
+        self._reservations[rid] = reservation
+        self.store.put_reservation(reservation)
+        heapq.heappush(self._res_deadlines, (reservation.deadline, rid))
+        contact.index_version += 1
+        contact.status, contact.agent_id, contact.reservation_id = (
+            ContactStatus.OFFERED,
+            agent.id,
+            rid,
+        )
+        contact.offers += 1
+        self._remember(contact, decision)
+        self._turns += 1
+        agent.reservation = rid
+        agent.offers_by_queue[queue.name] = self._turns
+        self._emit(
+            ev.ContactOffered,
+            now,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            queue=queue.name,
+            channel=contact.channel.value,
+            reservation_id=rid,
+            deadline=reservation.deadline,
+            wait=contact.wait(now),
+        )
+        self._touch_contact(contact)
+        self._agent_changed(agent, now)
+
+    def _remember(self, contact: Contact, decision: Decision) -> None:
+        contact.decisions.append(decision)
+        if len(contact.decisions) > MAX_DECISIONS_KEPT:
+            del contact.decisions[0]
+
+    def _release(self, reservation: Reservation) -> None:
+        """End a reservation: it never outlives this call, whatever happens next."""
+        self._reservations.pop(reservation.id, None)
+        self.store.delete_reservation(reservation.id)
+        agent = self.agents.get(reservation.agent_id)
+        if agent is not None and agent.reservation == reservation.id:
+            agent.reservation = None
+
+    def _rona(self, reservation: Reservation, now: float, reason: str) -> None:
+        """Reject / ring-no-answer / disconnect: agent not-ready, contact back in place."""
+        self._release(reservation)
+        agent = self.agents[reservation.agent_id]
+        contact = self._contacts[reservation.contact_id]
+        agent.presence, agent.presence_since = Presence.NOT_READY, now
+        agent.reason = "rona" if reason == "timeout" else reason
+        self._emit(
+            ev.OfferRejected,
+            now,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            queue=reservation.queue,
+            reservation_id=reservation.id,
+            reason=reason,
+        )
+        self._agent_changed(agent, now)
+        self._requeue(contact, now)
+
+    def _rescind(self, agent: Agent, now: float, reason: str) -> None:
+        """Withdraw the agent's pending offer (not its fault): contact back in place."""
+        reservation = self._reservations.get(agent.reservation or "")
+        if reservation is None:
+            return
+        self._release(reservation)
+        self._emit(
+            ev.OfferRescinded,
+            now,
+            contact_id=reservation.contact_id,
+            agent_id=agent.id,
+            reservation_id=reservation.id,
+            reason=reason,
+        )
+        self._requeue(self._contacts[reservation.contact_id], now)
+
+    def _rescind_contact(self, contact: Contact, now: float, reason: str) -> Agent | None:
+        """The contact is leaving while ringing an agent: free that agent (returned)."""
+        reservation = self._reservations.get(contact.reservation_id or "")
+        if reservation is None:
+            return None
+        self._release(reservation)
+        agent = self.agents[reservation.agent_id]
+        self._emit(
+            ev.OfferRescinded,
+            now,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            reservation_id=reservation.id,
+            reason=reason,
+        )
+        self._agent_changed(agent, now)
+        return agent
+
+    def _start_wrap_up(self, contact: Contact, now: float) -> None:
+        agent = self.agents[contact.agent_id or ""]
+        queue = self.queues[contact.queue]
+        contact.status, contact.ended_at = ContactStatus.WRAP_UP, now
+        contact.wrap_until = now + queue.wrap_up_s
+        agent.wrapping.add(contact.id)
+        self._emit(
+            ev.ContactEnded,
+            now,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            queue=contact.queue,
+            talk=now - (contact.answered_at or now),
+            wrap_until=contact.wrap_until,
+        )
+        if queue.wrap_up_s <= 0:
+            self._complete(contact, agent, now, None, "", auto=True)
+            return
+        heapq.heappush(self._wrap_deadlines, (contact.wrap_until, contact.id))
+        self._touch_contact(contact)
+        self._agent_changed(agent, now)
+
+    def _complete(
+        self,
+        contact: Contact,
+        agent: Agent,
+        now: float,
+        disposition: str | None,
+        notes: str,
+        *,
+        auto: bool,
+    ) -> None:
+        contact.status, contact.completed_at = ContactStatus.COMPLETED, now
+        contact.disposition, contact.notes = disposition, notes
+        self._release_from_agent(contact, agent, now)
+        self._contacts.pop(contact.id, None)
+        self._emit(
+            ev.ContactCompleted,
+            now,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            queue=contact.queue,
+            channel=contact.channel.value,
+            handle=now - (contact.answered_at or now),
+            disposition=disposition,
+            customer_id=contact.customer_id,
+            auto=auto,
+        )
+        self._touch_contact(contact)
+        self._agent_changed(agent, now)
+        self._match_agent(agent, now)
+
+    def _release_from_agent(self, contact: Contact, agent: Agent, now: float) -> None:
+        """The contact stops holding the agent's capacity; a pending presence change applies."""
+        agent.active.pop(contact.id, None)
+        agent.wrapping.discard(contact.id)
+        if agent.active:
+            return
+        if agent.work_since is not None:
+            agent.work_seconds += now - agent.work_since
+            agent.work_since = None
+        agent.idle_since = now
+        pending, agent.pending = agent.pending, None
+        if pending is not None and pending.action is Action.LOGOUT:
+            self._go_offline(agent, now)
+        elif pending is not None:
+            agent.presence, agent.reason, agent.presence_since = (
+                Presence.NOT_READY,
+                pending.reason,
+                now,
+            )
+
+    # ------------------------------------------------------------- bookkeeping
+
+    def _agent_changed(self, agent: Agent, now: float) -> None:
+        """Re-index the agent and announce a change of its shown state."""
+        agent.version += 1
+        state = agent.state
+        if state is not agent.shown_state:
+            self._emit(
+                ev.AgentStateChanged,
+                now,
+                agent_id=agent.id,
+                state=state.value,
+                previous=agent.shown_state.value,
+                reason=agent.reason,
+            )
+            agent.shown_state, agent.state_since = state, now
+        self._dirty_agents[agent.id] = agent
+        self._push_agent(agent, now)
+
+    def _touch_contact(self, contact: Contact) -> None:
+        self._dirty_contacts[contact.id] = contact
+
+    def _emit(self, cls: type[ev.Event], now: float, **fields: Any) -> None:
+        self._seq += 1
+        event = cls(seq=self._seq, at=now, **fields)
+        self.store.events.append(event)
+        self._out.append(event)
+
+    def _finish(self) -> list[ev.Event]:
+        """Write the changed records through to the store and hand back the events."""
+        for contact in self._dirty_contacts.values():
+            self.store.put_contact(contact)
+        for agent in self._dirty_agents.values():
+            self.store.put_agent(agent)
+        self._dirty_contacts.clear()
+        self._dirty_agents.clear()
+        out, self._out = self._out, []
+        return out
+
+    def _agent(self, agent_id: str) -> Agent:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise UnknownAgent(f"unknown agent {agent_id!r}")
+        return agent
+
+    def _contact(self, contact_id: str) -> Contact:
+        contact = self._contacts.get(contact_id) or self.store.get_contact(contact_id)
+        if contact is None:
+            raise UnknownContact(f"unknown contact {contact_id!r}")
+        return contact
+
+    def _queue(self, name: str) -> Queue:
+        queue = self.queues.get(name)
+        if queue is None:
+            raise UnknownQueue(f"unknown queue {name!r} (known: {', '.join(sorted(self.queues))})")
+        return queue
+
+    @staticmethod
+    def _step_for(queue: Queue, wait: float) -> int:
+        step = 0
+        for index, relax in enumerate(queue.relaxation, start=1):
+            if wait >= relax.after_s:
+                step = index
+        return step
+
+    def _queue_deadlines(self) -> list[float]:
+        times: list[float] = []
+        for queue in self.queues.values():
+            for step in range(queue.steps - 1):
+                entry = self._age[(queue.name, step)].peek()
+                if entry is not None:
+                    times.append(entry[0] + queue.step_starts(step + 1))
+            heap = self._entered.get(queue.name)
+            if heap is not None and queue.max_wait_s is not None:
+                first: Entry | None = heap.peek()
+                if first is not None:
+                    times.append(first[0] + queue.max_wait_s)
+        return times

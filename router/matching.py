@@ -1,0 +1,283 @@
+"""The router's indexes and the two matching directions.
+
+Indexes (all `LazyHeap`s, so an update is a push and a stale entry is skipped):
+
+* ``_ready[(queue, step)]``: agents available for the queue's channel who meet
+  the step's requirement, ordered by the queue's strategy key. Membership in a
+  (queue, step) depends only on the agent's skills, so it is computed once per
+  agent and an agent change costs O(queues it serves), never O(all queues x
+  agents) — the scaling trap Asterisk's app_queue fell into.
+* ``_rank[(queue, step, band)]``: waiting contacts by time-invariant rank key
+  ``rate * enqueued_at - static_priority`` (see `router.queues`).
+* ``_age[(queue, step)]``: waiting contacts by arrival, for relaxation steps and
+  the starvation floor; ``_entered[queue]`` by queue entry, for maximum wait.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from router import policies
+from router.agents import Agent, Presence
+from router.errors import InvalidConfig
+from router.explain import Candidate, Decision
+from router.index import Entry, LazyHeap
+from router.model import Contact, ContactStatus, Reservation
+from router.queues import Queue
+
+Slot = tuple[str, int]  # (queue name, relaxation step)
+
+
+class Matcher:
+    def __init__(self, *, rng: random.Random, explain_detail_limit: int) -> None:
+        self.rng = rng
+        self.explain_detail_limit = explain_detail_limit
+        self.queues: dict[str, Queue] = {}
+        self.agents: dict[str, Agent] = {}
+        self._strategies: dict[str, policies.Strategy] = {}
+        self._members: dict[Slot, set[str]] = {}
+        self._memberships: dict[str, list[tuple[Queue, int]]] = {}
+        self._ready: dict[Slot, LazyHeap] = {}
+        self._rank: dict[tuple[str, int, str], LazyHeap] = {}
+        self._bands: dict[Slot, list[tuple[str, LazyHeap, float]]] = {}
+        self._age: dict[Slot, LazyHeap] = {}
+        self._entered: dict[str, LazyHeap] = {}
+        self._waiting: dict[str, dict[str, Contact]] = {}
+        self._contacts: dict[str, Contact] = {}  # live (not final) contacts
+        self._reservations: dict[str, Reservation] = {}
+        self._turns = 0
+
+    # ----------------------------------------------------------------- indexes
+
+    def _add_queue(self, queue: Queue) -> None:
+        if queue.name in self.queues:
+            raise InvalidConfig(f"queue {queue.name!r} is defined twice")
+        self._check_relaxation(queue)
+        self.queues[queue.name] = queue
+        self._strategies[queue.name] = policies.get(queue.strategy)
+        self._waiting[queue.name] = {}
+        if queue.max_wait_s is not None:
+            self._entered[queue.name] = LazyHeap(self._contact_entry_valid)
+        for step in range(queue.steps):
+            self._members[(queue.name, step)] = set()
+            self._ready[(queue.name, step)] = LazyHeap(self._agent_entry_validator(queue))
+            self._age[(queue.name, step)] = LazyHeap(self._contact_entry_valid)
+            self._bands[(queue.name, step)] = []
+
+    @staticmethod
+    def _check_relaxation(queue: Queue) -> None:
+        times = [step.after_s for step in queue.relaxation]
+        if any(t <= 0 for t in times) or times != sorted(set(times)):
+            raise InvalidConfig(
+                f"queue {queue.name}: relaxation steps must start after increasing, "
+                f"positive waits (got {times})"
+            )
+
+    def _agent_entry_validator(self, queue: Queue) -> Any:
+        channel, agents = queue.channel, self.agents
+
+        def valid(entry: Entry) -> bool:
+            agent = agents.get(entry[-1])
+            return agent is not None and agent.version == entry[-2] and agent.can_take(channel)
+
+        return valid
+
+    def _contact_entry_valid(self, entry: Entry) -> bool:
+        contact = self._contacts.get(entry[-1])
+        return (
+            contact is not None
+            and contact.index_version == entry[-2]
+            and contact.status is ContactStatus.QUEUED
+        )
+
+    def _index_memberships(self, agent: Agent) -> None:
+        self._drop_memberships(agent)
+        slots: list[tuple[Queue, int]] = []
+        for queue in self.queues.values():
+            for step in range(queue.steps):
+                if queue.requirement_at(step).matches(agent.skills):
+                    slots.append((queue, step))
+                    self._members[(queue.name, step)].add(agent.id)
+        self._memberships[agent.id] = slots
+
+    def _drop_memberships(self, agent: Agent) -> None:
+        for queue, step in self._memberships.pop(agent.id, []):
+            self._members[(queue.name, step)].discard(agent.id)
+
+    def _push_agent(self, agent: Agent, now: float) -> None:
+        if (
+            agent.presence is not Presence.READY
+            or agent.reservation is not None
+            or agent.pending is not None
+            or agent.wrapping
+        ):
+            return
+        version, rng = agent.version, self.rng
+        for queue, step in self._memberships.get(agent.id, ()):
+            if not agent.capacity.can_take(queue.channel, agent.active):
+                continue
+            strategy = self._strategies[queue.name]
+            key = strategy.key(agent, queue, queue.requirement_at(step), now, rng)
+            heap = self._ready[(queue.name, step)]
+            heap.push((*key, version, agent.id))
+            heap.compact(4 * len(self._members[(queue.name, step)]) + 64)
+
+    def _push_contact(self, contact: Contact, queue: Queue) -> None:
+        contact.index_version += 1
+        version, step = contact.index_version, contact.step
+        band = queue.band(contact.tier)
+        heap = self._rank.get((queue.name, step, band))
+        if heap is None:
+            heap = self._rank[(queue.name, step, band)] = LazyHeap(self._contact_entry_valid)
+            self._bands[(queue.name, step)].append((band, heap, queue.rate(band)))
+        rank = queue.rate(band) * contact.enqueued_at - queue.static_priority(
+            contact.tier, contact.priority
+        )
+        limit = 4 * len(self._waiting[queue.name]) + 64
+        heap.push((rank, contact.enqueued_at, contact.seq, version, contact.id))
+        heap.compact(limit)
+        age = self._age[(queue.name, step)]
+        age.push((contact.enqueued_at, contact.seq, version, contact.id))
+        age.compact(limit)
+        entered = self._entered.get(queue.name)
+        if entered is not None:
+            entered.push((contact.queue_entered_at, contact.seq, version, contact.id))
+            entered.compact(limit)
+
+    # ---------------------------------------------------------------- matching
+
+    def _match_contact(self, contact: Contact, now: float, trigger: str) -> bool:
+        """Offer ``contact`` to the best available agent of its queue and step, if any."""
+        queue = self.queues[contact.queue]
+        slot = (queue.name, contact.step)
+        heap = self._ready[slot]
+        entry = heap.peek()
+        if entry is None:
+            self._remember(contact, self._explain_no_agent(queue, contact.step, now, trigger))
+            return False
+        agent = self.agents[entry[-1]]
+        ranked = heap.top(3)
+        decision = Decision(
+            at=now,
+            trigger=trigger,
+            queue=queue.name,
+            step=contact.step,
+            requirement=str(queue.requirement_at(contact.step)),
+            strategy=queue.strategy,
+            chosen=agent.id,
+            candidates=tuple(
+                Candidate(id=e[-1], score=tuple(float(x) for x in e[:-2])) for e in ranked
+            ),
+            **self._eliminations(slot, chosen=agent.id),
+        )
+        self._offer(contact, agent, queue, now, decision)
+        return True
+
+    def _match_agent(self, agent: Agent, now: float) -> bool:
+        """Offer the best waiting contact across every queue the agent serves."""
+        if (
+            agent.presence is not Presence.READY
+            or agent.reservation is not None
+            or agent.pending is not None
+            or agent.wrapping
+        ):
+            return False
+        best: tuple[Any, ...] | None = None
+        considered: list[Candidate] = []
+        for queue, step in self._memberships.get(agent.id, ()):
+            if not agent.capacity.can_take(queue.channel, agent.active):
+                continue
+            for pick in self._heads(queue, step, now):
+                considered.append(Candidate(id=pick[-1], score=pick[:2], note=queue.name))
+                if best is None or pick < best:
+                    best = pick
+        if best is None:
+            return False
+        contact = self._contacts[best[-1]]
+        queue = self.queues[contact.queue]
+        decision = Decision(
+            at=now,
+            trigger="agent_available",
+            queue=queue.name,
+            step=contact.step,
+            requirement=str(queue.requirement_at(contact.step)),
+            strategy="global: starvation floor, then priority + ageing + SL risk, then FIFO",
+            chosen=agent.id,
+            candidates=tuple(sorted(considered, key=lambda c: c.score)[:10]),
+            note=f"agent {agent.id} freed; picked contact {contact.id}",
+        )
+        self._offer(contact, agent, queue, now, decision)
+        return True
+
+    def _heads(self, queue: Queue, step: int, now: float) -> list[tuple[Any, ...]]:
+        """The best contact of each band of (queue, step), as comparable tuples.
+
+        Tuple: (class, primary, enqueued_at, seq, contact id); class 0 is past the
+        starvation floor (primary = arrival time, oldest first), class 1 is
+        ranked by score (primary = -score, highest first).
+        """
+        picks: list[tuple[Any, ...]] = []
+        if queue.starvation_s is not None:
+            entry = self._age[(queue.name, step)].peek()
+            if entry is not None and now - entry[0] >= queue.starvation_s:
+                return [(0.0, entry[0], entry[0], entry[1], entry[-1])]
+        for _band, heap, rate in self._bands[(queue.name, step)]:
+            entry = heap.peek()
+            if entry is not None:
+                picks.append((1.0, entry[0] - rate * now, entry[1], entry[2], entry[-1]))
+        return picks
+
+    # ------------------------------------------------------------- explanations
+
+    def _explain_no_agent(self, queue: Queue, step: int, now: float, trigger: str) -> Decision:
+        return Decision(
+            at=now,
+            trigger=trigger,
+            queue=queue.name,
+            step=step,
+            requirement=str(queue.requirement_at(step)),
+            strategy=queue.strategy,
+            chosen=None,
+            note="no available agent meets the requirement; waiting",
+            **self._eliminations((queue.name, step), chosen=None),
+        )
+
+    def _eliminations(self, slot: Slot, chosen: str | None) -> dict[str, Any]:
+        members = self._members[slot]
+        channel = self.queues[slot[0]].channel
+        counts = {"lacks_requirement": len(self.agents) - len(members), "members": len(members)}
+        if len(members) > self.explain_detail_limit:
+            return {"eliminated_counts": counts}
+        listed: list[tuple[str, str]] = []
+        for agent_id in sorted(members):
+            agent = self.agents[agent_id]
+            if agent_id != chosen and not agent.can_take(channel):
+                reason = unavailable_reason(agent, channel)
+                listed.append((agent_id, reason))
+                counts[reason] = counts.get(reason, 0) + 1
+        return {"eliminated": tuple(listed), "eliminated_counts": counts}
+
+    # Provided by the engine.
+    def _offer(
+        self, contact: Contact, agent: Agent, queue: Queue, now: float, decision: Decision
+    ) -> None:
+        raise NotImplementedError
+
+    def _remember(self, contact: Contact, decision: Decision) -> None:
+        raise NotImplementedError
+
+
+def unavailable_reason(agent: Agent, channel: Any) -> str:
+    """Why ``agent`` cannot take a ``channel`` contact now, in a wallboard's words."""
+    if agent.presence is Presence.OFFLINE:
+        return "offline"
+    if agent.reservation is not None:
+        return "reserved"
+    if agent.pending is not None:
+        return "not_ready_after_contact"
+    if agent.presence is Presence.NOT_READY:
+        return f"not_ready:{agent.reason or ''}"
+    if agent.wrapping:
+        return "wrap_up"
+    return "no_capacity"
