@@ -15,9 +15,10 @@ from router.model import Contact, Reservation
 
 
 class MemoryEventLog:
-    def __init__(self, keep: int = 200_000) -> None:
+    def __init__(self, keep: int = 200_000, start: int = 0) -> None:
+        """``start``: the last sequence number already used (a persisted log's last_seq)."""
         self._ring: deque[Event] = deque(maxlen=keep)
-        self._last = 0
+        self._last = start
 
     def append(self, event: Event) -> None:
         if event.seq != self._last + 1:
@@ -38,8 +39,10 @@ class MemoryEventLog:
 
 
 class MemoryStore:
-    def __init__(self, keep_finished: int = 100_000, keep_events: int = 200_000) -> None:
-        self.events = MemoryEventLog(keep_events)
+    def __init__(
+        self, keep_finished: int = 100_000, keep_events: int = 200_000, first_seq: int = 0
+    ) -> None:
+        self.events = MemoryEventLog(keep_events, start=first_seq)
         self._live: dict[str, Contact] = {}
         self._finished: OrderedDict[str, Contact] = OrderedDict()
         self._keep_finished = keep_finished
