@@ -51,7 +51,12 @@ class Consent:
     source: str = ""  # where it was captured: "ivr", "web", "agent:alice", ...
 
     def to_dict(self) -> dict[str, Any]:
-        return {"purpose": self.purpose, "granted": self.granted, "at": self.at, "source": self.source}
+        return {
+            "purpose": self.purpose,
+            "granted": self.granted,
+            "at": self.at,
+            "source": self.source,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Consent:
@@ -203,8 +208,7 @@ def _str_dict(value: object, name: str) -> dict[str, str]:
 def _tier(value: object) -> Tier | None:
     if value is None:
         return None
-    try:
+    if isinstance(value, str) and value in {t.value for t in Tier}:
         return Tier(value)
-    except ValueError:
-        choices = ", ".join(t.value for t in Tier)
-        raise InvalidCustomer("tier", value, f"expected one of {choices} or null") from None
+    choices = ", ".join(t.value for t in Tier)
+    raise InvalidCustomer("tier", value, f"expected one of {choices} or null")

@@ -84,7 +84,8 @@ def validate_interaction(interaction: Interaction) -> Interaction:
         if not isinstance(value, str) or not value.strip():
             raise InvalidInteraction(name, value, "must be a non-empty string")
     if interaction.channel not in CHANNELS:
-        raise InvalidInteraction("channel", interaction.channel, f"must be one of {sorted(CHANNELS)}")
+        choices = ", ".join(sorted(CHANNELS))
+        raise InvalidInteraction("channel", interaction.channel, f"must be one of {choices}")
     if interaction.direction not in DIRECTIONS:
         raise InvalidInteraction("direction", interaction.direction, "must be inbound or outbound")
     try:

@@ -75,6 +75,12 @@ class Router(Matcher):
                 raise InvalidConfig(
                     f"queue {queue.name}: overflow target {queue.overflow!r} is not a queue"
                 )
+            target = self.queues.get(queue.overflow or "")
+            if target is not None and target.channel != queue.channel:
+                raise InvalidConfig(
+                    f"queue {queue.name} ({queue.channel.value}) cannot overflow into "
+                    f"{target.name} ({target.channel.value}): capacity is per channel"
+                )
 
     def add_agent(self, agent: Agent, now: float) -> list[ev.Event]:
         """Add or redefine an agent (skills, capacity). Routing picks the change up at once."""
@@ -176,6 +182,7 @@ class Router(Matcher):
     def contact_arrived(self, contact: Contact, now: float) -> list[ev.Event]:
         """A new contact joins ``contact.queue`` (or its overflow when that is full)."""
         queue = self._queue(contact.queue)
+        self._check_channel(contact, queue)
         if contact.id in self._contacts or self.store.get_contact(contact.id) is not None:
             raise DuplicateContact(f"contact {contact.id} already exists")
         target = self._admit(queue)
@@ -313,6 +320,7 @@ class Router(Matcher):
         queue = self._queue(target)
         if contact.agent_id != agent_id or contact.status is not ContactStatus.CONNECTED:
             raise Conflict(f"contact {contact_id} is not connected to agent {agent_id}")
+        self._check_channel(contact, queue)
         admitted = self._admit(queue)
         self._release_from_agent(contact, agent, now)
         self._emit(
@@ -336,6 +344,7 @@ class Router(Matcher):
 
     def next_deadline(self) -> float | None:
         """When `tick` next has work to do, or None when no timer is pending."""
+        self._drop_dead_timers()
         times: list[float] = []
         if self._res_deadlines:
             times.append(self._res_deadlines[0][0])
@@ -343,6 +352,18 @@ class Router(Matcher):
             times.append(self._wrap_deadlines[0][0])
         times.extend(self._queue_deadlines())
         return min(times) if times else None
+
+    def _drop_dead_timers(self) -> None:
+        """Forget timers whose offer or wrap-up already ended (accepted, extended, completed)."""
+        res, wrap = self._res_deadlines, self._wrap_deadlines
+        while res and res[0][1] not in self._reservations:
+            heapq.heappop(res)
+        while wrap:
+            due, cid = wrap[0]
+            contact = self._contacts.get(cid)
+            if contact and contact.status is ContactStatus.WRAP_UP and contact.wrap_until == due:
+                break
+            heapq.heappop(wrap)
 
     def tick(self, now: float) -> list[ev.Event]:
         """Fire every timer due at ``now``: RONA, wrap-up end, relaxation, maximum wait."""
@@ -415,7 +436,7 @@ class Router(Matcher):
     def _enqueue(self, contact: Contact, queue: Queue, now: float, via: str) -> None:
         contact.queue, contact.queue_entered_at = queue.name, now
         contact.status, contact.agent_id, contact.reservation_id = ContactStatus.QUEUED, None, None
-        contact.step = self._step_for(queue, contact.wait(now))
+        contact.step = self._step_for(queue, contact.enqueued_at, now)
         self._contacts[contact.id] = contact
         self._waiting[queue.name][contact.id] = contact
         self._push_contact(contact, queue)
@@ -436,7 +457,7 @@ class Router(Matcher):
         """Back to its original place: same queue, same rank key, same arrival order."""
         queue = self.queues[contact.queue]
         contact.status, contact.agent_id, contact.reservation_id = ContactStatus.QUEUED, None, None
-        contact.step = self._step_for(queue, contact.wait(now))
+        contact.step = self._step_for(queue, contact.enqueued_at, now)
         self._push_contact(contact, queue)
         self._touch_contact(contact)
         self._match_contact(contact, now, "requeued")
@@ -471,10 +492,10 @@ class Router(Matcher):
             for step in range(queue.steps - 1):
                 heap = self._age[(queue.name, step)]
                 starts = queue.step_starts(step + 1)
-                while (entry := heap.peek()) is not None and now - entry[0] >= starts:
+                while (entry := heap.peek()) is not None and entry[0] + starts <= now:
                     contact = self._contacts[entry[-1]]
                     contact.index_version += 1
-                    contact.step = self._step_for(queue, contact.wait(now))
+                    contact.step = self._step_for(queue, contact.enqueued_at, now)
                     self._push_contact(contact, queue)
                     self._emit(
                         ev.ContactRelaxed,
@@ -492,7 +513,7 @@ class Router(Matcher):
             heap = self._entered.get(queue.name)
             if heap is None or queue.max_wait_s is None:
                 continue
-            while (entry := heap.peek()) is not None and now - entry[0] >= queue.max_wait_s:
+            while (entry := heap.peek()) is not None and entry[0] + queue.max_wait_s <= now:
                 self._overflow(self._contacts[entry[-1]], queue, now)
 
     def _overflow(self, contact: Contact, queue: Queue, now: float) -> None:
@@ -767,10 +788,22 @@ class Router(Matcher):
         return queue
 
     @staticmethod
-    def _step_for(queue: Queue, wait: float) -> int:
+    def _check_channel(contact: Contact, queue: Queue) -> None:
+        """Capacity is checked on the queue's channel, so the contact must share it."""
+        if contact.channel != queue.channel:
+            raise Conflict(
+                f"contact {contact.id} is {contact.channel.value}; queue {queue.name} "
+                f"takes {queue.channel.value} contacts"
+            )
+
+    @staticmethod
+    def _step_for(queue: Queue, enqueued_at: float, now: float) -> int:
+        # Written as `start + after <= now`, the same float expression as the
+        # deadline `next_deadline` reports, so a tick at that deadline always
+        # moves the contact on (``now - start >= after`` can round the other way).
         step = 0
         for index, relax in enumerate(queue.relaxation, start=1):
-            if wait >= relax.after_s:
+            if enqueued_at + relax.after_s <= now:
                 step = index
         return step
 

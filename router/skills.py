@@ -191,8 +191,9 @@ class _Parser:
         token = self.take()
         if token == "(":
             expr = self.expression()
-            if self.take() != ")":
+            if self.peek() != ")":  # also at the end: "(a & b" lacks its ')'
                 raise InvalidSkillExpression(f"missing ')' in {self.text!r}")
+            self.take()
             return expr
         if not (token[0].isalpha() or token[0] == "_"):
             raise InvalidSkillExpression(f"expected a skill name, got {token!r} in {self.text!r}")

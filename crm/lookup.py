@@ -1,0 +1,121 @@
+"""Who is calling? A time-boxed customer lookup for routing and the screen-pop.
+
+Routing must never wait on the CRM: a lookup that runs past ``timeout_s`` is
+abandoned with status ``timeout``, and a store that raises yields status
+``error`` (logged). Either way the contact is routed as an unknown caller
+instead of stalling in the IVR. A withheld or garbage CLI never reaches the
+store at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from crm.model import Customer, Tier
+from crm.phone import normalize_email, normalize_phone
+from crm.store import CustomerStore
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_LABEL = "Unknown caller"
+
+
+class LookupStatus(StrEnum):
+    MATCHED = "matched"  # exactly one customer
+    MULTIPLE = "multiple"  # several customers share the number/address
+    UNKNOWN = "unknown"  # a valid number/address nobody holds
+    INVALID = "invalid"  # withheld, anonymous or unparseable: the store was not asked
+    TIMEOUT = "timeout"  # the store did not answer within the time box
+    ERROR = "error"  # the store raised; see the log
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LookupResult:
+    status: LookupStatus
+    normalized: str | None = None  # E.164 number or lower-cased address that was looked up
+    candidates: tuple[Customer, ...] = ()
+
+    @property
+    def customer(self) -> Customer | None:
+        """The customer when exactly one matched, else ``None``."""
+        return self.candidates[0] if len(self.candidates) == 1 else None
+
+    @property
+    def tier(self) -> Tier | None:
+        # Several candidates could hold different tiers: routing on any one of
+        # them would be a guess, so a shared number gets no tier treatment.
+        customer = self.customer
+        return customer.tier if customer is not None else None
+
+    @property
+    def label(self) -> str:
+        """What the agent desktop shows as the caller's name."""
+        if self.customer is not None:
+            return self.customer.name
+        if self.status is LookupStatus.MULTIPLE:
+            return f"{len(self.candidates)} possible customers"
+        return UNKNOWN_LABEL
+
+    def to_pop(self) -> dict[str, Any]:
+        """The screen-pop payload sent to the agent desktop."""
+        customer = self.customer
+        return {
+            "status": self.status.value,
+            "normalized": self.normalized,
+            "label": self.label,
+            "customer_id": customer.id if customer is not None else None,
+            "tier": self.tier.value if self.tier is not None else None,
+            "candidates": [c.to_dict() for c in self.candidates],
+        }
+
+
+class CustomerLookup:
+    def __init__(
+        self, store: CustomerStore, default_region: str = "US", timeout_s: float = 0.25
+    ) -> None:
+        if timeout_s <= 0:
+            raise ValueError(f"timeout_s must be positive, got {timeout_s}")
+        self._store = store
+        self._region = default_region
+        self._timeout_s = timeout_s
+
+    async def lookup_cli(self, raw_cli: str | None) -> LookupResult:
+        """Find the customers holding the caller id a SIP edge handed over."""
+        e164 = normalize_phone(raw_cli, self._region)
+        return await self._lookup(e164, self._store.find_by_phone, "cli")
+
+    async def lookup_email(self, raw: str | None) -> LookupResult:
+        """Find the customers holding an e-mail sender address (``Name <a@b>`` accepted)."""
+        address = normalize_email(raw)
+        return await self._lookup(address, self._store.find_by_email, "email")
+
+    async def _lookup(
+        self,
+        key: str | None,
+        find: Callable[[str], Awaitable[list[Customer]]],
+        kind: str,
+    ) -> LookupResult:
+        if key is None:
+            return LookupResult(status=LookupStatus.INVALID)
+        try:
+            found = await asyncio.wait_for(find(key), self._timeout_s)
+        except TimeoutError:
+            log.warning("crm %s lookup for %s timed out after %.3fs", kind, key, self._timeout_s)
+            return LookupResult(status=LookupStatus.TIMEOUT, normalized=key)
+        except Exception:
+            # Deliberately broad: any store failure must degrade to "unknown caller".
+            log.exception("crm %s lookup for %s failed", kind, key)
+            return LookupResult(status=LookupStatus.ERROR, normalized=key)
+        return _result(key, found)
+
+
+def _result(key: str, found: list[Customer]) -> LookupResult:
+    if not found:
+        return LookupResult(status=LookupStatus.UNKNOWN, normalized=key)
+    status = LookupStatus.MATCHED if len(found) == 1 else LookupStatus.MULTIPLE
+    return LookupResult(status=status, normalized=key, candidates=tuple(found))

@@ -1,0 +1,117 @@
+"""``/agents/{id}/offers`` and ``/agents/{id}/contacts``: the agent's work.
+
+The current offer carries the screen-pop (customer record, tier, candidates on a
+shared number) and the routing decision that chose this agent. Accept, reject,
+complete, extend wrap-up and transfer act on the agent's own work only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from ringway.api.agents import agent_result
+from ringway.api.deps import Body, SelfOrAdmin, SelfOrSupervisor, Service, contact_view
+from ringway.service import RoutingService
+
+router = APIRouter(prefix="/agents/{agent_id}", tags=["agents"])
+
+
+class CompleteIn(Body):
+    disposition: str | None = Field(default=None, max_length=100)
+    notes: str = Field(default="", max_length=10_000)
+
+
+class ExtendIn(Body):
+    seconds: float = Field(gt=0, le=3600)
+
+
+class TransferIn(Body):
+    queue: str = Field(min_length=1)
+
+
+def current_offers(service: RoutingService, agent_id: str) -> list[dict[str, Any]]:
+    agent = service.router.agent(agent_id)
+    reservation = service.router.store.get_reservation(agent.reservation or "")
+    if reservation is None:
+        return []
+    contact = service.router.contact(reservation.contact_id)
+    view = contact_view(contact, decisions=True)
+    return [
+        {
+            "reservation_id": reservation.id,
+            "contact_id": contact.id,
+            "queue": reservation.queue,
+            "channel": contact.channel.value,
+            "deadline": reservation.deadline,
+            "expires_in": max(0.0, reservation.deadline - service.now()),
+            "pop": view["pop"],
+            "decision": view["decisions"][-1] if view["decisions"] else None,
+            "contact": view,
+        }
+    ]
+
+
+@router.get("/offers")
+async def offers(agent_id: str, service: Service, _: SelfOrSupervisor) -> dict[str, Any]:
+    return {"agent_id": agent_id, "offers": current_offers(service, agent_id)}
+
+
+@router.post("/offers/{contact_id}/accept")
+async def accept(
+    agent_id: str, contact_id: str, service: Service, _: SelfOrAdmin
+) -> dict[str, Any]:
+    events = service.execute("accept", lambda now: service.router.accept(agent_id, contact_id, now))
+    result = agent_result(service, agent_id, events)
+    result["contact"] = contact_view(service.router.contact(contact_id))
+    return result
+
+
+@router.post("/offers/{contact_id}/reject")
+async def reject(
+    agent_id: str, contact_id: str, service: Service, _: SelfOrAdmin
+) -> dict[str, Any]:
+    events = service.execute("reject", lambda now: service.router.reject(agent_id, contact_id, now))
+    return agent_result(service, agent_id, events)
+
+
+@router.post("/contacts/{contact_id}/complete")
+async def complete(
+    agent_id: str,
+    contact_id: str,
+    service: Service,
+    _: SelfOrAdmin,
+    body: CompleteIn | None = None,
+) -> dict[str, Any]:
+    """Done with the contact; with a customer, the interaction lands in their history."""
+    body = body or CompleteIn()
+    events = await service.complete(
+        agent_id, contact_id, disposition=body.disposition, notes=body.notes
+    )
+    result = agent_result(service, agent_id, events)
+    result["contact"] = contact_view(service.router.contact(contact_id))
+    return result
+
+
+@router.post("/contacts/{contact_id}/wrap-up/extend")
+async def extend_wrap_up(
+    agent_id: str, contact_id: str, body: ExtendIn, service: Service, _: SelfOrAdmin
+) -> dict[str, Any]:
+    events = service.execute(
+        "extend_wrap_up",
+        lambda now: service.router.extend_wrap_up(agent_id, contact_id, body.seconds, now),
+    )
+    return agent_result(service, agent_id, events)
+
+
+@router.post("/contacts/{contact_id}/transfer")
+async def transfer(
+    agent_id: str, contact_id: str, body: TransferIn, service: Service, _: SelfOrAdmin
+) -> dict[str, Any]:
+    events = service.execute(
+        "transfer",
+        lambda now: service.router.transfer(agent_id, contact_id, body.queue, now),
+    )
+    return agent_result(service, agent_id, events)

@@ -1,0 +1,107 @@
+"""The composition root: config in, a FastAPI app with its routing service out.
+
+``ringway serve`` calls `build` and prints ``admin_token`` and
+``generated_passwords`` from the `ServiceBundle`; tests call `build` too (or
+`create_app` when they only need the app). Nothing here opens a file or starts
+a task: the app's lifespan starts the `RoutingService` (event log, timer) and
+stops it (flush, close), so an app can be built and thrown away cheaply.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.routing import Route
+
+from crm.demo import seed
+from crm.memory import MemoryCustomerStore
+from crm.sqlite import SQLiteCustomerStore
+from crm.store import CustomerStore
+from ringway.api import api_router, health_router
+from ringway.api.errors import install as install_error_handlers
+from ringway.auth import Authenticator, Role, bearer_token
+from ringway.config import ConfigError, RingwayConfig
+from ringway.metrics import MetricsEndpoint, ServiceMetrics
+from ringway.service import RoutingService
+
+SQLITE_PREFIX = "sqlite:///"
+MEMORY_URL = "memory://"
+
+
+@dataclass(slots=True)
+class ServiceBundle:
+    app: FastAPI
+    service: RoutingService
+    admin_token: str
+    generated_passwords: dict[str, str] = field(default_factory=dict)
+    auth: Authenticator | None = None
+
+
+def customer_store(config: RingwayConfig) -> CustomerStore:
+    """The store ``service.customer_store`` names: ``sqlite:///path`` or ``memory://``."""
+    url = config.path_setting(config.service.customer_store)
+    if url == MEMORY_URL:
+        return MemoryCustomerStore()
+    if url.startswith(SQLITE_PREFIX):
+        path = Path(url.removeprefix(SQLITE_PREFIX))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteCustomerStore(path)
+    raise ConfigError(
+        config.source,
+        None,
+        "service.customer_store",
+        f"{url!r}: expected {SQLITE_PREFIX}<path> or {MEMORY_URL}",
+    )
+
+
+def build(config: RingwayConfig, env: Mapping[str, str] = os.environ) -> ServiceBundle:
+    auth = Authenticator(config, env)
+    metrics = ServiceMetrics()
+    service = RoutingService(config, customer_store(config), metrics=metrics)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            # A probe read: a bad path or a newer schema fails the start, not the first call.
+            await service.customers.list(0, 1)
+            if config.service.seed_demo_customers:
+                await seed(service.customers)
+            await service.start()
+        except BaseException:
+            await service.stop()
+            raise
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(
+        title="Ringway",
+        summary="Contact-centre routing engine: contacts, queues, agents, customers.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.service, app.state.auth, app.state.config = service, auth, config
+    install_error_handlers(app)
+    app.include_router(api_router())
+    app.include_router(health_router())
+    guard = None if config.service.metrics_public else _supervisor_guard(auth)
+    endpoint = MetricsEndpoint(metrics.registry, guard)
+    app.router.routes.append(Route("/metrics", endpoint, include_in_schema=False))
+    return ServiceBundle(app, service, auth.admin_token, dict(auth.generated_passwords), auth)
+
+
+def _supervisor_guard(auth: Authenticator) -> Callable[[str | None], object]:
+    def guard(authorization: str | None) -> object:
+        return auth.authorize(bearer_token(authorization), Role.SUPERVISOR)
+
+    return guard
+
+
+def create_app(config: RingwayConfig, *, env: Mapping[str, str] = os.environ) -> FastAPI:
+    return build(config, env).app

@@ -1,0 +1,112 @@
+"""Fan-out of router events to live consumers (websockets, wallboards).
+
+Routing never waits for a consumer: each subscription has a bounded buffer, and
+one that falls ``limit`` events behind is dropped with a reason it can show
+("slow consumer …") and resubscribe from the last seq it saw. The alternative —
+blocking the router until a stalled browser reads — would stall every contact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from router.events import Event
+
+DEFAULT_LIMIT = 1000
+
+
+class Subscription:
+    """One consumer's event stream: ``async for event in subscription``.
+
+    Iteration ends once the subscription is closed and its buffer drained;
+    ``reason`` then says why (dropped as slow, service stopping, unsubscribed).
+    """
+
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self.limit = limit
+        self.reason: str | None = None
+        self.last_seq = 0  # newest seq handed to this subscription
+        self._items: deque[Event] = deque()
+        self._signal = asyncio.Event()
+
+    @property
+    def closed(self) -> bool:
+        return self.reason is not None
+
+    def push(self, event: Event) -> bool:
+        """Buffer ``event``; False (and nothing buffered) when the buffer is full."""
+        if len(self._items) >= self.limit:
+            return False
+        self._items.append(event)
+        self.last_seq = event.seq
+        self._signal.set()
+        return True
+
+    def close(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+        self._signal.set()
+
+    def pending(self) -> int:
+        return len(self._items)
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Event:
+        while not self._items:
+            if self.reason is not None:
+                raise StopAsyncIteration
+            self._signal.clear()
+            await self._signal.wait()
+        return self._items.popleft()
+
+
+class EventBus:
+    def __init__(self, on_drop: Callable[[Subscription], None] | None = None) -> None:
+        self._subscribers: list[Subscription] = []
+        self._on_drop = on_drop
+
+    def __len__(self) -> int:
+        return len(self._subscribers)
+
+    def attach(self, subscription: Subscription, backlog: Iterable[Event] = ()) -> Subscription:
+        """Start delivering to ``subscription``, first replaying ``backlog``."""
+        for event in backlog:
+            if not subscription.push(event):
+                subscription.close(
+                    f"more than {subscription.limit} events behind at subscribe time; "
+                    "read older events with GET /api/v1/events and subscribe again"
+                )
+                return subscription
+        self._subscribers.append(subscription)
+        return subscription
+
+    def detach(self, subscription: Subscription, reason: str = "unsubscribed") -> None:
+        if subscription in self._subscribers:
+            self._subscribers.remove(subscription)
+        subscription.close(reason)
+
+    def publish(self, events: list[Event]) -> None:
+        if not events or not self._subscribers:
+            return
+        slow: list[Subscription] = []
+        for subscription in self._subscribers:
+            for event in events:
+                if not subscription.push(event):
+                    slow.append(subscription)
+                    break
+        for subscription in slow:
+            self.detach(
+                subscription,
+                f"slow consumer: {subscription.limit} events unread; resubscribe "
+                f"after seq {subscription.last_seq}",
+            )
+            if self._on_drop is not None:
+                self._on_drop(subscription)
+
+    def close_all(self, reason: str) -> None:
+        for subscription in list(self._subscribers):
+            self.detach(subscription, reason)

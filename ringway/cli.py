@@ -1,0 +1,166 @@
+"""The `ringway` command line.
+
+Other tools script against these names and options, so they are a contract:
+``serve``, ``demo``, ``config check``, ``report intervals``, ``hash-password``.
+Every command that prints results takes ``--json`` and then writes one JSON
+document to stdout and nothing else there. Bad input is one line on stderr and
+exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from ringway.config import ConfigError, RingwayConfig, demo_config_path, load_config
+
+app = typer.Typer(
+    help="Ringway: contact-centre routing engine (ACD, IVR, dialer, desktop, simulator).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Validate configuration files.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+def _mount_optional_apps() -> None:
+    # The report sub-app reads the persisted event log; mounted here so the CLI
+    # names stay in one place.
+    from ringway.cli_report import report_app
+
+    app.add_typer(report_app, name="report")
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr, exit code 2: the contract for every user error."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def emit_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=None, default=str) + "\n")
+
+
+def _load(path: Path | None) -> RingwayConfig:
+    try:
+        return load_config(path or demo_config_path())
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@config_app.command("check")
+def config_check(
+    file: Annotated[Path, typer.Argument(help="YAML configuration to validate")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document")] = False,
+) -> None:
+    """Validate FILE with the same rules `serve` applies; exit 2 on the first problem."""
+    try:
+        config = load_config(file)
+    except ConfigError as exc:
+        if as_json:
+            emit_json({"ok": False, "error": exc.problem, "file": exc.source,
+                       "line": exc.line, "key": exc.key})
+            raise typer.Exit(2) from None
+        fail(str(exc))
+    summary = {
+        "ok": True,
+        "file": str(file),
+        "queues": [q.name for q in config.queues],
+        "agents": [a.id for a in config.agents],
+        "skills": sorted(config.skills),
+        "users": {u.id: u.role for u in config.users},
+    }
+    if as_json:
+        emit_json(summary)
+    else:
+        typer.echo(
+            f"{file}: ok — {len(summary['queues'])} queues, {len(summary['agents'])} agents, "
+            f"{len(summary['skills'])} skills"
+        )
+
+
+@app.command()
+def serve(
+    config: Annotated[Path | None, typer.Option("--config", help="YAML config (default: demo)")] = None,
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    http_port: Annotated[int | None, typer.Option("--http-port", help="HTTP/websocket port")] = None,
+) -> None:
+    """Run the service: REST + OpenAPI, websockets, /metrics."""
+    import uvicorn
+
+    from ringway.app import build
+
+    cfg = _load(config)
+    service = cfg.service.model_copy(
+        update={k: v for k, v in {"host": host, "http_port": http_port}.items() if v is not None}
+    )
+    cfg = RingwayConfig(
+        source=cfg.source, service=service, routing=cfg.routing, skills=cfg.skills,
+        queues=cfg.queues, agents=cfg.agents, users=cfg.users,
+    )
+    bundle = build(cfg)
+    _print_banner(cfg, bundle.admin_token, bundle.generated_passwords)
+    uvicorn.run(bundle.app, host=service.host, port=service.http_port, log_level="info",
+                ws_per_message_deflate=False)
+
+
+def _print_banner(cfg: RingwayConfig, admin_token: str, passwords: dict[str, str]) -> None:
+    base = f"http://{cfg.service.host}:{cfg.service.http_port}"
+    lines = [
+        f"Ringway serving {cfg.source} on {base}",
+        f"  API docs     {base}/docs",
+        f"  metrics      {base}/metrics",
+        f"  admin token  {admin_token}",
+    ]
+    roles = {u.id: u.role for u in cfg.users}
+    for user, password in sorted(passwords.items()):
+        lines.append(f"  {roles.get(user, '?'):<10} {user:<8} password {password}")
+    typer.echo("\n".join(lines), err=True)
+
+
+@app.command("hash-password")
+def hash_password_cmd(
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Print a password hash for a user's `password_hash` in the config."""
+    from ringway.auth import hash_password
+
+    hashed = hash_password(password)
+    if as_json:
+        emit_json({"password_hash": hashed})
+    else:
+        typer.echo(hashed)
+
+
+@app.command()
+def demo(
+    config: Annotated[Path | None, typer.Option("--config")] = None,
+    contacts: Annotated[int, typer.Option(min=1, max=100_000)] = 20,
+    seed: Annotated[int, typer.Option()] = 7,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Route a scripted burst of contacts through the real router in virtual time."""
+    from ringway.demo import run_demo
+
+    result = run_demo(_load(config), contacts=contacts, seed=seed)
+    if as_json:
+        emit_json(result)
+        return
+    for line in result["log"]:
+        typer.echo(line)
+    typer.echo(json.dumps(result["summary"], indent=2))
+
+
+def main() -> None:
+    _mount_optional_apps()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""The persisted event log: router events as rows of a SQLite file.
+
+One row per event: ``seq`` (the primary key, so rows are stored in seq order and
+a seq range is a plain B-tree range), ``at``, ``kind``, ``queue`` (NULL for
+agent events) and ``data``, the event's other fields as JSON. ``at`` is indexed
+for the interval reports. The schema version lives in ``PRAGMA user_version``.
+
+Journal mode is WAL with ``synchronous=NORMAL``: readers (the report CLI, the
+API) never block the writer, and a commit survives a crash of the process; a
+power cut may lose the last few commits, which is the persister's contract
+anyway (it batches).
+
+Threading: one instance is used from one thread at a time (the persister's
+single worker thread). ``check_same_thread=False`` only lets that thread differ
+from the one that opened the file. Other readers open their own instance.
+
+`SQLiteEventLog` also satisfies `router.store.base.EventLog`, but writing one
+transaction per event is slow: use `append_many` (through `EventPersister`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Generator, Iterable
+from os import PathLike
+from types import TracebackType
+from typing import Any
+
+from router.events import EVENT_TYPES, Event, event_from_dict
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq   INTEGER PRIMARY KEY,
+    at    REAL    NOT NULL,
+    kind  TEXT    NOT NULL,
+    queue TEXT    NULL,
+    data  TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_at ON events (at);
+"""
+
+_COLUMNS = ("seq", "at", "kind")  # stored as columns, left out of ``data``
+
+
+class SchemaError(RuntimeError):
+    """The file was written by a newer Ringway (or is not an event log)."""
+
+
+class SQLiteEventLog:
+    def __init__(self, path: str | PathLike[str]) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = sqlite3.connect(path, check_same_thread=False)
+        try:
+            self._migrate(self._conn)
+            row = self._conn.execute("SELECT MAX(seq) FROM events").fetchone()
+        except BaseException:
+            self.close()
+            raise
+        self._last_seq: int = row[0] or 0
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise SchemaError(
+                f"event log schema version {version} is newer than this Ringway "
+                f"understands ({SCHEMA_VERSION}); upgrade Ringway"
+            )
+        if version < SCHEMA_VERSION:
+            with conn:
+                conn.executescript(_SCHEMA)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        """Close the file. Closing twice is harmless; any other use afterwards fails."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> SQLiteEventLog:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise sqlite3.ProgrammingError("event log is closed")
+        return self._conn
+
+    # ------------------------------------------------------------------- writing
+
+    @property
+    def last_seq(self) -> int:
+        """Sequence number of the newest stored event (0 when empty)."""
+        return self._last_seq
+
+    def append(self, event: Event) -> None:
+        self.append_many([event])
+
+    def append_many(self, events: Iterable[Event]) -> None:
+        """Store events in one transaction: all of them or, on any error, none.
+
+        Each ``seq`` must follow the previous one by exactly one (like the
+        memory log): a gap or a repeat means two writers or a lost batch, and is
+        refused (ValueError) before anything is written.
+        """
+        batch = list(events)
+        expected = self._last_seq
+        for event in batch:
+            expected += 1
+            if event.seq != expected:
+                raise ValueError(f"event seq {event.seq} does not follow {expected - 1}")
+        if not batch:
+            return
+        with self._db as conn:
+            conn.executemany(
+                "INSERT INTO events (seq, at, kind, queue, data) VALUES (?, ?, ?, ?, ?)",
+                [_row(event) for event in batch],
+            )
+        self._last_seq = expected
+
+    # ------------------------------------------------------------------- reading
+
+    def read(self, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Events with ``seq > after``, oldest first, at most ``limit`` of them."""
+        cursor = self._db.execute(
+            "SELECT seq, at, kind, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, limit),
+        )
+        try:
+            return [_event(*row) for row in cursor]
+        finally:
+            cursor.close()
+
+    def between(self, start_at: float, end_at: float) -> Generator[Event, None, None]:
+        """Events with ``start_at <= at < end_at``, streamed in seq order.
+
+        ``at`` may step back now and then (a wall clock is corrected), so the
+        ``at`` index only finds the seq range; the rows are then read along the
+        primary key, filtered on ``at``: no sort, nothing held in memory.
+        A reader that stops early should ``close()`` the generator before the log.
+        """
+        conn = self._db
+        first, last = conn.execute(
+            "SELECT MIN(seq), MAX(seq) FROM events WHERE at >= ? AND at < ?",
+            (start_at, end_at),
+        ).fetchone()
+        if first is None:
+            return
+        cursor = conn.execute(
+            "SELECT seq, at, kind, data FROM events"
+            " WHERE seq BETWEEN ? AND ? AND at >= ? AND at < ? ORDER BY seq",
+            (first, last, start_at, end_at),
+        )
+        try:
+            for row in cursor:
+                yield _event(*row)
+        finally:
+            # A reader that stops early may let the log close first; the cursor went with it.
+            if self._conn is not None:
+                cursor.close()
+
+
+def _row(event: Event) -> tuple[int, float, str, str | None, str]:
+    data = event.to_dict()
+    for name in _COLUMNS:
+        del data[name]
+    queue = data.get("queue")
+    return (
+        event.seq,
+        event.at,
+        event.kind,
+        queue if isinstance(queue, str) else None,
+        json.dumps(data, separators=(",", ":")),
+    )
+
+
+def _event(seq: int, at: float, kind: str, data: str) -> Event:
+    if kind not in EVENT_TYPES:
+        raise SchemaError(f"event {seq}: unknown kind {kind!r} (written by a newer Ringway?)")
+    fields: dict[str, Any] = json.loads(data)
+    fields.update(seq=seq, at=at, kind=kind)
+    return event_from_dict(fields)

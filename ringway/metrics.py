@@ -1,0 +1,209 @@
+"""Prometheus metrics, one `CollectorRegistry` per app (tests build many apps).
+
+Served at exactly ``/metrics`` (a mount would answer 307 → ``/metrics/``), open
+when ``service.metrics_public`` is true, else for a supervisor+ bearer token.
+
+Per queue (label ``queue``), read from the router and the `StatsBook` at scrape
+time, so they never drift from what the API shows:
+
+=========================================  ======  ==========================================
+name                                       type    meaning
+=========================================  ======  ==========================================
+ringway_queue_contacts_waiting             gauge   contacts queued, not ringing anyone
+ringway_queue_contacts_ringing             gauge   contacts being offered to an agent
+ringway_queue_oldest_wait_seconds          gauge   wait of the oldest contact in the queue
+ringway_queue_service_level_ratio          gauge   rolling SL: answered in threshold / closed
+ringway_queue_service_level_target_ratio   gauge   the queue's SL target
+ringway_queue_asa_seconds                  gauge   rolling average speed of answer
+ringway_queue_aht_seconds                  gauge   rolling average handle time
+ringway_queue_abandon_rate_ratio           gauge   rolling abandoned / closed
+ringway_contacts_offered_total             counter contacts that entered the queue
+ringway_contacts_answered_total            counter offers accepted
+ringway_contacts_abandoned_total           counter customers who left while waiting
+ringway_contacts_handled_total             counter contacts completed
+ringway_offers_total                       counter offers made to agents
+ringway_ronas_total                        counter offers that rang out (no answer)
+ringway_offer_rejects_total                counter offers an agent declined
+=========================================  ======  ==========================================
+
+Rolling figures cover ``service.stats_window_s``; a rolling ratio with no data
+yet is left out rather than shown as 0. Service-wide:
+
+* ``ringway_agents{state}`` (gauge): agents per shown state (offline, ready, …);
+* ``ringway_routing_decision_seconds{command}`` (histogram): time inside the
+  routing core per command (``contact_arrived``, ``accept``, ``tick``, …);
+* ``ringway_events_total{kind}`` (counter): router events by kind;
+* ``ringway_customer_lookups_total{status}`` (counter): matched, multiple,
+  unknown, invalid, timeout, error;
+* ``ringway_subscribers`` (gauge) and ``ringway_subscribers_dropped_total``
+  (counter): live event consumers, and those dropped for reading too slowly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_asgi_app
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+
+from ringway.api.errors import coded_error_response
+from ringway.auth import AuthError
+from router.events import Event
+from router.stats import QueueKpis
+
+# Routing decisions take microseconds; the top buckets catch a stalled loop.
+DECISION_BUCKETS = (5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2, 0.1)
+
+_COUNTERS = (
+    ("contacts_offered", "offered", "Contacts that entered the queue"),
+    ("contacts_answered", "answered", "Offers accepted by agents"),
+    ("contacts_abandoned", "abandoned", "Customers who left before an agent connected"),
+    ("contacts_handled", "handled", "Contacts completed"),
+    ("offers", "offers", "Offers made to agents"),
+    ("ronas", "ronas", "Offers that rang out with no answer (RONA)"),
+    ("offer_rejects", "rejects", "Offers an agent declined"),
+)
+_ROLLING = (
+    ("service_level_ratio", "service_level", "Rolling service level (answered in threshold)"),
+    ("asa_seconds", "asa", "Rolling average speed of answer"),
+    ("aht_seconds", "aht", "Rolling average handle time"),
+    ("abandon_rate_ratio", "abandon_rate", "Rolling abandoned / (answered + abandoned)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    """What a scrape needs of one queue: the router's live snapshot and the KPIs."""
+
+    name: str
+    waiting: int
+    ringing: int
+    oldest_wait: float
+    kpis: QueueKpis
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    queues: list[QueueView]
+    agents_by_state: dict[str, int] = field(default_factory=dict)
+
+
+class KpiCollector(Collector):
+    """Reads the service at scrape time (on the event loop thread: the ASGI app is sync)."""
+
+    def __init__(self, source: Callable[[], Snapshot]) -> None:
+        self._source = source
+
+    def collect(self) -> Iterable[Metric]:
+        snapshot = self._source()
+        yield from self._live(snapshot.queues)
+        yield from self._rolling(snapshot.queues)
+        yield from self._totals(snapshot.queues)
+        agents = GaugeMetricFamily("ringway_agents", "Agents by shown state", labels=["state"])
+        for state, count in sorted(snapshot.agents_by_state.items()):
+            agents.add_metric([state], count)
+        yield agents
+
+    @staticmethod
+    def _live(queues: list[QueueView]) -> Iterator[Metric]:
+        waiting = _gauge("contacts_waiting", "Contacts queued, not ringing anyone")
+        ringing = _gauge("contacts_ringing", "Contacts being offered to an agent")
+        oldest = _gauge("oldest_wait_seconds", "Wait of the oldest contact in the queue")
+        target = _gauge("service_level_target_ratio", "The queue's service-level target")
+        for q in queues:
+            waiting.add_metric([q.name], q.waiting)
+            ringing.add_metric([q.name], q.ringing)
+            oldest.add_metric([q.name], q.oldest_wait)
+            target.add_metric([q.name], q.kpis.target)
+        yield from (waiting, ringing, oldest, target)
+
+    @staticmethod
+    def _rolling(queues: list[QueueView]) -> Iterator[Metric]:
+        for suffix, attr, doc in _ROLLING:
+            family = _gauge(suffix, doc)
+            for q in queues:
+                value = getattr(q.kpis, attr)
+                if value is not None:
+                    family.add_metric([q.name], value)
+            yield family
+
+    @staticmethod
+    def _totals(queues: list[QueueView]) -> Iterator[Metric]:
+        for name, attr, doc in _COUNTERS:
+            family = CounterMetricFamily(f"ringway_{name}", doc, labels=["queue"])
+            for q in queues:
+                family.add_metric([q.name], getattr(q.kpis.totals, attr))
+            yield family
+
+
+def _gauge(suffix: str, doc: str) -> GaugeMetricFamily:
+    return GaugeMetricFamily(f"ringway_queue_{suffix}", doc, labels=["queue"])
+
+
+class ServiceMetrics:
+    """The app's registry and the instruments the service updates as it runs."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        reg = self.registry
+        self.decision_seconds = Histogram(
+            "ringway_routing_decision_seconds",
+            "Time inside the routing core per command",
+            ["command"],
+            buckets=DECISION_BUCKETS,
+            registry=reg,
+        )
+        self.events = Counter("ringway_events", "Router events by kind", ["kind"], registry=reg)
+        self.lookups = Counter(
+            "ringway_customer_lookups", "Customer lookups by outcome", ["status"], registry=reg
+        )
+        self.subscribers = Gauge("ringway_subscribers", "Live event consumers", registry=reg)
+        self.dropped = Counter(
+            "ringway_subscribers_dropped", "Event consumers dropped as too slow", registry=reg
+        )
+        self._decision_children: dict[str, Any] = {}
+
+    def observe_decision(self, command: str, seconds: float) -> None:
+        child = self._decision_children.get(command)
+        if child is None:  # pre-bound: .labels() costs more than the observation
+            child = self._decision_children[command] = self.decision_seconds.labels(command)
+        child.observe(seconds)
+
+    def count_events(self, events: list[Event]) -> None:
+        for kind, count in Tally(event.kind for event in events).items():
+            self.events.labels(kind).inc(count)
+
+    def watch(self, source: Callable[[], Snapshot]) -> None:
+        """Register the scrape-time collector of queue and agent figures."""
+        self.registry.register(KpiCollector(source))
+
+
+Guard = Callable[[str | None], object]  # raises AuthError to refuse
+
+
+class MetricsEndpoint:
+    """ASGI endpoint for the exact path ``/metrics``.
+
+    A plain callable (not a function) makes Starlette's ``Route`` hand over the
+    raw ASGI scope, so the exposition app answers directly, without the 307 to
+    ``/metrics/`` that ``app.mount`` would cause.
+    """
+
+    def __init__(self, registry: CollectorRegistry, guard: Guard | None = None) -> None:
+        self._inner = make_asgi_app(registry)
+        self._guard = guard
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._guard is not None:
+            try:
+                self._guard(Request(scope).headers.get("authorization"))
+            except AuthError as exc:
+                await coded_error_response(exc)(scope, receive, send)
+                return
+        await self._inner(scope, receive, send)

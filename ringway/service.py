@@ -1,0 +1,315 @@
+"""The asyncio driver around the pure routing core.
+
+`RoutingService` owns one `Router` and everything the core leaves to a driver:
+the clock (epoch seconds from ``time.time``, never decreasing), the timer that
+calls ``tick`` at ``next_deadline()``, customer lookup before a contact queues,
+and the event bus. Every event list a command returns goes, in order, to the
+`StatsBook`, the `EventPersister`, the live subscribers and the metrics.
+
+Atomicity: router commands run only on the event loop thread, and nothing is
+awaited between reading state and issuing the command, so two requests can
+never interleave inside a routing decision. I/O (the CRM lookup, the history
+write) happens before or after a command, never inside one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crm.errors import CrmError
+from crm.lookup import CustomerLookup, LookupResult
+from crm.model import Interaction
+from crm.store import CustomerStore
+from ringway.bus import DEFAULT_LIMIT, EventBus, Subscription
+from ringway.config import RingwayConfig
+from ringway.eventlog import SQLiteEventLog
+from ringway.metrics import QueueView, ServiceMetrics, Snapshot
+from ringway.persist import EventPersister
+from router import events as ev
+from router.agents import Agent
+from router.engine import Router
+from router.errors import RoutingError, UnknownQueue
+from router.model import Channel, Contact
+from router.stats import StatsBook
+from router.store.memory import MemoryStore
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[float], list[ev.Event]]
+MIN_TIMER_SLEEP_S = 0.001  # never spin if a deadline does not move after a tick
+
+
+class ChannelMismatch(RoutingError):
+    code = "channel_mismatch"
+    status = 422
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewContact:
+    """A contact as an integration (IVR, chat widget, mail intake, REST) announces it."""
+
+    channel: Channel
+    queue: str | None = None
+    entry_point: str | None = None
+    origin: str | None = None  # CLI or sender address
+    language: str | None = None
+    priority: int = 0
+    attributes: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+
+
+class RoutingService:
+    def __init__(
+        self,
+        config: RingwayConfig,
+        customers: CustomerStore,
+        *,
+        metrics: ServiceMetrics | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.customers = customers
+        self.metrics = metrics if metrics is not None else ServiceMetrics()
+        service = config.service
+        self.lookup = CustomerLookup(
+            customers, service.default_region, service.lookup_timeout_ms / 1000
+        )
+        self.stats = StatsBook({q.name: q for q in config.queues}, service.stats_window_s)
+        self.bus = EventBus(on_drop=lambda _: self.metrics.dropped.inc())
+        self._clock = clock
+        self._last_now = 0.0
+        self._router: Router | None = None
+        self._persister: EventPersister | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None  # made in start(): it belongs to that loop
+        self._writes: dict[str, asyncio.Task[None]] = {}
+        self.metrics.watch(self.snapshot)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @property
+    def router(self) -> Router:
+        if self._router is None:
+            raise RuntimeError("the routing service is not started")
+        return self._router
+
+    async def start(self) -> None:
+        """Open the event log, build the router after its last seq, add the agents."""
+        path = Path(self.config.path_setting(self.config.service.event_log))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        event_log = await asyncio.to_thread(SQLiteEventLog, path)
+        self._persister = EventPersister(event_log)
+        self._persister.start()
+        rng = random.Random(os.urandom(16))
+        store = MemoryStore(first_seq=event_log.last_seq)
+        self._router = Router(
+            self.config.queues,
+            rng=rng,
+            store=store,
+            explain_detail_limit=self.config.service.explain_detail_limit,
+        )
+        for agent in self.config.agents:  # offline until they log in
+            self._add_agent(agent.to_agent())
+        self._wake = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        self._timer = loop.create_task(self._run_timer(), name="ringway-timer")
+
+    def _add_agent(self, agent: Agent) -> None:
+        self.execute("add_agent", lambda now: self.router.add_agent(agent, now))
+
+    async def stop(self) -> None:
+        """Stop the timer, finish history writes, flush the event log, close the stores."""
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+            self._timer = None
+        if self._writes:
+            await asyncio.gather(*self._writes.values(), return_exceptions=True)
+        self.bus.close_all("service stopping")
+        self.metrics.subscribers.set(0)
+        if self._persister is not None:
+            await self._persister.close()
+            self._persister = None
+        await self.customers.close()
+
+    def now(self) -> float:
+        # Never backwards (an NTP step): the core and the StatsBook assume it.
+        self._last_now = max(self._clock(), self._last_now)
+        return self._last_now
+
+    # ------------------------------------------------------------------ commands
+
+    def execute(self, name: str, command: Command) -> list[ev.Event]:
+        """Run one router command now and publish what it did. Raises RoutingError."""
+        now = self.now()
+        started = time.perf_counter()
+        events = command(now)
+        self.metrics.observe_decision(name, time.perf_counter() - started)
+        self._publish(events)
+        return events
+
+    def _publish(self, events: list[ev.Event]) -> None:
+        if not events:
+            return
+        for event in events:
+            self.stats.apply(event)
+            if isinstance(event, ev.ContactCompleted) and event.customer_id is not None:
+                self._start_history_write(event)
+        if self._persister is not None:
+            self._persister.submit(events)
+        self.bus.publish(events)
+        self.metrics.subscribers.set(len(self.bus))
+        self.metrics.count_events(events)
+        if self._wake is not None:
+            self._wake.set()  # a command may have created an earlier deadline
+
+    async def create_contact(self, new: NewContact) -> Contact:
+        """Look the customer up (time-boxed), then queue the contact with its pop and tier."""
+        queue = self._queue_for(new)
+        result = await self._look_up(new)
+        customer = result.customer
+        contact = Contact(
+            id=new.id or f"c-{os.urandom(8).hex()}",
+            channel=new.channel,
+            queue=queue,
+            created_at=self.now(),
+            priority=new.priority,
+            origin=new.origin,
+            entry_point=new.entry_point,
+            language=new.language or (customer.language if customer else None),
+            customer_id=customer.id if customer else None,
+            tier=result.tier.value if result.tier is not None else None,
+            attributes={**new.attributes, "pop": result.to_pop()},
+        )
+        self.execute("contact_arrived", lambda now: self.router.contact_arrived(contact, now))
+        return contact
+
+    def _queue_for(self, new: NewContact) -> str:
+        name = new.queue or self.config.queue_for(new.channel.value, new.entry_point)
+        if name is None:
+            raise UnknownQueue(f"no queue takes {new.channel.value} contacts; name one")
+        queue = self.router.queues.get(name)
+        if queue is None:
+            known = ", ".join(sorted(self.router.queues))
+            raise UnknownQueue(f"unknown queue {name!r} (known: {known})")
+        if queue.channel is not new.channel:
+            raise ChannelMismatch(
+                f"queue {name} takes {queue.channel.value} contacts, not {new.channel.value}"
+            )
+        return name
+
+    async def _look_up(self, new: NewContact) -> LookupResult:
+        origin = new.origin
+        by_email = new.channel is Channel.EMAIL or (
+            origin is not None and "@" in origin and not _is_phone_uri(origin)
+        )
+        if by_email:
+            result = await self.lookup.lookup_email(origin)
+        else:
+            result = await self.lookup.lookup_cli(origin)
+        self.metrics.lookups.labels(result.status.value).inc()
+        return result
+
+    async def complete(
+        self, agent_id: str, contact_id: str, *, disposition: str | None, notes: str
+    ) -> list[ev.Event]:
+        """Complete the contact, then wait until its interaction is in the customer's history."""
+        events = self.execute(
+            "complete",
+            lambda now: self.router.complete(
+                agent_id, contact_id, now, disposition=disposition, notes=notes
+            ),
+        )
+        write = self._writes.get(contact_id)
+        if write is not None:
+            await asyncio.shield(write)  # a client hanging up must not cancel the write
+        return events
+
+    def _start_history_write(self, event: ev.ContactCompleted) -> None:
+        task = asyncio.get_running_loop().create_task(self._write_history(event))
+        self._writes[event.contact_id] = task
+        task.add_done_callback(lambda _: self._writes.pop(event.contact_id, None))
+
+    async def _write_history(self, event: ev.ContactCompleted) -> None:
+        contact = self.router.store.get_contact(event.contact_id)
+        interaction = Interaction(
+            id=f"ix-{event.contact_id}-{event.seq}",
+            customer_id=event.customer_id or "",
+            at=datetime.fromtimestamp(event.at, UTC).isoformat(),
+            channel=event.channel,
+            direction="outbound" if event.channel == Channel.OUTBOUND.value else "inbound",
+            contact_id=event.contact_id,
+            agent_id=event.agent_id,
+            queue=event.queue,
+            disposition=event.disposition,
+            notes=contact.notes if contact is not None else "",
+        )
+        try:
+            await self.customers.add_interaction(interaction)
+        except CrmError as exc:  # e.g. the customer was deleted mid-call: routing goes on
+            log.warning("history for contact %s not written: %s", event.contact_id, exc.message)
+
+    # -------------------------------------------------------------------- timer
+
+    async def _run_timer(self) -> None:
+        """Sleep until the router's next deadline (or a command moves it), then tick."""
+        wake = self._wake
+        assert wake is not None
+        while True:
+            deadline = self.router.next_deadline()
+            delay = None if deadline is None else deadline - self._clock()
+            if delay is None or delay > 0:
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), delay)
+                continue
+            try:
+                self.execute("tick", self.router.tick)
+            except Exception:  # a bug in one tick must not stop every future timer
+                log.exception("router tick failed")
+            after = self.router.next_deadline()
+            if after is not None and after <= self._clock():
+                await asyncio.sleep(MIN_TIMER_SLEEP_S)
+
+    # ---------------------------------------------------------------- reading
+
+    def subscribe(self, after_seq: int | None = None, limit: int = DEFAULT_LIMIT) -> Subscription:
+        """Live events from now (or replayed from ``after_seq``); see `ringway.bus`."""
+        backlog = [] if after_seq is None else self.router.store.events.read(after_seq, limit + 1)
+        subscription = self.bus.attach(Subscription(limit), backlog)
+        self.metrics.subscribers.set(len(self.bus))
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self.bus.detach(subscription)
+        self.metrics.subscribers.set(len(self.bus))
+
+    def queue_view(self, name: str, now: float) -> QueueView:
+        snap = self.router.queue_snapshot(name, now)
+        kpis = self.stats.queue_kpis(name, now)
+        return QueueView(name, snap["waiting"], snap["offered"], snap["oldest_wait"], kpis)
+
+    def snapshot(self) -> Snapshot:
+        if self._router is None:
+            return Snapshot(queues=[])
+        now = self.now()
+        states: dict[str, int] = {}
+        for agent in self._router.agents.values():
+            states[agent.state.value] = states.get(agent.state.value, 0) + 1
+        return Snapshot([self.queue_view(name, now) for name in self._router.queues], states)
+
+
+def _is_phone_uri(origin: str) -> bool:
+    lowered = origin.lower()
+    return "sip:" in lowered or "sips:" in lowered or "tel:" in lowered
