@@ -1,0 +1,1 @@
+"""Agent desktop, supervisor wallboard and chat widget over websockets (desktop issue)."""

@@ -1,0 +1,1 @@
+"""Telephony edge: SIP/RTP, IVR flows and call legs (arrives with the telephony issue)."""

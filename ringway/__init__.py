@@ -1,0 +1,1 @@
+"""Ringway's composition root: configuration, the FastAPI service, the CLI."""

@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from ringway.cli_report import report_app
 from ringway.config import ConfigError, RingwayConfig, demo_config_path, load_config
 
 app = typer.Typer(
@@ -28,12 +29,7 @@ config_app = typer.Typer(help="Validate configuration files.", no_args_is_help=T
 app.add_typer(config_app, name="config")
 
 
-def _mount_optional_apps() -> None:
-    # The report sub-app reads the persisted event log; mounted here so the CLI
-    # names stay in one place.
-    from ringway.cli_report import report_app
-
-    app.add_typer(report_app, name="report")
+app.add_typer(report_app, name="report")
 
 
 def fail(message: str) -> NoReturn:
@@ -158,7 +154,6 @@ def demo(
 
 
 def main() -> None:
-    _mount_optional_apps()
     app()
 
 

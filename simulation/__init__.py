@@ -1,0 +1,1 @@
+"""Planners' simulator: the routing core in SimPy virtual time (simulator issue)."""
