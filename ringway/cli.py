@@ -59,11 +59,18 @@ def config_check(
         config = load_config(file)
     except ConfigError as exc:
         if as_json:
-            emit_json({"ok": False, "error": exc.problem, "file": exc.source,
-                       "line": exc.line, "key": exc.key})
+            emit_json(
+                {
+                    "ok": False,
+                    "error": exc.problem,
+                    "file": exc.source,
+                    "line": exc.line,
+                    "key": exc.key,
+                }
+            )
             raise typer.Exit(2) from None
         fail(str(exc))
-    summary = {
+    summary: dict[str, Any] = {
         "ok": True,
         "file": str(file),
         "queues": [q.name for q in config.queues],
@@ -82,9 +89,13 @@ def config_check(
 
 @app.command()
 def serve(
-    config: Annotated[Path | None, typer.Option("--config", help="YAML config (default: demo)")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML config (default: demo)")
+    ] = None,
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
-    http_port: Annotated[int | None, typer.Option("--http-port", help="HTTP/websocket port")] = None,
+    http_port: Annotated[
+        int | None, typer.Option("--http-port", help="HTTP/websocket port")
+    ] = None,
 ) -> None:
     """Run the service: REST + OpenAPI, websockets, /metrics."""
     import uvicorn
@@ -96,13 +107,26 @@ def serve(
         update={k: v for k, v in {"host": host, "http_port": http_port}.items() if v is not None}
     )
     cfg = RingwayConfig(
-        source=cfg.source, service=service, routing=cfg.routing, skills=cfg.skills,
-        queues=cfg.queues, agents=cfg.agents, users=cfg.users,
+        source=cfg.source,
+        service=service,
+        routing=cfg.routing,
+        skills=cfg.skills,
+        queues=cfg.queues,
+        agents=cfg.agents,
+        users=cfg.users,
     )
-    bundle = build(cfg)
+    try:
+        bundle = build(cfg)
+    except (ConfigError, ValueError) as exc:
+        fail(str(exc))
     _print_banner(cfg, bundle.admin_token, bundle.generated_passwords)
-    uvicorn.run(bundle.app, host=service.host, port=service.http_port, log_level="info",
-                ws_per_message_deflate=False)
+    uvicorn.run(
+        bundle.app,
+        host=service.host,
+        port=service.http_port,
+        log_level="info",
+        ws_per_message_deflate=False,
+    )
 
 
 def _print_banner(cfg: RingwayConfig, admin_token: str, passwords: dict[str, str]) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ringway.schema import AgentDoc, ConfigDoc, QueueDoc, RoutingDoc, ServiceDoc, UserDoc
+from ringway.yamlmarks import YamlSyntaxError, line_of, load_with_marks
 from router import policies
 from router.agents import Agent
 from router.capacity import Capacity, capacity_from
@@ -23,8 +25,6 @@ from router.errors import RoutingError
 from router.model import Channel
 from router.queues import EMAIL_TIER_SLA, VOICE_TIER_SLA, Queue, RelaxationStep, ServiceLevel
 from router.skills import SkillExpr, both, either, parse
-from ringway.schema import AgentDoc, ConfigDoc, QueueDoc, RoutingDoc, ServiceDoc, UserDoc
-from ringway.yamlmarks import YamlSyntaxError, line_of, load_with_marks
 
 KeyPath = tuple[Hashable, ...]
 DEFAULT_CAPACITY = {"voice": 1, "callback": 1, "outbound": 1, "chat": 3, "email": 1, "task": 1}
@@ -251,7 +251,9 @@ class _Builder:
                     f"(queues: {', '.join(names)})",
                 )
             if queue.overflow == queue.name:
-                raise self.fail(("queues", index, "overflow"), "a queue cannot overflow into itself")
+                raise self.fail(
+                    ("queues", index, "overflow"), "a queue cannot overflow into itself"
+                )
         routing = self.doc.routing
         for key, target in {**routing.entry_points, **routing.default_queues}.items():
             if target not in names:
@@ -287,8 +289,9 @@ class _Builder:
     def users(self) -> list[UserDef]:
         users: dict[str, UserDef] = {}
         for doc in self.doc.agents:
-            users[doc.id] = UserDef(doc.id, "agent", doc.name or doc.id, doc.password_hash,
-                                    doc.password_env)
+            users[doc.id] = UserDef(
+                doc.id, "agent", doc.name or doc.id, doc.password_hash, doc.password_env
+            )
         for index, user in enumerate(self.doc.users):
             users[user.id] = self.user(index, user, users)
         return list(users.values())

@@ -8,17 +8,18 @@ shows each routing decision and why it was made.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import random
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from ringway.config import RingwayConfig
 from router import events as ev
 from router.engine import Router
 from router.errors import RoutingError
 from router.model import Channel, Contact
-from ringway.config import RingwayConfig
 
 Action = Callable[[float], list[ev.Event]]
 
@@ -64,7 +65,10 @@ class _Script:
                 self.waits.append(event.wait)
             elif isinstance(event, ev.OfferRejected):
                 self.log.append(f"{now:8.1f}s RONA {event.agent_id} on {event.contact_id}")
-                self.at(now + 20, lambda t, a=event.agent_id: self.router.set_ready(a, t))
+                self.at(now + 20, functools.partial(self.ready_again, event.agent_id))
+
+    def ready_again(self, agent_id: str, now: float) -> list[ev.Event]:
+        return self.router.set_ready(agent_id, now)
 
     def on_offer(self, offer: ev.ContactOffered) -> None:
         decision = self.router.contact(offer.contact_id).decisions[-1]
@@ -82,6 +86,10 @@ class _Script:
         self.at(talk + 5, lambda t: self.router.complete(agent, contact, t, disposition="demo"))
 
 
+def _arrive(router: Router, contact: Contact, now: float) -> list[ev.Event]:
+    return router.contact_arrived(contact, now)
+
+
 def run_demo(config: RingwayConfig, *, contacts: int, seed: int) -> dict[str, Any]:
     script = _Script(config, seed)
     tiers = ["gold", "silver", "bronze", None]
@@ -96,7 +104,7 @@ def run_demo(config: RingwayConfig, *, contacts: int, seed: int) -> dict[str, An
             created_at=when,
             tier=script.rng.choice(tiers),
         )
-        script.at(when, lambda t, c=contact: script.router.contact_arrived(c, t))
+        script.at(when, functools.partial(_arrive, script.router, contact))
     script.run()
     waits = script.waits
     summary = {

@@ -54,8 +54,9 @@ from starlette.types import Receive, Scope, Send
 
 from ringway.api.errors import coded_error_response
 from ringway.auth import AuthError
+from router.engine import Router
 from router.events import Event
-from router.stats import QueueKpis
+from router.stats import QueueKpis, StatsBook
 
 # Routing decisions take microseconds; the top buckets catch a stalled loop.
 DECISION_BUCKETS = (5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2, 0.1)
@@ -92,6 +93,17 @@ class QueueView:
 class Snapshot:
     queues: list[QueueView]
     agents_by_state: dict[str, int] = field(default_factory=dict)
+
+
+def snapshot(router: Router, stats: StatsBook, now: float) -> Snapshot:
+    """Read the router's live queues and agents and the book's KPIs at ``now``."""
+    queues = []
+    for name in router.queues:
+        live = router.queue_snapshot(name, now)
+        kpis = stats.queue_kpis(name, now)
+        queues.append(QueueView(name, live["waiting"], live["offered"], live["oldest_wait"], kpis))
+    states = Tally(agent.state.value for agent in router.agents.values())
+    return Snapshot(queues, dict(states))
 
 
 class KpiCollector(Collector):

@@ -33,7 +33,7 @@ from crm.store import CustomerStore
 from ringway.bus import DEFAULT_LIMIT, EventBus, Subscription
 from ringway.config import RingwayConfig
 from ringway.eventlog import SQLiteEventLog
-from ringway.metrics import QueueView, ServiceMetrics, Snapshot
+from ringway.metrics import ServiceMetrics, Snapshot, snapshot
 from ringway.persist import EventPersister
 from router import events as ev
 from router.agents import Agent
@@ -138,10 +138,12 @@ class RoutingService:
             await asyncio.gather(*self._writes.values(), return_exceptions=True)
         self.bus.close_all("service stopping")
         self.metrics.subscribers.set(0)
-        if self._persister is not None:
-            await self._persister.close()
-            self._persister = None
-        await self.customers.close()
+        try:
+            if self._persister is not None:
+                persister, self._persister = self._persister, None
+                await persister.close()
+        finally:
+            await self.customers.close()
 
     def now(self) -> float:
         # Never backwards (an NTP step): the core and the StatsBook assume it.
@@ -271,8 +273,11 @@ class RoutingService:
             delay = None if deadline is None else deadline - self._clock()
             if delay is None or delay > 0:
                 wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that
+                # lands as the wake-up completes, and stop() would then wait forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await wake.wait()
                 continue
             try:
                 self.execute("tick", self.router.tick)
@@ -295,19 +300,11 @@ class RoutingService:
         self.bus.detach(subscription)
         self.metrics.subscribers.set(len(self.bus))
 
-    def queue_view(self, name: str, now: float) -> QueueView:
-        snap = self.router.queue_snapshot(name, now)
-        kpis = self.stats.queue_kpis(name, now)
-        return QueueView(name, snap["waiting"], snap["offered"], snap["oldest_wait"], kpis)
-
     def snapshot(self) -> Snapshot:
+        """Queue and agent figures for a metrics scrape (empty before start)."""
         if self._router is None:
             return Snapshot(queues=[])
-        now = self.now()
-        states: dict[str, int] = {}
-        for agent in self._router.agents.values():
-            states[agent.state.value] = states.get(agent.state.value, 0) + 1
-        return Snapshot([self.queue_view(name, now) for name in self._router.queues], states)
+        return snapshot(self._router, self.stats, self.now())
 
 
 def _is_phone_uri(origin: str) -> bool:

@@ -67,8 +67,14 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), exc.headers)
 
 
+async def _internal(_: Request, exc: Exception) -> JSONResponse:
+    # Starlette still re-raises after answering, so the traceback reaches the server log.
+    return error_response(500, "internal_error", "internal error; see the service log")
+
+
 def install(app: FastAPI) -> None:
     for tree in (RoutingError, CrmError, AuthError):
         app.add_exception_handler(tree, _coded)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(Exception, _internal)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 if TYPE_CHECKING:
     from conftest import Api, Run
 
@@ -222,3 +224,25 @@ async def _conflicts(api: Api) -> None:
 
 def test_state_conflicts_are_refused_before_anything_changes(run_api: Run) -> None:
     run_api(_conflicts)
+
+
+async def _internal(api: Api) -> None:
+    def broken(*_: object) -> list[Any]:
+        raise RuntimeError("a bug in the core")
+
+    created = await api.voice(None)
+    api.bundle.service.router.end = broken  # type: ignore[method-assign]
+    # As uvicorn would: answer the client instead of raising into the test.
+    transport = httpx.ASGITransport(app=api.bundle.app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ringway.test") as client:
+        response = await client.post(
+            f"/api/v1/contacts/{created['id']}/end", headers=api.headers("admin")
+        )
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {"code": "internal_error", "message": "internal error; see the service log"}
+    }
+
+
+def test_a_bug_is_a_500_json_without_details(run_api: Run) -> None:
+    run_api(_internal)

@@ -31,8 +31,7 @@ def test_config_check_bad_file_exits_2_with_one_located_line(tmp_path: Path) -> 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0] == (
-        f"error: {bad}:3: queues[0].requires: unknown skill ghost in 'ghost>=2' "
-        "(declared: none)"
+        f"error: {bad}:3: queues[0].requires: unknown skill ghost in 'ghost>=2' (declared: none)"
     )
     assert result.stdout == ""
 
@@ -72,7 +71,10 @@ def test_installed_entry_point_prints_only_json_on_stdout() -> None:
     exe = Path(sys.executable).with_name("ringway")
     done = subprocess.run(
         [str(exe), "config", "check", str(demo_config_path()), "--json"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ok"] is True

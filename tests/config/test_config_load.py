@@ -81,34 +81,100 @@ def test_queue_for_prefers_entry_point_then_channel_default() -> None:
 
 
 BAD_CASES = [
-    ("unknown skill", GOOD.replace('"sales>=3 & english"', '"salez>=3"'), 5,
-     "queues[0].requires", "unknown skill salez"),
-    ("bad level", GOOD.replace("sales>=3 &", "sales>=11 &"), 5,
-     "queues[0].requires", "outside 1-10"),
-    ("overflow target", GOOD.replace("overflow: general", "overflow: nowhere"), 10,
-     "queues[0].overflow", "'nowhere' is not a queue"),
-    ("strategy", GOOD.replace("channel: voice\n    requires", "channel: voice\n    strategy: "
-     "fastest\n    requires"), 5, "queues[0].strategy", "unknown strategy 'fastest'"),
-    ("unknown key", GOOD.replace("overflow: general", "overflw: general"), 10,
-     "queues[0].overflw", "Extra inputs are not permitted"),
-    ("wrong type", GOOD.replace("after_s: 60", "after_s: soon"), 8,
-     "queues[0].relaxation[1].after_s", "valid number"),
-    ("two modes", GOOD.replace('{after_s: 90, replace: "*"}', '{after_s: 90, replace: "*", or: x}'),
-     9, "queues[0].relaxation[2]", "exactly one of"),
-    ("steps order", GOOD.replace("after_s: 90", "after_s: 45"), 9,
-     "queues[0].relaxation[2].after_s", "increasing"),
-    ("proficiency", GOOD.replace("sales: 5,", "sales: 12,"), 14,
-     "agents[0].skills.sales", "outside 1-10"),
-    ("capacity channel", GOOD.replace("chat: 2", "fax: 2"), 14,
-     "agents[0].capacity", "unknown channel 'fax'"),
-    ("role", GOOD.replace("role: supervisor", "role: boss"), 16, "users[0].role", "Input should be"),
-    ("duplicate queue", GOOD.replace("name: general", "name: sales").replace(
-        "overflow: general", "overflow: sales"), 11, "queues[1].name", "defined twice"),
+    (
+        "unknown skill",
+        GOOD.replace('"sales>=3 & english"', '"salez>=3"'),
+        5,
+        "queues[0].requires",
+        "unknown skill salez",
+    ),
+    (
+        "bad level",
+        GOOD.replace("sales>=3 &", "sales>=11 &"),
+        5,
+        "queues[0].requires",
+        "outside 1-10",
+    ),
+    (
+        "overflow target",
+        GOOD.replace("overflow: general", "overflow: nowhere"),
+        10,
+        "queues[0].overflow",
+        "'nowhere' is not a queue",
+    ),
+    (
+        "strategy",
+        GOOD.replace(
+            "channel: voice\n    requires", "channel: voice\n    strategy: fastest\n    requires"
+        ),
+        5,
+        "queues[0].strategy",
+        "unknown strategy 'fastest'",
+    ),
+    (
+        "unknown key",
+        GOOD.replace("overflow: general", "overflw: general"),
+        10,
+        "queues[0].overflw",
+        "Extra inputs are not permitted",
+    ),
+    (
+        "wrong type",
+        GOOD.replace("after_s: 60", "after_s: soon"),
+        8,
+        "queues[0].relaxation[1].after_s",
+        "valid number",
+    ),
+    (
+        "two modes",
+        GOOD.replace('{after_s: 90, replace: "*"}', '{after_s: 90, replace: "*", or: x}'),
+        9,
+        "queues[0].relaxation[2]",
+        "exactly one of",
+    ),
+    (
+        "steps order",
+        GOOD.replace("after_s: 90", "after_s: 45"),
+        9,
+        "queues[0].relaxation[2].after_s",
+        "increasing",
+    ),
+    (
+        "proficiency",
+        GOOD.replace("sales: 5,", "sales: 12,"),
+        14,
+        "agents[0].skills.sales",
+        "outside 1-10",
+    ),
+    (
+        "capacity channel",
+        GOOD.replace("chat: 2", "fax: 2"),
+        14,
+        "agents[0].capacity",
+        "unknown channel 'fax'",
+    ),
+    (
+        "role",
+        GOOD.replace("role: supervisor", "role: boss"),
+        16,
+        "users[0].role",
+        "Input should be",
+    ),
+    (
+        "duplicate queue",
+        GOOD.replace("name: general", "name: sales").replace(
+            "overflow: general", "overflow: sales"
+        ),
+        11,
+        "queues[1].name",
+        "defined twice",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("label", "text", "line", "key", "problem"), BAD_CASES,
-                         ids=[c[0] for c in BAD_CASES])
+@pytest.mark.parametrize(
+    ("label", "text", "line", "key", "problem"), BAD_CASES, ids=[c[0] for c in BAD_CASES]
+)
 def test_bad_config_names_line_key_and_problem(
     label: str, text: str, line: int, key: str, problem: str
 ) -> None:

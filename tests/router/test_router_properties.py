@@ -102,7 +102,7 @@ AGENTS: dict[str, tuple[Capacity, list[dict[str, int]]]] = {
     "a5": (capacity_from({"voice": 1}), [{"sales": 6, "english": 1}, {"sales": 8}]),
 }
 AGENT_IDS = sorted(AGENTS)
-TIERS = [None, "bronze", "silver", "gold"]
+TIERS = [None, None, "bronze", "gold"]
 HELD = (ContactStatus.CONNECTED, ContactStatus.WRAP_UP)
 
 
@@ -123,6 +123,7 @@ class RouterMachine(RuleBasedStateMachine):
         self.created: list[str] = []
         self.events: list[ev.Event] = []
         self.refused = 0
+        self.fifo_checks = 0  # how often an offer was compared with an older rival
 
     # ------------------------------------------------------------ plumbing
 
@@ -190,6 +191,7 @@ class RouterMachine(RuleBasedStateMachine):
                     continue
                 steps = {queued_before[other.id][1], other.step}
                 if all(queue.requirement_at(s).matches(agent.skills) for s in steps):
+                    self.fifo_checks += 1
                     assert (offered.enqueued_at, offered.seq) < (other.enqueued_at, other.seq), (
                         f"{offered.id} offered to {agent.id} ahead of older {other.id}"
                     )
@@ -229,7 +231,7 @@ class RouterMachine(RuleBasedStateMachine):
     @rule(
         queue=st.sampled_from(QUEUE_NAMES),
         tier=st.sampled_from(TIERS),
-        priority=st.sampled_from([0, 0, 5]),
+        priority=st.sampled_from([0, 0, 0, 5]),
     )
     def arrive(self, queue: str, tier: str | None, priority: int) -> None:
         contact_id = f"c{len(self.created) + 1}"
@@ -245,6 +247,13 @@ class RouterMachine(RuleBasedStateMachine):
         out = self.run("contact_arrived", contact, self.now)
         if out:
             self.created.append(contact_id)
+
+    @rule(queue=st.sampled_from(QUEUE_NAMES), tier=st.sampled_from(TIERS), count=st.integers(2, 4))
+    def burst(self, queue: str, tier: str | None, count: int) -> None:
+        """Several alike contacts a second apart: the material FIFO is checked on."""
+        for _ in range(count):
+            self.arrive(queue, tier, 0)
+            self.advance(1.0)
 
     def live(self) -> list[str]:
         return sorted(c.id for c in self.router.live_contacts())

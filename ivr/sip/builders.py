@@ -1,0 +1,158 @@
+"""Building requests and responses (RFC 3261 §8.1.1, §8.2.6, §21).
+
+Randomness (branches, tags, Call-IDs) comes from an injected `random.Random`, so
+tests and the simulator are reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+
+from ivr.sip.errors import SipParseError
+from ivr.sip.headers import HeaderField, Headers
+from ivr.sip.message import Request, Response
+from ivr.sip.values import MAGIC_COOKIE, NameAddr, Via
+
+REASONS = {
+    100: "Trying",
+    180: "Ringing",
+    181: "Call Is Being Forwarded",
+    182: "Queued",
+    183: "Session Progress",
+    200: "OK",
+    202: "Accepted",
+    300: "Multiple Choices",
+    301: "Moved Permanently",
+    302: "Moved Temporarily",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    407: "Proxy Authentication Required",
+    408: "Request Timeout",
+    413: "Request Entity Too Large",
+    415: "Unsupported Media Type",
+    416: "Unsupported URI Scheme",
+    420: "Bad Extension",
+    480: "Temporarily Unavailable",
+    481: "Call/Transaction Does Not Exist",
+    482: "Loop Detected",
+    483: "Too Many Hops",
+    486: "Busy Here",
+    487: "Request Terminated",
+    488: "Not Acceptable Here",
+    491: "Request Pending",
+    500: "Server Internal Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+    504: "Server Time-out",
+    505: "Version Not Supported",
+    600: "Busy Everywhere",
+    603: "Decline",
+}
+
+# §8.2.6.2: the headers a response copies from its request, in this order.
+_COPIED = ("via", "from", "to", "call-id", "cseq")
+
+
+def reason_phrase(status: int) -> str:
+    return REASONS.get(status, REASONS.get(status // 100 * 100, "Unknown"))
+
+
+def new_branch(rng: random.Random) -> str:
+    """A branch unique in space and time, with the §8.1.1.7 magic cookie."""
+    return f"{MAGIC_COOKIE}{rng.getrandbits(64):016x}"
+
+
+def new_tag(rng: random.Random) -> str:
+    return f"{rng.getrandbits(48):012x}"  # §19.3: at least 32 bits of randomness
+
+
+def new_call_id(rng: random.Random, host: str) -> str:
+    return f"{rng.getrandbits(96):024x}@{host}"
+
+
+def make_response(
+    request: Request,
+    status: int,
+    reason: str | None = None,
+    *,
+    to_tag: str | None = None,
+    headers: Iterable[tuple[str, str]] = (),
+    body: bytes = b"",
+    content_type: str | None = None,
+) -> Response:
+    """A response to `request` per §8.2.6: Via, From, To, Call-ID, CSeq copied."""
+    fields = _copy_fields(request.headers, status, to_tag)
+    if status == 100 and (timestamp := request.headers.get("timestamp")) is not None:
+        fields.append(HeaderField("Timestamp", timestamp))  # §8.2.6.1
+    response = Response(status, reason or reason_phrase(status), Headers(fields))
+    _finish(response, headers, body, content_type)
+    return response
+
+
+def error_response(exc: SipParseError, *, to_tag: str | None = None) -> Response | None:
+    """The answer to a request the parser rejected, or None when none is possible."""
+    if not exc.can_respond or exc.headers is None:
+        return None
+    response = Response(exc.status, exc.reason, Headers(_copy_fields(exc.headers, 400, to_tag)))
+    detail = exc.detail.encode("ascii", "replace").decode()[:100].replace('"', "'")
+    response.headers.add("Warning", f'399 ringway "{detail}"')  # §20.43
+    response.headers.add("Content-Length", "0")
+    return response
+
+
+def make_request(
+    method: str,
+    uri: str,
+    *,
+    via: Via | str,
+    from_: NameAddr | str,
+    to: NameAddr | str,
+    call_id: str,
+    cseq: int,
+    contact: str | None = None,
+    max_forwards: int = 70,
+    routes: Iterable[str] = (),
+    headers: Iterable[tuple[str, str]] = (),
+    body: bytes = b"",
+    content_type: str | None = None,
+) -> Request:
+    """A request with the §8.1.1 mandatory headers in the conventional order."""
+    pairs = [("Via", str(via)), ("Max-Forwards", str(max_forwards))]
+    pairs.extend(("Route", route) for route in routes)
+    pairs += [("From", str(from_)), ("To", str(to)), ("Call-ID", call_id)]
+    pairs.append(("CSeq", f"{cseq} {method}"))
+    if contact is not None:
+        pairs.append(("Contact", contact))
+    request = Request(method, uri, Headers.from_pairs(pairs))
+    _finish(request, headers, body, content_type)
+    return request
+
+
+def _copy_fields(source: Headers, status: int, to_tag: str | None) -> list[HeaderField]:
+    fields = []
+    for f in source.fields:
+        if f.key not in _COPIED:
+            continue
+        if f.key == "to" and to_tag and status != 100 and ";tag=" not in f.value.replace(" ", ""):
+            fields.append(HeaderField(f.name, f"{f.value};tag={to_tag}", key="to"))
+        else:
+            fields.append(HeaderField(f.name, f.value, f.raw, f.key))
+    return fields
+
+
+def _finish(
+    message: Request | Response,
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+    content_type: str | None,
+) -> None:
+    for name, value in headers:
+        message.headers.add(name, value)
+    if content_type is not None:
+        message.headers.add("Content-Type", content_type)
+    message.headers.add("Content-Length", str(len(body)))
+    message.body = body

@@ -1,0 +1,204 @@
+"""The header block of a SIP message: an ordered list of fields (RFC 3261 §7.3).
+
+Names are case-insensitive and compact forms are the same header (§7.3.3), so
+every field is looked up by a *key*: the lower-case long name. A field keeps the
+exact text it was received as (`raw`, folding included) until it is changed;
+that is what makes a parsed message re-serialise byte for byte.
+
+Values are kept as text. Typed views (Via, name-addr, CSeq) are parsed on demand
+by `ivr.sip.values` and cached here until the next mutation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from ivr.sip.values import split_commas
+
+T = TypeVar("T")
+
+# §7.3.3 and the IANA SIP header registry: compact form -> long name.
+COMPACT_FORMS = {
+    "a": "accept-contact",
+    "b": "referred-by",
+    "c": "content-type",
+    "d": "request-disposition",
+    "e": "content-encoding",
+    "f": "from",
+    "i": "call-id",
+    "j": "reject-contact",
+    "k": "supported",
+    "l": "content-length",
+    "m": "contact",
+    "o": "event",
+    "r": "refer-to",
+    "s": "subject",
+    "t": "to",
+    "u": "allow-events",
+    "v": "via",
+    "x": "session-expires",
+    "y": "identity",
+}
+
+# Headers whose grammar is a comma-separated list (§7.3.1): `Headers.values`
+# splits them. Authorization and WWW-Authenticate are *not* lists of values.
+LIST_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-encoding",
+        "accept-language",
+        "allow",
+        "allow-events",
+        "contact",
+        "content-encoding",
+        "in-reply-to",
+        "path",
+        "proxy-require",
+        "record-route",
+        "require",
+        "route",
+        "service-route",
+        "supported",
+        "unsupported",
+        "via",
+    }
+)
+
+
+def header_key(name: str) -> str:
+    key = name.lower()
+    return COMPACT_FORMS.get(key, key)
+
+
+class HeaderField:
+    """One header line: `name` as written, its unfolded `value`, its `raw` text."""
+
+    __slots__ = ("key", "name", "raw", "value")
+
+    def __init__(self, name: str, value: str, raw: str | None = None, key: str | None = None):
+        self.key = key if key is not None else header_key(name)
+        self.name = name
+        self.value = value
+        self.raw = raw
+
+    def line(self) -> str:
+        return self.raw if self.raw is not None else f"{self.name}: {self.value}"
+
+    def __repr__(self) -> str:
+        return f"HeaderField({self.name!r}, {self.value!r})"
+
+
+class Headers:
+    """Ordered, case-insensitive, compact-form-aware header fields."""
+
+    __slots__ = ("_cache", "_fields")
+
+    def __init__(self, fields: Iterable[HeaderField] = ()) -> None:
+        self._fields: list[HeaderField] = list(fields)
+        self._cache: dict[str, Any] = {}
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
+        return cls(HeaderField(name, value) for name, value in pairs)
+
+    # -- reading ---------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return ((f.name, f.value) for f in self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    @property
+    def fields(self) -> tuple[HeaderField, ...]:
+        return tuple(self._fields)
+
+    def get(self, name: str) -> str | None:
+        """The value of the first field called `name` (any form, any case)."""
+        key = header_key(name)
+        for f in self._fields:
+            if f.key == key:
+                return f.value
+        return None
+
+    def get_all(self, name: str) -> list[str]:
+        """The value of every field called `name`, one per header line, in order."""
+        key = header_key(name)
+        return [f.value for f in self._fields if f.key == key]
+
+    def values(self, name: str) -> list[str]:
+        """Every element of a list header across all its lines (§7.3.1), in order."""
+        out: list[str] = []
+        for value in self.get_all(name):
+            out.extend(split_commas(value))
+        return out
+
+    def count(self, name: str) -> int:
+        key = header_key(name)
+        return sum(1 for f in self._fields if f.key == key)
+
+    def cached(self, key: str, parse: Callable[[], T]) -> T:
+        """`parse()` once per key until the headers change."""
+        try:
+            return self._cache[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._cache[key] = parse()
+            return value
+
+    def lines(self) -> list[str]:
+        return [f.line() for f in self._fields]
+
+    def copy(self) -> Headers:
+        return Headers(HeaderField(f.name, f.value, f.raw, f.key) for f in self._fields)
+
+    # -- changing (each change drops the raw text of what it touches) ----------
+
+    def add(self, name: str, value: str) -> None:
+        self._cache.clear()
+        self._fields.append(HeaderField(name, value))
+
+    def prepend(self, name: str, value: str) -> None:
+        """Insert above the first field of the same name, or at the top (§16.6, §18.1.1)."""
+        self._cache.clear()
+        key = header_key(name)
+        index = next((i for i, f in enumerate(self._fields) if f.key == key), 0)
+        self._fields.insert(index, HeaderField(name, value, key=key))
+
+    def set(self, name: str, value: str) -> None:
+        """Replace the first field called `name` and drop the others; append if absent."""
+        self._cache.clear()
+        key = header_key(name)
+        kept: list[HeaderField] = []
+        replaced = False
+        for f in self._fields:
+            if f.key != key:
+                kept.append(f)
+            elif not replaced:
+                kept.append(HeaderField(f.name, value, key=key))
+                replaced = True
+        if not replaced:
+            kept.append(HeaderField(name, value, key=key))
+        self._fields = kept
+
+    def remove(self, name: str) -> int:
+        self._cache.clear()
+        key = header_key(name)
+        before = len(self._fields)
+        self._fields = [f for f in self._fields if f.key != key]
+        return before - len(self._fields)
+
+    def replace_first_element(self, name: str, element: str) -> None:
+        """Rewrite the first element of a list header, e.g. the top Via (§18.2.1)."""
+        key = header_key(name)
+        for i, f in enumerate(self._fields):
+            if f.key == key:
+                rest = split_commas(f.value)[1:]
+                value = ", ".join([element, *rest])
+                self._fields[i] = HeaderField(f.name, value, key=key)
+                self._cache.clear()
+                return
+        raise KeyError(name)

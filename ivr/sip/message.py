@@ -1,0 +1,365 @@
+"""SIP requests and responses: parse bytes, serialise back (RFC 3261 §7, §18.3, §25).
+
+The parser splits on CRLF once, unfolds continuation lines and keeps every
+header line's raw text, so an unmodified message re-serialises to the bytes it
+came from. It validates only what every layer relies on -- the start line, the
+top Via, From/To/Call-ID/CSeq presence, CSeq, Request-URI and Content-Length --
+and leaves every other value as text until someone asks (`ivr.sip.values`).
+
+Errors are `SipParseError` with the status to answer with and `can_respond`:
+a request can be answered only when its top Via is usable (§18.2.2); responses
+are never answered, only discarded (§18.1.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from ivr.sip.errors import SipParseError
+from ivr.sip.headers import Headers, HeaderField
+from ivr.sip.uri import Uri, parse_uri
+from ivr.sip.values import (
+    CSeq,
+    NameAddr,
+    Via,
+    parse_cseq,
+    parse_name_addr,
+    parse_via,
+    split_commas,
+)
+
+T = TypeVar("T")
+
+SIP_VERSION = "SIP/2.0"
+CRLF = "\r\n"
+
+# token (§25.1): alphanum and -.!%*_+`'~
+_TOKEN_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~"
+)
+# Fields every request and response carries (§8.1.1); Via is checked apart.
+_REQUIRED = ("from", "to", "call-id", "cseq")
+# Fields that may appear once only (§7.3.1 and RFC 4475 §3.1.2.19).
+_SINGLETONS = frozenset(
+    {"call-id", "cseq", "from", "to", "content-length", "max-forwards", "content-type"}
+)
+
+
+def is_token(text: str) -> bool:
+    return bool(text) and all(ch in _TOKEN_CHARS for ch in text)
+
+
+class Message:
+    """What requests and responses share: version, headers, body, typed views."""
+
+    __slots__ = ("body", "headers", "version")
+
+    def __init__(self, headers: Headers | None = None, body: bytes = b"", version: str = SIP_VERSION):
+        self.headers = headers if headers is not None else Headers()
+        self.body = body
+        self.version = version
+
+    def start_line(self) -> str:
+        raise NotImplementedError
+
+    def serialise(self) -> bytes:
+        head = CRLF.join([self.start_line(), *self.headers.lines()])
+        return (head + "\r\n\r\n").encode() + self.body
+
+    def __bytes__(self) -> bytes:
+        return self.serialise()
+
+    def set_body(self, body: bytes, content_type: str | None = None) -> None:
+        """Replace the body and keep Content-Length (and Content-Type) in step."""
+        self.body = body
+        if content_type is not None:
+            self.headers.set("Content-Type", content_type)
+        self.headers.set("Content-Length", str(len(body)))
+
+    # -- typed views (parsed on first use, cached until the headers change) ------
+
+    def _view(self, key: str, parse: Callable[[], T]) -> T:
+        try:
+            return self.headers.cached(key, parse)
+        except SipParseError as exc:
+            exc.can_respond = isinstance(self, Request) and key != "via"
+            exc.headers = self.headers
+            raise
+
+    def _required(self, name: str) -> str:
+        value = self.headers.get(name)
+        if value is None:
+            raise SipParseError(f"missing {name} header")
+        return value
+
+    @property
+    def top_via(self) -> Via:
+        return self._view("via", lambda: parse_via(split_commas(self._required("via"))[0]))
+
+    @property
+    def vias(self) -> list[Via]:
+        return self._view("vias", lambda: [parse_via(v) for v in self.headers.values("via")])
+
+    @property
+    def cseq(self) -> CSeq:
+        return self._view("cseq", lambda: parse_cseq(self._required("cseq")))
+
+    @property
+    def call_id(self) -> str:
+        return self._required("call-id")
+
+    @property
+    def from_(self) -> NameAddr:
+        return self._view("from", lambda: parse_name_addr(self._required("from")))
+
+    @property
+    def to(self) -> NameAddr:
+        return self._view("to", lambda: parse_name_addr(self._required("to")))
+
+    @property
+    def from_tag(self) -> str | None:
+        return self.from_.tag
+
+    @property
+    def to_tag(self) -> str | None:
+        return self.to.tag
+
+    @property
+    def contacts(self) -> list[NameAddr]:
+        return self._view(
+            "contact", lambda: [parse_name_addr(v) for v in self.headers.values("contact")]
+        )
+
+    @property
+    def record_route(self) -> list[str]:
+        return self.headers.values("record-route")
+
+    @property
+    def route(self) -> list[str]:
+        return self.headers.values("route")
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+class Request(Message):
+    __slots__ = ("_target", "_uri", "method")
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        headers: Headers | None = None,
+        body: bytes = b"",
+        version: str = SIP_VERSION,
+    ):
+        super().__init__(headers, body, version)
+        self.method = method
+        self._target = target
+        self._uri: Uri | None = None
+
+    @property
+    def target(self) -> str:
+        """The Request-URI as text."""
+        return self._target
+
+    @target.setter
+    def target(self, value: str) -> None:
+        self._target, self._uri = value, None
+
+    @property
+    def uri(self) -> Uri:
+        if self._uri is None:
+            self._uri = parse_uri(self._target)
+        return self._uri
+
+    def start_line(self) -> str:
+        return f"{self.method} {self._target} {self.version}"
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self._target}>"
+
+
+class Response(Message):
+    __slots__ = ("reason", "status")
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: Headers | None = None,
+        body: bytes = b"",
+        version: str = SIP_VERSION,
+    ):
+        super().__init__(headers, body, version)
+        self.status = status
+        self.reason = reason
+
+    def start_line(self) -> str:
+        return f"{self.version} {self.status} {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {self.reason}>"
+
+
+# -- parsing ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ParsedHead:
+    """A start line and header block, before the body is attached."""
+
+    start: str
+    headers: Headers
+
+
+def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
+    """Parse one whole message.
+
+    `stream=False` (a datagram): Content-Length is optional, bytes past it are
+    discarded, fewer bytes than it promises are an error (§18.3). `stream=True`:
+    `data` is exactly one framed message (see `StreamFramer`) and Content-Length
+    is mandatory.
+    """
+    start = 0
+    while data.startswith(b"\r\n", start):  # §7.5: ignore CRLFs before the start line
+        start += 2
+    end = data.find(b"\r\n\r\n", start)
+    if end < 0:
+        raise SipParseError("no empty line after the header block")
+    return build_message(parse_head(data[start:end]), data[end + 4 :], stream=stream)
+
+
+def parse_head(raw: bytes) -> ParsedHead:
+    """Split a header block (without its final CRLFCRLF) into start line and fields."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SipParseError("header block is not UTF-8") from None
+    crlfs = text.count("\r\n")
+    if text.count("\n") != crlfs or text.count("\r") != crlfs:
+        raise SipParseError("bare CR or LF in the header block")
+    lines = text.split("\r\n")
+    fields: list[HeaderField] = []
+    for line in lines[1:]:
+        if line[:1] in (" ", "\t"):  # §7.3.1: a continuation line is one SP
+            if not fields:
+                raise SipParseError("continuation line before any header")
+            last = fields[-1]
+            last.raw = f"{last.raw}\r\n{line}"
+            last.value = (last.value + " " + line.strip(" \t")).strip(" \t")
+            continue
+        name, colon, value = line.partition(":")
+        name = name.rstrip(" \t")
+        if not colon or not is_token(name):
+            raise SipParseError(f"malformed header line {line[:60]!r}")
+        fields.append(HeaderField(name, value.strip(" \t"), line))
+    return ParsedHead(lines[0], Headers(fields))
+
+
+def build_message(head: ParsedHead, body: bytes, *, stream: bool) -> Request | Response:
+    headers = head.headers
+    if head.start[:4].upper() == "SIP/":
+        response = _response_from(head.start, headers)
+        _check_headers(headers, can_respond=False)
+        response.body = _frame_body(headers, body, stream=stream, can_respond=False)
+        return response
+    can_respond = _usable_via(headers)
+    request = _request_from(head.start, headers, can_respond)
+    _check_headers(headers, can_respond=can_respond)
+    _check_request(request, can_respond)
+    request.body = _frame_body(headers, body, stream=stream, can_respond=can_respond)
+    return request
+
+
+def _error(detail: str, headers: Headers, can_respond: bool, status: int = 400) -> SipParseError:
+    return SipParseError(detail, status=status, can_respond=can_respond, headers=headers)
+
+
+def _usable_via(headers: Headers) -> bool:
+    """A request can be answered only along a top Via we can read (§18.2.2)."""
+    value = headers.get("via")
+    if value is None:
+        return False
+    try:
+        headers.cached("via", lambda: parse_via(split_commas(value)[0]))
+    except SipParseError:
+        return False
+    return True
+
+
+def _request_from(start: str, headers: Headers, can_respond: bool) -> Request:
+    parts = start.split(" ")
+    if len(parts) != 3 or not is_token(parts[0]) or not parts[1]:
+        raise _error(f"malformed request line {start[:80]!r}", headers, can_respond)
+    method, target, version = parts
+    _check_version(version, headers, can_respond)
+    return Request(method, target, headers, version=version)
+
+
+def _response_from(start: str, headers: Headers) -> Response:
+    version, _, rest = start.partition(" ")
+    code, _, reason = rest.partition(" ")
+    if len(code) != 3 or not code.isdigit() or not code.isascii() or not "100" <= code <= "699":
+        raise _error(f"malformed status line {start[:80]!r}", headers, False)
+    _check_version(version, headers, False)
+    return Response(int(code), reason, headers, version=version)
+
+
+def _check_version(version: str, headers: Headers, can_respond: bool) -> None:
+    if version.upper() == SIP_VERSION:
+        return
+    name, slash, number = version.partition("/")
+    major, dot, minor = number.partition(".")
+    if name.upper() == "SIP" and slash and dot and major.isdigit() and minor.isdigit():
+        raise _error(f"unsupported version {version!r}", headers, can_respond, status=505)
+    raise _error(f"malformed protocol version {version!r}", headers, can_respond)
+
+
+def _check_headers(headers: Headers, *, can_respond: bool) -> None:
+    if headers.get("via") is None:
+        raise _error("missing Via header", headers, False)
+    seen: set[str] = set()
+    for field in headers.fields:
+        key = field.key
+        if key in _SINGLETONS:
+            if key in seen:
+                raise _error(f"more than one {field.name} header", headers, can_respond)
+            seen.add(key)
+    for key in _REQUIRED:
+        if key not in seen:
+            raise _error(f"missing {key} header", headers, can_respond)
+    try:
+        headers.cached("cseq", lambda: parse_cseq(headers.get("cseq") or ""))
+        if not can_respond:  # a response, or a request we could not answer anyway
+            headers.cached("via", lambda: parse_via(split_commas(headers.get("via") or "")[0]))
+    except SipParseError as exc:
+        raise _error(exc.detail, headers, can_respond) from None
+
+
+def _check_request(request: Request, can_respond: bool) -> None:
+    if request.cseq.method != request.method:
+        raise _error("CSeq method does not match the request method", request.headers, can_respond)
+    try:
+        request.uri  # noqa: B018 -- parse now: 416 / 400 belong to the parser (§8.2.2.1)
+    except SipParseError as exc:
+        raise _error(exc.detail, request.headers, can_respond, status=exc.status) from None
+
+
+def _frame_body(headers: Headers, body: bytes, *, stream: bool, can_respond: bool) -> bytes:
+    text = headers.get("content-length")
+    if text is None:
+        if stream:
+            raise _error("Content-Length is required on stream transports", headers, can_respond)
+        return body
+    if not text.isdigit() or not text.isascii():
+        raise _error(f"malformed Content-Length {text!r}", headers, can_respond)
+    length = int(text)
+    if length > len(body):
+        # §18.3: "If the transport packet ends before the end of the message
+        # body, this is considered an error." A request gets a 400.
+        raise _error("body shorter than Content-Length", headers, can_respond)
+    return body if length == len(body) else body[:length]

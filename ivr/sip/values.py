@@ -1,0 +1,283 @@
+"""Typed views of header values: name-addr, Via, CSeq, parameters (RFC 3261 §20, §25).
+
+Parsers take the unfolded value text (folding already replaced by one SP) and
+tolerate the LWS the grammar allows around `/`, `;`, `=` and `:` (§7.3.1, RFC
+4475 §3.1.1.1). They raise `SipParseError` (400) on anything else. Serialisers
+produce the compact canonical form; the message keeps the original text anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ivr.sip.errors import SipParseError
+from ivr.sip.uri import Params, Uri, format_params, parse_host_port, parse_uri
+
+MAGIC_COOKIE = "z9hG4bK"  # §8.1.1.7
+
+
+# -- lists, quoted strings, parameters ---------------------------------------------
+
+
+def split_commas(value: str) -> list[str]:
+    """Split a list header on the commas outside quotes and <> (§7.3.1)."""
+    if "," not in value:
+        return [value.strip()]
+    if '"' not in value and "<" not in value:
+        return [v.strip() for v in value.split(",")]
+    out, start, quoted, angle, i = [], 0, False, False, 0
+    while i < len(value):
+        ch = value[i]
+        if quoted:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == "<":
+            angle = True
+        elif ch == ">":
+            angle = False
+        elif ch == "," and not angle:
+            out.append(value[start:i].strip())
+            start = i + 1
+        i += 1
+    out.append(value[start:].strip())
+    return out
+
+
+def quoted_end(text: str, start: int) -> int:
+    """Index just past the quoted-string that opens at `start` (§25.1)."""
+    i = start + 1
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == '"':
+            return i + 1
+        i += 1
+    raise SipParseError(f"unterminated quoted string in {text!r}")
+
+
+def unquote(text: str) -> str:
+    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
+        return text
+    inner = text[1:-1]
+    if "\\" not in inner:
+        return inner
+    out, i = [], 0
+    while i < len(inner):
+        if inner[i] == "\\" and i + 1 < len(inner):
+            i += 1
+        out.append(inner[i])
+        i += 1
+    return "".join(out)
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def parse_header_params(text: str) -> Params:
+    """`*( SEMI generic-param )` with LWS around `;` and `=` (§25.1)."""
+    text = text.strip()
+    if not text:
+        return ()
+    if text[0] != ";":
+        raise SipParseError(f"expected ';' before parameters in {text!r}")
+    pieces = _split_semicolons(text[1:])
+    out: list[tuple[str, str | None]] = []
+    for piece in pieces:
+        name, eq, value = piece.partition("=")
+        name = name.strip()
+        if not name or " " in name:
+            raise SipParseError(f"malformed parameter {piece!r}")
+        out.append((name, value.strip() if eq else None))
+    return tuple(out)
+
+
+def _split_semicolons(text: str) -> list[str]:
+    if '"' not in text:
+        return text.split(";")
+    out, start, i = [], 0, 0
+    while i < len(text):
+        if text[i] == '"':
+            i = quoted_end(text, i)
+            continue
+        if text[i] == ";":
+            out.append(text[start:i])
+            start = i + 1
+        i += 1
+    out.append(text[start:])
+    return out
+
+
+def param_value(params: Params, name: str) -> str | None:
+    name = name.lower()
+    for key, value in params:
+        if key.lower() == name:
+            return "" if value is None else value
+    return None
+
+
+def with_param(params: Params, name: str, value: str | None) -> Params:
+    lname = name.lower()
+    kept = tuple(p for p in params if p[0].lower() != lname)
+    return (*kept, (name, value))
+
+
+# -- name-addr / addr-spec (From, To, Contact, Route, Record-Route) ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class NameAddr:
+    """`[display-name] <URI> *(;param)` or `addr-spec *(;param)` (§20.10, §25.1)."""
+
+    uri: str
+    display_name: str | None = None
+    params: Params = ()
+
+    @property
+    def tag(self) -> str | None:
+        return param_value(self.params, "tag")
+
+    def param(self, name: str) -> str | None:
+        return param_value(self.params, name)
+
+    def parsed_uri(self) -> Uri:
+        return parse_uri(self.uri)
+
+    def with_tag(self, tag: str) -> NameAddr:
+        return replace(self, params=with_param(self.params, "tag", tag))
+
+    def without_tag(self) -> NameAddr:
+        return replace(self, params=tuple(p for p in self.params if p[0].lower() != "tag"))
+
+    def __str__(self) -> str:
+        if self.uri == "*":
+            return "*"
+        display = f"{quote(self.display_name)} " if self.display_name else ""
+        return f"{display}<{self.uri}>{format_params(self.params)}"
+
+
+def parse_name_addr(value: str) -> NameAddr:
+    text = value.strip()
+    if text == "*":
+        return NameAddr(uri="*")
+    if not text:
+        raise SipParseError("empty address")
+    display: str | None = None
+    if text[0] == '"':
+        end = quoted_end(text, 0)
+        display = unquote(text[:end])
+        text = text[end:].lstrip()
+        if not text.startswith("<"):
+            raise SipParseError(f"expected '<' after display name in {value!r}")
+    lt = text.find("<")
+    if lt >= 0:
+        if display is None:
+            display = text[:lt].strip() or None
+        gt = text.find(">", lt)
+        if gt < 0:
+            raise SipParseError(f"unterminated '<' in {value!r}")
+        uri, rest = text[lt + 1 : gt].strip(), text[gt + 1 :]
+    else:
+        # addr-spec: parameters after the URI belong to the header (§20.10).
+        uri, semi, after = text.partition(";")
+        uri, rest = uri.strip(), (";" + after if semi else "")
+    if not uri or ":" not in uri or " " in uri:
+        raise SipParseError(f"malformed address URI in {value!r}")
+    return NameAddr(uri=uri, display_name=display, params=parse_header_params(rest))
+
+
+# -- Via (§20.42, §18.2.1, RFC 3581) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Via:
+    transport: str
+    host: str
+    port: int | None = None
+    params: Params = ()
+    protocol: str = "SIP/2.0"
+
+    @property
+    def branch(self) -> str | None:
+        return param_value(self.params, "branch")
+
+    @property
+    def received(self) -> str | None:
+        return param_value(self.params, "received")
+
+    @property
+    def rport(self) -> str | None:
+        """"" for the bare `;rport` a client sends (RFC 3581 §3), else the port."""
+        return param_value(self.params, "rport")
+
+    @property
+    def maddr(self) -> str | None:
+        return param_value(self.params, "maddr")
+
+    @property
+    def rfc3261_branch(self) -> bool:
+        branch = self.branch
+        return branch is not None and branch.startswith(MAGIC_COOKIE)
+
+    @property
+    def sent_by(self) -> tuple[str, int]:
+        """Host and port, with the transport's default port filled in (§18.2.2)."""
+        default = 5061 if self.transport in ("TLS", "WSS") else 5060
+        return self.host.lower(), self.port if self.port is not None else default
+
+    def with_param(self, name: str, value: str | None) -> Via:
+        return replace(self, params=with_param(self.params, name, value))
+
+    def __str__(self) -> str:
+        port = "" if self.port is None else f":{self.port}"
+        return f"{self.protocol}/{self.transport} {self.host}{port}{format_params(self.params)}"
+
+
+def parse_via(value: str) -> Via:
+    parts = value.split("/", 2)
+    if len(parts) != 3:
+        raise SipParseError(f"malformed Via {value!r}")
+    name, version = parts[0].strip(), parts[1].strip()
+    rest = parts[2].split(None, 1)
+    if name.upper() != "SIP" or not version or len(rest) != 2:
+        raise SipParseError(f"malformed Via {value!r}")
+    transport, sent_by_and_params = rest[0].upper(), rest[1]
+    sent_by, semi, params = sent_by_and_params.partition(";")
+    host, port = parse_host_port(sent_by)
+    return Via(
+        transport=transport,
+        host=host,
+        port=port,
+        params=parse_header_params(";" + params if semi else ""),
+        protocol=f"{name}/{version}",
+    )
+
+
+# -- CSeq (§20.16) --------------------------------------------------------------------
+
+MAX_CSEQ = 2**32 - 1  # "expressible as a 32-bit unsigned integer" (§8.1.1.5)
+
+
+@dataclass(frozen=True, slots=True)
+class CSeq:
+    number: int
+    method: str
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.method}"
+
+
+def parse_cseq(value: str) -> CSeq:
+    parts = value.split()
+    if len(parts) != 2 or not parts[0].isdigit() or not parts[0].isascii():
+        raise SipParseError(f"malformed CSeq {value!r}")
+    number = int(parts[0])
+    if number > MAX_CSEQ:
+        raise SipParseError(f"CSeq number out of range in {value!r}")
+    return CSeq(number, parts[1])
