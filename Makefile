@@ -5,7 +5,7 @@ STAMP := $(VENV)/.ringway-installed
 HOST  ?= 127.0.0.1
 PORT  ?= 8080
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest peers bench clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	scripts/bootstrap.sh
@@ -14,7 +14,10 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 run: $(STAMP)
 	$(VENV)/bin/ringway serve --host $(HOST) --http-port $(PORT)
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck peers pytest
+
+peers:
+	scripts/install-peers.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -114,7 +114,7 @@ class Agent:
             return AgentState.BUSY
         if self.active:
             return AgentState.WRAP_UP
-        return AgentState(self.presence.value)
+        return AgentState.READY if self.presence is Presence.READY else AgentState.NOT_READY
 
     def can_take(self, channel: Channel) -> bool:
         """May the router offer this agent a ``channel`` contact right now?"""

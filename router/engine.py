@@ -747,7 +747,7 @@ class Router(Matcher):
             )
             agent.shown_state, agent.state_since = state, now
         self._dirty_agents[agent.id] = agent
-        self._push_agent(agent, now)
+        self._defer_push(agent, now)
 
     def _touch_contact(self, contact: Contact) -> None:
         self._dirty_contacts[contact.id] = contact
@@ -760,6 +760,7 @@ class Router(Matcher):
 
     def _finish(self) -> list[ev.Event]:
         """Write the changed records through to the store and hand back the events."""
+        self._flush_pushes()
         for contact in self._dirty_contacts.values():
             self.store.put_contact(contact)
         for agent in self._dirty_agents.values():

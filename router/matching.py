@@ -23,7 +23,7 @@ from router.agents import Agent, Presence
 from router.errors import InvalidConfig
 from router.explain import Candidate, Decision
 from router.index import Entry, LazyHeap
-from router.model import Contact, ContactStatus, Reservation
+from router.model import Channel, Contact, ContactStatus, Reservation
 from router.queues import Queue
 
 Slot = tuple[str, int]  # (queue name, relaxation step)
@@ -37,6 +37,7 @@ class Matcher:
         self.agents: dict[str, Agent] = {}
         self._strategies: dict[str, policies.Strategy] = {}
         self._members: dict[Slot, set[str]] = {}
+        self._requirement_text: dict[Slot, str] = {}  # for explanations, printed once
         self._memberships: dict[str, list[tuple[Queue, int]]] = {}
         self._ready: dict[Slot, LazyHeap] = {}
         self._rank: dict[tuple[str, int, str], LazyHeap] = {}
@@ -47,6 +48,10 @@ class Matcher:
         self._contacts: dict[str, Contact] = {}  # live (not final) contacts
         self._reservations: dict[str, Reservation] = {}
         self._turns = 0
+        # Agents changed by the current command whose heap entries are not pushed
+        # yet: an agent freed and at once offered a contact never needs them.
+        self._unpushed: dict[str, Agent] = {}
+        self._unpushed_at = 0.0
 
     # ----------------------------------------------------------------- indexes
 
@@ -61,6 +66,7 @@ class Matcher:
             self._entered[queue.name] = LazyHeap(self._contact_entry_valid)
         for step in range(queue.steps):
             self._members[(queue.name, step)] = set()
+            self._requirement_text[(queue.name, step)] = str(queue.requirement_at(step))
             self._ready[(queue.name, step)] = LazyHeap(self._agent_entry_validator(queue))
             self._age[(queue.name, step)] = LazyHeap(self._contact_entry_valid)
             self._bands[(queue.name, step)] = []
@@ -105,6 +111,18 @@ class Matcher:
         for queue, step in self._memberships.pop(agent.id, []):
             self._members[(queue.name, step)].discard(agent.id)
 
+    def _defer_push(self, agent: Agent, now: float) -> None:
+        """Re-index ``agent`` before the ready heaps are next read (or the command ends)."""
+        self._unpushed[agent.id] = agent
+        self._unpushed_at = now
+
+    def _flush_pushes(self) -> None:
+        if self._unpushed:
+            pending = list(self._unpushed.values())
+            self._unpushed.clear()
+            for agent in pending:
+                self._push_agent(agent, self._unpushed_at)
+
     def _push_agent(self, agent: Agent, now: float) -> None:
         if (
             agent.presence is not Presence.READY
@@ -114,8 +132,12 @@ class Matcher:
         ):
             return
         version, rng = agent.version, self.rng
+        takes: dict[Channel, bool] = {}  # capacity is per channel: ask once per channel
         for queue, step in self._memberships.get(agent.id, ()):
-            if not agent.capacity.can_take(queue.channel, agent.active):
+            fits = takes.get(queue.channel)
+            if fits is None:
+                fits = takes[queue.channel] = agent.capacity.can_take(queue.channel, agent.active)
+            if not fits:
                 continue
             strategy = self._strategies[queue.name]
             key = strategy.key(agent, queue, queue.requirement_at(step), now, rng)
@@ -149,6 +171,7 @@ class Matcher:
 
     def _match_contact(self, contact: Contact, now: float, trigger: str) -> bool:
         """Offer ``contact`` to the best available agent of its queue and step, if any."""
+        self._flush_pushes()
         queue = self.queues[contact.queue]
         slot = (queue.name, contact.step)
         heap = self._ready[slot]
@@ -163,7 +186,7 @@ class Matcher:
             trigger=trigger,
             queue=queue.name,
             step=contact.step,
-            requirement=str(queue.requirement_at(contact.step)),
+            requirement=self._requirement_text[(queue.name, contact.step)],
             strategy=queue.strategy,
             chosen=agent.id,
             candidates=tuple(
@@ -185,8 +208,12 @@ class Matcher:
             return False
         best: tuple[Any, ...] | None = None
         considered: list[Candidate] = []
+        takes: dict[Channel, bool] = {}
         for queue, step in self._memberships.get(agent.id, ()):
-            if not agent.capacity.can_take(queue.channel, agent.active):
+            fits = takes.get(queue.channel)
+            if fits is None:
+                fits = takes[queue.channel] = agent.capacity.can_take(queue.channel, agent.active)
+            if not fits:
                 continue
             for pick in self._heads(queue, step, now):
                 considered.append(Candidate(id=pick[-1], score=pick[:2], note=queue.name))
@@ -201,7 +228,7 @@ class Matcher:
             trigger="agent_available",
             queue=queue.name,
             step=contact.step,
-            requirement=str(queue.requirement_at(contact.step)),
+            requirement=self._requirement_text[(queue.name, contact.step)],
             strategy="global: starvation floor, then priority + ageing + SL risk, then FIFO",
             chosen=agent.id,
             candidates=tuple(sorted(considered, key=lambda c: c.score)[:10]),
@@ -236,7 +263,7 @@ class Matcher:
             trigger=trigger,
             queue=queue.name,
             step=step,
-            requirement=str(queue.requirement_at(step)),
+            requirement=self._requirement_text[(queue.name, step)],
             strategy=queue.strategy,
             chosen=None,
             note="no available agent meets the requirement; waiting",

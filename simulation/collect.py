@@ -46,11 +46,20 @@ class Tally:
 class SimContactRecord:
     """What the driver and the collector remember about one live contact."""
 
-    __slots__ = ("answered", "interval", "patience", "queue", "reservation", "talk",
-                 "threshold", "waiting_in")
+    __slots__ = (
+        "answered",
+        "interval",
+        "patience",
+        "queue",
+        "reservation",
+        "talk",
+        "threshold",
+        "waiting_in",
+    )
 
-    def __init__(self, queue: int, interval: int, threshold: float, talk: float,
-                 patience: float) -> None:
+    def __init__(
+        self, queue: int, interval: int, threshold: float, talk: float, patience: float
+    ) -> None:
         self.queue, self.interval, self.threshold = queue, interval, threshold
         self.talk, self.patience = talk, patience
         self.answered = False
@@ -110,35 +119,39 @@ class Collector:
     def queue_length(self, queue: int, delta: int, now: float) -> None:
         count = self.waiting[queue]
         if count:
-            self.spread((self.queues[queue].values["queue_area"],), self.waiting_since[queue],
-                        now, count)
+            self.spread(
+                (self.queues[queue].values["queue_area"],), self.waiting_since[queue], now, count
+            )
         self.waiting[queue] = count + delta
         self.waiting_since[queue] = now
 
-    def agent_time(self, state: str, since: float, now: float, eligible: tuple[int, ...]) -> None:
-        """An agent spent ``[since, now)`` in ``state``; eligible: queue indexes it serves."""
-        if state == "offline" or now <= self.origin or since >= self.end:
-            return
-        if state == "ready" or state in WORKING:
-            work = state != "ready"
-            targets = [self.agents.values["working" if work else "ready"]]
-            for queue in eligible:
-                values = self.queues[queue].values
-                targets.append(values["elig_available"])
-                if work:
-                    targets.append(values["elig_working"])
-            self.spread(tuple(targets), since, now, 1.0)
-        else:
-            self.spread((self.agents.values["not_ready"],), since, now, 1.0)
+    def agent_targets(self, eligible: tuple[int, ...]) -> dict[str, tuple[list[float], ...]]:
+        """Where an agent's time goes, by shown state (eligible: queue indexes it serves)."""
+        agents = self.agents.values
+        ready = [agents["ready"]] + [self.queues[q].values["elig_available"] for q in eligible]
+        working = [agents["working"]] + [
+            self.queues[q].values[name]
+            for q in eligible
+            for name in ("elig_available", "elig_working")
+        ]
+        out = {"ready": tuple(ready), "not_ready": (agents["not_ready"],)}
+        out.update({state: tuple(working) for state in WORKING})
+        return out
 
-    def spread(self, targets: tuple[list[float], ...], start: float, end: float,
-               weight: float) -> None:
+    def spread(
+        self, targets: tuple[list[float], ...], start: float, end: float, weight: float
+    ) -> None:
         """Add ``weight`` x the overlap of ``[start, end)`` with each interval to ``targets``."""
-        start, end = max(start, self.origin), min(end, self.end)
+        origin, length = self.origin, self.interval_s
+        start, end = max(start, origin), min(end, self.end)
         if end <= start:
             return
-        length, origin = self.interval_s, self.origin
         first = int((start - origin) // length)
+        if end <= origin + (first + 1) * length:  # the common case: within one interval
+            amount = weight * (end - start)
+            for target in targets:
+                target[first] += amount
+            return
         last = min(int((end - origin) // length), self.intervals - 1)
         for k in range(first, last + 1):
             piece = min(end, origin + (k + 1) * length) - max(start, origin + k * length)

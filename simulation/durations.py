@@ -1,6 +1,6 @@
 """Durations and clock times as planners write them.
 
-``90``, ``90s``, ``15m``, ``1.5h`` are durations in seconds; ``08:30`` (where a
+``90``, ``90s``, ``15m``, ``1.5h``, ``1h45m`` are durations in seconds; ``08:30`` (where a
 clock time is allowed) is a time of day, turned into an offset from the
 scenario's start clock (a time before the start means the next day).
 """
@@ -10,20 +10,24 @@ from __future__ import annotations
 import math
 import re
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smh]?)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_PARTS = re.compile(r"(?:\d+(?:\.\d+)?\s*[hms]\s*)+")
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([hms])")
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
-_UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+_UNIT_S = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def duration(value: float | str) -> float:
-    """Seconds from ``90``, ``"90s"``, ``"15m"`` or ``"2h"``; never negative."""
+    """Seconds from ``90``, ``"90s"``, ``"15m"``, ``"2h"`` or ``"1h45m"``; never negative."""
+    text = str(value).strip().lower()
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = float(value)
+    elif _NUMBER.fullmatch(text):
+        seconds = float(text)
+    elif _PARTS.fullmatch(text):
+        seconds = sum(float(n) * _UNIT_S[unit] for n, unit in _PART.findall(text))
     else:
-        match = _DURATION.fullmatch(str(value).strip().lower())
-        if match is None:
-            raise ValueError(f"{value!r} is not a duration (e.g. 90, 90s, 15m, 2h)")
-        seconds = float(match[1]) * _UNIT_S[match[2]]
+        raise ValueError(f"{value!r} is not a duration (e.g. 90, 90s, 15m, 2h, 1h45m)")
     if not (math.isfinite(seconds) and seconds >= 0):
         raise ValueError(f"must be >= 0 seconds, got {value!r}")
     return seconds

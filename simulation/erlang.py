@@ -14,7 +14,7 @@ traffic A = rate x AHT in Erlangs; ``agents`` is N (servers, trunks).
   Garnett, Mandelbaum & Reiman, "Designing a Call Center with Impatient
   Customers", M&SOM 4(3), 2002, and Mandelbaum & Zeltyn, "The M/M/n+G queue:
   summary of performance measures" (2005): see `simulation.erlang_a`.
-* Square-root staffing N = R + beta sqrt(R) with the Halfin–Whitt limit
+* Square-root staffing N = R + beta sqrt(R) with the Halfin-Whitt limit
   P(wait) -> alpha(beta) = [1 + beta Phi(beta) / phi(beta)]^-1 (Halfin & Whitt,
   "Heavy-traffic limits for queues with many exponential servers", Oper. Res.
   29(3), 1981).
@@ -100,8 +100,10 @@ class QueueMetrics:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["stable"] = self.stable
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                for k, v in data.items()}
+        return {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in data.items()
+        }
 
 
 def erlang_c_metrics(rate: float, aht: float, agents: int, target: float) -> QueueMetrics:
@@ -160,7 +162,7 @@ def mmn_state_probability(load: float, agents: int, k: int) -> float:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SqrtStaffing:
-    """N = ceil(R + beta sqrt(R)) and how far the Halfin–Whitt limit is from exact."""
+    """N = ceil(R + beta sqrt(R)) and how far the Halfin-Whitt limit is from exact."""
 
     load: float
     beta: float

@@ -1,8 +1,8 @@
 """Erlang A: the exact M/M/N+M queue (Poisson arrivals, exponential service and patience).
 
 Model (Garnett, Mandelbaum & Reiman, "Designing a Call Center with Impatient
-Customers", M&SOM 4(3):208–227, 2002; measures as in Mandelbaum & Zeltyn, "The
-M/M/n+G queue: summary of performance measures", 2005): a birth–death chain on
+Customers", M&SOM 4(3):208-227, 2002; measures as in Mandelbaum & Zeltyn, "The
+M/M/n+G queue: summary of performance measures", 2005): a birth-death chain on
 the number k of contacts in the system, birth rate lambda, death rate
 min(k, N) mu + max(k - N, 0) theta, with mu = 1/AHT and theta = 1/mean patience.
 
@@ -72,7 +72,9 @@ def _served_chances(agents: int, aht: float, patience: float, depth: int) -> lis
     return chances
 
 
-def _served_within(agents: int, aht: float, patience: float, weights: list[float], t: float) -> float:
+def _served_within(
+    agents: int, aht: float, patience: float, weights: list[float], t: float
+) -> float:
     """sum_q weights[q] P(Z_q <= t), Z_q = sum_{i<=q} Exp(N mu + (i + 1) theta).
 
     Uniformisation: the pure-death chain from state q down to -1 jumps with rate
@@ -92,8 +94,10 @@ def _served_within(agents: int, aht: float, patience: float, weights: list[float
         total += math.exp(log_poisson) * absorbed
         absorbed += mass[0] * rates[0] / uniform
         moved = [m * r / uniform for m, r in zip(mass, rates, strict=True)]
-        mass = [m - out + (moved[i + 1] if i + 1 < len(mass) else 0.0)
-                for i, (m, out) in enumerate(zip(mass, moved, strict=True))]
+        mass = [
+            m - out + (moved[i + 1] if i + 1 < len(mass) else 0.0)
+            for i, (m, out) in enumerate(zip(mass, moved, strict=True))
+        ]
     return total
 
 

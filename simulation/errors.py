@@ -69,7 +69,12 @@ def _message(error: Any) -> str:
         return "unknown key"
     if kind in _BOUNDS:
         symbol, name = _BOUNDS[kind]
-        return f"must be {symbol} {ctx.get(name)}"
+        bound = ctx.get(name)
+        return (
+            f"must be {symbol} {bound:g}"
+            if isinstance(bound, float)
+            else (f"must be {symbol} {bound}")
+        )
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected')}"
     message = str(error["msg"])

@@ -19,8 +19,8 @@ from simulation.embed import ConfigSource, config_source
 from simulation.errors import KeyPath, Marks, from_pydantic, located
 from simulation.model import Scenario, StaffingOptions
 from simulation.schema import ScenarioDoc, StaffDoc
-from simulation.traffic import TrafficBuilder
 from simulation.staffplan import StaffBuilder, generated_agent_docs
+from simulation.traffic import TrafficBuilder
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -32,13 +32,18 @@ def load_scenario(path: str | Path) -> Scenario:
     return load_scenario_text(text, str(path), file.parent)
 
 
-def load_scenario_text(text: str, source: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
+def load_scenario_text(
+    text: str, source: str = "<scenario>", base_dir: Path | None = None
+) -> Scenario:
     try:
         data, marks = load_with_marks(text)
     except YamlSyntaxError as exc:
         raise ConfigError(source, exc.line, "", exc.problem) from None
     if not isinstance(data, dict):
         raise ConfigError(source, 1, "", "a scenario must be a mapping (name, config, arrivals…)")
+    # "x-" keys hold YAML anchors (a day profile shared by several queues), as in
+    # docker compose; they are not part of the scenario.
+    data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
     try:
         doc = ScenarioDoc.model_validate(data)
     except ValidationError as exc:
@@ -71,8 +76,9 @@ class _Loader:
             raise self.fail(("start",), str(exc)) from None
         origin = config_source(self.doc.config, self.source, self.marks, self.base_dir)
         config = self.config(origin)
-        own = {a.get("id") for a in origin.data.get("agents") or [] if isinstance(a, dict)}
-        staff = StaffBuilder(config, self.source, self.marks, start_clock, own - {None})
+        agents = origin.data.get("agents") or []
+        own = {str(a["id"]) for a in agents if isinstance(a, dict) and "id" in a}
+        staff = StaffBuilder(config, self.source, self.marks, start_clock, own)
         traffic = TrafficBuilder(config, self.source, self.marks, self.base_dir, interval)
         return Scenario(
             name=doc.name,

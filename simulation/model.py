@@ -18,6 +18,7 @@ from simulation.distributions import Distribution, constant
 class Break:
     start: float  # scenario time the break is due (it waits for the contact in hand)
     length: float
+    spread: float = 0.0  # agent j of a group of n starts at start + spread * j / n
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,9 @@ production. Everything else here is traffic, people and run control:
     seconds from offer to accept (default 0); simulated agents always accept.
 ``staffing`` / ``variants``
     options for ``ringway staff``; alternative ``staff`` plans to compare.
+``x-...``
+    ignored: a place for YAML anchors (``x-day: &day [0.5, ...]``, then
+    ``profile: *day``), as docker compose allows.
 """
 
 from __future__ import annotations
@@ -111,6 +114,7 @@ class HandlingDoc(Strict):
 class BreakDoc(Strict):
     start: Duration  # offset from the shift start
     length: Duration
+    spread: Duration = 0.0  # the group's agents start one after another over this window
 
 
 class ShiftDoc(Strict):

@@ -97,30 +97,46 @@ class StaffBuilder:
             out.append(self.agents[agent_id])
         return tuple(out)
 
+    def span(self, at: KeyPath, doc: ShiftDoc | None) -> tuple[float, float | None]:
+        """Shift start and end, scenario time. Clock times: a day shift that began
+        before the scenario's start clock starts before 0 (logged in from the
+        start); an end clock earlier than the start clock is the next morning."""
+        if doc is None:
+            return 0.0, None
+        start = self.offset((*at, "shift", "start"), doc.start)
+        if doc.end is None:
+            return start, None
+        end = self.offset((*at, "shift", "end"), doc.end)
+        clocks = isinstance(doc.start, str) and ":" in doc.start and isinstance(doc.end, str)
+        if (
+            clocks
+            and end < start
+            and durations.clock(str(doc.end)) > durations.clock(str(doc.start))
+        ):
+            start -= 86400.0  # e.g. 07:00-15:00 in a scenario starting at 08:00
+        if end <= start and isinstance(doc.end, str) and ":" in doc.end:
+            end += 86400.0
+        if end <= start:
+            raise self.fail((*at, "shift", "end"), "the shift must end after it starts")
+        return start, end
+
     def shift(self, at: KeyPath, doc: ShiftDoc | None, staff: StaffDoc) -> Shift:
-        start, end = 0.0, None
-        if doc is not None:
-            start = self.offset((*at, "shift", "start"), doc.start)
-            if doc.end is not None:
-                end = self.offset((*at, "shift", "end"), doc.end)
-                if end <= start:
-                    end += 86400.0 if isinstance(doc.end, str) and ":" in doc.end else 0.0
-                if end <= start:
-                    raise self.fail((*at, "shift", "end"), "the shift must end after it starts")
+        start, end = self.span(at, doc)
         breaks = []
         previous_end = start
         for index, item in enumerate(staff.breaks):
             where = (*at, "breaks", index)
             begin = start + self.offset((*where, "start"), item.start, clock=False)
             length = self.offset((*where, "length"), item.length, clock=False)
+            spread = self.offset((*where, "spread"), item.spread, clock=False)
             if length <= 0:
                 raise self.fail((*where, "length"), "must be > 0")
             if begin < previous_end:
                 raise self.fail((*where, "start"), "breaks must be in order and not overlap")
-            if end is not None and begin + length > end:
+            if end is not None and begin + spread + length > end:
                 raise self.fail(where, "the break ends after the shift")
-            breaks.append(Break(begin, length))
-            previous_end = begin + length
+            breaks.append(Break(begin, length, spread))
+            previous_end = begin + spread + length
         return Shift(start, end, tuple(breaks))
 
     def offset(self, path: KeyPath, value: float | str, *, clock: bool = True) -> float:

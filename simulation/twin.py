@@ -39,10 +39,12 @@ MAX_TIMER_SPINS = 10_000  # zero-delay re-arms at one instant before we call it 
 
 
 class SimAgent:
-    __slots__ = ("eligible", "freed", "id", "on_break", "on_duty", "since", "state")
+    __slots__ = ("freed", "id", "on_break", "on_duty", "since", "state", "targets")
 
-    def __init__(self, agent_id: str, eligible: tuple[int, ...], now: float) -> None:
-        self.id, self.eligible = agent_id, eligible
+    def __init__(
+        self, agent_id: str, targets: dict[str, tuple[list[float], ...]], now: float
+    ) -> None:
+        self.id, self.targets = agent_id, targets  # where time in each state is counted
         self.state, self.since = "offline", now
         self.on_duty = self.on_break = False
         self.freed: simpy.Event | None = None  # a break waiting for the contact in hand
@@ -69,7 +71,9 @@ class Twin:
         self.wrap_samplers: dict[int, Callable[[], float]] = {}  # by arrival queue (customers)
         self._work: deque[ev.Event] = deque()
         self._busy = False
-        self._armed, self._timer, self._spins = math.inf, None, 0
+        self._armed = math.inf
+        self._timer: simpy.Event | None = None
+        self._spins, self._last_tick = 0, -math.inf  # ticks at one instant (a stuck deadline)
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.ContactQueued: self._on_queued,
             ev.ContactOffered: self._on_offered,
@@ -120,7 +124,8 @@ class Twin:
         if timer is not self._timer:
             return  # superseded by an earlier deadline
         now = self.env.now
-        self._spins = self._spins + 1 if self._armed >= now else 0
+        self._spins = self._spins + 1 if now == self._last_tick else 0
+        self._last_tick = now
         if self._spins > MAX_TIMER_SPINS:
             raise RuntimeError(f"router deadline {self._armed} does not advance at {now}")
         self._armed, self._timer = math.inf, None
@@ -213,5 +218,7 @@ class Twin:
 
     def _on_agent_state(self, event: ev.AgentStateChanged) -> None:
         agent = self.agents[event.agent_id]
-        self.collector.agent_time(agent.state, agent.since, event.at, agent.eligible)
+        targets = agent.targets.get(agent.state)
+        if targets is not None:
+            self.collector.spread(targets, agent.since, event.at, 1.0)
         agent.state, agent.since = event.state, event.at

@@ -243,9 +243,7 @@ class DigestAuthenticator:
                 return params
         return None
 
-    def _verify(
-        self, request: Request, p: dict[str, str], source: str, now: float
-    ) -> AuthResult:
+    def _verify(self, request: Request, p: dict[str, str], source: str, now: float) -> AuthResult:
         algorithm = p.get("algorithm", "MD5").upper()  # RFC 2617 §3.2.2: absent means MD5
         required = ("username", "nonce", "uri", "response", "qop", "nc", "cnonce")
         if algorithm not in self.algorithms or any(k not in p for k in required):
@@ -267,7 +265,11 @@ class DigestAuthenticator:
 
     def _digest_matches(self, request: Request, p: dict[str, str], algorithm: str) -> bool:
         credentials = self._lookup(p["username"], self.realm)
-        ha1 = None if credentials is None else credentials.ha1_for(algorithm, p["username"], self.realm)
+        ha1 = (
+            None
+            if credentials is None
+            else credentials.ha1_for(algorithm, p["username"], self.realm)
+        )
         if ha1 is None:
             return False
         expected = digest_response(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ivr.sip.errors import SipParseError
-from ivr.sip.headers import Headers, HeaderField
+from ivr.sip.headers import HeaderField, Headers
 from ivr.sip.uri import Uri, parse_uri
 from ivr.sip.values import (
     CSeq,
@@ -36,9 +36,7 @@ SIP_VERSION = "SIP/2.0"
 CRLF = "\r\n"
 
 # token (§25.1): alphanum and -.!%*_+`'~
-_TOKEN_CHARS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~"
-)
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~")
 # Fields every request and response carries (§8.1.1); Via is checked apart.
 _REQUIRED = ("from", "to", "call-id", "cseq")
 # Fields that may appear once only (§7.3.1 and RFC 4475 §3.1.2.19).
@@ -56,7 +54,9 @@ class Message:
 
     __slots__ = ("body", "headers", "version")
 
-    def __init__(self, headers: Headers | None = None, body: bytes = b"", version: str = SIP_VERSION):
+    def __init__(
+        self, headers: Headers | None = None, body: bytes = b"", version: str = SIP_VERSION
+    ):
         self.headers = headers if headers is not None else Headers()
         self.body = body
         self.version = version
@@ -244,20 +244,27 @@ def parse_head(raw: bytes) -> ParsedHead:
         raise SipParseError("bare CR or LF in the header block")
     lines = text.split("\r\n")
     fields: list[HeaderField] = []
+    bad: str | None = None
     for line in lines[1:]:
         if line[:1] in (" ", "\t"):  # §7.3.1: a continuation line is one SP
-            if not fields:
-                raise SipParseError("continuation line before any header")
-            last = fields[-1]
-            last.raw = f"{last.raw}\r\n{line}"
-            last.value = (last.value + " " + line.strip(" \t")).strip(" \t")
+            if fields:
+                last = fields[-1]
+                last.raw = f"{last.raw}\r\n{line}"
+                last.value = (last.value + " " + line.strip(" \t")).strip(" \t")
+            else:
+                bad = bad or "continuation line before any header"
             continue
         name, colon, value = line.partition(":")
         name = name.rstrip(" \t")
-        if not colon or not is_token(name):
-            raise SipParseError(f"malformed header line {line[:60]!r}")
-        fields.append(HeaderField(name, value.strip(" \t"), line))
-    return ParsedHead(lines[0], Headers(fields))
+        if colon and is_token(name):
+            fields.append(HeaderField(name, value.strip(" \t"), line))
+        else:
+            bad = bad or f"malformed header line {line[:60]!r}"
+    headers = Headers(fields)
+    if bad is not None:  # read on, so the 400 can still be sent along the Via
+        is_request = lines[0][:4].upper() != "SIP/"
+        raise SipParseError(bad, can_respond=is_request and _usable_via(headers), headers=headers)
+    return ParsedHead(lines[0], headers)
 
 
 def build_message(head: ParsedHead, body: bytes, *, stream: bool) -> Request | Response:

@@ -187,9 +187,19 @@ def parse_name_addr(value: str) -> NameAddr:
         # addr-spec: parameters after the URI belong to the header (§20.10).
         uri, semi, after = text.partition(";")
         uri, rest = uri.strip(), (";" + after if semi else "")
-    if not uri or ":" not in uri or " " in uri:
+    scheme, colon, _ = uri.partition(":")
+    if not colon or not _is_scheme(scheme) or " " in uri:
         raise SipParseError(f"malformed address URI in {value!r}")
     return NameAddr(uri=uri, display_name=display, params=parse_header_params(rest))
+
+
+def _is_scheme(text: str) -> bool:
+    """scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (§25.1, RFC 2396)."""
+    return (
+        text[:1].isalpha()
+        and text.isascii()
+        and text.replace("+", "a").replace("-", "a").replace(".", "a").isalnum()
+    )
 
 
 # -- Via (§20.42, §18.2.1, RFC 3581) -------------------------------------------------
@@ -213,7 +223,7 @@ class Via:
 
     @property
     def rport(self) -> str | None:
-        """"" for the bare `;rport` a client sends (RFC 3581 §3), else the port."""
+        """ "" for the bare `;rport` a client sends (RFC 3581 §3), else the port."""
         return param_value(self.params, "rport")
 
     @property

@@ -24,7 +24,9 @@ CHAT_THREE = capacity_from({"chat": 3})
 BLENDED = capacity_from({"voice": 1, "chat": 3, "email": 1}, budget=4)
 
 
-def queue(name: str, requirement: str = "*", *, channel: Channel = Channel.VOICE, **kw: Any) -> Queue:
+def queue(
+    name: str, requirement: str = "*", *, channel: Channel = Channel.VOICE, **kw: Any
+) -> Queue:
     return Queue(name=name, channel=channel, requirement=parse(requirement), **kw)
 
 

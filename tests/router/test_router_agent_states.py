@@ -7,10 +7,11 @@ from router_testkit import add_agent, arrive, build, kinds, of_kind, offers, que
 
 from router import events as ev
 from router.agents import TRANSITIONS, Action, AgentState, Presence, next_presence
+from router.engine import Router
 from router.errors import IllegalTransition
 
 
-def one_queue_router():  # type: ignore[no-untyped-def]
+def one_queue_router() -> Router:
     return build([queue("sales")])
 
 
@@ -70,7 +71,8 @@ def test_not_ready_while_busy_is_pending_until_the_contact_completes() -> None:
         ("not_ready", "lunch")
     ]
     assert offers(events) == [], "not-ready after this contact: c2 keeps waiting"
-    assert amy.presence is Presence.NOT_READY and amy.pending is None
+    after = router.agent("amy")
+    assert after.presence is Presence.NOT_READY and after.pending is None
     assert [c.id for c in router.waiting("sales")] == ["c2"]
 
 
@@ -154,13 +156,20 @@ def test_logout_when_offline_is_a_no_op_and_remove_needs_logout() -> None:
 
 def test_derived_state_reserved_busy_wrap_up_ready() -> None:
     router = build([queue("sales", wrap_up_s=30)])
-    amy = add_agent(router, "amy")
-    assert amy.state is AgentState.READY
+    add_agent(router, "amy")
+    seen = [router.agent("amy").state]
     arrive(router, "c1", "sales", 1.0)
-    assert amy.state is AgentState.RESERVED
+    seen.append(router.agent("amy").state)
     router.accept("amy", "c1", 2.0)
-    assert amy.state is AgentState.BUSY
+    seen.append(router.agent("amy").state)
     router.end("c1", 3.0)
-    assert amy.state is AgentState.WRAP_UP
+    seen.append(router.agent("amy").state)
     router.complete("amy", "c1", 4.0)
-    assert amy.state is AgentState.READY
+    seen.append(router.agent("amy").state)
+    assert seen == [
+        AgentState.READY,
+        AgentState.RESERVED,
+        AgentState.BUSY,
+        AgentState.WRAP_UP,
+        AgentState.READY,
+    ]

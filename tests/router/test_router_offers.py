@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from router_testkit import add_agent, arrive, build, kinds, of_kind, offers, queue, snapshot
 
@@ -12,9 +14,9 @@ from router.errors import Conflict, NotYourOffer
 from router.model import ContactStatus
 
 
-def ringing_router(**queue_kw: object) -> Router:
+def ringing_router(**queue_kw: Any) -> Router:
     """amy ringing with c1 (offered at t=1); c2 arrived later and waits."""
-    router = build([queue("sales", offer_timeout_s=15, **queue_kw)])  # type: ignore[arg-type]
+    router = build([queue("sales", offer_timeout_s=15, **queue_kw)])
     add_agent(router, "amy", now=0.0)
     add_agent(router, "bob", now=0.5, ready=False)
     arrive(router, "c1", "sales", 1.0)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -53,9 +54,7 @@ QUEUES = [
         requirement=SALES_BASE,
         relaxation=(
             RelaxationStep(after_s=20, requirement=SALES_WIDE, mode="replace"),
-            RelaxationStep(
-                after_s=45, requirement=both(SALES_WIDE, parse("english")), mode="and"
-            ),
+            RelaxationStep(after_s=45, requirement=both(SALES_WIDE, parse("english")), mode="and"),
         ),
         max_wait_s=90,
         overflow="support",
@@ -204,7 +203,11 @@ class RouterMachine(RuleBasedStateMachine):
                 assert contact.wrap_until is not None and contact.wrap_until > now
             if contact.status is ContactStatus.QUEUED:
                 queue = router.queues[contact.queue]
-                due = [i for i, r in enumerate(queue.relaxation, 1) if contact.enqueued_at + r.after_s <= now]
+                due = [
+                    i
+                    for i, r in enumerate(queue.relaxation, 1)
+                    if contact.enqueued_at + r.after_s <= now
+                ]
                 assert contact.step == max(due, default=0), "relaxation step missed"
                 if queue.max_wait_s is not None:
                     assert contact.queue_entered_at + queue.max_wait_s > now, "max wait missed"
@@ -434,9 +437,7 @@ class RouterMachine(RuleBasedStateMachine):
             assert contact.status is ContactStatus.OFFERED
             assert (contact.reservation_id, contact.agent_id) == (reservation.id, agent.id)
             assert agent.reservation == reservation.id and agent.state is AgentState.RESERVED
-        assert {r.id for r in router.store.reservations()} == {
-            r.id for r in router.reservations()
-        }
+        assert {r.id for r in router.store.reservations()} == {r.id for r in router.reservations()}
         for agent in router.agents.values():
             assert len(by_agent.get(agent.id, [])) <= 1, f"{agent.id} holds two reservations"
             if agent.reservation is not None:
@@ -472,8 +473,8 @@ class RouterMachine(RuleBasedStateMachine):
 
 
 RouterMachine.TestCase.settings = settings(
-    max_examples=300,
-    stateful_step_count=60,
+    max_examples=500,
+    stateful_step_count=70,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -487,3 +488,40 @@ def test_snapshot_notices_a_change() -> None:
     before = snapshot(machine.router)
     machine.login("a1", True)
     assert snapshot(machine.router) != before
+
+
+def _two_waiting_behind_a1() -> RouterMachine:
+    machine = RouterMachine()
+    machine.add_agents([True, None, None, None, None])  # only a1, ready
+    machine.arrive("sales", None, 0)
+    machine.answer_all_offers()  # a1 busy with c1
+    machine.advance(1.0)
+    machine.arrive("sales", None, 0)  # c2
+    machine.advance(1.0)
+    machine.arrive("sales", None, 0)  # c3
+    return machine
+
+
+def test_fifo_check_compares_an_offer_with_its_older_rivals() -> None:
+    machine = _two_waiting_behind_a1()
+    machine.run("complete", "a1", "c1", machine.now)
+    assert machine.router.contact("c2").agent_id == "a1"
+    assert machine.fifo_checks == 1, "c2's offer was compared with the younger c3"
+
+
+def test_fifo_check_rejects_an_offer_that_jumps_the_line() -> None:
+    machine = _two_waiting_behind_a1()
+    queued = {cid: ("sales", 0) for cid in ("c2", "c3")}
+    jump = ev.ContactOffered(
+        seq=0,
+        at=machine.now,
+        contact_id="c3",
+        agent_id="a1",
+        queue="sales",
+        channel="voice",
+        reservation_id="r",
+        deadline=0.0,
+        wait=0.0,
+    )
+    with pytest.raises(AssertionError, match="c3 offered to a1 ahead of older c2"):
+        machine.check_fifo([jump], queued)

@@ -6,9 +6,10 @@ import pytest
 from router_testkit import add_agent, arrive, build, of_kind, offers, queue, snapshot
 
 from router import events as ev
+from router.agents import Agent
+from router.capacity import capacity_from
 from router.engine import Router
 from router.errors import Conflict, InvalidConfig, QueueFull, UnknownContact, UnknownQueue
-from router.capacity import capacity_from
 from router.model import Channel, Contact, ContactStatus
 from router.queues import RelaxationStep
 from router.skills import both, either, parse
@@ -16,11 +17,17 @@ from router.skills import both, either, parse
 
 def relaxing(requirement: str, step: str, mode: str) -> Router:
     base = parse(requirement)
-    combined = {"replace": parse(step), "or": either(base, parse(step)), "and": both(base, parse(step))}
+    combined = {
+        "replace": parse(step),
+        "or": either(base, parse(step)),
+        "and": both(base, parse(step)),
+    }
     q = queue(
         "sales",
         requirement,
-        relaxation=(RelaxationStep(after_s=30, requirement=combined[mode], mode=mode, source=step),),
+        relaxation=(
+            RelaxationStep(after_s=30, requirement=combined[mode], mode=mode, source=step),
+        ),
     )
     return build([q])
 
@@ -135,9 +142,7 @@ def test_queue_full_without_room_refuses_and_changes_nothing() -> None:
 
 
 def test_full_overflow_chain_that_loops_back_raises_queue_full() -> None:
-    router = build(
-        [queue("a", max_size=1, overflow="b"), queue("b", max_size=1, overflow="a")]
-    )
+    router = build([queue("a", max_size=1, overflow="b"), queue("b", max_size=1, overflow="a")])
     arrive(router, "c1", "a", 0.0)
     arrive(router, "c2", "b", 0.0)
     with pytest.raises(QueueFull):
@@ -161,10 +166,16 @@ def test_transfer_requeues_to_target_and_frees_the_agent() -> None:
     events = router.transfer("amy", "c1", "billing", 10.0)
     [moved] = of_kind(events, ev.ContactTransferred)
     assert (moved.queue, moved.target, moved.agent_id) == ("sales", "billing", "amy")
-    assert [(e.queue, e.via) for e in of_kind(events, ev.ContactQueued)] == [("billing", "transfer")]
+    assert [(e.queue, e.via) for e in of_kind(events, ev.ContactQueued)] == [
+        ("billing", "transfer")
+    ]
     assert offers(events) == [("c2", "amy")], "the transferring agent is free for the next one"
     contact = router.contact("c1")
-    assert (contact.status, contact.queue, contact.agent_id) == (ContactStatus.QUEUED, "billing", None)
+    assert (contact.status, contact.queue, contact.agent_id) == (
+        ContactStatus.QUEUED,
+        "billing",
+        None,
+    )
     assert "c1" not in router.agent("amy").active
     assert offers(router.set_ready("bill", 11.0)) == [("c1", "bill")]
 
@@ -217,3 +228,26 @@ def test_arrival_whose_channel_differs_from_its_queue_is_refused() -> None:
 def test_overflow_into_a_queue_of_another_channel_is_a_config_error() -> None:
     with pytest.raises(InvalidConfig, match=r"calls \(voice\) cannot overflow into chat \(chat\)"):
         build([queue("calls", overflow="chat"), queue("chat", channel=Channel.CHAT)])
+
+
+def test_agent_freed_earlier_in_the_same_tick_takes_a_contact_relaxed_later_in_it() -> None:
+    # one tick: the wrap-up timer frees junior (nothing it may take yet), then c1's
+    # relaxation step starts; junior must already be indexed as available
+    q = queue(
+        "sales",
+        "sales>=8",
+        wrap_up_s=30,
+        relaxation=(RelaxationStep(after_s=30, requirement=parse("sales>=5")),),
+    )
+    router = build([q])
+    add_agent(router, "junior", {"sales": 9}, now=0.0)
+    arrive(router, "warmup", "sales", 0.0)
+    router.accept("junior", "warmup", 0.0)
+    router.add_agent(Agent(id="junior", name="Junior", skills={"sales": 6}), 1.0)
+    router.end("warmup", 2.0)  # wrap-up until 32
+    arrive(router, "c1", "sales", 2.0)  # relaxes at 32
+    assert router.next_deadline() == 32.0
+    events = router.tick(32.0)
+    names = [e.kind for e in events]
+    assert names.index("contact_completed") < names.index("contact_relaxed")
+    assert offers(events) == [("c1", "junior")]

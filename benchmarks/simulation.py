@@ -1,0 +1,163 @@
+"""Simulator speed: the real router in the loop vs a bare SimPy model, same run.
+
+    .venv/bin/python benchmarks/simulation.py
+
+Prints ONE JSON line on stdout:
+
+* ``twin_calls_per_s`` — contacts per wall-second of the digital twin
+  (`simulation.replication.run_replication`) on the Erlang C test traffic
+  (T1: 100 calls / 30 min, exponential talk time 180 s, 14 agents, no wrap-up);
+* ``bare_calls_per_s`` — the textbook SimPy M/M/14 model of the same traffic
+  (``simpy.Resource``, one process per call), measured in the same process
+  right before, so the ratio holds on a shared, noisy machine;
+* ``ratio`` (goal ``ratio_goal`` 0.5) and ``router_share`` — the share of the
+  twin's wall time spent inside `router.engine.Router` commands (timed by
+  wrapping them, which adds a little);
+* ``large_day_wall_s`` (goal ``large_day_goal_s`` 20) — one replication of
+  ``simulation/scenarios/large_day.yaml``: 500 agents, 24 h, 8 queues, 5 skill
+  mixes on 4 shifts, and how many contacts it routed.
+
+Each speed is the best of ``REPEATS`` runs (the least disturbed by neighbours).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import random
+import sys
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import simpy
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from router.engine import Router  # noqa: E402
+from simulation.loader import load_scenario  # noqa: E402
+from simulation.replication import run_replication  # noqa: E402
+
+CALLS = 60_000
+REPEATS = 3
+RATE, AHT, AGENTS = 100 / 1800, 180.0, 14
+ROUTER_COMMANDS = (
+    "contact_arrived",
+    "accept",
+    "end",
+    "complete",
+    "tick",
+    "next_deadline",
+    "login",
+    "set_ready",
+    "set_not_ready",
+    "logout",
+    "add_agent",
+)
+
+
+def bare_simpy(calls: int, seed: int) -> float:
+    """Calls per wall-second of the classic SimPy M/M/N model."""
+    env, rng = simpy.Environment(), random.Random(seed)
+    agents = simpy.Resource(env, capacity=AGENTS)
+    waits: list[float] = []
+
+    def call(talk: float) -> Generator[Any, Any, None]:
+        arrived = env.now
+        with agents.request() as request:
+            yield request
+            waits.append(env.now - arrived)
+            yield env.timeout(talk)
+
+    def source() -> Generator[Any, Any, None]:
+        for _ in range(calls):
+            yield env.timeout(rng.expovariate(RATE))
+            env.process(call(rng.expovariate(1 / AHT)))
+
+    env.process(source())
+    start = time.perf_counter()
+    env.run()
+    return calls / (time.perf_counter() - start)
+
+
+def twin(calls: int, seed: int) -> tuple[float, int]:
+    scenario = load_scenario(ROOT / "simulation/scenarios/erlang_c_mm14.yaml")
+    intervals = math.ceil(calls / (RATE * scenario.interval_s))
+    scenario = scenario.with_run(intervals=intervals, replications=1, antithetic=False, seed=seed)
+    start = time.perf_counter()
+    data = run_replication(scenario, scenario.staff, 0)
+    return data.contacts / (time.perf_counter() - start), data.contacts
+
+
+class RouterClock:
+    """Wall time spent inside the router's commands (wrapped at class level)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.saved: dict[str, Callable[..., Any]] = {}
+
+    def __enter__(self) -> RouterClock:
+        for name in ROUTER_COMMANDS:
+            original = self.saved[name] = getattr(Router, name)
+            setattr(Router, name, self._timed(original))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name, original in self.saved.items():
+            setattr(Router, name, original)
+
+    def _timed(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+
+        return timed
+
+
+def router_share(calls: int) -> float:
+    with RouterClock() as clock:
+        start = time.perf_counter()
+        twin(calls, seed=99)
+        wall = time.perf_counter() - start
+    return clock.seconds / wall
+
+
+def large_day() -> tuple[float, int]:
+    scenario = load_scenario(ROOT / "simulation/scenarios/large_day.yaml")
+    start = time.perf_counter()
+    data = run_replication(scenario, scenario.staff, 0)
+    return time.perf_counter() - start, data.contacts
+
+
+def main() -> None:
+    bare = max(bare_simpy(CALLS, seed) for seed in range(REPEATS))
+    runs = [twin(CALLS, seed) for seed in range(REPEATS)]
+    best = max(rate for rate, _ in runs)
+    days = [large_day() for _ in range(2)]
+    result = {
+        "benchmark": "simulation",
+        "calls": runs[0][1],
+        "twin_calls_per_s": round(best),
+        "bare_calls_per_s": round(bare),
+        "ratio": round(best / bare, 3),
+        "ratio_goal": 0.5,
+        "router_share": round(router_share(CALLS // 2), 3),
+        "large_day_wall_s": round(min(wall for wall, _ in days), 2),
+        "large_day_contacts": days[0][1],
+        "large_day_agents": 500,
+        "large_day_goal_s": 20.0,
+        "python": sys.version.split()[0],
+        "simpy": simpy.__version__,
+    }
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()

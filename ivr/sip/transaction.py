@@ -1,0 +1,266 @@
+"""The transaction layer (RFC 3261 §17, RFC 6026): matching, timers, the TU's API.
+
+    layer = TransactionLayer()
+    actions = layer.receive_data(datagram, Peer("192.0.2.1", 5060), now)
+    tx, actions = layer.send_request(request, peer, now)
+    actions = layer.send_response(tx, response, now)
+    when = layer.next_deadline();  actions = layer.handle_timer(now)
+
+Matching (§17.1.3, §17.2.3): a client transaction is the top Via branch plus
+the CSeq method; a server transaction is branch, sent-by and method, an ACK
+matching its INVITE. Requests from RFC 2543 peers (no z9hG4bK cookie) match on
+Request-URI, From tag, Call-ID, CSeq and top Via instead. Responses that match
+nothing are dropped (RFC 6026 §8.9); so are responses with more than one Via
+(§18.1.2).
+
+Received requests get `received`/`rport` on their top Via (§18.2.1, RFC 3581
+§4); responses go back to the address the request came from.
+
+Load shedding: with `max_server_transactions` set, a *new* request beyond it is
+answered 503 + Retry-After statelessly (§21.5.4) while retransmissions of
+requests already held keep being absorbed -- the collapse the research notes
+saw came from treating retransmissions as new work.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+
+from ivr.sip.actions import Action, DeliverRequest, Dropped, Peer, SendMessage, TxKey
+from ivr.sip.builders import error_response, make_response
+from ivr.sip.errors import LocalSipError, SipParseError
+from ivr.sip.message import Request, Response, parse_message
+from ivr.sip.transaction_states import (
+    TERMINATED,
+    Event,
+    Kind,
+    State,
+    Timer,
+    TimerConfig,
+    Transaction,
+    enter_initial,
+    step,
+)
+
+
+def client_key(branch: str, method: str) -> TxKey:
+    return ("c", branch, method)
+
+
+def server_key(request: Request) -> TxKey:
+    via = request.top_via
+    method = "INVITE" if request.method == "ACK" else request.method
+    if via.rfc3261_branch:
+        host, port = via.sent_by
+        return ("s", via.branch or "", host, str(port), method)
+    # RFC 2543 peers (§17.2.3, second half). The ACK repeats the INVITE's
+    # Request-URI, From tag, Call-ID, CSeq number and top Via.
+    cseq = str(request.cseq.number)
+    return (
+        "s2543",
+        request.target,
+        request.from_tag or "",
+        request.call_id,
+        cseq,
+        str(via),
+        method,
+    )
+
+
+def stamp_via(request: Request, peer: Peer) -> None:
+    """Add `received` (and fill `rport`) to the top Via as §18.2.1 / RFC 3581 §4 say."""
+    via = request.top_via
+    rport = via.rport
+    if via.host == peer.host and rport is None:
+        return
+    via = via.with_param("received", peer.host)
+    if rport == "":
+        via = via.with_param("rport", str(peer.port))
+    request.headers.replace_first_element("via", str(via))
+
+
+class TransactionLayer:
+    def __init__(
+        self,
+        *,
+        timers: TimerConfig | None = None,
+        auto_trying: bool = True,
+        max_server_transactions: int | None = None,
+        retry_after: int = 5,
+    ) -> None:
+        """`auto_trying`: answer every INVITE with 100 at once (§17.2.1 allows it)."""
+        self.timers = timers if timers is not None else TimerConfig()
+        self.auto_trying = auto_trying
+        self.max_server_transactions = max_server_transactions
+        self.retry_after = retry_after
+        self._txs: dict[TxKey, Transaction] = {}
+        self._servers = 0
+        self._heap: list[tuple[float, int, Timer, Transaction]] = []
+        self._seq = itertools.count()
+
+    # -- introspection -------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._txs)
+
+    def state(self, tx: TxKey) -> State | None:
+        found = self._txs.get(tx)
+        return None if found is None else found.state
+
+    # -- from the wire -----------------------------------------------------------------
+
+    def receive_data(self, data: bytes, peer: Peer, now: float) -> list[Action]:
+        """A datagram: parse it, answer 4xx/5xx if it is a bad request we can answer."""
+        try:
+            message = parse_message(data)
+        except SipParseError as exc:
+            return self._reject(exc, peer)
+        return self.receive(message, peer, now)
+
+    def receive(self, message: Request | Response, peer: Peer, now: float) -> list[Action]:
+        try:
+            if isinstance(message, Request):
+                return self._receive_request(message, peer, now)
+            return self._receive_response(message, peer, now)
+        except SipParseError as exc:  # a header read lazily here was malformed
+            return self._reject(exc, peer)
+
+    def _reject(self, exc: SipParseError, peer: Peer) -> list[Action]:
+        response = error_response(exc)
+        if response is None:
+            return [Dropped(peer=peer, reason=f"{exc.status} {exc.detail}")]
+        return [SendMessage(data=response.serialise(), message=response, peer=peer)]
+
+    def _receive_request(self, request: Request, peer: Peer, now: float) -> list[Action]:
+        stamp_via(request, peer)
+        key = server_key(request)
+        tx = self._txs.get(key)
+        if tx is not None:
+            event = Event.ACK if request.method == "ACK" else Event.REQUEST
+            return self._step(tx, event, now, request)
+        if request.method == "ACK":  # the ACK to a 2xx: its own transaction (§17.2.3)
+            return [DeliverRequest(request=request, peer=peer, tx=None)]
+        limit = self.max_server_transactions
+        if limit is not None and self._servers >= limit:
+            return self._shed(request, peer)
+        return self._new_server(key, request, peer, now)
+
+    def _new_server(self, key: TxKey, request: Request, peer: Peer, now: float) -> list[Action]:
+        invite = request.method == "INVITE"
+        kind = Kind.SERVER_INVITE if invite else Kind.SERVER_NON_INVITE
+        tx = self._add(Transaction(key, kind, request, peer), now)
+        actions: list[Action] = []
+        if invite and self.auto_trying:
+            actions += self._step(tx, Event.SEND_1XX, now, make_response(request, 100))
+        actions.append(DeliverRequest(request=request, peer=peer, tx=key))
+        return actions
+
+    def _shed(self, request: Request, peer: Peer) -> list[Action]:
+        response = make_response(request, 503, headers=[("Retry-After", str(self.retry_after))])
+        return [SendMessage(data=response.serialise(), message=response, peer=peer)]
+
+    def _receive_response(self, response: Response, peer: Peer, now: float) -> list[Action]:
+        if len(response.vias) != 1:
+            return [Dropped(peer=peer, reason="response with more than one Via (§18.1.2)")]
+        key = client_key(response.top_via.branch or "", response.cseq.method)
+        tx = self._txs.get(key)
+        if tx is None:
+            return [Dropped(peer=peer, reason="no matching client transaction (RFC 6026 §8.9)")]
+        status = response.status
+        if status < 200:
+            event = Event.RESPONSE_1XX
+        elif status < 300:
+            event = Event.RESPONSE_2XX
+        else:
+            event = Event.RESPONSE_FINAL
+        return self._step(tx, event, now, response)
+
+    # -- from the TU ---------------------------------------------------------------------
+
+    def send_request(self, request: Request, peer: Peer, now: float) -> tuple[TxKey, list[Action]]:
+        """Start a client transaction; the request goes out at once."""
+        if request.method == "ACK":
+            raise LocalSipError("an ACK to a 2xx has no transaction: use send_stateless")
+        via = request.top_via
+        if not via.rfc3261_branch:
+            raise LocalSipError("requests we send need a z9hG4bK branch (§8.1.1.7)")
+        key = client_key(via.branch or "", request.method)
+        if key in self._txs:
+            raise LocalSipError(f"a transaction with branch {via.branch} already exists")
+        kind = Kind.CLIENT_INVITE if request.method == "INVITE" else Kind.CLIENT_NON_INVITE
+        tx = self._add(Transaction(key, kind, request, peer), now)
+        return key, [SendMessage(data=tx.request_data, message=request, peer=peer)]
+
+    def send_response(self, tx: TxKey, response: Response, now: float) -> list[Action]:
+        found = self._txs.get(tx)
+        if found is None or found.kind.client:
+            raise LocalSipError(f"no server transaction {tx!r} (already terminated?)")
+        if response.status < 200:
+            event = Event.SEND_1XX
+        elif response.status < 300:
+            event = Event.SEND_2XX
+        else:
+            event = Event.SEND_FINAL
+        return self._step(found, event, now, response)
+
+    def transport_error(self, tx: TxKey, now: float) -> list[Action]:
+        """The transport could not send for `tx` (ICMP unreachable, connection lost)."""
+        found = self._txs.get(tx)
+        return [] if found is None else self._step(found, Event.TRANSPORT_ERROR, now)
+
+    def send_stateless(self, message: Request | Response, peer: Peer) -> SendMessage:
+        """Send outside any transaction: the ACK to a 2xx (§13.2.2.4)."""
+        return SendMessage(data=message.serialise(), message=message, peer=peer)
+
+    def invite_for_cancel(self, cancel: Request) -> TxKey | None:
+        """The INVITE server transaction a CANCEL targets (§9.2), if it is still there."""
+        key = server_key(cancel)
+        invite_key = (*key[:-1], "INVITE")
+        return invite_key if invite_key in self._txs else None
+
+    # -- time ----------------------------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        heap = self._heap
+        while heap and not _live(heap[0]):
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def handle_timer(self, now: float) -> list[Action]:
+        actions: list[Action] = []
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            entry = heapq.heappop(heap)
+            if _live(entry):
+                _, _, timer, tx = entry
+                del tx.deadlines[timer]
+                actions += self._step(tx, Event(timer), now)
+        return actions
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _add(self, tx: Transaction, now: float) -> Transaction:
+        self._txs[tx.key] = tx
+        if not tx.kind.client:
+            self._servers += 1
+        enter_initial(tx, now, self.timers, self._schedule)
+        return tx
+
+    def _schedule(self, tx: Transaction, timer: Timer, when: float) -> None:
+        heapq.heappush(self._heap, (when, next(self._seq), timer, tx))
+
+    def _step(
+        self, tx: Transaction, event: Event, now: float, message: Request | Response | None = None
+    ) -> list[Action]:
+        actions = step(tx, event, now, self.timers, self._schedule, message)
+        if tx.state is TERMINATED and self._txs.get(tx.key) is tx:
+            del self._txs[tx.key]
+            if not tx.kind.client:
+                self._servers -= 1
+        return actions
+
+
+def _live(entry: tuple[float, int, Timer, Transaction]) -> bool:
+    when, _, timer, tx = entry
+    return tx.state is not TERMINATED and tx.deadlines.get(timer) == when
