@@ -105,6 +105,7 @@ def serve(
     import uvicorn
 
     from ringway.app import build
+    from ringway.runtime import tune_gc
 
     cfg = _load(config)
     service = cfg.service.model_copy(
@@ -124,6 +125,7 @@ def serve(
     except (ConfigError, ValueError) as exc:
         fail(str(exc))
     _print_banner(cfg, bundle.admin_token, bundle.generated_passwords)
+    tune_gc()
     uvicorn.run(
         bundle.app,
         host=service.host,

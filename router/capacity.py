@@ -44,6 +44,10 @@ class Capacity:
             return True
         return self.load(active) + self.weight_of(channel) <= self.budget + 1e-9
 
+    def can_take_more(self, active: Mapping[str, Channel]) -> bool:
+        """False when ``active`` holds an exclusive channel: nothing else fits beside it."""
+        return not any(c in self.exclusive for c in active.values())
+
     def load(self, active: Mapping[str, Channel]) -> float:
         return sum(self.weight_of(c) for c in active.values())
 

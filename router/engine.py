@@ -61,6 +61,7 @@ class Router(Matcher):
         self._res_deadlines: list[tuple[float, str]] = []
         self._wrap_deadlines: list[tuple[float, str]] = []
         self._arrivals = 0
+        self._changed_at = 0.0
         for queue in queues:
             self._add_queue(queue)
         self._check_overflow_targets()
@@ -222,7 +223,7 @@ class Router(Matcher):
             contact_id=contact.id,
             agent_id=agent.id,
             queue=contact.queue,
-            channel=contact.channel.value,
+            channel=contact.channel,
             reservation_id=reservation.id,
             wait=contact.wait(now),
             tier=contact.tier,
@@ -445,7 +446,7 @@ class Router(Matcher):
             now,
             contact_id=contact.id,
             queue=queue.name,
-            channel=contact.channel.value,
+            channel=contact.channel,
             tier=contact.tier,
             priority=contact.priority,
             customer_id=contact.customer_id,
@@ -479,7 +480,7 @@ class Router(Matcher):
             now,
             contact_id=contact.id,
             queue=contact.queue,
-            channel=contact.channel.value,
+            channel=contact.channel,
             wait=contact.wait(now),
             agent_id=ringing,
             tier=contact.tier,
@@ -584,7 +585,7 @@ class Router(Matcher):
             contact_id=contact.id,
             agent_id=agent.id,
             queue=queue.name,
-            channel=contact.channel.value,
+            channel=contact.channel,
             reservation_id=rid,
             deadline=reservation.deadline,
             wait=contact.wait(now),
@@ -700,7 +701,7 @@ class Router(Matcher):
             contact_id=contact.id,
             agent_id=agent.id,
             queue=contact.queue,
-            channel=contact.channel.value,
+            channel=contact.channel,
             handle=now - (contact.answered_at or now),
             disposition=disposition,
             customer_id=contact.customer_id,
@@ -733,21 +734,31 @@ class Router(Matcher):
     # ------------------------------------------------------------- bookkeeping
 
     def _agent_changed(self, agent: Agent, now: float) -> None:
-        """Re-index the agent and announce a change of its shown state."""
+        """Re-index the agent; its shown state is announced when the command ends."""
         agent.version += 1
-        state = agent.state
-        if state is not agent.shown_state:
-            self._emit(
-                ev.AgentStateChanged,
-                now,
-                agent_id=agent.id,
-                state=state.value,
-                previous=agent.shown_state.value,
-                reason=agent.reason,
-            )
-            agent.shown_state, agent.state_since = state, now
         self._dirty_agents[agent.id] = agent
+        self._changed_at = now
         self._defer_push(agent, now)
+
+    def _announce_states(self) -> None:
+        """One AgentStateChanged per agent whose shown state differs after the command.
+
+        A command is atomic, so an agent freed and offered the next contact inside
+        it goes busy -> reserved: the "ready" in between was never observable.
+        """
+        now = self._changed_at
+        for agent in self._dirty_agents.values():
+            state = agent.state
+            if state is not agent.shown_state:
+                self._emit(
+                    ev.AgentStateChanged,
+                    now,
+                    agent_id=agent.id,
+                    state=state,
+                    previous=agent.shown_state,
+                    reason=agent.reason,
+                )
+                agent.shown_state, agent.state_since = state, now
 
     def _touch_contact(self, contact: Contact) -> None:
         self._dirty_contacts[contact.id] = contact
@@ -761,6 +772,7 @@ class Router(Matcher):
     def _finish(self) -> list[ev.Event]:
         """Write the changed records through to the store and hand back the events."""
         self._flush_pushes()
+        self._announce_states()
         for contact in self._dirty_contacts.values():
             self.store.put_contact(contact)
         for agent in self._dirty_agents.values():

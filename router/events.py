@@ -2,18 +2,21 @@
 
 The same records feed the websockets, the metrics, the persisted event log and
 the interval reports, so they carry what those need (queue, waits, handle
-times) and nothing that would tie them to one consumer. ``seq`` is assigned by
+times) and nothing that would tie them to one consumer. String fields that hold a channel or
+a state may carry the `StrEnum` member itself (it *is* a str and serialises as
+its value): the hot path skips the ``.value`` lookup. ``seq`` is assigned by
 the event log when the event is appended and increases by one each time.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from router.record import record
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@record
 class Event:
     kind: ClassVar[str] = "event"
     seq: int = 0
@@ -25,7 +28,7 @@ class Event:
         return data
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class AgentStateChanged(Event):
     kind: ClassVar[str] = "agent_state_changed"
     agent_id: str
@@ -34,7 +37,7 @@ class AgentStateChanged(Event):
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ContactQueued(Event):
     """A contact joined a queue (new arrival, overflow or transfer)."""
 
@@ -48,7 +51,7 @@ class ContactQueued(Event):
     via: str = "arrival"  # arrival | overflow | transfer
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ContactOffered(Event):
     kind: ClassVar[str] = "contact_offered"
     contact_id: str
@@ -60,7 +63,7 @@ class ContactOffered(Event):
     wait: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class OfferAccepted(Event):
     """The agent took the contact: for the queue's statistics, it was answered."""
 
@@ -74,7 +77,7 @@ class OfferAccepted(Event):
     tier: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class OfferRejected(Event):
     """The offer ended without an accept: the contact went back to its place.
 
@@ -90,7 +93,7 @@ class OfferRejected(Event):
     reason: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class OfferRescinded(Event):
     """The router withdrew an offer (customer hung up, supervisor forced not-ready)."""
 
@@ -101,7 +104,7 @@ class OfferRescinded(Event):
     reason: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ContactRelaxed(Event):
     kind: ClassVar[str] = "contact_relaxed"
     contact_id: str
@@ -110,7 +113,7 @@ class ContactRelaxed(Event):
     requirement: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ContactEnded(Event):
     """The customer side ended; the agent now wraps up."""
 
@@ -122,7 +125,7 @@ class ContactEnded(Event):
     wrap_until: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ContactCompleted(Event):
     kind: ClassVar[str] = "contact_completed"
     contact_id: str
@@ -135,7 +138,7 @@ class ContactCompleted(Event):
     auto: bool = False  # the wrap-up timer ran out
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ContactAbandoned(Event):
     kind: ClassVar[str] = "contact_abandoned"
     contact_id: str
@@ -146,7 +149,7 @@ class ContactAbandoned(Event):
     tier: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ContactCancelled(Event):
     kind: ClassVar[str] = "contact_cancelled"
     contact_id: str
@@ -155,7 +158,7 @@ class ContactCancelled(Event):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ContactOverflowed(Event):
     kind: ClassVar[str] = "contact_overflowed"
     contact_id: str
@@ -165,7 +168,7 @@ class ContactOverflowed(Event):
     wait: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ContactTransferred(Event):
     kind: ClassVar[str] = "contact_transferred"
     contact_id: str
@@ -174,7 +177,7 @@ class ContactTransferred(Event):
     target: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class WrapUpExtended(Event):
     kind: ClassVar[str] = "wrap_up_extended"
     contact_id: str

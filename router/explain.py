@@ -10,11 +10,13 @@ the decision itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from router.record import record
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@record
 class Candidate:
     id: str  # an agent id (contact arrival) or a contact id (agent freed)
     score: tuple[float, ...]  # the strategy's ordering key, lower is better
@@ -24,7 +26,7 @@ class Candidate:
         return {"id": self.id, "score": list(self.score), "note": self.note}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Decision:
     at: float
     trigger: str  # contact_arrived | agent_available | relaxation | requeued

@@ -37,6 +37,7 @@ class Matcher:
         self.agents: dict[str, Agent] = {}
         self._strategies: dict[str, policies.Strategy] = {}
         self._members: dict[Slot, set[str]] = {}
+        self._member_order: dict[Slot, tuple[str, ...]] = {}
         self._requirement_text: dict[Slot, str] = {}  # for explanations, printed once
         self._memberships: dict[str, list[tuple[Queue, int]]] = {}
         self._ready: dict[Slot, LazyHeap] = {}
@@ -105,11 +106,13 @@ class Matcher:
                 if queue.requirement_at(step).matches(agent.skills):
                     slots.append((queue, step))
                     self._members[(queue.name, step)].add(agent.id)
+                    self._member_order.pop((queue.name, step), None)
         self._memberships[agent.id] = slots
 
     def _drop_memberships(self, agent: Agent) -> None:
         for queue, step in self._memberships.pop(agent.id, []):
             self._members[(queue.name, step)].discard(agent.id)
+            self._member_order.pop((queue.name, step), None)
 
     def _defer_push(self, agent: Agent, now: float) -> None:
         """Re-index ``agent`` before the ready heaps are next read (or the command ends)."""
@@ -206,8 +209,10 @@ class Matcher:
             or agent.wrapping
         ):
             return False
+        if agent.active and not agent.capacity.can_take_more(agent.active):
+            return False
         best: tuple[Any, ...] | None = None
-        considered: list[Candidate] = []
+        considered: list[tuple[Any, ...]] = []
         takes: dict[Channel, bool] = {}
         for queue, step in self._memberships.get(agent.id, ()):
             fits = takes.get(queue.channel)
@@ -216,7 +221,7 @@ class Matcher:
             if not fits:
                 continue
             for pick in self._heads(queue, step, now):
-                considered.append(Candidate(id=pick[-1], score=pick[:2], note=queue.name))
+                considered.append((*pick, queue.name))
                 if best is None or pick < best:
                     best = pick
         if best is None:
@@ -231,7 +236,9 @@ class Matcher:
             requirement=self._requirement_text[(queue.name, contact.step)],
             strategy="global: starvation floor, then priority + ageing + SL risk, then FIFO",
             chosen=agent.id,
-            candidates=tuple(sorted(considered, key=lambda c: c.score)[:10]),
+            candidates=tuple(
+                Candidate(id=c[-2], score=c[:2], note=c[-1]) for c in sorted(considered)[:10]
+            ),
             note=f"agent {agent.id} freed; picked contact {contact.id}",
         )
         self._offer(contact, agent, queue, now, decision)
@@ -277,13 +284,20 @@ class Matcher:
         if len(members) > self.explain_detail_limit:
             return {"eliminated_counts": counts}
         listed: list[tuple[str, str]] = []
-        for agent_id in sorted(members):
-            agent = self.agents[agent_id]
-            if agent_id != chosen and not agent.can_take(channel):
-                reason = unavailable_reason(agent, channel)
+        agents = self.agents
+        for agent_id in self._sorted_members(slot):
+            reason = unavailable_reason(agents[agent_id], channel)
+            if reason is not None and agent_id != chosen:
                 listed.append((agent_id, reason))
                 counts[reason] = counts.get(reason, 0) + 1
         return {"eliminated": tuple(listed), "eliminated_counts": counts}
+
+    def _sorted_members(self, slot: Slot) -> tuple[str, ...]:
+        """Members of a (queue, step) in id order, cached until membership changes."""
+        cached = self._member_order.get(slot)
+        if cached is None:
+            cached = self._member_order[slot] = tuple(sorted(self._members[slot]))
+        return cached
 
     # Provided by the engine.
     def _offer(
@@ -295,8 +309,11 @@ class Matcher:
         raise NotImplementedError
 
 
-def unavailable_reason(agent: Agent, channel: Any) -> str:
-    """Why ``agent`` cannot take a ``channel`` contact now, in a wallboard's words."""
+def unavailable_reason(agent: Agent, channel: Any) -> str | None:
+    """Why ``agent`` cannot take a ``channel`` contact now, in a wallboard's words.
+
+    None when it can (the same test as `Agent.can_take`).
+    """
     if agent.presence is Presence.OFFLINE:
         return "offline"
     if agent.reservation is not None:
@@ -307,4 +324,6 @@ def unavailable_reason(agent: Agent, channel: Any) -> str:
         return f"not_ready:{agent.reason or ''}"
     if agent.wrapping:
         return "wrap_up"
-    return "no_capacity"
+    if not agent.capacity.can_take(channel, agent.active):
+        return "no_capacity"
+    return None

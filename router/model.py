@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from router.explain import Decision
+from router.record import record
 
 
 class Channel(StrEnum):
@@ -124,7 +125,7 @@ class Contact:
         }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class Reservation:
     """An offer in flight: the agent is held for the contact until ``deadline``."""
 

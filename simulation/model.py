@@ -23,13 +23,19 @@ class Break:
 
 @dataclass(frozen=True, slots=True)
 class Shift:
+    """A daily shift. Given as clock times, a shift that runs past the scenario's
+    start clock (22:00-06:00 in a day starting at 00:00) also covers the start
+    of the day: the same crew's previous shift, on duty from 0 to ``carry``."""
+
     start: float = 0.0
     end: float | None = None  # None: logged in until the run ends
     breaks: tuple[Break, ...] = ()
+    carry: float | None = None  # the previous day's session ends here
 
     def on_duty(self, at: float) -> bool:
         """Logged in at scenario time ``at`` (breaks included)."""
-        return self.start <= at and (self.end is None or at < self.end)
+        earlier = self.carry is not None and 0 <= at < self.carry
+        return earlier or (self.start <= at and (self.end is None or at < self.end))
 
 
 @dataclass(frozen=True, slots=True)

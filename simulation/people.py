@@ -11,10 +11,11 @@ agent with neither shift nor breaks is simply logged in from time 0.
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import replace
 from typing import Any
 
 from ringway.config import AgentDef
-from simulation.model import Shift
+from simulation.model import Break, Shift
 from simulation.twin import SimAgent, Twin
 
 
@@ -53,17 +54,27 @@ class People:
         twin.apply(twin.router.login(agent.id, twin.env.now, ready=True))
 
     def _shift(self, agent: SimAgent, shift: Shift, place: float) -> Generator[Any, Any, None]:
+        if shift.carry is not None:  # the previous day's session, from the start
+            yesterday = [replace(b, start=b.start - 86400.0) for b in shift.breaks]
+            yield from self._session(agent, 0.0, shift.carry, yesterday, place)
+        yield from self._session(agent, shift.start, shift.end, list(shift.breaks), place)
+
+    def _session(
+        self, agent: SimAgent, start: float, end: float | None, breaks: list[Break], place: float
+    ) -> Generator[Any, Any, None]:
         env, origin = self.twin.env, self.twin.origin
-        if shift.start > 0:
-            yield env.timeout(origin + shift.start - env.now)
+        if start > 0:
+            yield env.timeout(max(0.0, origin + start - env.now))
         self._login(agent)
-        for due in shift.breaks:
-            start = origin + due.start + due.spread * place
-            if start > env.now:
-                yield env.timeout(start - env.now)
+        for due in breaks:
+            begin = origin + due.start + due.spread * place
+            if begin + due.length <= origin + max(start, 0.0):
+                continue  # a break of the part of the shift before the scenario began
+            if begin > env.now:
+                yield env.timeout(begin - env.now)
             yield from self._break(agent, due.length)
-        if shift.end is not None:
-            yield env.timeout(max(0.0, origin + shift.end - env.now))
+        if end is not None:
+            yield env.timeout(max(0.0, origin + end - env.now))
             agent.on_duty = False
             self.twin.apply(self.twin.router.logout(agent.id, env.now, force=True))
 

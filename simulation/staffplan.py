@@ -3,9 +3,10 @@
 A generated group ``{group: tier1, count: 14, skills: {general: 5}}`` becomes
 agents ``tier1-001`` .. ``tier1-014``, declared to the router exactly like a
 configuration's agents (skills, proficiency, capacity). ``{agents: [alice, bob]}``
-schedules agents of the configuration. Shifts are offsets from interval 0 (or
-clock times ``08:30``); breaks are offsets from the shift's start and wait for
-the contact in hand, as a real not-ready request does.
+schedules agents of the configuration. Shifts are offsets from interval 0 or
+clock times (``08:30``; a clock shift running past the scenario's start clock
+wraps around, see `simulation.model.Shift`); breaks are offsets from the
+shift's start and wait for the contact in hand, as a real not-ready request does.
 """
 
 from __future__ import annotations
@@ -97,31 +98,24 @@ class StaffBuilder:
             out.append(self.agents[agent_id])
         return tuple(out)
 
-    def span(self, at: KeyPath, doc: ShiftDoc | None) -> tuple[float, float | None]:
-        """Shift start and end, scenario time. Clock times: a day shift that began
-        before the scenario's start clock starts before 0 (logged in from the
-        start); an end clock earlier than the start clock is the next morning."""
+    def span(self, at: KeyPath, doc: ShiftDoc | None) -> tuple[float, float | None, float | None]:
+        """Start, end and carry (see `Shift`) in scenario time."""
         if doc is None:
-            return 0.0, None
+            return 0.0, None, None
         start = self.offset((*at, "shift", "start"), doc.start)
         if doc.end is None:
-            return start, None
+            return start, None, None
         end = self.offset((*at, "shift", "end"), doc.end)
-        clocks = isinstance(doc.start, str) and ":" in doc.start and isinstance(doc.end, str)
-        if (
-            clocks
-            and end < start
-            and durations.clock(str(doc.end)) > durations.clock(str(doc.start))
-        ):
-            start -= 86400.0  # e.g. 07:00-15:00 in a scenario starting at 08:00
-        if end <= start and isinstance(doc.end, str) and ":" in doc.end:
-            end += 86400.0
+        clocks = all(isinstance(v, str) and ":" in v for v in (doc.start, doc.end))
+        if clocks and end <= start:
+            end += 86400.0  # past midnight of the start clock
         if end <= start:
             raise self.fail((*at, "shift", "end"), "the shift must end after it starts")
-        return start, end
+        carry = end - 86400.0 if clocks and end > 86400.0 else None
+        return start, end, carry
 
     def shift(self, at: KeyPath, doc: ShiftDoc | None, staff: StaffDoc) -> Shift:
-        start, end = self.span(at, doc)
+        start, end, carry = self.span(at, doc)
         breaks = []
         previous_end = start
         for index, item in enumerate(staff.breaks):
@@ -137,7 +131,7 @@ class StaffBuilder:
                 raise self.fail(where, "the break ends after the shift")
             breaks.append(Break(begin, length, spread))
             previous_end = begin + spread + length
-        return Shift(start, end, tuple(breaks))
+        return Shift(start, end, tuple(breaks), carry)
 
     def offset(self, path: KeyPath, value: float | str, *, clock: bool = True) -> float:
         try:

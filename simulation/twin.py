@@ -22,6 +22,7 @@ here, and the collector counts them.
 from __future__ import annotations
 
 import math
+import random
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -87,7 +88,7 @@ class Twin:
             ev.AgentStateChanged: self._on_agent_state,
         }
 
-    def stream(self, purpose: str) -> Any:
+    def stream(self, purpose: str) -> random.Random:
         scenario = self.scenario
         return stream(scenario.seed, self.replication, purpose, antithetic=scenario.antithetic)
 

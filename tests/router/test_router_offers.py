@@ -68,7 +68,14 @@ def test_rona_reoffers_at_once_to_another_available_agent() -> None:
     router.accept("bob", "c2", 3.0)
     add_agent(router, "cat", now=4.0)
     events = router.tick(11.0)
-    assert kinds(events)[:2] == ["offer_rejected", "agent_state_changed"]
+    # State changes are announced once, when the command ends (amy: reserved ->
+    # not_ready, cat: ready -> reserved), after the routing events that caused them.
+    assert kinds(events) == [
+        "offer_rejected",
+        "contact_offered",
+        "agent_state_changed",
+        "agent_state_changed",
+    ]
     assert offers(events) == [("c1", "cat")]
     assert router.contact("c1").offers == 2
 

@@ -131,6 +131,17 @@ def test_answer_delay_is_the_wait_when_agents_are_free() -> None:
     assert result["p_wait"] == 1.0  # nobody answered in the instant they arrived
 
 
+def test_answers_slower_than_the_offer_timeout_ring_out_and_come_back() -> None:
+    # The router's offer timer (15 s) fires first: RONA, the contact goes back in
+    # line, the simulated agent makes itself ready again; patience ends it.
+    slow = "answer_delay: {dist: constant, value: 20}\n"
+    more = "    patience: {dist: constant, value: 60}\n"
+    plan = scenario(slow + traffic(rate=10, more=more) + staff(2))
+    result = queue(plan)
+    assert result["answered"] == 0
+    assert result["abandoned"] == result["offered"] > 0
+
+
 def test_relaxation_step_fires_from_the_router_timer() -> None:
     # Agents have general 2; the queue wants 5 until 30 s of waiting, then 1.
     extra = ', relaxation: [{after_s: 30, replace: "general>=1"}]'
@@ -172,15 +183,19 @@ def test_simulation_drives_the_router_and_copies_none_of_it() -> None:
     assert "from router.engine import Router" in (package / "twin.py").read_text()
 
 
-def test_clock_shifts_started_before_the_scenario_and_overnight_ones() -> None:
+def test_clock_shifts_wrap_around_the_day() -> None:
+    # A scenario starting at 00:00: a 23:00-00:30 crew is also on duty from 00:00
+    # to 00:30 (the previous evening's shift), as is a 01:00-00:30 one.
     body = traffic(rate=0) + (
         "staff:\n"
-        '  - {group: early, count: 1, skills: {general: 2}, shift: {start: "23:00", end: "00:30"}}\n'
-        '  - {group: night, count: 1, skills: {general: 2}, shift: {start: "01:00", end: "00:30"}}\n'
+        "  - group: late\n    count: 1\n    skills: {general: 2}\n"
+        '    shift: {start: "23:00", end: "00:30"}\n'
+        "  - group: long\n    count: 1\n    skills: {general: 2}\n"
+        '    shift: {start: "01:00", end: "00:30"}\n'
     )
-    plan = scenario(body)  # the scenario starts at 00:00
-    early, night = (group.shift for group in plan.staff)
-    assert (early.start, early.end) == (-3600.0, 1800.0)  # began the evening before
-    assert (night.start, night.end) == (3600.0, 86400.0 + 1800.0)  # ends the next night
+    plan = scenario(body)
+    late, long = (group.shift for group in plan.staff)
+    assert (late.start, late.end, late.carry) == (82800.0, 88200.0, 1800.0)
+    assert (long.start, long.end, long.carry) == (3600.0, 88200.0, 1800.0)
     data = one_run(plan)
-    assert [round(s) for s in data.agents["ready"]] == [1800, 0, 1800, 1800]
+    assert [round(s) for s in data.agents["ready"]] == [3600, 0, 1800, 1800]
