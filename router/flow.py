@@ -1,0 +1,469 @@
+"""The router's internal moves: how contacts and agents change hands.
+
+`Flow` holds what the public commands in `router.engine` share: queueing and
+requeueing a contact, offers and their reservations (which always end: accept,
+RONA, rescind), wrap-up and completion, the event stream, and writing the
+changed records through to the store when a command finishes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from typing import Any
+
+from router import events as ev
+from router.agents import Action, Agent, Presence
+from router.errors import (
+    Conflict,
+    NotYourOffer,
+    QueueFull,
+    UnknownAgent,
+    UnknownContact,
+    UnknownQueue,
+)
+from router.explain import Decision
+from router.index import Entry
+from router.matching import Matcher
+from router.model import Contact, ContactStatus, Reservation
+from router.queues import Queue
+from router.store.base import RoutingStore
+from router.store.memory import MemoryStore
+
+MAX_DECISIONS_KEPT = 20  # per contact: enough to explain a RONA chain, bounded memory
+
+
+class Flow(Matcher):
+    def __init__(
+        self, *, rng: random.Random, store: RoutingStore | None, explain_detail_limit: int
+    ) -> None:
+        super().__init__(rng=rng, explain_detail_limit=explain_detail_limit)
+        self.store: RoutingStore = store if store is not None else MemoryStore()
+        self._seq = self.store.events.last_seq
+        self._out: list[ev.Event] = []
+        self._dirty_contacts: dict[str, Contact] = {}
+        self._dirty_agents: dict[str, Agent] = {}
+        self._res_deadlines: list[tuple[float, str]] = []
+        self._wrap_deadlines: list[tuple[float, str]] = []
+        self._arrivals = 0
+        self._changed_at = 0.0
+
+    # ----------------------------------------------------------- contact moves
+
+    def _admit(self, queue: Queue) -> Queue:
+        """The queue that takes a new contact: ``queue``, or its overflow chain when full."""
+        seen: set[str] = set()
+        while queue.max_size is not None and len(self._waiting[queue.name]) >= queue.max_size:
+            seen.add(queue.name)
+            if queue.overflow is None or queue.overflow in seen:
+                raise QueueFull(
+                    f"queue {queue.name} is full ({queue.max_size} waiting) "
+                    "and has no overflow target with room"
+                )
+            queue = self.queues[queue.overflow]
+        return queue
+
+    def _enqueue(self, contact: Contact, queue: Queue, now: float, via: str) -> None:
+        contact.queue, contact.queue_entered_at = queue.name, now
+        contact.status, contact.agent_id, contact.reservation_id = ContactStatus.QUEUED, None, None
+        contact.step = self._step_for(queue, contact.enqueued_at, now)
+        self._contacts[contact.id] = contact
+        self._waiting[queue.name][contact.id] = contact
+        self._push_contact(contact, queue)
+        self._emit(
+            ev.ContactQueued,
+            now,
+            contact_id=contact.id,
+            queue=queue.name,
+            channel=contact.channel,
+            tier=contact.tier,
+            priority=contact.priority,
+            customer_id=contact.customer_id,
+            via=via,
+        )
+        self._touch_contact(contact)
+
+    def _requeue(self, contact: Contact, now: float) -> None:
+        """Back to its original place: same queue, same rank key, same arrival order."""
+        queue = self.queues[contact.queue]
+        contact.status, contact.agent_id, contact.reservation_id = ContactStatus.QUEUED, None, None
+        contact.step = self._step_for(queue, contact.enqueued_at, now)
+        self._push_contact(contact, queue)
+        self._touch_contact(contact)
+        self._match_contact(contact, now, "requeued")
+
+    def _leave_queue(self, contact: Contact, status: ContactStatus, now: float) -> None:
+        contact.index_version += 1
+        contact.status = status
+        contact.ended_at = now
+        self._waiting[contact.queue].pop(contact.id, None)
+        self._contacts.pop(contact.id, None)
+        self._touch_contact(contact)
+
+    def _abandon(self, contact: Contact, now: float) -> None:
+        ringing = contact.agent_id
+        freed = self._rescind_contact(contact, now, "abandoned")
+        self._leave_queue(contact, ContactStatus.ABANDONED, now)
+        self._emit(
+            ev.ContactAbandoned,
+            now,
+            contact_id=contact.id,
+            queue=contact.queue,
+            channel=contact.channel,
+            wait=contact.wait(now),
+            agent_id=ringing,
+            tier=contact.tier,
+        )
+        if freed is not None:
+            self._match_agent(freed, now)
+
+    def _relax_due(self, now: float) -> None:
+        for queue in self.queues.values():
+            for step in range(queue.steps - 1):
+                heap = self._age[(queue.name, step)]
+                starts = queue.step_starts(step + 1)
+                while (entry := heap.peek()) is not None and entry[0] + starts <= now:
+                    contact = self._contacts[entry[-1]]
+                    contact.index_version += 1
+                    contact.step = self._step_for(queue, contact.enqueued_at, now)
+                    self._push_contact(contact, queue)
+                    self._emit(
+                        ev.ContactRelaxed,
+                        now,
+                        contact_id=contact.id,
+                        queue=queue.name,
+                        step=contact.step,
+                        requirement=str(queue.requirement_at(contact.step)),
+                    )
+                    self._touch_contact(contact)
+                    self._match_contact(contact, now, "relaxation")
+
+    def _overflow_due(self, now: float) -> None:
+        for queue in self.queues.values():
+            heap = self._entered.get(queue.name)
+            if heap is None or queue.max_wait_s is None:
+                continue
+            while (entry := heap.peek()) is not None and entry[0] + queue.max_wait_s <= now:
+                self._overflow(self._contacts[entry[-1]], queue, now)
+
+    def _overflow(self, contact: Contact, queue: Queue, now: float) -> None:
+        target: Queue | None = None
+        if queue.overflow is not None:
+            try:
+                target = self._admit(self.queues[queue.overflow])
+            except QueueFull:
+                target = None
+        self._emit(
+            ev.ContactOverflowed,
+            now,
+            contact_id=contact.id,
+            queue=queue.name,
+            target=None if target is None else target.name,
+            reason="max_wait",
+            wait=contact.wait(now),
+        )
+        if target is None:
+            self._leave_queue(contact, ContactStatus.OVERFLOWED, now)
+            return
+        contact.index_version += 1
+        self._waiting[queue.name].pop(contact.id, None)
+        self._enqueue(contact, target, now, "overflow")
+        self._match_contact(contact, now, "requeued")
+
+    # ---------------------------------------------------------- offers and work
+
+    def _offer_of(self, agent: Agent, contact: Contact) -> Reservation:
+        reservation = self._reservations.get(contact.reservation_id or "")
+        if (
+            contact.status is not ContactStatus.OFFERED
+            or reservation is None
+            or reservation.agent_id != agent.id
+        ):
+            raise NotYourOffer(f"contact {contact.id} is not offered to agent {agent.id}")
+        return reservation
+
+    def _offer(
+        self, contact: Contact, agent: Agent, queue: Queue, now: float, decision: Decision
+    ) -> None:
+        rid = f"res-{self.rng.getrandbits(64):016x}"
+        reservation = Reservation(
+            id=rid,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            queue=queue.name,
+            created_at=now,
+            deadline=now + queue.offer_timeout_s,
+        )
+        self._reservations[rid] = reservation
+        self.store.put_reservation(reservation)
+        heapq.heappush(self._res_deadlines, (reservation.deadline, rid))
+        contact.index_version += 1
+        contact.status, contact.agent_id, contact.reservation_id = (
+            ContactStatus.OFFERED,
+            agent.id,
+            rid,
+        )
+        contact.offers += 1
+        self._remember(contact, decision)
+        self._turns += 1
+        agent.reservation = rid
+        agent.offers_by_queue[queue.name] = self._turns
+        self._emit(
+            ev.ContactOffered,
+            now,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            queue=queue.name,
+            channel=contact.channel,
+            reservation_id=rid,
+            deadline=reservation.deadline,
+            wait=contact.wait(now),
+        )
+        self._touch_contact(contact)
+        self._agent_changed(agent, now)
+
+    def _remember(self, contact: Contact, decision: Decision) -> None:
+        contact.decisions.append(decision)
+        if len(contact.decisions) > MAX_DECISIONS_KEPT:
+            del contact.decisions[0]
+
+    def _release(self, reservation: Reservation) -> None:
+        """End a reservation: it never outlives this call, whatever happens next."""
+        self._reservations.pop(reservation.id, None)
+        self.store.delete_reservation(reservation.id)
+        agent = self.agents.get(reservation.agent_id)
+        if agent is not None and agent.reservation == reservation.id:
+            agent.reservation = None
+
+    def _rona(self, reservation: Reservation, now: float, reason: str) -> None:
+        """Reject / ring-no-answer / disconnect: agent not-ready, contact back in place."""
+        self._release(reservation)
+        agent = self.agents[reservation.agent_id]
+        contact = self._contacts[reservation.contact_id]
+        agent.presence, agent.presence_since = Presence.NOT_READY, now
+        agent.reason = "rona" if reason == "timeout" else reason
+        self._emit(
+            ev.OfferRejected,
+            now,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            queue=reservation.queue,
+            reservation_id=reservation.id,
+            reason=reason,
+        )
+        self._agent_changed(agent, now)
+        self._requeue(contact, now)
+
+    def _rescind(self, agent: Agent, now: float, reason: str) -> None:
+        """Withdraw the agent's pending offer (not its fault): contact back in place."""
+        reservation = self._reservations.get(agent.reservation or "")
+        if reservation is None:
+            return
+        self._release(reservation)
+        self._emit(
+            ev.OfferRescinded,
+            now,
+            contact_id=reservation.contact_id,
+            agent_id=agent.id,
+            reservation_id=reservation.id,
+            reason=reason,
+        )
+        self._requeue(self._contacts[reservation.contact_id], now)
+
+    def _rescind_contact(self, contact: Contact, now: float, reason: str) -> Agent | None:
+        """The contact is leaving while ringing an agent: free that agent (returned)."""
+        reservation = self._reservations.get(contact.reservation_id or "")
+        if reservation is None:
+            return None
+        self._release(reservation)
+        agent = self.agents[reservation.agent_id]
+        self._emit(
+            ev.OfferRescinded,
+            now,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            reservation_id=reservation.id,
+            reason=reason,
+        )
+        self._agent_changed(agent, now)
+        return agent
+
+    def _start_wrap_up(self, contact: Contact, now: float) -> None:
+        agent = self.agents[contact.agent_id or ""]
+        queue = self.queues[contact.queue]
+        contact.status, contact.ended_at = ContactStatus.WRAP_UP, now
+        contact.wrap_until = now + queue.wrap_up_s
+        agent.wrapping.add(contact.id)
+        self._emit(
+            ev.ContactEnded,
+            now,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            queue=contact.queue,
+            talk=now - (contact.answered_at or now),
+            wrap_until=contact.wrap_until,
+        )
+        if queue.wrap_up_s <= 0:
+            self._complete(contact, agent, now, None, "", auto=True)
+            return
+        heapq.heappush(self._wrap_deadlines, (contact.wrap_until, contact.id))
+        self._touch_contact(contact)
+        self._agent_changed(agent, now)
+
+    def _complete(
+        self,
+        contact: Contact,
+        agent: Agent,
+        now: float,
+        disposition: str | None,
+        notes: str,
+        *,
+        auto: bool,
+    ) -> None:
+        contact.status, contact.completed_at = ContactStatus.COMPLETED, now
+        contact.disposition, contact.notes = disposition, notes
+        self._release_from_agent(contact, agent, now)
+        self._contacts.pop(contact.id, None)
+        self._emit(
+            ev.ContactCompleted,
+            now,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            queue=contact.queue,
+            channel=contact.channel,
+            handle=now - (contact.answered_at or now),
+            disposition=disposition,
+            customer_id=contact.customer_id,
+            auto=auto,
+        )
+        self._touch_contact(contact)
+        self._agent_changed(agent, now)
+        self._match_agent(agent, now)
+
+    def _go_offline(self, agent: Agent, now: float) -> None:
+        agent.presence, agent.reason, agent.presence_since = Presence.OFFLINE, None, now
+        agent.logged_in_at = None
+        agent.work_seconds = 0.0
+
+    def _release_from_agent(self, contact: Contact, agent: Agent, now: float) -> None:
+        """The contact stops holding the agent's capacity; a pending presence change applies."""
+        agent.active.pop(contact.id, None)
+        agent.wrapping.discard(contact.id)
+        if agent.active:
+            return
+        if agent.work_since is not None:
+            agent.work_seconds += now - agent.work_since
+            agent.work_since = None
+        agent.idle_since = now
+        pending, agent.pending = agent.pending, None
+        if pending is not None and pending.action is Action.LOGOUT:
+            self._go_offline(agent, now)
+        elif pending is not None:
+            agent.presence, agent.reason, agent.presence_since = (
+                Presence.NOT_READY,
+                pending.reason,
+                now,
+            )
+
+    # ------------------------------------------------------------- bookkeeping
+
+    def _agent_changed(self, agent: Agent, now: float) -> None:
+        """Re-index the agent; its shown state is announced when the command ends."""
+        agent.version += 1
+        self._dirty_agents[agent.id] = agent
+        self._changed_at = now
+        self._defer_push(agent, now)
+
+    def _announce_states(self) -> None:
+        """One AgentStateChanged per agent whose shown state differs after the command.
+
+        A command is atomic, so an agent freed and offered the next contact inside
+        it goes busy -> reserved: the "ready" in between was never observable.
+        """
+        now = self._changed_at
+        for agent in self._dirty_agents.values():
+            state = agent.state
+            if state is not agent.shown_state:
+                self._emit(
+                    ev.AgentStateChanged,
+                    now,
+                    agent_id=agent.id,
+                    state=state,
+                    previous=agent.shown_state,
+                    reason=agent.reason,
+                )
+                agent.shown_state, agent.state_since = state, now
+
+    def _touch_contact(self, contact: Contact) -> None:
+        self._dirty_contacts[contact.id] = contact
+
+    def _emit(self, cls: type[ev.Event], now: float, **fields: Any) -> None:
+        self._seq += 1
+        event = cls(seq=self._seq, at=now, **fields)
+        self.store.events.append(event)
+        self._out.append(event)
+
+    def _finish(self) -> list[ev.Event]:
+        """Write the changed records through to the store and hand back the events."""
+        self._flush_pushes()
+        self._announce_states()
+        for contact in self._dirty_contacts.values():
+            self.store.put_contact(contact)
+        for agent in self._dirty_agents.values():
+            self.store.put_agent(agent)
+        self._dirty_contacts.clear()
+        self._dirty_agents.clear()
+        out, self._out = self._out, []
+        return out
+
+    def _agent(self, agent_id: str) -> Agent:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise UnknownAgent(f"unknown agent {agent_id!r}")
+        return agent
+
+    def _contact(self, contact_id: str) -> Contact:
+        contact = self._contacts.get(contact_id) or self.store.get_contact(contact_id)
+        if contact is None:
+            raise UnknownContact(f"unknown contact {contact_id!r}")
+        return contact
+
+    def _queue(self, name: str) -> Queue:
+        queue = self.queues.get(name)
+        if queue is None:
+            raise UnknownQueue(f"unknown queue {name!r} (known: {', '.join(sorted(self.queues))})")
+        return queue
+
+    @staticmethod
+    def _check_channel(contact: Contact, queue: Queue) -> None:
+        """Capacity is checked on the queue's channel, so the contact must share it."""
+        if contact.channel != queue.channel:
+            raise Conflict(
+                f"contact {contact.id} is {contact.channel.value}; queue {queue.name} "
+                f"takes {queue.channel.value} contacts"
+            )
+
+    @staticmethod
+    def _step_for(queue: Queue, enqueued_at: float, now: float) -> int:
+        # Written as `start + after <= now`, the same float expression as the
+        # deadline `next_deadline` reports, so a tick at that deadline always
+        # moves the contact on (``now - start >= after`` can round the other way).
+        step = 0
+        for index, relax in enumerate(queue.relaxation, start=1):
+            if enqueued_at + relax.after_s <= now:
+                step = index
+        return step
+
+    def _queue_deadlines(self) -> list[float]:
+        times: list[float] = []
+        for queue in self.queues.values():
+            for step in range(queue.steps - 1):
+                entry = self._age[(queue.name, step)].peek()
+                if entry is not None:
+                    times.append(entry[0] + queue.step_starts(step + 1))
+            heap = self._entered.get(queue.name)
+            if heap is not None and queue.max_wait_s is not None:
+                first: Entry | None = heap.peek()
+                if first is not None:
+                    times.append(first[0] + queue.max_wait_s)
+        return times
