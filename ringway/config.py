@@ -22,6 +22,7 @@ from router import policies
 from router.agents import Agent
 from router.capacity import Capacity, capacity_from
 from router.errors import RoutingError
+from router.hours import OpeningHours, opening_hours
 from router.model import Channel
 from router.queues import EMAIL_TIER_SLA, VOICE_TIER_SLA, Queue, RelaxationStep, ServiceLevel
 from router.skills import SkillExpr, both, either, parse
@@ -191,6 +192,8 @@ class _Builder:
             max_size=doc.max_size,
             overflow=doc.overflow,
             relaxation=self.relaxation(at, doc, base),
+            hours=self.hours(at, doc),
+            after_hours=doc.after_hours,
             offer_timeout_s=doc.offer_timeout_s or routing.offer_timeout_s,
             wrap_up_s=routing.wrap_up_s if doc.wrap_up_s is None else doc.wrap_up_s,
         )
@@ -237,6 +240,31 @@ class _Builder:
             )
         return tuple(steps)
 
+    def hours(self, at: KeyPath, doc: QueueDoc) -> dict[str, OpeningHours]:
+        calendars = self.doc.routing.calendars
+        out: dict[str, OpeningHours] = {}
+        for tier, spec in doc.hours.items():
+            path = (*at, "hours", tier)
+            if isinstance(spec, str):
+                if spec not in calendars:
+                    known = ", ".join(sorted(calendars)) or "none"
+                    raise self.fail(path, f"unknown calendar {spec!r} (routing.calendars: {known})")
+                name, cal = spec, calendars[spec]
+            else:
+                name, cal = f"{doc.name}.{tier}", spec
+            try:
+                out[tier] = opening_hours(
+                    name,
+                    timezone=cal.timezone,
+                    days=cal.days,
+                    opens=cal.opens,
+                    closes=cal.closes,
+                    holidays=list(cal.holidays),
+                )
+            except RoutingError as exc:
+                raise self.fail(path, exc.message) from None
+        return out
+
     def check_queue_refs(self, queues: list[Queue]) -> None:
         names: dict[str, int] = {}
         for index, queue in enumerate(queues):
@@ -244,6 +272,10 @@ class _Builder:
                 raise self.fail(("queues", index, "name"), f"queue {queue.name!r} defined twice")
             names[queue.name] = index
         for index, queue in enumerate(queues):
+            if queue.after_hours is not None and queue.after_hours not in names:
+                raise self.fail(
+                    ("queues", index, "after_hours"), f"unknown queue {queue.after_hours!r}"
+                )
             if queue.overflow is not None and queue.overflow not in names:
                 raise self.fail(
                     ("queues", index, "overflow"),

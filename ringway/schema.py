@@ -39,6 +39,16 @@ class RelaxationDoc(Strict):
         return self
 
 
+class CalendarDoc(Strict):
+    """Opening hours, e.g. ``{timezone: Europe/London, days: mon-fri, opens: "08:00"}``."""
+
+    timezone: str = "UTC"
+    days: str = "mon-fri"
+    opens: str = "08:00"
+    closes: str = "18:00"
+    holidays: list[str] = []
+
+
 class QueueDoc(Strict):
     name: str = Field(min_length=1)
     channel: Literal["voice", "chat", "email", "callback", "outbound", "task"] = "voice"
@@ -57,6 +67,9 @@ class QueueDoc(Strict):
     relaxation: list[RelaxationDoc] = []
     offer_timeout_s: float | None = Field(None, gt=0)
     wrap_up_s: float | None = Field(None, ge=0)
+    # tier ("*" for every tier) -> a calendar name from routing.calendars, or inline hours
+    hours: dict[str, str | CalendarDoc] = {}
+    after_hours: str | None = None
 
 
 class CapacityDoc(Strict):
@@ -108,6 +121,9 @@ class RoutingDoc(Strict):
     tier_priority: dict[str, int] = {"gold": 30, "silver": 20, "bronze": 0}
     entry_points: dict[str, str] = {}  # DNIS / widget id / mailbox -> queue
     default_queues: dict[str, str] = {}  # channel -> queue when nothing else says
+    # Named calendars queues refer to in `hours`. The seeds give Bronze phone access in
+    # office hours only; a queue opts in with `hours: {bronze: office}`.
+    calendars: dict[str, CalendarDoc] = {"office": CalendarDoc()}
 
 
 class ConfigDoc(Strict):

@@ -29,6 +29,7 @@ from router.errors import (
     NotYourOffer,
 )
 from router.flow import Flow
+from router.hours import OpeningHours
 from router.model import Contact, ContactStatus, Reservation
 from router.queues import Queue
 from router.store.base import RoutingStore
@@ -52,18 +53,21 @@ class Router(Flow):
 
     def _check_overflow_targets(self) -> None:
         for queue in self.queues.values():
-            if queue.overflow == queue.name:
-                raise InvalidConfig(f"queue {queue.name}: cannot overflow into itself")
-            if queue.overflow is not None and queue.overflow not in self.queues:
-                raise InvalidConfig(
-                    f"queue {queue.name}: overflow target {queue.overflow!r} is not a queue"
-                )
-            target = self.queues.get(queue.overflow or "")
-            if target is not None and target.channel != queue.channel:
-                raise InvalidConfig(
-                    f"queue {queue.name} ({queue.channel.value}) cannot overflow into "
-                    f"{target.name} ({target.channel.value}): capacity is per channel"
-                )
+            for role, name in (("overflow", queue.overflow), ("after_hours", queue.after_hours)):
+                if name is None:
+                    continue
+                target = self.queues.get(name)
+                if name == queue.name:
+                    raise InvalidConfig(f"queue {queue.name}: {role} cannot be the queue itself")
+                if target is None:
+                    raise InvalidConfig(
+                        f"queue {queue.name}: {role} target {name!r} is not a queue"
+                    )
+                if target.channel != queue.channel:
+                    raise InvalidConfig(
+                        f"queue {queue.name} ({queue.channel.value}) cannot send contacts to "
+                        f"{target.name} ({target.channel.value}): capacity is per channel"
+                    )
 
     def add_agent(self, agent: Agent, now: float) -> list[ev.Event]:
         """Add or redefine an agent (skills, capacity). Routing picks the change up at once."""
@@ -174,6 +178,12 @@ class Router(Flow):
         self._check_channel(contact, queue)
         if contact.id in self._contacts or self.store.get_contact(contact.id) is not None:
             raise DuplicateContact(f"contact {contact.id} already exists")
+        closed = queue.closed_for(contact.tier, now)
+        if closed is not None and queue.after_hours is None:
+            return self._closed(contact, queue, closed, now)
+        if closed is not None:
+            self._emit_closed(contact, queue, closed, now)
+            queue = self._queue(queue.after_hours or "")
         target = self._admit(queue)
         self._arrivals += 1
         contact.seq = self._arrivals
@@ -192,6 +202,27 @@ class Router(Flow):
         self._enqueue(contact, target, now, "arrival" if target is queue else "overflow")
         self._match_contact(contact, now, "contact_arrived")
         return self._finish()
+
+    def _closed(
+        self, contact: Contact, queue: Queue, hours: OpeningHours, now: float
+    ) -> list[ev.Event]:
+        """The contact's tier is outside the queue's hours and nowhere else takes it."""
+        contact.status, contact.enqueued_at, contact.ended_at = ContactStatus.OVERFLOWED, now, now
+        self._emit_closed(contact, queue, hours, now)
+        self._touch_contact(contact)
+        return self._finish()
+
+    def _emit_closed(self, contact: Contact, queue: Queue, hours: OpeningHours, now: float) -> None:
+        contact.attributes["closed"] = f"{queue.name}: {hours.name} ({hours.describe()})"
+        self._emit(
+            ev.ContactOverflowed,
+            now,
+            contact_id=contact.id,
+            queue=queue.name,
+            target=queue.after_hours,
+            reason="closed",
+            wait=0.0,
+        )
 
     def accept(self, agent_id: str, contact_id: str, now: float) -> list[ev.Event]:
         """The agent takes the offered contact. Accepting twice is harmless."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from router.hours import OpeningHours
 from router.model import Channel
 from router.skills import Anything, SkillExpr
 
@@ -93,6 +94,13 @@ class Queue:
     relaxation: tuple[RelaxationStep, ...] = ()
     offer_timeout_s: float = 15.0
     wrap_up_s: float = 30.0
+    hours: dict[str, OpeningHours] = field(default_factory=dict)  # tier ("*": all) -> hours
+    after_hours: str | None = None
+
+    def closed_for(self, tier: str | None, now: float) -> OpeningHours | None:
+        """The hours that keep a ``tier`` contact out at ``now``, or None when open."""
+        hours = self.hours.get(tier or "", self.hours.get("*"))
+        return hours if hours is not None and not hours.is_open(now) else None
 
     @property
     def steps(self) -> int:
@@ -138,4 +146,6 @@ class Queue:
             "relaxation": [r.to_dict() for r in self.relaxation],
             "offer_timeout_s": self.offer_timeout_s,
             "wrap_up_s": self.wrap_up_s,
+            "hours": {tier: h.describe() for tier, h in self.hours.items()},
+            "after_hours": self.after_hours,
         }

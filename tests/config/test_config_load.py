@@ -200,3 +200,26 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
 def test_requirement_leaf_levels_round_trip() -> None:
     config = load_config_text("skills: [a]\nqueues:\n  - {name: q, requires: 'a = 4'}\n")
     assert config.queues[0].requirement == Requirement("a", "==", 4)
+
+
+def test_queue_hours_refer_to_named_calendars() -> None:
+    config = load_config(demo_config_path())
+    support = next(q for q in config.queues if q.name == "support")
+    assert set(support.hours) == {"bronze"}
+    assert support.hours["bronze"].describe() == "mon,tue,wed,thu,fri 08:00-18:00 Europe/London"
+
+
+def test_unknown_calendar_is_located() -> None:
+    text = "queues:\n  - name: q\n    hours: {bronze: night}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(text, "c.yaml")
+    assert str(caught.value) == (
+        "c.yaml:3: queues[0].hours.bronze: unknown calendar 'night' (routing.calendars: office)"
+    )
+
+
+def test_bad_inline_hours_are_located() -> None:
+    text = "queues:\n  - name: q\n    hours:\n      '*': {timezone: Nowhere/Land}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(text, "c.yaml")
+    assert caught.value.line == 4 and "unknown time zone 'Nowhere/Land'" in caught.value.problem

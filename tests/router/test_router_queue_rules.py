@@ -150,8 +150,10 @@ def test_full_overflow_chain_that_loops_back_raises_queue_full() -> None:
 
 
 def test_overflow_config_errors() -> None:
-    with pytest.raises(InvalidConfig, match="cannot overflow into itself"):
+    with pytest.raises(InvalidConfig, match="overflow cannot be the queue itself"):
         build([queue("a", overflow="a")])
+    with pytest.raises(InvalidConfig, match="after_hours target 'night' is not a queue"):
+        build([queue("a", after_hours="night")])
     with pytest.raises(InvalidConfig, match="overflow target 'zzz' is not a queue"):
         build([queue("a", overflow="zzz")])
 
@@ -226,7 +228,7 @@ def test_arrival_whose_channel_differs_from_its_queue_is_refused() -> None:
 
 
 def test_overflow_into_a_queue_of_another_channel_is_a_config_error() -> None:
-    with pytest.raises(InvalidConfig, match=r"calls \(voice\) cannot overflow into chat \(chat\)"):
+    with pytest.raises(InvalidConfig, match=r"calls \(voice\) cannot send contacts to chat \(chat\)"):
         build([queue("calls", overflow="chat"), queue("chat", channel=Channel.CHAT)])
 
 
