@@ -64,7 +64,8 @@ class _Script:
             elif isinstance(event, ev.OfferAccepted):
                 self.waits.append(event.wait)
             elif isinstance(event, ev.OfferRejected):
-                self.log.append(f"{now - DEMO_START:8.1f}s RONA {event.agent_id} on {event.contact_id}")
+                offset = now - DEMO_START
+                self.log.append(f"{offset:8.1f}s RONA {event.agent_id} on {event.contact_id}")
                 self.at(now + 20, functools.partial(self.ready_again, event.agent_id))
 
     def ready_again(self, agent_id: str, now: float) -> list[ev.Event]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from router_testkit import add_agent, arrive, build, of_kind, offers, queue
 
 from router import events as ev
 from router.errors import InvalidConfig
 from router.hours import opening_hours
 from router.model import ContactStatus
-from router_testkit import add_agent, arrive, build, of_kind, offers, queue
 
 OFFICE = opening_hours(
     "office",
