@@ -29,6 +29,7 @@ from router.errors import (
     NotYourOffer,
 )
 from router.flow import Flow
+from router.explain import Decision
 from router.hours import OpeningHours
 from router.model import Contact, ContactStatus, Reservation
 from router.queues import Queue
@@ -409,6 +410,14 @@ class Router(Flow):
 
     def agent(self, agent_id: str) -> Agent:
         return self._agent(agent_id)
+
+    def explain_waiting(self, contact_id: str, now: float) -> Decision | None:
+        """Why a queued contact has no agent right now (None if it is not queued)."""
+        contact = self._contact(contact_id)
+        if contact.status is not ContactStatus.QUEUED:
+            return None
+        self._flush_pushes()
+        return self._explain_waiting(self.queues[contact.queue], contact.step, now, "waiting")
 
     def waiting(self, queue: str) -> list[Contact]:
         """Contacts waiting in ``queue`` (queued or ringing), oldest first."""

@@ -180,7 +180,9 @@ class Matcher:
         heap = self._ready[slot]
         entry = heap.peek()
         if entry is None:
-            self._remember(contact, self._explain_no_agent(queue, contact.step, now, trigger))
+            # No decision record: why a contact *is* waiting is asked of the current
+            # state (`Router.explain_waiting`), which is both cheaper and more useful
+            # than why it waited at some earlier moment.
             return False
         agent = self.agents[entry[-1]]
         ranked = heap.top(3)
@@ -264,7 +266,7 @@ class Matcher:
 
     # ------------------------------------------------------------- explanations
 
-    def _explain_no_agent(self, queue: Queue, step: int, now: float, trigger: str) -> Decision:
+    def _explain_waiting(self, queue: Queue, step: int, now: float, trigger: str) -> Decision:
         return Decision(
             at=now,
             trigger=trigger,

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from ringway.api.deps import AnyUser, Body, Service, Supervisor, contact_view
 from ringway.auth import Forbidden, Role
-from ringway.service import NewContact
+from ringway.service import NewContact, RoutingService
 from router.model import Channel, ContactStatus
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
@@ -44,7 +44,7 @@ class CancelIn(Body):
 async def create_contact(body: ContactIn, service: Service, _: Supervisor) -> dict[str, Any]:
     new = NewContact(**body.model_dump())
     contact = await service.create_contact(new)
-    return contact_view(contact, decisions=True)
+    return with_waiting_reason(contact_view(contact, decisions=True), service)
 
 
 @router.get("")
@@ -73,7 +73,14 @@ async def get_contact(contact_id: str, service: Service, principal: AnyUser) -> 
     contact = service.router.contact(contact_id)
     if not principal.has(Role.SUPERVISOR) and contact.agent_id != principal.id:
         raise Forbidden(f"contact {contact_id} is not yours")
-    return contact_view(contact, decisions=True)
+    return with_waiting_reason(contact_view(contact, decisions=True), service)
+
+
+def with_waiting_reason(view: dict[str, Any], service: RoutingService) -> dict[str, Any]:
+    """Add why a queued contact has no agent now (candidates left out and why)."""
+    waiting = service.router.explain_waiting(view["id"], service.now())
+    view["waiting_reason"] = None if waiting is None else waiting.to_dict()
+    return view
 
 
 @router.post("/{contact_id}/cancel")

@@ -55,8 +55,10 @@ def test_explanation_lists_reserved_and_busy_agents() -> None:
     arrive(router, "c2", "sales", 2.0)  # bob reserved
     router.accept("bob", "c2", 3.0)
     arrive(router, "c3", "sales", 4.0)  # nobody left
-    decision = router.contact("c3").decisions[-1]
-    assert decision.chosen is None
+    assert router.contact("c3").decisions == []  # waiting is not a decision...
+    decision = router.explain_waiting("c3", 5.0)  # ...it is explained from the state now
+    assert decision is not None
+    assert (decision.trigger, decision.chosen, decision.at) == ("waiting", None, 5.0)
     assert "no available agent" in decision.note
     assert dict(decision.eliminated) == {
         "amy": "reserved",
