@@ -33,7 +33,8 @@ in-memory store keeps (by default 100,000 finished contacts with their
 explanations and 200,000 events: every full collection walks all of it). The
 same loop is then repeated at 2,000 agents with the collector on (default
 thresholds, set-up objects frozen) and reported as ``gc_enabled_check``,
-including the collector's share of the time and its longest pause.
+including the collector's share of the time and its longest pause, and once
+more with the thresholds `ringway serve` sets (``serve_thresholds``).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from importlib import util as import_util
 from pathlib import Path
 from typing import Any
 
+from ringway.runtime import OLDER_THRESHOLDS, YOUNG_THRESHOLD
 from router import events as ev
 from router.agents import Agent
 from router.engine import Router
@@ -58,6 +60,7 @@ from router.queues import VOICE_TIER_SLA, Queue
 from router.skills import parse
 
 AGENT_COUNTS = (100, 1000, 2000, 10000)
+SERVE_GC = (YOUNG_THRESHOLD, *OLDER_THRESHOLDS)  # what `ringway serve` sets (ringway/runtime.py)
 WAITING = 10_000
 SKILLS = [f"s{i:02d}" for i in range(20)]
 TIERS = (("gold", 0.1), ("silver", 0.2), ("bronze", 0.4), (None, 0.3))
@@ -195,8 +198,10 @@ class GcClock:
     as a service would after start-up) and times every collection.
     """
 
-    def __init__(self, *, enabled: bool) -> None:
+    def __init__(self, *, enabled: bool, thresholds: tuple[int, int, int] | None = None) -> None:
         self.enabled = enabled
+        self.thresholds = thresholds  # None: CPython's defaults
+        self._saved_thresholds = gc.get_threshold()
         self.ns = 0
         self.max_ns = 0
         self.collections = [0, 0, 0]
@@ -216,6 +221,8 @@ class GcClock:
         gc.collect()
         if self.enabled:
             gc.freeze()
+            if self.thresholds is not None:
+                gc.set_threshold(*self.thresholds)
             gc.callbacks.append(self)
             gc.enable()
         else:
@@ -226,6 +233,7 @@ class GcClock:
         if self.enabled:
             gc.callbacks.remove(self)
             gc.unfreeze()
+            gc.set_threshold(*self._saved_thresholds)
         if self._was_enabled:
             gc.enable()
         else:
@@ -348,10 +356,16 @@ class CoreRun:
         self.now += STEP_S
         return agent_id, took, went_to
 
-    def run(self, iterations: int, *, gc_enabled: bool = False) -> dict[str, Any]:
+    def run(
+        self,
+        iterations: int,
+        *,
+        gc_enabled: bool = False,
+        gc_thresholds: tuple[int, int, int] | None = None,
+    ) -> dict[str, Any]:
         self.timings = {name: [] for name in self.timings}
         self.offers_on_free = self.arrivals_matched = 0
-        with GcClock(enabled=gc_enabled) as gc_clock:
+        with GcClock(enabled=gc_enabled, thresholds=gc_thresholds) as gc_clock:
             started = time.perf_counter()
             for index in range(iterations):
                 self.step()
@@ -501,12 +515,20 @@ def run(
         if count == gc_check_at:
             progress(f"N={count}: the same loop again with the garbage collector on")
             with_gc = run_.run(core_iterations, gc_enabled=True)
+            progress(f"N={count}: and with the thresholds `ringway serve` sets")
+            tuned = run_.run(core_iterations, gc_enabled=True, gc_thresholds=SERVE_GC)
             gc_check = {
                 "agents": count,
                 "decisions_per_s": with_gc["decisions_per_s"],
                 "agent_freed": with_gc["agent_freed"],
                 "contact_arrived": with_gc["contact_arrived"],
                 "gc": with_gc["gc"],
+                "serve_thresholds": {
+                    "thresholds": list(SERVE_GC),
+                    "decisions_per_s": tuned["decisions_per_s"],
+                    "agent_freed_p99_us": tuned["agent_freed"].get("p99_us"),
+                    "gc": tuned["gc"],
+                },
             }
         progress(f"N={count}: naive x{naive_iterations} in lock-step with the core")
         slow = naive_lockstep(run_, naive_iterations)

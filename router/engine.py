@@ -28,8 +28,8 @@ from router.errors import (
     InvalidConfig,
     NotYourOffer,
 )
-from router.flow import Flow
 from router.explain import Decision
+from router.flow import Flow
 from router.hours import OpeningHours
 from router.model import Contact, ContactStatus, Reservation
 from router.queues import Queue
