@@ -47,6 +47,7 @@ class Flow(Matcher):
         self._wrap_deadlines: list[tuple[float, str]] = []
         self._arrivals = 0
         self._changed_at = 0.0
+        self._timed: list[Queue] | None = None  # built on first use, after the queues
 
     # ----------------------------------------------------------- contact moves
 
@@ -117,8 +118,17 @@ class Flow(Matcher):
         if freed is not None:
             self._match_agent(freed, now)
 
+    def _timed_queues(self) -> list[Queue]:
+        """Queues with a relaxation step or a maximum wait: the only ones with timers."""
+        timed = self._timed
+        if timed is None:
+            timed = self._timed = [
+                q for q in self.queues.values() if q.relaxation or q.max_wait_s is not None
+            ]
+        return timed
+
     def _relax_due(self, now: float) -> None:
-        for queue in self.queues.values():
+        for queue in self._timed_queues():
             for step in range(queue.steps - 1):
                 heap = self._age[(queue.name, step)]
                 starts = queue.step_starts(step + 1)
@@ -139,7 +149,7 @@ class Flow(Matcher):
                     self._match_contact(contact, now, "relaxation")
 
     def _overflow_due(self, now: float) -> None:
-        for queue in self.queues.values():
+        for queue in self._timed_queues():
             heap = self._entered.get(queue.name)
             if heap is None or queue.max_wait_s is None:
                 continue
@@ -456,7 +466,7 @@ class Flow(Matcher):
 
     def _queue_deadlines(self) -> list[float]:
         times: list[float] = []
-        for queue in self.queues.values():
+        for queue in self._timed_queues():
             for step in range(queue.steps - 1):
                 entry = self._age[(queue.name, step)].peek()
                 if entry is not None:
