@@ -16,10 +16,17 @@ uses it for the event log's table.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
 
 from crm.errors import CrmError
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    # A connection of its own or one borrowed from a pool: migrations take either.
+    AnyConnection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
 
 # Arbitrary but fixed ("ringway" in ASCII): every Ringway process must use the same key.
 MIGRATION_LOCK_KEY = 0x72696E67776179
@@ -73,7 +80,7 @@ MIGRATIONS: list[str] = [
 ]
 
 
-async def schema_version(conn: asyncpg.Connection, component: str = COMPONENT) -> int:
+async def schema_version(conn: AnyConnection, component: str = COMPONENT) -> int:
     """The component's applied version; 0 for a database it never touched."""
     exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
     if not exists:
@@ -85,7 +92,7 @@ async def schema_version(conn: asyncpg.Connection, component: str = COMPONENT) -
 
 
 async def migrate(
-    conn: asyncpg.Connection,
+    conn: AnyConnection,
     component: str = COMPONENT,
     migrations: Sequence[str] = MIGRATIONS,
     *,

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from crm.demo import seed
 from crm.memory import MemoryCustomerStore
+from crm.postgres import PostgresCustomerStore
 from crm.sqlite import SQLiteCustomerStore
 from crm.store import CustomerStore
 from ringway.api import api_router, health_router
@@ -27,6 +28,7 @@ from ringway.api.errors import install as install_error_handlers
 from ringway.auth import Authenticator, Role, bearer_token
 from ringway.config import ConfigError, RingwayConfig
 from ringway.metrics import MetricsEndpoint, ServiceMetrics
+from ringway.pgsupport import POSTGRES_PREFIX, redact
 from ringway.service import RoutingService
 
 SQLITE_PREFIX = "sqlite:///"
@@ -43,10 +45,13 @@ class ServiceBundle:
 
 
 def customer_store(config: RingwayConfig) -> CustomerStore:
-    """The store ``service.customer_store`` names: ``sqlite:///path`` or ``memory://``."""
+    """The store ``service.customer_store`` names: ``sqlite:///path``, ``postgresql://…``
+    (connected in the app's lifespan, on its loop) or ``memory://``."""
     url = config.path_setting(config.service.customer_store)
     if url == MEMORY_URL:
         return MemoryCustomerStore()
+    if url.startswith(POSTGRES_PREFIX):
+        return PostgresCustomerStore(url)
     if url.startswith(SQLITE_PREFIX):
         path = Path(url.removeprefix(SQLITE_PREFIX))
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,7 +60,8 @@ def customer_store(config: RingwayConfig) -> CustomerStore:
         config.source,
         None,
         "service.customer_store",
-        f"{url!r}: expected {SQLITE_PREFIX}<path> or {MEMORY_URL}",
+        f"{redact(url)!r}: expected {SQLITE_PREFIX}<path>, {POSTGRES_PREFIX}<user>@<host>/<db>"
+        f" or {MEMORY_URL}",
     )
 
 

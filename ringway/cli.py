@@ -9,6 +9,7 @@ exit code 2.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -100,26 +101,21 @@ def serve(
     http_port: Annotated[
         int | None, typer.Option("--http-port", help="HTTP/websocket port")
     ] = None,
+    smtp_port: Annotated[
+        int | None,
+        typer.Option("--smtp-port", help="SMTP intake port for e-mail contacts (default: off)"),
+    ] = None,
 ) -> None:
-    """Run the service: REST + OpenAPI, websockets, /metrics."""
+    """Run the service: REST + OpenAPI, websockets, web pages, /metrics, SMTP intake."""
     import uvicorn
 
     from ringway.app import build
     from ringway.runtime import tune_gc
 
     cfg = _load(config)
-    service = cfg.service.model_copy(
-        update={k: v for k, v in {"host": host, "http_port": http_port}.items() if v is not None}
-    )
-    cfg = RingwayConfig(
-        source=cfg.source,
-        service=service,
-        routing=cfg.routing,
-        skills=cfg.skills,
-        queues=cfg.queues,
-        agents=cfg.agents,
-        users=cfg.users,
-    )
+    overrides = {"host": host, "http_port": http_port, "smtp_port": smtp_port}
+    service = cfg.service.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    cfg = dataclasses.replace(cfg, service=service)
     try:
         bundle = build(cfg)
     except (ConfigError, ValueError) as exc:
@@ -140,9 +136,14 @@ def _print_banner(cfg: RingwayConfig, admin_token: str, passwords: dict[str, str
     lines = [
         f"Ringway serving {cfg.source} on {base}",
         f"  API docs     {base}/docs",
+        f"  agent desk   {base}/ui/agent.html",
+        f"  wallboard    {base}/ui/wallboard.html",
+        f"  chat widget  {base}/ui/chat.html",
         f"  metrics      {base}/metrics",
         f"  admin token  {admin_token}",
     ]
+    if cfg.service.smtp_port is not None:
+        lines.append(f"  smtp intake  {cfg.service.host}:{cfg.service.smtp_port}")
     roles = {u.id: u.role for u in cfg.users}
     for user, password in sorted(passwords.items()):
         lines.append(f"  {roles.get(user, '?'):<10} {user:<8} password {password}")

@@ -16,7 +16,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ringway.schema import AgentDoc, ConfigDoc, QueueDoc, RoutingDoc, ServiceDoc, UserDoc
+from ringway.schema import (
+    AgentDoc,
+    ConfigDoc,
+    DesktopDoc,
+    MailDoc,
+    QueueDoc,
+    RoutingDoc,
+    ServiceDoc,
+    UserDoc,
+)
 from ringway.yamlmarks import YamlSyntaxError, line_of, load_with_marks
 from router import policies
 from router.agents import Agent
@@ -76,6 +85,8 @@ class RingwayConfig:
     queues: list[Queue]
     agents: list[AgentDef]
     users: list[UserDef] = field(default_factory=list)
+    desktop: DesktopDoc = field(default_factory=DesktopDoc)
+    mail: MailDoc = field(default_factory=MailDoc)
 
     @property
     def data_dir(self) -> Path:
@@ -158,6 +169,8 @@ class _Builder:
             queues=queues,
             agents=agents,
             users=users,
+            desktop=self.doc.desktop,
+            mail=self.doc.mail,
         )
 
     def expr(self, path: KeyPath, text: str) -> SkillExpr:

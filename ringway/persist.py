@@ -22,8 +22,8 @@ import logging
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
-from ringway.eventlog import SQLiteEventLog
 from router.events import Event
 
 log = logging.getLogger(__name__)
@@ -35,14 +35,22 @@ class PersistError(RuntimeError):
     """Events could not be written (the cause is chained)."""
 
 
+class BatchLog(Protocol):
+    """What the persister needs of a log: `SQLiteEventLog`, `PostgresEventLog`."""
+
+    def append_many(self, events: Iterable[Event]) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class EventPersister:
-    """Batches events from the loop to a `SQLiteEventLog` on one worker thread.
+    """Batches events from the loop to a `BatchLog` on one worker thread.
 
     Use from one event loop: `start` (in the loop), `submit` as events come,
     `await flush()` when they must be on disk, `await close()` at shutdown.
     """
 
-    def __init__(self, log: SQLiteEventLog, *, batch: int = 500, interval_s: float = 0.05) -> None:
+    def __init__(self, log: BatchLog, *, batch: int = 500, interval_s: float = 0.05) -> None:
         if batch < 1 or interval_s <= 0:
             raise ValueError("batch must be >= 1 and interval_s > 0")
         self._log = log

@@ -32,8 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-import asyncpg
-
 POSTGRES_PREFIX = "postgresql://"
 TEST_DSN_ENV = "RINGWAY_TEST_PG_DSN"
 # Debian's socket directory; peer authentication works there on a fresh install.
@@ -85,7 +83,9 @@ class Target:
 
     @property
     def socket_dir(self) -> str:
-        return self.host if self.host is not None and self.host.startswith("/") else DEBIAN_SOCKET_DIR
+        return (
+            self.host if self.host is not None and self.host.startswith("/") else DEBIAN_SOCKET_DIR
+        )
 
 
 def parse_target(dsn: str, env: Mapping[str, str] = os.environ) -> Target:
@@ -108,6 +108,8 @@ class Probe:
 
 
 async def _probe_async(dsn: str, timeout_s: float) -> Probe:
+    import asyncpg  # here, not at the top: the CLI imports this module for is_postgres_url
+
     try:
         conn = await asyncpg.connect(dsn, timeout=timeout_s)
     except (OSError, TimeoutError, asyncpg.CannotConnectNowError) as exc:
@@ -129,9 +131,7 @@ def _stderr(line: str) -> None:
     sys.stderr.write(f"ringway: {line}\n")
 
 
-def ensure_postgres(
-    dsn: str | None = None, *, wait_s: float = 60.0, say: Say = _stderr
-) -> str:
+def ensure_postgres(dsn: str | None = None, *, wait_s: float = 60.0, say: Say = _stderr) -> str:
     """Return a DSN whose server answers, installing/starting/creating what a local one lacks.
 
     ``dsn`` defaults to ``$RINGWAY_TEST_PG_DSN``, else the Debian socket as the
@@ -140,8 +140,10 @@ def ensure_postgres(
     dsn = dsn or os.environ.get(TEST_DSN_ENV) or DEFAULT_ADMIN_DSN
     target = parse_target(dsn)
     found = probe(dsn)
-    if found.state == "down" and _may_manage(target) and _start_local_cluster(target.port, say):
-        found = _wait_until_up(dsn, wait_s)
+    if found.state == "down" and _may_manage(target):
+        started = _start_local_cluster(target.port, say)
+        # Not started by us (already running, e.g. by the package's install): look once more.
+        found = _wait_until_up(dsn, wait_s if started else 0.0)
     if found.state == "no_role" and _may_manage(target) and target.user == getpass.getuser():
         _create_role(target, say)
         found = probe(dsn)
@@ -195,9 +197,7 @@ def _install_server(say: Say) -> None:
 
 
 def _clusters() -> list[dict[str, Any]]:
-    done = subprocess.run(
-        ["pg_lsclusters", "--json"], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run(["pg_lsclusters", "--json"], capture_output=True, text=True, check=True)
     found: list[dict[str, Any]] = json.loads(done.stdout or "[]")
     return found
 
@@ -248,6 +248,8 @@ def _create_role(target: Target, say: Say) -> None:
 
 
 async def _admin(dsn: str, statement: str) -> None:
+    import asyncpg
+
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(statement)

@@ -98,6 +98,16 @@ class UserDoc(Strict):
     password_env: str | None = None
 
 
+class ClusterDoc(Strict):
+    """Scale-out settings, used only with ``service.redis_url`` (see ``ringway.cluster``)."""
+
+    tenant: str = Field("default", pattern=r"^[A-Za-z0-9_.\-]+$")  # key prefix in Redis
+    lease_ms: int = Field(3000, ge=200)  # leader lease: failover happens within about this
+    command_ttl_ms: int = Field(5000, ge=100)  # a forwarded command not run by then is dropped
+    keep_events: int = Field(1_000_000, ge=1000)  # events kept in the Redis stream
+    keep_finished: int = Field(10_000, ge=0)  # finished contacts kept in Redis for the API
+
+
 class ServiceDoc(Strict):
     host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
@@ -113,6 +123,12 @@ class ServiceDoc(Strict):
     explain_detail_limit: int = Field(50, ge=0)
     stats_window_s: float = Field(1800.0, gt=0)
     seed_demo_customers: bool = False
+    # Unset: one node, state in memory. Set (redis://host:port/db): nodes share Redis,
+    # one of them leads (routes) under a lease, the others forward to it.
+    redis_url: str | None = None
+    node_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]+$")  # default: host-pid
+    cluster: ClusterDoc = ClusterDoc()
+    smtp_port: int | None = Field(None, ge=0, le=65535)  # the e-mail intake; None: off
 
 
 class RoutingDoc(Strict):
@@ -126,9 +142,58 @@ class RoutingDoc(Strict):
     calendars: dict[str, CalendarDoc] = {"office": CalendarDoc()}
 
 
+DEFAULT_DISPOSITIONS = ["resolved", "follow_up", "escalated", "callback_booked", "no_action"]
+
+
+class ChatDoc(Strict):
+    """The customer chat widget (``/ui/chat.html``) and its websocket."""
+
+    entry_point: str = "web-chat"  # routing.entry_points picks the queue
+    max_message_chars: int = Field(2000, ge=1, le=100_000)
+    rate_per_s: float = Field(1.0, gt=0)  # sustained customer messages per second
+    burst: int = Field(5, ge=1)  # messages a customer may send at once
+    starts_per_minute: int = Field(20, ge=1)  # new chats per client address
+    customer_grace_s: float = Field(60.0, gt=0)  # a vanished customer's chat ends after this
+    retain_s: float = Field(600.0, gt=0)  # ended chats kept for their transcript
+
+
+class DesktopDoc(Strict):
+    """The agent desktop and wallboard websocket (docs/desktop-protocol.md)."""
+
+    heartbeat_s: float = Field(10.0, gt=0)
+    dead_after_s: float = Field(30.0, gt=0)  # silence after which a connection is dead
+    # A dead agent connection keeps its offer this long (a reload, a network blip),
+    # then the offer goes back to the queue (RONA "disconnected"). Capped at half the
+    # offer's own timeout, so a contact never waits on a desktop nobody looks at.
+    disconnect_grace_s: float = Field(3.0, ge=0)
+    resume_window_s: float = Field(300.0, gt=0)  # a closed session can be resumed this long
+    replay_frames: int = Field(2000, ge=10)  # numbered frames kept per session for resume
+    supervisor_push_s: float = Field(1.0, gt=0, le=1.0)
+    wrap_up_extend_s: float = Field(30.0, gt=0, le=3600)
+    dispositions: list[str] = Field(default_factory=lambda: list(DEFAULT_DISPOSITIONS))
+    history_items: int = Field(5, ge=0, le=100)  # interactions shown in the screen-pop
+    chat: ChatDoc = ChatDoc()
+
+
+class MailDoc(Strict):
+    """E-mail in (the SMTP intake on ``service.smtp_port``) and out (a relay)."""
+
+    # Accepted recipients; empty: the routing.entry_points that look like addresses.
+    mailboxes: list[str] = []
+    relay_host: str = "127.0.0.1"
+    relay_port: int = Field(25, ge=1, le=65535)
+    relay_timeout_s: float = Field(10.0, gt=0)
+    from_address: str | None = None  # default: the mailbox the customer wrote to
+    message_id_domain: str = "ringway.invalid"
+    max_message_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    body_chars: int = Field(20_000, ge=100)  # text kept per message for the desktop
+
+
 class ConfigDoc(Strict):
     service: ServiceDoc = ServiceDoc()
     routing: RoutingDoc = RoutingDoc()
+    desktop: DesktopDoc = DesktopDoc()
+    mail: MailDoc = MailDoc()
     skills: list[str] = []
     queues: list[QueueDoc] = Field(min_length=1)
     agents: list[AgentDoc] = []

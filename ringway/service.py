@@ -33,8 +33,10 @@ from crm.store import CustomerStore
 from ringway.bus import DEFAULT_LIMIT, EventBus, Subscription
 from ringway.config import RingwayConfig
 from ringway.eventlog import SQLiteEventLog
+from ringway.eventlog_pg import PostgresEventLog
 from ringway.metrics import ServiceMetrics, Snapshot, snapshot
 from ringway.persist import EventPersister
+from ringway.pgsupport import is_postgres_url
 from router import events as ev
 from router.agents import Agent
 from router.engine import Router
@@ -46,6 +48,8 @@ from router.store.memory import MemoryStore
 log = logging.getLogger(__name__)
 
 Command = Callable[[float], list[ev.Event]]
+# A channel's record of a contact (chat transcript, e-mail thread) for its history entry.
+TranscriptSource = Callable[[str], str | None]
 MIN_TIMER_SLEEP_S = 0.001  # never spin if a deadline does not move after a tick
 
 
@@ -66,6 +70,7 @@ class NewContact:
     priority: int = 0
     attributes: dict[str, Any] = field(default_factory=dict)
     id: str | None = None
+    preferred_agent: str | None = None  # e.g. who handled the e-mail thread before
 
 
 class RoutingService:
@@ -93,6 +98,7 @@ class RoutingService:
         self._timer: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None  # made in start(): it belongs to that loop
         self._writes: dict[str, asyncio.Task[None]] = {}
+        self._transcripts: list[TranscriptSource] = []
         self.metrics.watch(self.snapshot)
 
     # ----------------------------------------------------------------- lifecycle
@@ -105,9 +111,8 @@ class RoutingService:
 
     async def start(self) -> None:
         """Open the event log, build the router after its last seq, add the agents."""
-        path = Path(self.config.path_setting(self.config.service.event_log))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        event_log = await asyncio.to_thread(SQLiteEventLog, path)
+        setting = self.config.path_setting(self.config.service.event_log)
+        event_log = await asyncio.to_thread(_open_event_log, setting)
         self._persister = EventPersister(event_log)
         self._persister.start()
         rng = random.Random(os.urandom(16))
@@ -123,6 +128,10 @@ class RoutingService:
         self._wake = asyncio.Event()
         loop = asyncio.get_running_loop()
         self._timer = loop.create_task(self._run_timer(), name="ringway-timer")
+
+    def add_transcript_source(self, source: TranscriptSource) -> None:
+        """Channels (chat, e-mail) add their record of a contact to its history notes."""
+        self._transcripts.append(source)
 
     def _add_agent(self, agent: Agent) -> None:
         self.execute("add_agent", lambda now: self.router.add_agent(agent, now))
@@ -192,6 +201,7 @@ class RoutingService:
             language=new.language or (customer.language if customer else None),
             customer_id=customer.id if customer else None,
             tier=result.tier.value if result.tier is not None else None,
+            preferred_agent=new.preferred_agent,
             attributes={**new.attributes, "pop": result.to_pop()},
         )
         self.execute("contact_arrived", lambda now: self.router.contact_arrived(contact, now))
@@ -255,12 +265,16 @@ class RoutingService:
             agent_id=event.agent_id,
             queue=event.queue,
             disposition=event.disposition,
-            notes=contact.notes if contact is not None else "",
+            notes=self._history_notes(event.contact_id, contact.notes if contact else ""),
         )
         try:
             await self.customers.add_interaction(interaction)
         except CrmError as exc:  # e.g. the customer was deleted mid-call: routing goes on
             log.warning("history for contact %s not written: %s", event.contact_id, exc.message)
+
+    def _history_notes(self, contact_id: str, notes: str) -> str:
+        parts = [notes] + [source(contact_id) or "" for source in self._transcripts]
+        return "\n\n".join(part for part in parts if part)
 
     # -------------------------------------------------------------------- timer
 
@@ -305,6 +319,15 @@ class RoutingService:
         if self._router is None:
             return Snapshot(queues=[])
         return snapshot(self._router, self.stats, self.now())
+
+
+def _open_event_log(setting: str) -> SQLiteEventLog | PostgresEventLog:
+    """``service.event_log``: a SQLite file path (the default) or a ``postgresql://`` URL."""
+    if is_postgres_url(setting):
+        return PostgresEventLog(setting)
+    path = Path(setting)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteEventLog(path)
 
 
 def _is_phone_uri(origin: str) -> bool:

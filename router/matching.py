@@ -184,7 +184,8 @@ class Matcher:
             # state (`Router.explain_waiting`), which is both cheaper and more useful
             # than why it waited at some earlier moment.
             return False
-        agent = self.agents[entry[-1]]
+        preferred = self._preferred(contact, slot, queue.channel)
+        agent = preferred or self.agents[entry[-1]]
         ranked = heap.top(3)
         decision = Decision(
             at=now,
@@ -198,9 +199,18 @@ class Matcher:
                 Candidate(id=e[-1], score=tuple(float(x) for x in e[:-2])) for e in ranked
             ),
             **self._eliminations(slot, chosen=agent.id),
+            note="" if preferred is None else f"preferred agent {agent.id}",
         )
         self._offer(contact, agent, queue, now, decision)
         return True
+
+    def _preferred(self, contact: Contact, slot: Slot, channel: Channel) -> Agent | None:
+        """The contact's preferred agent, when a member of ``slot`` free to take it now."""
+        wanted = contact.preferred_agent
+        if wanted is None or wanted not in self._members[slot]:
+            return None
+        agent = self.agents.get(wanted)
+        return agent if agent is not None and agent.can_take(channel) else None
 
     def _match_agent(self, agent: Agent, now: float) -> bool:
         """Offer the best waiting contact across every queue the agent serves."""

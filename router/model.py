@@ -74,6 +74,9 @@ class Contact:
     language: str | None = None
     customer_id: str | None = None
     tier: str | None = None
+    # Offered to this agent when it is available on arrival or requeue (an e-mail
+    # thread goes back to whoever handled it); otherwise routed as usual.
+    preferred_agent: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)  # IVR inputs, pop data, task data
     status: ContactStatus = ContactStatus.QUEUED
     enqueued_at: float = 0.0
@@ -109,6 +112,7 @@ class Contact:
             "language": self.language,
             "customer_id": self.customer_id,
             "tier": self.tier,
+            "preferred_agent": self.preferred_agent,
             "attributes": self.attributes,
             "created_at": self.created_at,
             "enqueued_at": self.enqueued_at,

@@ -7,6 +7,7 @@ tests and the simulator are reproducible.
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Iterable
 
 from ivr.sip.errors import SipParseError
@@ -93,11 +94,18 @@ def make_response(
     return response
 
 
+def stateless_tag(headers: Headers) -> str:
+    """A To tag for a stateless answer: the same for every retransmission (§8.2.7)."""
+    key = "|".join(headers.get(name) or "" for name in ("via", "from", "call-id", "cseq"))
+    return f"{zlib.crc32(key.encode()):08x}"
+
+
 def error_response(exc: SipParseError, *, to_tag: str | None = None) -> Response | None:
     """The answer to a request the parser rejected, or None when none is possible."""
     if not exc.can_respond or exc.headers is None:
         return None
-    response = Response(exc.status, exc.reason, Headers(_copy_fields(exc.headers, 400, to_tag)))
+    tag = to_tag or stateless_tag(exc.headers)
+    response = Response(exc.status, exc.reason, Headers(_copy_fields(exc.headers, 400, tag)))
     detail = exc.detail.encode("ascii", "replace").decode()[:100].replace('"', "'")
     response.headers.add("Warning", f'399 ringway "{detail}"')  # §20.43
     response.headers.add("Content-Length", "0")

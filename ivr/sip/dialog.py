@@ -25,7 +25,7 @@ Rules:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ivr.sip.builders import make_request
@@ -259,6 +259,9 @@ class DialogTable:
 
     def __len__(self) -> int:
         return len(self._dialogs)
+
+    def __iter__(self) -> Iterator[Dialog]:
+        return iter(list(self._dialogs.values()))
 
     def add(self, dialog: Dialog) -> None:
         self._dialogs[dialog.id] = dialog

@@ -13,12 +13,13 @@ are never answered, only discarded (§18.1.2).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from ivr.sip.errors import SipParseError
-from ivr.sip.headers import HeaderField, Headers
+from ivr.sip.headers import HeaderField, Headers, header_key
 from ivr.sip.uri import Uri, parse_uri
 from ivr.sip.values import (
     CSeq,
@@ -36,7 +37,10 @@ SIP_VERSION = "SIP/2.0"
 CRLF = "\r\n"
 
 # token (§25.1): alphanum and -.!%*_+`'~
-_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~")
+_TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+").fullmatch
+# Header names repeat in every message: name as written -> key, validated once.
+_KEYS: dict[str, str] = {}
+_MAX_KEYS = 4096  # random names from a flood must not grow it without bound
 # Fields every request and response carries (§8.1.1); Via is checked apart.
 _REQUIRED = ("from", "to", "call-id", "cseq")
 # Fields that may appear once only (§7.3.1 and RFC 4475 §3.1.2.19).
@@ -46,7 +50,19 @@ _SINGLETONS = frozenset(
 
 
 def is_token(text: str) -> bool:
-    return bool(text) and all(ch in _TOKEN_CHARS for ch in text)
+    return _TOKEN(text) is not None
+
+
+def _field_key(name: str) -> str | None:
+    """The header key for a field name, or None if the name is not a token."""
+    key = _KEYS.get(name)
+    if key is None:
+        if _TOKEN(name) is None:
+            return None
+        key = header_key(name)
+        if len(_KEYS) < _MAX_KEYS:
+            _KEYS[name] = key
+    return key
 
 
 class Message:
@@ -256,8 +272,9 @@ def parse_head(raw: bytes) -> ParsedHead:
             continue
         name, colon, value = line.partition(":")
         name = name.rstrip(" \t")
-        if colon and is_token(name):
-            fields.append(HeaderField(name, value.strip(" \t"), line))
+        key = _field_key(name) if colon else None
+        if key is not None:
+            fields.append(HeaderField(name, value.strip(" \t"), line, key))
         else:
             bad = bad or f"malformed header line {line[:60]!r}"
     headers = Headers(fields)

@@ -28,7 +28,7 @@ import heapq
 import itertools
 
 from ivr.sip.actions import Action, DeliverRequest, Dropped, Peer, SendMessage, TxKey
-from ivr.sip.builders import error_response, make_response
+from ivr.sip.builders import error_response, make_response, stateless_tag
 from ivr.sip.errors import LocalSipError, SipParseError
 from ivr.sip.message import Request, Response, parse_message
 from ivr.sip.transaction_states import (
@@ -157,7 +157,8 @@ class TransactionLayer:
         return actions
 
     def _shed(self, request: Request, peer: Peer) -> list[Action]:
-        response = make_response(request, 503, headers=[("Retry-After", str(self.retry_after))])
+        retry = [("Retry-After", str(self.retry_after))]
+        response = make_response(request, 503, to_tag=stateless_tag(request.headers), headers=retry)
         return [SendMessage(data=response.serialise(), message=response, peer=peer)]
 
     def _receive_response(self, response: Response, peer: Peer, now: float) -> list[Action]:

@@ -1,7 +1,13 @@
 """The `CustomerStore` contract, run against every implementation.
 
-pytest-asyncio is not installed, so each store call runs through ``asyncio.run``;
-the stores hold no loop-bound state, which this also exercises.
+pytest-asyncio is not installed, so each test drives its store through one
+``asyncio.Runner``: one event loop per test, as the service has one loop. The
+PostgreSQL store needs that (its asyncpg pool belongs to the loop that opened
+it); that the SQLite store also survives a new loop per call is pinned in
+test_crm_sqlite.py, which uses ``asyncio.run`` per call.
+
+PostgreSQL is a real server (`ringway.pgsupport.ensure_postgres` finds one, or
+on Debian as root installs and starts it), with a fresh database per test.
 """
 
 from __future__ import annotations
@@ -24,27 +30,55 @@ from crm.errors import (
 )
 from crm.memory import MemoryCustomerStore
 from crm.model import Customer, Interaction, Tier
+from crm.postgres import PostgresCustomerStore
 from crm.sqlite import SQLiteCustomerStore
 from crm.store import CustomerStore
+from ringway.pgsupport import ensure_postgres, temporary_database
 
 T = TypeVar("T")
 HOME = "+442079460321"
+_runner: asyncio.Runner | None = None  # the running test's loop
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    assert _runner is not None, "run() outside a test"
+    return _runner.run(coro)
 
 
-def _open(kind: str, tmp_path: Path) -> CustomerStore:
+@pytest.fixture
+def loop() -> Iterator[None]:
+    global _runner
+    with asyncio.Runner() as runner:
+        _runner = runner
+        try:
+            yield
+        finally:
+            _runner = None
+
+
+@pytest.fixture(scope="module")
+def pg_admin() -> str:
+    return ensure_postgres()
+
+
+@pytest.fixture
+def pg_database(pg_admin: str) -> Iterator[str]:
+    with temporary_database(pg_admin, "crm_contract") as dsn:
+        yield dsn
+
+
+def _open(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> CustomerStore:
     if kind == "memory":
         return MemoryCustomerStore()
+    if kind == "postgres":  # asked for here, so only PostgreSQL runs need the server
+        return run(PostgresCustomerStore.open(request.getfixturevalue("pg_database")))
     path = ":memory:" if kind == "sqlite-memory" else tmp_path / "crm.db"
     return run(SQLiteCustomerStore.open(path))
 
 
-@pytest.fixture(params=["memory", "sqlite-memory", "sqlite-file"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CustomerStore]:
-    opened = _open(request.param, tmp_path)
+@pytest.fixture(params=["memory", "sqlite-memory", "sqlite-file", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, loop: None) -> Iterator[CustomerStore]:
+    opened = _open(request.param, tmp_path, request)
     yield opened
     run(opened.close())
 

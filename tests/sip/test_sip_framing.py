@@ -10,7 +10,9 @@ from ivr.sip.errors import SipParseError
 from ivr.sip.framing import PING, StreamFramer
 from ivr.sip.message import Request, Response
 
-TCP_CALL = [p.read_bytes() for p in sorted((Path(__file__).parent / "fixtures/call_tcp").glob("*.sip"))]
+TCP_CALL = [
+    p.read_bytes() for p in sorted((Path(__file__).parent / "fixtures/call_tcp").glob("*.sip"))
+]
 STREAM = b"".join(TCP_CALL)
 
 

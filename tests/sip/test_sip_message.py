@@ -195,7 +195,11 @@ INVITE = load("call_udp/01-INVITE.sip")
     ("mutate", "status", "can_respond"),
     [
         # §8.1.1.7 / §18.2.2: no Via, nowhere to send an answer.
-        (lambda d: d.replace(b"Via: SIP/2.0/UDP 127.0.0.1:15061;branch=z9hG4bK-", b"X-Via: x"), 400, False),
+        (
+            lambda d: d.replace(b"Via: SIP/2.0/UDP 127.0.0.1:15061;branch=z9hG4bK-", b"X-Via: x"),
+            400,
+            False,
+        ),
         (lambda d: d.replace(b"Via: SIP/2.0/UDP", b"Via: SIP/2.0"), 400, False),
         (lambda d: d.replace(b"Call-ID:", b"Call-Identity:"), 400, True),  # §8.1.1
         (lambda d: d.replace(b"CSeq: 1 INVITE", b"CSeq: 1 INVITE\r\nCSeq: 2 INVITE"), 400, True),
@@ -204,19 +208,35 @@ INVITE = load("call_udp/01-INVITE.sip")
         (lambda d: d.replace(b"SIP/2.0\r\n", b"SIP/7.0\r\n", 1), 505, True),  # §8.2.1 / §21.5.6
         (lambda d: d.replace(b"SIP/2.0\r\n", b"HTTP/1.1\r\n", 1), 400, True),
         (lambda d: d.replace(b"INVITE sip:", b"INVITE http:", 1), 416, True),  # §8.2.2.1
-        (lambda d: d.replace(b"INVITE sip:service@", b"INVITE sip:", 1).replace(b":15090 ", b": ", 1), 400, True),
+        (
+            lambda d: d.replace(b"INVITE sip:service@", b"INVITE sip:", 1).replace(
+                b":15090 ", b": ", 1
+            ),
+            400,
+            True,
+        ),
         (lambda d: d.replace(b"INVITE sip:", b"INVITE  sip:", 1), 400, True),
         (lambda d: d.replace(b"Content-Length:   129", b"Content-Length: 130"), 400, True),  # §18.3
         (lambda d: d.replace(b"Content-Length:   129", b"Content-Length: -1"), 400, True),
-        (lambda d: d.replace(b"Content-Length:   129", b"Content-Length: 99999999999999999"), 400, True),
-        (lambda d: d.replace(b"Max-Forwards: 70\r\n", b"Max-Forwards: 70\n"), 400, False),  # bare LF
+        (
+            lambda d: d.replace(b"Content-Length:   129", b"Content-Length: 99999999999999999"),
+            400,
+            True,
+        ),
+        (
+            lambda d: d.replace(b"Max-Forwards: 70\r\n", b"Max-Forwards: 70\n"),
+            400,
+            False,
+        ),  # bare LF
         (lambda d: d.replace(b"Subject:", b"Subject"), 400, True),  # a line without ':'
         (lambda d: d.replace(b"Subject:", b"Sub ject:"), 400, True),
         (lambda d: d.replace(b"sipp <sip:sipp", b"sipp <sip:\xffsipp"), 400, False),  # not UTF-8
         (lambda d: d.replace(b"\r\n\r\n", b"\r\n"), 400, False),  # no end of the head
     ],
 )
-def test_sip_21_4_1_invalid_invite_is_rejected_with_exact_status(mutate, status, can_respond) -> None:  # type: ignore[no-untyped-def]
+def test_sip_21_4_1_invalid_invite_is_rejected_with_exact_status(
+    mutate, status, can_respond
+) -> None:  # type: ignore[no-untyped-def]
     exc = reject(mutate(INVITE))
     assert (exc.status, exc.can_respond) == (status, can_respond)
     answer = error_response(exc, to_tag="t")

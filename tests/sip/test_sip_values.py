@@ -76,14 +76,18 @@ def test_sip_20_10_name_addr_forms() -> None:
     assert parse_name_addr(str(token.with_tag("x"))).tag == "x"
 
 
-@pytest.mark.parametrize("text", ["", '"unterminated <sip:a@b>', "<sip:a@b", "Bob sip:a@b", "<a b>"])
+@pytest.mark.parametrize(
+    "text", ["", '"unterminated <sip:a@b>', "<sip:a@b", "Bob sip:a@b", "<a b>"]
+)
 def test_sip_25_malformed_name_addr(text: str) -> None:
     with pytest.raises(SipParseError):
         parse_name_addr(text)
 
 
 def test_sip_20_42_via_forms() -> None:
-    via = parse_via("SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds;rport=5060;received=192.0.2.1")
+    via = parse_via(
+        "SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds;rport=5060;received=192.0.2.1"
+    )
     assert via.transport == "UDP" and via.host == "pc33.atlanta.com" and via.port is None
     assert via.sent_by == ("pc33.atlanta.com", 5060)
     assert via.received == "192.0.2.1" and via.rport == "5060"
@@ -95,7 +99,9 @@ def test_sip_20_42_via_forms() -> None:
     assert not legacy.rfc3261_branch
 
 
-@pytest.mark.parametrize("text", ["SIP/2.0 host", "SIP/2.0/UDP", "SIP/2.0/UDPhost", "HTTP/1.1/TCP h"])
+@pytest.mark.parametrize(
+    "text", ["SIP/2.0 host", "SIP/2.0/UDP", "SIP/2.0/UDPhost", "HTTP/1.1/TCP h"]
+)
 def test_sip_25_malformed_via(text: str) -> None:
     with pytest.raises(SipParseError):
         parse_via(text)

@@ -1,0 +1,150 @@
+"""The e-mail desk: inbound messages become contacts, agents' replies go out threaded.
+
+* Intake: a message addressed to a mailbox becomes an ``email`` contact with the
+  sender as origin (so the customer lookup finds them by address and the tier
+  sets the SLA band, which drives priority), filed under its case.
+* Threading: a message of a known case is routed with the case's last handler
+  as ``preferred_agent``: offered to them when they are free, else to whoever
+  the queue picks.
+* Replies: built under the message they answer (``In-Reply-To``,
+  ``References``, "Re:"), sent through the relay, filed under the case so the
+  customer's answer threads back.
+* History: the messages of a contact and its replies become the notes of the
+  customer's interaction (a transcript source of the `RoutingService`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from channels.mail.message import (
+    InboundMail,
+    MailError,
+    build_reply,
+    new_message_id,
+)
+from channels.mail.relay import MailRelay
+from channels.mail.threads import Case, MailEntry, ThreadBook
+from ringway.schema import MailDoc
+from ringway.service import NewContact, RoutingService
+from router import events as ev
+from router.model import Channel
+
+
+class MailDesk:
+    def __init__(
+        self,
+        service: RoutingService,
+        config: MailDoc,
+        entry_points: Mapping[str, str],
+        relay: MailRelay | None = None,
+    ) -> None:
+        self._service = service
+        self.config = config
+        configured = config.mailboxes or [k for k in entry_points if "@" in k]
+        self.mailboxes = frozenset(m.lower() for m in configured)
+        self.threads = ThreadBook()
+        self.relay = relay or MailRelay(config.relay_host, config.relay_port, config.relay_timeout_s)
+        service.add_transcript_source(self.transcript)
+
+    def accepts(self, address: str) -> bool:
+        return address.lower() in self.mailboxes
+
+    # ------------------------------------------------------------------ inbound
+
+    async def receive(self, mail: InboundMail) -> str:
+        """Queue ``mail`` as a contact (returns its id); raises RoutingError if it cannot."""
+        case = self.threads.prepare(mail)
+        mailbox = next((r for r in mail.recipients if r in self.mailboxes), None)
+        contact_id = f"c-mail-{os.urandom(8).hex()}"
+        new = NewContact(
+            channel=Channel.EMAIL,
+            entry_point=mailbox,
+            origin=mail.sender,
+            id=contact_id,
+            preferred_agent=case.handler,
+            attributes={"email": _summary(mail, case)},
+        )
+        contact = await self._service.create_contact(new)
+        # Filed before anything else runs on the loop: the offer's pop already finds it.
+        self.threads.file_inbound(case, mail, contact.id, contact.created_at)
+        return contact.id
+
+    def observe(self, event: ev.Event) -> None:
+        """Whoever accepts a message of a case becomes its handler."""
+        if isinstance(event, ev.OfferAccepted) and event.channel == Channel.EMAIL:
+            found = self.threads.of_contact(event.contact_id)
+            if found is not None:
+                found[0].handler = event.agent_id
+
+    # ------------------------------------------------------------------ replies
+
+    async def reply(self, agent_id: str, contact_id: str, body: str) -> MailEntry:
+        """Send the agent's answer to the contact's message (the caller checked ownership)."""
+        found = self.threads.of_contact(contact_id)
+        if found is None:
+            raise MailError(f"contact {contact_id} is not an e-mail of this desk", "not_email")
+        case, parent = found
+        message_id = new_message_id(self.config.message_id_domain)
+        sender = self._from_address(parent)
+        now = self._service.now()
+        reply = build_reply(
+            parent, body=body, from_address=sender, message_id=message_id, now=now
+        )
+        await self.relay.send(reply)
+        entry = MailEntry(
+            direction="outbound",
+            message_id=message_id,
+            at=now,
+            sender=sender,
+            to=parent.answer_to,
+            subject=str(reply["Subject"]),
+            text=body,
+            contact_id=contact_id,
+            agent_id=agent_id,
+        )
+        self.threads.file_outbound(case, entry)
+        case.handler = agent_id
+        return entry
+
+    def _from_address(self, parent: InboundMail) -> str:
+        if self.config.from_address:
+            return self.config.from_address
+        mailbox = next((r for r in parent.recipients if r in self.mailboxes), None)
+        return mailbox or f"support@{self.config.message_id_domain}"
+
+    # ------------------------------------------------------------------ reading
+
+    def view(self, contact_id: str) -> dict[str, Any] | None:
+        """The contact's case for the desktop: every message so far, ours included."""
+        found = self.threads.of_contact(contact_id)
+        return None if found is None else found[0].to_dict()
+
+    def transcript(self, contact_id: str) -> str | None:
+        found = self.threads.of_contact(contact_id)
+        if found is None:
+            return None
+        case = found[0]
+        lines = [f"E-mail case {case.id}: {case.subject}"]
+        for entry in case.entries:
+            if entry.contact_id == contact_id:
+                who = entry.sender if entry.direction == "inbound" else f"reply by {entry.agent_id}"
+                lines.append(f"--- {entry.direction} {entry.message_id} ({who})\n{entry.text}")
+        return "\n".join(lines)
+
+
+def _summary(mail: InboundMail, case: Case) -> dict[str, Any]:
+    return {
+        "case_id": case.id,
+        "message_id": mail.message_id,
+        "subject": mail.subject,
+        "from": mail.sender,
+        "from_name": mail.sender_name,
+        "to": list(mail.recipients),
+        "date": mail.date,
+        "attachments": list(mail.attachments),
+        "follow_up": bool(case.entries),
+        "preferred_agent": case.handler,
+    }

@@ -1,0 +1,171 @@
+"""Records as JSON for Redis: contacts, agents, reservations and event batches.
+
+Fields are taken from the dataclasses themselves, so a field the core adds
+later is carried without touching this file; only types JSON lacks (enums,
+sets, the capacity, decisions) are spelled out. orjson writes enum members as
+their values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from router.agents import Action, Agent, Pending
+from router.capacity import Capacity
+from router.events import Event, event_from_dict
+from router.explain import Candidate, Decision
+from router.model import Channel, Contact, Reservation
+
+
+def _enum_fields(cls: type) -> dict[str, type[enum.Enum]]:
+    """Fields typed ``SomeEnum`` or ``SomeEnum | None``: JSON gives back their values."""
+    found: dict[str, type[enum.Enum]] = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        for option in options:
+            if isinstance(option, type) and issubclass(option, enum.Enum):
+                found[name] = option
+    return found
+
+
+_CONTACT = tuple(f.name for f in dataclasses.fields(Contact))
+_CONTACT_ENUMS = _enum_fields(Contact)
+_AGENT = tuple(f.name for f in dataclasses.fields(Agent))
+_AGENT_ENUMS = _enum_fields(Agent)
+_RESERVATION = tuple(f.name for f in dataclasses.fields(Reservation))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    raise TypeError(f"cannot store {type(value).__name__} in Redis")
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=_default)
+
+
+def _fields(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}
+
+
+def _known(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    # A field the core dropped since the record was written is ignored, not fatal.
+    return {k: v for k, v in data.items() if k in names}
+
+
+def _enums(data: dict[str, Any], enums: dict[str, type[enum.Enum]]) -> None:
+    for name, cls in enums.items():
+        if data.get(name) is not None:
+            data[name] = cls(data[name])
+
+
+# ------------------------------------------------------------------ contacts
+
+
+def _decision(d: Decision) -> list[Any]:
+    return [
+        d.at,
+        d.trigger,
+        d.queue,
+        d.step,
+        d.requirement,
+        d.strategy,
+        d.chosen,
+        [[c.id, list(c.score), c.note] for c in d.candidates],
+        [list(pair) for pair in d.eliminated],
+        d.eliminated_counts,
+        d.note,
+    ]
+
+
+def _decision_from(v: list[Any]) -> Decision:
+    return Decision(
+        at=v[0],
+        trigger=v[1],
+        queue=v[2],
+        step=v[3],
+        requirement=v[4],
+        strategy=v[5],
+        chosen=v[6],
+        candidates=tuple(Candidate(id=c[0], score=tuple(c[1]), note=c[2]) for c in v[7]),
+        eliminated=tuple((a, r) for a, r in v[8]),
+        eliminated_counts=dict(v[9]),
+        note=v[10],
+    )
+
+
+def contact_json(contact: Contact) -> bytes:
+    data = _fields(contact, _CONTACT)
+    data["decisions"] = [_decision(d) for d in contact.decisions]
+    return dumps(data)
+
+
+def contact_from(raw: bytes) -> Contact:
+    data = _known(orjson.loads(raw), _CONTACT)
+    _enums(data, _CONTACT_ENUMS)
+    data["decisions"] = [_decision_from(d) for d in data.get("decisions", [])]
+    return Contact(**data)
+
+
+# -------------------------------------------------------------------- agents
+
+
+def agent_json(agent: Agent) -> bytes:
+    data = _fields(agent, _AGENT)
+    cap = agent.capacity
+    data["capacity"] = {
+        "maximum": dict(cap.maximum),
+        "weight": dict(cap.weight),
+        "budget": cap.budget,
+        "exclusive": sorted(cap.exclusive),
+    }
+    pending = agent.pending
+    data["pending"] = None if pending is None else [pending.action, pending.reason]
+    return dumps(data)
+
+
+def agent_from(raw: bytes) -> Agent:
+    data = _known(orjson.loads(raw), _AGENT)
+    _enums(data, _AGENT_ENUMS)
+    cap = data["capacity"]
+    data["capacity"] = Capacity(
+        maximum={Channel(k): v for k, v in cap["maximum"].items()},
+        weight={Channel(k): v for k, v in cap["weight"].items()},
+        budget=cap["budget"],
+        exclusive=frozenset(Channel(c) for c in cap["exclusive"]),
+    )
+    data["active"] = {cid: Channel(ch) for cid, ch in data["active"].items()}
+    data["wrapping"] = set(data["wrapping"])
+    pending = data.get("pending")
+    data["pending"] = None if pending is None else Pending(action=Action(pending[0]), reason=pending[1])
+    return Agent(**data)
+
+
+# -------------------------------------------------------------- reservations
+
+
+def reservation_json(reservation: Reservation) -> bytes:
+    return dumps(_fields(reservation, _RESERVATION))
+
+
+def reservation_from(raw: bytes) -> Reservation:
+    return Reservation(**_known(orjson.loads(raw), _RESERVATION))
+
+
+# -------------------------------------------------------------------- events
+
+
+def events_json(events: Iterable[Event]) -> bytes:
+    return dumps([e.to_dict() for e in events])
+
+
+def events_from(raw: bytes) -> list[Event]:
+    return [event_from_dict(d) for d in orjson.loads(raw)]
