@@ -1,0 +1,2 @@
+"""Sans-I/O media for the IVR: RTP (RFC 3550), G.711, RFC 4733 DTMF, playback,
+recording and a B2BUA relay. Only `endpoint.py` touches asyncio."""

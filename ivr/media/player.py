@@ -1,0 +1,128 @@
+"""Sans-I/O paced G.711 playback (RFC 3550 §5.1, RFC 3551 §4.5.14).
+
+Frames of 20 ms = 160 samples = 160 octets (anchors-performance §A.3): each
+packet advances the timestamp by 160 and the sequence by 1; the first packet
+of the stream carries the marker bit (RFC 3551 §4.1, start of a talkspurt).
+The player owns no clock: `next_deadline()` says when the next packet is due
+and `handle_timer(now)` returns the packets due by `now`.
+
+Sequencing: a queue of prompts, then an optional loop (music on hold);
+`announce()` interrupts the loop at the next frame boundary and the loop
+resumes where it left off afterwards.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from ivr.media.g711 import ENCODERS, PAYLOAD_TYPES, SILENCE
+from ivr.media.rtp import RtpPacket
+
+FRAME_SAMPLES = 160  # 20 ms at 8000 Hz
+FRAME_SECONDS = 0.020
+
+
+class Player:
+    """One outgoing RTP stream of G.711 frames, paced from `start`."""
+
+    def __init__(
+        self,
+        *,
+        start: float,
+        ssrc: int,
+        codec: str = "PCMU",
+        sequence: int = 0,
+        timestamp: int = 0,
+        payload_type: int | None = None,
+    ) -> None:
+        self._encode = ENCODERS[codec]
+        self._silence = bytes([SILENCE[codec]]) * FRAME_SAMPLES
+        self.payload_type = PAYLOAD_TYPES[codec] if payload_type is None else payload_type
+        self.ssrc = ssrc
+        self._start = start
+        self._frames_sent = 0
+        self._sequence = sequence
+        self._timestamp = timestamp
+        self._queue: deque[bytes] = deque()  # encoded frames still to send
+        self._loop: list[bytes] = []
+        self._loop_index = 0
+        self._marker = True
+
+    # -- sequencing -------------------------------------------------------
+    def play(self, pcm: bytes, *, now: float | None = None) -> None:
+        """Append a prompt (8 kHz mono 16-bit PCM) after what is queued.
+
+        `now`: when the player was idle, start pacing at `now` (not in the past)."""
+        self._wake(now)
+        self._queue.extend(self._frames(pcm))
+
+    def announce(self, pcm: bytes, *, now: float | None = None) -> None:
+        """Insert a prompt before anything queued (e.g. position in queue)."""
+        self._wake(now)
+        self._queue.extendleft(reversed(self._frames(pcm)))
+
+    def loop(self, pcm: bytes | None, *, now: float | None = None) -> None:
+        """Music on hold: repeat `pcm` whenever the queue is empty; None stops it."""
+        self._wake(now)
+        self._loop = self._frames(pcm) if pcm else []
+        self._loop_index = 0
+
+    def _wake(self, now: float | None) -> None:
+        if now is not None and not self.busy and self._frames_sent:
+            # a new talkspurt after idling: re-anchor pacing, mark it (RFC 3551 §4.1);
+            # the timestamp jumps by the idle time as it follows the sampling clock
+            gap = now - (self._start + self._frames_sent * FRAME_SECONDS)
+            self._timestamp = (self._timestamp + max(round(gap * 8000), 0)) & 0xFFFFFFFF
+            self._start = now - self._frames_sent * FRAME_SECONDS
+            self._marker = True
+
+    def stop(self) -> None:
+        self._queue.clear()
+        self._loop = []
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._queue or self._loop)
+
+    # -- pacing -----------------------------------------------------------
+    def next_deadline(self) -> float | None:
+        """When the next frame is due, or None when there is nothing to play."""
+        return self._start + self._frames_sent * FRAME_SECONDS if self.busy else None
+
+    def handle_timer(self, now: float) -> list[RtpPacket]:
+        """All packets due by `now` (a late driver catches up, never skips)."""
+        packets: list[RtpPacket] = []
+        deadline = self.next_deadline()
+        while deadline is not None and deadline <= now + 1e-9:
+            packets.append(self._packet(self._next_frame()))
+            deadline = self.next_deadline()
+        return packets
+
+    def _next_frame(self) -> bytes:
+        if self._queue:
+            return self._queue.popleft()
+        frame = self._loop[self._loop_index]
+        self._loop_index = (self._loop_index + 1) % len(self._loop)
+        return frame
+
+    def _packet(self, payload: bytes) -> RtpPacket:
+        packet = RtpPacket(
+            payload_type=self.payload_type,
+            marker=self._marker,
+            sequence=self._sequence,
+            timestamp=self._timestamp,
+            ssrc=self.ssrc,
+            payload=payload,
+        )
+        self._frames_sent += 1
+        self._marker = False
+        self._sequence = (self._sequence + 1) & 0xFFFF
+        self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
+        return packet
+
+    def _frames(self, pcm: bytes) -> list[bytes]:
+        encoded = self._encode(pcm[: len(pcm) - len(pcm) % 2])
+        frames = [encoded[i : i + FRAME_SAMPLES] for i in range(0, len(encoded), FRAME_SAMPLES)]
+        if frames and len(frames[-1]) < FRAME_SAMPLES:  # pad the last frame with silence
+            frames[-1] += self._silence[len(frames[-1]) :]
+        return frames
