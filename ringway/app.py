@@ -18,6 +18,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.routing import Route
 
+from agent_desktop.hub import Hub
+from agent_desktop.routes import install as install_desktop
+from channels.mail.desk import MailDesk
+from channels.mail.intake import IntakeHandler, MailIntake
 from crm.demo import seed
 from crm.memory import MemoryCustomerStore
 from crm.postgres import PostgresCustomerStore
@@ -26,6 +30,8 @@ from crm.store import CustomerStore
 from ringway.api import api_router, health_router
 from ringway.api.errors import install as install_error_handlers
 from ringway.auth import Authenticator, Role, bearer_token
+from ringway.cluster import ClusterNode, probe_redis
+from ringway.cluster.middleware import ClusterMiddleware
 from ringway.config import ConfigError, RingwayConfig
 from ringway.metrics import MetricsEndpoint, ServiceMetrics
 from ringway.pgsupport import POSTGRES_PREFIX, redact
@@ -42,6 +48,9 @@ class ServiceBundle:
     admin_token: str
     generated_passwords: dict[str, str] = field(default_factory=dict)
     auth: Authenticator | None = None
+    desktop: Hub | None = None
+    mail: MailDesk | None = None
+    intake: MailIntake | None = None
 
 
 def customer_store(config: RingwayConfig) -> CustomerStore:
@@ -68,23 +77,31 @@ def customer_store(config: RingwayConfig) -> CustomerStore:
 def build(config: RingwayConfig, env: Mapping[str, str] = os.environ) -> ServiceBundle:
     auth = Authenticator(config, env)
     metrics = ServiceMetrics()
-    service = RoutingService(config, customer_store(config), metrics=metrics)
+    node = cluster_node(config)
+    service = RoutingService(config, customer_store(config), metrics=metrics, host=node)
+    mail = MailDesk(service, config.mail, config.routing.entry_points)
+    intake = _intake(config, mail)
+    hub: Hub | None = None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        assert hub is not None
         try:
             # A probe read: a bad path or a newer schema fails the start, not the first call.
             await service.customers.list(0, 1)
             if config.service.seed_demo_customers:
                 await seed(service.customers)
             await service.start()
+            await hub.start()
+            if config.service.smtp_port is not None:
+                await intake.start(config.service.host, config.service.smtp_port)
         except BaseException:
-            await service.stop()
+            await _stop(intake, hub, service)
             raise
         try:
             yield
         finally:
-            await service.stop()
+            await _stop(intake, hub, service)
 
     app = FastAPI(
         title="Ringway",
@@ -99,7 +116,47 @@ def build(config: RingwayConfig, env: Mapping[str, str] = os.environ) -> Service
     guard = None if config.service.metrics_public else _supervisor_guard(auth)
     endpoint = MetricsEndpoint(metrics.registry, guard)
     app.router.routes.append(Route("/metrics", endpoint, include_in_schema=False))
-    return ServiceBundle(app, service, auth.admin_token, dict(auth.generated_passwords), auth)
+    if node is not None:
+        # Followers forward the API to the leader; the leader answers once committed.
+        app.add_middleware(ClusterMiddleware, node=node)
+        node.app = app
+    hub = install_desktop(app, service, auth, config, mail)
+    passwords = dict(auth.generated_passwords)
+    return ServiceBundle(app, service, auth.admin_token, passwords, auth, hub, mail, intake)
+
+
+def cluster_node(config: RingwayConfig) -> ClusterNode | None:
+    """A Redis cluster node when ``service.redis_url`` is set, else None (one embedded node).
+
+    Redis is probed here, not in the lifespan: `ringway serve` reports a `ValueError`
+    from `build` as one line and exit code 2, while a lifespan failure is a traceback.
+    """
+    if config.service.redis_url is None:
+        return None
+    probe_redis(config.service.redis_url)
+    return ClusterNode(config)
+
+
+def _intake(config: RingwayConfig, mail: MailDesk) -> MailIntake:
+    settings = config.mail
+    handler = IntakeHandler(
+        mail.accepts,
+        mail.receive,
+        body_chars=settings.body_chars,
+        id_domain=settings.message_id_domain,
+    )
+    return MailIntake(
+        handler, hostname=settings.message_id_domain, data_size_limit=settings.max_message_bytes
+    )
+
+
+async def _stop(intake: MailIntake, hub: Hub, service: RoutingService) -> None:
+    """Stop taking mail, close the desktops, then the service (flush, close stores)."""
+    try:
+        await intake.stop()
+        await hub.stop()
+    finally:
+        await service.stop()
 
 
 def _supervisor_guard(auth: Authenticator) -> Callable[[str | None], object]:

@@ -10,6 +10,11 @@ Atomicity: router commands run only on the event loop thread, and nothing is
 awaited between reading state and issuing the command, so two requests can
 never interleave inside a routing decision. I/O (the CRM lookup, the history
 write) happens before or after a command, never inside one.
+
+Scale-out: with a `RouterHost` (``ringway.cluster.ClusterNode``) the router is
+installed only while this node leads; events are published once the host has
+committed them (`publish_committed`), and a node that does not lead refuses
+commands with the host's 503 (its API forwards them to the leader instead).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from crm.errors import CrmError
 from crm.lookup import CustomerLookup, LookupResult
@@ -43,6 +48,7 @@ from router.engine import Router
 from router.errors import RoutingError, UnknownQueue
 from router.model import Channel, Contact
 from router.stats import StatsBook
+from router.store.base import EventLog
 from router.store.memory import MemoryStore
 
 log = logging.getLogger(__name__)
@@ -73,6 +79,25 @@ class NewContact:
     preferred_agent: str | None = None  # e.g. who handled the e-mail thread before
 
 
+class RouterHost(Protocol):
+    """Where the router lives when it is not simply this process's (``ringway.cluster``)."""
+
+    @property
+    def events(self) -> EventLog:
+        """The committed events this node has published (subscribers' backlog)."""
+
+    async def start(self, service: RoutingService, first_seq: int) -> None: ...
+    async def stop(self) -> None: ...
+    def before_command(self, name: str) -> None:
+        """Raise a `RoutingError` (503) when a command cannot be committed here now."""
+
+    def after_command(self, events: list[ev.Event]) -> None:
+        """The router changed: commit it, then call `publish_committed`."""
+
+    def not_leader(self) -> RoutingError: ...
+    def snapshot(self) -> Snapshot | None: ...
+
+
 class RoutingService:
     def __init__(
         self,
@@ -81,8 +106,10 @@ class RoutingService:
         *,
         metrics: ServiceMetrics | None = None,
         clock: Callable[[], float] = time.time,
+        host: RouterHost | None = None,
     ) -> None:
         self.config = config
+        self.host = host
         self.customers = customers
         self.metrics = metrics if metrics is not None else ServiceMetrics()
         service = config.service
@@ -106,6 +133,8 @@ class RoutingService:
     @property
     def router(self) -> Router:
         if self._router is None:
+            if self.host is not None:
+                raise self.host.not_leader()
             raise RuntimeError("the routing service is not started")
         return self._router
 
@@ -115,6 +144,10 @@ class RoutingService:
         event_log = await asyncio.to_thread(_open_event_log, setting)
         self._persister = EventPersister(event_log)
         self._persister.start()
+        self._wake = asyncio.Event()
+        if self.host is not None:  # the host installs a router whenever this node leads
+            await self.host.start(self, event_log.last_seq)
+            return
         rng = random.Random(os.urandom(16))
         store = MemoryStore(first_seq=event_log.last_seq)
         self._router = Router(
@@ -125,9 +158,28 @@ class RoutingService:
         )
         for agent in self.config.agents:  # offline until they log in
             self._add_agent(agent.to_agent())
-        self._wake = asyncio.Event()
+        self._start_timer()
+
+    def _start_timer(self) -> None:
         loop = asyncio.get_running_loop()
         self._timer = loop.create_task(self._run_timer(), name="ringway-timer")
+
+    async def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+            self._timer = None
+
+    def install_router(self, router: Router) -> None:
+        """Route with ``router`` from now on (a cluster node that took the lead)."""
+        self._router = router
+        self._start_timer()
+
+    async def remove_router(self) -> None:
+        """Stop routing here (a cluster node whose term as leader ended)."""
+        await self._stop_timer()
+        self._router = None
 
     def add_transcript_source(self, source: TranscriptSource) -> None:
         """Channels (chat, e-mail) add their record of a contact to its history notes."""
@@ -138,11 +190,9 @@ class RoutingService:
 
     async def stop(self) -> None:
         """Stop the timer, finish history writes, flush the event log, close the stores."""
-        if self._timer is not None:
-            self._timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer
-            self._timer = None
+        if self.host is not None:
+            await self.host.stop()
+        await self._stop_timer()
         if self._writes:
             await asyncio.gather(*self._writes.values(), return_exceptions=True)
         self.bus.close_all("service stopping")
@@ -163,19 +213,30 @@ class RoutingService:
 
     def execute(self, name: str, command: Command) -> list[ev.Event]:
         """Run one router command now and publish what it did. Raises RoutingError."""
+        if self.host is not None:
+            self.host.before_command(name)
         now = self.now()
         started = time.perf_counter()
         events = command(now)
         self.metrics.observe_decision(name, time.perf_counter() - started)
-        self._publish(events)
+        if self.host is None:
+            self._publish(events)
+        else:
+            self.host.after_command(events)  # published by publish_committed, once durable
+            if self._wake is not None:
+                self._wake.set()
         return events
 
-    def _publish(self, events: list[ev.Event]) -> None:
+    def publish_committed(self, events: list[ev.Event], *, history: bool) -> None:
+        """A cluster host's committed events; ``history``: this node writes CRM history."""
+        self._publish(events, history=history)
+
+    def _publish(self, events: list[ev.Event], *, history: bool = True) -> None:
         if not events:
             return
         for event in events:
             self.stats.apply(event)
-            if isinstance(event, ev.ContactCompleted) and event.customer_id is not None:
+            if history and isinstance(event, ev.ContactCompleted) and event.customer_id is not None:
                 self._start_history_write(event)
         if self._persister is not None:
             self._persister.submit(events)
@@ -305,7 +366,8 @@ class RoutingService:
 
     def subscribe(self, after_seq: int | None = None, limit: int = DEFAULT_LIMIT) -> Subscription:
         """Live events from now (or replayed from ``after_seq``); see `ringway.bus`."""
-        backlog = [] if after_seq is None else self.router.store.events.read(after_seq, limit + 1)
+        log = self.host.events if self.host is not None else self.router.store.events
+        backlog = [] if after_seq is None else log.read(after_seq, limit + 1)
         subscription = self.bus.attach(Subscription(limit), backlog)
         self.metrics.subscribers.set(len(self.bus))
         return subscription
@@ -317,7 +379,8 @@ class RoutingService:
     def snapshot(self) -> Snapshot:
         """Queue and agent figures for a metrics scrape (empty before start)."""
         if self._router is None:
-            return Snapshot(queues=[])
+            hosted = self.host.snapshot() if self.host is not None else None
+            return hosted or Snapshot(queues=[])
         return snapshot(self._router, self.stats, self.now())
 
 

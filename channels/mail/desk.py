@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from channels.mail.message import (
     InboundMail,
@@ -28,9 +28,11 @@ from channels.mail.message import (
 from channels.mail.relay import MailRelay
 from channels.mail.threads import Case, MailEntry, ThreadBook
 from ringway.schema import MailDoc
-from ringway.service import NewContact, RoutingService
 from router import events as ev
 from router.model import Channel
+
+if TYPE_CHECKING:
+    from ringway.service import RoutingService
 
 
 class MailDesk:
@@ -46,7 +48,9 @@ class MailDesk:
         configured = config.mailboxes or [k for k in entry_points if "@" in k]
         self.mailboxes = frozenset(m.lower() for m in configured)
         self.threads = ThreadBook()
-        self.relay = relay or MailRelay(config.relay_host, config.relay_port, config.relay_timeout_s)
+        self.relay = relay or MailRelay(
+            config.relay_host, config.relay_port, config.relay_timeout_s
+        )
         service.add_transcript_source(self.transcript)
 
     def accepts(self, address: str) -> bool:
@@ -59,6 +63,8 @@ class MailDesk:
         case = self.threads.prepare(mail)
         mailbox = next((r for r in mail.recipients if r in self.mailboxes), None)
         contact_id = f"c-mail-{os.urandom(8).hex()}"
+        from ringway.service import NewContact  # at call time: ringway.service has an import cycle
+
         new = NewContact(
             channel=Channel.EMAIL,
             entry_point=mailbox,
@@ -90,9 +96,7 @@ class MailDesk:
         message_id = new_message_id(self.config.message_id_domain)
         sender = self._from_address(parent)
         now = self._service.now()
-        reply = build_reply(
-            parent, body=body, from_address=sender, message_id=message_id, now=now
-        )
+        reply = build_reply(parent, body=body, from_address=sender, message_id=message_id, now=now)
         await self.relay.send(reply)
         entry = MailEntry(
             direction="outbound",

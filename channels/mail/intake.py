@@ -33,7 +33,7 @@ class IntakeHandler:
         self._accepts, self._deliver = accepts, deliver
         self._body_chars, self._id_domain = body_chars, id_domain
 
-    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
         if not self._accepts(address):
@@ -41,9 +41,7 @@ class IntakeHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content or b""
         if isinstance(content, str):
             content = content.encode("utf-8", "surrogateescape")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
-from datetime import UTC, datetime
 
 _MSG_ID = re.compile(r"<[^<>\s]+>")
 _RE_PREFIX = re.compile(r"^\s*(re|aw|sv)\s*:\s*", re.IGNORECASE)

@@ -13,6 +13,9 @@ Modules: `keys` (key names), `codec` (records as JSON), `scripts` (the Lua),
 the service's router host), `middleware` (HTTP on any node).
 """
 
+# ringway.service is importable only once ringway.api is (ringway.metrics imports
+# ringway.api.errors, whose package imports the routes, which import the service).
+import ringway.api  # noqa: F401  (import order, see above)
 from ringway.cluster.errors import ClusterUnavailable, NotLeader, RedisUnreachable
 from ringway.cluster.node import ClusterNode, probe_redis
 

@@ -49,7 +49,8 @@ def _default(value: Any) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    return orjson.dumps(value, default=_default)
+    # Enum keys (capacity per channel) are written as their values.
+    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 def _fields(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
@@ -145,7 +146,9 @@ def agent_from(raw: bytes) -> Agent:
     data["active"] = {cid: Channel(ch) for cid, ch in data["active"].items()}
     data["wrapping"] = set(data["wrapping"])
     pending = data.get("pending")
-    data["pending"] = None if pending is None else Pending(action=Action(pending[0]), reason=pending[1])
+    data["pending"] = (
+        None if pending is None else Pending(action=Action(pending[0]), reason=pending[1])
+    )
     return Agent(**data)
 
 

@@ -8,6 +8,7 @@ touch them all.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +72,11 @@ class Keys:
 
     def replies(self, node: str) -> str:  # stream: answers to one node's commands
         return self._key(f"replies:{node}")
+
+
+StreamEntry = tuple[bytes, dict[bytes, bytes]]  # (entry id, fields)
+
+
+def stream_entries(found: Any) -> list[StreamEntry]:
+    """XREAD's answer (RESP2: ``[[stream, [(id, fields), …]], …]``) as typed entries."""
+    return [(entry_id, fields) for _, entries in found or [] for entry_id, fields in entries]

@@ -1,0 +1,308 @@
+"""The chat desk: customers' chats as contacts, and the messages between them and agents.
+
+A customer opens the widget's websocket and sends ``start``: the chat becomes a
+``chat`` contact (looked up by the e-mail given, if any), routed like any other
+under the agents' chat capacity. Messages are kept in the chat's transcript
+from the first one; once an agent accepts they are relayed both ways. Typing is
+relayed as unnumbered control frames. The chat ends when either side ends it,
+when the customer's connection stays gone for ``customer_grace_s``, or when the
+router gives up on it (cancelled, overflowed with nowhere to go); its transcript
+is added to the customer's history with the interaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from typing import TYPE_CHECKING, Any
+
+from agent_desktop.errors import DesktopError
+from agent_desktop.session import Session, View
+from channels.chat import Chat, ChatStatus, Sender, new_token
+from channels.ratelimit import KeyedLimiter, TokenBucket
+from crm.phone import normalize_email
+from ringway.schema import ChatDoc
+from router import events as ev
+from router.errors import RoutingError
+from router.model import Channel
+
+if TYPE_CHECKING:
+    from agent_desktop.hub import Hub
+    from agent_desktop.protocol import ChatStart
+    from ringway.service import NewContact
+
+# The contact is over for the router: the chat can be retired after `retain_s`.
+FINAL_EVENTS = (ev.ContactCompleted, ev.ContactAbandoned, ev.ContactCancelled, ev.ContactOverflowed)
+
+
+class ChatDesk:
+    def __init__(self, hub: Hub, config: ChatDoc) -> None:
+        self.hub, self.config = hub, config
+        self.chats: dict[str, Chat] = {}
+        self._by_contact: dict[str, Chat] = {}
+        self._sessions: dict[str, Session] = {}  # chat id -> the customer's session
+        self.starts = KeyedLimiter(config.starts_per_minute / 60, config.starts_per_minute)
+        hub.chat = self
+        hub.observers.append(self.observe)
+        hub.channel_views.append(self.view)
+        hub.customer_gone = self._customer_gone
+        hub.service.add_transcript_source(self.transcript)
+
+    # ------------------------------------------------------------------ customers
+
+    async def start(self, msg: ChatStart, client: str) -> tuple[Chat, Session, str]:
+        """Open a chat and queue its contact; returns (chat, customer session, token)."""
+        service = self.hub.service
+        now = service.now()
+        wait = self.starts.take(client, now)
+        if wait > 0:
+            raise _limited("too many chats from your address", wait)
+        email = _email(msg.email)
+        token, digest = new_token()
+        key = os.urandom(8).hex()
+        name = msg.name.strip() or "Customer"
+        bucket = TokenBucket(self.config.rate_per_s, self.config.burst, now)
+        chat = Chat(
+            id=f"chat-{key}",
+            contact_id=f"c-chat-{key}",
+            token_digest=digest,
+            customer_name=name,
+            email=email,
+            created_at=now,
+            bucket=bucket,
+        )
+        if msg.text:
+            chat.add(Sender.CUSTOMER, name, self._text(msg.text), now)
+        self._remember(chat)
+        try:
+            await service.create_contact(self._contact(chat, msg.entry_point))
+        except RoutingError:
+            self._forget(chat)
+            raise
+        session = Session(View.CUSTOMER, self.hub.config.desktop.replay_frames)
+        session.chat_id = chat.id
+        self._sessions[chat.id] = session
+        self.hub.sessions[session.id] = session
+        session.push(self.snapshot(chat))
+        return chat, session, token
+
+    def _contact(self, chat: Chat, entry_point: str | None) -> NewContact:
+        from ringway.service import NewContact  # at call time: ringway.service has an import cycle
+
+        return NewContact(
+            channel=Channel.CHAT,
+            entry_point=entry_point or self.config.entry_point,
+            origin=chat.email,
+            id=chat.contact_id,
+            attributes={"chat": {"chat_id": chat.id, "customer_name": chat.customer_name}},
+        )
+
+    def resume(self, chat_id: str, token: str) -> tuple[Chat, Session] | None:
+        chat = self.chats.get(chat_id)
+        session = self._sessions.get(chat_id)
+        if chat is None or session is None or not chat.check_token(token):
+            return None
+        return chat, session
+
+    def snapshot(self, chat: Chat) -> dict[str, Any]:
+        return {"type": "snapshot", "view": "customer", "chat": _public(chat)}
+
+    def customer_message(self, chat: Chat, text: str) -> dict[str, Any]:
+        if chat.status is ChatStatus.ENDED:
+            raise DesktopError("chat_ended", "this chat has ended; start a new one")
+        now = self.hub.service.now()
+        wait = chat.bucket.take(now)
+        if wait > 0:
+            raise _limited("you are sending messages too fast", wait)
+        message = chat.add(Sender.CUSTOMER, chat.customer_name, self._text(text), now).to_dict()
+        self._to_agent(
+            chat, {"type": "chat_message", "contact_id": chat.contact_id, "message": message}
+        )
+        return message
+
+    def customer_typing(self, chat: Chat) -> None:
+        agent = self._agent_session(chat)
+        if agent is not None:
+            agent.control({"type": "typing", "contact_id": chat.contact_id, "from": "customer"})
+
+    def customer_end(self, chat: Chat, by: str = "customer") -> None:
+        """The customer closed the chat (or vanished): end the contact."""
+        if not chat.end(by, self.hub.service.now()):
+            return
+        self._announce_end(chat)
+        router = self.hub.service.router
+        with contextlib.suppress(RoutingError):  # already finished (completed, cancelled)
+            self.hub.service.execute("end", lambda now: router.end(chat.contact_id, now))
+
+    def _customer_gone(self, session: Session) -> None:
+        chat = self.chats.get(session.chat_id or "")
+        if chat is None or chat.status is ChatStatus.ENDED:
+            return
+        loop = asyncio.get_running_loop()
+        session.timer = loop.call_later(self.config.customer_grace_s, self._vanished, session)
+
+    def _vanished(self, session: Session) -> None:
+        chat = self.chats.get(session.chat_id or "")
+        if chat is not None and session.connection is None:
+            self.customer_end(chat, "customer_disconnected")
+
+    # --------------------------------------------------------------------- agents
+
+    def agent_message(self, agent_id: str, contact_id: str, text: str) -> dict[str, Any]:
+        chat = self._chat_of(contact_id)
+        if chat.status is ChatStatus.ENDED:
+            raise DesktopError("chat_ended", "the customer has left this chat")
+        name = chat.agent_name or agent_id
+        message = chat.add(Sender.AGENT, name, self._text(text), self.hub.service.now())
+        self._to_customer(chat, {"type": "chat_message", "message": message.to_dict()})
+        return message.to_dict()
+
+    def agent_typing(self, contact_id: str) -> None:
+        chat = self._by_contact.get(contact_id)
+        session = self._sessions.get(chat.id) if chat is not None else None
+        if session is not None:
+            session.control({"type": "typing", "from": "agent"})
+
+    def ended_by_agent(self, contact_id: str) -> None:
+        chat = self._by_contact.get(contact_id)
+        if chat is not None and chat.end("agent", self.hub.service.now()):
+            self._announce_end(chat)
+
+    # --------------------------------------------------------------------- events
+
+    def observe(self, event: ev.Event) -> None:
+        contact_id = getattr(event, "contact_id", None)
+        chat = self._by_contact.get(contact_id) if isinstance(contact_id, str) else None
+        if chat is None:
+            return
+        if isinstance(event, ev.OfferAccepted):
+            agent = self.hub.service.router.agents.get(event.agent_id)
+            chat.connect(event.agent_id, agent.name if agent is not None else event.agent_id)
+            self._status(chat)
+        elif isinstance(event, ev.ContactTransferred):
+            self._transferred(chat)
+        elif isinstance(event, ev.ContactEnded | ev.ContactCompleted):
+            self._ended_by_router(chat, "agent", "")
+        elif isinstance(event, ev.ContactCancelled):
+            self._ended_by_router(chat, "system", "The chat was closed by the contact centre.")
+        elif isinstance(event, ev.ContactOverflowed) and event.target is None:
+            self._ended_by_router(chat, "system", "Nobody can take your chat right now, sorry.")
+        elif isinstance(event, ev.ContactAbandoned):
+            self._ended_by_router(chat, "customer", "")
+        if isinstance(event, FINAL_EVENTS) and chat.status is ChatStatus.ENDED:
+            self._retire(chat)
+
+    def _transferred(self, chat: Chat) -> None:
+        chat.status, chat.agent_id, chat.agent_name = ChatStatus.WAITING, None, None
+        now = self.hub.service.now()
+        chat.add(Sender.SYSTEM, "Ringway", "You are being transferred; please hold on.", now)
+        self._to_customer(chat, {"type": "chat_message", "message": chat.messages[-1].to_dict()})
+        self._status(chat)
+
+    def _ended_by_router(self, chat: Chat, by: str, note: str) -> None:
+        now = self.hub.service.now()
+        if not chat.end(by, now):
+            return
+        if note:
+            message = chat.add(Sender.SYSTEM, "Ringway", note, now)
+            self._to_customer(chat, {"type": "chat_message", "message": message.to_dict()})
+        self._announce_end(chat)
+
+    def _announce_end(self, chat: Chat) -> None:
+        self._status(chat)
+        frame = {"type": "chat_ended", "contact_id": chat.contact_id, "by": chat.ended_by}
+        self._to_agent(chat, frame)
+
+    def _status(self, chat: Chat) -> None:
+        frame = {
+            "type": "chat_status",
+            "status": chat.status.value,
+            "agent_name": chat.agent_name,
+            "ended_by": chat.ended_by,
+        }
+        self._to_customer(chat, frame)
+
+    def _retire(self, chat: Chat) -> None:
+        """Keep an ended chat ``retain_s`` (its transcript goes to the history meanwhile)."""
+        loop = asyncio.get_running_loop()
+        loop.call_later(self.config.retain_s, self._forget, chat)
+
+    # -------------------------------------------------------------------- reading
+
+    def view(self, contact_id: str) -> dict[str, Any] | None:
+        chat = self._by_contact.get(contact_id)
+        if chat is None:
+            return None
+        session = self._sessions.get(chat.id)
+        connected = session is not None and session.connection is not None
+        return {**chat.to_dict(), "customer_connected": connected}
+
+    def transcript(self, contact_id: str) -> str | None:
+        chat = self._by_contact.get(contact_id)
+        return chat.transcript() if chat is not None else None
+
+    # ------------------------------------------------------------------- internals
+
+    def _text(self, text: str) -> str:
+        text = text.strip()
+        if not text:
+            raise DesktopError("invalid_message", "a chat message cannot be empty")
+        if len(text) > self.config.max_message_chars:
+            limit = self.config.max_message_chars
+            raise DesktopError("too_long", f"a chat message has at most {limit} characters")
+        return text
+
+    def _chat_of(self, contact_id: str) -> Chat:
+        chat = self._by_contact.get(contact_id)
+        if chat is None:
+            raise DesktopError("not_chat", f"contact {contact_id} is not a chat")
+        return chat
+
+    def _agent_session(self, chat: Chat) -> Session | None:
+        if chat.status is not ChatStatus.CONNECTED or chat.agent_id is None:
+            return None
+        return self.hub.agent_session(chat.agent_id)
+
+    def _to_agent(self, chat: Chat, frame: dict[str, Any]) -> None:
+        session = self.hub.agent_session(chat.agent_id) if chat.agent_id else None
+        if session is not None:
+            session.push(frame)
+
+    def _to_customer(self, chat: Chat, frame: dict[str, Any]) -> None:
+        session = self._sessions.get(chat.id)
+        if session is not None:
+            session.push(frame)
+
+    def _remember(self, chat: Chat) -> None:
+        self.chats[chat.id] = chat
+        self._by_contact[chat.contact_id] = chat
+
+    def _forget(self, chat: Chat) -> None:
+        self.chats.pop(chat.id, None)
+        self._by_contact.pop(chat.contact_id, None)
+        session = self._sessions.pop(chat.id, None)
+        if session is not None:
+            self.hub.drop(session, "chat closed")
+
+
+def _email(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    address = normalize_email(raw)
+    if address is None:
+        raise DesktopError("invalid_message", f"{raw!r} is not an e-mail address")
+    return address
+
+
+def _limited(what: str, wait: float) -> DesktopError:
+    return DesktopError(
+        "rate_limited", f"{what}; try again in {wait:.1f} s", retry_after=round(wait, 2)
+    )
+
+
+def _public(chat: Chat) -> dict[str, Any]:
+    """What the customer may see of their chat (no agent ids)."""
+    data = chat.to_dict()
+    data.pop("contact_id", None)
+    return data

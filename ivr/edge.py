@@ -1,0 +1,317 @@
+"""The SIP edge: one UAS + registrar core behind the UDP/TCP transport.
+
+    edge = SipEdge("127.0.0.1", 5060, {"1001": "secret"}, handler=MyHandler())
+    await edge.start(); ...; await edge.stop()
+
+Requests (RFC 3261 §8.2 order, after the transaction layer absorbed
+retransmissions):
+
+* OPTIONS → 200 with Allow / Accept (§11.2); REGISTER → `Registrar` (§10.3).
+* A method we do not implement → 405 with Allow (§8.2.1).
+* With a To tag, the request must match a dialog, else 481 (§12.2.2); an
+  unmatched ACK is dropped. BYE → 200 and the call ends (§15.1.2).
+* INVITE → 100 (by the transaction layer) then the `CallHandler` decides:
+  `call.ring()` sends 180, `call.answer()` 200 with an SDP answer
+  (RFC 3264, 488 when no codec is common), `call.reject(status)`. The 2xx is
+  retransmitted until the ACK (§13.3.1.4).
+* CANCEL → 200, and 487 to the INVITE if it had no final answer yet (§9.2).
+* While the transport's event loop lags, a *new* INVITE or REGISTER gets 503 +
+  Retry-After before any other work (§21.5.4); retransmissions are still absorbed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Mapping
+
+from ivr.registrar import Registrar
+from ivr.sip.actions import AckTimeout, Action, DeliverRequest, Dropped, Peer, SendMessage, TxKey
+from ivr.sip.answer import AnswerRetransmitter
+from ivr.sip.builders import error_response, make_response, new_tag, stateless_tag
+from ivr.sip.dialog import Dialog, DialogId, DialogTable
+from ivr.sip.errors import RemoteSipError, SipParseError
+from ivr.sip.message import Request, Response, parse_message
+from ivr.sip.offer_answer import LocalMedia, answer, make_offer
+from ivr.sip.sdp import parse_sdp
+from ivr.sip.transaction import TransactionLayer, server_key
+from ivr.transport import SipTransport
+
+ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"
+_METHODS = frozenset(m.strip() for m in ALLOW.split(","))
+_SHED_PREFIXES = (b"INVITE ", b"REGISTER ")
+
+
+class Call:
+    """One incoming INVITE and, once answered, its dialog."""
+
+    def __init__(self, edge: SipEdge, request: Request, peer: Peer, tx: TxKey) -> None:
+        self.edge = edge
+        self.invite = request
+        self.peer = peer
+        self.tx: TxKey | None = tx
+        self.tag = new_tag(edge.rng)
+        self.dialog: Dialog | None = None
+        self.ended = False
+
+    @property
+    def call_id(self) -> str:
+        return self.invite.call_id
+
+    def ring(self) -> None:
+        self._respond(make_response(self.invite, 180, to_tag=self.tag))
+
+    def answer(self) -> None:
+        """200 with our SDP answer (or offer, if the INVITE had none); 488 if no codec."""
+        if self.tx is None:  # already answered, rejected or cancelled
+            return
+        local = self.edge.local_media
+        try:
+            body = answer(parse_sdp(self.invite.body), local).sdp if self.invite.body else None
+        except RemoteSipError as exc:  # NoCommonCodec → 488 (RFC 3264 §6), bad SDP → 400
+            self.reject(exc.status)
+            return
+        sdp = (body if body is not None else make_offer(local)).serialise()
+        ok = make_response(
+            self.invite,
+            200,
+            to_tag=self.tag,
+            headers=[("Contact", self.edge.contact), ("Allow", ALLOW)],
+            body=sdp,
+            content_type="application/sdp",
+        )
+        self.dialog = Dialog.as_uas(self.invite, ok)
+        self.edge.dialogs.add(self.dialog)
+        self.edge.calls[self.dialog.id] = self
+        if self._respond(ok):
+            self.edge.answers.start(ok, self.peer, self.edge.now())
+
+    def reject(self, status: int) -> None:
+        self._respond(make_response(self.invite, status, to_tag=self.tag))
+
+    def _respond(self, response: Response) -> bool:
+        if self.tx is None:
+            return False
+        tx = self.tx
+        if response.status >= 200:
+            self.tx = None
+            self.edge._invites.pop(tx, None)
+        self.edge.execute(self.edge.layer.send_response(tx, response, self.edge.now()))
+        self.edge.kick()
+        return True
+
+
+class CallHandler:
+    """The hook the IVR/router plugs in. The default answers at once."""
+
+    def on_invite(self, call: Call) -> None:
+        call.ring()
+        call.answer()
+
+    def on_cancel(self, call: Call) -> None:
+        """The caller gave up before the answer (§9.2)."""
+
+    def on_ended(self, call: Call) -> None:
+        """BYE received, or the 2xx was never ACKed (§13.3.1.4)."""
+
+
+class SipEdge:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        credentials: Mapping[str, str],
+        *,
+        handler: CallHandler | None = None,
+        realm: str = "ringway",
+        rng: random.Random | None = None,
+        media_port: int = 40000,
+        max_server_transactions: int | None = 100_000,
+        max_lag: float = 0.05,
+        max_busy: float = 0.9,
+        retry_after: int = 5,
+        registrar: Registrar | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.rng = rng if rng is not None else random.Random()
+        self.handler = handler if handler is not None else CallHandler()
+        self.layer = TransactionLayer(
+            max_server_transactions=max_server_transactions, retry_after=retry_after
+        )
+        self.answers = AnswerRetransmitter()
+        self.dialogs = DialogTable()
+        self.calls: dict[DialogId, Call] = {}
+        self._invites: dict[TxKey, Call] = {}
+        self.registrar = registrar or Registrar(
+            credentials=credentials, realm=realm, secret=os.urandom(32), rng=self.rng
+        )
+        self.local_media = LocalMedia(address=host, port=media_port)
+        self.max_lag, self.max_busy = max_lag, max_busy
+        self.retry_after = retry_after
+        self.counters = {"shed": 0, "dropped": 0, "ignored": 0, "ack_timeouts": 0}
+        self.transport: SipTransport | None = None
+
+    @property
+    def contact(self) -> str:
+        return f"<sip:ringway@{self.host}:{self.port}>"
+
+    async def start(self) -> None:
+        self.transport = SipTransport(
+            self, self.host, self.port, max_lag=self.max_lag, max_busy=self.max_busy
+        )
+        await self.transport.start()
+        self.port = self.transport.port
+        self.local_media = LocalMedia(address=self.host, port=self.local_media.port)
+
+    async def stop(self) -> None:
+        if self.transport is not None:
+            await self.transport.stop()
+            self.transport = None
+
+    def now(self) -> float:
+        return self.transport.loop.time() if self.transport is not None else 0.0
+
+    def kick(self) -> None:
+        if self.transport is not None:
+            self.transport.rearm()
+
+    # -- SipCore ---------------------------------------------------------------------
+
+    def on_data(self, data: bytes, peer: Peer, now: float) -> None:
+        if self._lagging() and data[:9].startswith(_SHED_PREFIXES):
+            try:
+                message = parse_message(data)
+            except SipParseError:
+                pass  # the layer answers 400 below
+            else:
+                self.on_message(message, peer, now)
+                return
+        self.execute(self.layer.receive_data(data, peer, now))
+
+    def on_message(self, message: Request | Response, peer: Peer, now: float) -> None:
+        if (
+            isinstance(message, Request)
+            and message.method in ("INVITE", "REGISTER")
+            and self._lagging()
+            and self.layer.state(server_key(message)) is None  # retransmissions: absorbed
+        ):
+            self._shed(message, peer)
+            return
+        self.execute(self.layer.receive(message, peer, now))
+
+    def _lagging(self) -> bool:
+        return self.transport is not None and self.transport.lagging
+
+    def on_parse_error(self, exc: SipParseError, peer: Peer) -> None:
+        response = error_response(exc)
+        if response is not None:
+            self._send(SendMessage(data=response.serialise(), message=response, peer=peer))
+
+    def next_deadline(self) -> float | None:
+        deadlines = (self.layer.next_deadline(), self.answers.next_deadline())
+        times = [t for t in deadlines if t is not None]
+        return min(times) if times else None
+
+    def on_timer(self, now: float) -> None:
+        self.execute(self.layer.handle_timer(now) + self.answers.handle_timer(now))
+
+    # -- actions ---------------------------------------------------------------------
+
+    def execute(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, SendMessage):
+                self._send(action)
+            elif isinstance(action, DeliverRequest):
+                self._request(action.request, action.peer, action.tx)
+            elif isinstance(action, AckTimeout):
+                self.counters["ack_timeouts"] += 1
+                ok = action.response
+                self._end(DialogId(ok.call_id, ok.to_tag or "", ok.from_tag or ""))
+            elif isinstance(action, Dropped):
+                self.counters["dropped"] += 1
+            else:  # DeliverResponse / TransactionFailed: the edge sends no requests yet
+                self.counters["ignored"] += 1
+
+    def _send(self, message: SendMessage) -> None:
+        if self.transport is not None:
+            self.transport.send(message)
+
+    def _shed(self, request: Request, peer: Peer) -> None:
+        self.counters["shed"] += 1
+        tag = stateless_tag(request.headers)
+        headers = [("Retry-After", str(self.retry_after))]
+        response = make_response(request, 503, to_tag=tag, headers=headers)
+        self._send(self.layer.send_stateless(response, peer))
+
+    def _reply(
+        self,
+        tx: TxKey | None,
+        request: Request,
+        status: int,
+        headers: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
+    ) -> None:
+        if tx is None:
+            return
+        tag = stateless_tag(request.headers) if not request.to_tag else None
+        response = make_response(request, status, to_tag=tag, headers=headers)
+        self.execute(self.layer.send_response(tx, response, self.now()))
+
+    def _request(self, request: Request, peer: Peer, tx: TxKey | None) -> None:
+        method = request.method
+        if method not in _METHODS:
+            self._reply(tx, request, 405, headers=[("Allow", ALLOW)])
+        elif request.to_tag:
+            self._in_dialog(request, tx)
+        elif method == "INVITE" and tx is not None:
+            call = Call(self, request, peer, tx)
+            self._invites[tx] = call
+            self.handler.on_invite(call)
+        elif method == "OPTIONS":
+            allow = [("Allow", ALLOW), ("Accept", "application/sdp")]
+            self._reply(tx, request, 200, headers=allow)
+        elif method == "REGISTER" and tx is not None:
+            response = self.registrar.handle(request, peer.host, self.now())
+            self.execute(self.layer.send_response(tx, response, self.now()))
+        elif method == "CANCEL":
+            self._cancel(request, tx)
+        elif method != "ACK":
+            self._reply(tx, request, 481)  # BYE outside any dialog (§15.1.2)
+
+    def _in_dialog(self, request: Request, tx: TxKey | None) -> None:
+        try:
+            dialog = self.dialogs.for_request(request)
+        except RemoteSipError as exc:
+            if request.method != "ACK":
+                self._reply(tx, request, exc.status)
+            return
+        if dialog is None:
+            return
+        if request.method == "ACK":
+            self.answers.ack_received(request)
+        elif request.method == "BYE":
+            self._reply(tx, request, 200)
+            self._end(dialog.id)
+        else:
+            status = 200 if request.method == "OPTIONS" else 405
+            self._reply(tx, request, status, headers=[("Allow", ALLOW)])
+
+    def _cancel(self, request: Request, tx: TxKey | None) -> None:
+        invite_tx = self.layer.invite_for_cancel(request)
+        if invite_tx is None:
+            self._reply(tx, request, 481)
+            return
+        self._reply(tx, request, 200)  # §9.2: even if the INVITE was already answered
+        call = self._invites.get(invite_tx)
+        if call is not None and call.tx is not None:
+            call.reject(487)
+            self.handler.on_cancel(call)
+
+    def _end(self, dialog_id: DialogId) -> None:
+        call = self.calls.pop(dialog_id, None)
+        dialog = self.dialogs.get(dialog_id)
+        if dialog is not None:
+            self.dialogs.remove(dialog)
+        if call is not None and not call.ended:
+            call.ended = True
+            self.handler.on_ended(call)

@@ -1,0 +1,251 @@
+"""asyncio UDP and TCP transports for a sans-I/O SIP core (RFC 3261 §18).
+
+The transport only moves bytes: datagrams and framed stream messages go to the
+core with the peer they came from (the core's transaction layer stamps
+`received`/`rport` on the top Via, §18.2.1 and RFC 3581 §4, and answers to that
+address); `SendMessage`s go back out on UDP or on the TCP connection the peer
+is on (§18.2.2: a response goes over the connection the request came in on).
+One timer handle is re-armed to the core's `next_deadline()`.
+
+It also measures event-loop lag: a probe scheduled every `probe_interval`
+seconds records how late it ran. Once `late_probes` probes in a row ran more
+than `max_lag` late, `lagging` is True for `hold` seconds and the core sheds
+new INVITE/REGISTER with 503 + Retry-After (§21.5.4) before doing any work --
+the research notes saw Python stacks collapse once sipp's retransmissions pile
+onto a late loop. One late probe is not overload: a full garbage collection
+with tens of thousands of live transactions (Timers J and L hold them 64·T1)
+stalls the loop for a few hundred ms and the backlog drains right after;
+consecutive late probes mean the loop cannot keep up. Lag alone misses the
+commonest overload, though: with a big receive buffer the backlog waits in the
+kernel, and the loop, busy all the time in short callbacks, is never late by
+much. So the transport also times its own callbacks; when their share of the
+wall clock (smoothed over ~50 ms) exceeds `max_busy`, it sheds the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Coroutine
+from time import perf_counter
+from typing import Any, Protocol, TypeVar
+
+from ivr.sip.actions import Peer, SendMessage
+from ivr.sip.errors import SipParseError
+from ivr.sip.framing import PING, StreamFramer
+from ivr.sip.message import Request, Response
+
+T = TypeVar("T")
+
+
+class SipCore(Protocol):
+    """What the transport drives; `ivr.edge.SipEdge` is one."""
+
+    def on_data(self, data: bytes, peer: Peer, now: float) -> None: ...
+
+    def on_message(self, message: Request | Response, peer: Peer, now: float) -> None: ...
+
+    def on_parse_error(self, exc: SipParseError, peer: Peer) -> None: ...
+
+    def next_deadline(self) -> float | None: ...
+
+    def on_timer(self, now: float) -> None: ...
+
+
+def run(main: Coroutine[Any, Any, T], *, use_uvloop: bool = False) -> T:
+    """`asyncio.run`, on uvloop when asked for and installed (it is opt-in)."""
+    if use_uvloop:
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.run(main)
+    return asyncio.run(main)
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, owner: SipTransport) -> None:
+        self.owner = owner
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        owner = self.owner
+        start = perf_counter()
+        owner.core.on_data(data, Peer(str(addr[0]), int(addr[1]), "UDP"), owner.loop.time())
+        owner.rearm()
+        owner.busy += perf_counter() - start
+
+    def error_received(self, exc: Exception) -> None:  # ICMP unreachable etc.
+        self.owner.errors += 1
+
+
+class _Tcp(asyncio.Protocol):
+    def __init__(self, owner: SipTransport) -> None:
+        self.owner = owner
+        self.framer = StreamFramer()
+        self.transport: asyncio.Transport | None = None
+        self.peer = Peer("", 0, "TCP")
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        host, port = transport.get_extra_info("peername")[:2]
+        self.peer = Peer(str(host), int(port), "TCP")
+        self.owner.connections[(self.peer.host, self.peer.port)] = self
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.owner.connections.pop((self.peer.host, self.peer.port), None)
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        owner, framer = self.owner, self.framer
+        if framer.broken:
+            return
+        start = perf_counter()
+        framer.feed(data)
+        while True:
+            try:
+                item = framer.next_message()
+            except SipParseError as exc:
+                owner.core.on_parse_error(exc, self.peer)
+                if framer.broken and self.transport is not None:  # boundary lost (§18.3)
+                    self.transport.close()
+                    break
+                continue
+            if item is None:
+                break
+            if item is PING:  # RFC 5626 §4.4.1 keep-alive: pong with one CRLF
+                self.write(b"\r\n")
+            elif isinstance(item, Request | Response):
+                owner.core.on_message(item, self.peer, owner.loop.time())
+        owner.rearm()
+        owner.busy += perf_counter() - start
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+
+class SipTransport:
+    """UDP and TCP listeners on one host:port feeding one `SipCore`."""
+
+    def __init__(
+        self,
+        core: SipCore,
+        host: str,
+        port: int,
+        *,
+        max_lag: float = 0.05,
+        probe_interval: float = 0.01,
+        hold: float = 0.5,
+        late_probes: int = 2,
+        max_busy: float = 0.9,
+        receive_buffer: int = 4 * 1024 * 1024,
+    ) -> None:
+        self.core = core
+        self.host = host
+        self.port = port
+        self.max_lag = max_lag
+        self.probe_interval = probe_interval
+        self.receive_buffer = receive_buffer
+        self.hold = hold
+        self.lagging = False
+        self.lag = self.peak_lag = 0.0
+        self._lagging_until = 0.0
+        self._late = 0
+        self.late_probes = late_probes
+        self.max_busy = max_busy
+        self.busy = self.utilisation = 0.0
+        self._last_probe = 0.0
+        self.errors = 0
+        self.connections: dict[tuple[str, int], _Tcp] = {}
+        self.loop = asyncio.get_running_loop()
+        self._udp: asyncio.DatagramTransport | None = None
+        self._tcp: asyncio.Server | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._probe: asyncio.TimerHandle | None = None
+
+    async def start(self) -> None:
+        udp, _ = await self.loop.create_datagram_endpoint(
+            lambda: _Udp(self), local_addr=(self.host, self.port)
+        )
+        self._udp = udp  # typed DatagramTransport, though not a subclass on every loop
+        sock = udp.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+        self.port = int(udp.get_extra_info("sockname")[1])  # port 0 → the one we got
+        self._tcp = await self.loop.create_server(
+            lambda: _Tcp(self), self.host, self.port, reuse_address=True
+        )
+        self._last_probe = self.loop.time()
+        self._probe_at(self._last_probe + self.probe_interval)
+
+    async def stop(self) -> None:
+        for handle in (self._timer, self._probe):
+            if handle is not None:
+                handle.cancel()
+        self._timer = self._probe = None
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+        if self._tcp is not None:
+            self._tcp.close()
+            for conn in list(self.connections.values()):
+                if conn.transport is not None:
+                    conn.transport.close()
+            await self._tcp.wait_closed()
+            self._tcp = None
+        await asyncio.sleep(0)  # let connection_lost callbacks run
+
+    # -- out ---------------------------------------------------------------------------
+
+    def send(self, message: SendMessage) -> None:
+        peer = message.peer
+        if peer.transport.upper() == "TCP":
+            conn = self.connections.get((peer.host, peer.port))
+            if conn is None:  # §18.2.2 would open a new connection; we count a loss
+                self.errors += 1
+            else:
+                conn.write(message.data)
+        elif self._udp is not None:
+            self._udp.sendto(message.data, (peer.host, peer.port))
+
+    # -- time --------------------------------------------------------------------------
+
+    def rearm(self) -> None:
+        """Point the one timer handle at the core's next deadline."""
+        when = self.core.next_deadline()
+        if when == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = when
+        if when is not None:
+            self._timer = self.loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        start = perf_counter()
+        self._timer = self._timer_at = None
+        self.core.on_timer(self.loop.time())
+        self.rearm()
+        self.busy += perf_counter() - start
+
+    def _probe_at(self, due: float) -> None:
+        self._probe = self.loop.call_at(due, self._on_probe, due)
+
+    def _on_probe(self, due: float) -> None:
+        now = self.loop.time()
+        self.lag = now - due
+        self.peak_lag = max(self.peak_lag, self.lag)
+        self._late = self._late + 1 if self.lag > self.max_lag else 0
+        sample = min(1.0, self.busy / max(now - self._last_probe, 1e-3))
+        self.utilisation += 0.2 * (sample - self.utilisation)
+        self.busy, self._last_probe = 0.0, now
+        if self._late >= self.late_probes or self.utilisation > self.max_busy:
+            self._lagging_until = now + self.hold  # overloaded: shed for `hold` seconds
+        self.lagging = now < self._lagging_until
+        self._probe_at(now + self.probe_interval)

@@ -1,0 +1,366 @@
+"""A node of a Ringway cluster: the role loop, and the `RoutingService`'s router host.
+
+Every node tries to take the tenant's lease. The one that holds it leads: it
+loads every record from Redis, rebuilds the router with `router.restore`
+(crash debris repaired), lets the router catch up (`rebalance`, then `tick`:
+offers whose deadline passed while nobody routed become RONAs and their
+contacts go back to their place), commits that, and serves. The others follow
+the event stream and forward commands. A node whose term ends drops its router
+and follows again; one that loses Redis retries with backoff, whatever its role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+from collections import Counter
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+import redis
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from starlette.types import ASGIApp
+
+from ringway.cluster import asgi, rpc
+from ringway.cluster.errors import ClusterUnavailable, Fenced, NotLeader, RedisUnreachable
+from ringway.cluster.follower import EventFollower
+from ringway.cluster.keys import Keys
+from ringway.cluster.leader import StepDown, Term
+from ringway.cluster.lease import Lease
+from ringway.cluster.mirror import MirrorStore
+from ringway.cluster.records import Records
+from ringway.config import RingwayConfig
+from ringway.metrics import QueueView, Snapshot
+from ringway.service import RoutingService
+from router.errors import RoutingError
+from router.engine import Router
+from router.events import Event
+from router.restore import restore
+from router.store.memory import MemoryEventLog
+
+log = logging.getLogger(__name__)
+
+KEEP_DELIVERED = 200_000  # events each node keeps in memory for subscribers' backlog
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def probe_redis(url: str, timeout_s: float = 2.0) -> None:
+    """Fail fast, in one line, when Redis is not there (``ringway serve`` exits 2)."""
+    try:
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s
+        )
+    except ValueError as exc:
+        raise RedisUnreachable(f"service.redis_url {redact(url)!r}: {exc}") from None
+    try:
+        client.ping()
+    except (RedisError, OSError) as exc:
+        raise RedisUnreachable(
+            f"cannot reach Redis at {redact(url)} (service.redis_url): {exc}"
+        ) from None
+    finally:
+        client.close()
+
+
+class ClusterNode:
+    def __init__(self, config: RingwayConfig, *, node_id: str | None = None) -> None:
+        service = config.service
+        if service.redis_url is None:
+            raise ValueError("a cluster node needs service.redis_url")
+        self.config, self.url, self.settings = config, service.redis_url, service.cluster
+        self.node_id = node_id or service.node_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.keys = Keys(self.settings.tenant)
+        self.events = MemoryEventLog(KEEP_DELIVERED)  # what this node delivered: committed
+        self.cursor = 0
+        self.leader: str | None = None  # last known lease holder
+        self.term: Term | None = None
+        self.app: ASGIApp | None = None  # runs forwarded API requests (set by ringway.app)
+        self._service: RoutingService | None = None
+        self._redis: Redis | None = None
+        self._gauges: dict[str, Any] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._following: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------ router host
+
+    @property
+    def service(self) -> RoutingService:
+        assert self._service is not None, "the node is not started"
+        return self._service
+
+    @property
+    def is_leader(self) -> bool:
+        return self.term is not None
+
+    async def start(self, service: RoutingService, first_seq: int) -> None:
+        self._service, self.cursor = service, first_seq
+        self.events = MemoryEventLog(KEEP_DELIVERED, start=first_seq)
+        # No silent client retries: a retried XADD could queue a command twice. Every
+        # loop here retries itself, and a batch write is idempotent (see scripts.FLUSH).
+        self._redis = Redis.from_url(
+            self.url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=1.0, socket_timeout=5.0
+        )
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError) as exc:
+            await self._redis.aclose()
+            raise RedisUnreachable(f"cannot reach Redis at {redact(self.url)}: {exc}") from None
+        r, s = self._redis, self.settings
+        self.lease = Lease(r, self.keys, self.node_id, s.lease_ms)
+        self.records = Records(
+            r, self.keys, keep_events=s.keep_events, keep_finished=s.keep_finished
+        )
+        self.follower = EventFollower(r, self.keys, lambda: self.cursor, self._deliver)
+        self.forwarder = rpc.Forwarder(
+            r, self.keys, self.node_id, ttl_ms=s.command_ttl_ms, lease_ms=s.lease_ms
+        )
+        await self.forwarder.start()
+        self._tasks.append(asyncio.create_task(self._run(), name="ringway-cluster"))
+
+    async def stop(self) -> None:
+        """Commit what is pending, hand the lease over, close the connections."""
+        term = self.term
+        if term is not None:
+            with contextlib.suppress(RoutingError, TimeoutError):
+                await asyncio.wait_for(term.durable(), self.settings.lease_ms / 1000)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self._stop_following()
+        if self._redis is not None:
+            await self.forwarder.stop()
+            await self._redis.aclose()
+
+    def before_command(self, name: str) -> None:
+        term = self.term
+        if term is None:
+            raise self.not_leader()
+        # Timers may run on (their effects wait in memory); requests get an answer now.
+        if term.degraded and name != "tick":
+            raise ClusterUnavailable("Redis is not answering; the command was not applied, retry")
+
+    def after_command(self, events: list[Event]) -> None:
+        if self.term is not None:
+            self.term.touched()
+
+    def not_leader(self) -> RoutingError:
+        leader = self.leader if self.leader and self.leader != self.node_id else "none right now"
+        return NotLeader(
+            f"node {self.node_id} does not route (leader: {leader}); send the request to the "
+            "cluster (any node's API forwards it) or retry"
+        )
+
+    def snapshot(self) -> Snapshot | None:
+        """Live gauges for a follower's /metrics: the leader's, with this node's KPIs."""
+        doc = self._gauges
+        if doc is None:
+            return None
+        now = self.service.now()
+        elapsed = max(0.0, now - float(doc["at"]))
+        queues = [
+            QueueView(
+                name,
+                w,
+                r,
+                oldest + elapsed if w + r else 0.0,
+                self.service.stats.queue_kpis(name, now),
+            )
+            for name, (w, r, oldest) in doc["queues"].items()
+        ]
+        return Snapshot(queues, dict(doc["agents"]))
+
+    # ------------------------------------------------------------- the cluster
+
+    async def durable(self) -> None:
+        """On the leader: return once all changes so far are committed. Elsewhere: at once."""
+        if self.term is not None:
+            await self.term.durable()
+
+    async def call(self, name: str, **args: Any) -> dict[str, Any]:
+        """Run a routing command (`rpc.CALLS`) through whichever node leads; its result.
+
+        Raises the leader's `RoutingError` (its code and status), or 503
+        (`ClusterUnavailable`) when it was not applied.
+        """
+        payload = {"name": name, "args": args}
+        if self.term is not None:
+            reply = await rpc.run_call(self.service, payload)
+            result = rpc.call_result(reply)
+            await self.durable()
+            return result
+        return rpc.call_result(await self.forwarder.send("call", payload))
+
+    async def _apply(self, kind: str, payload: dict[str, Any]) -> bytes:
+        """A forwarded command, run here because this node leads."""
+        if kind == "call":
+            return await rpc.run_call(self.service, payload)
+        if kind == "http" and self.app is not None:
+            return await asgi.run_request(self.app, payload)
+        return rpc.error_reply("unknown_kind", 400, f"cannot run a {kind!r} command here")
+
+    # -------------------------------------------------------------- role loop
+
+    async def _run(self) -> None:
+        backoff, down = 0.05, False
+        while True:
+            try:
+                if await self.lease.acquire():
+                    await self._lead()
+                else:
+                    self._follow()
+                    await self._watch()
+                backoff, down = 0.05, False
+            except RedisError as exc:
+                if not down:
+                    log.warning("node %s: Redis unavailable (%s); retrying", self.node_id, exc)
+                down = True
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 1.0)
+            except Exception:  # a bug must not silently end the node's part in the cluster
+                log.exception("node %s: cluster loop failed; retrying", self.node_id)
+                await asyncio.sleep(1.0)
+
+    async def _watch(self) -> None:
+        """One look at who leads (and their gauges), then wait until the lease may be free."""
+        assert self._redis is not None
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.get(self.keys.lease)
+        pipe.pttl(self.keys.lease)
+        pipe.get(self.keys.snapshot)
+        holder, ttl_ms, gauges = await pipe.execute()
+        self.leader = holder.decode() if holder else None
+        if gauges:
+            self._gauges = orjson.loads(gauges)
+        # Wake right when a dead leader's lease lapses, and anyway every third of a lease.
+        await asyncio.sleep(min(self.settings.lease_ms / 3000, max(ttl_ms, 1) / 1000))
+
+    def _follow(self) -> None:
+        if self._following is None or self._following.done():
+            self._following = asyncio.create_task(self.follower.run(), name="ringway-follow")
+
+    async def _stop_following(self) -> None:
+        task, self._following = self._following, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _lead(self) -> None:
+        await self._stop_following()
+        reason, stopping = "the node is stopping", False
+        try:
+            self.term = await self._take_over()
+            self.leader = self.node_id
+            await self.term.run()
+        except (StepDown, Fenced) as exc:
+            reason = str(exc)
+            log.warning("node %s: leader term %d ended: %s", self.node_id, self.lease.token, reason)
+        except asyncio.CancelledError:
+            stopping = True
+            raise
+        except BaseException as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            term, self.term = self.term, None
+            if term is not None:
+                term.end(reason)
+            await self.service.remove_router()
+            if stopping:  # a clean stop: let the next leader take over at once
+                with contextlib.suppress(RedisError, asyncio.CancelledError):
+                    await asyncio.shield(self.lease.release())
+
+    async def _take_over(self) -> Term:
+        assert self._redis is not None
+        loaded = await self.records.load()
+        seq = self.cursor if loaded.seq is None else loaded.seq
+        await self.follower.catch_up(seq)  # deliver the previous leader's last batches first
+        if self.cursor != seq:
+            log.warning(
+                "node %s: events %d..%d are not in the stream", self.node_id, self.cursor + 1, seq
+            )
+            self.cursor, self.events = seq, MemoryEventLog(KEEP_DELIVERED, start=seq)
+        mirror = MirrorStore(
+            first_seq=seq,
+            keep_finished=self.settings.keep_finished,
+            history=self.events.read(0, KEEP_DELIVERED),
+        )
+        mirror.load(loaded.contacts, loaded.agents, loaded.reservations)
+        router, repairs = restore(
+            self.config.queues,
+            rng=random.Random(os.urandom(16)),
+            store=mirror,
+            explain_detail_limit=self.config.service.explain_detail_limit,
+        )
+        for repair in repairs:
+            log.warning("node %s takeover repair: %s", self.node_id, repair)
+        now = self.service.now()
+        for agent in self.config.agents:  # the configuration defines agents, as at a start
+            router.add_agent(agent.to_agent(), now)
+        router.rebalance(now)
+        router.tick(now)  # offers that expired while nobody routed: RONA, back in place
+        term = Term(
+            redis=self._redis,
+            keys=self.keys,
+            lease=self.lease,
+            records=self.records,
+            mirror=mirror,
+            command_cursor=loaded.command_cursor,
+            apply=self._apply,
+            on_commit=lambda events: self._deliver(events, history=True),
+            snapshot=lambda: self._gauges_json(router),
+        )
+        await term.commit_now()
+        self.service.install_router(router)
+        log.warning(
+            "node %s leads tenant %s (epoch %d): %d live contacts, %d agents, seq %d",
+            self.node_id,
+            self.settings.tenant,
+            self.lease.token,
+            len(router.live_contacts()),
+            len(router.agents),
+            seq,
+        )
+        return term
+
+    def _gauges_json(self, router: Router) -> bytes:
+        now = self.service.now()
+        queues = {}
+        for name in router.queues:
+            live = router.queue_snapshot(name, now)
+            queues[name] = [live["waiting"], live["offered"], live["oldest_wait"]]
+        agents = Counter(agent.state.value for agent in router.agents.values())
+        return orjson.dumps({"at": now, "queues": queues, "agents": agents})
+
+    def _deliver(self, events: list[Event], *, history: bool = False) -> None:
+        """Hand committed events to this node's bus, stats and event log, once each, in order."""
+        fresh = [e for e in events if e.seq > self.cursor]
+        if not fresh:
+            return
+        if fresh[0].seq != self.cursor + 1:
+            log.error(
+                "node %s: events %d..%d were trimmed from the stream before it read them",
+                self.node_id,
+                self.cursor + 1,
+                fresh[0].seq - 1,
+            )
+            self.events = MemoryEventLog(KEEP_DELIVERED, start=fresh[0].seq - 1)
+        for event in fresh:
+            self.events.append(event)
+        self.cursor = fresh[-1].seq
+        self.service.publish_committed(fresh, history=history)

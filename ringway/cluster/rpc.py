@@ -1,0 +1,221 @@
+"""Commands forwarded to the leader through a Redis stream, and their answers.
+
+A node that does not lead XADDs ``{kind, node, id, ttl, payload}`` to
+``…:commands``; the leader applies commands one at a time in stream order and
+answers on ``…:replies:<node>``. The answer, the command cursor and the
+command's effects go to Redis in the same fenced batch, so a command is applied
+exactly once even across a failover: a new leader resumes after the last
+command whose effects were written. A command still unapplied ``ttl`` ms after
+it was queued (by Redis's clock) is answered "expired" and never applied, so a
+caller that gave up after ``ttl`` + one lease + a grace period may report 503
+"not applied" truthfully.
+
+Two kinds: ``call`` (a named routing command, `CALLS`) for programs — the
+benchmark, tests, an edge such as SIP — and ``http`` (a whole API request, run
+through the leader's own app by `ringway.cluster.middleware`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import itertools
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from ringway.cluster.errors import ClusterUnavailable, RemoteError
+from ringway.cluster.keys import Keys, stream_entries
+from ringway.service import NewContact, RoutingService
+from router.errors import RoutingError
+from router.model import Channel
+
+log = logging.getLogger(__name__)
+
+COMMANDS_MAXLEN = 100_000  # a backlog this deep is long past every command's ttl
+GRACE_S = 1.0  # clock offsets and the last round trip, on top of ttl + lease
+# Set while the leader applies a forwarded command: its effects must not be written
+# without its answer and cursor (see `ringway.cluster.leader.Term.touched`).
+FORWARDED: contextvars.ContextVar[bool] = contextvars.ContextVar("ringway_forwarded", default=False)
+
+Call = Callable[[RoutingService, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def _command(name: str, run: Callable[[Any, dict[str, Any], float], Any]) -> Call:
+    async def call(service: RoutingService, args: dict[str, Any]) -> dict[str, Any]:
+        events = service.execute(name, lambda now: run(service.router, args, now))
+        return {"seq": events[-1].seq if events else None}
+
+    return call
+
+
+async def _arrive(service: RoutingService, a: dict[str, Any]) -> dict[str, Any]:
+    new = NewContact(
+        channel=Channel(a["channel"]),
+        queue=a.get("queue"),
+        entry_point=a.get("entry_point"),
+        origin=a.get("origin"),
+        priority=int(a.get("priority", 0)),
+        attributes=dict(a.get("attributes", {})),
+        id=a.get("id"),
+    )
+    contact = await service.create_contact(new)
+    return {"contact_id": contact.id, "status": contact.status.value, "agent_id": contact.agent_id}
+
+
+async def _complete(service: RoutingService, a: dict[str, Any]) -> dict[str, Any]:
+    events = await service.complete(
+        a["agent_id"], a["contact_id"], disposition=a.get("disposition"), notes=a.get("notes", "")
+    )
+    return {"seq": events[-1].seq if events else None}
+
+
+CALLS: dict[str, Call] = {
+    "contact_arrived": _arrive,
+    "complete": _complete,
+    "login": _command(
+        "login", lambda r, a, now: r.login(a["agent_id"], now, ready=bool(a.get("ready")))
+    ),
+    "ready": _command("ready", lambda r, a, now: r.set_ready(a["agent_id"], now)),
+    "not_ready": _command(
+        "not_ready", lambda r, a, now: r.set_not_ready(a["agent_id"], a.get("reason", ""), now)
+    ),
+    "logout": _command(
+        "logout", lambda r, a, now: r.logout(a["agent_id"], now, force=bool(a.get("force")))
+    ),
+    "accept": _command("accept", lambda r, a, now: r.accept(a["agent_id"], a["contact_id"], now)),
+    "reject": _command("reject", lambda r, a, now: r.reject(a["agent_id"], a["contact_id"], now)),
+    "end": _command("end", lambda r, a, now: r.end(a["contact_id"], now)),
+    "cancel": _command(
+        "cancel", lambda r, a, now: r.cancel(a["contact_id"], now, a.get("reason", ""))
+    ),
+    "transfer": _command(
+        "transfer", lambda r, a, now: r.transfer(a["agent_id"], a["contact_id"], a["queue"], now)
+    ),
+    "agent_disconnected": _command(
+        "agent_disconnected", lambda r, a, now: r.agent_disconnected(a["agent_id"], now)
+    ),
+}
+
+
+async def run_call(service: RoutingService, payload: dict[str, Any]) -> bytes:
+    """Apply one named command here (on the leader); the answer as stored in the reply."""
+    name = payload.get("name", "")
+    call = CALLS.get(name)
+    if call is None:
+        return error_reply("unknown_command", 400, f"unknown command {name!r}")
+    try:
+        result = await call(service, payload.get("args", {}))
+    except RoutingError as exc:
+        return error_reply(exc.code, exc.status, exc.message)
+    except (KeyError, ValueError, TypeError) as exc:
+        return error_reply("bad_command", 400, f"{name}: bad arguments ({exc!r})")
+    return orjson.dumps({"ok": True, "result": result})
+
+
+def error_reply(code: str, status: int, message: str) -> bytes:
+    return orjson.dumps(
+        {"ok": False, "error": {"code": code, "status": status, "message": message}}
+    )
+
+
+def call_result(reply: bytes) -> dict[str, Any]:
+    """A ``call`` answer's result, or its error raised as a `RoutingError` (503, 409, …)."""
+    data = orjson.loads(reply)
+    if not data["ok"]:
+        error = data["error"]
+        raise RemoteError(error["code"], error["status"], error["message"])
+    result: dict[str, Any] = data["result"]
+    return result
+
+
+class Forwarder:
+    """Sends this node's commands to whoever leads, and matches the answers."""
+
+    def __init__(self, redis: Redis, keys: Keys, node: str, *, ttl_ms: int, lease_ms: int) -> None:
+        self.redis, self.keys, self.node = redis, keys, node
+        self.ttl_ms, self.lease_ms = ttl_ms, lease_ms
+        self._pending: dict[str, asyncio.Future[bytes]] = {}
+        self._ids = itertools.count(1)
+        self._prefix = f"{node}:{os.urandom(4).hex()}"
+        self._cursor = "0-0"
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        # Replies are stream entries with Redis-clock ids; start at Redis's now.
+        seconds, micros = await self.redis.time()
+        self._cursor = f"{seconds * 1000 + micros // 1000}-0"
+        self._task = asyncio.get_running_loop().create_task(self._read(), name="ringway-replies")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for future in self._pending.values():
+            future.cancel()
+
+    async def send(self, kind: str, payload: dict[str, Any]) -> bytes:
+        """Queue one command for the leader and wait for its answer.
+
+        Raises `ClusterUnavailable` (503) when it was certainly not applied: Redis
+        refused the connection, or no leader applied it within its ttl.
+        """
+        request = f"{self._prefix}:{next(self._ids)}"
+        entry = orjson.dumps(
+            {"kind": kind, "node": self.node, "id": request, "ttl": self.ttl_ms, "payload": payload}
+        )
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._pending[request] = future
+        try:
+            await self._xadd(entry)
+            wait = (self.ttl_ms + self.lease_ms) / 1000 + GRACE_S
+            try:
+                return await asyncio.wait_for(future, wait)
+            except TimeoutError:
+                raise ClusterUnavailable(
+                    f"no leader applied the command within {wait:.1f} s; it was not applied, "
+                    "retry it"
+                ) from None
+        finally:
+            self._pending.pop(request, None)
+
+    async def _xadd(self, entry: bytes) -> None:
+        pool: Any = self.redis.connection_pool  # redis-py leaves get_connection untyped
+        try:
+            connection = await pool.get_connection()
+        except RedisError as exc:  # not connected: the command certainly never left
+            raise ClusterUnavailable(f"Redis is unavailable ({exc}); retry the command") from None
+        try:
+            await connection.send_command(
+                "XADD", self.keys.commands, "MAXLEN", "~", COMMANDS_MAXLEN, "*", "c", entry
+            )
+            await connection.read_response()
+        except RedisError as exc:
+            # Sent or not, we cannot tell: wait for an answer, which comes if it was.
+            log.warning("forwarding a command: %s; waiting for an answer anyway", exc)
+            await connection.disconnect()
+        finally:
+            await pool.release(connection)
+
+    async def _read(self) -> None:
+        key = self.keys.replies(self.node)
+        backoff = 0.05
+        while True:
+            try:
+                found = await self.redis.xread({key: self._cursor}, count=500, block=1000)
+                backoff = 0.05
+            except RedisError:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 1.0)
+                continue
+            for entry_id, fields in stream_entries(found):
+                self._cursor = entry_id.decode()
+                for request, reply in fields.items():
+                    future = self._pending.get(request.decode())
+                    if future is not None and not future.done():
+                        future.set_result(reply)

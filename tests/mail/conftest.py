@@ -1,0 +1,164 @@
+"""A live service with its SMTP intake on a free port, a local SMTP sink standing in for
+the relay, and desktop clients (`agent_desktop.client`)."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from agent_desktop.client import Client
+from ringway.app import ServiceBundle, build
+from ringway.auth import Role
+from ringway.config import load_config_text
+
+CONFIG = """
+service:
+  data_dir: "{data_dir}"
+  customer_store: "memory://"
+  seed_demo_customers: true
+  smtp_port: 0
+routing:
+  entry_points: {{"help@ringway.test": email}}
+desktop: {{heartbeat_s: 0.5, dead_after_s: 5}}
+mail:
+  relay_host: 127.0.0.1
+  relay_port: {relay_port}
+  message_id_domain: ringway.test
+  relay_timeout_s: 2
+skills: [support]
+queues:
+  - {{name: email, channel: email, requires: "support>=1", strategy: round-robin, wrap_up_s: 0}}
+  - {{name: chat, channel: chat, requires: "support>=1"}}
+agents:
+  - {{id: alice, name: Alice Ahmed, skills: {{support: 5}}}}
+  - {{id: bob, name: Bob Baker, skills: {{support: 5}}}}
+"""
+
+
+class SinkHandler:
+    def __init__(self) -> None:
+        self.messages: asyncio.Queue[EmailMessage] = asyncio.Queue()
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        message = BytesParser(policy=default).parsebytes(content)
+        assert isinstance(message, EmailMessage)
+        self.messages.put_nowait(message)
+        return "250 OK"
+
+
+@asynccontextmanager
+async def smtp_sink() -> AsyncIterator[tuple[SinkHandler, int]]:
+    """An SMTP server that keeps what it is sent: the relay the replies go through."""
+    handler = SinkHandler()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(handler, hostname="sink.test"), "127.0.0.1", 0)
+    try:
+        yield handler, int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@dataclass
+class MailDesk:
+    bundle: ServiceBundle
+    port: int
+    sink: SinkHandler
+    clients: list[Client] = field(default_factory=list)
+
+    @property
+    def service(self) -> Any:
+        return self.bundle.service
+
+    @property
+    def smtp_port(self) -> int:
+        assert self.bundle.intake is not None and self.bundle.intake.port is not None
+        return self.bundle.intake.port
+
+    async def agent(self, who: str) -> Client:
+        assert self.bundle.auth is not None
+        client = await Client.connect(f"ws://127.0.0.1:{self.port}/ws/v1/desktop")
+        await client.hello(self.bundle.auth.issue(who, Role.AGENT)[0])
+        client.start_pinging(0.5)
+        await client.expect("snapshot")
+        await client.ok("login", ready=True)
+        self.clients.append(client)
+        return client
+
+    async def send(self, message: EmailMessage, to: str = "help@ringway.test") -> dict[str, Any]:
+        """Send with smtplib (on a thread: the intake runs on this loop); refusals per rcpt."""
+
+        def deliver() -> dict[str, Any]:
+            with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=5) as smtp:
+                refused = smtp.send_message(message, to_addrs=[to])
+            return dict(refused)
+
+        return await asyncio.to_thread(deliver)
+
+    async def relayed(self, timeout: float = 5.0) -> EmailMessage:
+        return await asyncio.wait_for(self.sink.messages.get(), timeout)
+
+
+def mail(
+    subject: str, body: str, *, sender: str = "Priya Shah <priya.shah@example.org>", **headers: str
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "help@ringway.test"
+    message["Subject"] = subject
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message
+
+
+@pytest.fixture
+def compose() -> Callable[..., EmailMessage]:
+    return mail
+
+
+Scenario = Callable[[MailDesk], Awaitable[None]]
+
+
+@pytest.fixture
+def run_mail(tmp_path: Path) -> Callable[[Scenario], None]:
+    def run(scenario: Scenario) -> None:
+        async def main() -> None:
+            async with smtp_sink() as (sink, relay_port):
+                text = CONFIG.format(data_dir=tmp_path, relay_port=relay_port)
+                bundle = build(load_config_text(text, "mail-test.yaml"), {})
+                config = uvicorn.Config(
+                    bundle.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+                )
+                server = uvicorn.Server(config)
+                task = asyncio.get_running_loop().create_task(server.serve())
+                while not server.started:
+                    if task.done():
+                        task.result()
+                    await asyncio.sleep(0.01)
+                port = int(server.servers[0].sockets[0].getsockname()[1])
+                desk = MailDesk(bundle, port, sink)
+                try:
+                    await scenario(desk)
+                finally:
+                    for client in desk.clients:
+                        await client.close()
+                    server.should_exit = True
+                    await task
+
+        asyncio.run(main())
+
+    return run
