@@ -239,11 +239,13 @@ class ClusterNode:
     async def _watch(self) -> None:
         """One look at who leads (and their gauges), then wait until the lease may be free."""
         assert self._redis is not None
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.get(self.keys.lease)
-        pipe.pttl(self.keys.lease)
-        pipe.get(self.keys.snapshot)
-        holder, ttl_ms, gauges = await pipe.execute()
+        # Context-managed: a bare pipeline left unreset broke cancelling other tasks'
+        # blocking reads on the same pool (seen with redis-py 8.1).
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(self.keys.lease)
+            pipe.pttl(self.keys.lease)
+            pipe.get(self.keys.snapshot)
+            holder, ttl_ms, gauges = await pipe.execute()
         self.leader = holder.decode() if holder else None
         if gauges:
             self._gauges = orjson.loads(gauges)
