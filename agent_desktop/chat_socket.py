@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agent_desktop.chat import ChatDesk
-from agent_desktop.desktop_socket import serve
+from agent_desktop.desktop_socket import refuse, serve
 from agent_desktop.endpoint import error_frame, handshake, send_raw
 from agent_desktop.errors import CLOSE_BAD_HELLO, CLOSE_UNAUTHORIZED, DesktopError
 from agent_desktop.hub import Hub
@@ -74,18 +74,19 @@ async def chat_socket(ws: WebSocket) -> None:
     desk = hub.chat
     await ws.accept()
     if desk is None:
-        await ws.close(CLOSE_BAD_HELLO, "chat is not enabled")
+        await refuse(ws, CLOSE_BAD_HELLO, "chat is not enabled")
         return
     client = ws.client.host if ws.client is not None else "unknown"
     try:
         opened = await _open(ws, desk, client, hub.config.desktop.dead_after_s)
     except TimeoutError:
-        await ws.close(CLOSE_BAD_HELLO, "no start or resume in time")
+        await refuse(ws, CLOSE_BAD_HELLO, "no start or resume in time")
         return
     except WebSocketDisconnect:
         return
     if opened is None:
-        await ws.close(CLOSE_UNAUTHORIZED, "unknown chat or wrong token")
+        frame = error_frame("unauthorized", "unknown chat or wrong token", None)
+        await refuse(ws, CLOSE_UNAUTHORIZED, "unknown chat or wrong token", frame)
         return
     chat, session, sent_seq, resumed, token = opened
 

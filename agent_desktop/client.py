@@ -45,7 +45,10 @@ class Client:
 
     @classmethod
     async def connect(cls, url: str) -> Client:
-        return cls(await connect(url, compression=None, open_timeout=10, max_size=None))
+        # max_queue=None: frames a test has not read yet never stall the connection (a
+        # bounded queue stops reading the socket, and the close handshake with it).
+        ws = await connect(url, compression=None, open_timeout=10, max_size=None, max_queue=None)
+        return cls(ws)
 
     # ----------------------------------------------------------------- sending
 

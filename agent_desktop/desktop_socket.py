@@ -8,6 +8,7 @@ the welcome (a control frame), the replay or a snapshot, and live frames.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -120,15 +121,24 @@ async def desktop_socket(ws: WebSocket) -> None:
         assert isinstance(hello, Hello)
         session, sent_seq, resumed = await open_session(hub, hello)
     except HandshakeError as exc:
-        await send_raw(ws, error_frame(exc.code, exc.message, None))
-        await ws.close(exc.close_code, exc.code)
+        await refuse(ws, exc.close_code, exc.code, error_frame(exc.code, exc.message, None))
         return
     except TimeoutError:
-        await ws.close(CLOSE_BAD_HELLO, "no hello in time")
+        await refuse(ws, CLOSE_BAD_HELLO, "no hello in time")
         return
     except WebSocketDisconnect:
         return
     await serve(hub, ws, session, sent_seq, resumed, DESKTOP_OPS)
+
+
+async def refuse(
+    ws: WebSocket, code: int, reason: str, frame: dict[str, Any] | None = None
+) -> None:
+    """Say why (a handshake error frame) and close; the peer may already be gone."""
+    with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
+        if frame is not None:
+            await send_raw(ws, frame)
+        await ws.close(code, reason)
 
 
 async def serve(

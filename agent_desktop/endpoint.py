@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -137,9 +137,6 @@ class Pump:
     ) -> None:
         more = {k: v for k, v in (extra or {}).items() if k != "ref"}
         self.session.push(error_frame(code, message, ref, **more))
-
-
-Runner = Callable[[], Awaitable[None]]
 
 
 def context_for(hub: Any) -> Callable[[Session, Principal | None], Context]:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MIN_TICK_S = 0.01
 FEED_LIMIT = 1_000_000  # the hub is in-process and fast; a drop only means resubscribe
 Observer = Callable[[ev.Event], None]
 
@@ -209,7 +210,6 @@ class Hub:
 
     async def _tick(self) -> None:
         desktop = self.config.desktop
-        step = min(desktop.supervisor_push_s, desktop.heartbeat_s)
         loop = asyncio.get_running_loop()
         next_push = next_beat = loop.time()
         while True:
@@ -222,7 +222,7 @@ class Hub:
                 beat = {"type": "heartbeat", "at": self.service.now()}
                 for session in list(self.sessions.values()):
                     session.control(dict(beat))
-            await asyncio.sleep(max(0.0, min(next_push, next_beat) - loop.time()) or step)
+            await asyncio.sleep(max(MIN_TICK_S, min(next_push, next_beat) - loop.time()))
 
     def _push_stats(self) -> None:
         supervisors = self.supervisor_sessions()

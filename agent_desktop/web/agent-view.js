@@ -1,7 +1,7 @@
 // Rendering for the agent desktop: the screen-pop and one card per contact in hand.
 import { $, duration, h, serverNow, tierBadge } from "./common.js";
 
-const CHANNEL_ICON = { voice: "📞", chat: "💬", email: "✉️", callback: "↩️", outbound: "📤", task: "🗂️" };
+const channelTag = (channel) => h("span", { class: "badge channel" }, channel);
 
 export function renderOffer(offer, actions) {
   const pop = offer.pop || {};
@@ -14,7 +14,7 @@ export function renderOffer(offer, actions) {
     tick,
     node: h("div", {},
       h("div", { class: "row" },
-        h("h2", { class: "grow" }, `${CHANNEL_ICON[offer.channel] || ""} New ${offer.channel} — `,
+        h("h2", { class: "grow" }, channelTag(offer.channel), ` New ${offer.channel} — `,
           h("span", { id: "offer-label" }, pop.label || "Unknown"), " ",
           h("span", { id: "offer-tier" }, tierBadge(pop.tier)), ` · queue ${offer.queue}`),
         left,
@@ -78,7 +78,7 @@ function preview(contact) {
 export function renderContact(contact, ui) {
   const card = h("article", { class: "panel contact", dataset: { id: contact.id, channel: contact.channel } });
   const status = h("span", { class: "badge status" }, contact.status);
-  card.append(h("h3", {}, CHANNEL_ICON[contact.channel] || "", contact.label || contact.origin || contact.id,
+  card.append(h("h3", {}, channelTag(contact.channel), contact.label || contact.origin || contact.id,
     tierBadge(contact.tier), status, h("span", { class: "muted" }, `queue ${contact.queue}`)));
   if (contact.chat) card.append(chatBox(contact, ui));
   if (contact.email) card.append(mailBox(contact, ui));

@@ -10,7 +10,7 @@ let typingSent = 0;
 const ui = {
   get dispositions() { return state.dispositions; },
   get queues() { return state.queues; },
-  say: (id, text) => command("chat_send", { contact_id: id, text }),
+  say: (id, text) => command("chat_send", { contact_id: id, text }).then((r) => appendMessage(id, r.message)),
   typing: (id) => {
     if (Date.now() - typingSent > 2000) { typingSent = Date.now(); socket.notify("chat_typing", { contact_id: id }); }
   },

@@ -74,6 +74,8 @@ class MailDesk:
             attributes={"email": _summary(mail, case)},
         )
         contact = await self._service.create_contact(new)
+        # A message of the same new thread may have opened the case during the lookup.
+        case = self.threads.case_for(mail) or case
         # Filed before anything else runs on the loop: the offer's pop already finds it.
         self.threads.file_inbound(case, mail, contact.id, contact.created_at)
         return contact.id

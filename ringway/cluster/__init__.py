@@ -8,15 +8,18 @@ event log. When the leader dies its lease expires, another node rebuilds the
 router from the records in Redis (`router.restore`) and carries on.
 
 Modules: `keys` (key names), `codec` (records as JSON), `scripts` (the Lua),
-`mirror` (the write-behind store), `lease`, `leader` (one term as leader),
-`follower` (event replay), `rpc` (forwarded commands), `node` (the role loop,
-the service's router host), `middleware` (HTTP on any node).
+`mirror` + `records` (the store: write-behind in memory, fenced batches in
+Redis), `lease`, `takeover` (the router rebuilt from Redis), `leader` (one term:
+group commit, lease renewal, forwarded commands), `follower` (event replay),
+`rpc` (forwarding), `gauges` (live metrics for followers), `connect`, `node` (the
+role loop, the service's router host), `asgi` + `middleware` (the API on any node).
 """
 
 # ringway.service is importable only once ringway.api is (ringway.metrics imports
 # ringway.api.errors, whose package imports the routes, which import the service).
 import ringway.api  # noqa: F401  (import order, see above)
+from ringway.cluster.connect import probe_redis
 from ringway.cluster.errors import ClusterUnavailable, NotLeader, RedisUnreachable
-from ringway.cluster.node import ClusterNode, probe_redis
+from ringway.cluster.node import ClusterNode
 
 __all__ = ["ClusterNode", "ClusterUnavailable", "NotLeader", "RedisUnreachable", "probe_redis"]

@@ -17,10 +17,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ringway.cluster import codec
-from ringway.cluster.keys import Keys, stream_entries
+from ringway.cluster.keys import Keys, honour_cancel, stream_entries
 from router.events import Event
 
 READ_COUNT = 200  # stream entries (batches) per read
+BLOCK_MS = 500  # also bounds how long a lost cancel delays a takeover (keys.honour_cancel)
 
 
 class EventFollower:
@@ -40,13 +41,14 @@ class EventFollower:
         while True:
             try:
                 found = await self.redis.xread(
-                    {self.keys.events: f"{self._cursor()}-0"}, count=READ_COUNT, block=1000
+                    {self.keys.events: f"{self._cursor()}-0"}, count=READ_COUNT, block=BLOCK_MS
                 )
                 backoff = 0.05
             except RedisError:
                 await asyncio.sleep(backoff)  # Redis restarting: come back from the same cursor
                 backoff = min(backoff * 2, 1.0)
                 continue
+            honour_cancel()
             for _, fields in stream_entries(found):
                 self._deliver(codec.events_from(fields[b"e"]))
 

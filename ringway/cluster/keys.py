@@ -7,6 +7,7 @@ touch them all.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,3 +81,17 @@ StreamEntry = tuple[bytes, dict[bytes, bytes]]  # (entry id, fields)
 def stream_entries(found: Any) -> list[StreamEntry]:
     """XREAD's answer (RESP2: ``[[stream, [(id, fields), …]], …]``) as typed entries."""
     return [(entry_id, fields) for _, entries in found or [] for entry_id, fields in entries]
+
+
+def honour_cancel() -> None:
+    """Raise `CancelledError` if this task was cancelled during an await that returned anyway.
+
+    On CPython 3.11 `asyncio.wait_for` loses a cancel that lands as its inner future
+    completes (fixed in 3.12), and redis-py wraps every socket write in it: a task
+    cancelled while sending XREAD then blocks on the reply and returns normally.
+    Every loop here calls this after each Redis call, so a stop ends it within one
+    block period instead of never.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

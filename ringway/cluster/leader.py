@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from ringway.cluster.errors import ClusterUnavailable, Fenced
-from ringway.cluster.keys import Keys, stream_entries
+from ringway.cluster.keys import Keys, honour_cancel, stream_entries
 from ringway.cluster.lease import Lease
 from ringway.cluster.mirror import Changes, MirrorStore
 from ringway.cluster.records import Extras, Records, Replies
@@ -72,6 +72,11 @@ class Term:
         self._snapshot_stale = True  # changes since the gauges were last written
         self.degraded = False  # a batch is being retried: Redis is not answering
         self.ended: str | None = None
+
+    @property
+    def batches(self) -> int:
+        """Batches written so far in this term (a benchmark divides commands by it)."""
+        return self._batch
 
     # ---------------------------------------------------------------- commands
 
@@ -136,6 +141,7 @@ class Term:
                 self._answered.clear()
                 await self._answered.wait()
             await self._flush_once()
+            honour_cancel()
 
     async def _flush_once(self) -> None:
         target = self._executed
@@ -172,6 +178,8 @@ class Term:
                 return
             except Fenced as exc:
                 raise StepDown(f"fenced off by a newer leader ({exc})") from None
+            except ResponseError as exc:  # refused, not lost: retrying cannot help
+                raise StepDown(f"Redis refused a batch ({exc}); reloading from Redis") from None
             except RedisError as exc:
                 if not self.degraded:
                     log.warning("writing to Redis failed (%s); retrying", exc)
@@ -193,6 +201,7 @@ class Term:
                 try:
                     if not await self.lease.renew():
                         raise StepDown("the lease was taken over")
+                    honour_cancel()
                     break
                 except RedisError as exc:
                     if time.monotonic() >= self.lease.expires_at:
@@ -213,6 +222,7 @@ class Term:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
                 continue
+            honour_cancel()
             for entry_id, fields in stream_entries(found):
                 await self._run_one(entry_id.decode(), fields.get(b"c", b"{}"))
 

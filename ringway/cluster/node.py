@@ -15,66 +15,34 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import socket
-from collections import Counter
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
-import redis
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp
 
 from ringway.cluster import asgi, rpc
-from ringway.cluster.errors import ClusterUnavailable, Fenced, NotLeader, RedisUnreachable
+from ringway.cluster.connect import connect
+from ringway.cluster.errors import ClusterUnavailable, Fenced, NotLeader
 from ringway.cluster.follower import EventFollower
-from ringway.cluster.keys import Keys
+from ringway.cluster.gauges import follower_snapshot, gauges_json
+from ringway.cluster.keys import Keys, honour_cancel
 from ringway.cluster.leader import StepDown, Term
 from ringway.cluster.lease import Lease
-from ringway.cluster.mirror import MirrorStore
 from ringway.cluster.records import Records
+from ringway.cluster.takeover import rebuild
 from ringway.config import RingwayConfig
-from ringway.metrics import QueueView, Snapshot
+from ringway.metrics import Snapshot
 from ringway.service import RoutingService
 from router.errors import RoutingError
-from router.engine import Router
 from router.events import Event
-from router.restore import restore
 from router.store.memory import MemoryEventLog
 
 log = logging.getLogger(__name__)
 
 KEEP_DELIVERED = 200_000  # events each node keeps in memory for subscribers' backlog
-
-
-def redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def probe_redis(url: str, timeout_s: float = 2.0) -> None:
-    """Fail fast, in one line, when Redis is not there (``ringway serve`` exits 2)."""
-    try:
-        client = redis.Redis.from_url(
-            url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s
-        )
-    except ValueError as exc:
-        raise RedisUnreachable(f"service.redis_url {redact(url)!r}: {exc}") from None
-    try:
-        client.ping()
-    except (RedisError, OSError) as exc:
-        raise RedisUnreachable(
-            f"cannot reach Redis at {redact(url)} (service.redis_url): {exc}"
-        ) from None
-    finally:
-        client.close()
 
 
 class ClusterNode:
@@ -110,16 +78,7 @@ class ClusterNode:
     async def start(self, service: RoutingService, first_seq: int) -> None:
         self._service, self.cursor = service, first_seq
         self.events = MemoryEventLog(KEEP_DELIVERED, start=first_seq)
-        # No silent client retries: a retried XADD could queue a command twice. Every
-        # loop here retries itself, and a batch write is idempotent (see scripts.FLUSH).
-        self._redis = Redis.from_url(
-            self.url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=1.0, socket_timeout=5.0
-        )
-        try:
-            await self._redis.ping()
-        except (RedisError, OSError) as exc:
-            await self._redis.aclose()
-            raise RedisUnreachable(f"cannot reach Redis at {redact(self.url)}: {exc}") from None
+        self._redis = await connect(self.url)
         r, s = self._redis, self.settings
         self.lease = Lease(r, self.keys, self.node_id, s.lease_ms)
         self.records = Records(
@@ -137,7 +96,8 @@ class ClusterNode:
         term = self.term
         if term is not None:
             with contextlib.suppress(RoutingError, TimeoutError):
-                await asyncio.wait_for(term.durable(), self.settings.lease_ms / 1000)
+                async with asyncio.timeout(self.settings.lease_ms / 1000):
+                    await term.durable()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -171,19 +131,7 @@ class ClusterNode:
         doc = self._gauges
         if doc is None:
             return None
-        now = self.service.now()
-        elapsed = max(0.0, now - float(doc["at"]))
-        queues = [
-            QueueView(
-                name,
-                w,
-                r,
-                oldest + elapsed if w + r else 0.0,
-                self.service.stats.queue_kpis(name, now),
-            )
-            for name, (w, r, oldest) in doc["queues"].items()
-        ]
-        return Snapshot(queues, dict(doc["agents"]))
+        return follower_snapshot(doc, self.service.stats, self.service.now())
 
     # ------------------------------------------------------------- the cluster
 
@@ -221,10 +169,12 @@ class ClusterNode:
         while True:
             try:
                 if await self.lease.acquire():
+                    honour_cancel()
                     await self._lead()
                 else:
                     self._follow()
                     await self._watch()
+                honour_cancel()
                 backoff, down = 0.05, False
             except RedisError as exc:
                 if not down:
@@ -293,29 +243,11 @@ class ClusterNode:
         seq = self.cursor if loaded.seq is None else loaded.seq
         await self.follower.catch_up(seq)  # deliver the previous leader's last batches first
         if self.cursor != seq:
-            log.warning(
-                "node %s: events %d..%d are not in the stream", self.node_id, self.cursor + 1, seq
-            )
+            log.warning("node %s: events up to %d are not in the stream", self.node_id, seq)
             self.cursor, self.events = seq, MemoryEventLog(KEEP_DELIVERED, start=seq)
-        mirror = MirrorStore(
-            first_seq=seq,
-            keep_finished=self.settings.keep_finished,
-            history=self.events.read(0, KEEP_DELIVERED),
-        )
-        mirror.load(loaded.contacts, loaded.agents, loaded.reservations)
-        router, repairs = restore(
-            self.config.queues,
-            rng=random.Random(os.urandom(16)),
-            store=mirror,
-            explain_detail_limit=self.config.service.explain_detail_limit,
-        )
-        for repair in repairs:
-            log.warning("node %s takeover repair: %s", self.node_id, repair)
+        history = self.events.read(0, KEEP_DELIVERED)
         now = self.service.now()
-        for agent in self.config.agents:  # the configuration defines agents, as at a start
-            router.add_agent(agent.to_agent(), now)
-        router.rebalance(now)
-        router.tick(now)  # offers that expired while nobody routed: RONA, back in place
+        router, mirror = rebuild(self.config, loaded, seq=seq, now=now, history=history)
         term = Term(
             redis=self._redis,
             keys=self.keys,
@@ -325,9 +257,9 @@ class ClusterNode:
             command_cursor=loaded.command_cursor,
             apply=self._apply,
             on_commit=lambda events: self._deliver(events, history=True),
-            snapshot=lambda: self._gauges_json(router),
+            snapshot=lambda: gauges_json(router, self.service.now()),
         )
-        await term.commit_now()
+        await term.commit_now()  # the repairs and RONAs, before any command is served
         self.service.install_router(router)
         log.warning(
             "node %s leads tenant %s (epoch %d): %d live contacts, %d agents, seq %d",
@@ -339,15 +271,6 @@ class ClusterNode:
             seq,
         )
         return term
-
-    def _gauges_json(self, router: Router) -> bytes:
-        now = self.service.now()
-        queues = {}
-        for name in router.queues:
-            live = router.queue_snapshot(name, now)
-            queues[name] = [live["waiting"], live["offered"], live["oldest_wait"]]
-        agents = Counter(agent.state.value for agent in router.agents.values())
-        return orjson.dumps({"at": now, "queues": queues, "agents": agents})
 
     def _deliver(self, events: list[Event], *, history: bool = False) -> None:
         """Hand committed events to this node's bus, stats and event log, once each, in order."""

@@ -87,6 +87,7 @@ class Records:
             k.events,
             k.command_cursor,
             k.snapshot,
+            k.commands,
             *(k.replies(node) for node in extras.replies),
         ]
         args: list[bytes | str | int] = [

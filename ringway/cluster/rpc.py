@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ringway.cluster.errors import ClusterUnavailable, RemoteError
-from ringway.cluster.keys import Keys, stream_entries
+from ringway.cluster.keys import Keys, honour_cancel, stream_entries
 from ringway.service import NewContact, RoutingService
 from router.errors import RoutingError
 from router.model import Channel
@@ -144,20 +144,30 @@ class Forwarder:
         self._ids = itertools.count(1)
         self._prefix = f"{node}:{os.urandom(4).hex()}"
         self._cursor = "0-0"
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        # Commands queued while the previous batch is on the wire go out together:
+        # one round trip and one connection, however many requests are in flight.
+        self._outbox: list[tuple[bytes, asyncio.Future[None]]] = []
+        self._outbox_ready = asyncio.Event()
 
     async def start(self) -> None:
         # Replies are stream entries with Redis-clock ids; start at Redis's now.
         seconds, micros = await self.redis.time()
         self._cursor = f"{seconds * 1000 + micros // 1000}-0"
-        self._task = asyncio.get_running_loop().create_task(self._read(), name="ringway-replies")
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._read(), name="ringway-replies"),
+            loop.create_task(self._send_loop(), name="ringway-forward"),
+        ]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         for future in self._pending.values():
             future.cancel()
+        for _, sent in self._outbox:
+            sent.cancel()
 
     async def send(self, kind: str, payload: dict[str, Any]) -> bytes:
         """Queue one command for the leader and wait for its answer.
@@ -172,10 +182,14 @@ class Forwarder:
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._pending[request] = future
         try:
-            await self._xadd(entry)
+            sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._outbox.append((entry, sent))
+            self._outbox_ready.set()
+            await sent
             wait = (self.ttl_ms + self.lease_ms) / 1000 + GRACE_S
             try:
-                return await asyncio.wait_for(future, wait)
+                async with asyncio.timeout(wait):  # not wait_for: it can lose a cancel on 3.11
+                    return await future
             except TimeoutError:
                 raise ClusterUnavailable(
                     f"no leader applied the command within {wait:.1f} s; it was not applied, "
@@ -184,23 +198,43 @@ class Forwarder:
         finally:
             self._pending.pop(request, None)
 
-    async def _xadd(self, entry: bytes) -> None:
+    async def _send_loop(self) -> None:
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            batch, self._outbox = self._outbox, []
+            await self._xadd(batch)
+            honour_cancel()
+
+    async def _xadd(self, batch: list[tuple[bytes, asyncio.Future[None]]]) -> None:
+        """XADD a batch in one round trip; settle each ``sent`` future."""
         pool: Any = self.redis.connection_pool  # redis-py leaves get_connection untyped
         try:
             connection = await pool.get_connection()
-        except RedisError as exc:  # not connected: the command certainly never left
-            raise ClusterUnavailable(f"Redis is unavailable ({exc}); retry the command") from None
+        except RedisError as exc:  # not connected: the commands certainly never left
+            for _, sent in batch:
+                if not sent.done():
+                    sent.set_exception(
+                        ClusterUnavailable(f"Redis is unavailable ({exc}); retry the command")
+                    )
+            return
+        key = self.keys.commands
         try:
-            await connection.send_command(
-                "XADD", self.keys.commands, "MAXLEN", "~", COMMANDS_MAXLEN, "*", "c", entry
-            )
-            await connection.read_response()
+            commands = [
+                ("XADD", key, "MAXLEN", "~", COMMANDS_MAXLEN, "*", "c", e) for e, _ in batch
+            ]
+            await connection.send_packed_command(connection.pack_commands(commands))
+            for _ in batch:
+                await connection.read_response()
         except RedisError as exc:
-            # Sent or not, we cannot tell: wait for an answer, which comes if it was.
-            log.warning("forwarding a command: %s; waiting for an answer anyway", exc)
+            # Sent or not, we cannot tell: wait for answers, which come if they were.
+            log.warning("forwarding commands: %s; waiting for their answers anyway", exc)
             await connection.disconnect()
         finally:
             await pool.release(connection)
+            for _, sent in batch:
+                if not sent.done():
+                    sent.set_result(None)
 
     async def _read(self) -> None:
         key = self.keys.replies(self.node)
@@ -213,6 +247,7 @@ class Forwarder:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 1.0)
                 continue
+            honour_cancel()
             for entry_id, fields in stream_entries(found):
                 self._cursor = entry_id.decode()
                 for request, reply in fields.items():

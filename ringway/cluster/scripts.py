@@ -44,7 +44,8 @@ return 0
 
 # One batch of leader changes.
 # KEYS: 1 epoch, 2 commit, 3 seq, 4 contacts, 5 finished, 6 finished_order, 7 agents,
-#       8 reservations, 9 events, 10 command cursor, 11 snapshot, 12.. reply streams.
+#       8 reservations, 9 events, 10 command cursor, 11 snapshot, 12 commands,
+#       13.. reply streams.
 # ARGV: 1 token, 2 batch number, 3 seq before, 4 seq after, 5 events JSON ('' = none),
 #       6 oldest seq to keep, 7 finished to keep, 8 command cursor ('' = unchanged),
 #       9 snapshot JSON ('' = unchanged), 10..16 counts (live, finished, agents,
@@ -96,7 +97,11 @@ if ARGV[5] ~= '' then
   redis.call('XADD', KEYS[9], 'MINID', '~', ARGV[6], ARGV[4] .. '-0', 'e', ARGV[5])
   redis.call('SET', KEYS[3], ARGV[4])
 end
-if ARGV[8] ~= '' then redis.call('SET', KEYS[10], ARGV[8]) end
+if ARGV[8] ~= '' then
+  redis.call('SET', KEYS[10], ARGV[8])
+  -- Applied commands are not needed again (and carry callers' tokens): drop them.
+  redis.call('XTRIM', KEYS[12], 'MINID', '~', ARGV[8])
+end
 if ARGV[9] ~= '' then redis.call('SET', KEYS[11], ARGV[9]) end
 for r = 1, tonumber(ARGV[16]) do
   local n = tonumber(ARGV[i])
@@ -104,7 +109,7 @@ for r = 1, tonumber(ARGV[16]) do
   local done = 0
   while done < n do
     local take = math.min(n - done, 200)
-    redis.call('XADD', KEYS[11 + r], 'MAXLEN', '~', 10000, '*', unpack(ARGV, i, i + 2 * take - 1))
+    redis.call('XADD', KEYS[12 + r], 'MAXLEN', '~', 10000, '*', unpack(ARGV, i, i + 2 * take - 1))
     i = i + 2 * take
     done = done + take
   end

@@ -51,7 +51,10 @@ desktop: {{heartbeat_s: 2, dead_after_s: 10}}
 mail: {{relay_host: 127.0.0.1, relay_port: {relay_port}, message_id_domain: ringway.test}}
 skills: [support]
 queues:
-  - {{name: chat, channel: chat, requires: "support>=1", service_level: {{target: 0.8, threshold_s: 30}}}}
+  - name: chat
+    channel: chat
+    requires: "support>=1"
+    service_level: {{target: 0.8, threshold_s: 30}}
   - {{name: email, channel: email, requires: "support>=1", wrap_up_s: 0}}
 agents:
   - {{id: alice, name: Alice Ahmed, extension: "1001", skills: {{support: 5}},
@@ -68,7 +71,7 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         from email.parser import BytesParser
         from email.policy import default
 
@@ -89,7 +92,7 @@ class Live:
         assert self.bundle.intake is not None and self.bundle.intake.port is not None
         return self.bundle.intake.port
 
-    def api(self, path: str, who: str = "admin") -> Any:
+    def api(self, path: str) -> Any:
         token = self.bundle.admin_token
         response = httpx.get(
             self.base_url + "/api/v1" + path, headers={"Authorization": f"Bearer {token}"}
@@ -112,7 +115,7 @@ def _run_sink(sink: Sink, ready: threading.Event, stop: threading.Event, port: l
     asyncio.run(main())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     sink, ready, stop, port = Sink(), threading.Event(), threading.Event(), []
     sink_thread = threading.Thread(target=_run_sink, args=(sink, ready, stop, port), daemon=True)
@@ -145,8 +148,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         sink_thread.join(5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope, not session: while Playwright's sync API is open its event loop runs on
+    # this thread, and every later test's asyncio.run() would refuse to start.
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:

@@ -64,10 +64,14 @@ def test_chat_from_widget_to_disposition(live: Any, page_for: Any, shot: Any) ->
 
     card = agent.locator('.contact[data-channel="chat"]')
     expect(card).to_be_visible()
+    board.fill("#explain-id", card.get_attribute("data-id") or "")
+    board.click("#explain")
+    expect(board.locator("#explanation")).to_contain_text("contact_arrived → alice")
     expect(customer.locator("#status")).to_have_text("Connected to Alice Ahmed")
     card.locator(".chat-input").fill("Sorry about that, Priya. It ships today.")
     card.locator(".chat-send").click()
     expect(customer.locator("#log")).to_contain_text("It ships today.")
+    expect(card.locator(".chat-log")).to_contain_text("It ships today.")
     customer.fill("#text", "Great, thanks!")
     customer.click("#send")
     expect(card.locator(".chat-log")).to_contain_text("Great, thanks!")
@@ -91,7 +95,7 @@ def test_chat_from_widget_to_disposition(live: Any, page_for: Any, shot: Any) ->
     shot(board, "wallboard-after")
 
     history = live.api("/customers/cust-1003/history")
-    latest = history["interactions"][0] if "interactions" in history else history["history"][0]
+    latest = history["interactions"][0]
     assert latest["disposition"] == "resolved" and "It ships today." in latest["notes"]
 
 

@@ -126,8 +126,14 @@ def test_a_leader_fenced_off_answers_503_and_writes_nothing(tmp_path: Path) -> N
             assert r.status_code == 404
             r = await leader.api("POST", "/contacts", json={"channel": "voice", "id": "c9"})
             assert r.status_code == 201
-            events = follower.node.events.read(0, 100)
-            assert [e.contact_id for e in events if isinstance(e, ev.ContactQueued)] == ["c9"]
+
+            def queued() -> list[str]:
+                events = follower.node.events.read(0, 100)
+                return [e.contact_id for e in events if isinstance(e, ev.ContactQueued)]
+
+            # The answer may reach the caller a moment before the leader publishes.
+            await wait_for(lambda: queued() != [], 2, "the new leader to publish")
+            assert queued() == ["c9"], "the fenced attempt left no trace"
 
     with redis_server(tmp_path / "redis") as server:
         asyncio.run(scenario(server.url))

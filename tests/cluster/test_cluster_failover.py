@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from cluster_testkit import (
     ADMIN_TOKEN,
+    InProcessNode,
     ServeProcess,
     config_yaml,
     free_port,
@@ -29,6 +31,7 @@ from cluster_testkit import (
     wait_for,
 )
 
+from ringway.bus import Subscription
 from router import events as ev
 
 LEASE_MS = 1500
@@ -94,44 +97,41 @@ async def scenario(tmp: Path, redis_url: str, leader: ServeProcess) -> None:
         print(f"takeover {took_over:.2f} s, re-offered {reoffer_s:.2f} s after SIGKILL")
 
 
-async def offers(b: object) -> list[tuple[str, str]]:
-    from cluster_testkit import InProcessNode
-
-    assert isinstance(b, InProcessNode)
+async def offers(b: InProcessNode) -> list[tuple[str, str]]:
     r = await b.api("GET", "/contacts")
     return [(c["id"], c["agent_id"]) for c in r.json()["contacts"] if c["status"] == "offered"]
 
 
-async def ready_later(b: object, agent_id: str) -> None:
+async def ready_later(b: InProcessNode, agent_id: str) -> None:
     """Issued while no node leads: waits in the commands stream for the new leader."""
-    from cluster_testkit import InProcessNode
-
-    assert isinstance(b, InProcessNode)
     r = await b.api("POST", f"/agents/{agent_id}/login", json={"ready": True})
     assert r.status_code == 200, r.text
 
 
 def reoffered(seen: list[ev.Event], contacts: list[str]) -> bool:
     rona = {e.contact_id for e in seen if isinstance(e, ev.OfferRejected)}
-    again = {e.contact_id for e in seen if isinstance(e, ev.ContactOffered) and e.contact_id in rona}
+    again = {
+        e.contact_id for e in seen if isinstance(e, ev.ContactOffered) and e.contact_id in rona
+    }
     return again >= set(contacts)
 
 
-async def collect_until(feed: object, seen: list[ev.Event], done: object, timeout: float) -> None:
+async def collect_until(
+    feed: Subscription, seen: list[ev.Event], done: Callable[[], bool], timeout: float
+) -> None:
     async def pump() -> None:
-        async for event in feed:  # type: ignore[attr-defined]
+        async for event in feed:
             seen.append(event)
-            if done():  # type: ignore[operator]
+            if done():
                 return
 
     await asyncio.wait_for(pump(), timeout)
 
 
-async def work_until_done(b: object, feed: object, seen: list[ev.Event], ids: list[str]) -> None:
+async def work_until_done(
+    b: InProcessNode, feed: Subscription, seen: list[ev.Event], ids: list[str]
+) -> None:
     """Agents accept every offer and complete every connected contact."""
-    from cluster_testkit import InProcessNode
-
-    assert isinstance(b, InProcessNode)
     router = b.bundle.service.router
     for contact in router.live_contacts():
         if contact.status.value == "offered":
@@ -141,7 +141,7 @@ async def work_until_done(b: object, feed: object, seen: list[ev.Event], ids: li
             await b.node.call("complete", agent_id=contact.agent_id, contact_id=contact.id)
 
     async def pump() -> None:
-        async for event in feed:  # type: ignore[attr-defined]
+        async for event in feed:
             seen.append(event)
             if isinstance(event, ev.ContactOffered):
                 await b.node.call("accept", agent_id=event.agent_id, contact_id=event.contact_id)

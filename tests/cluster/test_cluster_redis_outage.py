@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import time
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from cluster_testkit import (
     wait_for,
 )
 
+from ringway.bus import Subscription
 from ringway.cluster import ClusterUnavailable
 from router import events as ev
 from router.errors import DuplicateContact, RoutingError
@@ -87,10 +88,14 @@ class Clients:
             self.created.append(contact)
             await asyncio.sleep(pause)
 
-    async def agents(self, k: int, feed: object) -> None:
-        async for event in feed:  # type: ignore[attr-defined]
+    async def agents(self, k: int, feed: Subscription) -> None:
+        jobs: set[asyncio.Task[None]] = set()
+        async for event in feed:
             if isinstance(event, ev.ContactOffered) and int(event.agent_id[1:]) % 2 == k:
-                asyncio.create_task(self.work(k, event.agent_id, event.contact_id))
+                job = asyncio.create_task(self.work(k, event.agent_id, event.contact_id))
+                jobs.add(job)
+                job.add_done_callback(jobs.discard)
+        await asyncio.gather(*jobs)
 
     async def work(self, k: int, agent_id: str, contact_id: str) -> None:
         await self.call(k, "accept", agent_id=agent_id, contact_id=contact_id)
@@ -127,13 +132,14 @@ async def scenario(tmp: Path, server: RedisServer) -> None:
         leader = a if a.node.is_leader else b
         assert leader.node.lease.token > first, "a new term began after the long outage"
         done = lambda: all(  # noqa: E731
-            n.bundle.service.stats.queue_kpis("support", time.time() + 1).handled >= len(clients.created)
+            n.bundle.service.stats.queue_kpis("support", time.time() + 1).handled
+            >= len(clients.created)
             for n in nodes
         )
         try:
             await wait_for(done, 30, "every created contact handled", every=0.1)
         finally:
-            for n, feed in zip(nodes, feeds):
+            for n, feed in zip(nodes, feeds, strict=True):
                 n.bundle.service.unsubscribe(feed)
             await asyncio.gather(*workers, return_exceptions=True)
         assert clients.refused > 0, "the outages were felt (and refused with 503s)"

@@ -27,6 +27,7 @@ from ringway.cluster.records import Extras, Records
 from router.agents import Action, Agent, Pending
 from router.capacity import capacity_from
 from router.engine import Router
+from router.events import Event
 from router.model import Channel, Contact
 from router.queues import Queue
 from router.restore import restore
@@ -72,7 +73,9 @@ def busy_centre(store: MirrorStore) -> Router:
         router.add_agent(Agent(id=agent_id, name=agent_id, skills=skills), 0.0)
         router.login(agent_id, 0.0, ready=True)
     for cid, queue, at in (("c1", "sales", 1.0), ("c2", "sales", 2.0), ("c3", "support", 3.0)):
-        router.contact_arrived(Contact(id=cid, channel=Channel.VOICE, queue=queue, created_at=at), at)
+        router.contact_arrived(
+            Contact(id=cid, channel=Channel.VOICE, queue=queue, created_at=at), at
+        )
     router.accept("bob", "c2", 2.5)
     router.accept("cat", "c3", 3.5)
     router.end("c3", 4.0)
@@ -104,7 +107,7 @@ def test_records_read_back_from_redis_restore_a_router_that_decides_like_the_ori
         twin, repairs = restore(QUEUES, rng=copy.deepcopy(original.rng), store=twin_store)
         assert repairs == []
         assert original.next_deadline() == twin.next_deadline() == 9.0
-        script = [
+        script: list[Callable[[Router], list[Event]]] = [
             lambda r: r.tick(9.0),  # cat's wrap-up ends: takes c5
             lambda r: r.tick(11.0),  # amy's offer times out: RONA, c1 back in place
             lambda r: r.complete("bob", "c2", 12.0, disposition="sale"),  # bob takes gold c4
@@ -132,6 +135,11 @@ def test_every_record_field_survives_the_json_codec() -> None:
     for each in store.agents():
         assert codec.agent_from(codec.agent_json(each)) == each
     assert router.agent("cat").wrapping == {"c3"}
+    events = store.events.read(0, 1000)
+    assert {e.kind for e in events} >= {"contact_offered", "offer_accepted", "contact_ended"}
+    decoded = codec.events_from(codec.events_json(events))
+    assert [e.to_dict() for e in decoded] == [e.to_dict() for e in events]
+    assert [type(e) for e in decoded] == [type(e) for e in events]
 
 
 def test_a_leader_whose_lease_was_taken_over_is_fenced_off_and_changes_nothing(
@@ -169,7 +177,7 @@ def test_a_batch_retried_after_a_lost_reply_is_written_once(
         assert await records.write(lease.token, 1, changes, Extras())
         assert not await records.write(lease.token, 1, changes, Extras())  # DUP, no effect
         assert await redis.xlen(KEYS.events) == 1
-        assert int(await redis.get(KEYS.seq)) == changes.seq_after
+        assert await redis.get(KEYS.seq) == str(changes.seq_after).encode()
 
     run(scenario)
 

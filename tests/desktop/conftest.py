@@ -62,7 +62,7 @@ def config_in(tmp_path: Path, **options: Any) -> RingwayConfig:
         "data_dir": tmp_path,
         "offer_timeout_s": 5,
         "heartbeat_s": 0.2,
-        "dead_after_s": 1.0,
+        "dead_after_s": 2.0,
         "grace_s": 0.3,
         "replay_frames": 2000,
         "relay_port": 1,

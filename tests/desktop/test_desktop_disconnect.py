@@ -1,7 +1,7 @@
 """A desktop that dies mid-offer: the contact goes back to its place, to another agent.
 
 Grace, not the offer timeout: the offer here times out after 5 s, but the dead
-connection is noticed after ``dead_after_s`` (1 s of silence) or at once when the
+connection is noticed after ``dead_after_s`` (2 s of silence) or at once when the
 socket drops, and the offer is given back ``disconnect_grace_s`` (0.3 s) later.
 """
 

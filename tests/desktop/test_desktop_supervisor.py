@@ -36,7 +36,7 @@ def test_queue_figures_are_pushed_at_least_once_a_second(run_desk: Any) -> None:
         first = await sam.expect("queue_stats", timeout=1.5)
         second = await sam.expect("queue_stats", timeout=1.5)
         assert loop.time() - started < 2.5
-        assert second["at"] - first["at"] <= 1.2
+        assert second["at"] - first["at"] <= 1.5  # every supervisor_push_s (1 s), with slack
         customer = await desk.chat("waiting")
         stats = await sam.expect("queue_stats", timeout=1.5)
         chat = next(q for q in stats["queues"] if q["name"] == "chat")
