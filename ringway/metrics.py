@@ -52,7 +52,6 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from ringway.api.errors import coded_error_response
 from ringway.auth import AuthError
 from router.engine import Router
 from router.events import Event
@@ -216,6 +215,10 @@ class MetricsEndpoint:
             try:
                 self._guard(Request(scope).headers.get("authorization"))
             except AuthError as exc:
+                # Imported here: ringway.api imports the service, which imports this
+                # module, so a top-level import would be a cycle.
+                from ringway.api.errors import coded_error_response
+
                 await coded_error_response(exc)(scope, receive, send)
                 return
         await self._inner(scope, receive, send)
