@@ -123,15 +123,18 @@ async def extend_wrap_up(ctx: Context, msg: ExtendWrapUp) -> Result:
 
 
 async def transfer(ctx: Context, msg: Transfer) -> Result:
-    if msg.queue is None:
-        raise DesktopError(
-            "not_available",
-            "transfer to an agent is not available yet: the router transfers to queues only",
-        )
     own_contact(ctx, msg.contact_id, ContactStatus.CONNECTED)
-    router, aid, target = ctx.hub.service.router, ctx.agent_id, msg.queue
-    ctx.hub.execute("transfer", lambda now: router.transfer(aid, msg.contact_id, target, now))
-    return {"contact_id": msg.contact_id, "queue": target}
+    router, aid = ctx.hub.service.router, ctx.agent_id
+    if msg.agent is not None:
+        to_agent = msg.agent
+        ctx.hub.execute(
+            "transfer",
+            lambda now: router.transfer_to_agent(aid, msg.contact_id, to_agent, now),
+        )
+        return {"contact_id": msg.contact_id, "agent": to_agent}
+    queue = msg.queue or ""
+    ctx.hub.execute("transfer", lambda now: router.transfer(aid, msg.contact_id, queue, now))
+    return {"contact_id": msg.contact_id, "queue": queue}
 
 
 async def chat_send(ctx: Context, msg: ChatSend) -> Result:

@@ -31,6 +31,7 @@ from router.errors import (
 from router.explain import Decision
 from router.flow import Flow
 from router.hours import OpeningHours
+from router.matching import unavailable_reason
 from router.model import Contact, ContactStatus, Reservation
 from router.queues import Queue
 from router.store.base import RoutingStore
@@ -357,6 +358,57 @@ class Router(Flow):
         contact.seq, contact.enqueued_at = self._arrivals, now
         self._enqueue(contact, admitted, now, "transfer")
         self._match_contact(contact, now, "requeued")
+        self._agent_changed(agent, now)
+        self._match_agent(agent, now)
+        return self._finish()
+
+    def transfer_to_agent(
+        self, agent_id: str, contact_id: str, target_id: str, now: float
+    ) -> list[ev.Event]:
+        """Blind transfer of a connected contact straight to another agent.
+
+        The target is offered the contact at once (a normal reservation); it must
+        be able to take it now, else nothing changes. If the target then rejects
+        or lets it ring out, RONA rules apply and the contact waits in its queue
+        like any other, so a failed transfer never strands the customer.
+        """
+        agent, contact = self._agent(agent_id), self._contact(contact_id)
+        target = self._agent(target_id)
+        if contact.agent_id != agent_id or contact.status is not ContactStatus.CONNECTED:
+            raise Conflict(f"contact {contact_id} is not connected to agent {agent_id}")
+        if target_id == agent_id:
+            raise Conflict("an agent cannot transfer a contact to themself")
+        self._flush_pushes()
+        reason = unavailable_reason(target, contact.channel)
+        if reason is not None:
+            raise Conflict(
+                f"agent {target_id} cannot take a {contact.channel.value} contact now ({reason})"
+            )
+        queue = self.queues[contact.queue]
+        self._release_from_agent(contact, agent, now)
+        self._emit(
+            ev.ContactTransferred,
+            now,
+            contact_id=contact.id,
+            agent_id=agent_id,
+            queue=contact.queue,
+            target=f"agent:{target_id}",
+        )
+        contact.agent_id = contact.answered_at = contact.ended_at = None
+        self._arrivals += 1
+        contact.seq, contact.enqueued_at = self._arrivals, now
+        self._enqueue(contact, queue, now, "transfer")
+        decision = Decision(
+            at=now,
+            trigger="transfer",
+            queue=queue.name,
+            step=contact.step,
+            requirement=str(queue.requirement_at(contact.step)),
+            strategy="direct transfer",
+            chosen=target_id,
+            note=f"agent {agent_id} transferred the contact to agent {target_id}",
+        )
+        self._offer(contact, target, queue, now, decision)
         self._agent_changed(agent, now)
         self._match_agent(agent, now)
         return self._finish()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ringway.api.agents import agent_result
 from ringway.api.deps import Body, SelfOrAdmin, SelfOrSupervisor, Service, contact_view
@@ -29,7 +29,16 @@ class ExtendIn(Body):
 
 
 class TransferIn(Body):
-    queue: str = Field(min_length=1)
+    """Exactly one target: a queue, or an agent who can take the contact now."""
+
+    queue: str | None = Field(default=None, min_length=1)
+    agent: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def one_target(self) -> TransferIn:
+        if (self.queue is None) == (self.agent is None):
+            raise ValueError("give exactly one of 'queue' or 'agent'")
+        return self
 
 
 def current_offers(service: RoutingService, agent_id: str) -> list[dict[str, Any]]:
@@ -110,8 +119,13 @@ async def extend_wrap_up(
 async def transfer(
     agent_id: str, contact_id: str, body: TransferIn, service: Service, _: SelfOrAdmin
 ) -> dict[str, Any]:
-    events = service.execute(
-        "transfer",
-        lambda now: service.router.transfer(agent_id, contact_id, body.queue, now),
-    )
+    router, queue, target = service.router, body.queue, body.agent
+    if target is not None:
+        events = service.execute(
+            "transfer", lambda now: router.transfer_to_agent(agent_id, contact_id, target, now)
+        )
+    else:
+        events = service.execute(
+            "transfer", lambda now: router.transfer(agent_id, contact_id, queue or "", now)
+        )
     return agent_result(service, agent_id, events)

@@ -253,3 +253,44 @@ def test_agent_freed_earlier_in_the_same_tick_takes_a_contact_relaxed_later_in_i
     names = [e.kind for e in events]
     assert names.index("contact_completed") < names.index("contact_relaxed")
     assert offers(events) == [("c1", "junior")]
+
+
+def test_transfer_to_an_agent_offers_it_to_that_agent_directly() -> None:
+    router = build([queue("sales", "sales"), queue("billing", "billing")])
+    add_agent(router, "amy", {"sales": 5, "billing": 5}, 0.0)
+    add_agent(router, "bill", {"billing": 5}, 0.0)
+    add_agent(router, "sam", {"sales": 5}, 0.0)
+    assert offers(arrive(router, "c1", "sales", 1.0)) == [("c1", "amy")]
+    router.accept("amy", "c1", 2.0)
+    events = router.transfer_to_agent("amy", "c1", "sam", 3.0)
+    assert offers(events) == [("c1", "sam")]
+    assert [e.target for e in of_kind(events, ev.ContactTransferred)] == ["agent:sam"]
+    assert router.contact("c1").decisions[-1].trigger == "transfer"
+    assert "c1" not in router.agent("amy").active
+
+
+def test_transfer_to_a_busy_agent_changes_nothing() -> None:
+    router = build([queue("sales", "sales")])
+    add_agent(router, "amy", {"sales": 5}, 0.0)
+    add_agent(router, "sam", {"sales": 5}, 0.0)
+    arrive(router, "c1", "sales", 1.0)
+    arrive(router, "c2", "sales", 1.0)
+    router.accept("amy", "c1", 2.0)
+    before = (router.contact("c1").status, router.contact("c1").agent_id)
+    with pytest.raises(Conflict, match="agent sam cannot take a voice contact now"):
+        router.transfer_to_agent("amy", "c1", "sam", 3.0)  # sam is ringing with c2
+    assert (router.contact("c1").status, router.contact("c1").agent_id) == before
+    assert "c1" in router.agent("amy").active
+
+
+def test_rejected_direct_transfer_waits_in_its_queue() -> None:
+    router = build([queue("sales", "sales")])
+    add_agent(router, "amy", {"sales": 5}, 0.0)
+    add_agent(router, "sam", {"sales": 5}, 0.0)
+    arrive(router, "c1", "sales", 1.0)
+    router.accept("amy", "c1", 2.0)
+    router.transfer_to_agent("amy", "c1", "sam", 3.0)
+    router.set_not_ready("amy", "break", 3.5)
+    events = router.reject("sam", "c1", 4.0)
+    assert offers(events) == []
+    assert [c.id for c in router.waiting("sales")] == ["c1"]
