@@ -47,7 +47,7 @@ from redis.asyncio import Redis
 
 from crm.memory import MemoryCustomerStore
 from ringway.cluster import ClusterNode
-from ringway.cluster.rpc import call_result, run_call
+from ringway.cluster.rpc import apply_call
 from ringway.config import RingwayConfig, load_config_text
 from ringway.runtime import tune_gc
 from ringway.service import RoutingService
@@ -274,7 +274,7 @@ async def memory_rate(tmp: Path) -> float:
     await service.start()
 
     async def call(name: str, **args: Any) -> dict[str, Any]:
-        return call_result(await run_call(service, {"name": name, "args": args}))
+        return await apply_call(service, name, args)
 
     started: list[float] = []
 

@@ -15,9 +15,6 @@ group commit, lease renewal, forwarded commands), `follower` (event replay),
 role loop, the service's router host), `asgi` + `middleware` (the API on any node).
 """
 
-# ringway.service is importable only once ringway.api is (ringway.metrics imports
-# ringway.api.errors, whose package imports the routes, which import the service).
-import ringway.api  # noqa: F401  (import order, see above)
 from ringway.cluster.connect import probe_redis
 from ringway.cluster.errors import ClusterUnavailable, NotLeader, RedisUnreachable
 from ringway.cluster.node import ClusterNode

@@ -146,13 +146,11 @@ class ClusterNode:
         Raises the leader's `RoutingError` (its code and status), or 503
         (`ClusterUnavailable`) when it was not applied.
         """
-        payload = {"name": name, "args": args}
         if self.term is not None:
-            reply = await rpc.run_call(self.service, payload)
-            result = rpc.call_result(reply)
+            result = await rpc.apply_call(self.service, name, args)
             await self.durable()
             return result
-        return rpc.call_result(await self.forwarder.send("call", payload))
+        return rpc.call_result(await self.forwarder.send("call", {"name": name, "args": args}))
 
     async def _apply(self, kind: str, payload: dict[str, Any]) -> bytes:
         """A forwarded command, run here because this node leads."""

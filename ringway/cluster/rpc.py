@@ -103,18 +103,23 @@ CALLS: dict[str, Call] = {
 }
 
 
-async def run_call(service: RoutingService, payload: dict[str, Any]) -> bytes:
-    """Apply one named command here (on the leader); the answer as stored in the reply."""
-    name = payload.get("name", "")
+async def apply_call(service: RoutingService, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Apply one named command here (on the leader); raises `RoutingError` as the API does."""
     call = CALLS.get(name)
     if call is None:
-        return error_reply("unknown_command", 400, f"unknown command {name!r}")
+        raise RemoteError("unknown_command", 400, f"unknown command {name!r}")
     try:
-        result = await call(service, payload.get("args", {}))
+        return await call(service, args)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise RemoteError("bad_command", 400, f"{name}: bad arguments ({exc!r})") from None
+
+
+async def run_call(service: RoutingService, payload: dict[str, Any]) -> bytes:
+    """`apply_call` for a forwarded command: the answer as stored in the reply stream."""
+    try:
+        result = await apply_call(service, payload.get("name", ""), payload.get("args", {}))
     except RoutingError as exc:
         return error_reply(exc.code, exc.status, exc.message)
-    except (KeyError, ValueError, TypeError) as exc:
-        return error_reply("bad_command", 400, f"{name}: bad arguments ({exc!r})")
     return orjson.dumps({"ok": True, "result": result})
 
 
