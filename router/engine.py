@@ -344,19 +344,7 @@ class Router(Flow):
             raise Conflict(f"contact {contact_id} is not connected to agent {agent_id}")
         self._check_channel(contact, queue)
         admitted = self._admit(queue)
-        self._release_from_agent(contact, agent, now)
-        self._emit(
-            ev.ContactTransferred,
-            now,
-            contact_id=contact.id,
-            agent_id=agent_id,
-            queue=contact.queue,
-            target=admitted.name,
-        )
-        contact.agent_id = contact.answered_at = contact.ended_at = None
-        self._arrivals += 1
-        contact.seq, contact.enqueued_at = self._arrivals, now
-        self._enqueue(contact, admitted, now, "transfer")
+        self._hand_over(contact, agent, admitted, admitted.name, now)
         self._match_contact(contact, now, "requeued")
         self._agent_changed(agent, now)
         self._match_agent(agent, now)
@@ -385,19 +373,7 @@ class Router(Flow):
                 f"agent {target_id} cannot take a {contact.channel.value} contact now ({reason})"
             )
         queue = self.queues[contact.queue]
-        self._release_from_agent(contact, agent, now)
-        self._emit(
-            ev.ContactTransferred,
-            now,
-            contact_id=contact.id,
-            agent_id=agent_id,
-            queue=contact.queue,
-            target=f"agent:{target_id}",
-        )
-        contact.agent_id = contact.answered_at = contact.ended_at = None
-        self._arrivals += 1
-        contact.seq, contact.enqueued_at = self._arrivals, now
-        self._enqueue(contact, queue, now, "transfer")
+        self._hand_over(contact, agent, queue, f"agent:{target_id}", now)
         decision = Decision(
             at=now,
             trigger="transfer",
@@ -412,6 +388,24 @@ class Router(Flow):
         self._agent_changed(agent, now)
         self._match_agent(agent, now)
         return self._finish()
+
+    def _hand_over(
+        self, contact: Contact, agent: Agent, queue: Queue, target: str, now: float
+    ) -> None:
+        """The agent lets go of a connected contact; it queues again as a new wait."""
+        self._release_from_agent(contact, agent, now)
+        self._emit(
+            ev.ContactTransferred,
+            now,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            queue=contact.queue,
+            target=target,
+        )
+        contact.agent_id = contact.answered_at = contact.ended_at = None
+        self._arrivals += 1
+        contact.seq, contact.enqueued_at = self._arrivals, now
+        self._enqueue(contact, queue, now, "transfer")
 
     # --------------------------------------------------------------------- timers
 
