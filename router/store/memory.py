@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from router.agents import Agent
 from router.events import Event
 from router.model import Contact, Reservation
+from router.store.base import EventLog
 
 
 class MemoryEventLog:
@@ -40,9 +41,14 @@ class MemoryEventLog:
 
 class MemoryStore:
     def __init__(
-        self, keep_finished: int = 100_000, keep_events: int = 200_000, first_seq: int = 0
+        self,
+        keep_finished: int = 100_000,
+        keep_events: int = 200_000,
+        first_seq: int = 0,
+        events: EventLog | None = None,
     ) -> None:
-        self.events = MemoryEventLog(keep_events, start=first_seq)
+        """``keep_finished=0`` keeps live contacts only; ``events`` replaces the ring."""
+        self.events: EventLog = events or MemoryEventLog(keep_events, start=first_seq)
         self._live: dict[str, Contact] = {}
         self._finished: OrderedDict[str, Contact] = OrderedDict()
         self._keep_finished = keep_finished
@@ -52,6 +58,8 @@ class MemoryStore:
     def put_contact(self, contact: Contact) -> None:
         if contact.status.is_final:
             self._live.pop(contact.id, None)
+            if not self._keep_finished:
+                return
             self._finished[contact.id] = contact
             self._finished.move_to_end(contact.id)
             while len(self._finished) > self._keep_finished:
