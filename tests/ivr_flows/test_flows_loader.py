@@ -102,7 +102,9 @@ def test_unknown_node_type() -> None:
 
 def test_misspelt_key_in_a_node() -> None:
     text = BASE.replace("prompts: [menu_main]", "promts: [menu_main]")
-    assert error_of(text) == "t.yaml:9: flows.main.nodes.menu.promts: Extra inputs are not permitted"
+    assert (
+        error_of(text) == "t.yaml:9: flows.main.nodes.menu.promts: Extra inputs are not permitted"
+    )
 
 
 def test_missing_required_key() -> None:
@@ -230,12 +232,16 @@ def test_branch_on_something_unknown() -> None:
 
 def test_branch_case_to_unknown_node() -> None:
     node = "      b: {type: branch, by: customer.tier, cases: {gold: vip}, default: bye}"
-    assert error_of(with_node(node)) == "t.yaml:14: flows.main.nodes.b.cases.gold: unknown node 'vip'"
+    assert (
+        error_of(with_node(node)) == "t.yaml:14: flows.main.nodes.b.cases.gold: unknown node 'vip'"
+    )
 
 
 def test_branch_default_to_unknown_node() -> None:
     node = "      b: {type: branch, by: customer.tier, cases: {gold: bye}, default: menuu}"
-    assert error_of(with_node(node)) == "t.yaml:14: flows.main.nodes.b.default: unknown node 'menuu'"
+    assert (
+        error_of(with_node(node)) == "t.yaml:14: flows.main.nodes.b.default: unknown node 'menuu'"
+    )
 
 
 def test_branch_case_keys_that_yaml_reads_as_booleans_are_text() -> None:
@@ -247,7 +253,10 @@ def test_branch_case_keys_that_yaml_reads_as_booleans_are_text() -> None:
 
 def test_a_key_yaml_reads_as_a_boolean_is_named() -> None:
     node = "      b: {type: branch, on: customer, cases: {known: bye}, default: menu}"
-    assert error_of(with_node(node)) == "t.yaml:14: flows.main.nodes.b: key True is not text (quote it)"
+    assert (
+        error_of(with_node(node))
+        == "t.yaml:14: flows.main.nodes.b: key True is not text (quote it)"
+    )
 
 
 def test_split_needs_a_positive_weight() -> None:

@@ -13,7 +13,7 @@ from ivr.flows import FlowRun, FlowSet, load_flows_text
 from ivr.flows.actions import Hangup, OfferCallback, Play, Route, StopPlayback
 
 FLOWS = """\
-entries: {"*": main, "200": account, "300": tiers, "400": loopy, "500": ab, "600": forever}
+entries: {"*": main, "200": account, "300": tiers, "400": loopy, "500": ab, "600": forever, "700": skip}
 flows:
   main:
     start: hello
@@ -92,6 +92,14 @@ flows:
       left: {type: route, queue: sales}
       right: {type: route, queue: support}
       never: {type: route, queue: billing}
+  skip:
+    start: one
+    nodes:
+      one: {type: play, prompts: hello, interruptible: true, next: two}
+      two: {type: play, prompts: legal, interruptible: true, next: three}
+      three: {type: play, prompts: goodbye, next: menu}
+      menu: {type: menu, prompts: menu, choices: {"1": q}, fallback: q}
+      q: {type: route, queue: support}
   forever:
     start: music
     nodes:
@@ -362,7 +370,7 @@ def test_collect_takes_type_ahead_typed_over_its_prompt(flows: FlowSet) -> None:
     assert isinstance(route, Route) and route.attributes == {"account": "4321"}
 
 
-def test_keys_after_a_mistake_are_flushed(flows: FlowSet) -> None:
+def test_the_re_prompt_can_be_barged_into(flows: FlowSet) -> None:
     run = at_collect(flows)
     assert run.on_digit("*", 4.0) == [Play(prompts=("invalid", "enter"), interruptible=True)]
     assert keys(run, "5555", 4.5, 0.1) == [StopPlayback()]  # barge-in on the re-prompt
@@ -430,3 +438,36 @@ def test_a_flow_that_never_ends_is_hung_up_after_max_nodes(flows: FlowSet) -> No
     for second in range(1, 30):
         assert run.on_prompt_done(float(second)) == [hold]
     assert run.on_prompt_done(30.0) == [Hangup(reason="flow_loop")]
+
+
+def test_type_ahead_skips_the_following_interruptible_prompts(flows: FlowSet) -> None:
+    run, _ = started(flows, "700")
+    # "two" is skipped (the caller is already typing); "three" is not interruptible.
+    assert run.on_digit("1", 1.0) == [
+        StopPlayback(),
+        Play(prompts=("goodbye",), interruptible=False),
+    ]
+    [route] = run.on_prompt_done(3.0)
+    assert isinstance(route, Route) and route.queue == "support"
+
+
+def test_max_hops_counts_node_entries_between_two_events() -> None:
+    chain = "\n".join(
+        f"      n{i}: {{type: set, attributes: {{step: '{i}'}}, next: n{i + 1}}}" for i in range(5)
+    )
+    text = f"""
+entries: {{"*": f}}
+limits: {{max_hops: 5, max_nodes: 1000}}
+flows:
+  f:
+    start: n0
+    nodes:
+{chain}
+      n5: {{type: route, queue: q}}
+"""
+    flows = load_flows_text(text, "t", prompts=())
+    [hangup] = FlowRun(flows, "f").start(0.0)  # six entries in a row: one too many
+    assert hangup == Hangup(reason="flow_loop")
+    relaxed = load_flows_text(text.replace("max_hops: 5", "max_hops: 6"), "t", prompts=())
+    [route] = FlowRun(relaxed, "f").start(0.0)
+    assert isinstance(route, Route) and route.attributes == {"step": "4"}
