@@ -146,7 +146,8 @@ def test_unquoted_integer_choice_keys_are_accepted() -> None:
 def test_unknown_queue() -> None:
     text = BASE.replace("queue: sales", "queue: billing")
     assert error_of(text) == (
-        "t.yaml:12: flows.main.nodes.to_sales.queue: unknown queue 'billing' (queues: sales, support)"
+        "t.yaml:12: flows.main.nodes.to_sales.queue: "
+        "unknown queue 'billing' (queues: sales, support)"
     )
 
 
@@ -164,7 +165,8 @@ def test_unknown_callback_queue() -> None:
 def test_unknown_prompt() -> None:
     text = BASE.replace("prompts: goodbye", "prompts: [goodbye, farewell]")
     assert error_of(text) == (
-        "t.yaml:13: flows.main.nodes.bye.prompts[1]: unknown prompt 'farewell' (not in the catalogue)"
+        "t.yaml:13: flows.main.nodes.bye.prompts[1]: "
+        "unknown prompt 'farewell' (not in the catalogue)"
     )
 
 
@@ -191,7 +193,10 @@ def test_play_needs_at_least_one_prompt() -> None:
 
 
 def test_collect_max_below_min() -> None:
-    node = "      acct: {type: collect, into: acct, min_digits: 6, max_digits: 4, next: bye, fallback: bye}"
+    node = (
+        "      acct: {type: collect, into: acct, min_digits: 6, max_digits: 4,"
+        " next: bye, fallback: bye}"
+    )
     assert error_of(with_node(node)) == (
         "t.yaml:14: flows.main.nodes.acct: Value error, max_digits 4 < min_digits 6"
     )

@@ -13,7 +13,8 @@ from ivr.flows import FlowRun, FlowSet, load_flows_text
 from ivr.flows.actions import Hangup, OfferCallback, Play, Route, StopPlayback
 
 FLOWS = """\
-entries: {"*": main, "200": account, "300": tiers, "400": loopy, "500": ab, "600": forever, "700": skip}
+entries:
+  {"*": main, "200": account, "300": tiers, "400": loopy, "500": ab, "600": forever, "700": skip}
 flows:
   main:
     start: hello
@@ -396,7 +397,7 @@ def test_the_re_prompt_can_be_barged_into(flows: FlowSet) -> None:
 def test_branch_on_customer_and_contact_attributes(
     flows: FlowSet, customer: dict[str, Any] | None, attributes: dict[str, str], segment: str
 ) -> None:
-    run, actions = started(flows, "300", customer=customer, attributes=attributes)
+    _, actions = started(flows, "300", customer=customer, attributes=attributes)
     [route] = actions
     assert isinstance(route, Route)
     assert route.attributes == {**attributes, "segment": segment}
