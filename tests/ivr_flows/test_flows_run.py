@@ -137,7 +137,7 @@ def at_menu(flows: FlowSet, **kw: Any) -> FlowRun:
 
 def test_actions_are_frozen_and_keyword_only() -> None:
     with pytest.raises(TypeError):
-        Play(("x",), True)  # type: ignore[misc]
+        Play(("x",), True)  # type: ignore[call-arg]
     play = Play(prompts=("x",), interruptible=True)
     with pytest.raises(dataclasses.FrozenInstanceError):
         play.interruptible = False  # type: ignore[misc]
