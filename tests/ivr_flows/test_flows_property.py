@@ -39,11 +39,32 @@ events = st.lists(
 )
 
 
-def step(run: FlowRun, kind: str, arg: str, now: float) -> tuple[list[FlowAction], float]:
+class Driver:
+    """What call control sees: whether a prompt is playing, from the actions alone."""
+
+    def __init__(self) -> None:
+        self.playing = False
+
+    def execute(self, actions: list[FlowAction]) -> None:
+        for action in actions:
+            if isinstance(action, Play):
+                assert not self.playing, "a Play must never start over a playing prompt"
+                self.playing = True
+            elif isinstance(action, StopPlayback | Route | OfferCallback | Hangup):
+                self.playing = False
+
+
+def step(
+    run: FlowRun, driver: Driver, kind: str, arg: str, now: float
+) -> tuple[list[FlowAction], float]:
     if kind == "digit":
         return run.on_digit(arg, now), now
     if kind == "done":
-        return run.on_prompt_done(now), now
+        was_playing, driver.playing = driver.playing, False
+        actions = run.on_prompt_done(now)
+        if not was_playing:  # a stale report (no prompt playing) changes nothing
+            assert actions == []
+        return actions, now
     if kind == "wait":
         return [], now + float(arg)
     deadline = run.next_deadline()
@@ -51,7 +72,12 @@ def step(run: FlowRun, kind: str, arg: str, now: float) -> tuple[list[FlowAction
     return run.on_timer(fire_at), fire_at
 
 
-def check(actions: list[FlowAction], run: FlowRun) -> None:
+def check(actions: list[FlowAction], run: FlowRun, driver: Driver) -> None:
+    driver.execute(actions)
+    check_actions(actions, run)
+
+
+def check_actions(actions: list[FlowAction], run: FlowRun) -> None:
     for index, action in enumerate(actions):
         assert isinstance(action, Play | StopPlayback | Route | OfferCallback | Hangup)
         if isinstance(action, TERMINAL):
@@ -68,16 +94,16 @@ def test_any_caller_behaviour_ends_the_demo_flow(
     customer: dict[str, Any] | None, cli: str, script: list[tuple[str, str]]
 ) -> None:
     run = FlowRun(FLOWS, FLOWS.entry_for("+18005550100"), customer, {"cli": cli}, random.Random(3))
-    now = 0.0
-    check(run.start(now), run)
+    now, driver = 0.0, Driver()
+    check(run.start(now), run, driver)
     for kind, arg in script:
-        actions, now = step(run, kind, arg, now)
-        check(actions, run)
+        actions, now = step(run, driver, kind, arg, now)
+        check(actions, run, driver)
     for _ in range(MAX_SILENT_TIMERS):
         if run.finished:
             break
-        actions, now = step(run, "timer", "", now)
-        check(actions, run)
+        actions, now = step(run, driver, "timer", "", now)
+        check(actions, run, driver)
     assert run.finished, "a silent caller must be routed or released"
     assert isinstance(run.result, Route | OfferCallback | Hangup)
     if isinstance(run.result, Route):
