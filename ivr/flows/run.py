@@ -123,9 +123,10 @@ class FlowRun:
         return self._dispatch(Event.START, now, "")
 
     def on_digit(self, digit: str, now: float) -> list[FlowAction]:
-        if digit not in DTMF:  # garbage from the edge is dropped, never raised
+        key = digit.upper()  # SIP INFO bodies may carry "a"-"d" (RFC 4733 events 12-15)
+        if key not in DTMF:  # garbage from the edge is dropped, never raised
             return []
-        return self._dispatch(Event.DIGIT, now, digit)
+        return self._dispatch(Event.DIGIT, now, key)
 
     def on_prompt_done(self, now: float) -> list[FlowAction]:
         return self._dispatch(Event.PROMPT_DONE, now, "")

@@ -132,8 +132,16 @@ def test_unknown_menu_choice_target() -> None:
 def test_menu_choice_that_is_not_one_dtmf_key() -> None:
     text = BASE.replace('{"1": to_sales}', '{"12": to_sales}')
     assert error_of(text) == (
-        "t.yaml:7: flows.main.nodes.menu: Value error, "
+        "t.yaml:10: flows.main.nodes.menu.choices: Value error, "
         "choice keys must be one DTMF key (0-9 * # A-D), not ['12']"
+    )
+
+
+def test_menu_choice_keys_repeated_in_another_case() -> None:
+    text = BASE.replace('{"1": to_sales}', "{a: to_sales, A: bye}")
+    assert error_of(text) == (
+        "t.yaml:10: flows.main.nodes.menu.choices: Value error, "
+        "choice keys repeat (a and A are the same key)"
     )
 
 

@@ -226,6 +226,24 @@ def test_type_ahead_walks_nested_menus(flows: FlowSet) -> None:
     assert run.on_digit("2", 11.0) == [Play(prompts=("sub",), interruptible=True)]
 
 
+def test_menu_keys_a_to_d_are_accepted_in_either_case() -> None:
+    text = """
+entries: {"*": f}
+flows:
+  f:
+    start: m
+    nodes:
+      m: {type: menu, choices: {A: q, d: q}, into: key, fallback: q}
+      q: {type: route, queue: support}
+"""
+    flows = load_flows_text(text, "t", prompts=())
+    for key in ("a", "A"):
+        run = FlowRun(flows, "f")
+        assert run.start(0.0) == []
+        [route] = run.on_digit(key, 1.0)
+        assert isinstance(route, Route) and route.attributes == {"key": "A"}
+
+
 def test_a_menu_can_go_back_to_its_parent(flows: FlowSet) -> None:
     run = at_menu(flows)
     run.on_digit("2", 11.0)
