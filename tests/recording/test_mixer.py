@@ -11,7 +11,7 @@ import pytest
 from recording_signal import amplitude_at, decode, rms, tone_packets
 
 from ivr.media.g711 import alaw_encode
-from ivr.media.mixer import MixMode, Mixer, Party, mix
+from ivr.media.mixer import Mixer, MixMode, Party, mix
 from ivr.media.rtp import RtpPacket
 
 CALLER_HZ, AGENT_HZ, SUPERVISOR_HZ = 440.0, 1000.0, 1700.0
