@@ -7,6 +7,7 @@ The telephony driver records a bridged call when its queue says so
     if session is not None:
         caller_endpoint.recorder = session.recorder             # ivr.media.recorder.Recorder
     ...                                                         # the call ends (BYE)
+    caller_endpoint.recorder = None
     meta = await recordings.finish(session)                     # file + row written
 
 The id is allocated at `start`, so the customer's history entry for the call
@@ -17,6 +18,7 @@ is a transcript source of the `RoutingService` and adds a line such as
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import sqlite3
@@ -218,12 +220,17 @@ class Recordings:
     async def finish(
         self, session: RecordingSession, *, ended_at: float | None = None
     ) -> RecordingMeta:
-        """Render the recorder's WAV and store it with its metadata."""
+        """Render the recorder's WAV and store it with its metadata.
+
+        Detach the recorder from the endpoint first: the WAV is rendered on a
+        worker thread (an hour of mono mixing takes seconds of CPU) and must not
+        change underneath."""
         end = self.service.now() if ended_at is None else ended_at
         meta = RecordingMeta(**{**_fields(session.meta), "ended_at": end})
         if meta.customer_id is None:  # no history entry will ask for the note
             self._by_contact.pop(meta.contact_id, None)
-        return await self.store.save(meta, session.recorder.wav())
+        wav = await asyncio.to_thread(session.recorder.wav)
+        return await self.store.save(meta, wav)
 
     def history_note(self, contact_id: str) -> str | None:
         """The line the customer's history entry for this contact carries."""
