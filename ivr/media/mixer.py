@@ -28,6 +28,7 @@ from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import add
 from typing import Literal
 
 from ivr.media.g711 import DECODERS, ENCODERS, PAYLOAD_TYPES
@@ -73,14 +74,20 @@ MIXED: dict[MixMode, frozenset[Party]] = {
 
 
 def mix(frames: Iterable[array[int] | None]) -> array[int] | None:
-    """The clipped sample-wise sum of the present frames; None if none is present."""
+    """The clipped sample-wise sum of the present frames; None if none is present.
+
+    The sum runs in C (`map(add)`); the clipping pass only when a sum overflows."""
     present = [f for f in frames if f is not None]
     if not present:
         return None
     if len(present) == 1:
-        return array("h", present[0])
-    sums = [sum(samples) for samples in zip(*present, strict=True)]
-    return array("h", [32767 if s > 32767 else -32768 if s < -32768 else s for s in sums])
+        return present[0]
+    sums = list(map(add, present[0], present[1]))
+    for more in present[2:]:
+        sums = list(map(add, sums, more))
+    if max(sums) > 32767 or min(sums) < -32768:
+        sums = [32767 if s > 32767 else -32768 if s < -32768 else s for s in sums]
+    return array("h", sums)
 
 
 def pcm_samples(pcm: bytes) -> array[int]:
@@ -92,10 +99,11 @@ def pcm_samples(pcm: bytes) -> array[int]:
 
 
 def samples_pcm(samples: array[int]) -> bytes:
-    out = array("h", samples)
+    """Native samples as 16-bit little-endian PCM."""
     if sys.byteorder == "big":
-        out.byteswap()
-    return out.tobytes()
+        samples = array("h", samples)
+        samples.byteswap()
+    return samples.tobytes()
 
 
 class _Track:
