@@ -257,7 +257,12 @@ class CallDetails:
         after: int | None = None
         while True:
             # after a drop, replay from the last event seen so no completion is missed
-            subscription = self.service.subscribe(after_seq=after)
+            try:
+                subscription = self.service.subscribe(after_seq=after)
+            except Exception:  # e.g. a cluster node between leaders: try again shortly
+                log.exception("CDR dispositions: cannot subscribe to events")
+                await asyncio.sleep(1.0)
+                continue
             try:
                 async for event in subscription:
                     if isinstance(event, ev.ContactCompleted) and event.channel in (
