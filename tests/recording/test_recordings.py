@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 import pytest
 from recording_signal import amplitude_at, tone_packets
 
+from ivr.media.audio import tone
+from ivr.media.endpoint import MediaEndpoint, bridge
+from ivr.media.player import Player
 from ringway.recordings import RecordingSession
 from router.errors import UnknownContact
 
@@ -167,3 +170,51 @@ def test_recordings_survive_a_restart(tmp_path: Path, serve: Serve) -> None:
     rid, digest = asyncio.run(first())
     asyncio.run(second(rid, digest))
     assert (tmp_path / "calls.sqlite3").is_file() and (tmp_path / "recordings").is_dir()
+
+
+async def recorded_over_udp(api: Api) -> None:
+    """A bridged call over real sockets, recorded on the caller's leg as the driver does."""
+    loop = asyncio.get_running_loop()
+
+    async def endpoint() -> MediaEndpoint:
+        _, ep = await loop.create_datagram_endpoint(MediaEndpoint, local_addr=("127.0.0.1", 0))
+        return ep
+
+    def where(ep: MediaEndpoint) -> tuple[str, int]:
+        assert ep.transport is not None
+        return ep.transport.get_extra_info("sockname")[:2]  # type: ignore[no-any-return]
+
+    legs = {name: await endpoint() for name in ("caller", "agent")}
+    phones = {name: await endpoint() for name in ("caller", "agent")}
+    for name in legs:
+        legs[name].remote, phones[name].remote = where(phones[name]), where(legs[name])
+    bridge(legs["caller"], legs["agent"], ssrc_to_a=7, ssrc_to_b=8)
+    cid = await api.connected_call("support")
+    session = api.calls.recordings.start(contact_id=cid, call_id="udp-call")
+    assert session is not None
+    legs["caller"].recorder = session.recorder
+    players = []
+    for name, hz in (("caller", 440), ("agent", 1000)):
+        player = Player(start=loop.time(), ssrc=len(players) + 100)
+        player.play(tone(hz, 1000))  # one second each, then the phones fall silent
+        players.append(loop.create_task(phones[name].run_player(player)))
+    await asyncio.gather(*players)
+    await asyncio.sleep(0.1)  # the last packets in flight
+    legs["caller"].recorder = None
+    meta = await api.calls.recordings.finish(session)
+    for ep in [*legs.values(), *phones.values()]:
+        assert ep.transport is not None
+        ep.transport.close()
+
+    channels, rate, seconds, samples = wav_of(
+        (await api.request("GET", f"/recordings/{meta.id}")).content
+    )
+    assert (channels, rate) == (2, 8000)
+    assert abs(seconds - 1.0) <= 0.021 and meta.duration_s == seconds  # RTP time, not wall time
+    left, right = samples[0::2], samples[1::2]
+    assert amplitude_at(left, 440) > 6000 and amplitude_at(left, 1000) < 100
+    assert amplitude_at(right, 1000) > 6000 and amplitude_at(right, 440) < 100
+
+
+def test_a_call_bridged_over_udp_is_recorded_on_the_caller_leg(run_api: Run) -> None:
+    run_api(recorded_over_udp)
