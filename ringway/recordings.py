@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 import sqlite3
 import wave
@@ -113,12 +114,7 @@ class RecordingStore:
     def _save(self, conn: sqlite3.Connection, meta: RecordingMeta, wav: bytes) -> RecordingMeta:
         day = datetime.fromtimestamp(meta.started_at, UTC)
         relative = Path(f"{day:%Y/%m/%d}") / f"{meta.id}.wav"
-        target = self.directory / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".wav.partial")
-        partial.write_bytes(wav)
-        os.replace(partial, target)  # a reader never sees half a file
-        channels, duration = wav_shape(target)
+        channels, duration = wav_shape(wav)
         saved = RecordingMeta(
             **{
                 **_fields(meta),
@@ -132,7 +128,14 @@ class RecordingStore:
         row = _fields(saved)
         columns = ", ".join(row)
         marks = ", ".join(f":{key}" for key in row)
+        # Row first, in the worker's transaction: a duplicate id fails here, before any
+        # file is touched; a failed file write rolls the row back.
         conn.execute(f"INSERT INTO recordings ({columns}) VALUES ({marks})", row)
+        target = self.directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".wav.partial")
+        partial.write_bytes(wav)
+        os.replace(partial, target)  # a reader never sees half a file
         return saved
 
     async def get(self, recording_id: str) -> RecordingMeta | None:
@@ -161,9 +164,9 @@ def _fields(meta: RecordingMeta) -> dict[str, Any]:
     return {name: getattr(meta, name) for name in RecordingMeta.__slots__}
 
 
-def wav_shape(path: Path) -> tuple[int, float]:
-    """(channels, seconds) of a WAV file."""
-    with wave.open(str(path), "rb") as reader:
+def wav_shape(wav: bytes) -> tuple[int, float]:
+    """(channels, seconds) of a WAV file's bytes."""
+    with wave.open(io.BytesIO(wav), "rb") as reader:
         return reader.getnchannels(), reader.getnframes() / reader.getframerate()
 
 
