@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -196,6 +197,7 @@ class CallDetails:
         self.service = service
         self.store = store
         self._watch: asyncio.Task[None] | None = None
+        self._pending: set[asyncio.Task[CallDetailRecord | None]] = set()
 
     async def call_ended(
         self,
@@ -241,6 +243,40 @@ class CallDetails:
         await self.store.add(cdr)
         return cdr
 
+    def submit(self, record: Mapping[str, Any]) -> asyncio.Task[CallDetailRecord | None]:
+        """File a call-control record (a dict) from synchronous code; see `from_call_record`.
+
+        The task is kept until it is done; `close` waits for the ones in flight."""
+        task = asyncio.get_running_loop().create_task(self.from_call_record(record))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return task
+
+    async def from_call_record(self, record: Mapping[str, Any]) -> CallDetailRecord | None:
+        """Map the B2BUA's per-call dict (``call_id``, ``cli``, ``dialed``, ``answered_at``,
+        ``ended_at``, ``contact_id``, ``outcome``, ``recording_id``, ``hangup_by``; times
+        in epoch seconds) to `call_ended`. A record that cannot be filed is logged."""
+        try:
+            ended = _number(record.get("ended_at"))
+            started = _number(record.get("started_at"), record.get("answered_at")) or ended
+            if started is None:
+                raise CdrError(f"call {record.get('call_id')!r} has no times")
+            return await self.call_ended(
+                call_id=str(record.get("call_id") or ""),
+                started_at=started,
+                ended_at=ended,
+                answered_at=_number(record.get("answered_at")),
+                cli=_text(record.get("cli")),
+                to=_text(record.get("dialed")),
+                contact_id=_text(record.get("contact_id")),
+                hangup_by=_text(record.get("hangup_by")),
+                recording_id=_text(record.get("recording_id")),
+                outcome=_driver_outcome(record),
+            )
+        except (RoutingError, OSError, sqlite3.Error) as exc:
+            log.warning("CDR for call %r not filed: %s", record.get("call_id"), exc)
+            return None
+
     def _contact(self, contact_id: str | None) -> Contact | None:
         if contact_id is None:
             return None
@@ -278,11 +314,32 @@ class CallDetails:
             await asyncio.sleep(0.1)  # the bus closed a slow subscription: attach again
 
     async def close(self) -> None:
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
         await self.store.close()
+
+
+def _number(*values: object) -> float | None:
+    for value in values:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _driver_outcome(record: Mapping[str, Any]) -> Outcome | None:
+    """What the contact cannot say: a call that never queued, or one that failed."""
+    said = str(record.get("outcome") or "")
+    if any(word in said for word in ("fail", "reject", "error", "refused")):
+        return Outcome.FAILED
+    return None if record.get("contact_id") else Outcome.IVR
 
 
 def _outcome(contact: Contact | None) -> Outcome:

@@ -128,3 +128,40 @@ def test_cdrs_persist_across_a_restart(tmp_path: Path, serve: Serve) -> None:
 
     asyncio.run(first())
     asyncio.run(second())
+
+
+async def driver_records(api: Api) -> None:
+    """The B2BUA's per-call dict (as ivr/calls keeps it) filed from synchronous code."""
+    cid = await api.connected_call("support")
+    await api.json("POST", f"/contacts/{cid}/end")
+    bridged = {
+        "call_id": "d1@trunk",
+        "cli": "sip:+12025550147@trunk",
+        "dialed": "800",
+        "answered_at": T0,
+        "ended_at": T0 + 30,
+        "contact_id": cid,
+        "queue": "support",
+        "outcome": "completed",
+        "agents_tried": ["alice"],
+    }
+    ivr_only = {"call_id": "d2@trunk", "answered_at": T0 + 1, "ended_at": T0 + 9}
+    refused = {**ivr_only, "call_id": "d3@trunk", "outcome": "rejected", "contact_id": cid}
+    broken = {"call_id": "d4@trunk", "cli": "anonymous"}  # no times: logged, not filed
+    tasks = [api.calls.cdrs.submit(r) for r in (bridged, ivr_only, refused, broken)]
+    done = await asyncio.gather(*tasks)
+    assert done[3] is None
+    first, second, third = (c for c in done if c is not None)
+    assert (first.outcome, first.agent_id, first.dialed, first.started_at) == (
+        Outcome.ANSWERED,
+        "alice",
+        "800",
+        T0,
+    )
+    assert second.outcome is Outcome.IVR and third.outcome is Outcome.FAILED
+    found = await api.json("GET", "/cdrs?from=2027-01-15T00:00:00&to=2027-01-16T00:00:00")
+    assert [c["call_id"] for c in found["cdrs"]] == ["d1@trunk", "d2@trunk", "d3@trunk"]
+
+
+def test_call_control_records_are_filed_as_cdrs(run_api: Run) -> None:
+    run_api(driver_records)
