@@ -153,6 +153,20 @@ class RecordingStore:
         rows = await self._db.run(lambda conn: conn.execute(sql, (value,)).fetchall())
         return [_meta(row) for row in rows]
 
+    async def delete(self, recording_id: str) -> RecordingMeta | None:
+        """Erase a recording (file and row); None if there was none. The row goes in the
+        same transaction as the unlink, so a failed unlink keeps it listed."""
+        return await self._db.run(lambda conn: self._delete(conn, recording_id))
+
+    def _delete(self, conn: sqlite3.Connection, recording_id: str) -> RecordingMeta | None:
+        row = conn.execute("SELECT * FROM recordings WHERE id = ?", (recording_id,)).fetchone()
+        if row is None:
+            return None
+        meta = _meta(row)
+        conn.execute("DELETE FROM recordings WHERE id = ?", (recording_id,))
+        self.file_of(meta).unlink(missing_ok=True)
+        return meta
+
     def file_of(self, meta: RecordingMeta) -> Path:
         return self.directory / meta.path
 

@@ -1,7 +1,7 @@
 """Recordings and supervisor monitoring, supervisor/admin only.
 
 ``GET /contacts/{id}/recordings`` and ``GET /customers/{id}/recordings`` list
-metadata; ``GET /recordings/{rid}`` downloads the WAV. ``POST`` /
+metadata; ``GET /recordings/{rid}`` downloads the WAV, ``DELETE`` erases it (admin). ``POST`` /
 ``DELETE /contacts/{id}/monitor`` start (or switch) and end silent listen,
 whisper or barge through the telephony driver's `CallControl`.
 """
@@ -16,6 +16,7 @@ from pydantic import Field
 
 from ivr.media.mixer import MixMode
 from ringway.api.deps import Body, Service, Supervisor
+from ringway.auth import Principal, Role, require
 from ringway.calls import CallRecords
 from ringway.monitoring import CallControl, NotBridged, TelephonyUnavailable
 from ringway.service import RoutingService
@@ -42,6 +43,7 @@ async def get_calls(request: Request) -> CallRecords:
 
 
 Calls = Annotated[CallRecords, Depends(get_calls)]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 
 @router.get("/contacts/{contact_id}/recordings")
@@ -83,6 +85,13 @@ async def download_recording(recording_id: str, calls: Calls, _: Supervisor) -> 
         filename=f"{recording_id}.wav",
         headers={"X-Content-SHA256": meta.sha256},
     )
+
+
+@router.delete("/recordings/{recording_id}", status_code=204)
+async def delete_recording(recording_id: str, calls: Calls, _: Admin) -> None:
+    """Erase a recording (a customer's erasure request, retention): admin only."""
+    if await calls.recordings.store.delete(recording_id) is None:
+        raise UnknownRecording(f"unknown recording {recording_id!r}")
 
 
 class MonitorIn(Body):

@@ -137,6 +137,18 @@ async def errors_and_roles(api: Api) -> None:
     nobody = await api.json("GET", "/customers/cust-nope/recordings", expect=404)
     assert nobody["error"]["code"] == "not_found"
 
+    other = api.calls.recordings.start(contact_id=cid, call_id="call-4b")
+    assert other is not None
+    erased = await api.calls.recordings.finish(other)
+    refused = await api.json("DELETE", f"/recordings/{erased.id}", "sam", expect=403)
+    assert refused["error"]["code"] == "forbidden"  # erasing is the admin's
+    await api.json("DELETE", f"/recordings/{erased.id}", "admin", expect=204)
+    assert not api.calls.recordings.store.file_of(erased).exists()
+    again = await api.json("DELETE", f"/recordings/{erased.id}", "admin", expect=404)
+    assert again["error"]["code"] == "unknown_recording"
+    listed = await api.json("GET", f"/contacts/{cid}/recordings")
+    assert [r["id"] for r in listed["recordings"]] == [meta.id]
+
     api.calls.recordings.store.file_of(meta).unlink()
     gone = await api.json("GET", f"/recordings/{meta.id}", expect=410)
     assert gone["error"]["code"] == "recording_file_missing"
