@@ -8,6 +8,7 @@ The mode decides which direction of the bridge is replaced by a mixed stream
 (`MIXED`); a mixed stream sent to the caller or the agent goes through the
 relay rewriter that carried that direction, so each leg keeps one continuous
 RTP source (RFC 3550 §8.2, RFC 7667 §3.2.1.2) across listen → barge → stop.
+The supervisor can switch mode with RFC 4733 digits 4/5/6 (`DIGIT_MODES`).
 
 Set a call recorder on the caller's endpoint before monitoring starts: the tap
 wraps whatever recorder is there and puts it back on `stop()`.
@@ -19,6 +20,7 @@ import asyncio
 import random
 from collections.abc import Callable
 
+from ivr.media.dtmf import DtmfDigit
 from ivr.media.endpoint import MediaEndpoint
 from ivr.media.errors import MediaError
 from ivr.media.mixer import MIXED, PARTIES, Mixer, MixMode, Party
@@ -27,6 +29,9 @@ from ivr.media.relay import RelayRewriter
 from ivr.media.rtp import RtpPacket
 
 Bridge = tuple[MediaEndpoint, RelayRewriter]
+# The supervisor switches mode from the phone's keypad, as Asterisk's ChanSpy `d`
+# option does: 4 listen, 5 whisper, 6 barge.
+DIGIT_MODES = {"4": MixMode.LISTEN, "5": MixMode.WHISPER, "6": MixMode.BARGE}
 
 
 class NotBridged(MediaError):
@@ -77,6 +82,7 @@ class Conference:
         self._rng = rng or random.Random()
         self.mixer: Mixer | None = None
         self._handle: asyncio.TimerHandle | None = None
+        self._digit_handler: Callable[[DtmfDigit], None] | None = None
 
     @property
     def mode(self) -> MixMode:
@@ -90,8 +96,17 @@ class Conference:
         )
         for party, leg in self._legs.items():
             leg.recorder = _Tap(leg.recorder, self._feeder(party))
+        supervisor = self._legs["supervisor"]
+        self._digit_handler, supervisor.on_digit = supervisor.on_digit, self._digit
         self._route()
         self._tick()
+
+    def _digit(self, digit: DtmfDigit) -> None:
+        mode = DIGIT_MODES.get(digit.digit)
+        if mode is not None:
+            self.set_mode(mode)
+        elif self._digit_handler is not None:
+            self._digit_handler(digit)  # other keys still reach the driver
 
     def _feeder(self, party: Party) -> Callable[[RtpPacket], None]:
         def feed(packet: RtpPacket) -> None:
@@ -112,6 +127,8 @@ class Conference:
             self._handle.cancel()
             self._handle = None
         self.mixer = None
+        if self._legs["supervisor"].on_digit == self._digit:
+            self._legs["supervisor"].on_digit = self._digit_handler
         for leg in self._legs.values():
             if isinstance(leg.recorder, _Tap):
                 leg.recorder = leg.recorder.inner

@@ -18,6 +18,7 @@ from recording_signal import amplitude_at, windowed
 
 from ivr.media.audio import tone
 from ivr.media.conference import Conference, NotBridged
+from ivr.media.dtmf import DtmfDigit, dtmf_packets
 from ivr.media.endpoint import MediaEndpoint, bridge
 from ivr.media.mixer import MixMode
 from ivr.media.player import Player
@@ -173,3 +174,42 @@ async def unbridged() -> None:
 
 def test_monitoring_needs_a_bridged_pair() -> None:
     asyncio.run(unbridged())
+
+
+async def keypad_scenario() -> None:
+    call = Call()
+    await call.open()
+    try:
+        passed_on: list[str] = []
+        call.legs["supervisor"].on_digit = lambda digit: passed_on.append(digit.digit)
+        conference = Conference(
+            caller=call.legs["caller"],
+            agent=call.legs["agent"],
+            supervisor=call.legs["supervisor"],
+        )
+        conference.start()
+        phone = call.phones["supervisor"]
+        for sequence, (digit, expected) in enumerate(
+            [("6", MixMode.BARGE), ("1", MixMode.BARGE), ("5", MixMode.WHISPER)]
+        ):
+            # RFC 4733 §2.5.1: start, updates, then the end packet three times
+            for _, packet in dtmf_packets(
+                digit, payload_type=101, ssrc=77, sequence=100 * sequence, timestamp=9000 * sequence
+            ):
+                phone.send(packet)
+            for _ in range(100):
+                if conference.mode is expected and (digit != "1" or passed_on):
+                    break
+                await asyncio.sleep(0.01)
+            assert conference.mode is expected, digit
+        assert passed_on == ["1"]  # not a mode key: the driver's handler gets it
+        conference.stop()
+        assert call.legs["supervisor"].on_digit is not None
+        call.legs["supervisor"].on_digit(DtmfDigit(digit="4", duration=0))
+        assert passed_on == ["1", "4"] and conference.mode is MixMode.WHISPER  # handler restored
+    finally:
+        call.close()
+
+
+def test_the_supervisor_switches_mode_from_the_keypad() -> None:
+    asyncio.run(keypad_scenario())
