@@ -1,9 +1,10 @@
 """Recordings and supervisor monitoring, supervisor/admin only.
 
 ``GET /contacts/{id}/recordings`` and ``GET /customers/{id}/recordings`` list
-metadata; ``GET /recordings/{rid}`` downloads the WAV, ``DELETE`` erases it (admin). ``POST`` /
-``DELETE /contacts/{id}/monitor`` start (or switch) and end silent listen,
-whisper or barge through the telephony driver's `CallControl`.
+metadata; ``GET /recordings/{rid}`` downloads the WAV and ``DELETE`` erases it
+(admin only). ``POST`` / ``DELETE /contacts/{id}/monitor`` start (or switch)
+and end silent listen, whisper or barge through the telephony driver's
+`CallControl`.
 """
 
 from __future__ import annotations
