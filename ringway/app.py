@@ -30,6 +30,7 @@ from crm.store import CustomerStore
 from ringway.api import api_router, health_router
 from ringway.api.errors import install as install_error_handlers
 from ringway.auth import Authenticator, Role, bearer_token
+from ringway.calls import CallRecords
 from ringway.cluster import ClusterNode, probe_redis
 from ringway.cluster.middleware import ClusterMiddleware
 from ringway.config import ConfigError, RingwayConfig
@@ -51,6 +52,7 @@ class ServiceBundle:
     desktop: Hub | None = None
     mail: MailDesk | None = None
     intake: MailIntake | None = None
+    calls: CallRecords | None = None  # recordings, CDRs, call control (telephony plugs in)
 
 
 def customer_store(config: RingwayConfig) -> CustomerStore:
@@ -81,6 +83,7 @@ def build(config: RingwayConfig, env: Mapping[str, str] = os.environ) -> Service
     service = RoutingService(config, customer_store(config), metrics=metrics, host=node)
     mail = MailDesk(service, config.mail, config.routing.entry_points)
     intake = _intake(config, mail)
+    calls = CallRecords(service)
     hub: Hub | None = None
 
     @asynccontextmanager
@@ -92,16 +95,17 @@ def build(config: RingwayConfig, env: Mapping[str, str] = os.environ) -> Service
             if config.service.seed_demo_customers:
                 await seed(service.customers)
             await service.start()
+            calls.start()
             await hub.start()
             if config.service.smtp_port is not None:
                 await intake.start(config.service.host, config.service.smtp_port)
         except BaseException:
-            await _stop(intake, hub, service)
+            await _stop(intake, hub, service, calls)
             raise
         try:
             yield
         finally:
-            await _stop(intake, hub, service)
+            await _stop(intake, hub, service, calls)
 
     app = FastAPI(
         title="Ringway",
@@ -110,6 +114,7 @@ def build(config: RingwayConfig, env: Mapping[str, str] = os.environ) -> Service
         lifespan=lifespan,
     )
     app.state.service, app.state.auth, app.state.config = service, auth, config
+    app.state.calls = calls
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(health_router())
@@ -122,7 +127,7 @@ def build(config: RingwayConfig, env: Mapping[str, str] = os.environ) -> Service
         node.app = app
     hub = install_desktop(app, service, auth, config, mail)
     passwords = dict(auth.generated_passwords)
-    return ServiceBundle(app, service, auth.admin_token, passwords, auth, hub, mail, intake)
+    return ServiceBundle(app, service, auth.admin_token, passwords, auth, hub, mail, intake, calls)
 
 
 def cluster_node(config: RingwayConfig) -> ClusterNode | None:
@@ -150,11 +155,12 @@ def _intake(config: RingwayConfig, mail: MailDesk) -> MailIntake:
     )
 
 
-async def _stop(intake: MailIntake, hub: Hub, service: RoutingService) -> None:
-    """Stop taking mail, close the desktops, then the service (flush, close stores)."""
+async def _stop(intake: MailIntake, hub: Hub, service: RoutingService, calls: CallRecords) -> None:
+    """Stop taking mail, close the desktops and call records, then the service."""
     try:
         await intake.stop()
         await hub.stop()
+        await calls.close()
     finally:
         await service.stop()
 
