@@ -144,9 +144,7 @@ class MemoryDialerStore:
         return len(self._proofs)
 
     def proofs(self, number: str) -> list[dict[str, object]]:
-        return [
-            {**p, "attempt_id": a} for a, p in self._proofs if p.get("number") == number
-        ]
+        return [{**p, "attempt_id": a} for a, p in self._proofs if p.get("number") == number]
 
     def put_lead(self, lead: Lead) -> None:
         self._leads[lead.id] = lead

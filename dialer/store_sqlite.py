@@ -51,7 +51,9 @@ class SQLiteDialerStore:
         ).fetchone()
         if row is None:
             return None
-        return DncEntry(number=row[0], added_at=datetime.fromisoformat(row[1]), source=row[2], reason=row[3])
+        return DncEntry(
+            number=row[0], added_at=datetime.fromisoformat(row[1]), source=row[2], reason=row[3]
+        )
 
     def dnc_size(self) -> int:
         count: int = self._conn.execute("SELECT count(*) FROM dnc").fetchone()[0]
@@ -60,7 +62,9 @@ class SQLiteDialerStore:
     # --- registries
     def import_registry(self, version: RegistryVersion, numbers: Iterable[str]) -> None:
         with transaction(self._conn):
-            self._conn.execute("DELETE FROM registry_numbers WHERE registry = ?", (version.registry,))
+            self._conn.execute(
+                "DELETE FROM registry_numbers WHERE registry = ?", (version.registry,)
+            )
             self._conn.executemany(
                 "INSERT OR IGNORE INTO registry_numbers (registry, number) VALUES (?, ?)",
                 ((version.registry, n) for n in numbers),
@@ -194,7 +198,13 @@ class SQLiteDialerStore:
         with transaction(self._conn):
             self._conn.execute(
                 "INSERT OR REPLACE INTO leads (id, campaign, phone, line, body) VALUES (?,?,?,?,?)",
-                (lead.id, lead.campaign, lead.phone, lead.source_line or 0, json.dumps(_lead_doc(lead))),
+                (
+                    lead.id,
+                    lead.campaign,
+                    lead.phone,
+                    lead.source_line or 0,
+                    json.dumps(_lead_doc(lead)),
+                ),
             )
 
     def lead(self, lead_id: str) -> Lead | None:

@@ -74,7 +74,9 @@ def migrate(conn: sqlite3.Connection) -> int:
     with transaction(conn):
         current = schema_version(conn)
         if current > target:
-            raise DialerError(f"dialer database schema {current} is newer than this code ({target})")
+            raise DialerError(
+                f"dialer database schema {current} is newer than this code ({target})"
+            )
         for number in range(current + 1, target + 1):
             for statement in _statements(MIGRATIONS[number - 1]):
                 conn.execute(statement)

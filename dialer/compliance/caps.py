@@ -44,7 +44,9 @@ class CapPolicy:
         if not caps:
             return None, "none"
         cap, scope = min(caps)
-        source = STATE_CAP_SOURCES.get(region or "", "campaign") if scope == "region" else "campaign"
+        source = (
+            STATE_CAP_SOURCES.get(region or "", "campaign") if scope == "region" else "campaign"
+        )
         return cap, source
 
 
@@ -73,7 +75,9 @@ def check_caps(
 def _lifetime(policy: CapPolicy, counts: AttemptCounts) -> CheckResult:
     data = {"attempts": counts.lead_attempts, "cap": policy.lifetime}
     if policy.lifetime is None:
-        return CheckResult(check="caps.lifetime", result=Result.PASS, detail="no lifetime cap", data=data)
+        return CheckResult(
+            check="caps.lifetime", result=Result.PASS, detail="no lifetime cap", data=data
+        )
     if counts.lead_attempts >= policy.lifetime:
         detail = f"lead already attempted {counts.lead_attempts} times (cap {policy.lifetime})"
         return CheckResult(check="caps.lifetime", result=Result.FAIL, detail=detail, data=data)

@@ -4,13 +4,14 @@ US federal rule: no telephone solicitation "before the hour of 8 a.m. or after
 9 p.m. (local time at the called party's location)" — 47 CFR 64.1200(c)(1).
 Several states are stricter; the US rule pack ships Florida (Fla. Stat.
 501.059(8)(a)), Oklahoma (Okla. Stat. tit. 15 §775C.4) and Maryland (Md. Code,
-Com. Law §14-4502, Stop the Spam Calls Act 2023) at 08:00–20:00, and a campaign can add or override any
-region. The UK has no statutory calling hours; the UK pack's 08:00–21:00 is an
-operator default, configurable per campaign.
+Com. Law §14-4502, Stop the Spam Calls Act 2023) at 08:00-20:00, and a
+campaign can add rules for any region. The UK has no statutory calling hours;
+the UK pack's 08:00-21:00 is an operator default, configurable per campaign.
 
 A window is ``start <= local time < end``: the end is exclusive, so a call
 starting at 21:00:00 is refused (the conservative reading of "after 9 p.m.").
-Region windows only tighten: the base window and the region's must both allow.
+Region windows only tighten: the base window and every rule of the region
+(the pack's and the campaign's) must all allow.
 When a number maps to several zones, every zone must be inside its window —
 the call is placed only in the overlap (research §E.4).
 """
@@ -39,7 +40,11 @@ class DailyWindow:
         return local.weekday() in self.days and self.start <= local.time() < self.end
 
     def describe(self) -> str:
-        days = "every day" if self.days == EVERY_DAY else ",".join(DAY_NAMES[d] for d in sorted(self.days))
+        days = (
+            "every day"
+            if self.days == EVERY_DAY
+            else ",".join(DAY_NAMES[d] for d in sorted(self.days))
+        )
         return f"{self.start:%H:%M}-{self.end:%H:%M} {days}"
 
 
@@ -60,12 +65,14 @@ class WindowRule:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class WindowPolicy:
     base: WindowRule
-    regions: dict[str, WindowRule]
+    regions: dict[str, tuple[WindowRule, ...]]  # all of a region's rules must allow
     holidays: frozenset[date] = frozenset()  # local dates with no calls at all
 
 
 def daily(start: str, end: str, days: Iterable[int] = EVERY_DAY) -> DailyWindow:
-    return DailyWindow(start=time.fromisoformat(start), end=time.fromisoformat(end), days=frozenset(days))
+    return DailyWindow(
+        start=time.fromisoformat(start), end=time.fromisoformat(end), days=frozenset(days)
+    )
 
 
 FEDERAL_US = WindowRule(windows=(daily("08:00", "21:00"),), source="47 CFR 64.1200(c)(1)")
@@ -86,11 +93,10 @@ def check_window(at: datetime, where: Location, policy: WindowPolicy) -> CheckRe
         return CheckResult(
             check="window",
             result=Result.FAIL,
-            detail=f"callee's time zone unknown ({where.basis}); needs an explicit zone on the lead",
+            detail=f"callee's time zone unknown ({where.basis}): needs an explicit zone",
             data={"zones": [], "zone_basis": where.basis},
         )
-    region_rule = policy.regions.get(where.region) if where.region else None
-    rules = [policy.base] + ([region_rule] if region_rule is not None else [])
+    rules = [policy.base, *policy.regions.get(where.region or "", ())]
     locals_ = {z: at.astimezone(ZoneInfo(z)) for z in where.zones}
     refused = [z for z, local in locals_.items() if not _open(local, rules, policy.holidays)]
     data = {

@@ -101,8 +101,8 @@ def _region(number: PhoneNumber, explicit: str | None) -> tuple[str | None, str]
         return None, "none"
     text = geocoder.description_for_number(number, "en")
     if ", " in text:  # "Pensacola, FL"
-        code = text.rsplit(", ", 1)[1].strip()
-        return (code, "geocoder") if len(code) == 2 else (None, "none")
+        suffix = text.rsplit(", ", 1)[1].strip()
+        return (suffix, "geocoder") if len(suffix) == 2 else (None, "none")
     code = NANP_REGIONS.get(text)
     return (code, "geocoder") if code else (None, "none")
 
