@@ -12,10 +12,10 @@ the UK 72-hour rule see it after a restart.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from phonenumbers import PhoneNumber
 
-from dialer.campaign import Campaign
 from dialer.compliance.caps import ROLLING_WINDOW, AttemptCounts, check_caps
 from dialer.compliance.consent import ConsentSource, NoConsentData, check_consent
 from dialer.compliance.dnc import check_internal, check_registry
@@ -26,6 +26,9 @@ from dialer.compliance.zones import locate
 from dialer.errors import DialerError, NotAllowed
 from dialer.leads import Lead, LeadStatus, Outcome, apply_outcome, start_attempt
 from dialer.store import Attempt, DialerStore
+
+if TYPE_CHECKING:  # dialer.campaign imports the rule modules of this package
+    from dialer.campaign import Campaign
 
 
 class Compliance:
