@@ -24,7 +24,7 @@ from dialer.compliance.proof import CheckResult, Proof, Result, Verdict, verdict
 from dialer.compliance.windows import check_window
 from dialer.compliance.zones import locate
 from dialer.errors import DialerError, NotAllowed
-from dialer.leads import Lead, LeadStatus, Outcome, apply_outcome, start_attempt
+from dialer.leads import Lead, LeadStatus, Outcome, apply_outcome, block, start_attempt
 from dialer.store import Attempt, DialerStore
 
 if TYPE_CHECKING:  # dialer.campaign imports the rule modules of this package
@@ -96,7 +96,15 @@ class Compliance:
             self.record_attempt(result, attempt_id, lead, guaranteed_agent=guaranteed_agent)
         else:
             self.record_denial(result)
+            self._block_if_refused_for_good(result, lead)
         return result
+
+    def _block_if_refused_for_good(self, result: Verdict, lead: Lead | None) -> None:
+        # A DNC entry or a withdrawn consent will not lapse by waiting: stop retrying.
+        current = self._current(lead)
+        permanent = any(r.blocks and r.check.startswith(_PERMANENT) for r in result.reasons)
+        if current is not None and permanent:
+            self.store.put_lead(block(current))
 
     def record_attempt(
         self,
@@ -120,9 +128,16 @@ class Compliance:
         )
         self.store.add_attempt(attempt)
         self.store.add_proof(attempt_id, proof.to_dict())
-        if lead is not None:
-            self.store.put_lead(start_attempt(lead, proof.at))
+        current = self._current(lead)
+        if current is not None:
+            self.store.put_lead(start_attempt(current, proof.at))
         return attempt
+
+    def _current(self, lead: Lead | None) -> Lead | None:
+        """The stored state of ``lead`` (the caller's copy may be stale), else the copy."""
+        if lead is None:
+            return None
+        return self.store.lead(lead.id) or lead
 
     def record_denial(self, result: Verdict) -> int:
         """Keep the proof of a refused attempt (the number was *not* dialled, and why)."""
@@ -141,6 +156,9 @@ class Compliance:
         updated = apply_outcome(lead, outcome, at, campaign.retry, campaign.caps.lifetime)
         self.store.put_lead(updated)
         return updated
+
+
+_PERMANENT = ("dnc.", "consent")
 
 
 def _number_check(number: str, lead: Lead | None) -> CheckResult:

@@ -125,9 +125,7 @@ def test_area_code_fallback_to_one_zone_is_widened_to_the_area_codes_zones() -> 
 
 
 def test_proof_records_each_zones_local_time() -> None:
-    verdict = Compliance(MemoryDialerStore()).check(
-        "+12085550123", _at("2026-01-15T15:30:00Z"), US
-    )
+    verdict = Compliance(MemoryDialerStore()).check("+12085550123", _at("2026-01-15T15:30:00Z"), US)
     window = next(r for r in verdict.reasons if r.check == "window")
     assert window.data["local_times"] == {
         "America/Boise": "2026-01-15T08:30:00-07:00",
