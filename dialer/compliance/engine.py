@@ -48,6 +48,7 @@ class Compliance:
         """May ``number`` be dialled at ``at`` for ``campaign``? `DialerError` on bad input."""
         if at.tzinfo is None or at.utcoffset() is None:
             raise DialerError(f"{at.isoformat()} has no UTC offset: the window check needs one")
+        lead = self._current(lead)
         parsed = (
             parse_number(number, campaign.default_region) if isinstance(number, str) else number
         )
