@@ -98,12 +98,16 @@ def load_campaign_text(text: str, source: str = "<campaign>") -> Campaign:
         doc = CampaignDoc.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        path = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("list[")))
+        path = tuple(p for p in first["loc"] if p not in _PYDANTIC_LOC_NOISE)
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         raise CampaignError(
             source, line_of(marks, path), _dotted(path), first["msg"] + more
         ) from None
     return _Builder(doc, source, marks).build()
+
+
+# Parts pydantic adds to an error location that are not YAML keys.
+_PYDANTIC_LOC_NOISE = frozenset({"[key]"})
 
 
 def _dotted(path: KeyPath) -> str:
