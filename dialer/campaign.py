@@ -58,7 +58,11 @@ class Campaign:
 
 
 def default_windows(pack: RulePack) -> WindowPolicy:
-    return WindowPolicy(base=pack.window, regions=dict(pack.region_windows))
+    return WindowPolicy(
+        base=pack.window,
+        regions=dict(pack.region_windows),
+        countries=dict(pack.country_windows),
+    )
 
 
 def default_campaign(jurisdiction: str = "US") -> Campaign:
@@ -176,14 +180,28 @@ class _Builder:
         if spec.default is not None:
             base = self.rule(("windows", "default"), spec.default, "campaign")
             self.inside_pack(base)
-        regions = dict(self.pack.region_windows)
-        for code, docs in spec.regions.items():
-            path = ("windows", "regions", code)
+        return WindowPolicy(
+            base=base,
+            regions=self.keyed("regions", spec.regions, self.pack.region_windows),
+            countries=self.keyed("countries", spec.countries, self.pack.country_windows),
+            holidays=frozenset(spec.holidays),
+        )
+
+    def keyed(
+        self,
+        section: str,
+        given: dict[str, list[WindowDoc]],
+        pack_rules: dict[str, tuple[WindowRule, ...]],
+    ) -> dict[str, tuple[WindowRule, ...]]:
+        """The pack's rules per region/country, each with the campaign's added (never replaced)."""
+        rules = dict(pack_rules)
+        for code, docs in given.items():
+            path = ("windows", section, code)
             if len(code) != 2 or not code.isalpha():
-                raise self.fail(path, "regions are two-letter codes (FL, ON, ...)")
+                raise self.fail(path, f"{section} are two-letter codes (FL, ON / CA, US, ...)")
             rule = self.rule(path, docs, f"campaign {self.doc.name}")
-            regions[code.upper()] = (*regions.get(code.upper(), ()), rule)
-        return WindowPolicy(base=base, regions=regions, holidays=frozenset(spec.holidays))
+            rules[code.upper()] = (*rules.get(code.upper(), ()), rule)
+        return rules
 
     def inside_pack(self, rule: WindowRule) -> None:
         floor = self.pack.window

@@ -22,7 +22,8 @@ class WindowDoc(Strict):
 
 class WindowsDoc(Strict):
     default: list[WindowDoc] | None = None  # replaces the rule pack's base window
-    regions: dict[str, list[WindowDoc]] = {}  # "FL": [...]: added to / replacing the pack's
+    regions: dict[str, list[WindowDoc]] = {}  # "FL": [...]: checked with the pack's own
+    countries: dict[str, list[WindowDoc]] = {}  # by the number's country: "CA", "US", ...
     holidays: list[date] = []  # callee-local dates with no calls
 
 

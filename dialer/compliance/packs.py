@@ -4,7 +4,7 @@ US — 47 CFR 64.1200: calls 08:00-21:00 callee-local (c)(1); abandonment at
 most 3 % of live-answered calls per campaign over 30 days (a)(7)(i); National
 DNC Registry scrubbed at least every 31 days (c)(2)(i)(D), 16 CFR
 310.4(b)(3)(iv). State rules: Florida, Oklahoma and Maryland 08:00-20:00 and 3
-calls per 24 h.
+calls per 24 h. Canadian numbers: CRTC Telemarketing Rules' hours as well.
 
 UK — Ofcom "Persistent misuse" statement (2016, in force 1 March 2017): 3 %
 abandoned calls per campaign per 24 h as our conservative default, a repeat
@@ -17,7 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dialer.compliance.caps import STATE_24H_CAPS
-from dialer.compliance.windows import FEDERAL_US, UK_DEFAULT, US_STATE_WINDOWS, WindowRule
+from dialer.compliance.windows import (
+    CANADA,
+    FEDERAL_US,
+    UK_DEFAULT,
+    US_STATE_WINDOWS,
+    WindowRule,
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -26,6 +32,7 @@ class RulePack:
     default_region: str  # how to read national-format numbers
     window: WindowRule
     region_windows: dict[str, tuple[WindowRule, ...]]
+    country_windows: dict[str, tuple[WindowRule, ...]]
     region_caps_24h: dict[str, int]
     registry: str
     uk_abandon_rule: bool
@@ -38,6 +45,7 @@ US = RulePack(
     default_region="US",
     window=FEDERAL_US,
     region_windows={code: (rule,) for code, rule in US_STATE_WINDOWS.items()},
+    country_windows={"CA": (CANADA,)},
     region_caps_24h=dict(STATE_24H_CAPS),
     registry="us-national",
     uk_abandon_rule=False,
@@ -49,6 +57,7 @@ UK = RulePack(
     default_region="GB",
     window=UK_DEFAULT,
     region_windows={},
+    country_windows={},
     region_caps_24h={},
     registry="uk-tps",
     uk_abandon_rule=True,

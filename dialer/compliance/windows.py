@@ -7,6 +7,9 @@ Several states are stricter; the US rule pack ships Florida (Fla. Stat.
 Com. Law §14-4502, Stop the Spam Calls Act 2023) at 08:00-20:00, and a
 campaign can add rules for any region. The UK has no statutory calling hours;
 the UK pack's 08:00-21:00 is an operator default, configurable per campaign.
+Rules also attach to the number's country: a Canadian number called under the
+US pack must also be inside the CRTC Telemarketing Rules' hours (09:00-21:30
+on weekdays, 10:00-18:00 at weekends).
 
 A window is ``start <= local time < end``: the end is exclusive, so a call
 starting at 21:00:00 is refused (the conservative reading of "after 9 p.m.").
@@ -19,7 +22,7 @@ the call is placed only in the overlap (research §E.4).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -66,6 +69,7 @@ class WindowRule:
 class WindowPolicy:
     base: WindowRule
     regions: dict[str, tuple[WindowRule, ...]]  # all of a region's rules must allow
+    countries: dict[str, tuple[WindowRule, ...]] = field(default_factory=dict)  # by the number's
     holidays: frozenset[date] = frozenset()  # local dates with no calls at all
 
 
@@ -81,6 +85,12 @@ US_STATE_WINDOWS = {
     "OK": WindowRule(windows=(daily("08:00", "20:00"),), source="Okla. Stat. tit. 15 §775C.4"),
     "MD": WindowRule(windows=(daily("08:00", "20:00"),), source="Md. Code, Com. Law §14-4502"),
 }
+WEEKDAYS, WEEKEND = range(5), (5, 6)
+# A US campaign calling Canadian numbers also follows Canada's rules.
+CANADA = WindowRule(
+    windows=(daily("09:00", "21:30", WEEKDAYS), daily("10:00", "18:00", WEEKEND)),
+    source="CRTC Unsolicited Telecommunications Rules, Part III (Telemarketing Rules)",
+)
 UK_DEFAULT = WindowRule(
     windows=(daily("08:00", "21:00"),),
     source="operator policy (no statutory UK calling hours; configurable)",
@@ -96,12 +106,17 @@ def check_window(at: datetime, where: Location, policy: WindowPolicy) -> CheckRe
             detail=f"callee's time zone unknown ({where.basis}): needs an explicit zone",
             data={"zones": [], "zone_basis": where.basis},
         )
-    rules = [policy.base, *policy.regions.get(where.region or "", ())]
+    rules = [
+        policy.base,
+        *policy.countries.get(where.country or "", ()),
+        *policy.regions.get(where.region or "", ()),
+    ]
     locals_ = {z: at.astimezone(ZoneInfo(z)) for z in where.zones}
     refused = [z for z, local in locals_.items() if not _open(local, rules, policy.holidays)]
     data = {
         "zones": list(where.zones),
         "zone_basis": where.basis,
+        "country": where.country,
         "region": where.region,
         "region_basis": where.region_basis,
         "local_times": {z: local.isoformat() for z, local in locals_.items()},

@@ -45,12 +45,19 @@ class Location:
     basis: str  # "lead", "exchange", "area_code", "area_code_spans_zones", "unknown", ...
     region: str | None  # "FL", "ON", ... (NANP); None elsewhere or unknown
     region_basis: str  # "lead", "geocoder", "none"
+    country: str | None = None  # ISO 3166 code of the number: "US", "CA", "GB", ...
 
 
 def locate(number: PhoneNumber, zone: str | None = None, region: str | None = None) -> Location:
     zones, basis = _zones(number, zone)
     found_region, region_basis = _region(number, region)
-    return Location(zones=zones, basis=basis, region=found_region, region_basis=region_basis)
+    return Location(
+        zones=zones,
+        basis=basis,
+        region=found_region,
+        region_basis=region_basis,
+        country=phonenumbers.region_code_for_number(number),
+    )
 
 
 def valid_zone(name: str) -> bool:

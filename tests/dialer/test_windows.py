@@ -1,7 +1,8 @@
 """Calling windows in the callee's local time, every answer computed by hand.
 
-US federal window 08:00-21:00 (47 CFR 64.1200(c)(1)); Florida, Oklahoma and
-Maryland 08:00-20:00 (Fla. Stat. 501.059(8)(a); Okla. Stat. tit. 15 §775C.4;
+US federal window 08:00-21:00 (47 CFR 64.1200(c)(1)); Canadian numbers also
+within the CRTC Telemarketing Rules' 09:00-21:30 weekdays, 10:00-18:00 weekends;
+Florida, Oklahoma and Maryland 08:00-20:00 (Fla. Stat. 501.059(8)(a); Okla. Stat. tit. 15 §775C.4;
 Md. Com. Law §14-4502). US and Canadian daylight time in 2026 starts Sunday
 8 March 02:00 local and ends Sunday 1 November; Saskatchewan (Regina) and
 Arizona (Phoenix) keep standard time all year; the Navajo Nation (in area
@@ -36,18 +37,24 @@ CASES = [
     ("+12125550100", "2026-01-16T02:00:00Z", False, "21:00:00 EST: the end is exclusive"),
     ("+12125550100", "2026-10-31T12:30:00Z", True, "Sat 08:30 EDT (before fall-back)"),
     ("+12125550100", "2026-11-02T12:30:00Z", False, "Mon 07:30 EST (after fall-back)"),
-    # --- Toronto (EST/EDT like New York), Ontario has no stricter rule here
-    ("+14165550123", "2026-03-07T13:30:00Z", True, "08:30 EST"),
-    ("+14165550123", "2026-03-10T01:30:00Z", False, "21:30 EDT"),
-    # --- Vancouver (PST -8 / PDT -7)
-    ("+16045550123", "2026-03-07T13:30:00Z", False, "05:30 PST"),
-    ("+16045550123", "2026-03-07T01:30:00Z", True, "17:30 PST"),
-    ("+16045550123", "2026-03-10T01:30:00Z", True, "18:30 PDT"),
-    ("+16045550123", "2026-03-09T15:30:00Z", True, "08:30 PDT"),
-    ("+16045550123", "2026-03-07T15:30:00Z", False, "07:30 PST: same UTC, before DST"),
-    # --- Regina (CST -6 all year, no DST)
-    ("+13065550123", "2026-03-07T14:30:00Z", True, "08:30 CST"),
-    ("+13065550123", "2026-03-09T13:30:00Z", False, "07:30 CST: no DST in Saskatchewan"),
+    # --- Canada: the US pack adds the CRTC Telemarketing Rules' hours, by the
+    #     number's country: 09:00-21:30 Monday-Friday, 10:00-18:00 at weekends.
+    # Toronto (EST/EDT like New York)
+    ("+14165550123", "2026-03-07T13:30:00Z", False, "Sat 08:30 EST: CRTC weekends from 10:00"),
+    ("+14165550123", "2026-03-07T15:30:00Z", True, "Sat 10:30 EST"),
+    ("+14165550123", "2026-03-07T23:30:00Z", False, "Sat 18:30 EST: CRTC weekends end 18:00"),
+    ("+14165550123", "2026-03-09T12:30:00Z", False, "Mon 08:30 EDT: US yes, CRTC from 09:00"),
+    ("+14165550123", "2026-03-09T13:30:00Z", True, "Mon 09:30 EDT"),
+    ("+14165550123", "2026-03-10T01:30:00Z", False, "Mon 21:30 EDT"),
+    # Vancouver (PST -8 / PDT -7)
+    ("+16045550123", "2026-03-07T13:30:00Z", False, "Sat 05:30 PST"),
+    ("+16045550123", "2026-03-07T01:30:00Z", True, "Fri 17:30 PST"),
+    ("+16045550123", "2026-03-10T01:30:00Z", True, "Mon 18:30 PDT"),
+    ("+16045550123", "2026-03-09T16:30:00Z", True, "Mon 09:30 PDT"),
+    ("+16045550123", "2026-03-06T16:30:00Z", False, "Fri 08:30 PST: same UTC, before DST"),
+    # Regina (CST -6 all year, no DST)
+    ("+13065550123", "2026-03-09T15:30:00Z", True, "Mon 09:30 CST"),
+    ("+13065550123", "2026-03-09T14:30:00Z", False, "Mon 08:30 CST: no DST in Saskatchewan"),
     # --- Phoenix (MST -7 all year, no DST)
     ("+16025550123", "2026-03-09T14:30:00Z", False, "07:30 MST: Arizona keeps standard time"),
     ("+16025550123", "2026-03-09T15:30:00Z", True, "08:30 MST"),
@@ -83,10 +90,13 @@ CASES = [
     #     per phonenumbers, Honolulu (-10, no DST)
     ("+19075550123", "2026-01-15T17:30:00Z", False, "Anchorage 08:30 but Adak 07:30"),
     ("+19075550123", "2026-01-15T18:30:00Z", True, "Adak and Honolulu 08:30, Anchorage 09:30"),
-    # --- 709: Halifax (AST -4) and St John's (NST -3:30)
-    ("+17095550123", "2026-03-07T13:30:00Z", True, "Halifax 09:30, St John's 10:00"),
-    ("+17095550123", "2026-03-07T01:00:00Z", False, "Halifax 21:00, St John's 21:30"),
-    ("+17095550123", "2026-03-07T00:29:00Z", True, "Halifax 20:29, St John's 20:59"),
+    # --- 709: Halifax (AST -4) and St John's (NST -3:30), CRTC hours too
+    ("+17095550123", "2026-03-06T13:30:00Z", True, "Fri: Halifax 09:30, St John's 10:00"),
+    ("+17095550123", "2026-03-06T12:45:00Z", False, "Fri: Halifax 08:45, St John's 09:15"),
+    ("+17095550123", "2026-03-07T01:00:00Z", False, "Fri: Halifax 21:00, St John's 21:30"),
+    ("+17095550123", "2026-03-07T00:29:00Z", True, "Fri: Halifax 20:29, St John's 20:59"),
+    ("+17095550123", "2026-03-07T21:15:00Z", True, "Sat: Halifax 17:15, St John's 17:45"),
+    ("+17095550123", "2026-03-07T21:45:00Z", False, "Sat: St John's 18:15, after 18:00"),
     # --- no usable zone: never called
     ("+15555550123", "2026-01-15T18:00:00Z", False, "555 is not a real area code: zone unknown"),
     ("+18005550123", "2026-01-15T18:00:00Z", False, "toll-free: non-geographic"),
