@@ -98,7 +98,9 @@ def check_consent(number: str, purpose: str, required: bool, source: ConsentSour
     refused = [h.customer_id for h in holders if h.answer is False]
     if refused:
         detail = f"consent for {purpose} withdrawn by {', '.join(refused)}"
-        return CheckResult(check="consent", result=Result.FAIL, detail=detail, data=data)
+        return CheckResult(
+            check="consent", result=Result.FAIL, detail=detail, data=data, final=True
+        )
     granted = [h.customer_id for h in holders if h.answer is True]
     if required and not granted:
         detail = f"no recorded consent for {purpose} (required by the campaign)"

@@ -45,7 +45,9 @@ def check_internal(number: str, store: DialerStore) -> CheckResult:
         )
     data |= {"added_at": entry.added_at.isoformat(), "source": entry.source, "reason": entry.reason}
     detail = f"on the internal DNC list since {entry.added_at.isoformat()} ({entry.source})"
-    return CheckResult(check="dnc.internal", result=Result.FAIL, detail=detail, data=data)
+    return CheckResult(
+        check="dnc.internal", result=Result.FAIL, detail=detail, data=data, final=True
+    )
 
 
 def check_registry(
@@ -69,7 +71,7 @@ def check_registry(
     }
     if store.in_registry(rule.registry, number):
         detail = f"on the {rule.registry} registry (version {version.version}, {version.as_of})"
-        return CheckResult(check=name, result=Result.FAIL, detail=detail, data=data)
+        return CheckResult(check=name, result=Result.FAIL, detail=detail, data=data, final=True)
     if age > rule.max_age_days:
         detail = (
             f"not on the {rule.registry} registry, but its copy is {age} days old"

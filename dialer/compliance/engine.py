@@ -103,8 +103,7 @@ class Compliance:
     def _block_if_refused_for_good(self, result: Verdict, lead: Lead | None) -> None:
         # A DNC entry or a withdrawn consent will not lapse by waiting: stop retrying.
         current = self._current(lead)
-        permanent = any(r.blocks and r.check.startswith(_PERMANENT) for r in result.reasons)
-        if current is not None and permanent:
+        if current is not None and any(r.blocks and r.final for r in result.reasons):
             self.store.put_lead(block(current))
 
     def record_attempt(
@@ -157,9 +156,6 @@ class Compliance:
         updated = apply_outcome(lead, outcome, at, campaign.retry, campaign.caps.lifetime)
         self.store.put_lead(updated)
         return updated
-
-
-_PERMANENT = ("dnc.", "consent")
 
 
 def _number_check(number: str, lead: Lead | None) -> CheckResult:

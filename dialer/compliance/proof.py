@@ -27,6 +27,9 @@ class CheckResult:
     result: Result
     detail: str  # one human sentence
     data: dict[str, Any] = field(default_factory=dict)  # what it was checked against
+    # A refusal that waiting will not lift (on a DNC list, consent withdrawn): the
+    # lead is blocked for good rather than retried.
+    final: bool = False
 
     @property
     def blocks(self) -> bool:

@@ -149,3 +149,17 @@ def test_uk_pack_checks_the_tps_copy(store: DialerStore, tmp_path: Path) -> None
     verdict = Compliance(store).check("+442079460958", AT, uk)
     assert not verdict.allowed
     assert _result(verdict.reasons, "dnc.registry.uk-tps") is Result.FAIL
+
+
+def test_a_refusal_that_can_lapse_does_not_block_the_lead(store: DialerStore) -> None:
+    # No registry copy under stale_registry: block, and outside the window: both lift
+    # with time (a fresh import, the morning), so the lead stays ready for a retry.
+    campaign = load_campaign_text('name: s\ncaller_id: "+12125550100"\nstale_registry: block\n')
+    lead = Lead(id="s1", campaign="s", phone="+12125550100")
+    store.put_lead(lead)
+    night = datetime(2026, 1, 15, 7, 0, tzinfo=UTC)  # 02:00 in New York
+    verdict = Compliance(store).attempt("x1", lead.phone, night, campaign, lead)
+    assert not verdict.allowed
+    assert {r.check for r in verdict.reasons if r.blocks} == {"dnc.registry.us-national", "window"}
+    stored = store.lead("s1")
+    assert stored is not None and stored.status is LeadStatus.READY
