@@ -65,6 +65,10 @@ class DialerStore(Protocol):
 
     # --- attempts: what the caps count
     def add_attempt(self, attempt: Attempt) -> None: ...
+    def record_attempt(self, attempt: Attempt, proof: dict[str, object], lead: Lead | None) -> None:
+        """The attempt, its proof and the lead's new state, in one transaction."""
+        ...
+
     def set_outcome(self, attempt_id: str, outcome: Outcome, at: datetime) -> Attempt: ...
     def lead_attempts(self, lead_id: str) -> int: ...
     def number_attempts(self, number: str, after: datetime, until: datetime) -> int: ...
@@ -115,6 +119,12 @@ class MemoryDialerStore:
         if attempt.id in self._attempts:
             raise ValueError(f"attempt {attempt.id!r} already recorded")
         self._attempts[attempt.id] = attempt
+
+    def record_attempt(self, attempt: Attempt, proof: dict[str, object], lead: Lead | None) -> None:
+        self.add_attempt(attempt)  # raises before anything changed
+        self.add_proof(attempt.id, proof)
+        if lead is not None:
+            self.put_lead(lead)
 
     def set_outcome(self, attempt_id: str, outcome: Outcome, at: datetime) -> Attempt:
         if attempt_id not in self._attempts:

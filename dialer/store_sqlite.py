@@ -111,21 +111,14 @@ class SQLiteDialerStore:
     # --- attempts
     def add_attempt(self, attempt: Attempt) -> None:
         with transaction(self._conn):
-            if self._conn.execute("SELECT 1 FROM attempts WHERE id = ?", (attempt.id,)).fetchone():
-                raise ValueError(f"attempt {attempt.id!r} already recorded")
-            self._conn.execute(
-                "INSERT INTO attempts (id, lead_id, campaign, number, at, at_us, guaranteed_agent)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (
-                    attempt.id,
-                    attempt.lead_id,
-                    attempt.campaign,
-                    attempt.number,
-                    attempt.at.isoformat(),
-                    micros(attempt.at),
-                    int(attempt.guaranteed_agent),
-                ),
-            )
+            _insert_attempt(self._conn, attempt)
+
+    def record_attempt(self, attempt: Attempt, proof: dict[str, object], lead: Lead | None) -> None:
+        with transaction(self._conn):  # all or nothing: a crash never splits them
+            _insert_attempt(self._conn, attempt)
+            _insert_proof(self._conn, attempt.id, proof)
+            if lead is not None:
+                _upsert_lead(self._conn, lead)
 
     def set_outcome(self, attempt_id: str, outcome: Outcome, at: datetime) -> Attempt:
         with transaction(self._conn):
@@ -175,17 +168,7 @@ class SQLiteDialerStore:
     # --- proofs
     def add_proof(self, attempt_id: str | None, proof: dict[str, object]) -> int:
         with transaction(self._conn):
-            cursor = self._conn.execute(
-                "INSERT INTO proofs (attempt_id, number, at, allowed, body) VALUES (?,?,?,?,?)",
-                (
-                    attempt_id,
-                    str(proof.get("number")),
-                    str(proof.get("at")),
-                    int(bool(proof.get("allowed"))),
-                    json.dumps(proof, sort_keys=True, default=str),
-                ),
-            )
-        return int(cursor.lastrowid or 0)
+            return _insert_proof(self._conn, attempt_id, proof)
 
     def proofs(self, number: str) -> list[dict[str, object]]:
         rows = self._conn.execute(
@@ -196,16 +179,7 @@ class SQLiteDialerStore:
     # --- leads
     def put_lead(self, lead: Lead) -> None:
         with transaction(self._conn):
-            self._conn.execute(
-                "INSERT OR REPLACE INTO leads (id, campaign, phone, line, body) VALUES (?,?,?,?,?)",
-                (
-                    lead.id,
-                    lead.campaign,
-                    lead.phone,
-                    lead.source_line or 0,
-                    json.dumps(_lead_doc(lead)),
-                ),
-            )
+            _upsert_lead(self._conn, lead)
 
     def lead(self, lead_id: str) -> Lead | None:
         row = self._conn.execute("SELECT body FROM leads WHERE id = ?", (lead_id,)).fetchone()
@@ -223,6 +197,47 @@ class SQLiteDialerStore:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _insert_attempt(conn: sqlite3.Connection, attempt: Attempt) -> None:
+    if conn.execute("SELECT 1 FROM attempts WHERE id = ?", (attempt.id,)).fetchone():
+        raise ValueError(f"attempt {attempt.id!r} already recorded")
+    conn.execute(
+        "INSERT INTO attempts (id, lead_id, campaign, number, at, at_us, guaranteed_agent)"
+        " VALUES (?,?,?,?,?,?,?)",
+        (
+            attempt.id,
+            attempt.lead_id,
+            attempt.campaign,
+            attempt.number,
+            attempt.at.isoformat(),
+            micros(attempt.at),
+            int(attempt.guaranteed_agent),
+        ),
+    )
+
+
+def _insert_proof(
+    conn: sqlite3.Connection, attempt_id: str | None, proof: dict[str, object]
+) -> int:
+    cursor = conn.execute(
+        "INSERT INTO proofs (attempt_id, number, at, allowed, body) VALUES (?,?,?,?,?)",
+        (
+            attempt_id,
+            str(proof.get("number")),
+            str(proof.get("at")),
+            int(bool(proof.get("allowed"))),
+            json.dumps(proof, sort_keys=True, default=str),
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def _upsert_lead(conn: sqlite3.Connection, lead: Lead) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO leads (id, campaign, phone, line, body) VALUES (?,?,?,?,?)",
+        (lead.id, lead.campaign, lead.phone, lead.source_line or 0, json.dumps(_lead_doc(lead))),
+    )
 
 
 def _lead_doc(lead: Lead) -> dict[str, Any]:

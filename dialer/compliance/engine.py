@@ -126,11 +126,9 @@ class Compliance:
             at=proof.at,
             guaranteed_agent=guaranteed_agent,
         )
-        self.store.add_attempt(attempt)
-        self.store.add_proof(attempt_id, proof.to_dict())
         current = self._current(lead)
-        if current is not None:
-            self.store.put_lead(start_attempt(current, proof.at))
+        started = start_attempt(current, proof.at) if current is not None else None
+        self.store.record_attempt(attempt, proof.to_dict(), started)
         return attempt
 
     def _current(self, lead: Lead | None) -> Lead | None:

@@ -113,3 +113,14 @@ def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(DialerError, match="newer than this code"):
         SQLiteDialerStore(path)
+
+
+def test_record_attempt_is_all_or_nothing(store: DialerStore) -> None:
+    lead = Lead(id="l1", campaign="c", phone="+12125550100")
+    first = Attempt(id="a1", lead_id="l1", campaign="c", number="+12125550100", at=AT)
+    store.record_attempt(first, {"number": "+12125550100", "allowed": True}, lead)
+    assert store.lead("l1") == lead and len(store.proofs("+12125550100")) == 1
+    moved = Lead(id="l1", campaign="c", phone="+12125550100", attempts=9)
+    with pytest.raises(ValueError, match="already recorded"):
+        store.record_attempt(first, {"number": "+12125550100", "allowed": True}, moved)
+    assert store.lead("l1") == lead and len(store.proofs("+12125550100")) == 1
