@@ -21,9 +21,9 @@ the call is placed only in the overlap (research §E.4).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dialer.compliance.proof import CheckResult, Result
@@ -106,14 +106,10 @@ def check_window(at: datetime, where: Location, policy: WindowPolicy) -> CheckRe
             detail=f"callee's time zone unknown ({where.basis}): needs an explicit zone",
             data={"zones": [], "zone_basis": where.basis},
         )
-    rules = [
-        policy.base,
-        *policy.countries.get(where.country or "", ()),
-        *policy.regions.get(where.region or "", ()),
-    ]
+    rules = rules_for(where, policy)
     locals_ = {z: at.astimezone(ZoneInfo(z)) for z in where.zones}
     refused = [z for z, local in locals_.items() if not _open(local, rules, policy.holidays)]
-    data = {
+    data: dict[str, object] = {
         "zones": list(where.zones),
         "zone_basis": where.basis,
         "country": where.country,
@@ -123,10 +119,58 @@ def check_window(at: datetime, where: Location, policy: WindowPolicy) -> CheckRe
         "rules": [{"window": r.describe(), "source": r.source} for r in rules],
     }
     if refused:
+        opens = next_open(at, where, policy)
+        data["next_open"] = opens.isoformat() if opens else None
         detail = f"outside the calling window in {', '.join(refused)} ({_summary(rules)})"
         return CheckResult(check="window", result=Result.FAIL, detail=detail, data=data)
     detail = f"inside the calling window in {', '.join(where.zones)} ({_summary(rules)})"
     return CheckResult(check="window", result=Result.PASS, detail=detail, data=data)
+
+
+def rules_for(where: Location, policy: WindowPolicy) -> list[WindowRule]:
+    return [
+        policy.base,
+        *policy.countries.get(where.country or "", ()),
+        *policy.regions.get(where.region or "", ()),
+    ]
+
+
+def is_open(at: datetime, where: Location, policy: WindowPolicy) -> bool:
+    rules = rules_for(where, policy)
+    return bool(where.zones) and all(
+        _open(at.astimezone(ZoneInfo(z)), rules, policy.holidays) for z in where.zones
+    )
+
+
+def next_open(
+    at: datetime, where: Location, policy: WindowPolicy, horizon: timedelta = timedelta(days=8)
+) -> datetime | None:
+    """The first instant from ``at`` on when the number may be called, within ``horizon``.
+
+    The allowed set is an intersection of unions of local intervals, so its
+    earliest point after ``at`` is ``at`` itself or the start of some interval
+    — a window's start, or a local midnight ending a holiday — in some zone:
+    only those candidates are tried. For retry scheduling; ``None`` if none.
+    """
+    if is_open(at, where, policy):
+        return at
+    starts = {w.start for rule in rules_for(where, policy) for w in rule.windows} | {time(0)}
+    candidates = sorted(
+        c for c in _local_starts(at, where.zones, starts, horizon.days) if at < c <= at + horizon
+    )
+    return next((c for c in candidates if is_open(c, where, policy)), None)
+
+
+def _local_starts(
+    at: datetime, zones: tuple[str, ...], starts: set[time], days: int
+) -> Iterator[datetime]:
+    """Every ``start`` local time, in every zone, on the days around ``at``, as UTC."""
+    first_day = (at - timedelta(days=1)).date()
+    for offset in range(days + 2):
+        day = first_day + timedelta(days=offset)
+        for zone in zones:
+            for start in starts:
+                yield datetime.combine(day, start, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 def _open(local: datetime, rules: list[WindowRule], holidays: frozenset[date]) -> bool:

@@ -179,3 +179,34 @@ def test_campaign_window_by_weekday() -> None:
     assert gate.check("+12125550100", _at("2026-03-09T13:30:00Z"), campaign).allowed  # Mon 09:30
     assert not gate.check("+12125550100", _at("2026-03-07T14:30:00Z"), campaign).allowed  # Sat
     assert not gate.check("+12125550100", _at("2026-03-09T12:30:00Z"), campaign).allowed  # 08:30
+
+
+@pytest.mark.parametrize(
+    ("number", "at", "opens", "why"),
+    [
+        ("+18504340000", "2026-01-15T02:30:00Z", "2026-01-15T14:00:00+00:00", "08:00 CST next day"),
+        ("+12085550123", "2026-01-15T15:30:00Z", "2026-01-15T16:00:00+00:00", "08:00 PST in LA"),
+        ("+14165550123", "2026-03-07T13:30:00Z", "2026-03-07T15:00:00+00:00", "Sat 10:00 EST"),
+        ("+14165550123", "2026-03-07T23:30:00Z", "2026-03-08T14:00:00+00:00", "Sun 10:00 EDT"),
+        ("+12125550100", "2026-03-08T06:00:00Z", "2026-03-08T12:00:00+00:00", "08:00 EDT"),
+        ("+17095550123", "2026-03-06T12:45:00Z", "2026-03-06T13:00:00+00:00", "Halifax 09:00"),
+    ],
+)
+def test_refusal_names_when_the_window_opens(number: str, at: str, opens: str, why: str) -> None:
+    verdict = Compliance(MemoryDialerStore()).check(number, _at(at), US)
+    window = next(r for r in verdict.reasons if r.check == "window")
+    assert window.result is Result.FAIL
+    assert window.data["next_open"] == opens, why
+
+
+def test_next_open_skips_a_holiday() -> None:
+    from dialer.campaign import load_campaign_text
+
+    campaign = load_campaign_text(
+        'name: xmas\ncaller_id: "+12125550100"\nwindows:\n  holidays: [2026-12-25]\n'
+    )
+    verdict = Compliance(MemoryDialerStore()).check(
+        "+12125550100", _at("2026-12-25T15:00:00Z"), campaign
+    )
+    window = next(r for r in verdict.reasons if r.check == "window")
+    assert window.data["next_open"] == "2026-12-26T13:00:00+00:00"  # 08:00 EST on the 26th
