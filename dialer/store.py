@@ -92,6 +92,8 @@ class MemoryDialerStore:
         self._dnc: dict[str, DncEntry] = {}
         self._registries: dict[str, tuple[RegistryVersion, frozenset[str]]] = {}
         self._attempts: dict[str, Attempt] = {}
+        self._by_number: dict[str, list[str]] = {}  # number -> attempt ids, in arrival order
+        self._lead_counts: dict[str, int] = {}
         self._proofs: list[tuple[str | None, dict[str, object]]] = []
         self._leads: dict[str, Lead] = {}
 
@@ -119,6 +121,9 @@ class MemoryDialerStore:
         if attempt.id in self._attempts:
             raise ValueError(f"attempt {attempt.id!r} already recorded")
         self._attempts[attempt.id] = attempt
+        self._by_number.setdefault(attempt.number, []).append(attempt.id)
+        if attempt.lead_id is not None:
+            self._lead_counts[attempt.lead_id] = self._lead_counts.get(attempt.lead_id, 0) + 1
 
     def record_attempt(self, attempt: Attempt, proof: dict[str, object], lead: Lead | None) -> None:
         self.add_attempt(attempt)  # raises before anything changed
@@ -134,18 +139,19 @@ class MemoryDialerStore:
         return updated
 
     def lead_attempts(self, lead_id: str) -> int:
-        return sum(1 for a in self._attempts.values() if a.lead_id == lead_id)
+        return self._lead_counts.get(lead_id, 0)
+
+    def _of_number(self, number: str) -> list[Attempt]:
+        return [self._attempts[i] for i in self._by_number.get(number, ())]
 
     def number_attempts(self, number: str, after: datetime, until: datetime) -> int:
-        return sum(
-            1 for a in self._attempts.values() if a.number == number and after < a.at <= until
-        )
+        return sum(1 for a in self._of_number(number) if after < a.at <= until)
 
     def last_abandoned(self, number: str, until: datetime) -> datetime | None:
         times = [
             a.outcome_at or a.at
-            for a in self._attempts.values()
-            if a.number == number and a.outcome is Outcome.ABANDONED and a.at <= until
+            for a in self._of_number(number)
+            if a.outcome is Outcome.ABANDONED and a.at <= until
         ]
         return max(times, default=None)
 

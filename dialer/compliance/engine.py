@@ -22,7 +22,7 @@ from dialer.compliance.dnc import check_internal, check_registry
 from dialer.compliance.numbers import e164, parse_number
 from dialer.compliance.proof import CheckResult, Proof, Result, Verdict, verdict
 from dialer.compliance.windows import check_window
-from dialer.compliance.zones import locate
+from dialer.compliance.zones import locate_e164
 from dialer.errors import DialerError, NotAllowed
 from dialer.leads import Lead, LeadStatus, Outcome, apply_outcome, block, start_attempt
 from dialer.store import Attempt, DialerStore
@@ -53,7 +53,7 @@ class Compliance:
             parse_number(number, campaign.default_region) if isinstance(number, str) else number
         )
         dial = e164(parsed)
-        where = locate(parsed, lead.timezone if lead else None, lead.region if lead else None)
+        where = locate_e164(dial, lead.timezone if lead else None, lead.region if lead else None)
         checks = [
             _number_check(dial, lead),
             check_internal(dial, self.store),

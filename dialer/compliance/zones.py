@@ -60,6 +60,13 @@ def locate(number: PhoneNumber, zone: str | None = None, region: str | None = No
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def locate_e164(e164: str, zone: str | None = None, region: str | None = None) -> Location:
+    """`locate` for an E.164 string, cached: a lead list is checked again at every retry,
+    and the answer depends on the number and the phonenumbers data only."""
+    return locate(phonenumbers.parse(e164), zone, region)
+
+
 def valid_zone(name: str) -> bool:
     try:
         ZoneInfo(name)
