@@ -178,8 +178,9 @@ class _Builder:
         spec = self.doc.windows
         base = self.pack.window
         if spec.default is not None:
-            base = self.rule(("windows", "default"), spec.default, "campaign")
-            self.inside_pack(base)
+            base = self.rule(("windows", "default"), spec.default, f"campaign {self.doc.name}")
+            if self.pack.window_is_law:
+                self.inside_pack(base)
         return WindowPolicy(
             base=base,
             regions=self.keyed("regions", spec.regions, self.pack.region_windows),

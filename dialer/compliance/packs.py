@@ -31,6 +31,7 @@ class RulePack:
     name: str  # "US" / "UK"
     default_region: str  # how to read national-format numbers
     window: WindowRule
+    window_is_law: bool  # a campaign may only narrow a statutory window; others it may replace
     region_windows: dict[str, tuple[WindowRule, ...]]
     country_windows: dict[str, tuple[WindowRule, ...]]
     region_caps_24h: dict[str, int]
@@ -44,6 +45,7 @@ US = RulePack(
     name="US",
     default_region="US",
     window=FEDERAL_US,
+    window_is_law=True,
     region_windows={code: (rule,) for code, rule in US_STATE_WINDOWS.items()},
     country_windows={"CA": (CANADA,)},
     region_caps_24h=dict(STATE_24H_CAPS),
@@ -56,6 +58,7 @@ UK = RulePack(
     name="UK",
     default_region="GB",
     window=UK_DEFAULT,
+    window_is_law=False,
     region_windows={},
     country_windows={},
     region_caps_24h={},

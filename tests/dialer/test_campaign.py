@@ -74,6 +74,16 @@ def test_a_campaign_region_rule_adds_to_the_state_rule_never_replaces_it() -> No
     assert sources == ["Fla. Stat. 501.059(8)(a)", "campaign c"]
 
 
+def test_uk_window_is_policy_and_may_be_replaced() -> None:
+    # The UK has no statutory calling hours: the pack's 08:00-21:00 is a default.
+    uk = load_campaign_text(
+        'name: uk\njurisdiction: UK\ncaller_id: "020 7946 0000"\nwindows:\n  default:\n'
+        '    - {start: "09:00", end: "21:30", days: mon-sat}\n'
+    )
+    assert uk.windows.base.describe() == "09:00-21:30 mon,tue,wed,thu,fri,sat"
+    assert uk.windows.base.source == "campaign uk"
+
+
 def test_uk_pack_defaults() -> None:
     uk = load_campaign_text('name: uk\njurisdiction: UK\ncaller_id: "020 7946 0000"\n')
     assert uk.caller_id == "+442079460000" and uk.default_region == "GB"

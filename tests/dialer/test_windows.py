@@ -210,3 +210,20 @@ def test_next_open_skips_a_holiday() -> None:
     )
     window = next(r for r in verdict.reasons if r.check == "window")
     assert window.data["next_open"] == "2026-12-26T13:00:00+00:00"  # 08:00 EST on the 26th
+
+
+def test_uk_campaign_window_in_london_time() -> None:
+    from dialer.campaign import load_campaign_text
+
+    uk = load_campaign_text(
+        'name: uk\njurisdiction: UK\ncaller_id: "020 7946 0000"\nwindows:\n  default:\n'
+        '    - {start: "09:00", end: "21:30", days: mon-sat}\n'
+    )
+    gate = Compliance(MemoryDialerStore())
+    london = "+442079460958"
+    # January: GMT = UTC. July: BST = UTC+1.
+    assert gate.check(london, _at("2026-01-15T21:15:00Z"), uk).allowed  # Thu 21:15 GMT
+    assert not gate.check(london, _at("2026-01-15T21:30:00Z"), uk).allowed  # 21:30 GMT
+    assert not gate.check(london, _at("2026-07-16T20:45:00Z"), uk).allowed  # Thu 21:45 BST
+    assert gate.check(london, _at("2026-07-16T08:00:00Z"), uk).allowed  # 09:00 BST
+    assert not gate.check(london, _at("2026-01-18T12:00:00Z"), uk).allowed  # Sunday
