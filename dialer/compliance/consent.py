@@ -22,11 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from crm.model import Customer
-from crm.store import CustomerStore
 from dialer.compliance.proof import CheckResult, Result
+
+if TYPE_CHECKING:  # the crm package pulls in its SQLite/asyncio backends: types only
+    from crm.model import Customer
+    from crm.store import CustomerStore
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
