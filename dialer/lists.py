@@ -155,8 +155,7 @@ def import_leads(text: str, *, source: str, campaign: Campaign, store: DialerSto
         existing=store.campaign_numbers(campaign.name),
         id_taken=lambda lead_id: store.lead(lead_id) is not None,
     )
-    for lead in report.accepted:
-        store.put_lead(lead)
+    store.put_leads(report.accepted)
     return report
 
 

@@ -80,6 +80,10 @@ class DialerStore(Protocol):
 
     # --- leads
     def put_lead(self, lead: Lead) -> None: ...
+    def put_leads(self, leads: Iterable[Lead]) -> None:
+        """Store many leads in one transaction (an import is all or nothing)."""
+        ...
+
     def lead(self, lead_id: str) -> Lead | None: ...
     def leads(self, campaign: str) -> list[Lead]: ...
     def campaign_numbers(self, campaign: str) -> set[str]: ...
@@ -164,6 +168,9 @@ class MemoryDialerStore:
 
     def put_lead(self, lead: Lead) -> None:
         self._leads[lead.id] = lead
+
+    def put_leads(self, leads: Iterable[Lead]) -> None:
+        self._leads.update((lead.id, lead) for lead in leads)
 
     def lead(self, lead_id: str) -> Lead | None:
         return self._leads.get(lead_id)

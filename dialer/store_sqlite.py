@@ -181,6 +181,11 @@ class SQLiteDialerStore:
         with transaction(self._conn):
             _upsert_lead(self._conn, lead)
 
+    def put_leads(self, leads: Iterable[Lead]) -> None:
+        with transaction(self._conn):
+            for lead in leads:
+                _upsert_lead(self._conn, lead)
+
     def lead(self, lead_id: str) -> Lead | None:
         row = self._conn.execute("SELECT body FROM leads WHERE id = ?", (lead_id,)).fetchone()
         return _lead_from(json.loads(row[0])) if row else None
