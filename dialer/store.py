@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
-from dialer.leads import Lead, Outcome
+from dialer.leads import Lead, Outcome, is_due
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -86,6 +86,10 @@ class DialerStore(Protocol):
 
     def lead(self, lead_id: str) -> Lead | None: ...
     def leads(self, campaign: str) -> list[Lead]: ...
+    def due_leads(self, campaign: str, at: datetime, limit: int) -> list[Lead]:
+        """Ready leads whose next-attempt time has come, longest-waiting first."""
+        ...
+
     def campaign_numbers(self, campaign: str) -> set[str]: ...
 
     def close(self) -> None: ...
@@ -178,6 +182,10 @@ class MemoryDialerStore:
     def leads(self, campaign: str) -> list[Lead]:
         return sorted((x for x in self._leads.values() if x.campaign == campaign), key=_lead_key)
 
+    def due_leads(self, campaign: str, at: datetime, limit: int) -> list[Lead]:
+        due = [x for x in self._leads.values() if x.campaign == campaign and is_due(x, at)]
+        return sorted(due, key=_due_key)[:limit]
+
     def campaign_numbers(self, campaign: str) -> set[str]:
         return {x.phone for x in self._leads.values() if x.campaign == campaign}
 
@@ -187,6 +195,13 @@ class MemoryDialerStore:
 
 def _lead_key(lead: Lead) -> tuple[int, str]:
     return (lead.source_line or 0, lead.id)
+
+
+_NOT_SCHEDULED = datetime.min.replace(tzinfo=UTC)
+
+
+def _due_key(lead: Lead) -> tuple[datetime, int, str]:
+    return (lead.next_attempt_at or _NOT_SCHEDULED, lead.source_line or 0, lead.id)
 
 
 def _conforms(store: MemoryDialerStore) -> DialerStore:

@@ -196,6 +196,14 @@ class SQLiteDialerStore:
         ).fetchall()
         return [_lead_from(json.loads(body)) for (body,) in rows]
 
+    def due_leads(self, campaign: str, at: datetime, limit: int) -> list[Lead]:
+        rows = self._conn.execute(
+            "SELECT body FROM leads WHERE campaign = ? AND status = ? AND next_us <= ?"
+            " ORDER BY next_us, line, id LIMIT ?",
+            (campaign, LeadStatus.READY.value, micros(at), limit),
+        ).fetchall()
+        return [_lead_from(json.loads(body)) for (body,) in rows]
+
     def campaign_numbers(self, campaign: str) -> set[str]:
         rows = self._conn.execute("SELECT phone FROM leads WHERE campaign = ?", (campaign,))
         return {phone for (phone,) in rows}
@@ -240,8 +248,17 @@ def _insert_proof(
 
 def _upsert_lead(conn: sqlite3.Connection, lead: Lead) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO leads (id, campaign, phone, line, body) VALUES (?,?,?,?,?)",
-        (lead.id, lead.campaign, lead.phone, lead.source_line or 0, json.dumps(_lead_doc(lead))),
+        "INSERT OR REPLACE INTO leads (id, campaign, phone, line, status, next_us, body)"
+        " VALUES (?,?,?,?,?,?,?)",
+        (
+            lead.id,
+            lead.campaign,
+            lead.phone,
+            lead.source_line or 0,
+            lead.status.value,
+            micros(lead.next_attempt_at) if lead.next_attempt_at else 0,
+            json.dumps(_lead_doc(lead)),
+        ),
     )
 
 

@@ -62,9 +62,12 @@ MIGRATIONS: list[str] = [
         campaign TEXT NOT NULL,
         phone    TEXT NOT NULL,
         line     INTEGER NOT NULL DEFAULT 0,
+        status   TEXT NOT NULL,
+        next_us  INTEGER NOT NULL DEFAULT 0,  -- next-attempt time; 0 = as soon as allowed
         body     TEXT NOT NULL  -- the lead as JSON
     );
     CREATE INDEX leads_by_campaign ON leads (campaign, phone);
+    CREATE INDEX leads_due ON leads (campaign, status, next_us);
     """,
 ]
 

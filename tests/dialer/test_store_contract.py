@@ -124,3 +124,20 @@ def test_record_attempt_is_all_or_nothing(store: DialerStore) -> None:
     with pytest.raises(ValueError, match="already recorded"):
         store.record_attempt(first, {"number": "+12125550100", "allowed": True}, moved)
     assert store.lead("l1") == lead and len(store.proofs("+12125550100")) == 1
+
+
+def test_due_leads_are_ready_and_longest_waiting_first(store: DialerStore) -> None:
+    leads = [
+        Lead(id="new-2", campaign="c", phone="+1", source_line=3),
+        Lead(id="new-1", campaign="c", phone="+2", source_line=2),
+        Lead(id="retry-soon", campaign="c", phone="+3", next_attempt_at=AT - timedelta(hours=1)),
+        Lead(id="retry-later", campaign="c", phone="+4", next_attempt_at=AT + timedelta(hours=1)),
+        Lead(id="done", campaign="c", phone="+5", status=LeadStatus.DONE),
+        Lead(id="blocked", campaign="c", phone="+6", status=LeadStatus.BLOCKED),
+        Lead(id="elsewhere", campaign="d", phone="+7"),
+    ]
+    store.put_leads(leads)
+    assert [x.id for x in store.due_leads("c", AT, 10)] == ["new-1", "new-2", "retry-soon"]
+    assert [x.id for x in store.due_leads("c", AT, 2)] == ["new-1", "new-2"]
+    later = AT + timedelta(hours=1)
+    assert [x.id for x in store.due_leads("c", later, 10)][-1] == "retry-later"
