@@ -11,8 +11,8 @@ with every check's result. Without ``--campaign`` it applies the US rule pack
 (08:00-21:00 callee-local, state rules). ``--campaign`` takes a YAML file or a
 name looked up as ``<campaigns-dir>/NAME.yaml``. The state (DNC list,
 registries, attempts, leads) is the SQLite file ``--db`` (default
-``$RINGWAY_DIALER_DB`` or ``var/dialer.sqlite3``); ``check`` only reads it and
-works without one. Bad input: one ``error:`` line on stderr, exit code 2.
+``$RINGWAY_DIALER_DB`` or ``var/dialer.sqlite3``); ``check`` only reads it, and
+works without the default one (a named one must exist). Bad input: one ``error:`` line on stderr, exit code 2.
 """
 
 from __future__ import annotations
@@ -68,7 +68,10 @@ def _db_path(db: Path | None) -> Path:
 @contextmanager
 def _store(db: Path | None, *, create: bool) -> Iterator[DialerStore]:
     path = _db_path(db)
+    named = db is not None or "RINGWAY_DIALER_DB" in os.environ
     if not create and not path.exists():
+        if named:  # a mistyped path must not silently check against an empty DNC list
+            fail(f"no dialer database at {path}")
         yield MemoryDialerStore()  # nothing recorded yet: an empty state, and no file created
         return
     try:
