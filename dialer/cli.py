@@ -12,7 +12,8 @@ with every check's result. Without ``--campaign`` it applies the US rule pack
 name looked up as ``<campaigns-dir>/NAME.yaml``. The state (DNC list,
 registries, attempts, leads) is the SQLite file ``--db`` (default
 ``$RINGWAY_DIALER_DB`` or ``var/dialer.sqlite3``); ``check`` only reads it, and
-works without the default one (a named one must exist). Bad input: one ``error:`` line on stderr, exit code 2.
+works without the default one (a named one must exist). Bad input: one
+``error:`` line on stderr, exit code 2.
 """
 
 from __future__ import annotations

@@ -85,6 +85,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], messag
 def test_dnc_add_is_seen_by_the_next_check_in_another_process(tmp_path: Path) -> None:
     db = str(tmp_path / "dialer.sqlite3")
     at = ["--at", "2026-01-15T18:00:00Z", "--db", db]
+    assert ringway(tmp_path, "dnc", "add", "+13125550182", "--db", db).returncode == 0
     assert check_json(tmp_path, "+12125550100", *at)["allowed"] is True
     added = ringway(tmp_path, "dnc", "add", "(212) 555-0100", "--db", db, "--json")
     assert added.returncode == 0, added.stderr
