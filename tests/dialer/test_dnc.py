@@ -163,3 +163,22 @@ def test_a_refusal_that_can_lapse_does_not_block_the_lead(store: DialerStore) ->
     assert {r.check for r in verdict.reasons if r.blocks} == {"dnc.registry.us-national", "window"}
     stored = store.lead("s1")
     assert stored is not None and stored.status is LeadStatus.READY
+
+
+def test_the_stored_proof_names_the_data_each_check_used(
+    store: DialerStore, tmp_path: Path
+) -> None:
+    path = _registry_file(tmp_path, ["3125550182"])
+    import_registry_file(path, registry="us-national", as_of=date(2026, 1, 10), at=AT, store=store)
+    verdict = Compliance(store).attempt("p1", "+12125550100", AT, US)
+    assert verdict.allowed
+    (stored,) = store.proofs("+12125550100")
+    assert stored["attempt_id"] == "p1" and stored["rule_pack"] == "US"
+    assert stored["at"] == "2026-01-15T18:00:00+00:00"
+    checks = {c["check"]: c for c in stored["checks"]}  # type: ignore[attr-defined]
+    registry = checks["dnc.registry.us-national"]["data"]
+    assert registry["version"] == 1 and registry["as_of"] == "2026-01-10"
+    assert registry["age_days"] == 5 and len(registry["sha256"]) == 64
+    window = checks["window"]["data"]
+    assert window["local_times"] == {"America/New_York": "2026-01-15T13:00:00-05:00"}
+    assert checks["caps.rolling_24h"]["data"]["attempts_24h"] == 0
