@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,27 @@ def test_the_stored_proof_names_the_data_each_check_used(
     window = checks["window"]["data"]
     assert window["local_times"] == {"America/New_York": "2026-01-15T13:00:00-05:00"}
     assert checks["caps.rolling_24h"]["data"]["attempts_24h"] == 0
+
+
+def test_dnc_added_by_another_process_reaches_a_running_dialer(tmp_path: Path) -> None:
+    # The running dialer keeps its connection open; `ringway dialer dnc add` writes
+    # through another one. The next check must see it (no cached copy of the list).
+    from dialer.store_sqlite import SQLiteDialerStore
+
+    path = tmp_path / "dialer.sqlite3"
+    running = SQLiteDialerStore(path)
+    try:
+        gate = Compliance(running)
+        assert gate.check("+12125550100", AT, US).allowed
+        done = subprocess.run(
+            [sys.executable, "-m", "ringway.cli", "dialer", "dnc", "add", "+12125550100"]
+            + ["--db", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert not gate.check("+12125550100", AT + timedelta(seconds=1), US).allowed
+    finally:
+        running.close()
