@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 import subprocess
 import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -196,9 +196,9 @@ def test_dnc_added_by_another_process_reaches_a_running_dialer(tmp_path: Path) -
     try:
         gate = Compliance(running)
         assert gate.check("+12125550100", AT, US).allowed
+        db = ["--db", str(path)]
         done = subprocess.run(
-            [sys.executable, "-m", "ringway.cli", "dialer", "dnc", "add", "+12125550100"]
-            + ["--db", str(path)],
+            [sys.executable, "-m", "ringway.cli", "dialer", "dnc", "add", "+12125550100", *db],
             capture_output=True,
             text=True,
             timeout=60,
