@@ -3,7 +3,7 @@
     ringway dialer check NUMBER --at ISO8601 [--campaign NAME|FILE] [--db PATH] [--json]
     ringway dialer import CSV --campaign NAME|FILE [--db PATH] [--json]
     ringway dialer dnc add NUMBER [--reason TEXT] [--db PATH] [--json]
-    ringway dialer dnc import FILE [--registry us-national|uk-tps] [--as-of DATE] [--db ...]
+    ringway dialer dnc import FILE [--registry us-national|uk-tps|ca-dncl] [--as-of DATE] [--db ...]
 
 Other tools script against ``check --json``: it prints exactly
 ``{"allowed": true|false, "reasons": [{"check", "result", "detail", "data"}, ...]}``
@@ -33,7 +33,7 @@ import typer
 
 from dialer.campaign import Campaign, default_campaign, load_campaign
 from dialer.compliance.consent import ConsentSource, CustomerConsents
-from dialer.compliance.dnc import add_internal, import_registry_file
+from dialer.compliance.dnc import REGISTRIES, add_internal, import_registry_file
 from dialer.compliance.engine import Compliance
 from dialer.compliance.numbers import to_e164
 from dialer.errors import DialerError
@@ -220,7 +220,7 @@ def dnc_add_command(
 def dnc_import_command(
     file: Annotated[Path, typer.Argument(help="Registry file: one number per line")],
     registry: Annotated[
-        str, typer.Option("--registry", help="us-national | uk-tps")
+        str, typer.Option("--registry", help="us-national | uk-tps | ca-dncl")
     ] = "us-national",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Download date (default: file date)")
@@ -229,15 +229,15 @@ def dnc_import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Replace a national registry copy with FILE; warn when its data are older than 31 days."""
-    if registry not in ("us-national", "uk-tps"):
-        fail(f"--registry {registry!r}: expected us-national or uk-tps")
+    if registry not in REGISTRIES:
+        fail(f"--registry {registry!r}: expected one of {', '.join(REGISTRIES)}")
     if not file.is_file():
         fail(f"cannot read {file}: no such file")
     try:
         dated = date.fromisoformat(as_of) if as_of else _file_date(file)
     except ValueError:
         fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
-    region = "GB" if registry == "uk-tps" else "US"
+    region = REGISTRIES[registry]
     with _store(db, create=True) as store:
         done = import_registry_file(
             file,

@@ -24,6 +24,8 @@ from dialer.errors import InvalidNumber
 from dialer.store import DialerStore, DncEntry, RegistryVersion
 
 REGISTRY_MAX_AGE_DAYS = 31
+# Registry name -> the region its national-format numbers are read in.
+REGISTRIES = {"us-national": "US", "uk-tps": "GB", "ca-dncl": "CA"}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -11,6 +11,7 @@ the UK 72-hour rule see it after a restart.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,11 +19,11 @@ from phonenumbers import PhoneNumber
 
 from dialer.compliance.caps import ROLLING_WINDOW, AttemptCounts, check_caps
 from dialer.compliance.consent import ConsentSource, NoConsentData, check_consent
-from dialer.compliance.dnc import check_internal, check_registry
+from dialer.compliance.dnc import RegistryRule, check_internal, check_registry
 from dialer.compliance.numbers import e164, parse_number
 from dialer.compliance.proof import CheckResult, Proof, Result, Verdict, verdict
 from dialer.compliance.windows import check_window
-from dialer.compliance.zones import locate_e164
+from dialer.compliance.zones import Location, locate_e164
 from dialer.errors import DialerError, NotAllowed
 from dialer.leads import Lead, LeadStatus, Outcome, apply_outcome, block, start_attempt
 from dialer.store import Attempt, DialerStore
@@ -57,7 +58,7 @@ class Compliance:
         checks = [
             _number_check(dial, lead),
             check_internal(dial, self.store),
-            check_registry(dial, at, campaign.registry, self.store),
+            *(check_registry(dial, at, rule, self.store) for rule in _registries(campaign, where)),
             check_consent(dial, campaign.purpose, campaign.consent_required, self.consents),
             check_window(at, where, campaign.windows),
             *check_caps(
@@ -154,6 +155,15 @@ class Compliance:
         updated = apply_outcome(lead, outcome, at, campaign.retry, campaign.caps.lifetime)
         self.store.put_lead(updated)
         return updated
+
+
+def _registries(campaign: Campaign, where: Location) -> list[RegistryRule]:
+    """The pack's own registry, plus the one of the number's country if the pack names one."""
+    rules = [campaign.registry]
+    foreign = campaign.pack.country_registries.get(where.country or "")
+    if foreign is not None:
+        rules.append(replace(campaign.registry, registry=foreign))
+    return rules
 
 
 def _number_check(number: str, lead: Lead | None) -> CheckResult:

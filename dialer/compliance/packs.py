@@ -36,6 +36,9 @@ class RulePack:
     country_windows: dict[str, tuple[WindowRule, ...]]
     region_caps_24h: dict[str, int]
     registry: str
+    # Registries for numbers of other countries the pack calls: Canada's National
+    # DNCL (CRTC Unsolicited Telecommunications Rules, Part II) for a US campaign.
+    country_registries: dict[str, str]
     uk_abandon_rule: bool
     max_abandonment: float  # the legal ceiling a campaign target must stay under
     abandonment_basis: str
@@ -50,6 +53,7 @@ US = RulePack(
     country_windows={"CA": (CANADA,)},
     region_caps_24h=dict(STATE_24H_CAPS),
     registry="us-national",
+    country_registries={"CA": "ca-dncl"},
     uk_abandon_rule=False,
     max_abandonment=0.03,
     abandonment_basis="per campaign over 30 days, of live-answered calls (47 CFR 64.1200(a)(7)(i))",
@@ -63,6 +67,7 @@ UK = RulePack(
     country_windows={},
     region_caps_24h={},
     registry="uk-tps",
+    country_registries={},
     uk_abandon_rule=True,
     max_abandonment=0.03,
     abandonment_basis="per campaign per 24 h, AMD false positives counted (Ofcom, Annex 5)",

@@ -208,3 +208,29 @@ def test_dnc_added_by_another_process_reaches_a_running_dialer(tmp_path: Path) -
         assert not gate.check("+12125550100", AT + timedelta(seconds=1), US).allowed
     finally:
         running.close()
+
+
+def test_a_canadian_number_is_also_checked_against_the_national_dncl(
+    store: DialerStore, tmp_path: Path
+) -> None:
+    # CRTC Unsolicited Telecommunications Rules, Part II: Canada's National DNCL.
+    gate = Compliance(store)
+    toronto = "+14165550123"
+    before = gate.check(toronto, AT, US)
+    checks = [r.check for r in before.reasons]
+    assert checks[:4] == [
+        "number",
+        "dnc.internal",
+        "dnc.registry.us-national",
+        "dnc.registry.ca-dncl",
+    ]
+    assert _result(before.reasons, "dnc.registry.ca-dncl") is Result.WARN  # nothing imported
+    assert "dnc.registry.ca-dncl" not in [
+        r.check for r in gate.check("+12125550100", AT, US).reasons
+    ]
+    path = _registry_file(tmp_path, ["416 555 0123"])
+    import_registry_file(
+        path, registry="ca-dncl", as_of=date(2026, 1, 10), at=AT, store=store, default_region="CA"
+    )
+    after = gate.check(toronto, AT, US)
+    assert not after.allowed and _result(after.reasons, "dnc.registry.ca-dncl") is Result.FAIL
