@@ -175,6 +175,7 @@ class DialerSim:
         self.ringing.pop(line, None)
         self.policy.on_line_ended(needed_agent=outcome.needs_agent, ring_s=now - dialled, now=now)
         if outcome.amd_released:
+            self.policy.on_detector_release(now=now)
             self._record("amd_machine", now)
             self.today.amd_machine += 1
             self.today.amd_humans += outcome.human

@@ -46,6 +46,9 @@ class PacingSettings:
     prior_weight: float = 50.0
     half_life: float = 2000.0
     feedback_gain: float = 0.002  # how fast observed abandons correct the model's bias
+    # UK (Ofcom): the measured share of detector "machine" releases that were people;
+    # they count as abandoned calls, so the feedback counts that share of each release
+    amd_false_positive_rate: float = 0.0
 
     def __post_init__(self) -> None:
         checks = (
@@ -64,6 +67,7 @@ class PacingSettings:
             (self.prior_handle_s > 0, "prior_handle_s must be > 0"),
             (self.prior_weight > 0 and self.half_life > 0, "prior weight, half-life must be > 0"),
             (self.feedback_gain >= 0, "feedback_gain must be >= 0"),
+            (0 <= self.amd_false_positive_rate < 1, "amd_false_positive_rate must be in [0, 1)"),
         )
         for ok, message in checks:
             if not ok:
@@ -136,6 +140,9 @@ class PacingPolicy:
 
     def on_live_answer(self, *, abandoned: bool, now: float) -> None:
         """A live answer was connected to an agent, or abandoned (safe-harbour played)."""
+
+    def on_detector_release(self, *, now: float) -> None:
+        """The answering-machine detector released an answered line as a machine."""
 
 
 _REGISTRY: dict[str, type[PacingPolicy]] = {}

@@ -204,7 +204,17 @@ class Predictive(PacingPolicy):
         self.handle_mean.add(handle_s)
 
     def on_live_answer(self, *, abandoned: bool, now: float) -> None:
+        self._feedback(1.0 if abandoned else 0.0, weight=1.0)
+
+    def on_detector_release(self, *, now: float) -> None:
+        """UK: a release is an abandoned person with the detector's false-positive rate."""
+        share = self.settings.amd_false_positive_rate
+        if share > 0:
+            self._feedback(1.0, weight=share)
+
+    def _feedback(self, abandoned: float, weight: float) -> None:
+        """One stochastic-approximation step; zero drift when abandons run at the aim."""
         aim = self.settings.aim
-        step = self.settings.feedback_gain * (aim - (1.0 if abandoned else 0.0)) / aim
+        step = weight * self.settings.feedback_gain * (aim - abandoned) / aim
         low, high = BIAS_LIMITS
         self.bias = min(high, max(low, self.bias * math.exp(step)))
