@@ -38,6 +38,7 @@ class DayFigures:
     dropped_humans: int = 0  # the truth behind the drops
     amd_machine: int = 0
     amd_humans: int = 0  # people the detector released (false positives)
+    unanswered: int = 0  # busy or rang out
     busy_s: float = 0.0  # agents' talk + wrap-up inside the dialling period
     talk_s: float = 0.0  # people talking to agents, inside the dialling period
     agent_s: float = 0.0  # agents logged in x dialling period
@@ -179,6 +180,8 @@ class DialerSim:
             self._record("amd_machine", now)
             self.today.amd_machine += 1
             self.today.amd_humans += outcome.human
+        elif not outcome.needs_agent:
+            self.today.unanswered += 1
         if not outcome.needs_agent:
             if tied:
                 self.free += 1

@@ -133,6 +133,8 @@ class AbandonmentLedger:
         window.sums[index] += 1
 
     def counts(self, campaign: str, now: float) -> Counts:
+        """The counts of the window ending at ``now``; ``now`` never goes backwards
+        (buckets that left the window are forgotten)."""
         window = self._campaigns.get(campaign)
         if window is None:
             return Counts()
