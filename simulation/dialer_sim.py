@@ -60,6 +60,8 @@ class DialerSim:
     def __init__(self, world: DialerScenario, replication: int = 0) -> None:
         self.world = world
         self.env = simpy.Environment()
+        self.replication = replication
+        self.logged_in = world.agents  # agents on outbound work (blending moves them)
         seed, purpose = world.seed, f"dialer-{world.mode}"
         self.outcomes = stream(seed, replication, "dialer-outcomes")
         self.talks = stream(seed, replication, "dialer-talk")
@@ -125,7 +127,7 @@ class DialerSim:
             free_agents=self.free,
             busy_since=self.busy.values(),
             ringing_since=self.ringing.values(),
-            logged_in=self.world.agents,
+            logged_in=self.logged_in,
             window_abandon_rate=self.ledger.rate(self.world.campaign, now),
         )
 
@@ -233,8 +235,12 @@ class DialerSim:
             _, _, human = self.pending.popleft()
             self.connect(human, now)
         else:
-            self.free += 1
-            self.request_pace()
+            self.agent_freed()
+
+    def agent_freed(self) -> None:
+        """An agent finished an outbound call and nobody waits: free for the pacer."""
+        self.free += 1
+        self.request_pace()
 
     # -------------------------------------------------------------- counting
     def _record(self, outcome: str, now: float) -> None:
