@@ -17,6 +17,11 @@ agent-hour, abandonment — each as a mean with a 95 % Student-t half-width over
 replications — and 30-day windows: from the ledger itself when a replication
 runs >= 30 days, and by the day bootstrap of `simulation.dialer_runs`.
 
+``blended_4h``: one 4-hour day with inbound calls (360/h, 80 % in 20 s)
+through the real router beside the campaign, per blending rule
+(`simulation.dialer_blend`): inbound service level, total occupancy, outbound
+abandonment and how often agents flip between inbound and outbound.
+
 Goal (issue 6): predictive occupancy >= 0.85 with abandonment <= 3 % in >= 95 %
 of 30-day windows; ``occupancy_ratio`` = predictive / progressive.
 Wall time grows linearly with simulated days (``wall_s_per_day``) and with the
@@ -39,6 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from simulation.dialer_blend import BlendedSim, InboundTraffic  # noqa: E402
 from simulation.dialer_model import DialerScenario  # noqa: E402
 from simulation.dialer_runs import run_replication, summarise  # noqa: E402
 
@@ -73,6 +79,25 @@ def scaling(base: DialerScenario) -> dict[str, float]:
     return figures
 
 
+def blended(base: DialerScenario) -> dict[str, dict[str, float]]:
+    """One 4-hour blended day per blending rule (inbound 360 calls/h through the router)."""
+    out = {}
+    day_s = 4 * 3600.0
+    for rule in ("erlang", "queue-empty"):
+        sim = BlendedSim(replace(base, day_s=day_s), InboundTraffic(blend=rule))
+        outbound, inbound = sim.run_day()
+        out[rule] = {
+            "inbound_sl": round(inbound.service_level, 4),
+            "inbound_asa_s": round(inbound.asa, 2),
+            "occupancy": round((outbound.busy_s + inbound.busy_s) / (base.agents * day_s), 4),
+            "outbound_abandon": round(outbound.abandon_rate, 4),
+            "outbound_connects": outbound.connected_human,
+            "flips_per_agent_hour": round(inbound.flips_out / (base.agents * day_s / 3600), 3),
+        }
+        progress(f"blended ({rule}): {out[rule]}")
+    return out
+
+
 def brief(summary: dict[str, Any]) -> dict[str, Any]:
     """Round floats for a readable line."""
 
@@ -93,6 +118,7 @@ def main() -> None:
     parser.add_argument("--progressive-days", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-scaling", action="store_true")
+    parser.add_argument("--no-blend", action="store_true")
     args = parser.parse_args()
     if min(args.replications, args.days, args.progressive_days) < 1:
         parser.error("replications and days must be >= 1")
@@ -121,6 +147,7 @@ def main() -> None:
         "goal_occupancy": GOAL_OCCUPANCY,
         "goal_window_share": GOAL_WINDOW_SHARE,
         "goal_met": occupancy >= GOAL_OCCUPANCY and window_share >= GOAL_WINDOW_SHARE,
+        "blended_4h": {} if args.no_blend else blended(base),
         "scaling": {} if args.no_scaling else scaling(base),
         "wall_s": round(time.perf_counter() - started, 1),
         "cpu_s": round(time.process_time() - cpu_started, 1),
