@@ -56,9 +56,7 @@ def run_replication(world: DialerScenario, replication: int) -> dict[str, Any]:
 
 
 def _day(day: DayFigures) -> dict[str, Any]:
-    data = asdict(day)
-    data.pop("extra")
-    return data
+    return asdict(day)
 
 
 def _true_rate(days: list[DayFigures]) -> float:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import simpy
 
@@ -44,7 +44,6 @@ class DayFigures:
     agent_s: float = 0.0  # agents logged in x dialling period
     us_30d: float | None = None
     uk_24h: float | None = None
-    extra: dict[str, float] = field(default_factory=dict)
 
     @property
     def occupancy(self) -> float:

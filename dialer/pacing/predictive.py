@@ -120,17 +120,11 @@ class Predictive(PacingPolicy):
         rung = [int(now - since) for since in view.ringing_since]
         per_bin = 1.0 / self.handle.bin_s
         lasted = [int((now - since) * per_bin) for since in view.busy_since]
-        try:
-            r_mean = sum(map(release_p.__getitem__, lasted))
-            r_var = sum(map(release_var.__getitem__, lasted))
-        except IndexError:  # a call longer than the table: count it as memoryless
-            last = len(release_p) - 1
-            lasted = [min(i, last) for i in lasted]
-            r_mean = sum(map(release_p.__getitem__, lasted))
-            r_var = sum(map(release_var.__getitem__, lasted))
+        a_mean, a_var = table_sums(answer_p, answer_var, rung)
+        r_mean, r_var = table_sums(release_p, release_var, lasted)
         return Exposure(
-            answers_mean=sum(map(answer_p.__getitem__, rung)),
-            answers_variance=sum(map(answer_var.__getitem__, rung)),
+            answers_mean=a_mean,
+            answers_variance=a_var,
             agents_mean=view.free_agents + r_mean,
             agents_variance=r_var,
         )
@@ -155,13 +149,6 @@ class Predictive(PacingPolicy):
         total = live + other
         return live / total if total > 0 else 0.0
 
-    def release_probability(self, elapsed: float, horizon: float) -> float:
-        """P(a call that has lasted ``elapsed`` s ends within ``horizon`` s)."""
-        alive = self.handle.survival(elapsed)
-        if alive <= 1e-9:  # beyond what we have seen: memoryless fallback
-            return 1.0 - math.exp(-horizon / self.handle_mean.value)
-        return max(0.0, 1.0 - self.handle.survival(elapsed + horizon) / alive)
-
     def _answer_lookup(self) -> tuple[list[float], list[float]]:
         """answer_probability p and p (1 - p) at every whole second of ring time."""
         self.connect_delay.table()
@@ -178,7 +165,8 @@ class Predictive(PacingPolicy):
         return self._answer_table
 
     def _release_lookup(self) -> tuple[list[float], list[float]]:
-        """release_probability and its variance per handle-time bin (memoryless past the data)."""
+        """P(a call that has lasted e s ends within the horizon) and its variance, per
+        handle-time bin of e (memoryless past the data seen)."""
         self.handle.table()
         self.connect_delay.table()
         key = (self.handle.version, self.connect_delay.version)
@@ -218,3 +206,16 @@ class Predictive(PacingPolicy):
         step = weight * self.settings.feedback_gain * (aim - abandoned) / aim
         low, high = BIAS_LIMITS
         self.bias = min(high, max(low, self.bias * math.exp(step)))
+
+
+def table_sums(
+    values: list[float], variances: list[float], indexes: list[int]
+) -> tuple[float, float]:
+    """Sum of table entries at ``indexes``; an index past the end reads the last entry
+    (a line ringing, or a call lasting, longer than anything the tables cover)."""
+    try:
+        return sum(map(values.__getitem__, indexes)), sum(map(variances.__getitem__, indexes))
+    except IndexError:
+        last = len(values) - 1
+        clamped = [min(i, last) for i in indexes]
+        return sum(map(values.__getitem__, clamped)), sum(map(variances.__getitem__, clamped))

@@ -59,12 +59,6 @@ class Exposure:
         return overflow / x_mean
 
 
-def bernoulli_sum(probabilities: list[float]) -> tuple[float, float]:
-    """Mean and variance of a sum of independent Bernoulli variables."""
-    mean = sum(probabilities)
-    return mean, mean - sum(p * p for p in probabilities)
-
-
 def most_lines_within(
     exposure: Exposure, connect_rate: float, aim: float, cap: int
 ) -> tuple[int, float]:

@@ -152,3 +152,13 @@ def test_uk_detector_releases_count_as_estimated_abandons() -> None:
         uk.on_detector_release(now=float(i))
     assert us.bias == 1.0
     assert uk.bias < 0.95
+
+
+def test_calls_and_lines_longer_than_the_tables_still_count() -> None:
+    policy = predictive()
+    normal = policy.exposure(view(free=0, busy=[0.0] * 10, ringing=[999.0]))
+    # a 3-hour call (past the handle table) and a line ringing 10 minutes (past any answer)
+    odd = policy.exposure(view(now=10_800.0, free=0, busy=[0.0] * 10, ringing=[10_200.0]))
+    assert 0 < odd.agents_mean <= 10  # memoryless guess, not a crash
+    assert odd.answers_mean == pytest.approx(0.0, abs=0.01)
+    assert normal.answers_mean > 0.1
