@@ -177,7 +177,8 @@ class BlendedSim(DialerSim):
         else:
             wanted = min(load.waiting, len(self.on_outbound))
         self.recall_wanted = max(0, wanted)
-        while self.recall_wanted > 0 and self.free > 0:  # free outbound agents come at once
+        # a free outbound agent comes at once only if no answer could be counting on them
+        while self.recall_wanted > 0 and self.free > self.spoken_for():
             self.free -= 1
             self.recall_wanted -= 1
             self._to_inbound()
@@ -185,6 +186,11 @@ class BlendedSim(DialerSim):
             for agent_id in sorted(self.on_inbound):
                 if self._idle(agent_id) and self._may_leave():
                     self._to_outbound(agent_id)
+
+    def spoken_for(self) -> int:
+        """Free outbound agents the answers in flight may need: one per ringing pooled
+        line (a bound, not an estimate: the pacer dialled them counting on these agents)."""
+        return len(self.ringing)
 
     def _may_leave(self) -> bool:
         load = self.load()
