@@ -69,6 +69,7 @@ class SimAgent:
         self.disposition = "resolved"
         self.clock_offset = 0.0  # server epoch - our epoch, from the last offer
         self._samplers: dict[tuple[str, str], Sampler | None] = {}
+        self._timeouts = {q.name: q.offer_timeout_s for q in plan.scenario.config.queues}
         self.stopping = False
 
     # ---------------------------------------------------------------- session
@@ -143,11 +144,21 @@ class SimAgent:
         key_of = self.keys.get(channel)
         key = key_of(contact) if key_of is not None else None
         if key is not None:
-            self.ledger.offered(channel, key, now)
+            self.ledger.offered(channel, key, now, self._server_wait(offer, contact))
         self.clock_offset = float(offer["deadline"]) - float(offer["expires_in"]) - time.time()
         cid = str(offer["contact_id"])
         self.contacts[cid] = Handling(cid, channel, str(offer.get("queue")), key)
         self._spawn(self._handle(self.contacts[cid]))
+
+    def _server_wait(self, offer: Frame, contact: Mapping[str, Any]) -> float | None:
+        """How long the service held the contact before offering it, on the service's
+        clock: the offer was made at ``deadline - offer_timeout_s`` (the queue's timeout
+        as the scenario's config declares it)."""
+        timeout = self._timeouts.get(str(offer.get("queue")))
+        created = contact.get("created_at")
+        if timeout is None or created is None:
+            return None
+        return max(0.0, float(offer["deadline"]) - timeout - float(created))
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)

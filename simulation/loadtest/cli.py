@@ -83,19 +83,21 @@ def summary_table(document: dict[str, Any]) -> str:
         f"{document['agents']} agents, {document['arrival_window_s']:.1f} s of arrivals, "
         f"drained in {document['drain_s']:.1f} s"
     )
-    lines = [head, ""]
-    columns = ("", "offered", "handled", "abandoned", "unfinished", "p50 ms", "p99 ms")
-    lines.append("{:<12}{:>9}{:>9}{:>11}{:>12}{:>10}{:>10}".format(*columns))
-    rows = [*document["channels"].items(), ("all", None)]
-    for name, row in rows:
-        if row is None:
-            latency = document["latency_ms"]
-            counts = [sum(r[k] for r in document["channels"].values()) for k in columns[1:5]]
-        else:
-            latency = row["latency_ms"]
-            counts = [row[k] for k in columns[1:5]]
-        p50, p99 = (_ms(latency["p50"]), _ms(latency["p99"]))
-        lines.append("{:<12}{:>9}{:>9}{:>11}{:>12}{:>10}{:>10}".format(name, *counts, p50, p99))
+    lines = [head, "", "latency ms (created -> offer): end to end, routing alone, queue wait"]
+    columns = ("offered", "handled", "abandoned", "unfinished")
+    header = ("", *columns, "p50", "p99", "route p99", "wait p99")
+    row_format = "{:<10}{:>9}{:>9}{:>11}{:>12}{:>9}{:>9}{:>11}{:>10}"
+    lines.append(row_format.format(*header))
+    for name, row in document["channels"].items():
+        counts = [row[k] for k in columns]
+        latency, routing, wait = row["latency_ms"], row["routing_ms"], row["queue_wait_ms"]
+        figures = [latency["p50"], latency["p99"], routing["p99"], wait["p99"]]
+        lines.append(row_format.format(name, *counts, *map(_ms, figures)))
+    totals = [sum(r[k] for r in document["channels"].values()) for k in columns]
+    overall = document["latency_ms"]
+    lines.append(
+        row_format.format("all", *totals, _ms(overall["p50"]), _ms(overall["p99"]), "", "")
+    )
     for queue, reason in document["skipped"].items():
         lines.append(f"skipped queue {queue}: {reason}")
     errors = document["errors"]

@@ -25,6 +25,7 @@ class Record:
     created: float | None = None  # the customer side's request went out
     offered: float | None = None  # the first offer reached an agent's socket
     offers: int = 0
+    server_wait: float | None = None  # the service's own queue time before the first offer
     handled: float | None = None  # contact_completed reached the agent
     abandoned: float | None = None  # the customer gave up before being connected
 
@@ -51,11 +52,11 @@ class Ledger:
         record = self._get(channel, key)
         record.queue, record.created = queue, at
 
-    def offered(self, channel: str, key: str, at: float) -> None:
+    def offered(self, channel: str, key: str, at: float, server_wait: float | None = None) -> None:
         record = self._get(channel, key)
         record.offers += 1
         if record.offered is None:
-            record.offered = at
+            record.offered, record.server_wait = at, server_wait
 
     def handled(self, channel: str, key: str, at: float) -> None:
         self._get(channel, key).handled = at
@@ -101,6 +102,9 @@ def channel_summary(records: list[Record], scheduled: int, window_s: float) -> d
         outcomes[record.outcome] += 1
     latencies = [r.offered - r.created for r in records if r.offered and r.created is not None]
     per_min = 60.0 / window_s if window_s > 0 else 0.0
+    waits = [
+        r for r in records if r.offered and r.created is not None and r.server_wait is not None
+    ]
     return {
         "scheduled": scheduled,
         "offered": len(records),
@@ -109,4 +113,12 @@ def channel_summary(records: list[Record], scheduled: int, window_s: float) -> d
         "offered_per_min": round(len(records) * per_min, 3),
         "handled_per_min": round(outcomes["handled"] * per_min, 3),
         "latency_ms": latency_summary(latencies),
+        "queue_wait_ms": latency_summary([r.server_wait or 0.0 for r in waits]),
+        "routing_ms": latency_summary([routing_part(r) for r in waits]),
     }
+
+
+def routing_part(record: Record) -> float:
+    """End-to-end latency less the time the contact waited for a free agent."""
+    assert record.offered is not None and record.created is not None
+    return max(0.0, record.offered - record.created - (record.server_wait or 0.0))

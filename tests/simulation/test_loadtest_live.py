@@ -158,8 +158,11 @@ def test_loadtest_drives_chat_and_email_through_a_running_service(served: Served
         assert row["offered"] > 0
         assert row["offered"] == row["handled"] + row["abandoned"], row
         assert row["offered"] == row["scheduled"]  # every scheduled contact was made
-        latency = row["latency_ms"]
+        latency, routing = row["latency_ms"], row["routing_ms"]
         assert latency["count"] > 0 and 0 < latency["p50"] <= latency["p99"] <= latency["max"]
+        # Every offered contact has the split: routing alone is part of the end-to-end time.
+        assert routing["count"] == latency["count"] == row["queue_wait_ms"]["count"]
+        assert 0 < routing["p50"] <= latency["p99"] and routing["max"] <= latency["max"]
     assert doc["channels"]["email"]["abandoned"] == 0  # e-mail customers do not give up
 
     # The service saw the same traffic: its own queue figures, over REST.

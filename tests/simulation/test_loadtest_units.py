@@ -101,7 +101,8 @@ def test_ledger_outcomes_and_latency() -> None:
     ledger.created("chat", "k2", "q", at=11.0)
     ledger.abandoned("chat", "k2", at=13.0)
     ledger.created("chat", "k3", "q", at=11.5)
-    ledger.offered("chat", "k3", at=11.52)
+    ledger.offered("chat", "k3", at=11.52, server_wait=0.015)
+    ledger.offered("chat", "k3", at=11.9, server_wait=0.3)  # a re-offer: first offer counts
     ledger.abandoned("chat", "k3", at=14.0)
     ledger.handled("chat", "k3", at=15.0)  # crossed on the wire: answered after all
     ledger.offered("chat", "foreign", at=1.0)
@@ -112,6 +113,11 @@ def test_ledger_outcomes_and_latency() -> None:
     assert row["latency_ms"]["count"] == 2
     assert row["latency_ms"]["p50"] == pytest.approx(4.0)
     assert row["latency_ms"]["max"] == pytest.approx(20.0)
+    assert row["reoffered"] == 1
+    # Only k3 says how long the service held it: 15 ms of its 20 ms were queue wait.
+    assert row["queue_wait_ms"]["count"] == 1 == row["routing_ms"]["count"]
+    assert row["queue_wait_ms"]["p50"] == pytest.approx(15.0)
+    assert row["routing_ms"]["p50"] == pytest.approx(5.0)
 
 
 def test_percentile_is_nearest_rank() -> None:
