@@ -6,8 +6,8 @@ contacts, agents and reservations are its own dictionaries, and it reads the
 store back only to restore (`router.restore`, never done in a simulation) and
 to look up contacts it no longer holds, which a store keeping no finished
 contacts would not have either. The simulator reads outcomes from the events
-the router returns. So the writes are dropped here — a copy of state nobody
-reads, made three times per contact — and events are counted, not kept, so
+the router returns. So the writes are dropped here — copies of state nobody
+reads, several per contact — and events are counted, not kept, so
 memory stays flat however many contacts a run routes. Same interface, so the
 router runs unchanged.
 """
