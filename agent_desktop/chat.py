@@ -13,7 +13,7 @@ is added to the customer's history with the interaction.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from agent_desktop.protocol import ChatStart
     from ringway.service import NewContact
 
+log = logging.getLogger(__name__)
+
 # The contact is over for the router: the chat can be retired after `retain_s`.
 FINAL_EVENTS = (ev.ContactCompleted, ev.ContactAbandoned, ev.ContactCancelled, ev.ContactOverflowed)
 
@@ -42,6 +44,7 @@ class ChatDesk:
         self.chats: dict[str, Chat] = {}
         self._by_contact: dict[str, Chat] = {}
         self._sessions: dict[str, Session] = {}  # chat id -> the customer's session
+        self._ending: set[asyncio.Task[None]] = set()
         self.starts = KeyedLimiter(config.starts_per_minute / 60, config.starts_per_minute)
         hub.chat = self
         hub.observers.append(self.observe)
@@ -126,14 +129,16 @@ class ChatDesk:
         if agent is not None:
             agent.control({"type": "typing", "contact_id": chat.contact_id, "from": "customer"})
 
-    def customer_end(self, chat: Chat, by: str = "customer") -> None:
+    async def customer_end(self, chat: Chat, by: str = "customer") -> None:
         """The customer closed the chat (or vanished): end the contact."""
         if not chat.end(by, self.hub.service.now()):
             return
         self._announce_end(chat)
-        router = self.hub.service.router
-        with contextlib.suppress(RoutingError):  # already finished (completed, cancelled)
-            self.hub.service.execute("end", lambda now: router.end(chat.contact_id, now))
+        try:
+            await self.hub.service.call("end", contact_id=chat.contact_id)
+        except RoutingError as exc:  # 4xx: already finished (completed, cancelled)
+            if exc.status >= 500:  # not applied (a cluster without a leader): the agent ends it
+                log.warning("chat %s ended, its contact not: %s", chat.id, exc.message)
 
     def _customer_gone(self, session: Session) -> None:
         chat = self.chats.get(session.chat_id or "")
@@ -145,7 +150,11 @@ class ChatDesk:
     def _vanished(self, session: Session) -> None:
         chat = self.chats.get(session.chat_id or "")
         if chat is not None and session.connection is None:
-            self.customer_end(chat, "customer_disconnected")
+            task = asyncio.get_running_loop().create_task(
+                self.customer_end(chat, "customer_disconnected")
+            )
+            self._ending.add(task)
+            task.add_done_callback(self._ending.discard)
 
     # --------------------------------------------------------------------- agents
 
@@ -177,7 +186,7 @@ class ChatDesk:
         if chat is None:
             return
         if isinstance(event, ev.OfferAccepted):
-            agent = self.hub.service.router.agents.get(event.agent_id)
+            agent = self.hub.service.reads.agents.get(event.agent_id)
             chat.connect(event.agent_id, agent.name if agent is not None else event.agent_id)
             self._status(chat)
         elif isinstance(event, ev.ContactTransferred):
