@@ -31,7 +31,7 @@ from router.store.memory import MemoryEventLog, MemoryStore
 
 # The redis-server starter lives with the cluster tests (test directories are not packages).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cluster"))
-from cluster_testkit import RedisServer, redis_server  # noqa: E402
+from cluster_testkit import RedisServer, redis_server
 
 KEEP_FINISHED = 3
 
