@@ -135,7 +135,7 @@ async def chat_send(ctx: Context, msg: ChatSend) -> Result:
     own_contact(ctx, msg.contact_id, ContactStatus.CONNECTED)
     if ctx.hub.chat is None:
         raise DesktopError("not_chat", "chat is not enabled")
-    message = ctx.hub.chat.agent_message(ctx.agent_id, msg.contact_id, msg.text)
+    message = await ctx.hub.chat.agent_send(ctx.agent_id, msg.contact_id, msg.text)
     return {"contact_id": msg.contact_id, "message": message}
 
 

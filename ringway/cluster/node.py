@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp
 
 from ringway.cluster import asgi, codec, rpc
+from ringway.cluster.chatlink import ChatLink
 from ringway.cluster.connect import connect
 from ringway.cluster.errors import ClusterUnavailable, Fenced, NotLeader
 from ringway.cluster.follower import EventFollower
@@ -66,6 +67,7 @@ class ClusterNode:
         self._tasks: list[asyncio.Task[None]] = []
         self._following: asyncio.Task[None] | None = None
         self.replica = Replica(config.queues)  # what a follower's websockets read
+        self.chat_link = ChatLink(self.keys, self.node_id)  # chats whose agent is elsewhere
 
     # ------------------------------------------------------------ router host
 
@@ -94,6 +96,7 @@ class ClusterNode:
             r, self.keys, self.node_id, ttl_ms=s.command_ttl_ms, lease_ms=s.lease_ms
         )
         await self.forwarder.start()
+        await self.chat_link.start(r)
         self._tasks.append(asyncio.create_task(self._run(), name="ringway-cluster"))
 
     async def stop(self) -> None:
@@ -109,6 +112,7 @@ class ClusterNode:
         self._tasks.clear()
         await self._stop_following()
         if self._redis is not None:
+            await self.chat_link.stop()
             await self.forwarder.stop()
             await self._redis.aclose()
 

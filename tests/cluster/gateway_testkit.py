@@ -31,7 +31,7 @@ service:
   smtp_port: {smtp_port}
   data_dir: "{data_dir}"
   customer_store: "memory://"
-  seed_demo_customers: false
+  seed_demo_customers: true
   redis_url: "{redis_url}"
   node_id: {node_id}
   cluster: {{lease_ms: {lease_ms}, command_ttl_ms: {command_ttl_ms}}}
@@ -120,9 +120,9 @@ class Served:
         client.start_pinging(0.5)
         return client
 
-    async def chat(self, text: str) -> Client:
+    async def chat(self, text: str, **fields: Any) -> Client:
         client = await Client.connect(f"ws://127.0.0.1:{self.port}/ws/v1/chat")
-        await client.send("start", text=text, name="Carol")
+        await client.send("start", text=text, **{"name": "Carol", **fields})
         welcome = await client.read_welcome()
         client.session = welcome["chat_id"]
         client.start_pinging(0.5)

@@ -189,3 +189,38 @@ def test_email_delivered_to_a_followers_smtp_intake_is_routed(tmp_path: Path) ->
         await bob.close()
 
     run(tmp_path, scenario, count=3)
+
+
+def test_chat_whose_customer_and_agent_are_on_different_nodes(tmp_path: Path) -> None:
+    async def scenario(nodes: list[Served]) -> None:
+        a, b, c = nodes
+        alice = await c.desktop("alice")  # the agent on one follower ...
+        await alice.ok("login", ready=True)
+        customer = await b.chat(  # ... the customer on another
+            "My order is late", name="Priya", email="priya.shah@example.org"
+        )
+        offer = await alice.expect("offer")
+        contact_id = offer["contact_id"]
+        assert offer["pop"]["customer"]["name"] == "Priya Shah"  # looked up by the leader
+        assert offer["contact"]["chat"]["messages"][0]["text"] == "My order is late"
+        await alice.ok("accept", contact_id=contact_id)
+        await customer.expect("chat_status", status="connected")
+        sent = await alice.ok("chat_send", contact_id=contact_id, text="Let me check")
+        assert sent["message"]["id"] == 2  # numbered by the chat's home node
+        said = await customer.expect("chat_message")
+        assert said["message"]["text"] == "Let me check"
+        await customer.send("typing")
+        typing = await alice.expect("typing")
+        assert typing["from"] == "customer"
+        await customer.ok("message", text="Thanks!")
+        heard = await alice.expect("chat_message", contact_id=contact_id)
+        assert heard["message"]["text"] == "Thanks!"
+        await alice.ok("complete", contact_id=contact_id, disposition="resolved", notes="sorted")
+        await customer.expect("chat_status", status="ended")
+        history = await a.bundle.service.customers.history("cust-1003", 5)  # the leader wrote it
+        assert history and history[0].disposition == "resolved"
+        assert "Let me check" in history[0].notes and "Thanks!" in history[0].notes
+        await customer.close()
+        await alice.close()
+
+    run(tmp_path, scenario, count=3)
