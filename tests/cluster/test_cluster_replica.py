@@ -65,8 +65,10 @@ def through_codec(store: MirrorStore) -> Loaded:
         command_cursor="0-0",
         contacts=[codec.contact_from(codec.contact_json(c)) for c in store.contacts()],
         agents=[codec.agent_from(codec.agent_json(a)) for a in store.agents()],
-        reservations=[codec.reservation_from(codec.reservation_json(r)) for r in store.reservations()],
-    )  # fmt: skip
+        reservations=[
+            codec.reservation_from(codec.reservation_json(r)) for r in store.reservations()
+        ],
+    )
 
 
 def same_reads(router: Router, replica: Replica, now: float) -> None:
