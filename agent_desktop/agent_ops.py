@@ -150,8 +150,8 @@ async def email_reply(ctx: Context, msg: EmailReply) -> Result:
     own_contact(ctx, msg.contact_id, ContactStatus.CONNECTED, ContactStatus.WRAP_UP)
     if ctx.hub.mail is None:
         raise DesktopError("not_email", "e-mail is not enabled")
-    entry = await ctx.hub.mail.reply(ctx.agent_id, msg.contact_id, msg.body)
-    return {"contact_id": msg.contact_id, "message": entry.to_dict()}
+    entry = await ctx.hub.mail.reply_anywhere(ctx.agent_id, msg.contact_id, msg.body)
+    return {"contact_id": msg.contact_id, "message": entry}
 
 
 async def preview_accept(ctx: Context, msg: PreviewAccept) -> Result:

@@ -92,6 +92,7 @@ class ChatDesk:
         if msg.text:
             chat.add(Sender.CUSTOMER, name, self._text(msg.text), now)
         self._remember(chat)
+        self._share(chat)  # before the contact can be offered to a desktop on another node
         try:
             await service.create_contact(self._contact(chat, msg.entry_point))
         except RoutingError:
@@ -227,6 +228,8 @@ class ChatDesk:
 
     def on_note(self, note: dict[str, Any]) -> None:
         """Another node's chat changed, or it has a frame for an agent whose desktop is here."""
+        if note.get("channel", "chat") != "chat":
+            return
         if note.get("kind") == "state":
             contact_id = str(note["contact_id"])
             self._remote[contact_id] = note["chat"]
@@ -243,7 +246,7 @@ class ChatDesk:
     async def on_op(self, note: dict[str, Any]) -> dict[str, Any]:
         """An agent on another node acts on a chat: applied here if this is its home."""
         contact_id = str(note.get("contact_id"))
-        if contact_id not in self._by_contact:
+        if note.get("channel", "chat") != "chat" or contact_id not in self._by_contact:
             return {"skip": True}
         if note.get("op") == "typing":
             self.agent_typing(contact_id)

@@ -1,4 +1,4 @@
-"""Chats across nodes: the customer's node keeps the chat, agents may be anywhere.
+"""Chats (and e-mail cases) across nodes: their home node keeps them, agents may be anywhere.
 
 A chat lives on its *home* node, where the customer's widget connected (its
 transcript, token and rate limits stay there; the contact names the home in
@@ -9,7 +9,9 @@ broadcast stream, ``…:chat``, that every node reads from its own cursor:
   an agent's desktop on any node shows it, and the leader writes it to history;
 * ``frame`` — a frame for an agent whose desktop is on another node (a customer
   message, typing, the chat ended): the node holding that desktop pushes it;
-* ``op`` — an agent's message or typing, sent from their node to the home, which
+* ``op`` — an agent's message or typing (or e-mail reply: `channels.mail.desk`
+  shares its cases the same way, the home being the node whose SMTP intake
+  took the message), sent from their node to the home, which
   applies it and answers with a ``reply`` the sender waits for (or gives up on
   after `REQUEST_TIMEOUT_S` with an error frame).
 
@@ -55,7 +57,7 @@ class ChatHandler(Protocol):
 class ChatLink:
     def __init__(self, keys: Keys, node: str) -> None:
         self.keys, self.node = keys, node
-        self.handler: ChatHandler | None = None
+        self.handlers: list[ChatHandler] = []  # the chat desk, the mail desk
         self._redis: Redis | None = None
         self._cursor = "0-0"
         self._ids = itertools.count(1)
@@ -145,11 +147,14 @@ class ChatLink:
             if future is not None and not future.done():
                 future.set_result(note)
             return
-        if note.get("from") == self.node or self.handler is None:
+        if note.get("from") == self.node:
             return
-        if kind == "op":
-            reply = await self.handler.on_op(note)
-            if not reply.get("skip") and note.get("req"):
-                self.share({**reply, "kind": "reply", "req": note.get("req")})
-            return
-        self.handler.on_note(note)
+        for handler in self.handlers:
+            if kind != "op":
+                handler.on_note(note)
+                continue
+            reply = await handler.on_op(note)
+            if not reply.get("skip"):
+                if note.get("req"):
+                    self.share({**reply, "kind": "reply", "req": note.get("req")})
+                return

@@ -11,11 +11,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SmtpSession
 from cluster_testkit import ADMIN_TOKEN, ENV
 
 from agent_desktop.client import Client
@@ -47,7 +52,8 @@ desktop:
   chat: {{customer_grace_s: 5}}
 mail:
   relay_host: 127.0.0.1
-  relay_port: 1
+  relay_port: {relay_port}
+  relay_timeout_s: 3
   message_id_domain: ringway.test
 skills: [support]
 queues:
@@ -72,6 +78,7 @@ def gateway_yaml(
     lease_ms: int = 1500,
     command_ttl_ms: int = 4000,
     offer_timeout_s: float = 30,
+    relay_port: int = 1,
 ) -> str:
     return GATEWAY_CONFIG.format(
         redis_url=redis_url,
@@ -82,6 +89,7 @@ def gateway_yaml(
         lease_ms=lease_ms,
         command_ttl_ms=command_ttl_ms,
         offer_timeout_s=offer_timeout_s,
+        relay_port=relay_port,
     )
 
 
@@ -133,6 +141,31 @@ async def rest(base_url: str, method: str, path: str, **kwargs: Any) -> httpx.Re
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=15) as client:
         return await client.request(method, "/api/v1" + path, **kwargs)
+
+
+class SinkHandler:
+    """The mail relay replies go out through: keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.messages: asyncio.Queue[EmailMessage] = asyncio.Queue()
+
+    async def handle_DATA(self, server: SMTP, session: SmtpSession, envelope: Envelope) -> str:
+        message = BytesParser(policy=default).parsebytes(envelope.original_content or b"")
+        assert isinstance(message, EmailMessage)
+        self.messages.put_nowait(message)
+        return "250 OK"
+
+
+@asynccontextmanager
+async def smtp_sink() -> AsyncIterator[tuple[SinkHandler, int]]:
+    handler = SinkHandler()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(handler, hostname="sink.test"), "127.0.0.1", 0)
+    try:
+        yield handler, int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 @asynccontextmanager

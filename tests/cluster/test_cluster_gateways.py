@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster_testkit import redis_server, wait_for
-from gateway_testkit import Served, gateway_config, rest, served_node
+from gateway_testkit import Served, SinkHandler, gateway_config, rest, served_node, smtp_sink
 
 from agent_desktop.client import Client
 
@@ -26,12 +26,14 @@ Scenario = Callable[[list[Served]], Awaitable[None]]
 
 
 @asynccontextmanager
-async def cluster(tmp: Path, redis_url: str, count: int = 2) -> AsyncIterator[list[Served]]:
+async def cluster(
+    tmp: Path, redis_url: str, count: int = 2, **options: Any
+) -> AsyncIterator[list[Served]]:
     """``count`` nodes; the first leads, the others follow (and have loaded the records)."""
     async with AsyncExitStack() as stack:
         nodes: list[Served] = []
         for i, name in enumerate("abc"[:count]):
-            config = gateway_config(redis_url, f"n{name}", tmp / name, smtp_port=0)
+            config = gateway_config(redis_url, f"n{name}", tmp / name, smtp_port=0, **options)
             nodes.append(await stack.enter_async_context(served_node(config)))
             if i == 0:
                 await wait_for(lambda: nodes[0].node.is_leader, 5, "the first node to lead")
@@ -161,7 +163,7 @@ def test_chat_customer_on_a_follower_is_routed_and_relayed(tmp_path: Path) -> No
 
 
 def test_email_delivered_to_a_followers_smtp_intake_is_routed(tmp_path: Path) -> None:
-    async def scenario(nodes: list[Served]) -> None:
+    async def scenario(nodes: list[Served], sink: SinkHandler) -> None:
         a, b, c = nodes
         bob = await c.desktop("bob")  # the agent on the third node
         await bob.ok("login", ready=True)
@@ -180,15 +182,35 @@ def test_email_delivered_to_a_followers_smtp_intake_is_routed(tmp_path: Path) ->
         assert await asyncio.to_thread(deliver) == {}  # 250: queued by the leader
         offer = await bob.expect("offer")
         assert offer["channel"] == "email" and offer["queue"] == "email"
+        assert offer["pop"]["customer"]["name"] == "Priya Shah"
+        assert offer["contact"]["case"]["messages"][0]["text"].startswith("Please refund")
         contact = a.bundle.service.router.contact(offer["contact_id"])
         assert contact.origin == "priya.shah@example.org"
         assert contact.attributes["email"]["subject"] == "Refund for order 1234"
         await bob.ok("accept", contact_id=offer["contact_id"])
+        # Bob's reply goes out through B, whose intake holds the thread.
+        sent = await bob.ok("email_reply", contact_id=offer["contact_id"], body="Refunded.")
+        assert sent["message"]["direction"] == "outbound"
+        relayed = await asyncio.wait_for(sink.messages.get(), 10)
+        assert relayed["Subject"] == "Re: Refund for order 1234"
+        inbound_id = offer["contact"]["case"]["messages"][0]["message_id"]
+        assert relayed["In-Reply-To"].strip("<>") == inbound_id.strip("<>")
         await bob.ok("complete", contact_id=offer["contact_id"], disposition="resolved")
         await bob.expect("contact_completed", contact_id=offer["contact_id"])
+        history = await a.bundle.service.customers.history("cust-1003", 5)
+        assert history and "Refunded." in history[0].notes  # the thread, from B to A
         await bob.close()
 
-    run(tmp_path, scenario, count=3)
+    with redis_server(tmp_path / "redis") as server:
+
+        async def main() -> None:
+            async with (
+                smtp_sink() as (sink, relay_port),
+                cluster(tmp_path, server.url, 3, relay_port=relay_port) as nodes,
+            ):
+                await scenario(nodes, sink)
+
+        asyncio.run(main())
 
 
 def test_chat_whose_customer_and_agent_are_on_different_nodes(tmp_path: Path) -> None:
