@@ -202,11 +202,6 @@ class RoutingService:
             self._timer = None
 
     @property
-    def routes_here(self) -> bool:
-        """This process runs the router now (one node, or the cluster's leader)."""
-        return self._router is not None
-
-    @property
     def reads(self) -> RoutingReads:
         """Records to build frames from: the router, or a cluster follower's replica."""
         if self._router is None and self.host is not None:

@@ -185,7 +185,7 @@ class ClusterNode:
     async def _refresh_replica(self, events: list[Event]) -> None:
         assert self._redis is not None
         if not self.replica.loaded:
-            self.replica.load(await self.records.load())
+            await self.replica.reload(self.records.load)
         await self.replica.refresh(self._redis, self.keys, events)
 
     async def _apply(self, kind: str, payload: dict[str, Any]) -> bytes:
@@ -244,7 +244,7 @@ class ClusterNode:
         """Load the replica whole, then replay events (refreshing it) until cancelled."""
         while True:
             try:
-                self.replica.load(await self.records.load())
+                await self.replica.reload(self.records.load)
                 break
             except RedisError:
                 await asyncio.sleep(0.1)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -120,6 +120,11 @@ class Replica:
         for contact in sorted(loaded.contacts, key=lambda c: c.completed_at or 0):
             self._put_contact(contact)
         self.loaded = True
+
+    async def reload(self, read: Callable[[], Awaitable[Loaded]]) -> None:
+        """`load` what ``read`` returns, in turn with fetches (none applies older data after)."""
+        async with self._lock:
+            self.load(await read())
 
     async def refresh(self, redis: Redis, keys: Keys, events: Iterable[Event]) -> None:
         """Read back every record ``events`` name (one MULTI), then apply them."""
