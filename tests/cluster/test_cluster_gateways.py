@@ -21,6 +21,8 @@ from cluster_testkit import redis_server, wait_for
 from gateway_testkit import Served, SinkHandler, gateway_config, rest, served_node, smtp_sink
 
 from agent_desktop.client import Client
+from ringway.bus import Subscription
+from router.events import OfferRejected
 
 Scenario = Callable[[list[Served]], Awaitable[None]]
 
@@ -246,3 +248,34 @@ def test_chat_whose_customer_and_agent_are_on_different_nodes(tmp_path: Path) ->
         await alice.close()
 
     run(tmp_path, scenario, count=3)
+
+
+def test_a_desktop_lost_on_a_follower_returns_its_offer_through_the_leader(
+    tmp_path: Path,
+) -> None:
+    async def scenario(nodes: list[Served]) -> None:
+        a, b = nodes
+        alice = await b.desktop("alice")
+        await alice.ok("login", ready=True)
+        r = await rest(f"http://127.0.0.1:{a.port}", "POST", "/contacts", json={"channel": "chat"})
+        contact_id = r.json()["id"]
+        await offer_for(alice, contact_id)
+        feed = a.bundle.service.subscribe(limit=10_000)
+        alice.abort()  # the network goes; after the grace B asks the leader to free her
+        rona = await next_rejection(feed, contact_id, timeout=b.bundle.desktop.grace_s + 5)
+        assert rona.reason == "disconnected"
+        contact = a.bundle.service.router.contact(contact_id)
+        assert contact.status.value == "queued" and contact.agent_id is None
+        assert a.bundle.service.router.agent("alice").state.value == "not_ready"
+
+    run(tmp_path, scenario)
+
+
+async def next_rejection(feed: Subscription, contact_id: str, timeout: float) -> OfferRejected:
+    async def first() -> OfferRejected:
+        async for event in feed:
+            if isinstance(event, OfferRejected) and event.contact_id == contact_id:
+                return event
+        raise AssertionError("the feed ended")
+
+    return await asyncio.wait_for(first(), timeout)
