@@ -96,14 +96,20 @@ def test_agent_on_a_follower_gets_offer_for_a_chat_created_on_the_leader(tmp_pat
         assert wrong["type"] == "error" and wrong["code"] == "conflict", wrong
         assert (await alice.ok("state", state="not_ready", reason="lunch"))["agent"]["reason"]
 
+        explained = await wall_b.ok("explain", contact_id=contact_id)  # the leader explains
+        assert explained["contact"]["id"] == contact_id and explained["contact"]["decisions"]
+        forced = await wall_b.ok("force_logout", agent_id="alice")  # through the leader
+        assert forced["agent"]["state"] == "offline" and forced["agent"]["id"] == "alice"
+        assert (await alice_states(alice, until="offline"))[-1] == "offline"  # she is told
+
         # Both wallboards saw Alice's changes and settle on the same figures.
         for wall in (wall_a, wall_b):
-            states = await alice_states(wall, until="not_ready")
-            assert "ready" in states and "busy" in states, states
+            states = await alice_states(wall, until="offline")
+            assert states[-4:] == ["wrap_up", "ready", "not_ready", "offline"], states
         figures = await same_figures(wall_a, wall_b)
         chat_row = next(q for q in figures["queues"] if q["name"] == "chat")
         assert chat_row["answered"] == 1 and chat_row["waiting"] == 0
-        assert figures["agents"]["not_ready"] == 1 and figures["agents"]["offline"] == 1
+        assert figures["agents"]["offline"] == 2
         for client in (alice, wall_a, wall_b):
             await client.close()
 
@@ -111,7 +117,7 @@ def test_agent_on_a_follower_gets_offer_for_a_chat_created_on_the_leader(tmp_pat
 
 
 async def alice_states(wall: Client, until: str) -> list[str]:
-    """Alice's states as a wallboard was told them, up to ``until``."""
+    """Alice's states as a wallboard (or her desktop) was told them, up to ``until``."""
     states: list[str] = []
     while not states or states[-1] != until:
         frame = await wall.expect("agent_state")
