@@ -66,6 +66,7 @@ class MailDesk:
         # On a cluster node: cases whose agent is on another node (`ringway.cluster.chatlink`).
         self.relay_link: MailRelayLink | None = None
         self._remote: OrderedDict[str, dict[str, Any]] = OrderedDict()  # contact id -> note
+        self._remote_handlers: OrderedDict[str, str] = OrderedDict()  # message id -> agent
 
     def accepts(self, address: str) -> bool:
         return address.lower() in self.mailboxes
@@ -84,7 +85,7 @@ class MailDesk:
             entry_point=mailbox,
             origin=mail.sender,
             id=contact_id,
-            preferred_agent=case.handler,
+            preferred_agent=case.handler or self._remote_handler(mail),
             attributes={"email": _summary(mail, case)},
         )
         self._preview(case, mail, contact_id)
@@ -102,6 +103,9 @@ class MailDesk:
             found = self.threads.of_contact(event.contact_id)
             if found is not None:
                 found[0].handler = event.agent_id
+            remote = self._remote.get(event.contact_id)
+            if remote is not None:  # a case another node's intake holds
+                self._learn_thread(remote.get("case") or {}, event.agent_id)
 
     # ------------------------------------------------------------------ replies
 
@@ -159,6 +163,25 @@ class MailDesk:
             self._remote.move_to_end(contact_id)
             while len(self._remote) > KEEP_REMOTE:
                 self._remote.popitem(last=False)
+            case = note.get("case") or {}
+            self._learn_thread(case, case.get("handler"))
+
+    def _learn_thread(self, case: dict[str, Any], handler: str | None) -> None:
+        """Who handles another node's thread: an answer reaching this node's intake goes
+        to them first (the case itself stays on its node)."""
+        if handler is None:
+            return
+        for message in case.get("messages", []):
+            self._remote_handlers[str(message.get("message_id"))] = handler
+            self._remote_handlers.move_to_end(str(message.get("message_id")))
+        while len(self._remote_handlers) > KEEP_REMOTE:
+            self._remote_handlers.popitem(last=False)
+
+    def _remote_handler(self, mail: InboundMail) -> str | None:
+        return next(
+            (self._remote_handlers[m] for m in mail.thread_ids() if m in self._remote_handlers),
+            None,
+        )
 
     async def on_op(self, note: dict[str, Any]) -> dict[str, Any]:
         contact_id = str(note.get("contact_id"))

@@ -180,14 +180,7 @@ def test_email_delivered_to_a_followers_smtp_intake_is_routed(tmp_path: Path) ->
         message["To"] = "help@ringway.test"
         message["Subject"] = "Refund for order 1234"
         message.set_content("Please refund my order.")
-        port = b.bundle.intake.port if b.bundle.intake is not None else None
-        assert port is not None
-
-        def deliver() -> dict[str, object]:
-            with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
-                return dict(smtp.send_message(message))
-
-        assert await asyncio.to_thread(deliver) == {}  # 250: queued by the leader
+        assert await asyncio.to_thread(deliver_to, b, message) == {}  # 250: queued by A
         offer = await bob.expect("offer")
         assert offer["channel"] == "email" and offer["queue"] == "email"
         assert offer["pop"]["customer"]["name"] == "Priya Shah"
@@ -207,6 +200,18 @@ def test_email_delivered_to_a_followers_smtp_intake_is_routed(tmp_path: Path) ->
         await bob.expect("contact_completed", contact_id=offer["contact_id"])
         history = await a.bundle.service.customers.history("cust-1003", 5)
         assert history and "Refunded." in history[0].notes  # the thread, from B to A
+
+        # The customer answers; the answer reaches another node's intake (A's): it goes
+        # to Bob first, who handled the thread on B.
+        answer = EmailMessage()
+        answer["From"] = "Priya Shah <priya.shah@example.org>"
+        answer["To"] = "help@ringway.test"
+        answer["Subject"] = "Re: Refund for order 1234"
+        answer["In-Reply-To"] = relayed["Message-ID"]
+        answer.set_content("Thank you!")
+        assert await asyncio.to_thread(deliver_to, a, answer) == {}
+        again = await bob.expect("offer")
+        assert a.bundle.service.router.contact(again["contact_id"]).preferred_agent == "bob"
         await bob.close()
 
     with redis_server(tmp_path / "redis") as server:
@@ -219,6 +224,13 @@ def test_email_delivered_to_a_followers_smtp_intake_is_routed(tmp_path: Path) ->
                 await scenario(nodes, sink)
 
         asyncio.run(main())
+
+
+def deliver_to(node: Served, message: EmailMessage) -> dict[str, object]:
+    """smtplib to ``node``'s intake; the refused recipients (none: 250)."""
+    assert node.bundle.intake is not None and node.bundle.intake.port is not None
+    with smtplib.SMTP("127.0.0.1", node.bundle.intake.port, timeout=10) as smtp:
+        return dict(smtp.send_message(message))
 
 
 def test_chat_whose_customer_and_agent_are_on_different_nodes(tmp_path: Path) -> None:
