@@ -44,7 +44,7 @@ async def scenario(tmp: Path, redis_url: str, leader: ServeProcess) -> None:
         gap = await alice.call("end", timeout=15, contact_id=first)
         assert gap["type"] == "error", gap
         assert gap["code"] in {"expired", "cluster_unavailable"}, gap
-        assert "not applied" in gap["message"] or "too long" in gap["message"], gap
+        assert "not applied" in gap["message"], gap
 
         await wait_for(lambda: b.node.is_leader, LEASE_MS / 1000 + 3, "B to lead")
         took_over = time.monotonic() - killed
