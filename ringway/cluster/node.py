@@ -98,6 +98,19 @@ class ClusterNode:
         await self.forwarder.start()
         await self.chat_link.start(r)
         self._tasks.append(asyncio.create_task(self._run(), name="ringway-cluster"))
+        await self._settled(s.lease_ms / 1000 + 1.0)
+
+    async def _settled(self, timeout_s: float) -> None:
+        """Wait (bounded) until this node leads or has loaded its replica, so the first
+        websocket after start-up finds the agents; a slow Redis only delays it."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while not (self.is_leader or self.replica.loaded):
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning(
+                    "node %s: no role after %.1f s; serving anyway", self.node_id, timeout_s
+                )
+                return
+            await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         """Commit what is pending, hand the lease over, close the connections."""

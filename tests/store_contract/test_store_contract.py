@@ -8,7 +8,7 @@ import random
 from collections.abc import Callable
 
 import pytest
-from conftest import Backend
+from store_backends import Backend
 
 from router.agents import Action, Agent, Pending
 from router.capacity import capacity_from
