@@ -126,6 +126,9 @@ def build(config: RingwayConfig, env: Mapping[str, str] = os.environ) -> Service
         app.add_middleware(ClusterMiddleware, node=node)
         node.app = app
     hub = install_desktop(app, service, auth, config, mail)
+    if node is not None and hub.chat is not None:  # chats/mails whose agent is on another node
+        hub.chat.relay = mail.relay_link = node.chat_link
+        node.chat_link.handlers += [hub.chat, mail]
     passwords = dict(auth.generated_passwords)
     return ServiceBundle(app, service, auth.admin_token, passwords, auth, hub, mail, intake, calls)
 
