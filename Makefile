@@ -5,19 +5,26 @@ STAMP := $(VENV)/.ringway-installed
 HOST  ?= 127.0.0.1
 PORT  ?= 8080
 
-.PHONY: run test lint typecheck pytest peers bench clean
+.PHONY: run test lint typecheck pytest peers prompts bench clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	scripts/bootstrap.sh
 	@touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) prompts
 	$(VENV)/bin/ringway serve --host $(HOST) --http-port $(PORT)
 
 test: $(STAMP) lint typecheck peers pytest
 
 peers:
 	scripts/install-peers.sh
+
+# IVR prompts are spoken at build time (espeak-ng + sox); without them the IVR plays tones.
+prompts:
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng sox >/dev/null; } || true
+	@scripts/make-prompts.sh || echo "IVR prompts not generated: the IVR will play tones" >&2
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
