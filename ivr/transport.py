@@ -37,6 +37,7 @@ from ivr.sip.framing import PING, StreamFramer
 from ivr.sip.message import Request, Response
 
 T = TypeVar("T")
+_MAX_PEERS = 65_536  # UDP peers remembered; a flood from random ports only resets it
 
 
 class SipCore(Protocol):
@@ -72,7 +73,12 @@ class _Udp(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         owner = self.owner
         start = perf_counter()
-        owner.core.on_data(data, Peer(str(addr[0]), int(addr[1]), "UDP"), owner.loop.time())
+        peer = owner.peers.get(addr)
+        if peer is None:  # one Peer per address, not one per datagram
+            if len(owner.peers) >= _MAX_PEERS:
+                owner.peers.clear()
+            peer = owner.peers[addr] = Peer(str(addr[0]), int(addr[1]), "UDP")
+        owner.core.on_data(data, peer, owner.loop.time())
         owner.rearm()
         owner.busy += perf_counter() - start
 
@@ -160,6 +166,7 @@ class SipTransport:
         self._last_probe = 0.0
         self.errors = 0
         self.connections: dict[tuple[str, int], _Tcp] = {}
+        self.peers: dict[Any, Peer] = {}
         self.loop = asyncio.get_running_loop()
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None

@@ -33,6 +33,7 @@ from ivr.sip.errors import LocalSipError, SipParseError
 from ivr.sip.message import Request, Response, parse_message
 from ivr.sip.transaction_states import (
     TERMINATED,
+    TIMER_EVENTS,
     Event,
     Kind,
     State,
@@ -236,7 +237,7 @@ class TransactionLayer:
             if _live(entry):
                 _, _, timer, tx = entry
                 del tx.deadlines[timer]
-                actions += self._step(tx, Event(timer), now)
+                actions += self._step(tx, TIMER_EVENTS[timer], now)
         return actions
 
     # -- plumbing ------------------------------------------------------------------------

@@ -19,6 +19,7 @@ Rules (read these first; the code below only interprets them):
 * Server non-INVITE (§17.2.2, Figure 8): Trying absorbs retransmissions;
   Proceeding/Completed resend the last response; Completed lasts Timer J
   (64·T1 unreliable, 0 reliable).
+* A server INVITE in Accepted keeps only its key and peer (`release`).
 * A wire or timer event with no rule is absorbed. A TU event with no rule is
   the TU's bug: `LocalSipError`.
 * A timer of 0 s (reliable transports) fires at once, inside the same step.
@@ -48,6 +49,8 @@ from ivr.sip.message import Request, Response
 
 
 class Kind(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hashes the name in Python
+
     CLIENT_INVITE = "ict"
     CLIENT_NON_INVITE = "nict"
     SERVER_INVITE = "ist"
@@ -59,6 +62,8 @@ class Kind(enum.Enum):
 
 
 class State(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hashes the name in Python
+
     CALLING = "calling"
     TRYING = "trying"
     PROCEEDING = "proceeding"
@@ -69,6 +74,8 @@ class State(enum.Enum):
 
 
 class Timer(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hashes the name in Python
+
     A = "A"
     B = "B"
     D = "D"
@@ -84,6 +91,8 @@ class Timer(enum.Enum):
 
 
 class Event(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hashes the name in Python
+
     REQUEST = "request retransmission"  # server: the request again, from the wire
     ACK = "ACK"  # server INVITE: the ACK for a non-2xx (or a 2xx, RFC 6026 §8.5)
     RESPONSE_1XX = "1xx from the wire"
@@ -219,6 +228,8 @@ STARTS: dict[tuple[Kind, State], tuple[Timer, ...]] = {
 KEEPS: dict[tuple[Kind, State], frozenset[Timer]] = {
     (Kind.CLIENT_NON_INVITE, PROCEEDING): frozenset({Timer.E, Timer.F}),
 }
+_KEEP_NONE: frozenset[Timer] = frozenset()
+TIMER_EVENTS = {timer: Event(timer) for timer in Timer}  # Event(timer) is a slow lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,8 +266,8 @@ class Transaction:
         "kind",
         "last",
         "last_data",
+        "_request",
         "peer",
-        "request",
         "request_data",
         "state",
     )
@@ -264,7 +275,7 @@ class Transaction:
     def __init__(self, key: TxKey, kind: Kind, request: Request, peer: Peer) -> None:
         self.key = key
         self.kind = kind
-        self.request = request
+        self._request: Request | None = request
         self.peer = peer
         self.state = INITIAL[kind]
         self.request_data = request.serialise() if kind.client else b""
@@ -274,6 +285,23 @@ class Transaction:
         self.ack_data: bytes | None = None
         self.deadlines: dict[Timer, float] = {}
         self.intervals: dict[Timer, float] = {}
+
+    @property
+    def request(self) -> Request:
+        if self._request is None:
+            raise LocalSipError("the request was released when the transaction was accepted")
+        return self._request
+
+    def release(self) -> None:
+        """Drop the messages a server INVITE in Accepted never uses again.
+
+        Accepted lasts 64·T1 (32 s) per call and only absorbs INVITE
+        retransmissions and passes ACKs on (RFC 6026 §8.7); the TU retransmits
+        its 2xx itself (§13.3.1.4). Keeping the INVITE and the 2xx alive that
+        long would make every full garbage collection walk them.
+        """
+        self._request = None
+        self.last = self.last_data = None
 
 
 Schedule = Callable[[Transaction, Timer, float], None]
@@ -316,6 +344,8 @@ def step(
         _DO[do](ctx)
     if target is not tx.state:
         tx.state = target
+        if target is ACCEPTED and tx.kind is Kind.SERVER_INVITE:
+            tx.release()
         if target is TERMINATED:
             tx.deadlines.clear()
         else:
@@ -326,9 +356,10 @@ def step(
 def _start_timers(
     tx: Transaction, now: float, cfg: TimerConfig, schedule: Schedule
 ) -> list[Action]:
-    keep = KEEPS.get((tx.kind, tx.state), frozenset())
-    for timer in [t for t in tx.deadlines if t not in keep]:
-        del tx.deadlines[timer]
+    if tx.deadlines:
+        keep = KEEPS.get((tx.kind, tx.state), _KEEP_NONE)
+        for timer in [t for t in tx.deadlines if t not in keep]:
+            del tx.deadlines[timer]
     fire_now: list[Timer] = []
     for timer in STARTS.get((tx.kind, tx.state), ()):
         interval = cfg.initial(timer, tx.peer.reliable)
@@ -343,7 +374,7 @@ def _start_timers(
     out: list[Action] = []
     for timer in fire_now:
         if tx.state is not TERMINATED:
-            out += step(tx, Event(timer), now, cfg, schedule)
+            out += step(tx, TIMER_EVENTS[timer], now, cfg, schedule)
     return out
 
 
