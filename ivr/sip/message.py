@@ -125,7 +125,7 @@ class Message:
         via = self.headers.memo.get("via")
         if via is None:
             via = self._view("via", lambda: parse_via(split_commas(self._required("via"))[0]))
-        return via  # type: ignore[no-any-return]
+        return via
 
     @property
     def vias(self) -> list[Via]:
@@ -136,7 +136,7 @@ class Message:
         cseq = self.headers.memo.get("cseq")
         if cseq is None:
             cseq = self._view("cseq", lambda: parse_cseq(self._required("cseq")))
-        return cseq  # type: ignore[no-any-return]
+        return cseq
 
     @property
     def call_id(self) -> str:
@@ -147,14 +147,14 @@ class Message:
         found = self.headers.memo.get("from")
         if found is None:
             found = self._view("from", lambda: parse_name_addr(self._required("from")))
-        return found  # type: ignore[no-any-return]
+        return found
 
     @property
     def to(self) -> NameAddr:
         found = self.headers.memo.get("to")
         if found is None:
             found = self._view("to", lambda: parse_name_addr(self._required("to")))
-        return found  # type: ignore[no-any-return]
+        return found
 
     @property
     def from_tag(self) -> str | None:

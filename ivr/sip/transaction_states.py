@@ -258,6 +258,7 @@ class Transaction:
     """One transaction's state; `step` moves it by the tables above."""
 
     __slots__ = (
+        "_request",
         "ack",
         "ack_data",
         "deadlines",
@@ -266,7 +267,6 @@ class Transaction:
         "kind",
         "last",
         "last_data",
-        "_request",
         "peer",
         "request_data",
         "state",
