@@ -327,7 +327,11 @@ async def serve(port: int, max_tx: int, stats: Path) -> None:
     await stopped.wait()
     assert edge.transport is not None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    report = {**edge.counters, "peak_loop_lag_ms": round(edge.transport.peak_lag * 1000, 1)}
+    report = {
+        **edge.counters,
+        "overload_triggers": edge.transport.overloads,
+        "peak_loop_lag_ms": round(edge.transport.peak_lag * 1000, 1),
+    }
     stats.write_text(json.dumps({**report, "max_rss_mib": rss}))
     await edge.stop()
 

@@ -81,6 +81,27 @@ def stamp_via(request: Request, peer: Peer) -> None:
     request.headers.replace_first_element("via", str(via))
 
 
+def check_tu_headers(request: Request) -> None:
+    """Parse now what every TU reads: From, To and an INVITE's Contact.
+
+    A malformed one is then a 400 from here (§8.2.6 via `SipParseError`)
+    before a transaction exists, not an exception inside the TU with a
+    half-answered INVITE left behind. An ACK is never answered (§17.2.3): a
+    bad one is dropped.
+    """
+    try:
+        request.from_tag  # noqa: B018 -- parse and cache
+        to_tag = request.to_tag
+        if request.method == "INVITE" and not to_tag:
+            contacts = request.contacts
+            if not contacts or contacts[0].uri == "*":  # §8.1.1.8, §12.1.1
+                raise SipParseError("INVITE without a usable Contact", can_respond=True)
+    except SipParseError as exc:
+        exc.can_respond = request.method != "ACK"
+        exc.headers = request.headers
+        raise
+
+
 class TransactionLayer:
     def __init__(
         self,
@@ -136,6 +157,7 @@ class TransactionLayer:
     def _receive_request(self, request: Request, peer: Peer, now: float) -> list[Action]:
         stamp_via(request, peer)
         key = server_key(request)
+        check_tu_headers(request)
         tx = self._txs.get(key)
         if tx is not None:
             event = Event.ACK if request.method == "ACK" else Event.REQUEST
