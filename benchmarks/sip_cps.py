@@ -312,8 +312,9 @@ def bench_kamailio(args: argparse.Namespace, load: Load, name: str, cfg: str) ->
         stop(proc)
 
 
-async def serve(port: int, max_tx: int, stats: Path) -> None:
+async def serve(port: int, max_tx: int, stats: Path, profile: Path | None = None) -> None:
     import asyncio
+    import cProfile
     import resource
 
     from ivr.edge import SipEdge
@@ -322,9 +323,15 @@ async def serve(port: int, max_tx: int, stats: Path) -> None:
     edge = SipEdge("127.0.0.1", port, {}, max_server_transactions=max_tx)
     await edge.start()
     tune_gc()  # what `ringway serve` does once set up
+    profiler = cProfile.Profile(time.thread_time) if profile else None  # CPU, not wall time
+    if profiler is not None:
+        profiler.enable()
     stopped = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     await stopped.wait()
+    if profiler is not None and profile is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
     assert edge.transport is not None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     report = {
@@ -352,12 +359,13 @@ def main() -> None:
     parser.add_argument("--skip-kamailio", action="store_true", help="measure the edge only")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stats", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", type=Path, help=argparse.SUPPRESS)  # cProfile the edge
     args = parser.parse_args()
     if args.serve:
         sys.path.insert(0, str(ROOT))
         from ivr.transport import run
 
-        run(serve(args.serve, args.max_tx, args.stats), use_uvloop=True)
+        run(serve(args.serve, args.max_tx, args.stats, args.profile), use_uvloop=True)
         return
     if shutil.which("sipp") is None:
         raise SystemExit("sipp not installed (apt-get install sip-tester)")

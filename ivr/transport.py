@@ -24,8 +24,9 @@ last one; when that share of the wall clock (smoothed over ~50 ms) exceeds
 on a shared machine a callback preempted by another process looks busy on the
 wall clock while the loop is not saturated at all. The last signal is the
 backlog itself: on Linux each probe reads the UDP socket's receive queue
-(SO_MEMINFO); more than `max_queue` bytes waiting for `queue_for` seconds in a
-row means requests wait in the kernel longer than a few tens of ms -- which a
+(SO_MEMINFO) and turns it into a wait, dividing by the rate the loop has been
+reading at; a wait above `max_queue_delay` for `queue_for` seconds in a row
+(well below T1 = 500 ms, after which callers retransmit) is overload -- which a
 loop starved of CPU by other processes shows neither as CPU share (it gets
 none) nor as lag (the event loop reads 32 datagrams per turn and runs its
 timers between batches). None of the three costs anything per datagram.
@@ -47,6 +48,7 @@ from ivr.sip.framing import PING, StreamFramer
 from ivr.sip.message import Request, Response
 
 T = TypeVar("T")
+_QUEUE_FLOOR = 64 * 1024
 SO_MEMINFO = getattr(socket, "SO_MEMINFO", 55)  # Linux ≥ 4.6; element 0: receive queue bytes
 _MAX_PEERS = 65_536  # UDP peers remembered; a flood from random ports only resets it
 
@@ -83,6 +85,7 @@ class _Udp(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         owner = self.owner
+        owner.read_bytes += len(data)
         peer = owner.peers.get(addr)
         if peer is None:  # one Peer per address, not one per datagram
             if len(owner.peers) >= _MAX_PEERS:
@@ -161,7 +164,7 @@ class SipTransport:
         late_probes: int = 3,
         max_busy: float = 0.9,
         receive_buffer: int = 4 * 1024 * 1024,
-        max_queue: int = 256 * 1024,
+        max_queue_delay: float = 0.2,
         queue_for: float = 0.1,
     ) -> None:
         self.core = core
@@ -181,8 +184,11 @@ class SipTransport:
         self._last_probe = self._last_cpu = 0.0
         self.errors = 0
         self.overloads = {"lag": 0, "busy": 0, "queue": 0}  # why shedding started
-        self.max_queue, self.queue_for = max_queue, queue_for
-        self.queued = 0  # bytes in the UDP receive queue at the last probe
+        self.max_queue_delay, self.queue_for = max_queue_delay, queue_for
+        self.queued = 0  # bytes in the UDP receive queue at the last probe (kernel accounting)
+        self.queue_delay = 0.0  # how long that queue takes to read at the recent rate
+        self.read_bytes = 0  # datagram bytes read since the last probe
+        self._read_rate = 0.0  # smoothed bytes/s
         self._queued_since: float | None = None
         self._sock: socket.socket | None = None
         self.connections: dict[tuple[str, int], _Tcp] = {}
@@ -268,10 +274,10 @@ class SipTransport:
         self.lag = now - due
         self.peak_lag = max(self.peak_lag, self.lag)
         self._late = self._late + 1 if self.lag > self.max_lag else 0
-        cpu = thread_time()
-        sample = min(1.0, (cpu - self._last_cpu) / max(now - self._last_probe, 1e-3))
-        self.utilisation += 0.2 * (sample - self.utilisation)
-        self._last_cpu, self._last_probe = cpu, now
+        cpu, elapsed = thread_time(), max(now - self._last_probe, 1e-3)
+        self.utilisation += 0.2 * (min(1.0, (cpu - self._last_cpu) / elapsed) - self.utilisation)
+        self._read_rate += 0.2 * (self.read_bytes / elapsed - self._read_rate)
+        self._last_cpu, self._last_probe, self.read_bytes = cpu, now, 0
         reason = self._overload(now)
         if reason is not None:
             self._lagging_until = now + self.hold  # overloaded: shed for `hold` seconds
@@ -285,7 +291,9 @@ class SipTransport:
         if self.utilisation > self.max_busy:
             return "busy"
         self.queued = self._queued_bytes()
-        if self.queued <= self.max_queue:
+        # The kernel charges ~2x a small datagram's size (skb overhead); 64 KiB is noise.
+        self.queue_delay = self.queued / max(2 * self._read_rate, 1.0)
+        if self.queued < _QUEUE_FLOOR or self.queue_delay <= self.max_queue_delay:
             self._queued_since = None
             return None
         if self._queued_since is None:
