@@ -343,6 +343,117 @@ async def serve(port: int, max_tx: int, stats: Path, profile: Path | None = None
     await edge.stop()
 
 
+_INVITE = (
+    "INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-{i}-0\r\n"
+    "From: sipp <sip:sipp@127.0.0.1:5061>;tag={i}SIPpTag00\r\n"
+    "To: service <sip:service@127.0.0.1:5060>\r\n"
+    "Call-ID: {i}-1@127.0.0.1\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@127.0.0.1:5061\r\n"
+    "Max-Forwards: 70\r\nSubject: Performance Test\r\nContent-Type: application/sdp\r\n"
+    "Content-Length: 129\r\n\r\n"
+    "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+    "t=0 0\r\nm=audio 6004 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+)
+_IN_DIALOG = (
+    "{method} sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-{i}-{n}\r\n"
+    "From: sipp <sip:sipp@127.0.0.1:5061>;tag={i}SIPpTag00\r\n"
+    "To: service <sip:service@127.0.0.1:5060>;tag={tag}\r\n"
+    "Call-ID: {i}-1@127.0.0.1\r\nCSeq: {n} {method}\r\nContact: sip:sipp@127.0.0.1:5061\r\n"
+    "Max-Forwards: 70\r\nSubject: Performance Test\r\nContent-Length: 0\r\n\r\n"
+)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+class _Wire:
+    """Stands in for `SipTransport`: keeps what the edge sends, nothing else."""
+
+    def __init__(self) -> None:
+        self.loop, self.lagging, self.sent = _Clock(), False, b""  # what the edge reads
+
+    def send(self, message: Any) -> None:
+        self.sent = message.data
+
+    def rearm(self) -> None:
+        pass
+
+
+def core_scaling(live_counts: tuple[int, ...], calls: int) -> list[dict[str, Any]]:
+    """CPU per call of the edge's sans-I/O path (no sockets) beside N calls kept up.
+
+    N calls are answered and ACKed but not ended (N dialogs, N INVITE
+    transactions in Accepted); then `calls` full calls (INVITE, ACK, BYE) run
+    at 5,000 calls/s of simulated time, timers included, GC as `tune_gc` sets
+    it (without the freeze, which would hide the live state from it).
+    """
+    import gc
+
+    out = []
+    for live in live_counts:
+        out.append(_core_row(live, calls))
+        log(f"core: {out[-1]}")
+        gc.collect()
+    return out
+
+
+def _core_row(live: int, calls: int) -> dict[str, Any]:
+    import gc
+
+    from ivr.edge import SipEdge
+    from ivr.sip.actions import Peer
+    from ringway.runtime import OLDER_THRESHOLDS, YOUNG_THRESHOLD
+
+    peer, wire = Peer("127.0.0.1", 5061, "UDP"), _Wire()
+    edge = SipEdge("127.0.0.1", 5060, {})
+    edge.transport = wire  # type: ignore[assignment]
+    tag_of = re.compile(rb"\r\nTo: [^\r]*;tag=([^\r;]+)")
+
+    def call(i: int, *, end: bool) -> None:
+        now = wire.loop.now = wire.loop.now + 0.0002
+        edge.on_data(_INVITE.format(i=i).encode(), peer, now)
+        found = tag_of.search(wire.sent)
+        tag = found.group(1).decode() if found else ""
+        edge.on_data(_IN_DIALOG.format(method="ACK", i=i, n=1, tag=tag).encode(), peer, now)
+        if end:
+            edge.on_data(_IN_DIALOG.format(method="BYE", i=i, n=2, tag=tag).encode(), peer, now)
+        edge.on_timer(now)
+
+    for i in range(live):
+        call(i, end=False)
+    gc.collect()
+    gc.set_threshold(YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
+    pauses: list[float] = []
+    started: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            pauses.append(time.perf_counter() - started.pop())
+
+    gc.callbacks.append(on_gc)
+    cpu = time.process_time()
+    for i in range(live, live + calls):
+        call(i, end=True)
+    cpu = time.process_time() - cpu
+    gc.callbacks.remove(on_gc)
+    return {
+        "live_calls": live,
+        "live_dialogs": len(edge.dialogs),
+        "live_transactions": len(edge.layer),
+        "cpu_us_per_call": round(cpu / calls * 1e6, 1),
+        "gc_pause_ms_total": round(sum(pauses) * 1000, 1),
+        "gc_pause_ms_max": round(max(pauses, default=0.0) * 1000, 1),
+    }
+
+
 def ratio(edge: int, other: dict[str, Any]) -> float | None:
     return round(edge / other["max_cps"], 3) if other.get("max_cps") else None
 
@@ -357,6 +468,7 @@ def main() -> None:
     parser.add_argument("--kamailio-children", type=int, default=2, help="Kamailio UDP workers")
     parser.add_argument("--max-tx", type=int, default=500_000, help="edge transaction cap")
     parser.add_argument("--skip-kamailio", action="store_true", help="measure the edge only")
+    parser.add_argument("--core-calls", type=int, default=10_000, help="calls per core-cost row")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stats", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--profile", type=Path, help=argparse.SUPPRESS)  # cProfile the edge
@@ -369,6 +481,8 @@ def main() -> None:
         return
     if shutil.which("sipp") is None:
         raise SystemExit("sipp not installed (apt-get install sip-tester)")
+    sys.path.insert(0, str(ROOT))
+    scaling = core_scaling((0, 20_000, 100_000), args.core_calls)
     with tempfile.TemporaryDirectory() as name:
         load = Load(args.seconds, args.call_ms, args.per_sipp, Path(name))
         edge = bench_edge(args, load)
@@ -401,6 +515,7 @@ def main() -> None:
         "overload_2x_shed_503": overload.get("shed_with_503"),
         "overload_2x_completed": overload.get("successful"),
         "after_overload_kept_serving": overload.get("kept_serving"),
+        "edge_core_cost_vs_live_calls": scaling,
         "edge": edge,
         "kamailio_stateless": stateless,
         "kamailio_stateful": stateful,

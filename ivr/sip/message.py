@@ -140,7 +140,8 @@ class Message:
 
     @property
     def call_id(self) -> str:
-        return self._required("call-id")
+        value = self.headers.get("call-id")
+        return value if value is not None else self._required("call-id")
 
     @property
     def from_(self) -> NameAddr:
