@@ -164,8 +164,8 @@ class SipTransport:
         late_probes: int = 3,
         max_busy: float = 0.9,
         receive_buffer: int = 4 * 1024 * 1024,
-        max_queue_delay: float = 0.2,
-        queue_for: float = 0.1,
+        max_queue_delay: float = 0.3,
+        queue_for: float = 0.15,
     ) -> None:
         self.core = core
         self.host = host
