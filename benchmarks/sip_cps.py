@@ -459,6 +459,18 @@ def ratio(edge: int, other: dict[str, Any]) -> float | None:
     return round(edge / other["max_cps"], 3) if other.get("max_cps") else None
 
 
+def cpu_per_call(result: dict[str, Any]) -> float | None:
+    """Server CPU µs per call at the max rate: the figure the neighbours disturb least."""
+    best = result.get("max_cps")
+    steps = [s for s in result.get("steps", []) if s["rate"] == best and s["passed"]]
+    return steps[-1]["server_cpu_us_per_call"] if steps else None
+
+
+def cpu_ratio(edge: float | None, other: float | None) -> float | None:
+    """Calls per CPU-second of the edge as a fraction of the other server's."""
+    return round(other / edge, 3) if edge and other else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each probe")
@@ -513,6 +525,11 @@ def main() -> None:
         "kamailio_stateful_max_cps": stateful.get("max_cps"),
         "edge_vs_kamailio_stateless": ratio(edge["max_cps"], stateless),
         "edge_vs_kamailio_stateful": ratio(edge["max_cps"], stateful),
+        "edge_cpu_us_per_call": (edge_cpu := cpu_per_call(edge)),
+        "kamailio_stateless_cpu_us_per_call": (sl_cpu := cpu_per_call(stateless)),
+        "kamailio_stateful_cpu_us_per_call": (sf_cpu := cpu_per_call(stateful)),
+        "edge_vs_kamailio_stateless_per_cpu": cpu_ratio(edge_cpu, sl_cpu),
+        "edge_vs_kamailio_stateful_per_cpu": cpu_ratio(edge_cpu, sf_cpu),
         "overload_2x_shed_503": overload.get("shed_with_503"),
         "overload_2x_completed": overload.get("successful"),
         "after_overload_completed": overload.get("recovery_at_half_max", {}).get("successful"),

@@ -19,7 +19,8 @@ Rules (read these first; the code below only interprets them):
 * Server non-INVITE (§17.2.2, Figure 8): Trying absorbs retransmissions;
   Proceeding/Completed resend the last response; Completed lasts Timer J
   (64·T1 unreliable, 0 reliable).
-* A server INVITE in Accepted keeps only its key and peer (`release`).
+* A server INVITE in Accepted and a server non-INVITE in Completed keep their
+  messages as bytes only (`release`).
 * A wire or timer event with no rule is absorbed. A TU event with no rule is
   the TU's bug: `LocalSipError`.
 * A timer of 0 s (reliable transports) fires at once, inside the same step.
@@ -45,7 +46,7 @@ from ivr.sip.actions import (
 from ivr.sip.builders import make_response
 from ivr.sip.errors import LocalSipError
 from ivr.sip.headers import HeaderField, Headers
-from ivr.sip.message import Request, Response
+from ivr.sip.message import Request, Response, parse_message
 
 
 class Kind(enum.Enum):
@@ -258,14 +259,15 @@ class Transaction:
     """One transaction's state; `step` moves it by the tables above."""
 
     __slots__ = (
+        "_last",
         "_request",
+        "_request_wire",
         "ack",
         "ack_data",
         "deadlines",
         "intervals",
         "key",
         "kind",
-        "last",
         "last_data",
         "peer",
         "request_data",
@@ -279,8 +281,9 @@ class Transaction:
         self.peer = peer
         self.state = INITIAL[kind]
         self.request_data = request.serialise() if kind.client else b""
-        self.last: Response | None = None  # server: the last response sent
-        self.last_data: bytes | None = None
+        self._last: Response | None = None  # server: the last response sent ...
+        self.last_data: bytes | None = None  # ... and its bytes
+        self._request_wire = b""  # a released server request, as bytes
         self.ack: Request | None = None  # client INVITE: the ACK for a non-2xx
         self.ack_data: bytes | None = None
         self.deadlines: dict[Timer, float] = {}
@@ -288,20 +291,39 @@ class Transaction:
 
     @property
     def request(self) -> Request:
-        if self._request is None:
-            raise LocalSipError("the request was released when the transaction was accepted")
+        if self._request is None:  # released: parse it back (a rare path: timeouts, errors)
+            message = parse_message(self._request_wire)
+            assert isinstance(message, Request)
+            self._request = message
         return self._request
 
-    def release(self) -> None:
-        """Drop the messages a server INVITE in Accepted never uses again.
+    @property
+    def last(self) -> Response | None:
+        if self._last is None and self.last_data is not None:
+            message = parse_message(self.last_data)
+            assert isinstance(message, Response)
+            self._last = message
+        return self._last
 
-        Accepted lasts 64·T1 (32 s) per call and only absorbs INVITE
-        retransmissions and passes ACKs on (RFC 6026 §8.7); the TU retransmits
-        its 2xx itself (§13.3.1.4). Keeping the INVITE and the 2xx alive that
-        long would make every full garbage collection walk them.
+    @last.setter
+    def last(self, response: Response | None) -> None:
+        self._last = response
+
+    def release(self) -> None:
+        """Keep only bytes while the transaction waits out Timer L or J (64·T1, 32 s).
+
+        A server INVITE in Accepted absorbs retransmissions and passes ACKs on
+        (RFC 6026 §8.7); a server non-INVITE in Completed resends the bytes of
+        its final response (§17.2.2). Neither needs the parsed messages, and
+        keeping two message graphs alive 32 s per call made every garbage
+        collection walk them. They are parsed back if ever asked for.
         """
-        self._request = None
-        self.last = self.last_data = None
+        if self._request is not None:
+            self._request_wire = self._request.serialise()
+            self._request = None
+        self._last = None
+        if self.state is ACCEPTED:  # the TU retransmits its 2xx itself (§13.3.1.4)
+            self.last_data = None
 
 
 Schedule = Callable[[Transaction, Timer, float], None]
@@ -344,7 +366,9 @@ def step(
         _DO[do](ctx)
     if target is not tx.state:
         tx.state = target
-        if target is ACCEPTED and tx.kind is Kind.SERVER_INVITE:
+        if (target is ACCEPTED and tx.kind is Kind.SERVER_INVITE) or (
+            target is COMPLETED and tx.kind is Kind.SERVER_NON_INVITE
+        ):
             tx.release()
         if target is TERMINATED:
             tx.deadlines.clear()

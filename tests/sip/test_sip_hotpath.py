@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ivr.sip.actions import DeliverRequest, Dropped, Peer, SendMessage
+from ivr.sip.actions import DeliverRequest, Dropped, Peer, SendMessage, TransactionFailed
 from ivr.sip.builders import make_response
 from ivr.sip.message import Request, parse_message
 from ivr.sip.transaction import TransactionLayer
@@ -108,3 +108,20 @@ def test_malformed_from_is_400_and_a_malformed_ack_is_dropped() -> None:
     bad_ack = ACK.replace(b"To: ", b"To: <broken ")
     [dropped] = layer.receive_data(bad_ack, CALLER, 0.0)
     assert isinstance(dropped, Dropped)  # §17.2.3: an ACK is never answered
+
+
+BYE = (FIXTURES / "call_udp" / "05-BYE.sip").read_bytes()
+
+
+def test_sip_17_2_2_completed_bye_resends_the_same_bytes_after_release() -> None:
+    layer = TransactionLayer()
+    [deliver] = layer.receive_data(BYE, CALLER, 0.0)
+    assert isinstance(deliver, DeliverRequest) and deliver.tx is not None
+    [sent] = layer.send_response(deliver.tx, make_response(deliver.request, 200), 0.1)
+    assert isinstance(sent, SendMessage) and layer.state(deliver.tx) is State.COMPLETED
+    [again] = layer.receive_data(BYE, CALLER, 1.0)  # the BYE retransmitted
+    assert isinstance(again, SendMessage) and again.retransmission
+    assert again.data == sent.data and again.message.serialise() == sent.data
+    [failed] = layer.transport_error(deliver.tx, 2.0)  # §17.2.4: the TU still gets the request
+    assert isinstance(failed, TransactionFailed)
+    assert failed.request.serialise() == deliver.request.serialise()
