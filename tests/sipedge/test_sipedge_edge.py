@@ -218,7 +218,7 @@ class Slow(CallHandler):
         until = time.thread_time() + 0.005
         while time.thread_time() < until:
             pass
-        call.reject(486)
+        call.ring()  # no final answer: nothing is retransmitted, silence means done
 
 
 CALLER = """
@@ -230,10 +230,9 @@ with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
     for invite in invites:
         sock.sendto(invite, ("127.0.0.1", port))
         time.sleep(0.002)
-    until = time.monotonic() + 4.0  # the backlog drains; 486s repeat (Timer G) meanwhile
-    sock.settimeout(0.5)
+    sock.settimeout(2.0)  # the edge has drained its backlog once it stays silent
     with contextlib.suppress(TimeoutError):
-        while time.monotonic() < until:
+        while True:
             print(sock.recv(65535).split(b" ", 2)[1].decode())
 """
 
@@ -256,7 +255,7 @@ def test_busy_loop_sheds_new_invites_with_503() -> None:
             )  # fmt: skip
             out, _ = await proc.communicate(b"\0".join(invites))
             statuses = [int(line) for line in out.split()]
-            assert statuses.count(486) >= 5 and statuses.count(503) >= 20
+            assert statuses.count(180) >= 5 and statuses.count(503) >= 20
             assert edge.counters["shed"] == statuses.count(503)
 
     arun(main())
