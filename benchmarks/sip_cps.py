@@ -1,32 +1,39 @@
-"""SIP edge call-rate benchmark: the highest calls/s sipp's uac sustains with 0 failed calls.
+"""SIP call-rate benchmark: Ringway's SIP edge beside Kamailio, same sipp load, same run.
 
-Run ``.venv/bin/python benchmarks/sip_cps.py``: progress goes to stderr, one JSON
-line to stdout.
+Run ``.venv/bin/python benchmarks/sip_cps.py``: progress on stderr, one JSON line
+on stdout. Method (docs/sip-performance.md has the long form):
 
-* The edge (`ivr.edge.SipEdge`, default handler: 100, 180, 200 with an SDP
-  answer; BYE → 200) runs in its own process on uvloop, UDP on 127.0.0.1,
-  default garbage-collector settings.
-  Signalling only: media is off (no RTP is sent or received by either side).
-* Load: ``sipp -sn uac -r R -l 2R -m R*STEP -d CALL_MS -buff_size 4194304``. A
-  step passes when sipp exits 0 with every call successful *and* the calls went
-  through at >= 90 % of R (a server that falls behind still completes every
-  call through retransmissions, only slower: that is not sustaining R). R ramps up through
-  RATES until a step fails; ``max_cps`` is the last rate that passed.
-* Overload: one step at 2x max_cps. The edge sheds (503 + Retry-After, RFC
-  3261 §21.5.4) when its loop lags or its transaction table is full; sipp's
-  strict uac counts those calls as failed. Reported: successful and failed
-  calls, 503s seen by sipp, and a recovery step at max_cps / 2 afterwards.
-* Kamailio (Debian bookworm 5.6.3, `apt-get install kamailio`), when installed:
-  the same ramp against a stateless ``sl_send_reply("200")`` responder, one
-  worker, ``-x tlsf -X tlsf -m 1024``. Without it the JSON says so.
-
-sipp and the system under test share this machine's cores (see ``cpus``).
+* Calls: sipp's built-in ``uac`` (INVITE, 100/180/200, ACK, ``-d`` hold, BYE, 200)
+  over UDP on 127.0.0.1. Signalling only: media is off, no RTP either way.
+* A *probe* runs sipp at rate R for ``--seconds`` (``-r``/``-rp 1000``, ``-m``
+  calls in all, ``-l`` bounded). Above ``--per-sipp`` calls/s the load is split
+  over several sipp processes (one sipp tops out near 8,000 calls/s here). A
+  probe passes when every sipp exits 0, no call failed, every call completed
+  and the calls went through at >= 95 % of R (a server that falls behind still
+  completes calls through retransmissions, only slower).
+* ``max_cps`` per server: double the rate from ``--start`` while probes pass,
+  then bisect between the last pass and the first failure down to 5 %.
+* Servers, one at a time, each started fresh:
+  - Ringway's edge (`ivr.edge.SipEdge`, default handler: 100, 180, 200 with an
+    SDP answer, 2xx retransmission until ACK, BYE → 200; full transaction and
+    dialog path), one process on uvloop with `ringway.runtime.tune_gc`;
+  - Kamailio stateless (``sl_send_reply``) and stateful (``t_newtran`` +
+    ``t_reply``: a transaction per request, retransmissions absorbed), Debian's
+    package, ``-x tlsf -X tlsf -m 1024``, ``--kamailio-children`` workers.
+    Installed with apt-get when missing (as root).
+* Overload: the edge at 2x its max for one probe (it sheds new INVITEs with 503
+  + Retry-After, RFC 3261 §21.5.4; sipp's strict uac counts those as failed),
+  then a probe at max/2 right after: it must pass (the edge kept serving).
+* Cores: sipp and the server share the machine (``cpus``). Each probe records
+  the CPU seconds the server (with its child processes) and all sipps used, as
+  a share of wall time; 1.0 = one core busy.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -36,23 +43,39 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-RATES = (250, 500, 750, 1000, 1250, 1500, 2000, 3000, 4000, 6000, 8000, 10000, 12000, 15000, 20000)
-KAMAILIO_CFG = """#!KAMAILIO
+TICK = os.sysconf("SC_CLK_TCK")
+_HEAD = """#!KAMAILIO
 debug=0
 log_stderror=yes
-children=1
+children={children}
 auto_aliases=no
 listen=udp:127.0.0.1:{port}
-loadmodule "sl.so"
+"""
+KAMAILIO_STATELESS = (
+    _HEAD
+    + """loadmodule "sl.so"
 request_route {{
     if (method == "ACK") {{ exit; }}
     sl_send_reply("200", "OK");
 }}
 """
+)
+KAMAILIO_STATEFUL = (
+    _HEAD
+    + """loadmodule "tm.so"
+loadmodule "sl.so"
+request_route {{
+    if (method == "ACK") {{ t_check_trans(); exit; }}
+    if (!t_newtran()) {{ sl_reply_error(); exit; }}
+    t_reply("200", "OK");
+}}
+"""
+)
 
 
 def log(text: str) -> None:
@@ -86,6 +109,26 @@ def wait_udp(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"nothing answers on udp/{port}")
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by `pid` and its direct children (Kamailio's workers)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+    return total
+
+
+def _children_cpu() -> float:
+    usage = os.times()
+    return usage.children_user + usage.children_system
+
+
 def _stat(output: str, name: str) -> int:
     for line in output.splitlines():
         if line.strip().startswith(name) and "|" in line:
@@ -93,47 +136,103 @@ def _stat(output: str, name: str) -> int:
     return -1
 
 
-def run_sipp(port: int, rate: int, seconds: float, call_ms: int, tmp: Path) -> dict[str, Any]:
-    calls = int(rate * seconds)
-    err = tmp / f"err_{port}_{rate}.log"
-    command = [
-        "timeout", str(int(seconds * 3 + 40)), "sipp", f"127.0.0.1:{port}", "-sn", "uac",
-        "-i", "127.0.0.1", "-p", str(free_port()), "-r", str(rate), "-l", str(2 * rate),
-        "-m", str(calls), "-d", str(call_ms), "-buff_size", "4194304", "-nostdin",
-        "-timeout", f"{int(seconds * 2 + 20)}s", "-timeout_error", "-recv_timeout", "10000",
-        "-trace_err", "-error_file", str(err),
+@dataclass
+class Load:
+    seconds: float
+    call_ms: int
+    per_sipp: int
+    tmp: Path
+
+
+def _sipp_command(port: int, rate: float, calls: int, load: Load, err: Path) -> list[str]:
+    wall = load.seconds * 3 + 40
+    return [
+        "timeout", str(int(wall)), "sipp", f"127.0.0.1:{port}", "-sn", "uac",
+        "-i", "127.0.0.1", "-p", str(free_port()), "-r", f"{rate:.0f}", "-rp", "1000",
+        "-l", str(max(int(rate * (load.call_ms / 1000 + 1)), 100)),
+        "-m", str(calls), "-d", str(load.call_ms), "-buff_size", "4194304", "-nostdin",
+        "-timeout", f"{int(load.seconds * 2 + 20)}s", "-timeout_error",
+        "-recv_timeout", "10000", "-trace_err", "-error_file", str(err),
     ]  # fmt: skip
-    started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    errors = err.read_text(errors="replace") if err.exists() else ""
-    invite = re.search(r"INVITE ---------->\s+(\d+)\s+(\d+)", done.stdout)
-    ok, failed = _stat(done.stdout, "Successful call"), _stat(done.stdout, "Failed call")
+
+
+def probe(port: int, server_pid: int, rate: int, load: Load) -> dict[str, Any]:
+    """Run `rate` calls/s for `load.seconds` from enough sipp processes; one step's result."""
+    procs = max(1, math.ceil(rate / load.per_sipp))
+    calls = int(rate * load.seconds)
+    shares = [calls // procs + (1 if i < calls % procs else 0) for i in range(procs)]
+    errs = [load.tmp / f"err_{port}_{rate}_{i}.log" for i in range(procs)]
+    cpu0, sipp0, started = tree_cpu(server_pid), _children_cpu(), time.monotonic()
+    running = [
+        subprocess.Popen(
+            _sipp_command(port, rate / procs, n, load, err),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for n, err in zip(shares, errs, strict=True)
+    ]
+    outputs, codes = [], []
+    for proc in running:
+        out, _ = proc.communicate()
+        outputs.append(out)
+        codes.append(proc.returncode)
     wall = time.monotonic() - started
-    achieved = calls / max(wall - call_ms / 1000 - 0.5, 0.001)  # sipp start-up ~0.5 s
+    server_cpu = tree_cpu(server_pid) - cpu0
+    sipp_cpu = _children_cpu() - sipp0  # every sipp was waited for: its time is counted
+    ok = sum(max(_stat(o, "Successful call"), 0) for o in outputs)
+    failed = sum(max(_stat(o, "Failed call"), 0) for o in outputs)
+    retrans = sum(
+        int(m.group(1)) for o in outputs if (m := re.search(r"INVITE ---------->\s+\d+\s+(\d+)", o))
+    )
+    errors = "".join(e.read_text(errors="replace") for e in errs if e.exists())
+    achieved = calls / max(wall - load.call_ms / 1000 - 0.5, 0.001)  # sipp start-up ~0.5 s
     return {
         "rate": rate,
+        "sipp_processes": procs,
         "calls": calls,
         "successful": ok,
         "failed": failed,
-        "retransmissions": int(invite.group(2)) if invite else None,
+        "invite_retransmissions": retrans,
         "503s": errors.count("SIP/2.0 503 "),
-        "exit": done.returncode,
+        "exit_codes": sorted(set(codes)),
         "wall_s": round(wall, 2),
         "achieved_cps": round(min(achieved, rate), 1),
-        "passed": done.returncode == 0 and failed == 0 and ok == calls and achieved >= 0.9 * rate,
+        "server_cpu_share": round(server_cpu / wall, 2),
+        "server_cpu_us_per_call": round(server_cpu / max(ok, 1) * 1e6, 1),
+        "sipp_cpu_share": round(sipp_cpu / wall, 2),
+        "passed": set(codes) == {0} and failed == 0 and ok == calls and achieved >= 0.95 * rate,
     }
 
 
-def ramp(port: int, seconds: float, call_ms: int, tmp: Path, name: str) -> tuple[int, list[Any]]:
-    best, steps = 0, []
-    for rate in RATES:
-        step = run_sipp(port, rate, seconds, call_ms, tmp)
+def find_max(
+    port: int, pid: int, load: Load, name: str, start: int, cap: int
+) -> tuple[int, list[Any]]:
+    """Highest passing rate: doubling from `start`, then bisection to within 5 %."""
+    steps: list[dict[str, Any]] = []
+
+    def run(rate: int) -> bool:
+        step = probe(port, pid, rate, load)
         steps.append(step)
         log(f"{name}: {step}")
-        if not step["passed"]:
+        time.sleep(2)  # let the server drain between probes
+        return bool(step["passed"])
+
+    lo, hi, rate = 0, 0, start
+    while rate <= cap:
+        if not run(rate):
+            hi = rate
             break
-        best = rate
-    return best, steps
+        lo, rate = rate, rate * 2
+    if hi == 0:
+        return lo, steps  # passed at the cap: a floor, not the max
+    while hi - lo > max(0.05 * lo, 50):
+        mid = (lo + hi) // 2
+        if run(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo, steps
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -146,25 +245,31 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def bench_edge(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+def bench_edge(args: argparse.Namespace, load: Load) -> dict[str, Any]:
     port = free_port()
-    stats = tmp / "edge_stats.json"
+    stats = load.tmp / "edge_stats.json"
     server = [sys.executable, __file__, "--serve", str(port), "--max-tx", str(args.max_tx),
               "--stats", str(stats)]  # fmt: skip
     proc = subprocess.Popen(server, cwd=ROOT)
     result: dict[str, Any] = {"max_cps": 0}
     try:
         wait_udp(port)
-        best, steps = ramp(port, args.seconds, args.call_ms, tmp, "edge")
+        best, steps = find_max(port, proc.pid, load, "edge", args.start, args.cap)
         result.update(max_cps=best, steps=steps)
         if best:
-            time.sleep(2)
-            over = run_sipp(port, 2 * best, args.seconds, args.call_ms, tmp)
-            log(f"edge overload: {over}")
+            time.sleep(3)
+            over = probe(port, proc.pid, 2 * best, load)
+            log(f"edge overload 2x: {over}")
             time.sleep(6)  # Retry-After passes; transactions drain
-            after = run_sipp(port, max(best // 2, 50), args.seconds, args.call_ms, tmp)
+            after = probe(port, proc.pid, max(best // 2, 50), load)
             log(f"edge after overload: {after}")
-            result["overload_2x"] = {**over, "recovery": after}
+            result["overload_2x"] = {
+                **over,
+                "shed_with_503": over["503s"] > 0,
+                "recovery_at_half_max": after,
+                # Served on: most calls offered right after the overload completed.
+                "kept_serving": after["successful"] >= 0.9 * after["calls"],
+            }
     finally:
         stop(proc)
     if stats.exists():
@@ -172,78 +277,271 @@ def bench_edge(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     return result
 
 
-def bench_kamailio(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    binary = shutil.which("kamailio", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
+def kamailio_binary() -> str | None:
+    search = f"{os.environ.get('PATH', '')}:/usr/sbin"
+    binary = shutil.which("kamailio", path=search)
+    if binary is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        log("installing kamailio (apt-get install -y kamailio)")
+        subprocess.run(["apt-get", "install", "-y", "kamailio"], capture_output=True, check=False)
+        binary = shutil.which("kamailio", path=search)
+    return binary
+
+
+def bench_kamailio(args: argparse.Namespace, load: Load, name: str, cfg: str) -> dict[str, Any]:
+    binary = kamailio_binary()
     if binary is None:
         return {"installed": False, "note": "kamailio not installed (apt-get install -y kamailio)"}
     port = free_port()
-    cfg = tmp / "kamailio.cfg"
-    cfg.write_text(KAMAILIO_CFG.format(port=port))
-    command = [binary, "-f", str(cfg), "-DD", "-E", "-x", "tlsf", "-X", "tlsf", "-m", "1024",
-               "-M", "32", "-Y", str(tmp), "-P", str(tmp / "kamailio.pid")]  # fmt: skip
+    path = load.tmp / f"{name}.cfg"
+    path.write_text(cfg.format(port=port, children=args.kamailio_children))
+    command = [binary, "-f", str(path), "-DD", "-E", "-x", "tlsf", "-X", "tlsf", "-m", "1024",
+               "-M", "32", "-Y", str(load.tmp), "-P", str(load.tmp / f"{name}.pid")]  # fmt: skip
     proc = subprocess.Popen(command, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     try:
         wait_udp(port)
         version = subprocess.run([binary, "-v"], capture_output=True, text=True, check=False)
-        best, steps = ramp(port, args.seconds, args.call_ms, tmp, "kamailio")
-        return {"installed": True, "version": version.stdout.split("\n")[0], "max_cps": best,
-                "max_is_ramp_ceiling": best == RATES[-1], "steps": steps}  # fmt: skip
+        best, steps = find_max(port, proc.pid, load, name, args.start, args.cap)
+        return {
+            "installed": True,
+            "version": version.stdout.split("\n")[0],
+            "children": args.kamailio_children,
+            "max_cps": best,
+            "max_is_cap": best >= args.cap,
+            "steps": steps,
+        }
     finally:
         stop(proc)
 
 
-async def serve(port: int, max_tx: int, stats: Path) -> None:
+async def serve(port: int, max_tx: int, stats: Path, profile: Path | None = None) -> None:
     import asyncio
-    import resource
+    import cProfile
 
     from ivr.edge import SipEdge
+    from ringway.runtime import tune_gc
 
     edge = SipEdge("127.0.0.1", port, {}, max_server_transactions=max_tx)
     await edge.start()
+    tune_gc()  # what `ringway serve` does once set up
+    profiler = cProfile.Profile(time.thread_time) if profile else None  # CPU, not wall time
+    if profiler is not None:
+        profiler.enable()
     stopped = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     await stopped.wait()
+    if profiler is not None and profile is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
     assert edge.transport is not None
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    report = {**edge.counters, "peak_loop_lag_ms": round(edge.transport.peak_lag * 1000, 1)}
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forking parent.
+    status = Path("/proc/self/status").read_text() if Path("/proc/self/status").exists() else ""
+    found = re.search(r"VmHWM:\s+(\d+) kB", status)
+    rss = int(found.group(1)) // 1024 if found else -1
+    report = {
+        **edge.counters,
+        "overload_triggers": edge.transport.overloads,
+        "peak_loop_lag_ms": round(edge.transport.peak_lag * 1000, 1),
+    }
     stats.write_text(json.dumps({**report, "max_rss_mib": rss}))
     await edge.stop()
 
 
+_INVITE = (
+    "INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-{i}-0\r\n"
+    "From: sipp <sip:sipp@127.0.0.1:5061>;tag={i}SIPpTag00\r\n"
+    "To: service <sip:service@127.0.0.1:5060>\r\n"
+    "Call-ID: {i}-1@127.0.0.1\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@127.0.0.1:5061\r\n"
+    "Max-Forwards: 70\r\nSubject: Performance Test\r\nContent-Type: application/sdp\r\n"
+    "Content-Length: 129\r\n\r\n"
+    "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+    "t=0 0\r\nm=audio 6004 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+)
+_IN_DIALOG = (
+    "{method} sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-{i}-{n}\r\n"
+    "From: sipp <sip:sipp@127.0.0.1:5061>;tag={i}SIPpTag00\r\n"
+    "To: service <sip:service@127.0.0.1:5060>;tag={tag}\r\n"
+    "Call-ID: {i}-1@127.0.0.1\r\nCSeq: {n} {method}\r\nContact: sip:sipp@127.0.0.1:5061\r\n"
+    "Max-Forwards: 70\r\nSubject: Performance Test\r\nContent-Length: 0\r\n\r\n"
+)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+class _Wire:
+    """Stands in for `SipTransport`: keeps what the edge sends, nothing else."""
+
+    def __init__(self) -> None:
+        self.loop, self.lagging, self.sent = _Clock(), False, b""  # what the edge reads
+
+    def send(self, message: Any) -> None:
+        self.sent = message.data
+
+    def rearm(self) -> None:
+        pass
+
+
+def core_scaling(live_counts: tuple[int, ...], calls: int) -> list[dict[str, Any]]:
+    """CPU per call of the edge's sans-I/O path (no sockets) beside N calls kept up.
+
+    N calls are answered and ACKed but not ended (N dialogs, N INVITE
+    transactions in Accepted); then `calls` full calls (INVITE, ACK, BYE) run
+    at 5,000 calls/s of simulated time, timers included, GC as `tune_gc` sets
+    it (without the freeze, which would hide the live state from it).
+    """
+    import gc
+
+    out = []
+    for live in live_counts:
+        out.append(_core_row(live, calls))
+        log(f"core: {out[-1]}")
+        gc.collect()
+    return out
+
+
+def _core_row(live: int, calls: int) -> dict[str, Any]:
+    import gc
+
+    from ivr.edge import SipEdge
+    from ivr.sip.actions import Peer
+    from ringway.runtime import OLDER_THRESHOLDS, YOUNG_THRESHOLD
+
+    peer, wire = Peer("127.0.0.1", 5061, "UDP"), _Wire()
+    edge = SipEdge("127.0.0.1", 5060, {}, max_server_transactions=None)  # measure, never shed
+    edge.transport = wire  # type: ignore[assignment]
+    tag_of = re.compile(rb"\r\nTo: [^\r]*;tag=([^\r;]+)")
+
+    def call(i: int, *, end: bool) -> None:
+        now = wire.loop.now = wire.loop.now + 0.0002
+        edge.on_data(_INVITE.format(i=i).encode(), peer, now)
+        found = tag_of.search(wire.sent)
+        tag = found.group(1).decode() if found else ""
+        edge.on_data(_IN_DIALOG.format(method="ACK", i=i, n=1, tag=tag).encode(), peer, now)
+        if end:
+            edge.on_data(_IN_DIALOG.format(method="BYE", i=i, n=2, tag=tag).encode(), peer, now)
+        edge.on_timer(now)
+
+    for i in range(live):
+        call(i, end=False)
+    gc.collect()
+    gc.set_threshold(YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
+    pauses: list[float] = []
+    started: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            pauses.append(time.perf_counter() - started.pop())
+
+    gc.callbacks.append(on_gc)
+    cpu = time.process_time()
+    for i in range(live, live + calls):
+        call(i, end=True)
+    cpu = time.process_time() - cpu
+    gc.callbacks.remove(on_gc)
+    assert edge.counters["shed"] == 0
+    return {
+        "live_calls": live,
+        "live_dialogs": len(edge.dialogs),
+        "live_transactions": len(edge.layer),
+        "cpu_us_per_call": round(cpu / calls * 1e6, 1),
+        "gc_pause_ms_total": round(sum(pauses) * 1000, 1),
+        "gc_pause_ms_max": round(max(pauses, default=0.0) * 1000, 1),
+    }
+
+
+def ratio(edge: int, other: dict[str, Any]) -> float | None:
+    return round(edge / other["max_cps"], 3) if other.get("max_cps") else None
+
+
+def cpu_per_call(result: dict[str, Any]) -> float | None:
+    """Server CPU µs per call at the max rate: the figure the neighbours disturb least."""
+    best = result.get("max_cps")
+    steps = [s for s in result.get("steps", []) if s["rate"] == best and s["passed"]]
+    return steps[-1]["server_cpu_us_per_call"] if steps else None
+
+
+def cpu_ratio(edge: float | None, other: float | None) -> float | None:
+    """Calls per CPU-second of the edge as a fraction of the other server's."""
+    return round(other / edge, 3) if edge and other else None
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of each rate step")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each probe")
     parser.add_argument("--call-ms", type=int, default=500, help="sipp -d: call hold time")
+    parser.add_argument("--start", type=int, default=500, help="first probe rate")
+    parser.add_argument("--cap", type=int, default=64_000, help="highest rate probed")
+    parser.add_argument("--per-sipp", type=int, default=5000, help="calls/s per sipp process")
+    parser.add_argument("--kamailio-children", type=int, default=2, help="Kamailio UDP workers")
     parser.add_argument("--max-tx", type=int, default=500_000, help="edge transaction cap")
+    parser.add_argument("--skip-kamailio", action="store_true", help="measure the edge only")
+    parser.add_argument("--core-calls", type=int, default=10_000, help="calls per core-cost row")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stats", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", type=Path, help=argparse.SUPPRESS)  # cProfile the edge
     args = parser.parse_args()
     if args.serve:
         sys.path.insert(0, str(ROOT))
         from ivr.transport import run
 
-        run(serve(args.serve, args.max_tx, args.stats), use_uvloop=True)
+        run(serve(args.serve, args.max_tx, args.stats, args.profile), use_uvloop=True)
         return
     if shutil.which("sipp") is None:
         raise SystemExit("sipp not installed (apt-get install sip-tester)")
+    sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as name:
-        tmp = Path(name)
-        edge = bench_edge(args, tmp)
-        kamailio = bench_kamailio(args, tmp)
+        load = Load(args.seconds, args.call_ms, args.per_sipp, Path(name))
+        edge = bench_edge(args, load)
+        skipped = {"skipped": True}
+        stateless = (
+            skipped
+            if args.skip_kamailio
+            else bench_kamailio(args, load, "kamailio_stateless", KAMAILIO_STATELESS)
+        )
+        stateful = (
+            skipped
+            if args.skip_kamailio
+            else bench_kamailio(args, load, "kamailio_stateful", KAMAILIO_STATEFUL)
+        )
+    scaling = core_scaling((0, 20_000, 100_000), args.core_calls)  # last: it grows this process
+    overload = edge.get("overload_2x", {})
     result = {
         "benchmark": "sip_cps",
         "media": "off (signalling only: INVITE/100/180/200/ACK/BYE/200, no RTP)",
-        "transport": "udp 127.0.0.1, edge on uvloop",
-        "edge_max_server_transactions": args.max_tx,
-        "sipp": f"-sn uac -r R -l 2R -m R*{args.seconds:g} -d {args.call_ms}",
+        "path": "edge: UDP transport -> parser -> transaction layer -> UAS core -> dialog",
+        "transport": "udp 127.0.0.1; edge on uvloop with ringway.runtime.tune_gc",
+        "sipp": f"-sn uac -r R/N -rp 1000 -m R*{args.seconds:g}/N -d {args.call_ms}, "
+        f"N = ceil(R/{args.per_sipp}) processes",
+        "pass": "all sipps exit 0, 0 failed calls, all completed, achieved >= 95% of R",
         "cpus": os.cpu_count(),
         "edge_max_cps": edge["max_cps"],
-        "kamailio_max_cps": kamailio.get("max_cps"),
-        "edge_vs_kamailio": (
-            round(edge["max_cps"] / kamailio["max_cps"], 3) if kamailio.get("max_cps") else None
-        ),
+        "kamailio_stateless_max_cps": stateless.get("max_cps"),
+        "kamailio_stateful_max_cps": stateful.get("max_cps"),
+        "edge_vs_kamailio_stateless": ratio(edge["max_cps"], stateless),
+        "edge_vs_kamailio_stateful": ratio(edge["max_cps"], stateful),
+        "edge_cpu_us_per_call": (edge_cpu := cpu_per_call(edge)),
+        "kamailio_stateless_cpu_us_per_call": (sl_cpu := cpu_per_call(stateless)),
+        "kamailio_stateful_cpu_us_per_call": (sf_cpu := cpu_per_call(stateful)),
+        "edge_vs_kamailio_stateless_per_cpu": cpu_ratio(edge_cpu, sl_cpu),
+        "edge_vs_kamailio_stateful_per_cpu": cpu_ratio(edge_cpu, sf_cpu),
+        "overload_2x_shed_503": overload.get("shed_with_503"),
+        "overload_2x_completed": overload.get("successful"),
+        "after_overload_completed": overload.get("recovery_at_half_max", {}).get("successful"),
+        "after_overload_failed": overload.get("recovery_at_half_max", {}).get("failed"),
+        "after_overload_kept_serving": overload.get("kept_serving"),
+        "edge_core_cost_vs_live_calls": scaling,
         "edge": edge,
-        "kamailio": kamailio,
+        "kamailio_stateless": stateless,
+        "kamailio_stateful": stateful,
     }
     print(json.dumps(result, separators=(",", ":")))
 

@@ -18,8 +18,18 @@ stalls the loop for a few hundred ms and the backlog drains right after;
 consecutive late probes mean the loop cannot keep up. Lag alone misses the
 commonest overload, though: with a big receive buffer the backlog waits in the
 kernel, and the loop, busy all the time in short callbacks, is never late by
-much. So the transport also times its own callbacks; when their share of the
-wall clock (smoothed over ~50 ms) exceeds `max_busy`, it sheds the same way.
+much. So each probe also reads the CPU time the loop's thread used since the
+last one; when that share of the wall clock (smoothed over ~50 ms) exceeds
+`max_busy`, it sheds the same way. CPU time, not wall time spent in callbacks:
+on a shared machine a callback preempted by another process looks busy on the
+wall clock while the loop is not saturated at all. The last signal is the
+backlog itself: on Linux each probe reads the UDP socket's receive queue
+(SO_MEMINFO) and turns it into a wait, dividing by the rate the loop has been
+reading at; a wait above `max_queue_delay` for `queue_for` seconds in a row
+(well below T1 = 500 ms, after which callers retransmit) is overload -- which a
+loop starved of CPU by other processes shows neither as CPU share (it gets
+none) nor as lag (the event loop reads 32 datagrams per turn and runs its
+timers between batches). None of the three costs anything per datagram.
 """
 
 from __future__ import annotations
@@ -27,8 +37,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sys
 from collections.abc import Coroutine
-from time import perf_counter
+from time import thread_time
 from typing import Any, Protocol, TypeVar
 
 from ivr.sip.actions import Peer, SendMessage
@@ -37,6 +48,9 @@ from ivr.sip.framing import PING, StreamFramer
 from ivr.sip.message import Request, Response
 
 T = TypeVar("T")
+_QUEUE_FLOOR = 64 * 1024
+SO_MEMINFO = getattr(socket, "SO_MEMINFO", 55)  # Linux ≥ 4.6; element 0: receive queue bytes
+_MAX_PEERS = 65_536  # UDP peers remembered; a flood from random ports only resets it
 
 
 class SipCore(Protocol):
@@ -71,10 +85,17 @@ class _Udp(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         owner = self.owner
-        start = perf_counter()
-        owner.core.on_data(data, Peer(str(addr[0]), int(addr[1]), "UDP"), owner.loop.time())
+        owner.read_bytes += len(data)
+        peer = owner.peers.get(addr)
+        if peer is None:  # one Peer per address, not one per datagram
+            if len(owner.peers) >= _MAX_PEERS:
+                owner.peers.clear()
+            peer = owner.peers[addr] = Peer(str(addr[0]), int(addr[1]), "UDP")
+        try:
+            owner.core.on_data(data, peer, owner.loop.time())
+        except SipParseError as exc:  # a header the TU read late was malformed: 400 if possible
+            owner.core.on_parse_error(exc, peer)
         owner.rearm()
-        owner.busy += perf_counter() - start
 
     def error_received(self, exc: Exception) -> None:  # ICMP unreachable etc.
         self.owner.errors += 1
@@ -102,7 +123,6 @@ class _Tcp(asyncio.Protocol):
         owner, framer = self.owner, self.framer
         if framer.broken:
             return
-        start = perf_counter()
         framer.feed(data)
         while True:
             try:
@@ -118,9 +138,11 @@ class _Tcp(asyncio.Protocol):
             if item is PING:  # RFC 5626 §4.4.1 keep-alive: pong with one CRLF
                 self.write(b"\r\n")
             elif isinstance(item, Request | Response):
-                owner.core.on_message(item, self.peer, owner.loop.time())
+                try:
+                    owner.core.on_message(item, self.peer, owner.loop.time())
+                except SipParseError as exc:  # as for UDP
+                    owner.core.on_parse_error(exc, self.peer)
         owner.rearm()
-        owner.busy += perf_counter() - start
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -138,10 +160,12 @@ class SipTransport:
         *,
         max_lag: float = 0.05,
         probe_interval: float = 0.01,
-        hold: float = 0.5,
-        late_probes: int = 2,
+        hold: float = 0.25,
+        late_probes: int = 3,
         max_busy: float = 0.9,
         receive_buffer: int = 4 * 1024 * 1024,
+        max_queue_delay: float = 0.3,
+        queue_for: float = 0.15,
     ) -> None:
         self.core = core
         self.host = host
@@ -156,10 +180,19 @@ class SipTransport:
         self._late = 0
         self.late_probes = late_probes
         self.max_busy = max_busy
-        self.busy = self.utilisation = 0.0
-        self._last_probe = 0.0
+        self.utilisation = 0.0  # the loop thread's smoothed CPU share
+        self._last_probe = self._last_cpu = 0.0
         self.errors = 0
+        self.overloads = {"lag": 0, "busy": 0, "queue": 0}  # why shedding started
+        self.max_queue_delay, self.queue_for = max_queue_delay, queue_for
+        self.queued = 0  # bytes in the UDP receive queue at the last probe (kernel accounting)
+        self.queue_delay = 0.0  # how long that queue takes to read at the recent rate
+        self.read_bytes = 0  # datagram bytes read since the last probe
+        self._read_rate = 0.0  # smoothed bytes/s
+        self._queued_since: float | None = None
+        self._sock: socket.socket | None = None
         self.connections: dict[tuple[str, int], _Tcp] = {}
+        self.peers: dict[Any, Peer] = {}
         self.loop = asyncio.get_running_loop()
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
@@ -176,11 +209,12 @@ class SipTransport:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+            self._sock = sock
         self.port = int(udp.get_extra_info("sockname")[1])  # port 0 → the one we got
         self._tcp = await self.loop.create_server(
             lambda: _Tcp(self), self.host, self.port, reuse_address=True
         )
-        self._last_probe = self.loop.time()
+        self._last_probe, self._last_cpu = self.loop.time(), thread_time()
         self._probe_at(self._last_probe + self.probe_interval)
 
     async def stop(self) -> None:
@@ -228,11 +262,9 @@ class SipTransport:
             self._timer = self.loop.call_at(when, self._fire)
 
     def _fire(self) -> None:
-        start = perf_counter()
         self._timer = self._timer_at = None
         self.core.on_timer(self.loop.time())
         self.rearm()
-        self.busy += perf_counter() - start
 
     def _probe_at(self, due: float) -> None:
         self._probe = self.loop.call_at(due, self._on_probe, due)
@@ -242,10 +274,38 @@ class SipTransport:
         self.lag = now - due
         self.peak_lag = max(self.peak_lag, self.lag)
         self._late = self._late + 1 if self.lag > self.max_lag else 0
-        sample = min(1.0, self.busy / max(now - self._last_probe, 1e-3))
-        self.utilisation += 0.2 * (sample - self.utilisation)
-        self.busy, self._last_probe = 0.0, now
-        if self._late >= self.late_probes or self.utilisation > self.max_busy:
+        cpu, elapsed = thread_time(), max(now - self._last_probe, 1e-3)
+        self.utilisation += 0.2 * (min(1.0, (cpu - self._last_cpu) / elapsed) - self.utilisation)
+        self._read_rate += 0.2 * (self.read_bytes / elapsed - self._read_rate)
+        self._last_cpu, self._last_probe, self.read_bytes = cpu, now, 0
+        reason = self._overload(now)
+        if reason is not None:
             self._lagging_until = now + self.hold  # overloaded: shed for `hold` seconds
+            self.overloads[reason] += 1
         self.lagging = now < self._lagging_until
         self._probe_at(now + self.probe_interval)
+
+    def _overload(self, now: float) -> str | None:
+        if self._late >= self.late_probes:
+            return "lag"
+        if self.utilisation > self.max_busy:
+            return "busy"
+        self.queued = self._queued_bytes()
+        # The kernel charges ~2x a small datagram's size (skb overhead); 64 KiB is noise.
+        self.queue_delay = self.queued / max(2 * self._read_rate, 1.0)
+        if self.queued < _QUEUE_FLOOR or self.queue_delay <= self.max_queue_delay:
+            self._queued_since = None
+            return None
+        if self._queued_since is None:
+            self._queued_since = now
+        return "queue" if now - self._queued_since >= self.queue_for else None
+
+    def _queued_bytes(self) -> int:
+        if self._sock is None:
+            return 0
+        try:
+            info = self._sock.getsockopt(socket.SOL_SOCKET, SO_MEMINFO, 36)
+        except OSError:  # not Linux, or the socket is gone: no third signal
+            self._sock = None
+            return 0
+        return int.from_bytes(info[:4], sys.byteorder)

@@ -56,6 +56,7 @@ REASONS = {
 
 # §8.2.6.2: the headers a response copies from its request, in this order.
 _COPIED = ("via", "from", "to", "call-id", "cseq")
+_COPIED_MEMO = "\0copied"  # `Headers.memo` key: the request's fields a response copies
 
 
 def reason_phrase(status: int) -> str:
@@ -141,14 +142,15 @@ def make_request(
 
 
 def _copy_fields(source: Headers, status: int, to_tag: str | None) -> list[HeaderField]:
+    copied = source.memo.get(_COPIED_MEMO)
+    if copied is None:  # a request is answered up to four times (100, 180, 200, retransmits)
+        copied = source.memo[_COPIED_MEMO] = [f for f in source.fields if f.key in _COPIED]
     fields = []
-    for f in source.fields:
-        if f.key not in _COPIED:
-            continue
+    for f in copied:
         if f.key == "to" and to_tag and status != 100 and ";tag=" not in f.value.replace(" ", ""):
             fields.append(HeaderField(f.name, f"{f.value};tag={to_tag}", key="to"))
         else:
-            fields.append(HeaderField(f.name, f.value, f.raw, f.key))
+            fields.append(f)  # shared: a field is never changed in place, only replaced
     return fields
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ivr.sip.builders import make_request
 from ivr.sip.errors import CallDoesNotExist, LocalSipError, OutOfOrderRequest, RemoteSipError
@@ -45,8 +45,9 @@ class DialogState(enum.Enum):
     TERMINATED = "terminated"
 
 
-@dataclass(frozen=True, slots=True)
-class DialogId:
+class DialogId(NamedTuple):
+    """Hashed and compared in C: it is looked up several times per call."""
+
     call_id: str
     local_tag: str
     remote_tag: str

@@ -6,7 +6,9 @@ exact text it was received as (`raw`, folding included) until it is changed;
 that is what makes a parsed message re-serialise byte for byte.
 
 Values are kept as text. Typed views (Via, name-addr, CSeq) are parsed on demand
-by `ivr.sip.values` and cached here until the next mutation.
+by `ivr.sip.values` and cached here (`memo`) until the next mutation; so is an
+index of the first value per key, built on the first `get` (a message is read
+a dozen times for every time it is changed).
 """
 
 from __future__ import annotations
@@ -66,9 +68,18 @@ LIST_HEADERS = frozenset(
 )
 
 
+_KEY_OF: dict[str, str] = {}  # name as written -> key; names repeat in every message
+_MAX_KEYS = 4096  # random names from a flood must not grow it without bound
+
+
 def header_key(name: str) -> str:
-    key = name.lower()
-    return COMPACT_FORMS.get(key, key)
+    key = _KEY_OF.get(name)
+    if key is None:
+        lower = name.lower()
+        key = COMPACT_FORMS.get(lower, lower)
+        if len(_KEY_OF) < _MAX_KEYS:
+            _KEY_OF[name] = key
+    return key
 
 
 class HeaderField:
@@ -92,11 +103,12 @@ class HeaderField:
 class Headers:
     """Ordered, case-insensitive, compact-form-aware header fields."""
 
-    __slots__ = ("_cache", "_fields")
+    __slots__ = ("_fields", "_first", "memo")
 
     def __init__(self, fields: Iterable[HeaderField] = ()) -> None:
         self._fields: list[HeaderField] = list(fields)
-        self._cache: dict[str, Any] = {}
+        self._first: dict[str, str] | None = None  # key -> first value, built on demand
+        self.memo: dict[str, Any] = {}  # typed views and the wire form, by key
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
@@ -119,11 +131,13 @@ class Headers:
 
     def get(self, name: str) -> str | None:
         """The value of the first field called `name` (any form, any case)."""
-        key = header_key(name)
-        for f in self._fields:
-            if f.key == key:
-                return f.value
-        return None
+        first = self._first
+        if first is None:
+            first = self._first = {}
+            for f in reversed(self._fields):
+                first[f.key] = f.value
+        key = _KEY_OF.get(name)  # header_key inlined: this runs ~25 times per call
+        return first.get(key if key is not None else header_key(name))
 
     def get_all(self, name: str) -> list[str]:
         """The value of every field called `name`, one per header line, in order."""
@@ -144,9 +158,9 @@ class Headers:
     def cached(self, key: str, parse: Callable[[], T]) -> T:
         """`parse()` once per key until the headers change."""
         try:
-            return self._cache[key]  # type: ignore[no-any-return]
+            return self.memo[key]  # type: ignore[no-any-return]
         except KeyError:
-            value = self._cache[key] = parse()
+            value = self.memo[key] = parse()
             return value
 
     def lines(self) -> list[str]:
@@ -157,20 +171,24 @@ class Headers:
 
     # -- changing (each change drops the raw text of what it touches) ----------
 
+    def _changed(self) -> None:
+        self.memo.clear()
+        self._first = None
+
     def add(self, name: str, value: str) -> None:
-        self._cache.clear()
+        self._changed()
         self._fields.append(HeaderField(name, value))
 
     def prepend(self, name: str, value: str) -> None:
         """Insert above the first field of the same name, or at the top (§16.6, §18.1.1)."""
-        self._cache.clear()
+        self._changed()
         key = header_key(name)
         index = next((i for i, f in enumerate(self._fields) if f.key == key), 0)
         self._fields.insert(index, HeaderField(name, value, key=key))
 
     def set(self, name: str, value: str) -> None:
         """Replace the first field called `name` and drop the others; append if absent."""
-        self._cache.clear()
+        self._changed()
         key = header_key(name)
         kept: list[HeaderField] = []
         replaced = False
@@ -185,7 +203,7 @@ class Headers:
         self._fields = kept
 
     def remove(self, name: str) -> int:
-        self._cache.clear()
+        self._changed()
         key = header_key(name)
         before = len(self._fields)
         self._fields = [f for f in self._fields if f.key != key]
@@ -199,6 +217,6 @@ class Headers:
                 rest = split_commas(f.value)[1:]
                 value = ", ".join([element, *rest])
                 self._fields[i] = HeaderField(f.name, value, key=key)
-                self._cache.clear()
+                self._changed()
                 return
         raise KeyError(name)

@@ -41,6 +41,8 @@ _TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+").fullmatch
 # Header names repeat in every message: name as written -> key, validated once.
 _KEYS: dict[str, str] = {}
 _MAX_KEYS = 4096  # random names from a flood must not grow it without bound
+# Keys of `Headers.memo` entries that are not header views.
+_WIRE, _FROM_TAG, _TO_TAG = "\0wire", "\0from-tag", "\0to-tag"
 # Fields every request and response carries (§8.1.1); Via is checked apart.
 _REQUIRED = ("from", "to", "call-id", "cseq")
 # Fields that may appear once only (§7.3.1 and RFC 4475 §3.1.2.19).
@@ -81,8 +83,16 @@ class Message:
         raise NotImplementedError
 
     def serialise(self) -> bytes:
-        head = CRLF.join([self.start_line(), *self.headers.lines()])
-        return (head + "\r\n\r\n").encode() + self.body
+        """The wire form, built once while headers, body and start line stay the same."""
+        start = self.start_line()
+        memo = self.headers.memo
+        wire = memo.get(_WIRE)
+        if wire is not None and wire[0] == start and wire[1] is self.body:
+            return wire[2]  # type: ignore[no-any-return]
+        head = CRLF.join([start, *self.headers.lines()])
+        data = (head + "\r\n\r\n").encode() + self.body
+        memo[_WIRE] = (start, self.body, data)
+        return data
 
     def __bytes__(self) -> bytes:
         return self.serialise()
@@ -112,7 +122,10 @@ class Message:
 
     @property
     def top_via(self) -> Via:
-        return self._view("via", lambda: parse_via(split_commas(self._required("via"))[0]))
+        via = self.headers.memo.get("via")
+        if via is None:
+            via = self._view("via", lambda: parse_via(split_commas(self._required("via"))[0]))
+        return via
 
     @property
     def vias(self) -> list[Via]:
@@ -120,27 +133,45 @@ class Message:
 
     @property
     def cseq(self) -> CSeq:
-        return self._view("cseq", lambda: parse_cseq(self._required("cseq")))
+        cseq = self.headers.memo.get("cseq")
+        if cseq is None:
+            cseq = self._view("cseq", lambda: parse_cseq(self._required("cseq")))
+        return cseq
 
     @property
     def call_id(self) -> str:
-        return self._required("call-id")
+        value = self.headers.get("call-id")
+        return value if value is not None else self._required("call-id")
 
     @property
     def from_(self) -> NameAddr:
-        return self._view("from", lambda: parse_name_addr(self._required("from")))
+        found = self.headers.memo.get("from")
+        if found is None:
+            found = self._view("from", lambda: parse_name_addr(self._required("from")))
+        return found
 
     @property
     def to(self) -> NameAddr:
-        return self._view("to", lambda: parse_name_addr(self._required("to")))
+        found = self.headers.memo.get("to")
+        if found is None:
+            found = self._view("to", lambda: parse_name_addr(self._required("to")))
+        return found
 
     @property
     def from_tag(self) -> str | None:
-        return self.from_.tag
+        memo = self.headers.memo
+        if _FROM_TAG in memo:
+            return memo[_FROM_TAG]  # type: ignore[no-any-return]
+        tag = memo[_FROM_TAG] = self.from_.tag
+        return tag
 
     @property
     def to_tag(self) -> str | None:
-        return self.to.tag
+        memo = self.headers.memo
+        if _TO_TAG in memo:
+            return memo[_TO_TAG]  # type: ignore[no-any-return]
+        tag = memo[_TO_TAG] = self.to.tag
+        return tag
 
     @property
     def contacts(self) -> list[NameAddr]:
@@ -261,8 +292,10 @@ def parse_head(raw: bytes) -> ParsedHead:
     lines = text.split("\r\n")
     fields: list[HeaderField] = []
     bad: str | None = None
+    known = _KEYS
     for line in lines[1:]:
-        if line[:1] in (" ", "\t"):  # §7.3.1: a continuation line is one SP
+        first = line[:1]
+        if first == " " or first == "\t":  # §7.3.1: a continuation line is one SP
             if fields:
                 last = fields[-1]
                 last.raw = f"{last.raw}\r\n{line}"
@@ -270,13 +303,17 @@ def parse_head(raw: bytes) -> ParsedHead:
             else:
                 bad = bad or "continuation line before any header"
             continue
-        name, colon, value = line.partition(":")
-        name = name.rstrip(" \t")
-        key = _field_key(name) if colon else None
-        if key is not None:
-            fields.append(HeaderField(name, value.strip(" \t"), line, key))
-        else:
-            bad = bad or f"malformed header line {line[:60]!r}"
+        colon = line.find(":")
+        if colon > 0:
+            name = line[:colon]
+            key = known.get(name)  # the usual case: a name seen before, no LWS before ':'
+            if key is None:
+                name = name.rstrip(" \t")
+                key = _field_key(name)
+            if key is not None:
+                fields.append(HeaderField(name, line[colon + 1 :].strip(" \t"), line, key))
+                continue
+        bad = bad or f"malformed header line {line[:60]!r}"
     headers = Headers(fields)
     if bad is not None:  # read on, so the 400 can still be sent along the Via
         is_request = lines[0][:4].upper() != "SIP/"

@@ -33,6 +33,7 @@ from ivr.sip.errors import LocalSipError, SipParseError
 from ivr.sip.message import Request, Response, parse_message
 from ivr.sip.transaction_states import (
     TERMINATED,
+    TIMER_EVENTS,
     Event,
     Kind,
     State,
@@ -78,6 +79,27 @@ def stamp_via(request: Request, peer: Peer) -> None:
     if rport == "":
         via = via.with_param("rport", str(peer.port))
     request.headers.replace_first_element("via", str(via))
+
+
+def check_tu_headers(request: Request) -> None:
+    """Parse now what every TU reads: From, To and an INVITE's Contact.
+
+    A malformed one is then a 400 from here (§8.2.6 via `SipParseError`)
+    before a transaction exists, not an exception inside the TU with a
+    half-answered INVITE left behind. An ACK is never answered (§17.2.3): a
+    bad one is dropped.
+    """
+    try:
+        request.from_tag  # noqa: B018 -- parse and cache
+        to_tag = request.to_tag
+        if request.method == "INVITE" and not to_tag:
+            contacts = request.contacts
+            if not contacts or contacts[0].uri == "*":  # §8.1.1.8, §12.1.1
+                raise SipParseError("INVITE without a usable Contact", can_respond=True)
+    except SipParseError as exc:
+        exc.can_respond = request.method != "ACK"
+        exc.headers = request.headers
+        raise
 
 
 class TransactionLayer:
@@ -135,6 +157,7 @@ class TransactionLayer:
     def _receive_request(self, request: Request, peer: Peer, now: float) -> list[Action]:
         stamp_via(request, peer)
         key = server_key(request)
+        check_tu_headers(request)
         tx = self._txs.get(key)
         if tx is not None:
             event = Event.ACK if request.method == "ACK" else Event.REQUEST
@@ -236,7 +259,7 @@ class TransactionLayer:
             if _live(entry):
                 _, _, timer, tx = entry
                 del tx.deadlines[timer]
-                actions += self._step(tx, Event(timer), now)
+                actions += self._step(tx, TIMER_EVENTS[timer], now)
         return actions
 
     # -- plumbing ------------------------------------------------------------------------

@@ -19,6 +19,8 @@ Rules (read these first; the code below only interprets them):
 * Server non-INVITE (§17.2.2, Figure 8): Trying absorbs retransmissions;
   Proceeding/Completed resend the last response; Completed lasts Timer J
   (64·T1 unreliable, 0 reliable).
+* A server INVITE in Accepted and a server non-INVITE in Completed keep their
+  messages as bytes only (`release`).
 * A wire or timer event with no rule is absorbed. A TU event with no rule is
   the TU's bug: `LocalSipError`.
 * A timer of 0 s (reliable transports) fires at once, inside the same step.
@@ -44,10 +46,12 @@ from ivr.sip.actions import (
 from ivr.sip.builders import make_response
 from ivr.sip.errors import LocalSipError
 from ivr.sip.headers import HeaderField, Headers
-from ivr.sip.message import Request, Response
+from ivr.sip.message import Request, Response, parse_message
 
 
 class Kind(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hashes the name in Python
+
     CLIENT_INVITE = "ict"
     CLIENT_NON_INVITE = "nict"
     SERVER_INVITE = "ist"
@@ -59,6 +63,8 @@ class Kind(enum.Enum):
 
 
 class State(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hashes the name in Python
+
     CALLING = "calling"
     TRYING = "trying"
     PROCEEDING = "proceeding"
@@ -69,6 +75,8 @@ class State(enum.Enum):
 
 
 class Timer(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hashes the name in Python
+
     A = "A"
     B = "B"
     D = "D"
@@ -84,6 +92,8 @@ class Timer(enum.Enum):
 
 
 class Event(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hashes the name in Python
+
     REQUEST = "request retransmission"  # server: the request again, from the wire
     ACK = "ACK"  # server INVITE: the ACK for a non-2xx (or a 2xx, RFC 6026 §8.5)
     RESPONSE_1XX = "1xx from the wire"
@@ -219,6 +229,8 @@ STARTS: dict[tuple[Kind, State], tuple[Timer, ...]] = {
 KEEPS: dict[tuple[Kind, State], frozenset[Timer]] = {
     (Kind.CLIENT_NON_INVITE, PROCEEDING): frozenset({Timer.E, Timer.F}),
 }
+_KEEP_NONE: frozenset[Timer] = frozenset()
+TIMER_EVENTS = {timer: Event(timer) for timer in Timer}  # Event(timer) is a slow lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,16 +259,17 @@ class Transaction:
     """One transaction's state; `step` moves it by the tables above."""
 
     __slots__ = (
+        "_last",
+        "_request",
+        "_request_wire",
         "ack",
         "ack_data",
         "deadlines",
         "intervals",
         "key",
         "kind",
-        "last",
         "last_data",
         "peer",
-        "request",
         "request_data",
         "state",
     )
@@ -264,16 +277,53 @@ class Transaction:
     def __init__(self, key: TxKey, kind: Kind, request: Request, peer: Peer) -> None:
         self.key = key
         self.kind = kind
-        self.request = request
+        self._request: Request | None = request
         self.peer = peer
         self.state = INITIAL[kind]
         self.request_data = request.serialise() if kind.client else b""
-        self.last: Response | None = None  # server: the last response sent
-        self.last_data: bytes | None = None
+        self._last: Response | None = None  # server: the last response sent ...
+        self.last_data: bytes | None = None  # ... and its bytes
+        self._request_wire = b""  # a released server request, as bytes
         self.ack: Request | None = None  # client INVITE: the ACK for a non-2xx
         self.ack_data: bytes | None = None
         self.deadlines: dict[Timer, float] = {}
         self.intervals: dict[Timer, float] = {}
+
+    @property
+    def request(self) -> Request:
+        if self._request is None:  # released: parse it back (a rare path: timeouts, errors)
+            message = parse_message(self._request_wire)
+            assert isinstance(message, Request)
+            self._request = message
+        return self._request
+
+    @property
+    def last(self) -> Response | None:
+        if self._last is None and self.last_data is not None:
+            message = parse_message(self.last_data)
+            assert isinstance(message, Response)
+            self._last = message
+        return self._last
+
+    @last.setter
+    def last(self, response: Response | None) -> None:
+        self._last = response
+
+    def release(self) -> None:
+        """Keep only bytes while the transaction waits out Timer L or J (64·T1, 32 s).
+
+        A server INVITE in Accepted absorbs retransmissions and passes ACKs on
+        (RFC 6026 §8.7); a server non-INVITE in Completed resends the bytes of
+        its final response (§17.2.2). Neither needs the parsed messages, and
+        keeping two message graphs alive 32 s per call made every garbage
+        collection walk them. They are parsed back if ever asked for.
+        """
+        if self._request is not None:
+            self._request_wire = self._request.serialise()
+            self._request = None
+        self._last = None
+        if self.state is ACCEPTED:  # the TU retransmits its 2xx itself (§13.3.1.4)
+            self.last_data = None
 
 
 Schedule = Callable[[Transaction, Timer, float], None]
@@ -316,6 +366,10 @@ def step(
         _DO[do](ctx)
     if target is not tx.state:
         tx.state = target
+        if (target is ACCEPTED and tx.kind is Kind.SERVER_INVITE) or (
+            target is COMPLETED and tx.kind is Kind.SERVER_NON_INVITE
+        ):
+            tx.release()
         if target is TERMINATED:
             tx.deadlines.clear()
         else:
@@ -326,9 +380,10 @@ def step(
 def _start_timers(
     tx: Transaction, now: float, cfg: TimerConfig, schedule: Schedule
 ) -> list[Action]:
-    keep = KEEPS.get((tx.kind, tx.state), frozenset())
-    for timer in [t for t in tx.deadlines if t not in keep]:
-        del tx.deadlines[timer]
+    if tx.deadlines:
+        keep = KEEPS.get((tx.kind, tx.state), _KEEP_NONE)
+        for timer in [t for t in tx.deadlines if t not in keep]:
+            del tx.deadlines[timer]
     fire_now: list[Timer] = []
     for timer in STARTS.get((tx.kind, tx.state), ()):
         interval = cfg.initial(timer, tx.peer.reliable)
@@ -343,7 +398,7 @@ def _start_timers(
     out: list[Action] = []
     for timer in fire_now:
         if tx.state is not TERMINATED:
-            out += step(tx, Event(timer), now, cfg, schedule)
+            out += step(tx, TIMER_EVENTS[timer], now, cfg, schedule)
     return out
 
 

@@ -8,6 +8,7 @@ written in the canonical order (scheme, userinfo, host, port, params, headers).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from ivr.sip.errors import SipParseError
 
@@ -66,6 +67,7 @@ def format_params(params: Params) -> str:
     return "".join(f";{k}" if v is None else f";{k}={v}" for k, v in params)
 
 
+@lru_cache(maxsize=4096)  # Request-URIs and Contacts repeat; a Uri is immutable
 def parse_uri(text: str) -> Uri:
     """Parse a Request-URI or a URI taken out of a name-addr (§19.1.1, §25.1).
 
@@ -103,6 +105,7 @@ def parse_uri(text: str) -> Uri:
     )
 
 
+@lru_cache(maxsize=4096)
 def parse_host_port(text: str) -> tuple[str, int | None]:
     """`host[:port]` with IPv6 references in brackets (§25.1 hostport)."""
     text = text.strip()

@@ -8,7 +8,9 @@ produce the compact canonical form; the message keeps the original text anyway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 from ivr.sip.errors import SipParseError
 from ivr.sip.uri import Params, Uri, format_params, parse_host_port, parse_uri
@@ -150,10 +152,13 @@ class NameAddr:
         return parse_uri(self.uri)
 
     def with_tag(self, tag: str) -> NameAddr:
-        return replace(self, params=with_param(self.params, "tag", tag))
+        return NameAddr(self.uri, self.display_name, with_param(self.params, "tag", tag))
 
     def without_tag(self) -> NameAddr:
-        return replace(self, params=tuple(p for p in self.params if p[0].lower() != "tag"))
+        if not self.params:  # the usual To of an INVITE: nothing to drop
+            return self
+        kept = tuple(p for p in self.params if p[0].lower() != "tag")
+        return NameAddr(self.uri, self.display_name, kept)
 
     def __str__(self) -> str:
         if self.uri == "*":
@@ -162,6 +167,7 @@ class NameAddr:
         return f"{display}<{self.uri}>{format_params(self.params)}"
 
 
+@lru_cache(maxsize=4096)  # To and Contact repeat between calls; a NameAddr is immutable
 def parse_name_addr(value: str) -> NameAddr:
     text = value.strip()
     if text == "*":
@@ -193,13 +199,12 @@ def parse_name_addr(value: str) -> NameAddr:
     return NameAddr(uri=uri, display_name=display, params=parse_header_params(rest))
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*").fullmatch
+
+
 def _is_scheme(text: str) -> bool:
     """scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (§25.1, RFC 2396)."""
-    return (
-        text[:1].isalpha()
-        and text.isascii()
-        and text.replace("+", "a").replace("-", "a").replace(".", "a").isalnum()
-    )
+    return _SCHEME(text) is not None
 
 
 # -- Via (§20.42, §18.2.1, RFC 3581) -------------------------------------------------
@@ -242,7 +247,8 @@ class Via:
         return self.host.lower(), self.port if self.port is not None else default
 
     def with_param(self, name: str, value: str | None) -> Via:
-        return replace(self, params=with_param(self.params, name, value))
+        params = with_param(self.params, name, value)
+        return Via(self.transport, self.host, self.port, params, self.protocol)
 
     def __str__(self) -> str:
         port = "" if self.port is None else f":{self.port}"

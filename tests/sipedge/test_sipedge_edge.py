@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 
 from sipedge_kit import arun, running_edge, udp_client
@@ -162,7 +163,7 @@ def test_loop_lag_sheds_invite_and_register_but_not_options() -> None:
             time.sleep(0.15)  # one stall (a GC pause, say) is not overload ...
             await asyncio.sleep(0.02)
             assert edge.transport.peak_lag > 0.1 and not edge.transport.lagging
-            for _ in range(3):  # ... a loop that stays late is
+            for _ in range(6):  # ... a loop that stays late (3 probes in a row) is
                 time.sleep(0.08)
                 await asyncio.sleep(0)
             await asyncio.sleep(0.02)
@@ -211,30 +212,76 @@ def test_runs_on_uvloop_when_asked() -> None:
 
 
 class Slow(CallHandler):
-    """A handler that burns 5 ms of loop time per INVITE."""
+    """A handler that burns 5 ms of CPU per INVITE (the transport measures CPU, not wall time)."""
 
     def on_invite(self, call: Call) -> None:
-        time.sleep(0.005)
-        call.reject(486)
+        until = time.thread_time() + 0.005
+        while time.thread_time() < until:
+            pass
+        call.ring()  # no final answer: nothing is retransmitted, silence means done
+
+
+CALLER = """
+import contextlib, socket, sys, time
+port, invites = int(sys.argv[1]), sys.stdin.buffer.read().split(b"\\0")
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # keep every answer
+    for invite in invites:
+        sock.sendto(invite, ("127.0.0.1", port))
+        time.sleep(0.002)
+    sock.settimeout(2.0)  # the edge has drained its backlog once it stays silent
+    with contextlib.suppress(TimeoutError):
+        while True:
+            print(sock.recv(65535).split(b" ", 2)[1].decode())
+"""
 
 
 def test_busy_loop_sheds_new_invites_with_503() -> None:
-    """Saturation without long stalls (backlog in the kernel) is overload too (§21.5.4)."""
+    """Saturation without long stalls (backlog in the kernel) is overload too (§21.5.4).
+
+    A caller process sends 500 INVITEs/s whatever the edge does (open loop, as
+    sipp does); each INVITE costs the edge 5 ms of CPU.
+    """
 
     async def main() -> None:
-        async with running_edge(Slow()) as edge, udp_client() as peer:
-            for i in range(150):
-                invite = raw("INVITE", edge.port, branch=f"z9hG4bKb{i}", call_id=f"b{i}")
-                peer.send(invite, edge.port)
-                await asyncio.sleep(0.002)
+        async with running_edge(Slow()) as edge:
+            invites = [
+                raw("INVITE", edge.port, branch=f"z9hG4bKb{i}", call_id=f"b{i}") for i in range(300)
+            ]
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", CALLER, str(edge.port),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            out, _ = await proc.communicate(b"\0".join(invites))
+            statuses = [int(line) for line in out.split()]
+            assert statuses.count(180) >= 5 and statuses.count(503) >= 20
+            assert edge.counters["shed"] == statuses.count(503)
+
+    arun(main())
+
+
+def test_backlog_in_the_kernel_sheds_new_invites_with_503() -> None:
+    """A receive queue that stays full is overload even when the loop is idle (§21.5.4)."""
+
+    async def main() -> None:
+        async with running_edge() as edge, udp_client() as peer:
+            transport = edge.transport
+            assert transport is not None and transport._udp is not None
+            transport._udp.pause_reading()  # the loop stops reading: datagrams wait in the kernel
+            for i in range(400):
+                peer.send(raw("OPTIONS", edge.port, branch=f"z9hG4bKq{i}"), edge.port)
+            await asyncio.sleep(0.2)
+            assert transport.queue_delay > transport.max_queue_delay and transport.lagging
+            assert transport.overloads["queue"] >= 1 and transport.peak_lag < 0.05
+            transport._udp.resume_reading()
+            peer.send(raw("INVITE", edge.port, branch="z9hG4bKqi", body=SDP_PCMU), edge.port)
             statuses = []
             while True:
                 try:
                     statuses.append(response(await peer.recv(0.5)).status)
                 except TimeoutError:
                     break
-            assert edge.transport is not None and edge.transport.peak_lag < 0.05
-            assert statuses.count(486) >= 5 and statuses.count(503) >= 20
-            assert edge.counters["shed"] == statuses.count(503)
+            assert statuses.count(200) == 400 and statuses.count(503) == 1
 
     arun(main())
