@@ -149,6 +149,9 @@ class _Tcp(asyncio.Protocol):
             self.transport.write(data)
 
 
+_PORT_ATTEMPTS = 20  # kernel-chosen ports tried when the UDP one is taken for TCP
+
+
 class SipTransport:
     """UDP and TCP listeners on one host:port feeding one `SipCore`."""
 
@@ -201,21 +204,39 @@ class SipTransport:
         self._probe: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
+        # Port 0 asks the kernel for a free UDP port, which may already be taken for TCP
+        # by another process: try a few kernel choices before giving up (RFC 3261 §18
+        # wants UDP and TCP on the same port, so Via and Contact stay one address).
+        attempts = _PORT_ATTEMPTS if self.port == 0 else 1
+        for attempt in range(attempts):
+            try:
+                await self._bind(self.port if attempts == 1 else 0)
+                break
+            except OSError:
+                if attempt == attempts - 1:
+                    raise
+        self._last_probe, self._last_cpu = self.loop.time(), thread_time()
+        self._probe_at(self._last_probe + self.probe_interval)
+
+    async def _bind(self, port: int) -> None:
         udp, _ = await self.loop.create_datagram_endpoint(
-            lambda: _Udp(self), local_addr=(self.host, self.port)
+            lambda: _Udp(self), local_addr=(self.host, port)
         )
-        self._udp = udp  # typed DatagramTransport, though not a subclass on every loop
         sock = udp.get_extra_info("socket")
+        bound = int(udp.get_extra_info("sockname")[1])  # port 0 → the one we got
+        try:
+            self._tcp = await self.loop.create_server(
+                lambda: _Tcp(self), self.host, bound, reuse_address=True
+            )
+        except OSError:
+            udp.close()
+            raise
+        self._udp = udp  # typed DatagramTransport, though not a subclass on every loop
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
             self._sock = sock
-        self.port = int(udp.get_extra_info("sockname")[1])  # port 0 → the one we got
-        self._tcp = await self.loop.create_server(
-            lambda: _Tcp(self), self.host, self.port, reuse_address=True
-        )
-        self._last_probe, self._last_cpu = self.loop.time(), thread_time()
-        self._probe_at(self._last_probe + self.probe_interval)
+        self.port = bound
 
     async def stop(self) -> None:
         for handle in (self._timer, self._probe):
