@@ -1,0 +1,177 @@
+"""The RTP side of one inbound call: a caller-facing and an agent-facing endpoint.
+
+Each leg has its own UDP port (RFC 3264 §5: one m= line, one port). The caller
+leg carries the IVR prompts, music on hold and announcements from one `Player`
+(one SSRC and one continuous sequence space for the whole call, RFC 3550
+§5.1), and its RFC 4733 digits; once bridged, both endpoints relay to each
+other (`ivr.media.endpoint.bridge`, RFC 7667 §3.2.1.2) and the player is quiet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable
+
+from ivr.media.audio import PromptLibrary
+from ivr.media.dtmf import DtmfDigit
+from ivr.media.endpoint import MediaEndpoint, bridge
+from ivr.media.player import Player
+from ivr.sip.offer_answer import LocalMedia, Negotiated
+
+
+class MediaLeg:
+    """One UDP port: an endpoint, and (on the caller leg) a player pumped on its deadlines."""
+
+    def __init__(self, host: str, rng: random.Random) -> None:
+        self.host = host
+        self.rng = rng
+        self.endpoint = MediaEndpoint(dtmf_payload_type=None)
+        self.transport: asyncio.DatagramTransport | None = None
+        self.port = 0
+        self.player: Player | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self.on_idle: Callable[[], None] | None = None
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: self.endpoint, local_addr=(self.host, 0)
+        )
+        self.transport = transport
+        self.port = int(transport.get_extra_info("sockname")[1])
+
+    def local(self) -> LocalMedia:
+        return LocalMedia(address=self.host, port=self.port)
+
+    def connect(self, media: Negotiated) -> None:
+        """Send to the address the peer's SDP named (symmetric RTP fills it in otherwise)."""
+        if media.remote_address and media.remote_port:
+            self.endpoint.remote = (media.remote_address, media.remote_port)
+        self.endpoint.dtmf_payload_type = media.dtmf_payload_type
+        loop = asyncio.get_running_loop()
+        self.player = Player(
+            start=loop.time(),
+            ssrc=self.rng.getrandbits(32),
+            codec=media.codec,
+            payload_type=media.payload_type,
+            sequence=self.rng.getrandbits(16),
+            timestamp=self.rng.getrandbits(32),
+        )
+
+    # -- playback ----------------------------------------------------------------------
+
+    def play(self, pcm: bytes) -> None:
+        if self.player is not None:
+            self.player.play(pcm, now=asyncio.get_running_loop().time())
+            self._kick()
+
+    def announce(self, pcm: bytes) -> None:
+        if self.player is not None:
+            self.player.announce(pcm, now=asyncio.get_running_loop().time())
+            self._kick()
+
+    def hold(self, pcm: bytes) -> None:
+        if self.player is not None:
+            self.player.loop(pcm, now=asyncio.get_running_loop().time())
+            self._kick()
+
+    def stop(self) -> None:
+        if self.player is not None:
+            self.player.stop()
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _kick(self) -> None:
+        player = self.player
+        if self._handle is None and player is not None:
+            deadline = player.next_deadline()
+            if deadline is not None:
+                self._handle = asyncio.get_running_loop().call_at(deadline, self._tick)
+
+    def _tick(self) -> None:
+        self._handle = None
+        player = self.player
+        if player is None:
+            return
+        deadline = player.next_deadline()
+        if deadline is not None:
+            now = asyncio.get_running_loop().time()
+            for packet in player.handle_timer(max(now, deadline)):
+                self.endpoint.send(packet)
+        if player.busy:
+            self._kick()
+        elif self.on_idle is not None:
+            self.on_idle()
+
+    def close(self) -> None:
+        self.stop()
+        self.endpoint.bridge = None
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+
+class CallMedia:
+    """Both legs of one call, the prompt library, and the bridge between them."""
+
+    def __init__(self, host: str, rng: random.Random, prompts: PromptLibrary) -> None:
+        self.prompts = prompts
+        self.caller = MediaLeg(host, rng)
+        self.agent = MediaLeg(host, rng)
+        self.rng = rng
+        self.bridged_at: tuple[int, int] | None = None  # packets received when bridged
+        self.relayed = {"caller_to_agent": 0, "agent_to_caller": 0}
+
+    async def open(self) -> None:
+        await self.caller.open()
+        try:
+            await self.agent.open()
+        except OSError:
+            self.caller.close()
+            raise
+
+    def on_digit(self, callback: Callable[[DtmfDigit], None]) -> None:
+        self.caller.endpoint.on_digit = callback
+
+    def pcm(self, prompts: tuple[str, ...] | list[str]) -> bytes:
+        return b"".join(self.prompts.get(name) for name in prompts)
+
+    def bridge(self) -> None:
+        self.caller.stop()
+        bridge(
+            self.caller.endpoint,
+            self.agent.endpoint,
+            ssrc_to_a=self.rng.getrandbits(32),
+            ssrc_to_b=self.rng.getrandbits(32),
+        )
+        self.bridged_at = (self.caller.endpoint.received, self.agent.endpoint.received)
+
+    def unbridge(self) -> None:
+        self._count()
+        self.caller.endpoint.bridge = None
+        self.agent.endpoint.bridge = None
+
+    def _count(self) -> None:
+        """Packets relayed each way while bridged (the far endpoint's arrivals)."""
+        if self.bridged_at is None:
+            return
+        caller0, agent0 = self.bridged_at
+        self.relayed["caller_to_agent"] += self.caller.endpoint.received - caller0
+        self.relayed["agent_to_caller"] += self.agent.endpoint.received - agent0
+        self.bridged_at = None
+
+    def close(self) -> dict[str, int]:
+        """Close both ports; returns the media counters for the call detail record."""
+        self._count()
+        for leg in (self.caller, self.agent):
+            with contextlib.suppress(Exception):
+                leg.close()
+        return {
+            **self.relayed,
+            "caller_packets": self.caller.endpoint.received,
+            "agent_packets": self.agent.endpoint.received,
+            "dropped": self.caller.endpoint.dropped + self.agent.endpoint.dropped,
+        }
