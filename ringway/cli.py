@@ -21,6 +21,8 @@ from ringway.cli_report import report_app
 from ringway.config import ConfigError, RingwayConfig, demo_config_path, load_config
 from simulation.cli import erlang_app, simulate_command, staff_command
 
+DEFAULT_SIP_PORT = 5060
+
 app = typer.Typer(
     help="Ringway: contact-centre routing engine (ACD, IVR, dialer, desktop, simulator).",
     no_args_is_help=True,
@@ -105,22 +107,44 @@ def serve(
         int | None,
         typer.Option("--smtp-port", help="SMTP intake port for e-mail contacts (default: off)"),
     ] = None,
+    sip_port: Annotated[
+        int | None,
+        typer.Option(
+            "--sip-port",
+            min=0,
+            max=65535,
+            help=f"SIP port, UDP and TCP (default {DEFAULT_SIP_PORT}; 0: any free port)",
+        ),
+    ] = None,
+    sip: Annotated[
+        bool, typer.Option("--sip/--no-sip", help="Answer calls over SIP (IVR, agent phones)")
+    ] = True,
 ) -> None:
-    """Run the service: REST + OpenAPI, websockets, web pages, /metrics, SMTP intake."""
+    """Run the service: REST + OpenAPI, websockets, web pages, /metrics, SMTP intake, SIP."""
     import uvicorn
 
     from ringway.app import build
     from ringway.runtime import tune_gc
+    from ringway.telephony import TelephonySettings
 
     cfg = _load(config)
     overrides = {"host": host, "http_port": http_port, "smtp_port": smtp_port}
     service = cfg.service.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     cfg = dataclasses.replace(cfg, service=service)
+    # One node answers calls on the default port; cluster nodes only when told which.
+    explicit = sip_port is not None
+    wanted = sip and (explicit or cfg.service.redis_url is None)
+    telephony = None
+    if wanted:
+        port = DEFAULT_SIP_PORT if sip_port is None else sip_port
+        telephony = TelephonySettings(host=service.host, port=port)
     try:
-        bundle = build(cfg)
+        bundle = build(cfg, sip=telephony, sip_required=explicit)
     except (ConfigError, ValueError) as exc:
         fail(str(exc))
     _print_banner(cfg, bundle.admin_token, bundle.generated_passwords)
+    if telephony is not None:
+        _print_sip_banner(telephony.host, telephony.port, bundle.sip_passwords)
     tune_gc()
     uvicorn.run(
         bundle.app,
@@ -147,6 +171,13 @@ def _print_banner(cfg: RingwayConfig, admin_token: str, passwords: dict[str, str
     roles = {u.id: u.role for u in cfg.users}
     for user, password in sorted(passwords.items()):
         lines.append(f"  {roles.get(user, '?'):<10} {user:<8} password {password}")
+    typer.echo("\n".join(lines), err=True)
+
+
+def _print_sip_banner(host: str, port: int, passwords: dict[str, str]) -> None:
+    lines = [f"  sip          {host}:{port} UDP+TCP (agent phones register their extension)"]
+    for extension, password in sorted(passwords.items()):
+        lines.append(f"  sip phone  {extension:<8} password {password}")
     typer.echo("\n".join(lines), err=True)
 
 

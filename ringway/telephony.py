@@ -39,9 +39,9 @@ from ivr.calls.driver import CallDriver
 from ivr.calls.flow import FlowRunLike
 from ivr.calls.session import Phase
 from ivr.edge import SipEdge
+from ivr.flows import DEMO_FLOWS, FlowRun, FlowSet, load_flows
 from ivr.media.audio import announcement
 from ivr.registrar import Registrar
-from ivr.flows import DEMO_FLOWS, FlowRun, FlowSet, load_flows
 from ringway.bus import Subscription
 from ringway.config import RingwayConfig
 from ringway.service import NewContact, RoutingService
@@ -290,6 +290,7 @@ class Telephony:
             rng=self.rng,
             registrar=self.registrar,
         )
+        self.b2bua.attach(self.edge)
         self._feed: asyncio.Task[None] | None = None
 
     @property

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from ivr.calls import flow_actions as fa
+from ivr.flows import actions as fa
 
 __all__ = ["FlowAction", "FlowRunLike", "fa"]
 
-FlowAction = fa.Play | fa.StopPlayback | fa.Route | fa.OfferCallback | fa.Hangup
+FlowAction = fa.FlowAction
 
 
 class FlowRunLike(Protocol):

@@ -78,6 +78,7 @@ class CallSession:
             "cli": cli,
             "dialed": dialed,
             "agents_tried": [],
+            "announcements": 0,
         }
 
     # -- inputs ------------------------------------------------------------------------
@@ -117,6 +118,7 @@ class CallSession:
         if due is None or due > now or self.contact_id is None:
             return []
         self._schedule_announcement(now)
+        self.record["announcements"] += 1
         return [cmd.Announce(contact_id=self.contact_id)]
 
     # -- IVR ---------------------------------------------------------------------------
@@ -188,6 +190,7 @@ class CallSession:
         self.record.update(contact_id=event.contact_id, queue=event.queue, queued_at=now)
         self.phase = Phase.QUEUED
         self._schedule_announcement(now)
+        self.record["announcements"] += 1
         return [cmd.StartHold(), cmd.Announce(contact_id=event.contact_id)]
 
     def _schedule_announcement(self, now: float) -> None:

@@ -1,0 +1,181 @@
+"""Calls end to end: sipp caller → SIP edge → demo IVR → router → sipp agent phone.
+
+Real peers (sipp for the caller and the agent's phone, RFC 4733 digits from
+sipp's own captures), the real service (router, CRM lookup, event log, REST).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from telephony_kit import (
+    ANSWERING_PHONE_XML,
+    BUSY_PHONE_XML,
+    JAMES,
+    RINGING_PHONE_XML,
+    Centre,
+    answering_phone,
+    caller,
+    caller_xml,
+    free_port,
+    needs_sipp,
+    register_phone,
+    running_centre,
+    tone_file,
+)
+
+from ivr.transport import run
+
+pytestmark = needs_sipp
+
+
+async def wait_for(predicate: Any, timeout: float = 15.0, what: str = "condition") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def cdrs(centre: Centre) -> list[dict[str, Any]]:
+    assert centre.bundle.telephony is not None
+    return list(centre.bundle.telephony.centre.cdrs)
+
+
+async def bob_ready(centre: Centre) -> None:
+    agent = await centre.post("/agents/bob/login", {"ready": True})
+    assert agent["agent"]["state"] == "ready"
+
+
+async def events_of(centre: Centre, contact_id: str) -> list[dict[str, Any]]:
+    page = await centre.get("/events?limit=1000")
+    return [e for e in page["events"] if e.get("contact_id") == contact_id]
+
+
+def test_call_routed_by_dtmf_is_bridged_to_the_agent_phone(tmp_path: Path) -> None:
+    """Must-show 1: CLI → customer, RFC 4733 '2' → billing, bob's phone answers, RTP
+    relayed both ways, the caller hangs up and both legs end cleanly."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path) as centre:
+            phone_port = free_port()
+            await register_phone(tmp_path, centre, phone_port)
+            await bob_ready(centre)
+            phone = await answering_phone(tmp_path, phone_port, ANSWERING_PHONE_XML)
+            media = tone_file(tmp_path, 1.5)
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=2500, media=str(media)))
+            caller_result, phone_result = await call.result(), await phone.result()
+            assert caller_result.code == 0, caller_result.output[-3000:]
+            assert phone_result.code == 0, phone_result.output[-3000:]
+            await wait_for(lambda: len(cdrs(centre)) == 1, what="the call detail record")
+            record = cdrs(centre)[0]
+            assert record["outcome"] == "completed"
+            assert record["hangup_side"] == "caller"
+            assert record["digits"] == "2" and record["dtmf_method"] == "rfc4733"
+            assert record["agent_id"] == "bob" and record["queue"] == "billing"
+            relayed = record["media"]
+            assert relayed["caller_to_agent"] >= 50, relayed  # 1.5 s of 20 ms frames, most
+            assert relayed["agent_to_caller"] >= 50, relayed  # the phone echoed them back
+
+            contact = await centre.get(f"/contacts/{record['contact_id']}")
+            assert contact["channel"] == "voice" and contact["queue"] == "billing"
+            assert contact["origin"].endswith(JAMES) or JAMES in contact["origin"]
+            assert contact["attributes"]["sip_call_id"] == record["call_id"]
+            assert contact["attributes"]["ivr_choice"] == "billing"
+            pop = contact["pop"]  # the screen-pop travelled with the contact
+            assert "cust-1002" in str(pop) and "James Okafor" in str(pop)
+            assert contact["customer_id"] == "cust-1002" and contact["tier"] == "silver"
+            assert contact["agent_id"] == "bob"
+            assert contact["status"] in ("wrap_up", "completed")
+            assert contact["decisions"] and contact["decisions"][0]["chosen"] == "bob"
+            kinds = [e["kind"] for e in await events_of(centre, record["contact_id"])]
+            assert kinds[:3] == ["contact_queued", "contact_offered", "offer_accepted"]
+            assert "contact_ended" in kinds
+
+    run(main())
+
+
+def test_unanswered_phone_is_rona_and_the_call_waits_again(tmp_path: Path) -> None:
+    """Must-show 2: the phone rings past the offer timeout → the router's RONA (bob
+    not-ready, reason rona), our INVITE is CANCELled (487 / ACK), the contact is
+    back in its queue; then the caller gives up: an abandon."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path, offer_timeout_s=2.0) as centre:
+            phone_port = free_port()
+            await register_phone(tmp_path, centre, phone_port)
+            await bob_ready(centre)
+            phone = await answering_phone(tmp_path, phone_port, RINGING_PHONE_XML)
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=6000))
+            phone_result = await phone.result()
+            assert phone_result.code == 0, phone_result.output[-3000:]
+            telephony = centre.bundle.telephony
+            assert telephony is not None
+            contact_id = next(iter(telephony.centre.by_contact))
+            bob = await centre.get("/agents/bob")
+            assert bob["state"] == "not_ready" and bob["reason"] == "rona"
+            contact = await centre.get(f"/contacts/{contact_id}")
+            assert contact["status"] == "queued" and contact["agent_id"] is None
+            caller_result = await call.result()
+            assert caller_result.code == 0, caller_result.output[-3000:]
+            await wait_for(lambda: len(cdrs(centre)) == 1, what="the call detail record")
+            record = cdrs(centre)[0]
+            assert record["outcome"] == "abandoned_in_queue"
+            assert record["ring_failures"] == ["bob: timeout"]
+            events = await events_of(centre, contact_id)
+            rejected = [e for e in events if e["kind"] == "offer_rejected"]
+            assert rejected and rejected[0]["reason"] == "timeout"
+            assert events[-1]["kind"] == "contact_abandoned"
+
+    run(main())
+
+
+def test_busy_phone_is_rona_at_once(tmp_path: Path) -> None:
+    """A 486 from the phone is the agent refusing: RONA without waiting for the timer."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path, offer_timeout_s=20.0) as centre:
+            phone_port = free_port()
+            await register_phone(tmp_path, centre, phone_port)
+            await bob_ready(centre)
+            phone = await answering_phone(tmp_path, phone_port, BUSY_PHONE_XML)
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=2500))
+            phone_result = await phone.result()
+            assert phone_result.code == 0, phone_result.output[-3000:]
+            await wait_for(lambda: cdrs(centre) != [], timeout=20, what="the caller's hang-up")
+            assert (await call.result()).code == 0
+            record = cdrs(centre)[0]
+            assert record["ring_failures"] == ["bob: phone 486"]
+            bob = await centre.get("/agents/bob")
+            assert bob["state"] == "not_ready" and bob["reason"] == "rejected"
+            events = await events_of(centre, record["contact_id"])
+            assert [e["reason"] for e in events if e["kind"] == "offer_rejected"] == ["rejected"]
+
+    run(main())
+
+
+def test_caller_abandons_while_queued(tmp_path: Path) -> None:
+    """Must-show 3: nobody can take billing; the caller hears music and announcements,
+    then hangs up: the router records the abandon, no call or offer is left behind."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path, announce_every_s=1.0) as centre:
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=3000))
+            result = await call.result()
+            assert result.code == 0, result.output[-3000:]
+            await wait_for(lambda: cdrs(centre) != [], what="the call detail record")
+            record = cdrs(centre)[0]
+            assert record["outcome"] == "abandoned_in_queue"
+            assert record["announcements"] >= 2
+            contact = await centre.get(f"/contacts/{record['contact_id']}")
+            assert contact["status"] == "abandoned"
+            telephony = centre.bundle.telephony
+            assert telephony is not None
+            assert telephony.b2bua.drivers == {} and telephony.centre.by_contact == {}
+            assert not telephony.edge.users and not telephony.edge.calls
+            assert record["media"]["caller_packets"] >= 5  # the DTMF reached us over RTP
+
+    run(main())
