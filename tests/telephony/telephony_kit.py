@@ -278,7 +278,8 @@ def caller_xml(*, cli: str = JAMES, digit: str | None = "2", media: str = "", ho
         steps += f'  <nop><action><exec rtp_stream="{media},1,0"/></action></nop>\n'
         steps += '  <pause milliseconds="2500"/>\n'
     body = (_INVITE + steps + _BYE).replace("CLI", cli)
-    return f'<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="caller">\n{body}</scenario>\n'
+    head = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="caller">\n'
+    return f"{head}{body}</scenario>\n"
 
 
 _RESPONSE_HEAD = """      [last_Via:]
