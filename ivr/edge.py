@@ -114,7 +114,11 @@ class Call:
             body=sdp,
             content_type="application/sdp",
         )
-        self.dialog = Dialog.as_uas(self.invite, ok)
+        try:
+            self.dialog = Dialog.as_uas(self.invite, ok)
+        except RemoteSipError as exc:  # no readable Contact: no dialog possible (§12.1)
+            self.reject(exc.status)
+            return None
         self.edge.dialogs.add(self.dialog)
         self.edge.calls[self.dialog.id] = self
         if self._respond(ok):
