@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crm.phone import normalize_phone
 from ivr.calls import events as ce
 from ivr.calls.b2bua import B2bua, RoutingRefused
 from ivr.calls.driver import CallDriver
@@ -114,9 +115,14 @@ class RouterCentre:
         customer = result.customer
         return None if customer is None else customer.to_dict()
 
-    def new_flow(self, dialed: str, customer: dict[str, Any] | None) -> FlowRunLike:
+    def new_flow(
+        self, dialed: str, customer: dict[str, Any] | None, cli: str | None
+    ) -> FlowRunLike:
+        """The IVR for the dialed user; attribute ``cli`` (E.164) is the callback number."""
         name = self.flows.entry_for(dialed)
-        return FlowRun(self.flows, name, customer=customer, attributes={}, rng=self.rng)
+        number = normalize_phone(cli, self.service.config.service.default_region)
+        attributes = {} if number is None else {"cli": number}
+        return FlowRun(self.flows, name, customer=customer, attributes=attributes, rng=self.rng)
 
     async def create_contact(
         self,

@@ -41,7 +41,9 @@ class ContactCentre(Protocol):
 
     async def customer_for(self, cli: str | None) -> dict[str, Any] | None: ...
 
-    def new_flow(self, dialed: str, customer: dict[str, Any] | None) -> FlowRunLike: ...
+    def new_flow(
+        self, dialed: str, customer: dict[str, Any] | None, cli: str | None
+    ) -> FlowRunLike: ...
 
     async def create_contact(
         self,
@@ -143,7 +145,7 @@ class B2bua(CallHandler):
         try:
             cli = caller_id(call.invite)
             customer = await self.centre.customer_for(cli)
-            flow = self.centre.new_flow(call.invite.uri.user or "", customer)
+            flow = self.centre.new_flow(call.invite.uri.user or "", customer, cli)
         except Exception:
             log.exception("call %s: set-up failed", call.call_id)
             media.close()
