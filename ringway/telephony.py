@@ -254,6 +254,10 @@ class RouterCentre:
             driver.handle(ce.AgentOffered(agent_id=event.agent_id))
         elif isinstance(event, ev.OfferRejected | ev.OfferRescinded):
             driver.handle(ce.OfferWithdrawn(agent_id=event.agent_id, reason=event.reason))
+        elif isinstance(event, ev.ContactCancelled) or (
+            isinstance(event, ev.ContactOverflowed) and event.target is None
+        ):
+            driver.handle(ce.CallEnded(side="router", reason=event.kind))
         elif isinstance(event, ev.ContactTransferred) and driver.phase is Phase.BRIDGED:
             # the desktop/REST transfer already requeued the contact: follow it
             done = ce.TransferRequested(agent_id=event.agent_id, queue=event.target, by_router=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Side = Literal["caller", "agent"]
+Side = Literal["caller", "agent", "router"]  # router: it ended the contact itself
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -25,6 +25,8 @@ Phases and their rules (events not listed for a phase are ignored):
     BRIDGED  either side hangs up → ENDED: hang up the other, EndContact
              (the agent goes to wrap-up); a transfer request → QUEUED again
              (Unbridge, hang up the agent, TransferContact, music on hold).
+    any      the router ended the contact (a supervisor cancelled it, maximum
+             wait with nowhere to overflow) → hang up both sides, no EndContact.
     ENDED    an agent leg that answers late is hung up; a late offer is ignored
              (the router already ended the contact).
 
@@ -257,13 +259,11 @@ class CallSession:
         agent, contact = self.agent_id, self.contact_id
         if phase is Phase.RINGING and agent is not None:
             out.append(cmd.CancelAgent(agent_id=agent))
-        if phase is Phase.BRIDGED and agent is not None:
-            out.append(
-                cmd.HangUpAgent(agent_id=agent)
-                if event.side == "caller"
-                else cmd.HangUpCaller(reason="agent hung up")
-            )
-        if contact is not None:
+        if phase is Phase.BRIDGED and agent is not None and event.side != "agent":
+            out.append(cmd.HangUpAgent(agent_id=agent))
+        if event.side != "caller":
+            out.append(cmd.HangUpCaller(reason=event.reason))
+        if contact is not None and event.side != "router":  # the router ended it already
             out.append(cmd.EndContact(contact_id=contact))
         self.record["outcome"] = _OUTCOMES[phase]
         return out + self._finish(now)

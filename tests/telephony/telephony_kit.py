@@ -267,17 +267,47 @@ _BYE = """  <send retrans="500"><![CDATA[
 """
 
 
-def caller_xml(*, cli: str = JAMES, digit: str | None = "2", media: str = "", hold_ms: int) -> str:
-    """Call, send `digit` as RFC 4733 events (sipp's pcap), wait, maybe stream, hang up."""
+_INFO = """  <send retrans="500"><![CDATA[
+      INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "James" <sip:CLI@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 2 INFO
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal=DIGIT
+      Duration=160
+
+  ]]></send>
+  <recv response="200"/>
+"""
+
+
+def caller_xml(
+    *,
+    cli: str = JAMES,
+    digit: str | None = "2",
+    info: bool = False,
+    media: str = "",
+    hold_ms: int,
+) -> str:
+    """Call, send `digit` as RFC 4733 events (sipp's pcap) or as a SIP INFO
+    (application/dtmf-relay), wait, maybe stream audio, hang up."""
     steps = '  <pause milliseconds="1500"/>\n'
-    if digit is not None:
+    if digit is not None and info:
+        steps += _INFO.replace("DIGIT", digit)
+    elif digit is not None:
         pcap = PCAPS / f"dtmf_2833_{digit}.pcap"
         steps += f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
     steps += f'  <pause milliseconds="{hold_ms}"/>\n'
     if media:
         steps += f'  <nop><action><exec rtp_stream="{media},1,0"/></action></nop>\n'
         steps += '  <pause milliseconds="2500"/>\n'
-    body = (_INVITE + steps + _BYE).replace("CLI", cli)
+    bye = _BYE.replace("CSeq: 2 BYE", "CSeq: 3 BYE") if info else _BYE
+    body = (_INVITE + steps + bye).replace("CLI", cli)
     head = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="caller">\n'
     return f"{head}{body}</scenario>\n"
 

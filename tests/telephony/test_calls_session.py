@@ -175,7 +175,7 @@ def test_either_side_ends_a_bridged_call() -> None:
     s = session()
     bridged(s)
     out = s.handle(ce.CallEnded(side="agent", reason="bye"), 60.0)
-    assert out[:2] == [cmd.HangUpCaller(reason="agent hung up"), cmd.EndContact(contact_id="c-1")]
+    assert out[:2] == [cmd.HangUpCaller(reason="bye"), cmd.EndContact(contact_id="c-1")]
     assert final_record(out)["hangup_side"] == "agent"
     s = session()
     bridged(s)
@@ -250,3 +250,11 @@ def test_digits_after_the_ivr_are_recorded_but_change_nothing() -> None:
     bridged(s)
     assert s.handle(ce.DigitsCollected(digit="5", method="info"), 9.0) == []
     assert s.digits == "25" and s.record["dtmf_method"] == "info"
+
+
+def test_router_ending_the_contact_hangs_up_without_ending_it_twice() -> None:
+    s = session()
+    ringing(s)
+    out = s.handle(ce.CallEnded(side="router", reason="cancelled"), 7.0)
+    assert kinds(out) == ["CancelAgent", "HangUpCaller", "WriteRecord"]
+    assert final_record(out)["hangup_side"] == "router"

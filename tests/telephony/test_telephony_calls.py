@@ -179,3 +179,22 @@ def test_caller_abandons_while_queued(tmp_path: Path) -> None:
             assert record["media"]["caller_packets"] >= 5  # the DTMF reached us over RTP
 
     run(main())
+
+
+def test_sip_info_digit_picks_the_queue(tmp_path: Path) -> None:
+    """SIP INFO DTMF (application/dtmf-relay, answered 200) works like RFC 4733:
+    '1' → sales; nobody is there, the caller leaves: abandoned in sales."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path) as centre:
+            call = await caller(tmp_path, centre, caller_xml(digit="1", info=True, hold_ms=1500))
+            result = await call.result()
+            assert result.code == 0, result.output[-3000:]
+            await wait_for(lambda: cdrs(centre) != [], what="the call detail record")
+            record = cdrs(centre)[0]
+            assert record["digits"] == "1" and record["dtmf_method"] == "info"
+            contact = await centre.get(f"/contacts/{record['contact_id']}")
+            assert contact["queue"] == "sales" and contact["status"] == "abandoned"
+            assert contact["attributes"]["ivr_choice"] == "sales"
+
+    run(main())
