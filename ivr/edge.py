@@ -51,7 +51,7 @@ from ivr.sip.sdp import parse_sdp
 from ivr.sip.transaction import TransactionLayer, server_key
 from ivr.transport import SipTransport
 
-ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO"
+ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, REFER, NOTIFY"
 _METHODS = frozenset(m.strip() for m in ALLOW.split(","))
 _SHED_PREFIXES = (b"INVITE ", b"REGISTER ")
 

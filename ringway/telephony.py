@@ -198,6 +198,10 @@ class RouterCentre:
         router = self.service.router
         self._command("transfer", lambda now: router.transfer(agent_id, contact_id, queue, now))
 
+    def can_transfer_to(self, queue: str) -> bool:
+        found = self.service.router.queues.get(queue)
+        return found is not None and found.channel is Channel.VOICE
+
     def _command(self, name: str, command: Any) -> None:
         try:
             self.service.execute(name, command)

@@ -69,6 +69,9 @@ class ContactCentre(Protocol):
 
     def transfer(self, agent_id: str, contact_id: str, queue: str) -> None: ...
 
+    def can_transfer_to(self, queue: str) -> bool:
+        """A voice queue a call can be blind-transferred to."""
+
     def announcement(self, contact_id: str) -> Sequence[str]:
         """Prompt names telling the caller their position and expected wait."""
 

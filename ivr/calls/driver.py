@@ -21,7 +21,9 @@ from ivr.calls.outbound import OutboundCall
 from ivr.calls.session import CallSession, Phase
 from ivr.edge import Call
 from ivr.media.dtmf import DtmfDigit
+from ivr.sip.errors import SipError
 from ivr.sip.offer_answer import Negotiated
+from ivr.sip.uri import parse_uri
 
 if TYPE_CHECKING:
     from ivr.calls.b2bua import B2bua
@@ -55,6 +57,18 @@ class AgentLeg:
     def on_ended(self) -> None:
         self.driver.forget_leg(self)
         self.driver.handle(ce.CallEnded(side="agent", reason="bye"))
+
+    def on_refer(self, refer_to: str) -> int:
+        """A blind transfer to a queue named by the Refer-To user (`sip:sales@...`)."""
+        try:
+            queue = parse_uri(refer_to).user or ""
+        except SipError:
+            return 400
+        if not self.driver.centre.can_transfer_to(queue):
+            return 404
+        # after the 202 has gone out: the transfer ends with our NOTIFY and BYE
+        self.driver.handle_soon(ce.TransferRequested(agent_id=self.agent_id, queue=queue))
+        return 202
 
 
 class CallDriver:

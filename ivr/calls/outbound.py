@@ -18,6 +18,10 @@ Rules:
   ACKed and the dialog ended at once with a BYE (§9.1, §15).
 * BYE from the far end ends the leg (the edge answers 200); `hang_up` sends
   ours.
+* REFER from the phone (RFC 3515 §2.4.2) asks for a blind transfer: the
+  observer says 202 or refuses (e.g. 404 for an unknown queue). The implicit
+  subscription is closed by one NOTIFY with a `message/sipfrag` "200 OK"
+  (§2.4.4, §2.4.5) sent just before our BYE releases the agent.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from ivr.sip.message import Request, Response
 from ivr.sip.offer_answer import LocalMedia, Negotiated, accept_answer, make_offer
 from ivr.sip.sdp import SessionDescription, parse_sdp
 from ivr.sip.uri import parse_uri
+from ivr.sip.values import parse_name_addr
 
 
 class LegState(enum.Enum):
@@ -54,6 +59,9 @@ class LegObserver(Protocol):
 
     def on_ended(self) -> None:
         """The answered leg got a BYE."""
+
+    def on_refer(self, refer_to: str) -> int:
+        """The phone asks to transfer the caller to `refer_to`: 202 or a refusal."""
 
 
 def peer_for(uri_text: str) -> Peer:
@@ -84,6 +92,7 @@ class OutboundCall:
         self.dialog: Dialog | None = None
         self.offer: SessionDescription = make_offer(local)
         self.status: int | None = None
+        self.refer_accepted = False
         self._tx: TxKey | None = None
         self.invite = make_request(
             "INVITE",
@@ -121,8 +130,20 @@ class OutboundCall:
         if self.state is not LegState.ANSWERED or dialog is None:
             return
         self._end()
+        peer = peer_for(dialog.remote_target)
+        if self.refer_accepted:
+            self.edge.send_request(self._refer_done(dialog), peer, None)
         bye = dialog.create_request("BYE", via=self.edge.new_via())
-        self.edge.send_request(bye, peer_for(dialog.remote_target), None)
+        self.edge.send_request(bye, peer, None)
+
+    def _refer_done(self, dialog: Dialog) -> Request:
+        return dialog.create_request(
+            "NOTIFY",
+            via=self.edge.new_via(),
+            body=b"SIP/2.0 200 OK\r\n",
+            content_type="message/sipfrag;version=2.0",
+            headers=[("Event", "refer"), ("Subscription-State", "terminated;reason=noresource")],
+        )
 
     # -- responses -----------------------------------------------------------------------
 
@@ -178,7 +199,21 @@ class OutboundCall:
     # -- in-dialog requests from the far end (the edge's DialogUser) ---------------------
 
     def on_request(self, request: Request) -> int:
-        return 200 if request.method == "INFO" else 405
+        if request.method == "REFER":
+            return self._refer(request)
+        return 200 if request.method in ("INFO", "NOTIFY") else 405
+
+    def _refer(self, request: Request) -> int:
+        refer_to = request.headers.get("refer-to")
+        if refer_to is None or self.state is not LegState.ANSWERED:
+            return 400 if refer_to is None else 481
+        try:
+            target = parse_name_addr(refer_to).uri
+        except SipError:
+            return 400
+        status = self.observer.on_refer(target)
+        self.refer_accepted = self.refer_accepted or status == 202
+        return status
 
     def on_bye(self) -> None:
         if self.state is LegState.ANSWERED:

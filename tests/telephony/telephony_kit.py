@@ -393,3 +393,66 @@ BUSY_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
   <recv request="ACK"/>
 </scenario>
 """
+
+_IN_DIALOG_REPLY = """      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+"""
+
+TRANSFERRING_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="agent phone answers, then blind-transfers to a queue with REFER">
+  <recv request="INVITE" crlf="true">
+    <action><ereg regexp=".*" search_in="hdr" header="From:" assign_to="1"/></action>
+  </recv>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+{_RESPONSE_HEAD}      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=phone 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+  ]]></send>
+  <recv request="ACK" crlf="true"/>
+  <pause milliseconds="1000"/>
+  <send retrans="500"><![CDATA[
+      REFER sip:ringway@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:1002@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+      To:[$1]
+      Call-ID: [call_id]
+      CSeq: 1 REFER
+      Contact: <sip:1002@[local_ip]:[local_port]>
+      Refer-To: <sip:QUEUE@[remote_ip]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+  ]]></send>
+  <recv response="202"/>
+  <recv request="NOTIFY"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+{_IN_DIALOG_REPLY}
+  ]]></send>
+  <recv request="BYE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+{_IN_DIALOG_REPLY}
+  ]]></send>
+</scenario>
+"""
+
+
+async def transferring_phone(tmp: Path, centre: Centre, port: int, queue: str) -> Sipp:
+    """The phone REFERs the call to `queue`: sipp needs the edge as its remote host."""
+    scenario = TRANSFERRING_PHONE_XML.replace("QUEUE", queue)
+    target = f"127.0.0.1:{centre.sip_port}"
+    return await start_sipp(tmp, "phone", scenario, target, port=port, timeout=30)

@@ -24,6 +24,7 @@ from telephony_kit import (
     register_phone,
     running_centre,
     tone_file,
+    transferring_phone,
 )
 
 from ivr.transport import run
@@ -196,5 +197,34 @@ def test_sip_info_digit_picks_the_queue(tmp_path: Path) -> None:
             contact = await centre.get(f"/contacts/{record['contact_id']}")
             assert contact["queue"] == "sales" and contact["status"] == "abandoned"
             assert contact["attributes"]["ivr_choice"] == "sales"
+
+    run(main())
+
+
+def test_blind_transfer_by_refer_requeues_the_caller(tmp_path: Path) -> None:
+    """The agent's phone REFERs the bridged call to queue sales (RFC 3515): 202, our
+    NOTIFY (sipfrag 200) and BYE release bob; the caller waits in sales again."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path) as centre:
+            phone_port = free_port()
+            await register_phone(tmp_path, centre, phone_port)
+            await bob_ready(centre)
+            phone = await transferring_phone(tmp_path, centre, phone_port, "sales")
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=4500))
+            phone_result = await phone.result()
+            assert phone_result.code == 0, phone_result.output[-3000:]
+            caller_result = await call.result()
+            assert caller_result.code == 0, caller_result.output[-3000:]
+            await wait_for(lambda: cdrs(centre) != [], what="the call detail record")
+            record = cdrs(centre)[0]
+            assert record["transfers"] == ["bob -> sales"]
+            assert record["outcome"] == "abandoned_in_queue"
+            contact = await centre.get(f"/contacts/{record['contact_id']}")
+            assert contact["queue"] == "sales" and contact["status"] == "abandoned"
+            kinds = [e["kind"] for e in await events_of(centre, record["contact_id"])]
+            assert "contact_transferred" in kinds and kinds[-1] == "contact_abandoned"
+            bob = await centre.get("/agents/bob")
+            assert bob["state"] != "busy", bob
 
     run(main())
