@@ -28,7 +28,9 @@ from crm.memory import MemoryCustomerStore
 from crm.postgres import PostgresCustomerStore
 from crm.sqlite import SQLiteCustomerStore
 from crm.store import CustomerStore
+from ringway.api import PREFIX as API_PREFIX
 from ringway.api import api_router, health_router
+from ringway.api import calls as calls_api
 from ringway.api.errors import install as install_error_handlers
 from ringway.auth import Authenticator, Role, bearer_token
 from ringway.cluster import ClusterNode, probe_redis
@@ -136,6 +138,8 @@ def build(
         # Followers forward the API to the leader; the leader answers once committed.
         app.add_middleware(ClusterMiddleware, node=node)
         node.app = app
+    if telephony is not None:
+        app.include_router(calls_api.router, prefix=API_PREFIX)
     hub = install_desktop(app, service, auth, config, mail)
     passwords = dict(auth.generated_passwords)
     return ServiceBundle(

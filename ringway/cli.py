@@ -137,7 +137,14 @@ def serve(
     telephony = None
     if wanted:
         port = DEFAULT_SIP_PORT if sip_port is None else sip_port
-        telephony = TelephonySettings(host=service.host, port=port)
+        port = port or _any_free_port(service.host)  # 0: pick one now, so the banner says it
+        problem = _port_problem(service.host, port)
+        if problem is not None and explicit:
+            fail(f"--sip-port {port}: {problem}")
+        if problem is None:
+            telephony = TelephonySettings(host=service.host, port=port)
+        else:  # the default port is busy (another PBX, another node): serve without SIP
+            typer.echo(f"warning: SIP not started: {problem}", err=True)
     try:
         bundle = build(cfg, sip=telephony, sip_required=explicit)
     except (ConfigError, ValueError) as exc:
@@ -172,6 +179,33 @@ def _print_banner(cfg: RingwayConfig, admin_token: str, passwords: dict[str, str
     for user, password in sorted(passwords.items()):
         lines.append(f"  {roles.get(user, '?'):<10} {user:<8} password {password}")
     typer.echo("\n".join(lines), err=True)
+
+
+def _any_free_port(host: str) -> int:
+    import socket
+
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
+            port = int(udp.getsockname()[1])
+        if _port_problem(host, port) is None:
+            return port
+    fail(f"no free SIP port on {host}")
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    """Why SIP cannot listen on host:port (UDP and TCP), or None."""
+    import socket
+
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as probe:
+            if kind == socket.SOCK_STREAM:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                return f"{host}:{port} is not available ({exc.strerror})"
+    return None
 
 
 def _print_sip_banner(host: str, port: int, passwords: dict[str, str]) -> None:

@@ -97,6 +97,21 @@ class CallDriver:
     def start(self) -> None:
         self._run(self.session.start(self.loop.time()))
 
+    def summary(self) -> dict[str, Any]:
+        """What a supervisor sees of a call in progress."""
+        session = self.session
+        return {
+            "call_id": self.call.call_id,
+            "phase": session.phase.value,
+            "cli": session.record.get("cli"),
+            "customer_id": session.record.get("customer_id"),
+            "contact_id": session.contact_id,
+            "queue": session.queue,
+            "agent_id": session.agent_id,
+            "digits": session.digits,
+            "ringing": sorted(self.legs),
+        }
+
     def handle(self, event: ce.CallEvent) -> None:
         try:
             self._run(self.session.handle(event, self.loop.time()))

@@ -48,11 +48,16 @@ def free_port() -> int:
 
 
 def demo_config(tmp_path: Path, offer_timeout_s: float) -> Any:
+    return load_config_text(demo_config_text(tmp_path, offer_timeout_s), "demo-test.yaml")
+
+
+def demo_config_text(tmp_path: Path, offer_timeout_s: float) -> str:
+    """The demo configuration with a private data dir, in-memory CRM, no SMTP intake."""
     text = demo_config_path().read_text()
     text = text.replace("offer_timeout_s: 15", f"offer_timeout_s: {offer_timeout_s}")
     text = text.replace("  data_dir: var\n", f'  data_dir: "{tmp_path}"\n')
     text = text.replace("  smtp_port: 2525", '  customer_store: "memory://"\n  smtp_port: null #')
-    return load_config_text(text, "demo-test.yaml")
+    return text
 
 
 @dataclass

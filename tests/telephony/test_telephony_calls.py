@@ -64,6 +64,8 @@ def test_call_routed_by_dtmf_is_bridged_to_the_agent_phone(tmp_path: Path) -> No
         async with running_centre(tmp_path) as centre:
             phone_port = free_port()
             await register_phone(tmp_path, centre, phone_port)
+            phones = (await centre.get("/calls/phones"))["phones"]
+            assert phones["1002"] == [f"sip:1002@127.0.0.1:{phone_port}"]
             await bob_ready(centre)
             phone = await answering_phone(tmp_path, phone_port, ANSWERING_PHONE_XML)
             media = tone_file(tmp_path, 1.5)
@@ -95,6 +97,9 @@ def test_call_routed_by_dtmf_is_bridged_to_the_agent_phone(tmp_path: Path) -> No
             kinds = [e["kind"] for e in await events_of(centre, record["contact_id"])]
             assert kinds[:3] == ["contact_queued", "contact_offered", "offer_accepted"]
             assert "contact_ended" in kinds
+            calls = await centre.get("/calls")
+            assert calls["active"] == [] and calls["recent"][0]["call_id"] == record["call_id"]
+            assert (await centre.get(f"/calls/{record['call_id']}"))["agent_id"] == "bob"
 
     run(main())
 
