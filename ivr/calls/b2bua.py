@@ -128,6 +128,9 @@ class B2bua(CallHandler):
             task.cancel()
         await asyncio.gather(*self._setups.values(), return_exceptions=True)
         for driver in list(self.drivers.values()):
+            # BYE the caller ourselves, then end it like a hang-up: the router gets
+            # its abandon or wrap-up, the agent's phone its CANCEL or BYE
+            driver.call.hang_up()
             driver.handle(ce.CallEnded(side="caller", reason="shutdown"))
 
     # -- CallHandler ---------------------------------------------------------------------

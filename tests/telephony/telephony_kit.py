@@ -272,6 +272,19 @@ _BYE = """  <send retrans="500"><![CDATA[
 """
 
 
+_AWAIT_BYE = """  <recv request="BYE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+  ]]></send>
+"""
+
 _INFO = """  <send retrans="500"><![CDATA[
       INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -298,6 +311,7 @@ def caller_xml(
     info: bool = False,
     media: str = "",
     hold_ms: int,
+    await_bye: bool = False,
 ) -> str:
     """Call, send `digit` as RFC 4733 events (sipp's pcap) or as a SIP INFO
     (application/dtmf-relay), wait, maybe stream audio, hang up."""
@@ -312,6 +326,8 @@ def caller_xml(
         steps += f'  <nop><action><exec rtp_stream="{media},1,0"/></action></nop>\n'
         steps += '  <pause milliseconds="2500"/>\n'
     bye = _BYE.replace("CSeq: 2 BYE", "CSeq: 3 BYE") if info else _BYE
+    if await_bye:  # Ringway hangs up (shutdown, routing refused, agent's BYE)
+        bye = _AWAIT_BYE
     body = (_INVITE + steps + bye).replace("CLI", cli)
     head = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="caller">\n'
     return f"{head}{body}</scenario>\n"

@@ -233,3 +233,42 @@ def test_blind_transfer_by_refer_requeues_the_caller(tmp_path: Path) -> None:
             assert bob["state"] != "busy", bob
 
     run(main())
+
+
+def test_shutdown_hangs_up_and_records_the_abandon(tmp_path: Path) -> None:
+    """Stopping the service with a caller queued: the caller gets our BYE, the router
+    records the abandon, nothing is left in flight."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path) as centre:
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=100, await_bye=True))
+            telephony = centre.bundle.telephony
+            assert telephony is not None
+            await wait_for(lambda: telephony.centre.by_contact != {}, what="the queued call")
+            contact_id = next(iter(telephony.centre.by_contact))
+        result = await call.result()  # the lifespan is over: the service has stopped
+        assert result.code == 0, result.output[-3000:]
+        router = centre.bundle.service.router
+        assert router.contact(contact_id).status.value == "abandoned"
+        assert telephony.b2bua.drivers == {}
+        assert cdrs(centre)[0]["hangup_reason"] == "shutdown"
+
+    run(main())
+
+
+def test_agent_without_a_registered_phone_is_rona_disconnected(tmp_path: Path) -> None:
+    """bob is ready on the desktop but no phone is registered for 1002: the offer
+    cannot ring anything, so it is a RONA (reason disconnected) at once."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path, offer_timeout_s=20.0) as centre:
+            await bob_ready(centre)
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=2000))
+            assert (await call.result()).code == 0
+            await wait_for(lambda: cdrs(centre) != [], what="the call detail record")
+            record = cdrs(centre)[0]
+            assert record["ring_failures"] == ["bob: phone 480"]
+            bob = await centre.get("/agents/bob")
+            assert bob["state"] == "not_ready" and bob["reason"] == "disconnected"
+
+    run(main())
