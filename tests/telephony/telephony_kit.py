@@ -477,3 +477,57 @@ async def transferring_phone(tmp: Path, centre: Centre, port: int, queue: str) -
     scenario = TRANSFERRING_PHONE_XML.replace("QUEUE", queue)
     target = f"127.0.0.1:{centre.sip_port}"
     return await start_sipp(tmp, "phone", scenario, target, port=port, timeout=30)
+
+
+BARESIP = shutil.which("baresip")
+needs_baresip = pytest.mark.skipif(BARESIP is None, reason="baresip (baresip-core) missing")
+
+BARESIP_CONFIG = """poll_method		epoll
+sip_listen		127.0.0.1:{sip}
+net_interface		127.0.0.1
+audio_player		aubridge,nil
+audio_alert		aubridge,nil
+audio_source		ausine,440
+ausrc_srate		48000
+ausrc_channels		2
+rtp_ports		{rtp}-{rtp_end}
+module_path		/usr/lib/baresip/modules
+module			g711.so
+module			ausine.so
+module			aubridge.so
+module_tmp		uuid.so
+module_tmp		account.so
+module_app		menu.so
+"""
+
+
+@contextlib.asynccontextmanager
+async def baresip_phone(tmp: Path, centre: Centre) -> AsyncIterator[Path]:
+    """baresip headless as bob's phone: registers 1002 with digest, auto-answers,
+    sends a 440 Hz tone as PCMU (research notes §7). Yields its log file."""
+    assert BARESIP is not None
+    home = tmp / "baresip"
+    home.mkdir()
+    rtp = free_port()
+    (home / "config").write_text(BARESIP_CONFIG.format(sip=free_port(), rtp=rtp, rtp_end=rtp + 10))
+    account = (
+        f"<sip:{BOB_EXT}@127.0.0.1:{centre.sip_port};transport=udp>;auth_pass={BOB_PW};"
+        "regint=60;answermode=auto;dtmfmode=rtpevent;audio_codecs=PCMU"
+    )
+    (home / "accounts").write_text(account + "\n")
+    (home / "contacts").write_text("")
+    log = tmp / "baresip.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            BARESIP, "-f", str(home), "-s", stdout=out, stderr=asyncio.subprocess.STDOUT
+        )
+        try:
+            yield log
+        finally:
+            if proc.returncode is None:
+                proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), 5)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()

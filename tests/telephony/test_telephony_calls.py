@@ -17,9 +17,11 @@ from telephony_kit import (
     RINGING_PHONE_XML,
     Centre,
     answering_phone,
+    baresip_phone,
     caller,
     caller_xml,
     free_port,
+    needs_baresip,
     needs_sipp,
     register_phone,
     running_centre,
@@ -270,5 +272,35 @@ def test_agent_without_a_registered_phone_is_rona_disconnected(tmp_path: Path) -
             assert record["ring_failures"] == ["bob: phone 480"]
             bob = await centre.get("/agents/bob")
             assert bob["state"] == "not_ready" and bob["reason"] == "disconnected"
+
+    run(main())
+
+
+@needs_baresip
+def test_call_bridged_to_a_baresip_softphone(tmp_path: Path) -> None:
+    """A real softphone as the agent's phone: baresip registers with digest auth,
+    auto-answers our INVITE and talks (its tone) while the caller streams audio."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path) as centre, baresip_phone(tmp_path, centre) as log:
+            telephony = centre.bundle.telephony
+            assert telephony is not None
+            registrar = telephony.registrar
+            await wait_for(
+                lambda: registrar.contacts_for("1002", telephony.edge.now()) != [],
+                what=f"baresip to register (log: {log})",
+            )
+            await bob_ready(centre)
+            media = tone_file(tmp_path, 1.5)
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=2500, media=str(media)))
+            result = await call.result()
+            assert result.code == 0, result.output[-3000:]
+            await wait_for(lambda: cdrs(centre) != [], what="the call detail record")
+            record = cdrs(centre)[0]
+            assert record["outcome"] == "completed" and record["agent_id"] == "bob"
+            relayed = record["media"]
+            assert relayed["caller_to_agent"] >= 50, relayed
+            assert relayed["agent_to_caller"] >= 100, relayed  # baresip talks all along
+            assert (await centre.get("/agents/bob"))["state"] == "wrap_up"
 
     run(main())
