@@ -165,11 +165,15 @@ async def answering_phone(tmp: Path, port: int, scenario: str, timeout: float = 
     return await start_sipp(tmp, "phone", scenario, "-rtp_echo", port=port, timeout=timeout)
 
 
-async def caller(tmp: Path, centre: Centre, scenario: str, timeout: float = 30) -> Sipp:
+async def caller(
+    tmp: Path, centre: Centre, scenario: str, timeout: float = 30, transport: str = "u1"
+) -> Sipp:
+    """A sipp UAC calling the demo number over UDP (`u1`) or TCP (`t1`)."""
     target = f"127.0.0.1:{centre.sip_port}"
     return await start_sipp(
-        tmp, "caller", scenario, target, "-s", "18005550101", port=free_port(), timeout=timeout
-    )
+        tmp, "caller", scenario, target, "-s", "18005550101", "-t", transport,
+        port=free_port(), timeout=timeout,
+    )  # fmt: skip
 
 
 def tone_file(tmp: Path, seconds: float) -> Path:

@@ -10,6 +10,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from telephony_kit import (
     ANSWERING_PHONE_XML,
     BUSY_PHONE_XML,
@@ -165,13 +166,16 @@ def test_busy_phone_is_rona_at_once(tmp_path: Path) -> None:
     run(main())
 
 
-def test_caller_abandons_while_queued(tmp_path: Path) -> None:
-    """Must-show 3: nobody can take billing; the caller hears music and announcements,
-    then hangs up: the router records the abandon, no call or offer is left behind."""
+@pytest.mark.parametrize("transport", ["u1", "t1"])
+def test_caller_abandons_while_queued(tmp_path: Path, transport: str) -> None:
+    """Must-show 3: nobody can take billing; the caller (over UDP, or TCP) hears music
+    and announcements, then hangs up: the router records the abandon, no call or
+    offer is left behind."""
 
     async def main() -> None:
         async with running_centre(tmp_path, announce_every_s=1.0) as centre:
-            call = await caller(tmp_path, centre, caller_xml(hold_ms=3000))
+            scenario = caller_xml(hold_ms=3000)
+            call = await caller(tmp_path, centre, scenario, transport=transport)
             result = await call.result()
             assert result.code == 0, result.output[-3000:]
             await wait_for(lambda: cdrs(centre) != [], what="the call detail record")
