@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 SIP_PASSWORD_ENV = "RINGWAY_SIP_PASSWORD_{extension}"
 DEFAULT_AHT_S = 180.0  # expected-wait estimate before a queue has handled any call
 FEED_LIMIT = 1_000_000
+_ENDED_BY_ROUTER = (ev.ContactCancelled, ev.ContactEnded, ev.ContactAbandoned)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,9 +259,12 @@ class RouterCentre:
             driver.handle(ce.AgentOffered(agent_id=event.agent_id))
         elif isinstance(event, ev.OfferRejected | ev.OfferRescinded):
             driver.handle(ce.OfferWithdrawn(agent_id=event.agent_id, reason=event.reason))
-        elif isinstance(event, ev.ContactCancelled) or (
+        elif isinstance(event, _ENDED_BY_ROUTER) or (
             isinstance(event, ev.ContactOverflowed) and event.target is None
         ):
+            # someone else ended the contact (a supervisor's cancel, the desktop's
+            # end, maximum wait): hang the call up; our own router.end arrives here
+            # too, after the session has ended, and is ignored there
             driver.handle(ce.CallEnded(side="router", reason=event.kind))
         elif isinstance(event, ev.ContactTransferred) and driver.phase is Phase.BRIDGED:
             # the desktop/REST transfer already requeued the contact: follow it

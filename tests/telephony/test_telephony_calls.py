@@ -308,3 +308,32 @@ def test_call_bridged_to_a_baresip_softphone(tmp_path: Path) -> None:
             assert (await centre.get("/agents/bob"))["state"] == "wrap_up"
 
     run(main())
+
+
+def test_ending_the_contact_from_the_api_hangs_up_both_legs(tmp_path: Path) -> None:
+    """A supervisor ends a bridged call's contact over REST: both phones get our BYE."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path) as centre:
+            phone_port = free_port()
+            await register_phone(tmp_path, centre, phone_port)
+            await bob_ready(centre)
+            phone = await answering_phone(tmp_path, phone_port, ANSWERING_PHONE_XML)
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=100, await_bye=True))
+            telephony = centre.bundle.telephony
+            assert telephony is not None
+
+            def bridged() -> bool:
+                return any(d.phase.value == "bridged" for d in telephony.b2bua.drivers.values())
+
+            await wait_for(bridged, what="the bridge")
+            contact_id = next(iter(telephony.centre.by_contact))
+            await centre.post(f"/contacts/{contact_id}/end")
+            assert (await call.result()).code == 0
+            assert (await phone.result()).code == 0
+            await wait_for(lambda: cdrs(centre) != [], what="the call detail record")
+            record = cdrs(centre)[0]
+            assert record["hangup_side"] == "router" and record["outcome"] == "completed"
+            assert (await centre.get(f"/contacts/{contact_id}"))["status"] == "wrap_up"
+
+    run(main())
