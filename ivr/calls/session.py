@@ -43,6 +43,18 @@ from ivr.calls import commands as cmd
 from ivr.calls import events as ce
 from ivr.calls.flow import FlowAction, FlowRunLike, fa
 
+TIMELINE_LIMIT = 200  # events kept per call record (a stuck IVR loop must not grow it)
+
+
+def vars_of(event: ce.CallEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in event.__dataclass_fields__}
+
+
+def _name(event: ce.CallEvent) -> str:
+    """`AgentLegFailed` → `agent_leg_failed`."""
+    name = type(event).__name__
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
 
 class Phase(enum.Enum):
     IVR = "ivr"
@@ -81,6 +93,7 @@ class CallSession:
             "dialed": dialed,
             "agents_tried": [],
             "announcements": 0,
+            "events": [],
         }
 
     # -- inputs ------------------------------------------------------------------------
@@ -91,6 +104,7 @@ class CallSession:
         return self._flow(self.flow.start(now), now)
 
     def handle(self, event: ce.CallEvent, now: float) -> list[cmd.Command]:
+        self._log(event, now)
         if isinstance(event, ce.CallEnded):
             return self._ended(event, now)
         if self.phase is Phase.ENDED:
@@ -102,6 +116,13 @@ class CallSession:
         if isinstance(event, ce.ContactQueued | ce.RoutingFailed):
             return self._routed(event, now)
         return self._agent_event(event, now)
+
+    def _log(self, event: ce.CallEvent, now: float) -> None:
+        """The call's own event timeline, kept in its detail record (capped)."""
+        timeline: list[dict[str, Any]] = self.record["events"]
+        if len(timeline) < TIMELINE_LIMIT and not isinstance(event, ce.PromptFinished):
+            fields = {k: v for k, v in vars_of(event).items() if v is not None}
+            timeline.append({"at": now, "phase": self.phase.value, "event": _name(event), **fields})
 
     def next_deadline(self) -> float | None:
         if self.phase is Phase.IVR:

@@ -258,3 +258,24 @@ def test_router_ending_the_contact_hangs_up_without_ending_it_twice() -> None:
     out = s.handle(ce.CallEnded(side="router", reason="cancelled"), 7.0)
     assert kinds(out) == ["CancelAgent", "HangUpCaller", "WriteRecord"]
     assert final_record(out)["hangup_side"] == "router"
+
+
+def test_the_record_keeps_the_call_timeline() -> None:
+    s = session()
+    bridged(s)
+    out = s.handle(ce.CallEnded(side="caller", reason="bye"), 30.0)
+    timeline = final_record(out)["events"]
+    assert [e["event"] for e in timeline] == [
+        "digits_collected",
+        "contact_queued",
+        "agent_offered",
+        "call_answered",
+        "call_ended",
+    ]
+    assert timeline[2] == {
+        "at": 3.0,
+        "phase": "queued",
+        "event": "agent_offered",
+        "agent_id": "bob",
+    }
+    assert timeline[-1]["phase"] == "bridged" and timeline[-1]["side"] == "caller"
