@@ -118,7 +118,9 @@ class CallDriver:
         except Exception:  # one call's bug must not take the edge down: end this call
             log.exception("call %s: failed on %r", self.call.call_id, event)
             if self.session.phase is not Phase.ENDED:
-                self._run(self.session.handle(ce.CallEnded(side="caller", reason="error"), 0.0))
+                self.call.hang_up()  # then end it like a hang-up: no contact left behind
+                ended = ce.CallEnded(side="caller", reason="error")
+                self._run(self.session.handle(ended, self.loop.time()))
 
     def handle_soon(self, event: ce.CallEvent) -> None:
         self.loop.call_soon(self.handle, event)
