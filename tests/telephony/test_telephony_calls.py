@@ -110,7 +110,7 @@ def test_call_routed_by_dtmf_is_bridged_to_the_agent_phone(tmp_path: Path) -> No
 def test_unanswered_phone_is_rona_and_the_call_waits_again(tmp_path: Path) -> None:
     """Must-show 2: the phone rings past the offer timeout → the router's RONA (bob
     not-ready, reason rona), our INVITE is CANCELled (487 / ACK), the contact is
-    back in its queue; then the caller gives up: an abandon."""
+    back in its queue; once bob is ready again it is re-offered, and answered."""
 
     async def main() -> None:
         async with running_centre(tmp_path, offer_timeout_s=2.0) as centre:
@@ -118,7 +118,7 @@ def test_unanswered_phone_is_rona_and_the_call_waits_again(tmp_path: Path) -> No
             await register_phone(tmp_path, centre, phone_port)
             await bob_ready(centre)
             phone = await answering_phone(tmp_path, phone_port, RINGING_PHONE_XML)
-            call = await caller(tmp_path, centre, caller_xml(hold_ms=6000))
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=7000))
             phone_result = await phone.result()
             assert phone_result.code == 0, phone_result.output[-3000:]
             telephony = centre.bundle.telephony
@@ -128,16 +128,23 @@ def test_unanswered_phone_is_rona_and_the_call_waits_again(tmp_path: Path) -> No
             assert bob["state"] == "not_ready" and bob["reason"] == "rona"
             contact = await centre.get(f"/contacts/{contact_id}")
             assert contact["status"] == "queued" and contact["agent_id"] is None
+
+            phone = await answering_phone(tmp_path, phone_port, ANSWERING_PHONE_XML)
+            ready = await centre.post("/agents/bob/state", {"state": "ready"})
+            assert ready["agent"]["state"] == "reserved"  # re-offered the waiting call at once
+            assert (await phone.result()).code == 0
             caller_result = await call.result()
             assert caller_result.code == 0, caller_result.output[-3000:]
             await wait_for(lambda: len(cdrs(centre)) == 1, what="the call detail record")
             record = cdrs(centre)[0]
-            assert record["outcome"] == "abandoned_in_queue"
+            assert record["outcome"] == "completed"
             assert record["ring_failures"] == ["bob: timeout"]
+            assert record["agents_tried"] == ["bob", "bob"]
             events = await events_of(centre, contact_id)
-            rejected = [e for e in events if e["kind"] == "offer_rejected"]
-            assert rejected and rejected[0]["reason"] == "timeout"
-            assert events[-1]["kind"] == "contact_abandoned"
+            kinds = [e["kind"] for e in events]
+            assert kinds[:3] == ["contact_queued", "contact_offered", "offer_rejected"]
+            assert [e["reason"] for e in events if e["kind"] == "offer_rejected"] == ["timeout"]
+            assert kinds.count("contact_offered") == 2 and "offer_accepted" in kinds
 
     run(main())
 
