@@ -67,6 +67,9 @@ class DialogUser(Protocol):
     def on_bye(self) -> None:
         """The peer ended the dialog (§15.1.2)."""
 
+    def local_media(self) -> LocalMedia | None:
+        """Where this dialog's media is, to answer a re-INVITE from (§14.2)."""
+
 
 class Call:
     """One incoming INVITE and, once answered, its dialog."""
@@ -78,6 +81,7 @@ class Call:
         self.tx: TxKey | None = tx
         self.tag = new_tag(edge.rng)
         self.dialog: Dialog | None = None
+        self.local: LocalMedia | None = None
         self.ended = False
 
     @property
@@ -95,6 +99,7 @@ class Call:
         if self.tx is None:  # already answered, rejected or cancelled
             return None
         local = local if local is not None else self.edge.local_media
+        self.local = local
         negotiated: Negotiated | None = None
         try:
             if self.invite.body:
@@ -141,6 +146,9 @@ class Call:
 
     def on_bye(self) -> None:
         self.edge._end(self.dialog.id if self.dialog is not None else None)
+
+    def local_media(self) -> LocalMedia | None:
+        return self.local
 
     def reject(self, status: int) -> None:
         self._respond(make_response(self.invite, status, to_tag=self.tag))
@@ -367,7 +375,7 @@ class SipEdge:
         if method not in _METHODS:
             self._reply(tx, request, 405, headers=[("Allow", ALLOW)])
         elif request.to_tag:
-            self._in_dialog(request, tx)
+            self._in_dialog(request, tx, peer)
         elif method == "INVITE" and tx is not None:
             call = Call(self, request, peer, tx)
             self._invites[tx] = call
@@ -383,7 +391,7 @@ class SipEdge:
         elif method != "ACK":
             self._reply(tx, request, 481)  # BYE outside any dialog (§15.1.2)
 
-    def _in_dialog(self, request: Request, tx: TxKey | None) -> None:
+    def _in_dialog(self, request: Request, tx: TxKey | None, peer: Peer) -> None:
         try:
             dialog = self.dialogs.for_request(request)
         except RemoteSipError as exc:
@@ -402,12 +410,38 @@ class SipEdge:
                 user.on_bye()
             else:
                 self._end(dialog.id)
+        elif request.method == "INVITE" and user is not None and tx is not None:
+            self._reinvite(request, tx, peer, user)
         elif request.method == "OPTIONS" or user is None:
             status = 200 if request.method == "OPTIONS" else 405
             self._reply(tx, request, status, headers=[("Allow", ALLOW)])
         else:
             status = user.on_request(request)
             self._reply(tx, request, status, headers=[("Allow", ALLOW)] if status == 405 else ())
+
+    def _reinvite(self, request: Request, tx: TxKey, peer: Peer, user: DialogUser) -> None:
+        """A re-INVITE (§14.2): hold, a new address, a session-timer refresh (RFC 4028).
+        Answered from the same media address; the RTP endpoint follows wherever the
+        far end sends from (symmetric RTP, RFC 4961)."""
+        local = user.local_media()
+        if local is None:
+            self._reply(tx, request, 488)
+            return
+        try:
+            offer = parse_sdp(request.body) if request.body else None
+            sdp = answer(offer, local).sdp if offer is not None else make_offer(local)
+        except RemoteSipError as exc:  # NoCommonCodec → 488, bad SDP → 400
+            self._reply(tx, request, exc.status)
+            return
+        ok = make_response(
+            request,
+            200,
+            headers=[("Contact", self.contact), ("Allow", ALLOW)],
+            body=sdp.serialise(),
+            content_type="application/sdp",
+        )
+        self.execute(self.layer.send_response(tx, ok, self.now()))
+        self.answers.start(ok, peer, self.now())  # until its ACK (§13.3.1.4)
 
     def _cancel(self, request: Request, tx: TxKey | None) -> None:
         invite_tx = self.layer.invite_for_cancel(request)

@@ -90,6 +90,7 @@ class OutboundCall:
         self.state = LegState.CALLING
         self.cancel_requested = False
         self.dialog: Dialog | None = None
+        self.local = local
         self.offer: SessionDescription = make_offer(local)
         self.status: int | None = None
         self.refer_accepted = False
@@ -214,6 +215,9 @@ class OutboundCall:
         status = self.observer.on_refer(target)
         self.refer_accepted = self.refer_accepted or status == 202
         return status
+
+    def local_media(self) -> LocalMedia:
+        return self.local
 
     def on_bye(self) -> None:
         if self.state is LegState.ANSWERED:

@@ -239,3 +239,85 @@ def test_unusable_answer_sdp_is_hung_up_as_488() -> None:
     )
     assert observer.seen == ["failed 488"]
     assert len(wire.requests("ACK")) == 1 and len(wire.requests("BYE")) == 1
+
+
+def phone_request(invite: Request, method: str, cseq: int, body: bytes = b"") -> Request:
+    return make_request(
+        method,
+        "sip:ringway@127.0.0.1:5070",
+        via=f"SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK{method.lower()}{cseq}",
+        from_=f"<{TARGET}>;tag=phone-tag",
+        to=f"{invite.headers.get('from')}",
+        call_id=invite.call_id,
+        cseq=cseq,
+        contact=f"<{TARGET}>",
+        body=body,
+        content_type="application/sdp" if body else None,
+    )
+
+
+def test_reinvite_from_the_phone_is_answered_from_the_same_port() -> None:
+    """RFC 3261 §14.2 / RFC 3264 §8.4: the phone puts us on hold (sendonly); we answer
+    200 with our address and recvonly, and retransmit it until the ACK (§13.3.1.4)."""
+    edge, wire, observer, call = leg()
+    (invite,) = wire.requests("INVITE")
+    ok(edge, invite)
+    hold = PHONE_SDP + b"a=sendonly\r\n"
+    edge.on_data(phone_request(invite, "INVITE", 2, hold).serialise(), PHONE, edge.now())
+    (answer,) = [r for r in wire.responses() if r.cseq.method == "INVITE" and r.status >= 200]
+    assert answer.status == 200 and answer.to_tag == invite.from_tag
+    assert b"m=audio 40002 RTP/AVP 0" in answer.body and b"a=recvonly" in answer.body
+    assert len(edge.answers) == 1  # retransmitted until the phone's ACK
+    ack = phone_request(invite, "ACK", 2)
+    edge.on_data(ack.serialise(), PHONE, edge.now())
+    assert len(edge.answers) == 0
+    assert observer.seen == ["answered"] and call.state is LegState.ANSWERED
+
+
+def test_reinvite_without_a_common_codec_is_488() -> None:
+    edge, wire, _, _ = leg()
+    (invite,) = wire.requests("INVITE")
+    ok(edge, invite)
+    g729 = PHONE_SDP.replace(b"RTP/AVP 0", b"RTP/AVP 18").replace(b"0 PCMU", b"18 G729")
+    edge.on_data(phone_request(invite, "INVITE", 2, g729).serialise(), PHONE, edge.now())
+    finals = [r.status for r in wire.responses() if r.cseq.method == "INVITE" and r.status >= 200]
+    assert finals == [488]
+
+
+def test_reinvite_from_the_caller_refreshes_the_session() -> None:
+    """A trunk's session-timer refresh (RFC 4028 §9) is a re-INVITE: answered 200 with
+    the SDP of the call's own media address, not 405."""
+    edge = SipEdge("127.0.0.1", 5070, {}, rng=random.Random(1))
+    wire = Wire()
+    edge.transport = wire  # type: ignore[assignment]
+    trunk = Peer("192.0.2.9", 5060, "UDP")
+    first = make_request(
+        "INVITE",
+        "sip:18005550101@127.0.0.1:5070",
+        via="SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKtrunk1",
+        from_="<sip:+447700900456@192.0.2.9>;tag=trunk",
+        to="<sip:18005550101@127.0.0.1>",
+        call_id="trunk-call",
+        cseq=1,
+        contact="<sip:trunk@192.0.2.9:5060>",
+        body=PHONE_SDP,
+        content_type="application/sdp",
+    )
+    edge.on_data(first.serialise(), trunk, edge.now())  # the default handler answers
+    (ok200,) = [r for r in wire.responses() if r.status == 200]
+    refresh = make_request(
+        "INVITE",
+        "sip:ringway@127.0.0.1:5070",
+        via="SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKtrunk2",
+        from_="<sip:+447700900456@192.0.2.9>;tag=trunk",
+        to=f"<sip:18005550101@127.0.0.1>;tag={ok200.to_tag}",
+        call_id="trunk-call",
+        cseq=2,
+        contact="<sip:trunk@192.0.2.9:5060>",
+        body=PHONE_SDP,
+        content_type="application/sdp",
+    )
+    edge.on_data(refresh.serialise(), trunk, edge.now())
+    finals = [r for r in wire.responses() if r.status >= 200 and r.cseq.number == 2]
+    assert [r.status for r in finals] == [200]
+    assert finals[0].body == ok200.body  # same address, same session version
