@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from ivr.calls import events as ce
 from ivr.calls.driver import CallDriver
 from ivr.calls.flow import FlowRunLike
-from ivr.calls.media import CallMedia
+from ivr.calls.media import CallMedia, hold_music
 from ivr.calls.session import CallSession
 from ivr.edge import Call, CallHandler, SipEdge
 from ivr.media.audio import PromptLibrary
@@ -115,6 +115,7 @@ class B2bua(CallHandler):
         self.prompts = prompts or PromptLibrary()
         self.announce_every = announce_every
         self.hold_prompt = hold_prompt
+        self.hold_music = hold_music(self.prompts, hold_prompt)
         self.edge: SipEdge | None = None
         self.drivers: dict[str, CallDriver] = {}  # by the caller's Call-ID
         self._setups: dict[str, asyncio.Task[None]] = {}

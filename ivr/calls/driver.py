@@ -151,7 +151,7 @@ class CallDriver:
             self._pending_prompt = False
             media.caller.stop()
         elif isinstance(command, cmd.StartHold):
-            media.caller.hold(media.pcm([self.b2bua.hold_prompt]))
+            media.caller.hold(self.b2bua.hold_music)
         elif isinstance(command, cmd.Announce):
             media.caller.announce(media.pcm(list(self.centre.announcement(command.contact_id))))
         elif isinstance(command, cmd.CreateContact):

@@ -13,12 +13,23 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Callable
+from pathlib import Path
 
-from ivr.media.audio import PromptLibrary
+from ivr.media.audio import PROMPT_DIR, PromptLibrary, silence, tone
 from ivr.media.dtmf import DtmfDigit
 from ivr.media.endpoint import MediaEndpoint, bridge
 from ivr.media.player import Player
 from ivr.sip.offer_answer import LocalMedia, Negotiated
+
+HOLD_NOTES = (261.63, 329.63, 392.0, 523.25, 392.0, 329.63)  # C4 E4 G4 C5 G4 E4
+
+
+def hold_music(prompts: PromptLibrary, name: str, directory: Path = PROMPT_DIR) -> bytes:
+    """`<name>.wav` when the deployment ships one, else a soft synthesised arpeggio
+    (the repo carries no audio; a bare test tone on hold sounds like a fault)."""
+    if (directory / f"{name}.wav").is_file():
+        return prompts.get(name)
+    return b"".join(tone(hz, 400, amplitude=2500) + silence(100) for hz in HOLD_NOTES)
 
 
 class MediaLeg:
@@ -32,6 +43,7 @@ class MediaLeg:
         self.port = 0
         self.player: Player | None = None
         self._handle: asyncio.TimerHandle | None = None
+        self.played = 0  # RTP packets of prompts, music and announcements sent
         self.on_idle: Callable[[], None] | None = None
 
     async def open(self) -> None:
@@ -101,6 +113,7 @@ class MediaLeg:
             now = asyncio.get_running_loop().time()
             for packet in player.handle_timer(max(now, deadline)):
                 self.endpoint.send(packet)
+                self.played += 1
         if player.busy:
             self._kick()
         elif self.on_idle is not None:
@@ -171,6 +184,7 @@ class CallMedia:
                 leg.close()
         return {
             **self.relayed,
+            "played_to_caller": self.caller.played,
             "caller_packets": self.caller.endpoint.received,
             "agent_packets": self.agent.endpoint.received,
             "dropped": self.caller.endpoint.dropped + self.agent.endpoint.dropped,

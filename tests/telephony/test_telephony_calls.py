@@ -196,6 +196,8 @@ def test_caller_abandons_while_queued(tmp_path: Path, transport: str) -> None:
             assert telephony.b2bua.drivers == {} and telephony.centre.by_contact == {}
             assert not telephony.edge.users and not telephony.edge.calls
             assert record["media"]["caller_packets"] >= 5  # the DTMF reached us over RTP
+            # prompts, then music on hold and announcements, 20 ms frames all along
+            assert record["media"]["played_to_caller"] >= 150, record["media"]
 
     run(main())
 
