@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 SIP_PASSWORD_ENV = "RINGWAY_SIP_PASSWORD_{extension}"
 DEFAULT_AHT_S = 180.0  # expected-wait estimate before a queue has handled any call
 FEED_LIMIT = 1_000_000
+AGENT_TARGET = "agent:"  # the router's ContactTransferred target for a direct transfer
 _ENDED_BY_ROUTER = (ev.ContactCancelled, ev.ContactEnded, ev.ContactAbandoned)
 
 
@@ -195,19 +196,37 @@ class RouterCentre:
     def end(self, contact_id: str) -> None:
         self._command("end", lambda now: self.service.router.end(contact_id, now))
 
-    def transfer(self, agent_id: str, contact_id: str, queue: str) -> None:
+    def transfer(self, agent_id: str, contact_id: str, target: str) -> str | None:
         router = self.service.router
-        self._command("transfer", lambda now: router.transfer(agent_id, contact_id, queue, now))
+        if target.startswith(AGENT_TARGET):
+            other = target.removeprefix(AGENT_TARGET)
+            return self._command(
+                "transfer_to_agent",
+                lambda now: router.transfer_to_agent(agent_id, contact_id, other, now),
+            )
+        return self._command(
+            "transfer", lambda now: router.transfer(agent_id, contact_id, target, now)
+        )
 
-    def can_transfer_to(self, queue: str) -> bool:
-        found = self.service.router.queues.get(queue)
-        return found is not None and found.channel is Channel.VOICE
+    def transfer_target(self, user: str) -> str | None:
+        router = self.service.router
+        queue = router.queues.get(user)
+        if queue is not None and queue.channel is Channel.VOICE:
+            return user
+        for agent in router.agents.values():
+            if user and agent.extension == user:
+                return f"{AGENT_TARGET}{agent.id}"
+        return None
 
-    def _command(self, name: str, command: Any) -> None:
+    def _command(self, name: str, command: Any) -> str | None:
+        """Run a router command; its refusal as text (e.g. the offer was already
+        withdrawn, the queue is full), or None when it went through."""
         try:
             self.service.execute(name, command)
-        except RoutingError as exc:  # e.g. the offer was already withdrawn: nothing to undo
+        except RoutingError as exc:
             log.info("telephony: %s refused: %s", name, exc)
+            return exc.message
+        return None
 
     # -- announcements and records -------------------------------------------------------
 

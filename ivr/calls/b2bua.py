@@ -67,10 +67,12 @@ class ContactCentre(Protocol):
 
     def end(self, contact_id: str) -> None: ...
 
-    def transfer(self, agent_id: str, contact_id: str, queue: str) -> None: ...
+    def transfer(self, agent_id: str, contact_id: str, target: str) -> str | None:
+        """Blind transfer to a queue or "agent:<id>"; the router's refusal, or None."""
 
-    def can_transfer_to(self, queue: str) -> bool:
-        """A voice queue a call can be blind-transferred to."""
+    def transfer_target(self, user: str) -> str | None:
+        """A Refer-To user as a transfer target: a voice queue, or an agent's extension
+        as "agent:<id>"; None when it names neither."""
 
     def announcement(self, contact_id: str) -> Sequence[str]:
         """Prompt names telling the caller their position and expected wait."""

@@ -59,15 +59,24 @@ class AgentLeg:
         self.driver.handle(ce.CallEnded(side="agent", reason="bye"))
 
     def on_refer(self, refer_to: str) -> int:
-        """A blind transfer to a queue named by the Refer-To user (`sip:sales@...`)."""
+        """A blind transfer (RFC 3515) to the Refer-To user: a queue (`sip:sales@...`)
+        or an agent's extension. The router transfers at once, so a refusal (unknown
+        target, queue full, agent busy) is the REFER's answer and the call stays
+        bridged; on success the router's transfer event unbridges the call, and our
+        NOTIFY and BYE release this phone."""
+        driver = self.driver
+        contact_id = driver.contact_id
         try:
-            queue = parse_uri(refer_to).user or ""
+            user = parse_uri(refer_to).user or ""
         except SipError:
             return 400
-        if not self.driver.centre.can_transfer_to(queue):
+        target = driver.centre.transfer_target(user)
+        if target is None or contact_id is None:
             return 404
-        # after the 202 has gone out: the transfer ends with our NOTIFY and BYE
-        self.driver.handle_soon(ce.TransferRequested(agent_id=self.agent_id, queue=queue))
+        problem = driver.centre.transfer(self.agent_id, contact_id, target)
+        if problem is not None:
+            log.info("call %s: REFER to %s refused: %s", driver.call.call_id, target, problem)
+            return 403
         return 202
 
 

@@ -476,9 +476,23 @@ TRANSFERRING_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 """
 
 
-async def transferring_phone(tmp: Path, centre: Centre, port: int, queue: str) -> Sipp:
-    """The phone REFERs the call to `queue`: sipp needs the edge as its remote host."""
+_ACCEPTED = f"""  <recv response="202"/>
+  <recv request="NOTIFY"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+{_IN_DIALOG_REPLY}
+  ]]></send>
+"""
+
+
+async def transferring_phone(
+    tmp: Path, centre: Centre, port: int, queue: str, refused: int | None = None
+) -> Sipp:
+    """The phone REFERs the call to `queue` (or an extension): sipp needs the edge as
+    its remote host. `refused`: expect that status instead of 202 + NOTIFY."""
     scenario = TRANSFERRING_PHONE_XML.replace("QUEUE", queue)
+    if refused is not None:
+        scenario = scenario.replace(_ACCEPTED, f'  <recv response="{refused}"/>\n')
     target = f"127.0.0.1:{centre.sip_port}"
     return await start_sipp(tmp, "phone", scenario, target, port=port, timeout=30)
 

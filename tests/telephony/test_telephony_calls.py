@@ -346,3 +346,26 @@ def test_ending_the_contact_from_the_api_hangs_up_both_legs(tmp_path: Path) -> N
             assert (await centre.get(f"/contacts/{contact_id}"))["status"] == "wrap_up"
 
     run(main())
+
+
+@pytest.mark.parametrize(("target", "status"), [("1001", 403), ("nowhere", 404)])
+def test_refused_refer_keeps_the_call_bridged(tmp_path: Path, target: str, status: int) -> None:
+    """REFER to alice's extension while she is logged out (the router refuses: 403) or
+    to a name that is neither queue nor extension (404): bob keeps the caller."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path) as centre:
+            phone_port = free_port()
+            await register_phone(tmp_path, centre, phone_port)
+            await bob_ready(centre)
+            phone = await transferring_phone(tmp_path, centre, phone_port, target, status)
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=3500))
+            assert (await call.result()).code == 0
+            phone_result = await phone.result()
+            assert phone_result.code == 0, phone_result.output[-3000:]
+            await wait_for(lambda: cdrs(centre) != [], what="the call detail record")
+            record = cdrs(centre)[0]
+            assert record["outcome"] == "completed" and "transfers" not in record
+            assert record["hangup_side"] == "caller"
+
+    run(main())
