@@ -286,9 +286,8 @@ class RouterCentre:
             # too, after the session has ended, and is ignored there
             driver.handle(ce.CallEnded(side="router", reason=event.kind))
         elif isinstance(event, ev.ContactTransferred) and driver.phase is Phase.BRIDGED:
-            # the desktop/REST transfer already requeued the contact: follow it
-            done = ce.TransferRequested(agent_id=event.agent_id, queue=event.target, by_router=True)
-            driver.handle(done)
+            # a REFER, the desktop or REST moved the contact: release the agent's phone
+            driver.handle(ce.Transferred(agent_id=event.agent_id, target=event.target))
 
 
 class Telephony:

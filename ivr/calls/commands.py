@@ -95,13 +95,6 @@ class EndContact:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TransferContact:
-    agent_id: str
-    contact_id: str
-    queue: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class HangUpCaller:
     reason: str
 
@@ -132,7 +125,6 @@ Command = (
     | AcceptOffer
     | RejectOffer
     | EndContact
-    | TransferContact
     | HangUpCaller
     | HangUpAgent
     | WriteRecord

@@ -186,8 +186,6 @@ class CallDriver:
             centre.reject(command.agent_id, command.contact_id, command.status)
         elif isinstance(command, cmd.EndContact):
             centre.end(command.contact_id)
-        elif isinstance(command, cmd.TransferContact):
-            centre.transfer(command.agent_id, command.contact_id, command.queue)
         elif isinstance(command, cmd.HangUpCaller):
             self._hang_up_caller()
         elif isinstance(command, cmd.WriteRecord):

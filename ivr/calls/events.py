@@ -85,12 +85,12 @@ class CallEnded:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TransferRequested:
-    """The agent asked for a blind transfer of the caller to `queue` (REFER or desktop)."""
+class Transferred:
+    """The router moved the bridged call's contact elsewhere (a REFER from the phone,
+    the desktop or REST): to `target`, a queue or "agent:<id>"."""
 
     agent_id: str
-    queue: str  # or "agent:<id>" for a transfer straight to an agent
-    by_router: bool = False  # the router already requeued it (desktop/REST transfer)
+    target: str
 
 
 CallEvent = (
@@ -104,5 +104,5 @@ CallEvent = (
     | AgentLegFailed
     | OfferWithdrawn
     | CallEnded
-    | TransferRequested
+    | Transferred
 )

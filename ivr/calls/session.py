@@ -23,8 +23,9 @@ Phases and their rules (events not listed for a phase are ignored):
              router withdraws the offer (RONA timer, rescind) → QUEUED +
              CancelAgent; caller hangs up → CancelAgent + EndContact (abandon).
     BRIDGED  either side hangs up → ENDED: hang up the other, EndContact
-             (the agent goes to wrap-up); a transfer request → QUEUED again
-             (Unbridge, hang up the agent, TransferContact, music on hold).
+             (the agent goes to wrap-up); the router transferring the contact
+             (REFER, desktop) → QUEUED again: Unbridge, hang up the agent, music
+             on hold; the router's next offer rings the next phone.
     any      the router ended the contact (a supervisor cancelled it, maximum
              wait with nowhere to overflow) → hang up both sides, no EndContact.
     ENDED    an agent leg that answers late is hung up; a late offer is ignored
@@ -230,7 +231,7 @@ class CallSession:
             self.phase, self.agent_id = Phase.RINGING, event.agent_id
             self.record["agents_tried"].append(event.agent_id)
             return [cmd.RingAgent(agent_id=event.agent_id)]
-        if isinstance(event, ce.TransferRequested):
+        if isinstance(event, ce.Transferred):
             return self._transfer(event, now)
         if self.phase is not Phase.RINGING or contact is None:
             return []
@@ -255,19 +256,15 @@ class CallSession:
         self.phase, self.agent_id = Phase.QUEUED, None
         self.record.setdefault("ring_failures", []).append(f"{agent}: {why}")
 
-    def _transfer(self, event: ce.TransferRequested, now: float) -> list[cmd.Command]:
-        contact = self.contact_id
-        if self.phase is not Phase.BRIDGED or contact is None or event.agent_id != self.agent_id:
+    def _transfer(self, event: ce.Transferred, now: float) -> list[cmd.Command]:
+        if self.phase is not Phase.BRIDGED or event.agent_id != self.agent_id:
             return []
-        self.phase, self.agent_id, self.queue = Phase.QUEUED, None, event.queue
-        self.record.setdefault("transfers", []).append(f"{event.agent_id} -> {event.queue}")
+        self.phase, self.agent_id = Phase.QUEUED, None
+        if not event.target.startswith("agent:"):
+            self.queue = event.target
+        self.record.setdefault("transfers", []).append(f"{event.agent_id} -> {event.target}")
         self._schedule_announcement(now)
-        out: list[cmd.Command] = [cmd.Unbridge()]
-        if not event.by_router:
-            out.append(
-                cmd.TransferContact(agent_id=event.agent_id, contact_id=contact, queue=event.queue)
-            )
-        return [*out, cmd.HangUpAgent(agent_id=event.agent_id), cmd.StartHold()]
+        return [cmd.Unbridge(), cmd.HangUpAgent(agent_id=event.agent_id), cmd.StartHold()]
 
     # -- the end -----------------------------------------------------------------------
 

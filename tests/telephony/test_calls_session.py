@@ -225,24 +225,20 @@ def test_callback_choice_leaves_a_request_and_hangs_up_after_the_confirmation() 
     assert final_record(out)["callback"] == "+447700900456"
 
 
-def test_blind_transfer_from_the_phone_requeues_and_releases_the_agent() -> None:
+def test_transfer_by_the_router_requeues_and_releases_the_agent() -> None:
     s = session(announce_every=30.0)
     bridged(s)
-    out = s.handle(ce.TransferRequested(agent_id="bob", queue="sales"), 50.0)
-    assert out == [
-        cmd.Unbridge(),
-        cmd.TransferContact(agent_id="bob", contact_id="c-1", queue="sales"),
-        cmd.HangUpAgent(agent_id="bob"),
-        cmd.StartHold(),
-    ]
-    assert s.phase is Phase.QUEUED and s.next_deadline() == 80.0
+    out = s.handle(ce.Transferred(agent_id="bob", target="sales"), 50.0)
+    assert out == [cmd.Unbridge(), cmd.HangUpAgent(agent_id="bob"), cmd.StartHold()]
+    assert s.phase is Phase.QUEUED and s.queue == "sales" and s.next_deadline() == 80.0
+    assert kinds(s.handle(ce.AgentOffered(agent_id="alice"), 51.0)) == ["RingAgent"]
 
 
-def test_desktop_transfer_is_followed_without_a_second_router_command() -> None:
+def test_transfer_of_another_agents_call_is_ignored() -> None:
     s = session()
     bridged(s)
-    out = s.handle(ce.TransferRequested(agent_id="bob", queue="sales", by_router=True), 50.0)
-    assert kinds(out) == ["Unbridge", "HangUpAgent", "StartHold"]
+    assert s.handle(ce.Transferred(agent_id="alice", target="agent:erin"), 50.0) == []
+    assert s.phase is Phase.BRIDGED
 
 
 def test_digits_after_the_ivr_are_recorded_but_change_nothing() -> None:
