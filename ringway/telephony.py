@@ -259,6 +259,24 @@ class RouterCentre:
             with self.cdr_path.open("a", encoding="utf-8") as out:
                 out.write(json.dumps(cdr, default=str) + "\n")
 
+    def history_note(self, contact_id: str) -> str | None:
+        """The call's summary for the customer's history (a `TranscriptSource`)."""
+        record = next((r for r in reversed(self.cdrs) if r.get("contact_id") == contact_id), None)
+        if record is None:
+            return None
+        media = record.get("media", {})
+        lines = [
+            f"SIP call {record['call_id']} from {record.get('cli') or 'an unknown number'}",
+            f"IVR digits: {record.get('digits') or '-'}; queue {record.get('queue')}",
+            f"agents rung: {', '.join(record.get('agents_tried', [])) or '-'}",
+            f"outcome: {record.get('outcome')}, hung up by {record.get('hangup_side')}",
+            f"RTP relayed: {media.get('caller_to_agent', 0)} in, "
+            f"{media.get('agent_to_caller', 0)} out",
+        ]
+        if record.get("transfers"):
+            lines.append(f"transfers: {', '.join(record['transfers'])}")
+        return "\n".join(lines)
+
     def call_started(self, driver: CallDriver) -> None:
         pass
 
@@ -327,6 +345,7 @@ class Telephony:
             registrar=self.registrar,
         )
         self.b2bua.attach(self.edge)
+        service.add_transcript_source(self.centre.history_note)  # calls in the history
         self._feed: asyncio.Task[None] | None = None
 
     @property

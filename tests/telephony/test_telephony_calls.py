@@ -100,6 +100,14 @@ def test_call_routed_by_dtmf_is_bridged_to_the_agent_phone(tmp_path: Path) -> No
             kinds = [e["kind"] for e in await events_of(centre, record["contact_id"])]
             assert kinds[:3] == ["contact_queued", "contact_offered", "offer_accepted"]
             assert "contact_ended" in kinds
+            done = {"disposition": "resolved", "notes": "billing question answered"}
+            await centre.post(f"/agents/bob/contacts/{record['contact_id']}/complete", done)
+            history = await centre.get("/customers/cust-1002/history")
+            (interaction,) = history["interactions"]
+            assert interaction["contact_id"] == record["contact_id"]
+            assert interaction["channel"] == "voice" and interaction["agent_id"] == "bob"
+            assert f"SIP call {record['call_id']}" in interaction["notes"]
+            assert "billing question answered" in interaction["notes"]
             calls = await centre.get("/calls")
             assert calls["active"] == [] and calls["recent"][0]["call_id"] == record["call_id"]
             assert (await centre.get(f"/calls/{record['call_id']}"))["agent_id"] == "bob"
