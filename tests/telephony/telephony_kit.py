@@ -131,14 +131,20 @@ class Sipp:
 
 
 async def start_sipp(
-    tmp: Path, name: str, scenario: str, *args: str, port: int, timeout: float = 30.0
+    tmp: Path,
+    name: str,
+    scenario: str,
+    *args: str,
+    port: int,
+    timeout: float = 30.0,
+    calls: int = 1,
 ) -> Sipp:
     assert SIPP is not None
     xml = tmp / f"{name}.xml"
     xml.write_text(scenario)
     command = [
         SIPP, *args, "-sf", str(xml), "-i", "127.0.0.1", "-p", str(port),
-        "-mi", "127.0.0.1", "-mp", str(free_port()), "-m", "1",
+        "-mi", "127.0.0.1", "-mp", str(free_port()), "-m", str(calls),
         "-nostdin", "-timeout", f"{int(timeout)}s", "-timeout_error",
         "-trace_err", "-error_file", str(tmp / f"{name}_err.log"),
         "-trace_msg", "-message_file", str(tmp / f"{name}_msg.log"),
