@@ -229,7 +229,7 @@ class CallDriver:
             edge,
             target=target,
             caller=f"<{_strip_tag(caller) or 'sip:anonymous@anonymous.invalid'}>",
-            local=self.media.agent.local(),
+            local=self.media.agent.matching(self.media.caller),
             observer=leg,
             rng=self.b2bua.rng,
             headers=(("X-Ringway-Contact", self.contact_id or ""), ("X-Ringway-CLI", display)),

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ivr.media.audio import PROMPT_DIR, PromptLibrary, silence, tone
@@ -42,6 +43,7 @@ class MediaLeg:
         self.transport: asyncio.DatagramTransport | None = None
         self.port = 0
         self.player: Player | None = None
+        self.negotiated: Negotiated | None = None
         self._handle: asyncio.TimerHandle | None = None
         self.played = 0  # RTP packets of prompts, music and announcements sent
         self.on_idle: Callable[[], None] | None = None
@@ -57,8 +59,24 @@ class MediaLeg:
     def local(self) -> LocalMedia:
         return LocalMedia(address=self.host, port=self.port)
 
+    def matching(self, other: MediaLeg) -> LocalMedia:
+        """What to offer on this leg so the relay needs no transcoding: the codec and
+        telephone-event payload type the other leg negotiated (RFC 3264 §5.1 lets the
+        offerer pick the numbers; a phone that has neither answers 488)."""
+        local, theirs = self.local(), other.negotiated
+        if theirs is None:
+            return local
+        events = theirs.dtmf_payload_type
+        return replace(
+            local,
+            codecs=(theirs.codec,),
+            dtmf_payload_type=events if events is not None else local.dtmf_payload_type,
+            telephone_events=local.telephone_events if events is not None else None,
+        )
+
     def connect(self, media: Negotiated) -> None:
         """Send to the address the peer's SDP named (symmetric RTP fills it in otherwise)."""
+        self.negotiated = media
         if media.remote_address and media.remote_port:
             self.endpoint.remote = (media.remote_address, media.remote_port)
         self.endpoint.dtmf_payload_type = media.dtmf_payload_type
