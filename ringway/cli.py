@@ -119,10 +119,14 @@ def serve(
     sip: Annotated[
         bool, typer.Option("--sip/--no-sip", help="Answer calls over SIP (IVR, agent phones)")
     ] = True,
+    ivr: Annotated[
+        Path | None, typer.Option("--ivr", help="IVR flow file for SIP calls (default: demo)")
+    ] = None,
 ) -> None:
     """Run the service: REST + OpenAPI, websockets, web pages, /metrics, SMTP intake, SIP."""
     import uvicorn
 
+    from ivr.flows import FlowError
     from ringway.app import build
     from ringway.runtime import tune_gc
     from ringway.telephony import TelephonySettings
@@ -142,12 +146,12 @@ def serve(
         if problem is not None and explicit:
             fail(f"--sip-port {port}: {problem}")
         if problem is None:
-            telephony = TelephonySettings(host=service.host, port=port)
+            telephony = TelephonySettings(host=service.host, port=port, flows=ivr)
         else:  # the default port is busy (another PBX, another node): serve without SIP
             typer.echo(f"warning: SIP not started: {problem}", err=True)
     try:
         bundle = build(cfg, sip=telephony, sip_required=explicit)
-    except (ConfigError, ValueError) as exc:
+    except (ConfigError, ValueError, FlowError) as exc:
         fail(str(exc))
     _print_banner(cfg, bundle.admin_token, bundle.generated_passwords)
     if telephony is not None:

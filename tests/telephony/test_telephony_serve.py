@@ -96,3 +96,13 @@ def test_serve_refuses_a_sip_port_in_use(tmp_path: Path) -> None:
     assert err.strip().splitlines() == [
         f"error: --sip-port {port}: 127.0.0.1:{port} is not available (Address already in use)"
     ]
+
+
+def test_serve_refuses_a_broken_ivr_file(tmp_path: Path) -> None:
+    flows = tmp_path / "flows.yaml"
+    flows.write_text('entries: {"*": main}\nflows:\n  main:\n    start: x\n    nodes: {}\n')
+    proc = serve(tmp_path, "--http-port", str(free_port()), "--sip-port", "0", "--ivr", str(flows))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"error: {flows}:5: flows.main.nodes: ")
