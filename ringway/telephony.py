@@ -35,8 +35,9 @@ from typing import Any
 
 from crm.phone import normalize_phone
 from ivr.calls import events as ce
-from ivr.calls.b2bua import B2bua, RoutingRefused
+from ivr.calls.b2bua import B2bua
 from ivr.calls.driver import CallDriver
+from ivr.calls.errors import RoutingRefused
 from ivr.calls.flow import FlowRunLike
 from ivr.calls.session import Phase
 from ivr.edge import SipEdge

@@ -84,10 +84,6 @@ class ContactCentre(Protocol):
     def call_finished(self, driver: CallDriver) -> None: ...
 
 
-class RoutingRefused(Exception):
-    """The router would not queue the call (unknown queue, closed, full)."""
-
-
 def caller_id(invite: Request) -> str | None:
     """The CLI: P-Asserted-Identity from a trusted trunk (RFC 3325 §9.1), else From."""
     for name in ("p-asserted-identity", "from"):

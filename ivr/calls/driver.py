@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from ivr.calls import commands as cmd
 from ivr.calls import events as ce
+from ivr.calls.errors import RoutingRefused
 from ivr.calls.media import CallMedia
 from ivr.calls.outbound import OutboundCall
 from ivr.calls.session import CallSession, Phase
@@ -90,6 +92,7 @@ class CallDriver:
         self.legs: dict[str, AgentLeg] = {}
         self.loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._pending_prompt = False
         self.record: dict[str, Any] | None = None
         media.on_digit(self._digit)
@@ -164,9 +167,9 @@ class CallDriver:
         elif isinstance(command, cmd.Announce):
             media.caller.announce(media.pcm(list(self.centre.announcement(command.contact_id))))
         elif isinstance(command, cmd.CreateContact):
-            self.loop.create_task(self._create_contact(command))
+            self._spawn(self._create_contact(command))
         elif isinstance(command, cmd.CreateCallback):
-            self.loop.create_task(self._create_callback(command))
+            self._spawn(self._create_callback(command))
         elif isinstance(command, cmd.RingAgent):
             self._ring(command.agent_id)
         elif isinstance(command, cmd.CancelAgent | cmd.HangUpAgent):
@@ -191,9 +194,12 @@ class CallDriver:
         elif isinstance(command, cmd.WriteRecord):
             self._finish(command.record)
 
-    async def _create_contact(self, command: cmd.CreateContact) -> None:
-        from ivr.calls.b2bua import RoutingRefused
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = self.loop.create_task(work)
+        self._tasks.add(task)  # the loop keeps only a weak reference
+        task.add_done_callback(self._tasks.discard)
 
+    async def _create_contact(self, command: cmd.CreateContact) -> None:
         try:
             contact_id = await self.centre.create_contact(
                 call_id=self.call.call_id,
@@ -204,6 +210,10 @@ class CallDriver:
             )
         except RoutingRefused as exc:
             self.handle(ce.RoutingFailed(reason=str(exc)))
+            return
+        except Exception:  # never leave the caller in limbo: hang up, keep the trace
+            log.exception("call %s: the contact was not created", self.call.call_id)
+            self.handle(ce.RoutingFailed(reason="internal error"))
             return
         self.handle(ce.ContactQueued(contact_id=contact_id, queue=command.queue))
 
