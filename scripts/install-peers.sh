@@ -11,13 +11,15 @@ declare -A PACKAGE_OF=(
   [chromium]=chromium
   [redis-server]=redis-server
   [pg_ctlcluster]=postgresql
+  [espeak-ng]=espeak-ng
+  [sox]=sox
 )
 
 missing=()
 for command in "${!PACKAGE_OF[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("${PACKAGE_OF[$command]}")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && exec "$(dirname "$0")/make-prompts.sh"
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "missing test peers: ${missing[*]} (install them; apt-get is not available here)" >&2
@@ -32,3 +34,4 @@ echo "installing test peers: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+exec "$(dirname "$0")/make-prompts.sh"  # IVR prompts are spoken at build time, not committed

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 # RFC 4733 §3.2 event codes 0-15: the sixteen DTMF symbols a caller can send.
 DTMF = frozenset("0123456789*#ABCD")
@@ -114,12 +121,16 @@ class MenuNode(Retrying):
     into: str | None = None
     timeout_s: Seconds = 5.0
 
-    @model_validator(mode="after")
-    def dtmf_keys(self) -> MenuNode:
-        bad = sorted(key for key in self.choices if key not in DTMF)
+    @field_validator("choices", mode="after")
+    @classmethod
+    def dtmf_keys(cls, choices: dict[str, str]) -> dict[str, str]:
+        upper = {key.upper(): target for key, target in choices.items()}
+        bad = sorted(key for key in upper if key not in DTMF)
         if bad:
             raise ValueError(f"choice keys must be one DTMF key (0-9 * # A-D), not {bad}")
-        return self
+        if len(upper) < len(choices):
+            raise ValueError("choice keys repeat (a and A are the same key)")
+        return upper
 
     def targets(self) -> Iterator[tuple[SubPath, str]]:
         for key, target in self.choices.items():

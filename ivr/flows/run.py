@@ -31,8 +31,7 @@ Entering a node consumes no event:
   * collect / menu: buffered digits are taken first when the prompt is
     interruptible (the prompt is not played); else Play and `prompting`.
     A failure (invalid or timeout) re-prompts with the invalid/timeout prompt
-    before the node's own, ``retries`` times, then goes to ``fallback``;
-    a failure flushes the type-ahead buffer.
+    before the node's own, ``retries`` times, then goes to ``fallback``.
   * branch / split / set: pick the next node at once.
   * route / callback / hangup: terminal; callback and hangup may play their
     prompts (uninterruptible) first, then emit Route/OfferCallback/Hangup.
@@ -124,9 +123,10 @@ class FlowRun:
         return self._dispatch(Event.START, now, "")
 
     def on_digit(self, digit: str, now: float) -> list[FlowAction]:
-        if digit not in DTMF:  # garbage from the edge is dropped, never raised
+        key = digit.upper()  # SIP INFO bodies may carry "a"-"d" (RFC 4733 events 12-15)
+        if key not in DTMF:  # garbage from the edge is dropped, never raised
             return []
-        return self._dispatch(Event.DIGIT, now, digit)
+        return self._dispatch(Event.DIGIT, now, key)
 
     def on_prompt_done(self, now: float) -> list[FlowAction]:
         return self._dispatch(Event.PROMPT_DONE, now, "")
@@ -306,7 +306,6 @@ class FlowRun:
     def _fail(self, outcome: Outcome, now: float) -> str | None:
         node = self._current_collector()
         self._failures += 1
-        self._buffer.clear()  # keys typed after a mistake are not trusted
         if self._failures > node.retries:
             return self._leave_collector(node.fallback)
         scold = node.timeout_prompts if outcome is Outcome.TIMEOUT else node.invalid_prompts

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
-from ivr.flows import DEMO_FLOWS, FlowRun, load_flows
+from ivr.flows import DEMO_FLOWS, FlowRun, load_flows, load_flows_text
 from ivr.flows.actions import OfferCallback, Play, Route
 from ringway.config import demo_config_path, load_config
 
@@ -67,3 +68,19 @@ def test_silver_customer_gets_the_menu_and_can_ask_for_a_callback() -> None:
     assert run.on_digit("9", 3.0) == [Play(prompts=("callback_confirm",), interruptible=False)]
     assert run.on_prompt_done(6.0) == [OfferCallback(queue="support", number="+447700900456")]
     assert run.attributes["ivr_choice"] == "callback"
+
+
+def test_the_example_in_the_docs_is_a_valid_flow_file() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ivr-flows.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    flows = load_flows_text(example, "docs/ivr-flows.md", queues=demo_queue_names())
+    assert flows.names() == ["main", "billing_line"]
+    assert flows.entry_for("+18005550101") == "billing_line"
+    run = FlowRun(flows, "main", {"id": "c1", "tier": "bronze"}, {"cli": "+15550001111"})
+    run.start(0.0)
+    run.on_digit("2", 0.5)  # barge into the welcome: the menu takes the type-ahead
+    assert [run.on_digit(d, 1.0 + i) for i, d in enumerate("123456")][-1] == []
+    [route] = run.on_digit("#", 9.0)
+    assert route == Route(
+        queue="billing", attributes={"cli": "+15550001111", "account": "123456"}, priority=0
+    )
