@@ -33,6 +33,7 @@ from ringway.api import api_router, health_router
 from ringway.api import calls as calls_api
 from ringway.api.errors import install as install_error_handlers
 from ringway.auth import Authenticator, Role, bearer_token
+from ringway.calls import CallRecords
 from ringway.cluster import ClusterNode, probe_redis
 from ringway.cluster.middleware import ClusterMiddleware
 from ringway.config import ConfigError, RingwayConfig
@@ -56,6 +57,7 @@ class ServiceBundle:
     desktop: Hub | None = None
     mail: MailDesk | None = None
     intake: MailIntake | None = None
+    calls: CallRecords | None = None  # recordings, CDRs, call control (telephony plugs in)
     telephony: Telephony | None = None
     sip_passwords: dict[str, str] = field(default_factory=dict)  # generated, by extension
 
@@ -94,9 +96,10 @@ def build(
     metrics = ServiceMetrics()
     node = cluster_node(config)
     service = RoutingService(config, customer_store(config), metrics=metrics, host=node)
-    telephony, sip_passwords = _telephony(config, env, service, sip)
     mail = MailDesk(service, config.mail, config.routing.entry_points)
     intake = _intake(config, mail)
+    calls = CallRecords(service)
+    telephony, sip_passwords = _telephony(config, env, service, sip, calls)
     hub: Hub | None = None
 
     @asynccontextmanager
@@ -108,17 +111,18 @@ def build(
             if config.service.seed_demo_customers:
                 await seed(service.customers)
             await service.start()
+            calls.start()
             await hub.start()
             if config.service.smtp_port is not None:
                 await intake.start(config.service.host, config.service.smtp_port)
             await _start_telephony(telephony, sip_required)
         except BaseException:
-            await _stop(intake, hub, service, telephony)
+            await _stop(intake, hub, service, calls, telephony)
             raise
         try:
             yield
         finally:
-            await _stop(intake, hub, service, telephony)
+            await _stop(intake, hub, service, calls, telephony)
 
     app = FastAPI(
         title="Ringway",
@@ -127,6 +131,7 @@ def build(
         lifespan=lifespan,
     )
     app.state.service, app.state.auth, app.state.config = service, auth, config
+    app.state.calls = calls
     app.state.telephony = telephony
     install_error_handlers(app)
     app.include_router(api_router())
@@ -143,7 +148,17 @@ def build(
     hub = install_desktop(app, service, auth, config, mail)
     passwords = dict(auth.generated_passwords)
     return ServiceBundle(
-        app, service, auth.admin_token, passwords, auth, hub, mail, intake, telephony, sip_passwords
+        app,
+        service,
+        auth.admin_token,
+        passwords,
+        auth,
+        hub,
+        mail,
+        intake,
+        calls,
+        telephony,
+        sip_passwords,
     )
 
 
@@ -152,11 +167,12 @@ def _telephony(
     env: Mapping[str, str],
     service: RoutingService,
     sip: TelephonySettings | None,
+    calls: CallRecords,
 ) -> tuple[Telephony | None, dict[str, str]]:
     if sip is None:
         return None, {}
     credentials, generated = sip_credentials(config, env)
-    return Telephony(service, sip, credentials), generated
+    return Telephony(service, sip, credentials, calls=calls), generated
 
 
 async def _start_telephony(telephony: Telephony | None, required: bool) -> None:
@@ -197,14 +213,19 @@ def _intake(config: RingwayConfig, mail: MailDesk) -> MailIntake:
 
 
 async def _stop(
-    intake: MailIntake, hub: Hub, service: RoutingService, telephony: Telephony | None = None
+    intake: MailIntake,
+    hub: Hub,
+    service: RoutingService,
+    calls: CallRecords,
+    telephony: Telephony | None = None,
 ) -> None:
-    """Stop calls and mail, close the desktops, then the service (flush, close stores)."""
+    """Stop calls and mail, close the desktops and call records, then the service."""
     try:
         if telephony is not None:
             await telephony.stop()
         await intake.stop()
         await hub.stop()
+        await calls.close()
     finally:
         await service.stop()
 

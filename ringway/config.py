@@ -22,6 +22,7 @@ from ringway.schema import (
     DesktopDoc,
     MailDoc,
     QueueDoc,
+    RecordingDoc,
     RoutingDoc,
     ServiceDoc,
     UserDoc,
@@ -87,6 +88,11 @@ class RingwayConfig:
     users: list[UserDef] = field(default_factory=list)
     desktop: DesktopDoc = field(default_factory=DesktopDoc)
     mail: MailDoc = field(default_factory=MailDoc)
+    recording: dict[str, RecordingDoc] = field(default_factory=dict)  # by queue name
+
+    def recording_for(self, queue: str | None) -> RecordingDoc:
+        """The queue's recording settings; off for a queue without any (or no queue)."""
+        return self.recording.get(queue or "", RecordingDoc())
 
     @property
     def data_dir(self) -> Path:
@@ -171,6 +177,7 @@ class _Builder:
             users=users,
             desktop=self.doc.desktop,
             mail=self.doc.mail,
+            recording={q.name: q.recording for q in self.doc.queues},
         )
 
     def expr(self, path: KeyPath, text: str) -> SkillExpr:

@@ -49,6 +49,15 @@ class CalendarDoc(Strict):
     holidays: list[str] = []
 
 
+class RecordingDoc(Strict):
+    """Call recording for a queue's calls (docs/recording.md); off unless enabled."""
+
+    enabled: bool = False
+    # A prompt name (ivr/media/prompts/<name>.wav) played to the caller before recording.
+    announcement: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]{1,100}$")
+    format: Literal["stereo", "mono"] = "stereo"  # stereo: caller left, agent right
+
+
 class QueueDoc(Strict):
     name: str = Field(min_length=1)
     channel: Literal["voice", "chat", "email", "callback", "outbound", "task"] = "voice"
@@ -70,6 +79,7 @@ class QueueDoc(Strict):
     # tier ("*" for every tier) -> a calendar name from routing.calendars, or inline hours
     hours: dict[str, str | CalendarDoc] = {}
     after_hours: str | None = None
+    recording: RecordingDoc = RecordingDoc()
 
 
 class CapacityDoc(Strict):
@@ -129,6 +139,8 @@ class ServiceDoc(Strict):
     node_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]+$")  # default: host-pid
     cluster: ClusterDoc = ClusterDoc()
     smtp_port: int | None = Field(None, ge=0, le=65535)  # the e-mail intake; None: off
+    recordings_dir: str = "{data_dir}/recordings"  # call recordings (WAV)
+    call_records: str = "{data_dir}/calls.sqlite3"  # CDRs and recording metadata (SQLite)
 
 
 class RoutingDoc(Strict):

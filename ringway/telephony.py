@@ -43,9 +43,12 @@ from ivr.calls.session import Phase
 from ivr.edge import SipEdge
 from ivr.flows import DEMO_FLOWS, FlowRun, FlowSet, load_flows
 from ivr.media.audio import announcement
+from ivr.media.recorder import Recorder
 from ivr.registrar import Registrar
 from ringway.bus import Subscription
+from ringway.calls import CallRecords
 from ringway.config import RingwayConfig
+from ringway.recordings import RecordingSession
 from ringway.service import NewContact, RoutingService
 from router import events as ev
 from router.errors import RoutingError
@@ -99,8 +102,10 @@ class RouterCentre:
         registrar: Registrar,
         settings: TelephonySettings,
         rng: random.Random,
+        calls: CallRecords | None = None,
     ) -> None:
         self.service = service
+        self.calls = calls  # recordings and the CDR store (ringway.calls), when the app has them
         self.flows = flows
         self.registrar = registrar
         self.settings = settings
@@ -110,6 +115,9 @@ class RouterCentre:
         self.cdr_path = Path(service.config.path_setting("{data_dir}")) / "cdr.jsonl"
         self.loop_offset = 0.0  # wall clock minus loop clock, for the records
         self.b2bua: B2bua | None = None
+        self._recordings: dict[str, RecordingSession] = {}  # by the caller's Call-ID
+        self._finishing: dict[str, asyncio.Task[str | None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- set-up --------------------------------------------------------------------------
 
@@ -247,8 +255,61 @@ class RouterCentre:
         minutes = math.ceil(position * aht / staffed / 60)
         return announcement(position, minutes)
 
+    # -- recording (docs/recording.md) ---------------------------------------------------
+
+    def recording_announcement(self, contact_id: str) -> str | None:
+        """The prompt the contact's queue plays before it records, if it records."""
+        if self.calls is None:
+            return None
+        try:
+            queue = self.service.router.contact(contact_id).queue
+        except RoutingError:
+            return None
+        policy = self.calls.recordings.policy(queue)
+        return policy.announcement if policy.enabled else None
+
+    def start_recording(self, contact_id: str, call_id: str) -> Recorder | None:
+        """A recorder for the bridge when the contact's queue records, else None."""
+        if self.calls is None:
+            return None
+        try:
+            session = self.calls.recordings.start(contact_id=contact_id, call_id=call_id)
+        except RoutingError:
+            return None
+        if session is None:
+            return None
+        self._recordings[call_id] = session
+        return session.recorder
+
+    def stop_recording(self, call_id: str) -> None:
+        """The bridge is over: write the recording (off the loop) for the CDR to name."""
+        session = self._recordings.pop(call_id, None)
+        if session is not None:
+            self._finishing[call_id] = self._spawn(self._finish_recording(session))
+
+    async def _finish_recording(self, session: RecordingSession) -> str | None:
+        assert self.calls is not None
+        try:
+            return (await self.calls.recordings.finish(session)).id
+        except Exception:  # a full disk must not stop call handling; the CDR says none
+            log.exception("recording %s not written", session.meta.id)
+            return None
+
+    def _spawn(self, work: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def close(self) -> None:
+        """Wait for recordings and CDRs still being written."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- call detail records ---------------------------------------------------------------
+
     def record(self, cdr: dict[str, Any]) -> None:
-        for key in ("answered_at", "queued_at", "bridged_at", "ended_at"):
+        for key in ("started_at", "answered_at", "queued_at", "bridged_at", "ended_at"):
             if isinstance(cdr.get(key), int | float):
                 cdr[key] = round(cdr[key] + self.loop_offset, 3)
         contact_id = cdr.get("contact_id")
@@ -259,6 +320,26 @@ class RouterCentre:
             self.cdr_path.parent.mkdir(parents=True, exist_ok=True)
             with self.cdr_path.open("a", encoding="utf-8") as out:
                 out.write(json.dumps(cdr, default=str) + "\n")
+        if self.calls is not None:
+            self._spawn(self._file(cdr))
+
+    async def _file(self, cdr: dict[str, Any]) -> None:
+        """Into the CDR store (`GET /api/v1/cdrs`), once the call's recording is written."""
+        assert self.calls is not None
+        finishing = self._finishing.pop(cdr["call_id"], None)
+        recording_id = await finishing if finishing is not None else None
+        if recording_id is not None:
+            cdr["recording_id"] = recording_id
+        region = self.service.config.service.default_region
+        side = cdr.get("hangup_side")
+        self.calls.cdrs.submit(
+            {
+                **cdr,
+                "cli": normalize_phone(cdr.get("cli"), region) or cdr.get("cli"),
+                "hangup_by": side if side in ("caller", "agent") else "system",
+                "recording_id": recording_id,
+            }
+        )
 
     def history_note(self, contact_id: str) -> str | None:
         """The call's summary for the customer's history (a `TranscriptSource`)."""
@@ -320,6 +401,7 @@ class Telephony:
         *,
         flows: FlowSet | None = None,
         rng: random.Random | None = None,
+        calls: CallRecords | None = None,
     ) -> None:
         self.service = service
         self.settings = settings
@@ -328,7 +410,9 @@ class Telephony:
             credentials=credentials, realm=settings.realm, secret=os.urandom(32), rng=self.rng
         )
         self.flows = flows if flows is not None else load_flows(settings.flows or DEMO_FLOWS)
-        self.centre = RouterCentre(service, self.flows, self.registrar, settings, self.rng)
+        self.centre = RouterCentre(
+            service, self.flows, self.registrar, settings, self.rng, calls=calls
+        )
         self.b2bua = B2bua(
             self.centre,
             host=settings.host,
@@ -361,6 +445,7 @@ class Telephony:
 
     async def stop(self) -> None:
         await self.b2bua.stop()
+        await self.centre.close()
         if self._feed is not None:
             self._feed.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -29,6 +29,7 @@ from ivr.edge import Call, CallHandler, SipEdge
 from ivr.media.audio import PromptLibrary
 from ivr.media.dtmf import parse_info_body
 from ivr.media.errors import DtmfParseError
+from ivr.media.recorder import Recorder
 from ivr.sip.errors import SipParseError
 from ivr.sip.message import Request
 from ivr.sip.values import parse_name_addr
@@ -79,6 +80,14 @@ class ContactCentre(Protocol):
 
     def record(self, cdr: dict[str, Any]) -> None: ...
 
+    def recording_announcement(self, contact_id: str) -> str | None:
+        """The prompt to play before hold music when the contact's queue records."""
+
+    def start_recording(self, contact_id: str, call_id: str) -> Recorder | None:
+        """A recorder for the caller's endpoint once bridged, if the queue records."""
+
+    def stop_recording(self, call_id: str) -> None: ...
+
     def call_started(self, driver: CallDriver) -> None: ...
 
     def call_finished(self, driver: CallDriver) -> None: ...
@@ -117,6 +126,7 @@ class B2bua(CallHandler):
         self.edge: SipEdge | None = None
         self.drivers: dict[str, CallDriver] = {}  # by the caller's Call-ID
         self._setups: dict[str, asyncio.Task[None]] = {}
+        self._received: dict[str, float] = {}  # INVITE arrival (loop time), until set up
 
     def attach(self, edge: SipEdge) -> None:
         self.edge = edge
@@ -135,10 +145,15 @@ class B2bua(CallHandler):
     # -- CallHandler ---------------------------------------------------------------------
 
     def on_invite(self, call: Call) -> None:
+        self._received[call.call_id] = asyncio.get_running_loop().time()
         call.ring()
         task = asyncio.get_running_loop().create_task(self._set_up(call))
         self._setups[call.call_id] = task
-        task.add_done_callback(lambda _: self._setups.pop(call.call_id, None))
+        task.add_done_callback(lambda _: self._set_up_done(call.call_id))
+
+    def _set_up_done(self, call_id: str) -> None:
+        self._setups.pop(call_id, None)
+        self._received.pop(call_id, None)
 
     async def _set_up(self, call: Call) -> None:
         media = CallMedia(self.host, self.rng, self.prompts)
@@ -171,6 +186,7 @@ class B2bua(CallHandler):
             dialed=call.invite.uri.user,
             announce_every=self.announce_every,
         )
+        session.record["started_at"] = self._received.get(call.call_id)
         if customer is not None:
             session.record["customer_id"] = customer.get("id")
         driver = CallDriver(self, call, session, media)

@@ -163,7 +163,7 @@ class CallDriver:
             self._pending_prompt = False
             media.caller.stop()
         elif isinstance(command, cmd.StartHold):
-            media.caller.hold(self.b2bua.hold_music)
+            self._hold()
         elif isinstance(command, cmd.Announce):
             media.caller.announce(media.pcm(list(self.centre.announcement(command.contact_id))))
         elif isinstance(command, cmd.CreateContact):
@@ -176,7 +176,9 @@ class CallDriver:
             self._drop_agent(command.agent_id)
         elif isinstance(command, cmd.Bridge):
             media.bridge()
+            self._record()
         elif isinstance(command, cmd.Unbridge):
+            self._stop_recording()
             media.unbridge()
         else:
             self._router_or_end(command)
@@ -198,6 +200,26 @@ class CallDriver:
         task = self.loop.create_task(work)
         self._tasks.add(task)  # the loop keeps only a weak reference
         task.add_done_callback(self._tasks.discard)
+
+    def _hold(self) -> None:
+        """Music on hold; first the queue's recording notice, where it records (a caller
+        is told before the call can be recorded: docs/recording.md)."""
+        contact_id = self.contact_id
+        notice = None if contact_id is None else self.centre.recording_announcement(contact_id)
+        if notice is not None:
+            self.media.caller.play(self.media.pcm([notice]))
+        self.media.caller.hold(self.b2bua.hold_music)
+
+    def _record(self) -> None:
+        contact_id = self.contact_id
+        if contact_id is not None:
+            recorder = self.centre.start_recording(contact_id, self.call.call_id)
+            self.media.caller.endpoint.recorder = recorder
+
+    def _stop_recording(self) -> None:
+        if self.media.caller.endpoint.recorder is not None:
+            self.media.caller.endpoint.recorder = None
+            self.centre.stop_recording(self.call.call_id)
 
     async def _create_contact(self, command: cmd.CreateContact) -> None:
         try:
@@ -270,6 +292,7 @@ class CallDriver:
             self._timer = None
         for agent_id in list(self.legs):
             self._drop_agent(agent_id)
+        self._stop_recording()
         record["media"] = self.media.close()
         self.record = record
         self.centre.record(record)

@@ -8,14 +8,25 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ringway.api import agents, contacts, customers, events, health, login, offers, queues
+from ringway.api import (
+    agents,
+    cdrs,
+    contacts,
+    customers,
+    events,
+    health,
+    login,
+    offers,
+    queues,
+    recordings,
+)
 
 PREFIX = "/api/v1"
 
 
 def api_router() -> APIRouter:
     root = APIRouter(prefix=PREFIX)
-    for module in (login, contacts, queues, agents, offers, customers, events):
+    for module in (login, contacts, queues, agents, offers, customers, events, recordings, cdrs):
         root.include_router(module.router)
     root.include_router(health.router, include_in_schema=False)
     return root

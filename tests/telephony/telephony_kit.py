@@ -47,8 +47,15 @@ def free_port() -> int:
                 return port
 
 
-def demo_config(tmp_path: Path, offer_timeout_s: float) -> Any:
-    return load_config_text(demo_config_text(tmp_path, offer_timeout_s), "demo-test.yaml")
+def demo_config(tmp_path: Path, offer_timeout_s: float, record_billing: bool = False) -> Any:
+    text = demo_config_text(tmp_path, offer_timeout_s)
+    if record_billing:  # docs/recording.md: the queue records, with a notice first
+        billing = "  - name: billing\n    channel: voice\n"
+        assert billing in text
+        text = text.replace(
+            billing, billing + "    recording: {enabled: true, announcement: goodbye}\n"
+        )
+    return load_config_text(text, "demo-test.yaml")
 
 
 def demo_config_text(tmp_path: Path, offer_timeout_s: float) -> str:
@@ -87,9 +94,13 @@ class Centre:
 
 @contextlib.asynccontextmanager
 async def running_centre(
-    tmp_path: Path, *, offer_timeout_s: float = 3.0, announce_every_s: float = 1.0
+    tmp_path: Path,
+    *,
+    offer_timeout_s: float = 3.0,
+    announce_every_s: float = 1.0,
+    record_billing: bool = False,
 ) -> AsyncIterator[Centre]:
-    config = demo_config(tmp_path, offer_timeout_s)
+    config = demo_config(tmp_path, offer_timeout_s, record_billing)
     settings = TelephonySettings(host="127.0.0.1", port=0, announce_every_s=announce_every_s)
     bundle = build(config, ENV, sip=settings)
     app = bundle.app

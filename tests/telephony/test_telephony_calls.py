@@ -377,3 +377,47 @@ def test_refused_refer_keeps_the_call_bridged(tmp_path: Path, target: str, statu
             assert record["hangup_side"] == "caller"
 
     run(main())
+
+
+def test_recorded_queue_records_the_bridge_and_files_the_cdr(tmp_path: Path) -> None:
+    """billing records (docs/recording.md): the bridge is recorded in stereo, the
+    recording is linked to the contact, and the CDR store names it."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path, record_billing=True) as centre:
+            phone_port = free_port()
+            await register_phone(tmp_path, centre, phone_port)
+            await bob_ready(centre)
+            phone = await answering_phone(tmp_path, phone_port, ANSWERING_PHONE_XML)
+            media = tone_file(tmp_path, 1.5)
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=2500, media=str(media)))
+            assert (await call.result()).code == 0
+            assert (await phone.result()).code == 0
+            await wait_for(lambda: cdrs(centre) != [], what="the call detail record")
+            record = cdrs(centre)[0]
+            contact_id = record["contact_id"]
+            calls = centre.bundle.calls
+            assert calls is not None
+
+            async def filed() -> list[dict[str, Any]]:
+                found = await centre.get("/cdrs?from=2000-01-01T00:00:00&to=2100-01-01T00:00:00")
+                return list(found["cdrs"])
+
+            deadline = asyncio.get_running_loop().time() + 10
+            while not (rows := await filed()) and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.1)
+            (row,) = rows
+            assert row["call_id"] == record["call_id"] and row["contact_id"] == contact_id
+            assert row["outcome"] == "answered" and row["agent_id"] == "bob"
+            assert row["hangup_by"] == "caller" and row["cli"] == JAMES
+            assert row["to"] == "18005550101" and row["start"] <= row["answer"]
+
+            listed = await centre.get(f"/contacts/{contact_id}/recordings")
+            (meta,) = listed["recordings"]
+            assert row["recording_id"] == meta["id"] == record["recording_id"]
+            assert meta["format"] == "stereo" and meta["agent_id"] == "bob"
+            assert meta["duration_s"] >= 1.0, meta  # the streamed tone, both directions
+            wav = await centre.client.get(meta["url"], headers=centre.headers)
+            assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
+
+    run(main())

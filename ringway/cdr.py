@@ -1,0 +1,349 @@
+"""Call detail records: one row per call leg from a caller, in SQLite.
+
+The telephony driver calls `CallDetails.call_ended` once per inbound call,
+when its last leg is gone (BYE, CANCEL, a failed INVITE):
+
+    await cdrs.call_ended(
+        call_id=dialog_call_id, started_at=invite_at, answered_at=ok_sent_at,
+        ended_at=now, cli="+441632960001", to="sales", contact_id=contact.id,
+        hangup_by="caller", recording_id=meta.id,
+    )
+
+The rest comes from the router's contact: queue, agent, when the agent was
+connected, the customer and the outcome (answered, abandoned, …). The agent's
+disposition is only known after wrap-up, so the record is updated when the
+router reports ``contact_completed``. Times are epoch seconds (the service
+clock) and are shown in ISO-8601 UTC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from ringway.service import RoutingService
+from ringway.sqlitework import SQLiteWorker
+from router import events as ev
+from router.errors import RoutingError
+from router.model import Contact, ContactStatus
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    ANSWERED = "answered"  # an agent took the call
+    ABANDONED = "abandoned"  # the caller hung up while queued or ringing an agent
+    IVR = "ivr"  # ended in the IVR, never queued (hung up, callback booked, closed)
+    OVERFLOWED = "overflowed"  # left its queue on maximum wait or size
+    CANCELLED = "cancelled"  # withdrawn by a supervisor
+    FAILED = "failed"  # the call could not be set up or routed
+
+
+_BY_STATUS = {
+    ContactStatus.CONNECTED: Outcome.ANSWERED,
+    ContactStatus.WRAP_UP: Outcome.ANSWERED,
+    ContactStatus.COMPLETED: Outcome.ANSWERED,
+    ContactStatus.ABANDONED: Outcome.ABANDONED,
+    ContactStatus.OVERFLOWED: Outcome.OVERFLOWED,
+    ContactStatus.CANCELLED: Outcome.CANCELLED,
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cdrs (
+    call_id      TEXT PRIMARY KEY,
+    contact_id   TEXT NULL,
+    cli          TEXT NULL,
+    dialed       TEXT NULL,
+    started_at   REAL NOT NULL,
+    answered_at  REAL NULL,
+    connected_at REAL NULL,
+    ended_at     REAL NOT NULL,
+    queue        TEXT NULL,
+    agent_id     TEXT NULL,
+    customer_id  TEXT NULL,
+    outcome      TEXT NOT NULL,
+    disposition  TEXT NULL,
+    recording_id TEXT NULL,
+    hangup_by    TEXT NULL
+);
+CREATE INDEX IF NOT EXISTS cdrs_started ON cdrs (started_at);
+CREATE INDEX IF NOT EXISTS cdrs_contact ON cdrs (contact_id);
+"""
+
+
+class CdrError(RoutingError):
+    """A CDR the driver cannot file (HTTP-shaped like every routing error)."""
+
+    code = "invalid_cdr"
+    status = 422
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallDetailRecord:
+    call_id: str  # SIP Call-ID of the caller's dialog
+    started_at: float  # INVITE received
+    ended_at: float
+    outcome: Outcome
+    contact_id: str | None = None
+    cli: str | None = None  # the caller (P-Asserted-Identity / From)
+    dialed: str | None = None  # the request-URI user (DNIS)
+    answered_at: float | None = None  # 200 OK sent to the caller (the IVR answered)
+    connected_at: float | None = None  # bridged to an agent
+    queue: str | None = None
+    agent_id: str | None = None
+    customer_id: str | None = None
+    disposition: str | None = None
+    recording_id: str | None = None
+    hangup_by: str | None = None  # "caller", "agent", "system"
+
+    @property
+    def abandoned(self) -> bool:
+        return self.outcome is Outcome.ABANDONED
+
+    @property
+    def duration_s(self) -> float:
+        return max(self.ended_at - self.started_at, 0.0)
+
+    @property
+    def talk_s(self) -> float:
+        return 0.0 if self.connected_at is None else max(self.ended_at - self.connected_at, 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id,
+            "contact_id": self.contact_id,
+            "cli": self.cli,
+            "to": self.dialed,
+            "start": _iso(self.started_at),
+            "answer": _iso(self.answered_at),
+            "connected": _iso(self.connected_at),
+            "end": _iso(self.ended_at),
+            "duration_s": round(self.duration_s, 3),
+            "talk_s": round(self.talk_s, 3),
+            "queue": self.queue,
+            "agent_id": self.agent_id,
+            "customer_id": self.customer_id,
+            "outcome": self.outcome.value,
+            "abandoned": self.abandoned,
+            "disposition": self.disposition,
+            "recording_id": self.recording_id,
+            "hangup_by": self.hangup_by,
+        }
+
+
+def _iso(at: float | None) -> str | None:
+    return None if at is None else datetime.fromtimestamp(at, UTC).isoformat()
+
+
+def _row(cdr: CallDetailRecord) -> dict[str, Any]:
+    row = {name: getattr(cdr, name) for name in CallDetailRecord.__slots__}
+    row["outcome"] = cdr.outcome.value
+    return row
+
+
+def _record(row: sqlite3.Row) -> CallDetailRecord:
+    data = {key: row[key] for key in row.keys()}  # noqa: SIM118
+    data["outcome"] = Outcome(data["outcome"])
+    return CallDetailRecord(**data)
+
+
+class CdrStore:
+    def __init__(self, database: Path) -> None:
+        self._db = SQLiteWorker(database, _SCHEMA, "ringway-cdrs")
+
+    async def add(self, cdr: CallDetailRecord) -> None:
+        """Insert; a second record for the same call id replaces the first (a retried write)."""
+        row = _row(cdr)
+        marks = ", ".join(f":{key}" for key in row)
+        sql = f"INSERT OR REPLACE INTO cdrs ({', '.join(row)}) VALUES ({marks})"
+        await self._db.run(lambda conn: conn.execute(sql, row))
+
+    async def set_disposition(self, contact_id: str, disposition: str | None) -> int:
+        sql = "UPDATE cdrs SET disposition = ? WHERE contact_id = ?"
+        return await self._db.run(
+            lambda conn: conn.execute(sql, (disposition, contact_id)).rowcount
+        )
+
+    async def get(self, call_id: str) -> CallDetailRecord | None:
+        sql = "SELECT * FROM cdrs WHERE call_id = ?"
+        row = await self._db.run(lambda conn: conn.execute(sql, (call_id,)).fetchone())
+        return None if row is None else _record(row)
+
+    async def between(self, start: float, end: float, limit: int = 1000) -> list[CallDetailRecord]:
+        """Calls that started in [start, end), oldest first."""
+        sql = (
+            "SELECT * FROM cdrs WHERE started_at >= ? AND started_at < ?"
+            " ORDER BY started_at, call_id LIMIT ?"
+        )
+        rows = await self._db.run(lambda conn: conn.execute(sql, (start, end, limit)).fetchall())
+        return [_record(row) for row in rows]
+
+    async def close(self) -> None:
+        await self._db.close()
+
+
+class CallDetails:
+    """Builds CDRs from the driver's call facts and the router's contact, and files them."""
+
+    def __init__(self, service: RoutingService, store: CdrStore) -> None:
+        self.service = service
+        self.store = store
+        self._watch: asyncio.Task[None] | None = None
+        self._pending: set[asyncio.Task[CallDetailRecord | None]] = set()
+
+    async def call_ended(
+        self,
+        *,
+        call_id: str,
+        started_at: float,
+        ended_at: float | None = None,
+        answered_at: float | None = None,
+        cli: str | None = None,
+        to: str | None = None,
+        contact_id: str | None = None,
+        hangup_by: str | None = None,
+        recording_id: str | None = None,
+        outcome: Outcome | None = None,
+    ) -> CallDetailRecord:
+        """File the call's record; `outcome` defaults to what the contact's status says."""
+        end = self.service.now() if ended_at is None else ended_at
+        if not call_id or end < started_at:
+            raise CdrError(f"call {call_id!r}: needs a call id and ended_at >= started_at")
+        contact = self._contact(contact_id)
+        cdr = CallDetailRecord(
+            call_id=call_id,
+            started_at=started_at,
+            ended_at=end,
+            answered_at=answered_at,
+            cli=cli,
+            dialed=to,
+            contact_id=contact_id,
+            hangup_by=hangup_by,
+            recording_id=recording_id,
+            outcome=outcome or _outcome(contact),
+        )
+        if contact is not None:
+            cdr = replace(
+                cdr,
+                queue=contact.queue,
+                agent_id=contact.agent_id if contact.answered_at is not None else None,
+                connected_at=contact.answered_at,
+                customer_id=contact.customer_id,
+                disposition=contact.disposition,
+                cli=cli or contact.origin,
+            )
+        await self.store.add(cdr)
+        return cdr
+
+    def submit(self, record: Mapping[str, Any]) -> asyncio.Task[CallDetailRecord | None]:
+        """File a call-control record (a dict) from synchronous code; see `from_call_record`.
+
+        The task is kept until it is done; `close` waits for the ones in flight."""
+        task = asyncio.get_running_loop().create_task(self.from_call_record(record))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return task
+
+    async def from_call_record(self, record: Mapping[str, Any]) -> CallDetailRecord | None:
+        """Map the B2BUA's per-call dict (``call_id``, ``cli``, ``dialed``, ``answered_at``,
+        ``ended_at``, ``contact_id``, ``outcome``, ``recording_id``, ``hangup_by``; times
+        in epoch seconds) to `call_ended`. A record that cannot be filed is logged."""
+        try:
+            ended = _number(record.get("ended_at"))
+            started = _number(record.get("started_at"), record.get("answered_at")) or ended
+            if started is None:
+                raise CdrError(f"call {record.get('call_id')!r} has no times")
+            return await self.call_ended(
+                call_id=str(record.get("call_id") or ""),
+                started_at=started,
+                ended_at=ended,
+                answered_at=_number(record.get("answered_at")),
+                cli=_text(record.get("cli")),
+                to=_text(record.get("dialed")),
+                contact_id=_text(record.get("contact_id")),
+                hangup_by=_text(record.get("hangup_by")),
+                recording_id=_text(record.get("recording_id")),
+                outcome=_driver_outcome(record),
+            )
+        except (RoutingError, OSError, sqlite3.Error) as exc:
+            log.warning("CDR for call %r not filed: %s", record.get("call_id"), exc)
+            return None
+
+    def _contact(self, contact_id: str | None) -> Contact | None:
+        if contact_id is None:
+            return None
+        try:
+            return self.service.router.contact(contact_id)
+        except RoutingError:  # evicted or never queued: the driver's facts stand alone
+            return None
+
+    def start(self) -> None:
+        """Fill in dispositions as agents complete their wrap-up."""
+        self._watch = asyncio.get_running_loop().create_task(self._watch_completions())
+
+    async def _watch_completions(self) -> None:
+        after: int | None = None
+        while True:
+            # after a drop, replay from the last event seen so no completion is missed
+            try:
+                subscription = self.service.subscribe(after_seq=after)
+            except Exception:  # e.g. a cluster node between leaders: try again shortly
+                log.exception("CDR dispositions: cannot subscribe to events")
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                async for event in subscription:
+                    if isinstance(event, ev.ContactCompleted) and event.channel in (
+                        "voice",
+                        "outbound",
+                    ):
+                        await self.store.set_disposition(event.contact_id, event.disposition)
+            except Exception:  # a bad write must not stop later updates
+                log.exception("CDR disposition update failed")
+            finally:
+                self.service.unsubscribe(subscription)
+                after = subscription.last_seq or after
+            await asyncio.sleep(0.1)  # the bus closed a slow subscription: attach again
+
+    async def close(self) -> None:
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        await self.store.close()
+
+
+def _number(*values: object) -> float | None:
+    for value in values:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _driver_outcome(record: Mapping[str, Any]) -> Outcome | None:
+    """What the contact cannot say: a call that never queued, or one that failed."""
+    said = str(record.get("outcome") or "")
+    if any(word in said for word in ("fail", "reject", "error", "refused")):
+        return Outcome.FAILED
+    return None if record.get("contact_id") else Outcome.IVR
+
+
+def _outcome(contact: Contact | None) -> Outcome:
+    if contact is None:
+        return Outcome.IVR
+    # a contact still queued or ringing when the caller's leg is gone was abandoned
+    return _BY_STATUS.get(contact.status, Outcome.ABANDONED)
