@@ -50,6 +50,7 @@ from ringway.calls import CallRecords
 from ringway.config import RingwayConfig
 from ringway.recordings import RecordingSession
 from ringway.service import NewContact, RoutingService
+from ringway.telephony_monitor import Monitoring
 from router import events as ev
 from router.errors import RoutingError
 from router.model import Channel, ContactStatus
@@ -78,7 +79,8 @@ def sip_credentials(
     config: RingwayConfig, env: Mapping[str, str] = os.environ
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Digest passwords per agent extension: ``RINGWAY_SIP_PASSWORD_<ext>`` from the
-    environment, else a random one generated now (returned second, for the banner)."""
+    environment, else a random one generated now (returned second, for the banner).
+    Any other ``RINGWAY_SIP_PASSWORD_<ext>`` adds a phone (a supervisor's)."""
     credentials: dict[str, str] = {}
     generated: dict[str, str] = {}
     for agent in config.agents:
@@ -89,6 +91,10 @@ def sip_credentials(
         if password is None:
             password = generated[extension] = secrets.token_urlsafe(12)
         credentials[extension] = password
+    prefix = SIP_PASSWORD_ENV.format(extension="")
+    for name, password in env.items():  # other phones, e.g. supervisors' for monitoring
+        if name.startswith(prefix) and len(name) > len(prefix):
+            credentials.setdefault(name.removeprefix(prefix), password)
     return credentials, generated
 
 
@@ -431,6 +437,9 @@ class Telephony:
         )
         self.b2bua.attach(self.edge)
         service.add_transcript_source(self.centre.history_note)  # calls in the history
+        self.monitoring = Monitoring(self.centre, self.b2bua)
+        if calls is not None:
+            calls.call_control = self.monitoring  # POST /contacts/{id}/monitor reaches us
         self._feed: asyncio.Task[None] | None = None
 
     @property

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from ivr.calls import commands as cmd
@@ -93,6 +93,8 @@ class CallDriver:
         self.loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # run when the bridge breaks (transfer, hang-up): e.g. stop a supervisor's conference
+        self.before_unbridge: list[Callable[[], None]] = []
         self._pending_prompt = False
         self.record: dict[str, Any] | None = None
         media.on_digit(self._digit)
@@ -178,6 +180,7 @@ class CallDriver:
             media.bridge()
             self._record()
         elif isinstance(command, cmd.Unbridge):
+            self._unbridging()
             self._stop_recording()
             media.unbridge()
         else:
@@ -209,6 +212,14 @@ class CallDriver:
         if notice is not None:
             self.media.caller.play(self.media.pcm([notice]))
         self.media.caller.hold(self.b2bua.hold_music)
+
+    def _unbridging(self) -> None:
+        hooks, self.before_unbridge = self.before_unbridge, []
+        for hook in hooks:
+            try:
+                hook()
+            except Exception:  # the call must still end cleanly
+                log.exception("call %s: unbridge hook failed", self.call.call_id)
 
     def _record(self) -> None:
         contact_id = self.contact_id
@@ -290,6 +301,7 @@ class CallDriver:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self._unbridging()
         for agent_id in list(self.legs):
             self._drop_agent(agent_id)
         self._stop_recording()

@@ -30,7 +30,8 @@ needs_sipp = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) n
 PCAPS = Path("/usr/share/sip-tester")
 JAMES = "+447700900456"  # demo customer cust-1002, silver: gets the menu
 BOB_EXT, BOB_PW = "1002", "bob-phone-secret"  # bob: billing 7
-ENV = {f"RINGWAY_SIP_PASSWORD_{BOB_EXT}": BOB_PW}
+SAM_EXT, SAM_PW = "2001", "sam-phone-secret"  # the supervisor's phone (monitoring)
+ENV = {f"RINGWAY_SIP_PASSWORD_{BOB_EXT}": BOB_PW, f"RINGWAY_SIP_PASSWORD_{SAM_EXT}": SAM_PW}
 
 
 def free_port() -> int:
@@ -166,20 +167,24 @@ async def start_sipp(
     return Sipp(proc, tmp / f"{name}_stdout.log", timeout)
 
 
-async def register_phone(tmp: Path, centre: Centre, port: int) -> None:
-    """The agent phone registers extension 1002 with digest auth (401, then 200)."""
+async def register_phone(
+    tmp: Path, centre: Centre, port: int, extension: str = BOB_EXT, password: str = BOB_PW
+) -> None:
+    """A phone registers its extension (bob's 1002 by default) with digest auth."""
     target = f"127.0.0.1:{centre.sip_port}"
     sipp = await start_sipp(
-        tmp, "register", REGISTER_XML, target, "-s", BOB_EXT, "-au", BOB_EXT, "-ap", BOB_PW,
-        port=port, timeout=10,
+        tmp, f"register{extension}", REGISTER_XML, target, "-s", extension, "-au", extension,
+        "-ap", password, port=port, timeout=10,
     )  # fmt: skip
     result = await sipp.result()
     assert result.code == 0, result.output[-2000:]
 
 
-async def answering_phone(tmp: Path, port: int, scenario: str, timeout: float = 30) -> Sipp:
-    """The agent phone as a UAS on its registered port, echoing RTP back."""
-    return await start_sipp(tmp, "phone", scenario, "-rtp_echo", port=port, timeout=timeout)
+async def answering_phone(
+    tmp: Path, port: int, scenario: str, timeout: float = 30, name: str = "phone"
+) -> Sipp:
+    """A phone as a UAS on its registered port, echoing RTP back."""
+    return await start_sipp(tmp, name, scenario, "-rtp_echo", port=port, timeout=timeout)
 
 
 async def caller(

@@ -16,6 +16,8 @@ from telephony_kit import (
     BUSY_PHONE_XML,
     JAMES,
     RINGING_PHONE_XML,
+    SAM_EXT,
+    SAM_PW,
     Centre,
     answering_phone,
     baresip_phone,
@@ -419,5 +421,59 @@ def test_recorded_queue_records_the_bridge_and_files_the_cdr(tmp_path: Path) -> 
             assert meta["duration_s"] >= 1.0, meta  # the streamed tone, both directions
             wav = await centre.client.get(meta["url"], headers=centre.headers)
             assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
+
+    run(main())
+
+
+def test_supervisor_listens_then_barges_then_leaves(tmp_path: Path) -> None:
+    """Monitoring (docs/recording.md): the supervisor's registered phone is rung and
+    mixed into the bridged call, switches from listen to barge, is released with a BYE
+    by DELETE; the call itself goes on and ends normally."""
+
+    async def main() -> None:
+        async with running_centre(tmp_path) as centre:
+            phone_port, sam_port = free_port(), free_port()
+            await register_phone(tmp_path, centre, phone_port)
+            await register_phone(tmp_path, centre, sam_port, SAM_EXT, SAM_PW)
+            await bob_ready(centre)
+            phone = await answering_phone(tmp_path, phone_port, ANSWERING_PHONE_XML)
+            sam = await answering_phone(tmp_path, sam_port, ANSWERING_PHONE_XML, name="sam")
+            call = await caller(tmp_path, centre, caller_xml(hold_ms=5000))
+            telephony = centre.bundle.telephony
+            assert telephony is not None
+
+            def bridged() -> bool:
+                return any(d.phase.value == "bridged" for d in telephony.b2bua.drivers.values())
+
+            await wait_for(bridged, what="the bridge")
+            contact_id = next(iter(telephony.centre.by_contact))
+            body = {"mode": "listen", "extension": SAM_EXT}
+            started = await centre.post(f"/contacts/{contact_id}/monitor", body)
+            assert started["monitor"]["mode"] == "listen"
+            assert started["monitor"]["extension"] == SAM_EXT
+            monitor = telephony.monitoring.monitors[contact_id]
+            await asyncio.sleep(0.5)
+            body["mode"] = "barge"
+            switched = await centre.post(f"/contacts/{contact_id}/monitor", body)
+            assert switched["monitor"]["mode"] == "barge"
+            assert monitor.conference.mode.value == "barge"
+            await asyncio.sleep(0.5)
+            assert monitor.conference.mixer is not None
+            # the mix reached sam's phone, which echoes RTP: it came back on sam's leg
+            assert monitor.leg.endpoint.received >= 20, monitor.leg.endpoint.received
+            gone = await centre.client.delete(
+                f"/api/v1/contacts/{contact_id}/monitor", headers=centre.headers
+            )
+            assert gone.status_code == 204
+            assert telephony.monitoring.monitors == {}
+            assert (await sam.result()).code == 0  # BYE'd and answered 200
+            again = await centre.client.delete(
+                f"/api/v1/contacts/{contact_id}/monitor", headers=centre.headers
+            )
+            assert again.status_code == 404 and again.json()["error"]["code"] == "not_monitored"
+            assert (await call.result()).code == 0
+            assert (await phone.result()).code == 0
+            await wait_for(lambda: cdrs(centre) != [], what="the call detail record")
+            assert cdrs(centre)[0]["outcome"] == "completed"
 
     run(main())
