@@ -30,14 +30,16 @@ from agent_desktop.session import View
 from router.model import Contact, ContactStatus
 
 
-def _agent(ctx: Context) -> dict[str, Any]:
-    service = ctx.hub.service
-    return {"agent": service.router.agent(ctx.agent_id).to_dict(service.now())}
+def _agent(result: dict[str, Any]) -> dict[str, Any]:
+    return {"agent": result["agent"]}
 
 
 def own_contact(ctx: Context, contact_id: str, *statuses: ContactStatus) -> Contact:
-    """The agent's contact in one of ``statuses`` (any handled status when none given)."""
-    contact = ctx.hub.service.router.contact(contact_id)
+    """The agent's contact in one of ``statuses`` (any handled status when none given).
+
+    For channel actions (chat, e-mail) handled on this node; routing commands pass
+    ``owner`` and the node that routes checks the same rule on its own records."""
+    contact = ctx.hub.service.reads.contact(contact_id)
     if contact.agent_id != ctx.agent_id or contact.answered_at is None:
         raise DesktopError("not_your_contact", f"contact {contact_id} is not handled by you")
     if statuses and contact.status not in statuses:
@@ -49,42 +51,32 @@ def own_contact(ctx: Context, contact_id: str, *statuses: ContactStatus) -> Cont
 
 
 async def login(ctx: Context, msg: Login) -> Result:
-    router, aid = ctx.hub.service.router, ctx.agent_id
-    ctx.hub.execute(
-        "login",
-        lambda now: router.login(aid, now, ready=msg.ready, extension=msg.extension),
-        agent_id=aid,
+    result = await ctx.hub.call(
+        "login", notify=True, agent_id=ctx.agent_id, ready=msg.ready, extension=msg.extension
     )
-    return _agent(ctx)
+    return _agent(result)
 
 
 async def set_state(ctx: Context, msg: SetState) -> Result:
-    router, aid = ctx.hub.service.router, ctx.agent_id
     if msg.state == "ready":
-        ctx.hub.execute("ready", lambda now: router.set_ready(aid, now), agent_id=aid)
+        result = await ctx.hub.call("ready", notify=True, agent_id=ctx.agent_id)
     else:
         reason = msg.reason or "break"
-        ctx.hub.execute(
-            "not_ready", lambda now: router.set_not_ready(aid, reason, now), agent_id=aid
-        )
-    return _agent(ctx)
+        result = await ctx.hub.call("not_ready", notify=True, agent_id=ctx.agent_id, reason=reason)
+    return _agent(result)
 
 
 async def logout(ctx: Context, msg: Logout) -> Result:
-    router, aid = ctx.hub.service.router, ctx.agent_id
-    ctx.hub.execute("logout", lambda now: router.logout(aid, now), agent_id=aid)
-    return _agent(ctx)
+    return _agent(await ctx.hub.call("logout", notify=True, agent_id=ctx.agent_id))
 
 
 async def accept(ctx: Context, msg: Accept) -> Result:
-    router, aid = ctx.hub.service.router, ctx.agent_id
-    ctx.hub.execute("accept", lambda now: router.accept(aid, msg.contact_id, now))
+    await ctx.hub.call("accept", agent_id=ctx.agent_id, contact_id=msg.contact_id)
     return {"contact_id": msg.contact_id}
 
 
 async def reject(ctx: Context, msg: Reject) -> Result:
-    router, aid = ctx.hub.service.router, ctx.agent_id
-    ctx.hub.execute("reject", lambda now: router.reject(aid, msg.contact_id, now))
+    await ctx.hub.call("reject", agent_id=ctx.agent_id, contact_id=msg.contact_id)
     return {"contact_id": msg.contact_id}
 
 
@@ -95,53 +87,55 @@ async def complete(ctx: Context, msg: Complete) -> Result:
             "invalid_disposition",
             f"unknown disposition {msg.disposition!r} (known: {', '.join(allowed)})",
         )
-    own_contact(ctx, msg.contact_id)
-    await ctx.hub.service.complete(
-        ctx.agent_id, msg.contact_id, disposition=msg.disposition, notes=msg.notes
+    await ctx.hub.call(
+        "complete",
+        agent_id=ctx.agent_id,
+        owner=ctx.agent_id,
+        contact_id=msg.contact_id,
+        disposition=msg.disposition,
+        notes=msg.notes,
     )
     return {"contact_id": msg.contact_id, "disposition": msg.disposition}
 
 
 async def end(ctx: Context, msg: EndContact) -> Result:
     """The agent ends the conversation (hangs up, closes the chat): wrap-up starts."""
-    own_contact(ctx, msg.contact_id, ContactStatus.CONNECTED)
-    if ctx.hub.chat is not None:
+    await ctx.hub.call("end", owner=ctx.agent_id, contact_id=msg.contact_id)
+    if ctx.hub.chat is not None:  # after: a command that was not applied ends nothing
         ctx.hub.chat.ended_by_agent(msg.contact_id)
-    router = ctx.hub.service.router
-    ctx.hub.execute("end", lambda now: router.end(msg.contact_id, now))
     return {"contact_id": msg.contact_id}
 
 
 async def extend_wrap_up(ctx: Context, msg: ExtendWrapUp) -> Result:
-    own_contact(ctx, msg.contact_id, ContactStatus.WRAP_UP)
-    router, aid = ctx.hub.service.router, ctx.agent_id
     seconds = msg.seconds or ctx.hub.config.desktop.wrap_up_extend_s
-    ctx.hub.execute(
-        "extend_wrap_up", lambda now: router.extend_wrap_up(aid, msg.contact_id, seconds, now)
+    result = await ctx.hub.call(
+        "extend_wrap_up",
+        agent_id=ctx.agent_id,
+        owner=ctx.agent_id,
+        contact_id=msg.contact_id,
+        seconds=seconds,
     )
-    return {"contact_id": msg.contact_id, "wrap_until": router.contact(msg.contact_id).wrap_until}
+    return {"contact_id": msg.contact_id, "wrap_until": result["wrap_until"]}
 
 
 async def transfer(ctx: Context, msg: Transfer) -> Result:
-    own_contact(ctx, msg.contact_id, ContactStatus.CONNECTED)
-    router, aid = ctx.hub.service.router, ctx.agent_id
+    aid, cid = ctx.agent_id, msg.contact_id
     if msg.agent is not None:
         to_agent = msg.agent
-        ctx.hub.execute(
-            "transfer",
-            lambda now: router.transfer_to_agent(aid, msg.contact_id, to_agent, now),
+        await ctx.hub.call(
+            "transfer_to_agent", agent_id=aid, owner=aid, contact_id=cid, target=to_agent
         )
-        return {"contact_id": msg.contact_id, "agent": to_agent}
+        return {"contact_id": cid, "agent": to_agent}
     queue = msg.queue or ""
-    ctx.hub.execute("transfer", lambda now: router.transfer(aid, msg.contact_id, queue, now))
-    return {"contact_id": msg.contact_id, "queue": queue}
+    await ctx.hub.call("transfer", agent_id=aid, owner=aid, contact_id=cid, queue=queue)
+    return {"contact_id": cid, "queue": queue}
 
 
 async def chat_send(ctx: Context, msg: ChatSend) -> Result:
     own_contact(ctx, msg.contact_id, ContactStatus.CONNECTED)
     if ctx.hub.chat is None:
         raise DesktopError("not_chat", "chat is not enabled")
-    message = ctx.hub.chat.agent_message(ctx.agent_id, msg.contact_id, msg.text)
+    message = await ctx.hub.chat.agent_send(ctx.agent_id, msg.contact_id, msg.text)
     return {"contact_id": msg.contact_id, "message": message}
 
 
@@ -156,8 +150,8 @@ async def email_reply(ctx: Context, msg: EmailReply) -> Result:
     own_contact(ctx, msg.contact_id, ContactStatus.CONNECTED, ContactStatus.WRAP_UP)
     if ctx.hub.mail is None:
         raise DesktopError("not_email", "e-mail is not enabled")
-    entry = await ctx.hub.mail.reply(ctx.agent_id, msg.contact_id, msg.body)
-    return {"contact_id": msg.contact_id, "message": entry.to_dict()}
+    entry = await ctx.hub.mail.reply_anywhere(ctx.agent_id, msg.contact_id, msg.body)
+    return {"contact_id": msg.contact_id, "message": entry}
 
 
 async def preview_accept(ctx: Context, msg: PreviewAccept) -> Result:

@@ -13,13 +13,14 @@ is added to the customer's history with the interaction.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import os
-from typing import TYPE_CHECKING, Any
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent_desktop.errors import DesktopError
 from agent_desktop.session import Session, View
-from channels.chat import Chat, ChatStatus, Sender, new_token
+from channels.chat import Chat, ChatStatus, Sender, new_token, transcript_of
 from channels.ratelimit import KeyedLimiter, TokenBucket
 from crm.phone import normalize_email
 from ringway.schema import ChatDoc
@@ -32,6 +33,19 @@ if TYPE_CHECKING:
     from agent_desktop.protocol import ChatStart
     from ringway.service import NewContact
 
+log = logging.getLogger(__name__)
+KEEP_REMOTE = 10_000  # other nodes' chats seen, for agents' desktops and history notes
+
+
+class ChatRelay(Protocol):
+    """Chats whose customer is on another cluster node (`ringway.cluster.chatlink`)."""
+
+    node: str
+
+    def share(self, note: dict[str, Any]) -> None: ...
+    async def request(self, note: dict[str, Any]) -> dict[str, Any]: ...
+
+
 # The contact is over for the router: the chat can be retired after `retain_s`.
 FINAL_EVENTS = (ev.ContactCompleted, ev.ContactAbandoned, ev.ContactCancelled, ev.ContactOverflowed)
 
@@ -42,6 +56,9 @@ class ChatDesk:
         self.chats: dict[str, Chat] = {}
         self._by_contact: dict[str, Chat] = {}
         self._sessions: dict[str, Session] = {}  # chat id -> the customer's session
+        self._ending: set[asyncio.Task[None]] = set()
+        self.relay: ChatRelay | None = None  # set on a cluster node
+        self._remote: OrderedDict[str, dict[str, Any]] = OrderedDict()  # contact id -> view
         self.starts = KeyedLimiter(config.starts_per_minute / 60, config.starts_per_minute)
         hub.chat = self
         hub.observers.append(self.observe)
@@ -75,6 +92,7 @@ class ChatDesk:
         if msg.text:
             chat.add(Sender.CUSTOMER, name, self._text(msg.text), now)
         self._remember(chat)
+        self._share(chat)  # before the contact can be offered to a desktop on another node
         try:
             await service.create_contact(self._contact(chat, msg.entry_point))
         except RoutingError:
@@ -85,6 +103,7 @@ class ChatDesk:
         self._sessions[chat.id] = session
         self.hub.sessions[session.id] = session
         session.push(self.snapshot(chat))
+        self._share(chat)
         return chat, session, token
 
     def _contact(self, chat: Chat, entry_point: str | None) -> NewContact:
@@ -95,8 +114,14 @@ class ChatDesk:
             entry_point=entry_point or self.config.entry_point,
             origin=chat.email,
             id=chat.contact_id,
-            attributes={"chat": {"chat_id": chat.id, "customer_name": chat.customer_name}},
+            attributes={"chat": self._contact_attributes(chat)},
         )
+
+    def _contact_attributes(self, chat: Chat) -> dict[str, Any]:
+        attributes = {"chat_id": chat.id, "customer_name": chat.customer_name}
+        if self.relay is not None:
+            attributes["home"] = self.relay.node  # where the customer's widget is
+        return attributes
 
     def resume(self, chat_id: str, token: str) -> tuple[Chat, Session] | None:
         chat = self.chats.get(chat_id)
@@ -116,24 +141,34 @@ class ChatDesk:
         if wait > 0:
             raise _limited("you are sending messages too fast", wait)
         message = chat.add(Sender.CUSTOMER, chat.customer_name, self._text(text), now).to_dict()
+        self._share(chat)
         self._to_agent(
             chat, {"type": "chat_message", "contact_id": chat.contact_id, "message": message}
         )
         return message
 
     def customer_typing(self, chat: Chat) -> None:
-        agent = self._agent_session(chat)
+        if chat.status is not ChatStatus.CONNECTED or chat.agent_id is None:
+            return
+        frame = {"type": "typing", "contact_id": chat.contact_id, "from": "customer"}
+        agent = self.hub.agent_session(chat.agent_id)
         if agent is not None:
-            agent.control({"type": "typing", "contact_id": chat.contact_id, "from": "customer"})
+            agent.control(frame)
+        elif self.relay is not None:
+            self.relay.share(
+                {"kind": "frame", "agent_id": chat.agent_id, "frame": frame, "control": True}
+            )
 
-    def customer_end(self, chat: Chat, by: str = "customer") -> None:
+    async def customer_end(self, chat: Chat, by: str = "customer") -> None:
         """The customer closed the chat (or vanished): end the contact."""
         if not chat.end(by, self.hub.service.now()):
             return
         self._announce_end(chat)
-        router = self.hub.service.router
-        with contextlib.suppress(RoutingError):  # already finished (completed, cancelled)
-            self.hub.service.execute("end", lambda now: router.end(chat.contact_id, now))
+        try:
+            await self.hub.service.call("end", contact_id=chat.contact_id)
+        except RoutingError as exc:  # 4xx: already finished (completed, cancelled)
+            if exc.status >= 500:  # not applied (a cluster without a leader): the agent ends it
+                log.warning("chat %s ended, its contact not: %s", chat.id, exc.message)
 
     def _customer_gone(self, session: Session) -> None:
         chat = self.chats.get(session.chat_id or "")
@@ -145,7 +180,11 @@ class ChatDesk:
     def _vanished(self, session: Session) -> None:
         chat = self.chats.get(session.chat_id or "")
         if chat is not None and session.connection is None:
-            self.customer_end(chat, "customer_disconnected")
+            task = asyncio.get_running_loop().create_task(
+                self.customer_end(chat, "customer_disconnected")
+            )
+            self._ending.add(task)
+            task.add_done_callback(self._ending.discard)
 
     # --------------------------------------------------------------------- agents
 
@@ -155,14 +194,74 @@ class ChatDesk:
             raise DesktopError("chat_ended", "the customer has left this chat")
         name = chat.agent_name or agent_id
         message = chat.add(Sender.AGENT, name, self._text(text), self.hub.service.now())
+        self._share(chat)
         self._to_customer(chat, {"type": "chat_message", "message": message.to_dict()})
         return message.to_dict()
 
+    async def agent_send(self, agent_id: str, contact_id: str, text: str) -> dict[str, Any]:
+        """An agent's message, wherever the customer's widget is connected."""
+        if contact_id in self._by_contact or self.relay is None:
+            return self.agent_message(agent_id, contact_id, text)
+        if contact_id not in self._remote:
+            raise DesktopError("not_chat", f"contact {contact_id} is not a chat")
+        try:
+            reply = await self.relay.request(
+                {"op": "message", "contact_id": contact_id, "agent_id": agent_id, "text": text}
+            )
+        except Exception as exc:  # the home node is gone or silent: nothing was delivered
+            raise DesktopError("chat_unavailable", str(exc)) from None
+        if not reply.get("ok"):
+            raise DesktopError(str(reply.get("code")), str(reply.get("error")))
+        message: dict[str, Any] = reply["message"]
+        return message
+
     def agent_typing(self, contact_id: str) -> None:
         chat = self._by_contact.get(contact_id)
+        if chat is None and self.relay is not None and contact_id in self._remote:
+            self.relay.share({"kind": "op", "op": "typing", "contact_id": contact_id})
+            return
         session = self._sessions.get(chat.id) if chat is not None else None
         if session is not None:
             session.control({"type": "typing", "from": "agent"})
+
+    # --------------------------------------------------------- other nodes
+
+    def on_note(self, note: dict[str, Any]) -> None:
+        """Another node's chat changed, or it has a frame for an agent whose desktop is here."""
+        if note.get("channel", "chat") != "chat":
+            return
+        if note.get("kind") == "state":
+            contact_id = str(note["contact_id"])
+            self._remote[contact_id] = note["chat"]
+            self._remote.move_to_end(contact_id)
+            while len(self._remote) > KEEP_REMOTE:
+                self._remote.popitem(last=False)
+        elif note.get("kind") == "frame":
+            session = self.hub.agent_session(str(note.get("agent_id")))
+            if session is not None and note.get("control"):
+                session.control(note["frame"])
+            elif session is not None:
+                session.push(note["frame"])
+
+    async def on_op(self, note: dict[str, Any]) -> dict[str, Any]:
+        """An agent on another node acts on a chat: applied here if this is its home."""
+        contact_id = str(note.get("contact_id"))
+        if note.get("channel", "chat") != "chat" or contact_id not in self._by_contact:
+            return {"skip": True}
+        if note.get("op") == "typing":
+            self.agent_typing(contact_id)
+            return {"skip": True}
+        try:
+            message = self.agent_message(str(note["agent_id"]), contact_id, str(note["text"]))
+        except DesktopError as exc:
+            return {"ok": False, "code": exc.code, "error": exc.message}
+        return {"ok": True, "message": message}
+
+    def _share(self, chat: Chat) -> None:
+        if self.relay is not None:
+            self.relay.share(
+                {"kind": "state", "contact_id": chat.contact_id, "chat": self.view(chat.contact_id)}
+            )
 
     def ended_by_agent(self, contact_id: str) -> None:
         chat = self._by_contact.get(contact_id)
@@ -177,7 +276,7 @@ class ChatDesk:
         if chat is None:
             return
         if isinstance(event, ev.OfferAccepted):
-            agent = self.hub.service.router.agents.get(event.agent_id)
+            agent = self.hub.service.reads.agents.get(event.agent_id)
             chat.connect(event.agent_id, agent.name if agent is not None else event.agent_id)
             self._status(chat)
         elif isinstance(event, ev.ContactTransferred):
@@ -215,6 +314,7 @@ class ChatDesk:
         self._to_agent(chat, frame)
 
     def _status(self, chat: Chat) -> None:
+        self._share(chat)
         frame = {
             "type": "chat_status",
             "status": chat.status.value,
@@ -233,14 +333,17 @@ class ChatDesk:
     def view(self, contact_id: str) -> dict[str, Any] | None:
         chat = self._by_contact.get(contact_id)
         if chat is None:
-            return None
+            return self._remote.get(contact_id)
         session = self._sessions.get(chat.id)
         connected = session is not None and session.connection is not None
         return {**chat.to_dict(), "customer_connected": connected}
 
     def transcript(self, contact_id: str) -> str | None:
         chat = self._by_contact.get(contact_id)
-        return chat.transcript() if chat is not None else None
+        if chat is not None:
+            return chat.transcript()
+        remote = self._remote.get(contact_id)
+        return None if remote is None else transcript_of(remote)
 
     # ------------------------------------------------------------------- internals
 
@@ -259,15 +362,12 @@ class ChatDesk:
             raise DesktopError("not_chat", f"contact {contact_id} is not a chat")
         return chat
 
-    def _agent_session(self, chat: Chat) -> Session | None:
-        if chat.status is not ChatStatus.CONNECTED or chat.agent_id is None:
-            return None
-        return self.hub.agent_session(chat.agent_id)
-
     def _to_agent(self, chat: Chat, frame: dict[str, Any]) -> None:
         session = self.hub.agent_session(chat.agent_id) if chat.agent_id else None
         if session is not None:
             session.push(frame)
+        elif self.relay is not None and chat.agent_id:  # their desktop may be on another node
+            self.relay.share({"kind": "frame", "agent_id": chat.agent_id, "frame": frame})
 
     def _to_customer(self, chat: Chat, frame: dict[str, Any]) -> None:
         session = self._sessions.get(chat.id)

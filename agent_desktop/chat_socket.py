@@ -51,7 +51,7 @@ async def typing(ctx: CustomerContext, msg: CustomerTyping) -> Result:
 
 
 async def end(ctx: CustomerContext, msg: CustomerEnd) -> Result:
-    ctx.desk.customer_end(ctx.chat)
+    await ctx.desk.customer_end(ctx.chat)
     return {}
 
 

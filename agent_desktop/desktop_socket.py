@@ -79,7 +79,7 @@ def principal_for(hub: Hub, hello: Hello) -> Principal:
         raise HandshakeError(
             "forbidden", "the supervisor view needs the supervisor role", CLOSE_FORBIDDEN
         )
-    if hello.view == "agent" and principal.id not in hub.service.router.agents:
+    if hello.view == "agent" and principal.id not in hub.service.reads.agents:
         raise HandshakeError("forbidden", f"{principal.id} is not an agent", CLOSE_FORBIDDEN)
     return principal
 

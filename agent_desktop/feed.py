@@ -64,16 +64,20 @@ class Feed:
 
     def agent_record(self, agent_id: str, at: float) -> None:
         """Send the agent their own record (state, reason, pending change, contacts)."""
-        session = self.hub.agent_session(agent_id)
-        agent = self.hub.service.router.agents.get(agent_id)
-        if session is not None and agent is not None:
-            now = self.hub.service.now()
-            session.push({"type": "agent_state", "at": at, "agent": agent.to_dict(now)})
+        agent = self.hub.service.reads.agents.get(agent_id)
+        if agent is not None:
+            self.agent_frame(agent.to_dict(self.hub.service.now()), at)
+
+    def agent_frame(self, agent: dict[str, Any], at: float) -> None:
+        """``agent`` (an `Agent.to_dict`) to that agent's own desktop."""
+        session = self.hub.agent_session(agent["id"])
+        if session is not None:
+            session.push({"type": "agent_state", "at": at, "agent": agent})
 
     def _agent_state(self, event: ev.AgentStateChanged) -> None:
         self.agent_record(event.agent_id, event.at)
         supervisors = self.hub.supervisor_sessions()
-        agent = self.hub.service.router.agents.get(event.agent_id)
+        agent = self.hub.service.reads.agents.get(event.agent_id)
         if supervisors and agent is not None:
             text = body({"type": "agent_state", "at": event.at, "agent": agent_row(agent)})
             for session in supervisors:
@@ -90,10 +94,10 @@ class Feed:
         task.add_done_callback(self._tasks.discard)
 
     async def _send_offer(self, session: Session, event: ev.ContactOffered) -> None:
-        router = self.hub.service.router
         try:
-            contact = router.contact(event.contact_id)
+            contact = self.hub.service.reads.contact(event.contact_id)
             history = await self.history(contact.customer_id)
+            router = self.hub.service.reads  # after the await: this node may lead by now
             agent = router.agent(event.agent_id)
         except RoutingError:
             return
@@ -154,7 +158,7 @@ class Feed:
 
     def _contact_frame(self, session: Session, kind: str, contact_id: str) -> None:
         try:
-            contact = self.hub.service.router.contact(contact_id)
+            contact = self.hub.service.reads.contact(contact_id)
         except RoutingError:
             return
         session.push({"type": kind, "contact": contact_view(contact, self.hub.channel_views)})

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agent_desktop.errors import CLOSE_GOING_AWAY, CLOSE_REPLACED
 from agent_desktop.feed import Feed
@@ -31,13 +31,12 @@ from ringway.auth import Authenticator
 from ringway.bus import Subscription
 from ringway.config import RingwayConfig
 from router import events as ev
-from router.agents import Presence
 from router.errors import RoutingError
 
 if TYPE_CHECKING:
     from agent_desktop.chat import ChatDesk
     from channels.mail.desk import MailDesk
-    from ringway.service import Command, RoutingService
+    from ringway.service import RoutingService
 
 log = logging.getLogger(__name__)
 
@@ -139,19 +138,14 @@ class Hub:
         session.timer = loop.call_later(window, self.drop, session, "expired")
 
     def release_agent(self, agent_id: str) -> None:
-        router = self.service.router
-        agent = router.agents.get(agent_id)
-        if agent is None:
-            return
+        """Free the agent's offer (RONA) or make them not-ready, on the node that routes."""
+        task = asyncio.get_running_loop().create_task(self._release(agent_id))
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    async def _release(self, agent_id: str) -> None:
         try:
-            if agent.reservation is not None:
-                self.execute(
-                    "agent_disconnected", lambda now: router.agent_disconnected(agent_id, now)
-                )
-            elif agent.presence is Presence.READY:
-                self.execute(
-                    "not_ready", lambda now: router.set_not_ready(agent_id, "disconnected", now)
-                )
+            await self.call("release_agent", agent_id=agent_id)
         except RoutingError as exc:
             log.warning("could not release disconnected agent %s: %s", agent_id, exc.message)
 
@@ -176,17 +170,16 @@ class Hub:
 
     # ------------------------------------------------------------------ commands
 
-    def execute(self, name: str, command: Command, *, agent_id: str | None = None) -> None:
-        """Run a router command; the agent it concerns gets their record even if the
-        shown state did not change (a not-ready after this contact, a new extension)."""
-        events = self.service.execute(name, command)
-        if agent_id is None:
-            return
-        changed = any(
-            isinstance(e, ev.AgentStateChanged) and e.agent_id == agent_id for e in events
-        )
-        if not changed:
-            self.feed.agent_record(agent_id, self.service.now())
+    async def call(self, name: str, *, notify: bool = False, **args: Any) -> dict[str, Any]:
+        """Run a routing command wherever the router runs (`RoutingService.call`).
+
+        ``notify``: the agent it names gets their record even if the shown state did
+        not change (a not-ready after this contact, a new extension)."""
+        result = await self.service.call(name, **args)
+        agent = result.get("agent")
+        if notify and agent is not None and agent["id"] not in result.get("agents_changed", ()):
+            self.feed.agent_frame(agent, self.service.now())
+        return result
 
     # --------------------------------------------------------------------- tasks
 

@@ -41,7 +41,7 @@ def push_snapshot(hub: Hub, session: Session, prefetched: Prefetched) -> int:
 
 
 def agent_snapshot(hub: Hub, session: Session, prefetched: Prefetched) -> dict[str, Any]:
-    router = hub.service.router
+    router = hub.service.reads
     agent = router.agent(session.user)
     now = hub.service.now()
     reservation = router.store.get_reservation(agent.reservation or "")
@@ -65,7 +65,7 @@ def agent_snapshot(hub: Hub, session: Session, prefetched: Prefetched) -> dict[s
 
 
 def _offer_contact(hub: Hub, agent_id: str) -> Contact | None:
-    router = hub.service.router
+    router = hub.service.reads
     reservation = router.store.get_reservation(router.agent(agent_id).reservation or "")
     return None if reservation is None else router.contact(reservation.contact_id)
 
@@ -73,13 +73,13 @@ def _offer_contact(hub: Hub, agent_id: str) -> Contact | None:
 def supervisor_snapshot(hub: Hub) -> dict[str, Any]:
     now = hub.service.now()
     stats = queue_stats(hub.service, now)
-    agents = [agent_row(agent) for agent in hub.service.router.agents.values()]
+    agents = [agent_row(agent) for agent in hub.service.reads.agents.values()]
     return {**stats, "type": "snapshot", "view": "supervisor", "agents": agents, **_settings(hub)}
 
 
 def _settings(hub: Hub) -> dict[str, Any]:
     desktop = hub.config.desktop
-    queues = hub.service.router.queues.values()
+    queues = hub.service.reads.queues.values()
     return {
         "dispositions": list(desktop.dispositions),
         "wrap_up_extend_s": desktop.wrap_up_extend_s,

@@ -5,41 +5,28 @@ from __future__ import annotations
 from agent_desktop.ops import Context, Op, Ops, Result
 from agent_desktop.protocol import Explain, ForceLogout, ForceNotReady
 from agent_desktop.session import View
-from ringway.api.contacts import with_waiting_reason
-from ringway.api.deps import contact_view
 from ringway.auth import Role
 
 
 async def explain(ctx: Context, msg: Explain) -> Result:
     """The contact with every routing decision kept, and why it waits now if it does."""
-    service = ctx.hub.service
-    contact = service.router.contact(msg.contact_id)
-    return {"contact": with_waiting_reason(contact_view(contact, decisions=True), service)}
+    return await ctx.hub.call("explain", contact_id=msg.contact_id)
 
 
 async def force_not_ready(ctx: Context, msg: ForceNotReady) -> Result:
-    router = ctx.hub.service.router
     reason = msg.reason or f"by {ctx.principal.id}"
-    ctx.hub.execute(
-        "not_ready",
-        lambda now: router.set_not_ready(msg.agent_id, reason, now),
-        agent_id=msg.agent_id,
-    )
-    return {"agent": _row(ctx, msg.agent_id)}
+    result = await ctx.hub.call("not_ready", notify=True, agent_id=msg.agent_id, reason=reason)
+    return {"agent": _row(result)}
 
 
 async def force_logout(ctx: Context, msg: ForceLogout) -> Result:
     """Log the agent out; with contacts in hand, once they are finished."""
-    router = ctx.hub.service.router
-    ctx.hub.execute(
-        "logout", lambda now: router.logout(msg.agent_id, now, force=True), agent_id=msg.agent_id
-    )
-    return {"agent": _row(ctx, msg.agent_id)}
+    result = await ctx.hub.call("logout", notify=True, agent_id=msg.agent_id, force=True)
+    return {"agent": _row(result)}
 
 
-def _row(ctx: Context, agent_id: str) -> dict[str, object]:
-    service = ctx.hub.service
-    return service.router.agent(agent_id).to_dict(service.now())
+def _row(result: dict[str, object]) -> object:
+    return result["agent"]
 
 
 def _op(model: type, handler: object) -> Op:

@@ -38,9 +38,9 @@ def agent_row(agent: Agent) -> dict[str, Any]:
 
 def queue_row(service: RoutingService, name: str, now: float) -> dict[str, Any]:
     """One line of the wallboard's queue table; ``meets_target`` colours it."""
-    live = service.router.queue_snapshot(name, now)
+    live = service.reads.queue_snapshot(name, now)
     kpis = service.stats.queue_kpis(name, now)
-    queue = service.router.queues[name]
+    queue = service.reads.queues[name]
     return {
         "name": name,
         "channel": live["channel"],
@@ -63,8 +63,8 @@ def queue_row(service: RoutingService, name: str, now: float) -> dict[str, Any]:
 
 
 def queue_stats(service: RoutingService, now: float) -> dict[str, Any]:
-    queues = [queue_row(service, name, now) for name in service.router.queues]
-    states = Counter(agent.state.value for agent in service.router.agents.values())
+    queues = [queue_row(service, name, now) for name in service.reads.queues]
+    states = Counter(agent.state.value for agent in service.reads.agents.values())
     return {"type": "queue_stats", "at": now, "queues": queues, "agents_by_state": dict(states)}
 
 

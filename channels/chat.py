@@ -53,6 +53,23 @@ class ChatMessage:
         return f"[{stamp}] {self.name} ({self.sender.value}): {self.text}"
 
 
+def transcript_of(view: dict[str, Any]) -> str:
+    """`Chat.transcript` of a chat known only by its `Chat.to_dict` (another node's)."""
+    messages = [
+        ChatMessage(
+            id=m["id"], sender=Sender(m["sender"]), name=m["name"], text=m["text"], at=m["at"]
+        )
+        for m in view.get("messages", [])
+    ]
+    return _transcript(str(view.get("customer_name")), messages)
+
+
+def _transcript(customer_name: str, messages: list[ChatMessage]) -> str:
+    lines = [f"Chat transcript ({customer_name}):"]
+    lines.extend(message.line() for message in messages)
+    return "\n".join(lines)
+
+
 def new_token() -> tuple[str, bytes]:
     """A fresh customer token and the digest a `Chat` keeps of it."""
     token = secrets.token_urlsafe(24)
@@ -99,9 +116,7 @@ class Chat:
 
     def transcript(self) -> str:
         """The conversation as the customer's history keeps it."""
-        lines = [f"Chat transcript ({self.customer_name}):"]
-        lines.extend(message.line() for message in self.messages)
-        return "\n".join(lines)
+        return _transcript(self.customer_name, self.messages)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -146,6 +146,9 @@ def build(
     if telephony is not None:
         app.include_router(calls_api.router, prefix=API_PREFIX)
     hub = install_desktop(app, service, auth, config, mail)
+    if node is not None and hub.chat is not None:  # chats/mails whose agent is on another node
+        hub.chat.relay = mail.relay_link = node.chat_link
+        node.chat_link.handlers += [hub.chat, mail]
     passwords = dict(auth.generated_passwords)
     return ServiceBundle(
         app,

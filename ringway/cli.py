@@ -17,9 +17,11 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from dialer.cli import dialer_app
 from ringway.cli_report import report_app
 from ringway.config import ConfigError, RingwayConfig, demo_config_path, load_config
 from simulation.cli import erlang_app, simulate_command, staff_command
+from simulation.loadtest.cli import loadtest_command
 
 DEFAULT_SIP_PORT = 5060
 
@@ -35,8 +37,10 @@ app.add_typer(config_app, name="config")
 
 app.add_typer(report_app, name="report")
 app.add_typer(erlang_app, name="erlang")
+app.add_typer(dialer_app, name="dialer")
 app.command("simulate")(simulate_command)
 app.command("staff")(staff_command)
+app.command("loadtest")(loadtest_command)
 
 
 def fail(message: str) -> NoReturn:

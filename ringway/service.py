@@ -25,7 +25,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +46,8 @@ from router import events as ev
 from router.agents import Agent
 from router.engine import Router
 from router.errors import RoutingError, UnknownQueue
-from router.model import Channel, Contact
+from router.model import Channel, Contact, Reservation
+from router.queues import Queue
 from router.stats import StatsBook
 from router.store.base import EventLog
 from router.store.memory import MemoryStore
@@ -79,6 +80,25 @@ class NewContact:
     preferred_agent: str | None = None  # e.g. who handled the e-mail thread before
 
 
+class ReservationReader(Protocol):
+    def get_reservation(self, reservation_id: str) -> Reservation | None: ...
+
+
+class RoutingReads(Protocol):
+    """What websockets read to build frames: the `Router` itself where it runs, else a
+    cluster follower's replica of its records (`ringway.cluster.replica`)."""
+
+    @property
+    def agents(self) -> Mapping[str, Agent]: ...
+    @property
+    def queues(self) -> Mapping[str, Queue]: ...
+    @property
+    def store(self) -> ReservationReader: ...
+    def agent(self, agent_id: str) -> Agent: ...
+    def contact(self, contact_id: str) -> Contact: ...
+    def queue_snapshot(self, name: str, now: float) -> dict[str, Any]: ...
+
+
 class RouterHost(Protocol):
     """Where the router lives when it is not simply this process's (``ringway.cluster``)."""
 
@@ -96,6 +116,16 @@ class RouterHost(Protocol):
 
     def not_leader(self) -> RoutingError: ...
     def snapshot(self) -> Snapshot | None: ...
+
+    @property
+    def reads(self) -> RoutingReads:
+        """The records this node's websockets read while it does not route."""
+
+    async def call(self, name: str, **args: Any) -> dict[str, Any]:
+        """Run a named routing command wherever the router is (`ringway.cluster.rpc.CALLS`)."""
+
+    async def create_contact(self, new: NewContact) -> Contact:
+        """Queue a contact through the node that routes."""
 
 
 class RoutingService:
@@ -170,6 +200,27 @@ class RoutingService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
             self._timer = None
+
+    @property
+    def reads(self) -> RoutingReads:
+        """Records to build frames from: the router, or a cluster follower's replica."""
+        if self._router is None and self.host is not None:
+            return self.host.reads
+        return self.router
+
+    async def call(self, name: str, **args: Any) -> dict[str, Any]:
+        """Run a named routing command on whichever node routes; its answer.
+
+        The entry point for edges (websockets, SMTP, SIP) on every node: here when this
+        process routes, else forwarded to the cluster's leader — applied exactly once,
+        or raising a 503 `RoutingError` that says it was not applied. The names and
+        arguments are `ringway.cluster.rpc.CALLS`.
+        """
+        if self.host is not None:
+            return await self.host.call(name, **args)
+        from ringway.cluster.rpc import apply_call  # the cluster package imports this module
+
+        return await apply_call(self, name, args)
 
     def install_router(self, router: Router) -> None:
         """Route with ``router`` from now on (a cluster node that took the lead)."""
@@ -247,7 +298,12 @@ class RoutingService:
             self._wake.set()  # a command may have created an earlier deadline
 
     async def create_contact(self, new: NewContact) -> Contact:
-        """Look the customer up (time-boxed), then queue the contact with its pop and tier."""
+        """Look the customer up (time-boxed), then queue the contact with its pop and tier.
+
+        On a cluster node that does not route, the leader does both (forwarded).
+        """
+        if self._router is None and self.host is not None:
+            return await self.host.create_contact(new)
         queue = self._queue_for(new)
         result = await self._look_up(new)
         customer = result.customer

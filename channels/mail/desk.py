@@ -15,9 +15,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections import OrderedDict
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from channels.mail.message import (
     InboundMail,
@@ -26,13 +28,22 @@ from channels.mail.message import (
     new_message_id,
 )
 from channels.mail.relay import MailRelay
-from channels.mail.threads import Case, MailEntry, ThreadBook
+from channels.mail.threads import Case, MailEntry, ThreadBook, inbound_entry
 from ringway.schema import MailDoc
 from router import events as ev
 from router.model import Channel
 
 if TYPE_CHECKING:
     from ringway.service import RoutingService
+
+KEEP_REMOTE = 10_000  # other nodes' cases seen, for agents' desktops and history notes
+
+
+class MailRelayLink(Protocol):
+    """Cases whose agent is on another cluster node (`ringway.cluster.chatlink`)."""
+
+    def share(self, note: dict[str, Any]) -> None: ...
+    async def request(self, note: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class MailDesk:
@@ -52,6 +63,10 @@ class MailDesk:
             config.relay_host, config.relay_port, config.relay_timeout_s
         )
         service.add_transcript_source(self.transcript)
+        # On a cluster node: cases whose agent is on another node (`ringway.cluster.chatlink`).
+        self.relay_link: MailRelayLink | None = None
+        self._remote: OrderedDict[str, dict[str, Any]] = OrderedDict()  # contact id -> note
+        self._remote_handlers: OrderedDict[str, str] = OrderedDict()  # message id -> agent
 
     def accepts(self, address: str) -> bool:
         return address.lower() in self.mailboxes
@@ -70,14 +85,16 @@ class MailDesk:
             entry_point=mailbox,
             origin=mail.sender,
             id=contact_id,
-            preferred_agent=case.handler,
+            preferred_agent=case.handler or self._remote_handler(mail),
             attributes={"email": _summary(mail, case)},
         )
+        self._preview(case, mail, contact_id)
         contact = await self._service.create_contact(new)
         # A message of the same new thread may have opened the case during the lookup.
         case = self.threads.case_for(mail) or case
         # Filed before anything else runs on the loop: the offer's pop already finds it.
         self.threads.file_inbound(case, mail, contact.id, contact.created_at)
+        self._share(contact.id)
         return contact.id
 
     def observe(self, event: ev.Event) -> None:
@@ -86,6 +103,9 @@ class MailDesk:
             found = self.threads.of_contact(event.contact_id)
             if found is not None:
                 found[0].handler = event.agent_id
+            remote = self._remote.get(event.contact_id)
+            if remote is not None:  # a case another node's intake holds
+                self._learn_thread(remote.get("case") or {}, event.agent_id)
 
     # ------------------------------------------------------------------ replies
 
@@ -113,7 +133,94 @@ class MailDesk:
         )
         self.threads.file_outbound(case, entry)
         case.handler = agent_id
+        self._share(contact_id)
         return entry
+
+    async def reply_anywhere(self, agent_id: str, contact_id: str, body: str) -> dict[str, Any]:
+        """`reply` on the node whose intake took the message (this one, or via the link)."""
+        link = self.relay_link
+        if link is None or self.threads.of_contact(contact_id) is not None:
+            return (await self.reply(agent_id, contact_id, body)).to_dict()
+        if contact_id not in self._remote:
+            raise MailError(f"contact {contact_id} is not an e-mail of this desk", "not_email")
+        note = {"channel": "email", "op": "reply", "contact_id": contact_id}
+        try:
+            answer = await link.request({**note, "agent_id": agent_id, "body": body})
+        except Exception as exc:  # the home node is gone or silent: nothing was sent
+            raise MailError(str(exc), "mail_unavailable") from None
+        if not answer.get("ok"):
+            raise MailError(str(answer.get("error")), str(answer.get("code")))
+        entry: dict[str, Any] = answer["message"]
+        return entry
+
+    # ------------------------------------------------------------ other nodes
+
+    def on_note(self, note: dict[str, Any]) -> None:
+        """Another node's case changed: keep its view and transcript for desktops here."""
+        if note.get("channel") == "email" and note.get("kind") == "state":
+            contact_id = str(note["contact_id"])
+            self._remote[contact_id] = note
+            self._remote.move_to_end(contact_id)
+            while len(self._remote) > KEEP_REMOTE:
+                self._remote.popitem(last=False)
+            case = note.get("case") or {}
+            self._learn_thread(case, case.get("handler"))
+
+    def _learn_thread(self, case: dict[str, Any], handler: str | None) -> None:
+        """Who handles another node's thread: an answer reaching this node's intake goes
+        to them first (the case itself stays on its node)."""
+        if handler is None:
+            return
+        for message in case.get("messages", []):
+            self._remote_handlers[str(message.get("message_id"))] = handler
+            self._remote_handlers.move_to_end(str(message.get("message_id")))
+        while len(self._remote_handlers) > KEEP_REMOTE:
+            self._remote_handlers.popitem(last=False)
+
+    def _remote_handler(self, mail: InboundMail) -> str | None:
+        return next(
+            (self._remote_handlers[m] for m in mail.thread_ids() if m in self._remote_handlers),
+            None,
+        )
+
+    async def on_op(self, note: dict[str, Any]) -> dict[str, Any]:
+        contact_id = str(note.get("contact_id"))
+        if note.get("channel") != "email" or self.threads.of_contact(contact_id) is None:
+            return {"skip": True}
+        try:
+            entry = await self.reply(str(note["agent_id"]), contact_id, str(note["body"]))
+        except MailError as exc:
+            return {"ok": False, "code": exc.code, "error": exc.message}
+        return {"ok": True, "message": entry.to_dict()}
+
+    def _preview(self, case: Case, mail: InboundMail, contact_id: str) -> None:
+        """The case as it will be once filed, shared before the contact can be offered
+        (an agent's desktop on another node shows it with the offer)."""
+        if self.relay_link is None:
+            return
+        entry = inbound_entry(mail, contact_id, self._service.now())
+        preview = dataclasses.replace(case, entries=[*case.entries, entry])
+        self.relay_link.share(
+            {
+                "kind": "state",
+                "channel": "email",
+                "contact_id": contact_id,
+                "case": preview.to_dict(),
+            }
+        )
+
+    def _share(self, contact_id: str) -> None:
+        if self.relay_link is not None:
+            view, transcript = self.view(contact_id), self.transcript(contact_id)
+            self.relay_link.share(
+                {
+                    "kind": "state",
+                    "channel": "email",
+                    "contact_id": contact_id,
+                    "case": view,
+                    "transcript": transcript,
+                }
+            )
 
     def _from_address(self, parent: InboundMail) -> str:
         if self.config.from_address:
@@ -126,12 +233,16 @@ class MailDesk:
     def view(self, contact_id: str) -> dict[str, Any] | None:
         """The contact's case for the desktop: every message so far, ours included."""
         found = self.threads.of_contact(contact_id)
-        return None if found is None else found[0].to_dict()
+        if found is None:
+            remote = self._remote.get(contact_id)
+            return None if remote is None else remote.get("case")
+        return found[0].to_dict()
 
     def transcript(self, contact_id: str) -> str | None:
         found = self.threads.of_contact(contact_id)
         if found is None:
-            return None
+            remote = self._remote.get(contact_id)
+            return None if remote is None else remote.get("transcript")
         case = found[0]
         lines = [f"E-mail case {case.id}: {case.subject}"]
         for entry in case.entries:

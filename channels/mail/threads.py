@@ -64,6 +64,19 @@ class Case:
         }
 
 
+def inbound_entry(mail: InboundMail, contact_id: str, at: float) -> MailEntry:
+    return MailEntry(
+        direction="inbound",
+        message_id=mail.message_id,
+        at=at,
+        sender=mail.sender,
+        to=", ".join(mail.recipients),
+        subject=mail.subject,
+        text=mail.text,
+        contact_id=contact_id,
+    )
+
+
 class ThreadBook:
     def __init__(self, max_cases: int = 50_000) -> None:
         self.max_cases = max_cases
@@ -96,17 +109,7 @@ class ThreadBook:
             while len(self._cases) > self.max_cases:
                 _, old = self._cases.popitem(last=False)
                 self._forget(old)
-        entry = MailEntry(
-            direction="inbound",
-            message_id=mail.message_id,
-            at=at,
-            sender=mail.sender,
-            to=", ".join(mail.recipients),
-            subject=mail.subject,
-            text=mail.text,
-            contact_id=contact_id,
-        )
-        self._file(case, entry)
+        self._file(case, inbound_entry(mail, contact_id, at))
         self._by_contact[contact_id] = (case.id, mail)
 
     def file_outbound(self, case: Case, entry: MailEntry) -> None:

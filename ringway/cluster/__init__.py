@@ -11,8 +11,11 @@ Modules: `keys` (key names), `codec` (records as JSON), `scripts` (the Lua),
 `mirror` + `records` (the store: write-behind in memory, fenced batches in
 Redis), `lease`, `takeover` (the router rebuilt from Redis), `leader` (one term:
 group commit, lease renewal, forwarded commands), `follower` (event replay),
-`rpc` (forwarding), `gauges` (live metrics for followers), `connect`, `node` (the
-role loop, the service's router host), `asgi` + `middleware` (the API on any node).
+`rpc` (forwarding; `CALLS` are the commands `RoutingService.call` runs on any
+node), `replica` (a follower's copy of the records, for its websockets),
+`chatlink` (chats and e-mail cases whose agent is on another node), `gauges`
+(live metrics for followers), `connect`, `node` (the role loop, the service's
+router host), `asgi` + `middleware` (the API on any node).
 """
 
 from ringway.cluster.connect import probe_redis

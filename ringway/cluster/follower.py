@@ -10,7 +10,7 @@ published meanwhile (what pub/sub would do). Stream entry ids are
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -31,9 +31,10 @@ class EventFollower:
         keys: Keys,
         cursor: Callable[[], int],
         deliver: Callable[[list[Event]], None],
+        refresh: Callable[[list[Event]], Awaitable[None]] | None = None,
     ) -> None:
         self.redis, self.keys = redis, keys
-        self._cursor, self._deliver = cursor, deliver
+        self._cursor, self._deliver, self._refresh = cursor, deliver, refresh
 
     async def run(self) -> None:
         """Deliver new batches as they are committed, until cancelled."""
@@ -49,8 +50,15 @@ class EventFollower:
                 backoff = min(backoff * 2, 1.0)
                 continue
             honour_cancel()
-            for _, fields in stream_entries(found):
-                self._deliver(codec.events_from(fields[b"e"]))
+            batches = [codec.events_from(fields[b"e"]) for _, fields in stream_entries(found)]
+            if self._refresh is not None and batches:
+                try:  # the records these events name, before anyone sees the events
+                    await self._refresh([e for batch in batches for e in batch])
+                except RedisError:  # not delivered: read again from the same cursor
+                    await asyncio.sleep(backoff)
+                    continue
+            for batch in batches:
+                self._deliver(batch)
 
     async def catch_up(self, upto: int) -> None:
         """Deliver everything committed up to seq ``upto`` (a node about to lead)."""

@@ -236,7 +236,9 @@ class Term:
             return
         queued_ms = int(entry_id.split("-", 1)[0])
         if self.lease.redis_now_ms() > queued_ms + float(command.get("ttl", 0)):
-            reply = error_reply("expired", 503, "the command waited too long for a leader")
+            reply = error_reply(
+                "expired", 503, "the command waited too long for a leader; not applied, retry it"
+            )
         else:
             token = FORWARDED.set(True)
             try:

@@ -41,7 +41,7 @@ class Changes:
     seq_after: int
     events: list[Event] = field(default_factory=list)
     live: list[tuple[str, bytes]] = field(default_factory=list)
-    finished: list[tuple[str, bytes]] = field(default_factory=list)
+    finished: list[tuple[str, bytes]] = field(default_factory=list)  # in finishing order
     agents: list[tuple[str, bytes]] = field(default_factory=list)
     agents_deleted: list[str] = field(default_factory=list)
     reservations: list[tuple[str, bytes]] = field(default_factory=list)
@@ -79,6 +79,8 @@ class MirrorStore(MemoryStore):
 
     def put_contact(self, contact: Contact) -> None:
         super().put_contact(contact)
+        if contact.status.is_final:  # to the end: finished contacts go out in finishing order
+            self._dirty_contacts.pop(contact.id, None)
         self._dirty_contacts[contact.id] = contact
 
     def put_agent(self, agent: Agent) -> None:

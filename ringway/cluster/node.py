@@ -23,7 +23,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp
 
-from ringway.cluster import asgi, rpc
+from ringway.cluster import asgi, codec, rpc
+from ringway.cluster.chatlink import ChatLink
 from ringway.cluster.connect import connect
 from ringway.cluster.errors import ClusterUnavailable, Fenced, NotLeader
 from ringway.cluster.follower import EventFollower
@@ -32,12 +33,14 @@ from ringway.cluster.keys import Keys, honour_cancel
 from ringway.cluster.leader import StepDown, Term
 from ringway.cluster.lease import Lease
 from ringway.cluster.records import Records
+from ringway.cluster.replica import Replica
 from ringway.cluster.takeover import rebuild
 from ringway.config import RingwayConfig
 from ringway.metrics import Snapshot
-from ringway.service import RoutingService
+from ringway.service import NewContact, RoutingService
 from router.errors import RoutingError
 from router.events import Event
+from router.model import Contact
 from router.store.memory import MemoryEventLog
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,8 @@ class ClusterNode:
         self._gauges: dict[str, Any] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._following: asyncio.Task[None] | None = None
+        self.replica = Replica(config.queues)  # what a follower's websockets read
+        self.chat_link = ChatLink(self.keys, self.node_id)  # chats whose agent is elsewhere
 
     # ------------------------------------------------------------ router host
 
@@ -84,12 +89,28 @@ class ClusterNode:
         self.records = Records(
             r, self.keys, keep_events=s.keep_events, keep_finished=s.keep_finished
         )
-        self.follower = EventFollower(r, self.keys, lambda: self.cursor, self._deliver)
+        self.follower = EventFollower(
+            r, self.keys, lambda: self.cursor, self._deliver, self._refresh_replica
+        )
         self.forwarder = rpc.Forwarder(
             r, self.keys, self.node_id, ttl_ms=s.command_ttl_ms, lease_ms=s.lease_ms
         )
         await self.forwarder.start()
+        await self.chat_link.start(r)
         self._tasks.append(asyncio.create_task(self._run(), name="ringway-cluster"))
+        await self._settled(s.lease_ms / 1000 + 1.0)
+
+    async def _settled(self, timeout_s: float) -> None:
+        """Wait (bounded) until this node leads or has loaded its replica, so the first
+        websocket after start-up finds the agents; a slow Redis only delays it."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while not (self.is_leader or self.replica.loaded):
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning(
+                    "node %s: no role after %.1f s; serving anyway", self.node_id, timeout_s
+                )
+                return
+            await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         """Commit what is pending, hand the lease over, close the connections."""
@@ -104,6 +125,7 @@ class ClusterNode:
         self._tasks.clear()
         await self._stop_following()
         if self._redis is not None:
+            await self.chat_link.stop()
             await self.forwarder.stop()
             await self._redis.aclose()
 
@@ -150,7 +172,34 @@ class ClusterNode:
             result = await rpc.apply_call(self.service, name, args)
             await self.durable()
             return result
-        return rpc.call_result(await self.forwarder.send("call", {"name": name, "args": args}))
+        result = rpc.call_result(await self.forwarder.send("call", {"name": name, "args": args}))
+        await self._after_forwarded(args)
+        return result
+
+    async def create_contact(self, new: NewContact) -> Contact:
+        """`RoutingService.create_contact` on a node that does not route: via the leader."""
+        result = await self.call("contact_arrived", **rpc.new_contact_args(new))
+        return codec.contact_from(orjson.dumps(result["contact"]))
+
+    @property
+    def reads(self) -> Replica:
+        """The records a follower's websockets read (the leader reads its router)."""
+        return self.replica
+
+    async def _after_forwarded(self, args: dict[str, Any]) -> None:
+        """The command is committed: read back what it named, so the next frame shows it
+        even when it changed no event (a pending not-ready, say)."""
+        assert self._redis is not None
+        agents = [v for k in ("agent_id", "owner") if isinstance(v := args.get(k), str)]
+        contacts = [v] if isinstance(v := args.get("contact_id"), str) else []
+        with contextlib.suppress(RedisError):  # the event replay refreshes them anyway
+            await self.replica.fetch(self._redis, self.keys, contacts=contacts, agents=agents)
+
+    async def _refresh_replica(self, events: list[Event]) -> None:
+        assert self._redis is not None
+        if not self.replica.loaded:
+            await self.replica.reload(self.records.load)
+        await self.replica.refresh(self._redis, self.keys, events)
 
     async def _apply(self, kind: str, payload: dict[str, Any]) -> bytes:
         """A forwarded command, run here because this node leads."""
@@ -202,7 +251,18 @@ class ClusterNode:
 
     def _follow(self) -> None:
         if self._following is None or self._following.done():
-            self._following = asyncio.create_task(self.follower.run(), name="ringway-follow")
+            self._following = asyncio.create_task(self._follow_run(), name="ringway-follow")
+
+    async def _follow_run(self) -> None:
+        """Load the replica whole, then replay events (refreshing it) until cancelled."""
+        while True:
+            try:
+                await self.replica.reload(self.records.load)
+                break
+            except RedisError:
+                await asyncio.sleep(0.1)
+            honour_cancel()
+        await self.follower.run()
 
     async def _stop_following(self) -> None:
         task, self._following = self._following, None
@@ -212,6 +272,7 @@ class ClusterNode:
 
     async def _lead(self) -> None:
         await self._stop_following()
+        self.replica.loaded = False  # stale from now on: reloaded when this node follows again
         reason, stopping = "the node is stopping", False
         try:
             self.term = await self._take_over()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import itertools
 import logging
 import os
@@ -29,11 +30,14 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from ringway.cluster import codec
 from ringway.cluster.errors import ClusterUnavailable, RemoteError
 from ringway.cluster.keys import Keys, honour_cancel, stream_entries
 from ringway.service import NewContact, RoutingService
+from router import events as ev
+from router.agents import Presence
 from router.errors import RoutingError
-from router.model import Channel
+from router.model import Channel, ContactStatus
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +48,54 @@ GRACE_S = 1.0  # clock offsets and the last round trip, on top of ttl + lease
 FORWARDED: contextvars.ContextVar[bool] = contextvars.ContextVar("ringway_forwarded", default=False)
 
 Call = Callable[[RoutingService, dict[str, Any]], Awaitable[dict[str, Any]]]
+Run = Callable[[Any, dict[str, Any], float], list[ev.Event]]
 
 
-def _command(name: str, run: Callable[[Any, dict[str, Any], float], Any]) -> Call:
+def _command(name: str, run: Run, *, owner: tuple[ContactStatus, ...] | None = None) -> Call:
+    """A router command as a call. Its answer: the last seq, the agents whose shown state
+    changed and, when the command names an agent, that agent's record after it.
+
+    ``owner``: when the caller passes ``owner`` (an agent id), the contact must be that
+    agent's, answered, and in one of these statuses (any handled status if empty) — the
+    desktop's rule, checked where the router is so a stale copy cannot fool it.
+    """
+
     async def call(service: RoutingService, args: dict[str, Any]) -> dict[str, Any]:
+        if owner is not None and args.get("owner") is not None:
+            _check_owner(service, str(args["owner"]), str(args["contact_id"]), owner)
         events = service.execute(name, lambda now: run(service.router, args, now))
-        return {"seq": events[-1].seq if events else None}
+        return _answer(service, events, args.get("agent_id"))
 
     return call
+
+
+def _answer(service: RoutingService, events: list[ev.Event], agent_id: Any) -> dict[str, Any]:
+    changed = sorted({e.agent_id for e in events if isinstance(e, ev.AgentStateChanged)})
+    result: dict[str, Any] = {"seq": events[-1].seq if events else None, "agents_changed": changed}
+    agent = service.router.agents.get(agent_id) if isinstance(agent_id, str) else None
+    if agent is not None:
+        result["agent"] = agent.to_dict(service.now())
+    return result
+
+
+def _check_owner(
+    service: RoutingService, agent_id: str, contact_id: str, statuses: tuple[ContactStatus, ...]
+) -> None:
+    contact = service.router.contact(contact_id)
+    if contact.agent_id != agent_id or contact.answered_at is None:
+        raise RemoteError("not_your_contact", 403, f"contact {contact_id} is not handled by you")
+    if statuses and contact.status not in statuses:
+        names = " or ".join(s.value for s in statuses)
+        raise RemoteError(
+            "conflict", 409, f"contact {contact_id} is {contact.status.value}, not {names}"
+        )
+
+
+def new_contact_args(new: NewContact) -> dict[str, Any]:
+    """A `NewContact` as ``contact_arrived`` arguments (what a follower forwards)."""
+    args = dataclasses.asdict(new)
+    args["channel"] = new.channel.value
+    return args
 
 
 async def _arrive(service: RoutingService, a: dict[str, Any]) -> dict[str, Any]:
@@ -60,26 +104,76 @@ async def _arrive(service: RoutingService, a: dict[str, Any]) -> dict[str, Any]:
         queue=a.get("queue"),
         entry_point=a.get("entry_point"),
         origin=a.get("origin"),
+        language=a.get("language"),
         priority=int(a.get("priority", 0)),
-        attributes=dict(a.get("attributes", {})),
+        attributes=dict(a.get("attributes") or {}),
         id=a.get("id"),
+        preferred_agent=a.get("preferred_agent"),
     )
     contact = await service.create_contact(new)
-    return {"contact_id": contact.id, "status": contact.status.value, "agent_id": contact.agent_id}
+    return {
+        "contact_id": contact.id,
+        "status": contact.status.value,
+        "agent_id": contact.agent_id,
+        "contact": orjson.loads(codec.contact_json(contact)),
+    }
 
 
 async def _complete(service: RoutingService, a: dict[str, Any]) -> dict[str, Any]:
+    if a.get("owner") is not None:
+        _check_owner(service, str(a["owner"]), a["contact_id"], ())
     events = await service.complete(
         a["agent_id"], a["contact_id"], disposition=a.get("disposition"), notes=a.get("notes", "")
     )
-    return {"seq": events[-1].seq if events else None}
+    return _answer(service, events, a["agent_id"])
 
+
+async def _release_agent(service: RoutingService, a: dict[str, Any]) -> dict[str, Any]:
+    """A desktop gone past its grace: its offer goes back, a ready agent stops getting more."""
+    agent_id = a["agent_id"]
+    agent = service.router.agents.get(agent_id)
+    events: list[ev.Event] = []
+    if agent is not None and agent.reservation is not None:
+        events = service.execute(
+            "agent_disconnected", lambda now: service.router.agent_disconnected(agent_id, now)
+        )
+    elif agent is not None and agent.presence is Presence.READY:
+        events = service.execute(
+            "not_ready", lambda now: service.router.set_not_ready(agent_id, "disconnected", now)
+        )
+    return _answer(service, events, agent_id)
+
+
+async def _extend(service: RoutingService, a: dict[str, Any]) -> dict[str, Any]:
+    call = _command(
+        "extend_wrap_up",
+        lambda r, a, now: r.extend_wrap_up(a["agent_id"], a["contact_id"], a["seconds"], now),
+        owner=(ContactStatus.WRAP_UP,),
+    )
+    result = await call(service, a)
+    result["wrap_until"] = service.router.contact(a["contact_id"]).wrap_until
+    return result
+
+
+async def _explain(service: RoutingService, a: dict[str, Any]) -> dict[str, Any]:
+    """A read: the contact with its decisions and why it waits (only the leader knows)."""
+    from ringway.api.contacts import with_waiting_reason  # the API imports the service
+    from ringway.api.deps import contact_view
+
+    contact = service.router.contact(a["contact_id"])
+    return {"contact": with_waiting_reason(contact_view(contact, decisions=True), service)}
+
+
+_CONNECTED = (ContactStatus.CONNECTED,)
 
 CALLS: dict[str, Call] = {
     "contact_arrived": _arrive,
     "complete": _complete,
     "login": _command(
-        "login", lambda r, a, now: r.login(a["agent_id"], now, ready=bool(a.get("ready")))
+        "login",
+        lambda r, a, now: r.login(
+            a["agent_id"], now, ready=bool(a.get("ready")), extension=a.get("extension")
+        ),
     ),
     "ready": _command("ready", lambda r, a, now: r.set_ready(a["agent_id"], now)),
     "not_ready": _command(
@@ -90,16 +184,26 @@ CALLS: dict[str, Call] = {
     ),
     "accept": _command("accept", lambda r, a, now: r.accept(a["agent_id"], a["contact_id"], now)),
     "reject": _command("reject", lambda r, a, now: r.reject(a["agent_id"], a["contact_id"], now)),
-    "end": _command("end", lambda r, a, now: r.end(a["contact_id"], now)),
+    "end": _command("end", lambda r, a, now: r.end(a["contact_id"], now), owner=_CONNECTED),
     "cancel": _command(
         "cancel", lambda r, a, now: r.cancel(a["contact_id"], now, a.get("reason", ""))
     ),
     "transfer": _command(
-        "transfer", lambda r, a, now: r.transfer(a["agent_id"], a["contact_id"], a["queue"], now)
+        "transfer",
+        lambda r, a, now: r.transfer(a["agent_id"], a["contact_id"], a["queue"], now),
+        owner=_CONNECTED,
     ),
+    "transfer_to_agent": _command(
+        "transfer",
+        lambda r, a, now: r.transfer_to_agent(a["agent_id"], a["contact_id"], a["target"], now),
+        owner=_CONNECTED,
+    ),
+    "extend_wrap_up": _extend,
     "agent_disconnected": _command(
         "agent_disconnected", lambda r, a, now: r.agent_disconnected(a["agent_id"], now)
     ),
+    "release_agent": _release_agent,
+    "explain": _explain,
 }
 
 

@@ -78,10 +78,12 @@ local function delete_from(key, n)
   for _ = 1, n do redis.call('HDEL', key, ARGV[i]); i = i + 1 end
 end
 pairs_into(KEYS[4], tonumber(ARGV[10]))
-for _ = 1, tonumber(ARGV[11]) do
+-- Finished contacts come in finishing order; each finish emitted an event, so
+-- seq before + j stays within this batch's seqs and the newest are kept exactly.
+for j = 1, tonumber(ARGV[11]) do
   redis.call('HDEL', KEYS[4], ARGV[i])
   redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 1])
-  redis.call('ZADD', KEYS[6], ARGV[4], ARGV[i])
+  redis.call('ZADD', KEYS[6], tonumber(ARGV[3]) + j, ARGV[i])
   i = i + 2
 end
 local extra = redis.call('ZCARD', KEYS[6]) - tonumber(ARGV[7])

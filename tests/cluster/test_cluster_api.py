@@ -19,7 +19,9 @@ from cluster_testkit import (
     redis_server,
     wait_for,
 )
+from redis import asyncio as aioredis
 
+from ringway.cluster.keys import Keys
 from router import events as ev
 
 
@@ -86,10 +88,12 @@ def test_a_follower_forwards_the_api_and_its_events_and_metrics_agree(tmp_path: 
 def test_with_no_leader_a_request_gets_503_and_is_never_applied_later(tmp_path: Path) -> None:
     async def scenario(url: str) -> None:
         config = node_config(url, "nb", tmp_path / "nb", lease_ms=600, command_ttl_ms=200)
+        ghost = aioredis.Redis.from_url(url)
+        await ghost.set(Keys("default").lease, "ghost", px=60_000)  # a leader that is gone
+        await ghost.aclose()
         async with in_process_node(config) as b:
             redis = b.node.records.redis
-            await redis.set(b.node.keys.lease, "ghost", px=60_000)  # a leader that is gone
-            await asyncio.sleep(0.1)
+            assert not b.node.is_leader
             started = time.monotonic()
             r = await b.api("POST", "/contacts", json={"channel": "voice", "id": "late"})
             assert r.status_code == 503, r.text
