@@ -15,6 +15,10 @@ retransmissions):
   (RFC 3264, 488 when no codec is common), `call.reject(status)`. The 2xx is
   retransmitted until the ACK (§13.3.1.4).
 * CANCEL → 200, and 487 to the INVITE if it had no final answer yet (§9.2).
+* INFO inside a dialog goes to the dialog's user (DTMF relay, RFC 6086 §4.2.2:
+  its answer, 200 or 415/469); a dialog the B2BUA started as a UAC
+  (`send_request` + `add_dialog`) gets its in-dialog requests the same way.
+* Responses to our requests go to the callback given to `send_request`.
 * While the transport's event loop lags, a *new* INVITE or REGISTER gets 503 +
   Retry-After before any other work (§21.5.4); retransmissions are still absorbed.
 """
@@ -23,23 +27,48 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from ivr.registrar import Registrar
-from ivr.sip.actions import AckTimeout, Action, DeliverRequest, Dropped, Peer, SendMessage, TxKey
+from ivr.sip.actions import (
+    AckTimeout,
+    Action,
+    DeliverRequest,
+    DeliverResponse,
+    Dropped,
+    Peer,
+    SendMessage,
+    TxKey,
+)
 from ivr.sip.answer import AnswerRetransmitter
-from ivr.sip.builders import error_response, make_response, new_tag, stateless_tag
+from ivr.sip.builders import error_response, make_response, new_branch, new_tag, stateless_tag
 from ivr.sip.dialog import Dialog, DialogId, DialogTable
 from ivr.sip.errors import RemoteSipError, SipParseError
 from ivr.sip.message import Request, Response, parse_message
-from ivr.sip.offer_answer import LocalMedia, answer, make_offer
+from ivr.sip.offer_answer import LocalMedia, Negotiated, answer, make_offer
 from ivr.sip.sdp import parse_sdp
 from ivr.sip.transaction import TransactionLayer, server_key
 from ivr.transport import SipTransport
 
-ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"
+ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, REFER, NOTIFY"
 _METHODS = frozenset(m.strip() for m in ALLOW.split(","))
 _SHED_PREFIXES = (b"INVITE ", b"REGISTER ")
+
+ResponseCallback = Callable[[Response, bool], None]  # (response, made up locally: 408/503)
+
+
+class DialogUser(Protocol):
+    """Who owns a dialog: answers its in-dialog requests (BYE is handled by the edge)."""
+
+    def on_request(self, request: Request) -> int:
+        """The status to answer a non-BYE in-dialog request with."""
+
+    def on_bye(self) -> None:
+        """The peer ended the dialog (§15.1.2)."""
+
+    def local_media(self) -> LocalMedia | None:
+        """Where this dialog's media is, to answer a re-INVITE from (§14.2)."""
 
 
 class Call:
@@ -52,6 +81,7 @@ class Call:
         self.tx: TxKey | None = tx
         self.tag = new_tag(edge.rng)
         self.dialog: Dialog | None = None
+        self.local: LocalMedia | None = None
         self.ended = False
 
     @property
@@ -61,16 +91,25 @@ class Call:
     def ring(self) -> None:
         self._respond(make_response(self.invite, 180, to_tag=self.tag))
 
-    def answer(self) -> None:
-        """200 with our SDP answer (or offer, if the INVITE had none); 488 if no codec."""
+    def answer(self, local: LocalMedia | None = None) -> Negotiated | None:
+        """200 with our SDP answer (or offer, if the INVITE had none); 488 if no codec.
+
+        `local`: this call's own media address (default: the edge's). Returns the
+        negotiated media when the INVITE carried an offer, else None."""
         if self.tx is None:  # already answered, rejected or cancelled
-            return
-        local = self.edge.local_media
+            return None
+        local = local if local is not None else self.edge.local_media
+        self.local = local
+        negotiated: Negotiated | None = None
         try:
-            body = answer(parse_sdp(self.invite.body), local).sdp if self.invite.body else None
+            if self.invite.body:
+                result = answer(parse_sdp(self.invite.body), local)
+                body, negotiated = result.sdp, result.media
+            else:
+                body = None
         except RemoteSipError as exc:  # NoCommonCodec → 488 (RFC 3264 §6), bad SDP → 400
             self.reject(exc.status)
-            return
+            return None
         sdp = (body if body is not None else make_offer(local)).serialise()
         ok = make_response(
             self.invite,
@@ -80,11 +119,36 @@ class Call:
             body=sdp,
             content_type="application/sdp",
         )
-        self.dialog = Dialog.as_uas(self.invite, ok)
+        try:
+            self.dialog = Dialog.as_uas(self.invite, ok)
+        except RemoteSipError as exc:  # no readable Contact: no dialog possible (§12.1)
+            self.reject(exc.status)
+            return None
         self.edge.dialogs.add(self.dialog)
         self.edge.calls[self.dialog.id] = self
         if self._respond(ok):
             self.edge.answers.start(ok, self.peer, self.edge.now())
+        return negotiated
+
+    def hang_up(self) -> None:
+        """End the answered call from our side with a BYE (§15.1.1)."""
+        dialog = self.dialog
+        if dialog is None or self.ended:
+            return
+        self.ended = True
+        self.edge.calls.pop(dialog.id, None)
+        self.edge.dialogs.remove(dialog)
+        bye = dialog.create_request("BYE", via=self.edge.new_via())
+        self.edge.send_request(bye, self.peer, None)
+
+    def on_request(self, request: Request) -> int:
+        return self.edge.handler.on_info(self, request) if request.method == "INFO" else 405
+
+    def on_bye(self) -> None:
+        self.edge._end(self.dialog.id if self.dialog is not None else None)
+
+    def local_media(self) -> LocalMedia | None:
+        return self.local
 
     def reject(self, status: int) -> None:
         self._respond(make_response(self.invite, status, to_tag=self.tag))
@@ -114,6 +178,10 @@ class CallHandler:
     def on_ended(self, call: Call) -> None:
         """BYE received, or the 2xx was never ACKed (§13.3.1.4)."""
 
+    def on_info(self, call: Call, request: Request) -> int:
+        """INFO in the call's dialog (RFC 6086): the status to answer with."""
+        return 415  # RFC 6086 §4.2.2: no Info Package we understand
+
 
 class SipEdge:
     def __init__(
@@ -142,6 +210,8 @@ class SipEdge:
         self.answers = AnswerRetransmitter()
         self.dialogs = DialogTable()
         self.calls: dict[DialogId, Call] = {}
+        self.users: dict[DialogId, DialogUser] = {}  # dialogs we started as a UAC
+        self._clients: dict[TxKey, ResponseCallback] = {}
         self._invites: dict[TxKey, Call] = {}
         self.registrar = registrar or Registrar(
             credentials=credentials, realm=realm, secret=os.urandom(32), rng=self.rng
@@ -175,6 +245,38 @@ class SipEdge:
     def kick(self) -> None:
         if self.transport is not None:
             self.transport.rearm()
+
+    # -- as a UAC (the B2BUA's outgoing legs) -------------------------------------------
+
+    def new_via(self) -> str:
+        """A top Via for a request we send: fresh branch (§8.1.1.7), rport (RFC 3581)."""
+        return f"SIP/2.0/UDP {self.host}:{self.port};branch={new_branch(self.rng)};rport"
+
+    def send_request(
+        self, request: Request, peer: Peer, on_response: ResponseCallback | None
+    ) -> TxKey:
+        """Start a client transaction; every response to it goes to `on_response`."""
+        tx, actions = self.layer.send_request(request, peer, self.now())
+        if on_response is not None:
+            self._clients[tx] = on_response
+        self.execute(actions)
+        self.kick()
+        return tx
+
+    def send_ack(self, ack: Request, peer: Peer) -> None:
+        """The ACK to a 2xx: no transaction, sent as is (§13.2.2.4, §17.1.1.3)."""
+        self._send(self.layer.send_stateless(ack, peer))
+
+    def forget(self, tx: TxKey) -> None:
+        self._clients.pop(tx, None)
+
+    def add_dialog(self, dialog: Dialog, user: DialogUser) -> None:
+        self.dialogs.add(dialog)
+        self.users[dialog.id] = user
+
+    def remove_dialog(self, dialog: Dialog) -> None:
+        self.dialogs.remove(dialog)
+        self.users.pop(dialog.id, None)
 
     # -- SipCore ---------------------------------------------------------------------
 
@@ -228,10 +330,21 @@ class SipEdge:
                 self.counters["ack_timeouts"] += 1
                 ok = action.response
                 self._end(DialogId(ok.call_id, ok.to_tag or "", ok.from_tag or ""))
+            elif isinstance(action, DeliverResponse):
+                self._response(action)
             elif isinstance(action, Dropped):
                 self.counters["dropped"] += 1
-            else:  # DeliverResponse / TransactionFailed: the edge sends no requests yet
+            else:  # TransactionFailed: the server transaction is gone, nothing to answer
                 self.counters["ignored"] += 1
+
+    def _response(self, action: DeliverResponse) -> None:
+        callback = self._clients.get(action.tx)
+        if callback is None:
+            self.counters["ignored"] += 1
+            return
+        if action.response.status >= 200 and action.request.method != "INVITE":
+            del self._clients[action.tx]  # INVITE: 2xx retransmissions still need an ACK
+        callback(action.response, action.local)
 
     def _send(self, message: SendMessage) -> None:
         if self.transport is not None:
@@ -262,7 +375,7 @@ class SipEdge:
         if method not in _METHODS:
             self._reply(tx, request, 405, headers=[("Allow", ALLOW)])
         elif request.to_tag:
-            self._in_dialog(request, tx)
+            self._in_dialog(request, tx, peer)
         elif method == "INVITE" and tx is not None:
             call = Call(self, request, peer, tx)
             self._invites[tx] = call
@@ -278,7 +391,7 @@ class SipEdge:
         elif method != "ACK":
             self._reply(tx, request, 481)  # BYE outside any dialog (§15.1.2)
 
-    def _in_dialog(self, request: Request, tx: TxKey | None) -> None:
+    def _in_dialog(self, request: Request, tx: TxKey | None, peer: Peer) -> None:
         try:
             dialog = self.dialogs.for_request(request)
         except RemoteSipError as exc:
@@ -287,14 +400,48 @@ class SipEdge:
             return
         if dialog is None:
             return
+        user: DialogUser | None = self.calls.get(dialog.id) or self.users.get(dialog.id)
         if request.method == "ACK":
             self.answers.ack_received(request)
         elif request.method == "BYE":
             self._reply(tx, request, 200)
-            self._end(dialog.id)
-        else:
+            if user is not None and dialog.id in self.users:
+                self.remove_dialog(dialog)
+                user.on_bye()
+            else:
+                self._end(dialog.id)
+        elif request.method == "INVITE" and user is not None and tx is not None:
+            self._reinvite(request, tx, peer, user)
+        elif request.method == "OPTIONS" or user is None:
             status = 200 if request.method == "OPTIONS" else 405
             self._reply(tx, request, status, headers=[("Allow", ALLOW)])
+        else:
+            status = user.on_request(request)
+            self._reply(tx, request, status, headers=[("Allow", ALLOW)] if status == 405 else ())
+
+    def _reinvite(self, request: Request, tx: TxKey, peer: Peer, user: DialogUser) -> None:
+        """A re-INVITE (§14.2): hold, a new address, a session-timer refresh (RFC 4028).
+        Answered from the same media address; the RTP endpoint follows wherever the
+        far end sends from (symmetric RTP, RFC 4961)."""
+        local = user.local_media()
+        if local is None:
+            self._reply(tx, request, 488)
+            return
+        try:
+            offer = parse_sdp(request.body) if request.body else None
+            sdp = answer(offer, local).sdp if offer is not None else make_offer(local)
+        except RemoteSipError as exc:  # NoCommonCodec → 488, bad SDP → 400
+            self._reply(tx, request, exc.status)
+            return
+        ok = make_response(
+            request,
+            200,
+            headers=[("Contact", self.contact), ("Allow", ALLOW)],
+            body=sdp.serialise(),
+            content_type="application/sdp",
+        )
+        self.execute(self.layer.send_response(tx, ok, self.now()))
+        self.answers.start(ok, peer, self.now())  # until its ACK (§13.3.1.4)
 
     def _cancel(self, request: Request, tx: TxKey | None) -> None:
         invite_tx = self.layer.invite_for_cancel(request)
@@ -307,7 +454,9 @@ class SipEdge:
             call.reject(487)
             self.handler.on_cancel(call)
 
-    def _end(self, dialog_id: DialogId) -> None:
+    def _end(self, dialog_id: DialogId | None) -> None:
+        if dialog_id is None:
+            return
         call = self.calls.pop(dialog_id, None)
         dialog = self.dialogs.get(dialog_id)
         if dialog is not None:

@@ -9,6 +9,7 @@ stops it (flush, close), so an app can be built and thrown away cheaply.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -27,7 +28,9 @@ from crm.memory import MemoryCustomerStore
 from crm.postgres import PostgresCustomerStore
 from crm.sqlite import SQLiteCustomerStore
 from crm.store import CustomerStore
+from ringway.api import PREFIX as API_PREFIX
 from ringway.api import api_router, health_router
+from ringway.api import calls as calls_api
 from ringway.api.errors import install as install_error_handlers
 from ringway.auth import Authenticator, Role, bearer_token
 from ringway.calls import CallRecords
@@ -37,7 +40,9 @@ from ringway.config import ConfigError, RingwayConfig
 from ringway.metrics import MetricsEndpoint, ServiceMetrics
 from ringway.pgsupport import POSTGRES_PREFIX, redact
 from ringway.service import RoutingService
+from ringway.telephony import Telephony, TelephonySettings, sip_credentials
 
+log = logging.getLogger(__name__)
 SQLITE_PREFIX = "sqlite:///"
 MEMORY_URL = "memory://"
 
@@ -53,6 +58,8 @@ class ServiceBundle:
     mail: MailDesk | None = None
     intake: MailIntake | None = None
     calls: CallRecords | None = None  # recordings, CDRs, call control (telephony plugs in)
+    telephony: Telephony | None = None
+    sip_passwords: dict[str, str] = field(default_factory=dict)  # generated, by extension
 
 
 def customer_store(config: RingwayConfig) -> CustomerStore:
@@ -76,11 +83,20 @@ def customer_store(config: RingwayConfig) -> CustomerStore:
     )
 
 
-def build(config: RingwayConfig, env: Mapping[str, str] = os.environ) -> ServiceBundle:
+def build(
+    config: RingwayConfig,
+    env: Mapping[str, str] = os.environ,
+    *,
+    sip: TelephonySettings | None = None,
+    sip_required: bool = True,
+) -> ServiceBundle:
+    """``sip``: also run the SIP edge and call control; ``sip_required`` False lets the
+    service start without it when its port is taken (the default port of ``serve``)."""
     auth = Authenticator(config, env)
     metrics = ServiceMetrics()
     node = cluster_node(config)
     service = RoutingService(config, customer_store(config), metrics=metrics, host=node)
+    telephony, sip_passwords = _telephony(config, env, service, sip)
     mail = MailDesk(service, config.mail, config.routing.entry_points)
     intake = _intake(config, mail)
     calls = CallRecords(service)
@@ -99,13 +115,14 @@ def build(config: RingwayConfig, env: Mapping[str, str] = os.environ) -> Service
             await hub.start()
             if config.service.smtp_port is not None:
                 await intake.start(config.service.host, config.service.smtp_port)
+            await _start_telephony(telephony, sip_required)
         except BaseException:
-            await _stop(intake, hub, service, calls)
+            await _stop(intake, hub, service, calls, telephony)
             raise
         try:
             yield
         finally:
-            await _stop(intake, hub, service, calls)
+            await _stop(intake, hub, service, calls, telephony)
 
     app = FastAPI(
         title="Ringway",
@@ -115,6 +132,7 @@ def build(config: RingwayConfig, env: Mapping[str, str] = os.environ) -> Service
     )
     app.state.service, app.state.auth, app.state.config = service, auth, config
     app.state.calls = calls
+    app.state.telephony = telephony
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(health_router())
@@ -125,9 +143,47 @@ def build(config: RingwayConfig, env: Mapping[str, str] = os.environ) -> Service
         # Followers forward the API to the leader; the leader answers once committed.
         app.add_middleware(ClusterMiddleware, node=node)
         node.app = app
+    if telephony is not None:
+        app.include_router(calls_api.router, prefix=API_PREFIX)
     hub = install_desktop(app, service, auth, config, mail)
     passwords = dict(auth.generated_passwords)
-    return ServiceBundle(app, service, auth.admin_token, passwords, auth, hub, mail, intake, calls)
+    return ServiceBundle(
+        app,
+        service,
+        auth.admin_token,
+        passwords,
+        auth,
+        hub,
+        mail,
+        intake,
+        calls,
+        telephony,
+        sip_passwords,
+    )
+
+
+def _telephony(
+    config: RingwayConfig,
+    env: Mapping[str, str],
+    service: RoutingService,
+    sip: TelephonySettings | None,
+) -> tuple[Telephony | None, dict[str, str]]:
+    if sip is None:
+        return None, {}
+    credentials, generated = sip_credentials(config, env)
+    return Telephony(service, sip, credentials), generated
+
+
+async def _start_telephony(telephony: Telephony | None, required: bool) -> None:
+    if telephony is None:
+        return
+    try:
+        await telephony.start()
+    except OSError as exc:
+        if required:
+            raise
+        log.warning("SIP edge not started: %s", exc)
+        await telephony.stop()
 
 
 def cluster_node(config: RingwayConfig) -> ClusterNode | None:
@@ -155,9 +211,17 @@ def _intake(config: RingwayConfig, mail: MailDesk) -> MailIntake:
     )
 
 
-async def _stop(intake: MailIntake, hub: Hub, service: RoutingService, calls: CallRecords) -> None:
-    """Stop taking mail, close the desktops and call records, then the service."""
+async def _stop(
+    intake: MailIntake,
+    hub: Hub,
+    service: RoutingService,
+    calls: CallRecords,
+    telephony: Telephony | None = None,
+) -> None:
+    """Stop calls and mail, close the desktops and call records, then the service."""
     try:
+        if telephony is not None:
+            await telephony.stop()
         await intake.stop()
         await hub.stop()
         await calls.close()

@@ -22,6 +22,8 @@ from ringway.cli_report import report_app
 from ringway.config import ConfigError, RingwayConfig, demo_config_path, load_config
 from simulation.cli import erlang_app, simulate_command, staff_command
 
+DEFAULT_SIP_PORT = 5060
+
 app = typer.Typer(
     help="Ringway: contact-centre routing engine (ACD, IVR, dialer, desktop, simulator).",
     no_args_is_help=True,
@@ -107,22 +109,55 @@ def serve(
         int | None,
         typer.Option("--smtp-port", help="SMTP intake port for e-mail contacts (default: off)"),
     ] = None,
+    sip_port: Annotated[
+        int | None,
+        typer.Option(
+            "--sip-port",
+            min=0,
+            max=65535,
+            help=f"SIP port, UDP and TCP (default {DEFAULT_SIP_PORT}; 0: any free port)",
+        ),
+    ] = None,
+    sip: Annotated[
+        bool, typer.Option("--sip/--no-sip", help="Answer calls over SIP (IVR, agent phones)")
+    ] = True,
+    ivr: Annotated[
+        Path | None, typer.Option("--ivr", help="IVR flow file for SIP calls (default: demo)")
+    ] = None,
 ) -> None:
-    """Run the service: REST + OpenAPI, websockets, web pages, /metrics, SMTP intake."""
+    """Run the service: REST + OpenAPI, websockets, web pages, /metrics, SMTP intake, SIP."""
     import uvicorn
 
+    from ivr.flows import FlowError
     from ringway.app import build
     from ringway.runtime import tune_gc
+    from ringway.telephony import TelephonySettings
 
     cfg = _load(config)
     overrides = {"host": host, "http_port": http_port, "smtp_port": smtp_port}
     service = cfg.service.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     cfg = dataclasses.replace(cfg, service=service)
+    # One node answers calls on the default port; cluster nodes only when told which.
+    explicit = sip_port is not None
+    wanted = sip and (explicit or cfg.service.redis_url is None)
+    telephony = None
+    if wanted:
+        port = DEFAULT_SIP_PORT if sip_port is None else sip_port
+        port = port or _any_free_port(service.host)  # 0: pick one now, so the banner says it
+        problem = _port_problem(service.host, port)
+        if problem is not None and explicit:
+            fail(f"--sip-port {port}: {problem}")
+        if problem is None:
+            telephony = TelephonySettings(host=service.host, port=port, flows=ivr)
+        else:  # the default port is busy (another PBX, another node): serve without SIP
+            typer.echo(f"warning: SIP not started: {problem}", err=True)
     try:
-        bundle = build(cfg)
-    except (ConfigError, ValueError) as exc:
+        bundle = build(cfg, sip=telephony, sip_required=explicit)
+    except (ConfigError, ValueError, FlowError) as exc:
         fail(str(exc))
     _print_banner(cfg, bundle.admin_token, bundle.generated_passwords)
+    if telephony is not None:
+        _print_sip_banner(telephony.host, telephony.port, bundle.sip_passwords)
     tune_gc()
     uvicorn.run(
         bundle.app,
@@ -149,6 +184,40 @@ def _print_banner(cfg: RingwayConfig, admin_token: str, passwords: dict[str, str
     roles = {u.id: u.role for u in cfg.users}
     for user, password in sorted(passwords.items()):
         lines.append(f"  {roles.get(user, '?'):<10} {user:<8} password {password}")
+    typer.echo("\n".join(lines), err=True)
+
+
+def _any_free_port(host: str) -> int:
+    import socket
+
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
+            port = int(udp.getsockname()[1])
+        if _port_problem(host, port) is None:
+            return port
+    fail(f"no free SIP port on {host}")
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    """Why SIP cannot listen on host:port (UDP and TCP), or None."""
+    import socket
+
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as probe:
+            if kind == socket.SOCK_STREAM:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                return f"{host}:{port} is not available ({exc.strerror})"
+    return None
+
+
+def _print_sip_banner(host: str, port: int, passwords: dict[str, str]) -> None:
+    lines = [f"  sip          {host}:{port} UDP+TCP (agent phones register their extension)"]
+    for extension, password in sorted(passwords.items()):
+        lines.append(f"  sip phone  {extension:<8} password {password}")
     typer.echo("\n".join(lines), err=True)
 
 

@@ -72,7 +72,10 @@ def test_options_200_and_via_received_rport() -> None:
             peer.send(raw("OPTIONS", edge.port), edge.port)
             ok = response(await peer.recv())
             assert ok.status == 200
-            assert ok.headers.get("allow") == "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"
+            assert (
+                ok.headers.get("allow")
+                == "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, REFER, NOTIFY"
+            )
             assert ok.headers.get("accept") == "application/sdp"
             assert peer.transport is not None
             port = peer.transport.get_extra_info("sockname")[1]

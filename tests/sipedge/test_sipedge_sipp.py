@@ -72,7 +72,7 @@ def test_options_200_with_allow(tmp_path: Path) -> None:
             result = await sipp(edge, tmp_path, "-sf", xml, "-s", "ringway", "-m", "3")
             assert result.code == 0, result.output[-2000:]
             log = (tmp_path / "sipp_msg.log").read_text()
-            assert "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER" in log
+            assert "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, REFER, NOTIFY" in log
             assert "Accept: application/sdp" in log
 
     arun(main())

@@ -1,0 +1,203 @@
+"""The asyncio B2BUA: inbound SIP calls through the IVR to the router and agent phones.
+
+    b2bua = B2bua(centre, host="127.0.0.1", rng=rng)
+    edge = SipEdge(host, port, credentials, handler=b2bua, registrar=...)
+    b2bua.attach(edge)
+
+`B2bua` is the edge's `CallHandler`: an INVITE gets 180, two RTP ports, a
+customer lookup on its CLI (P-Asserted-Identity, RFC 3325 §9.1, else From),
+then 200 and a `CallSession` running the IVR. Each call's `CallDriver` feeds
+the session call-control events (from SIP, RTP and the router, through
+`ContactCentre`) and executes the commands it returns. Everything here runs on
+the event loop thread; nothing blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from ivr.calls import events as ce
+from ivr.calls.driver import CallDriver
+from ivr.calls.flow import FlowRunLike
+from ivr.calls.media import CallMedia, hold_music
+from ivr.calls.session import CallSession
+from ivr.edge import Call, CallHandler, SipEdge
+from ivr.media.audio import PromptLibrary
+from ivr.media.dtmf import parse_info_body
+from ivr.media.errors import DtmfParseError
+from ivr.sip.errors import SipParseError
+from ivr.sip.message import Request
+from ivr.sip.values import parse_name_addr
+
+log = logging.getLogger(__name__)
+
+
+class ContactCentre(Protocol):
+    """The router side of call control (`ringway.telephony.RouterCentre` is one)."""
+
+    async def customer_for(self, cli: str | None) -> dict[str, Any] | None: ...
+
+    def new_flow(
+        self, dialed: str, customer: dict[str, Any] | None, cli: str | None
+    ) -> FlowRunLike: ...
+
+    async def create_contact(
+        self,
+        *,
+        call_id: str,
+        cli: str | None,
+        queue: str,
+        attributes: dict[str, str],
+        priority: int,
+    ) -> str:
+        """Queue the call; returns the contact id. Raises `RoutingRefused`."""
+
+    async def create_callback(self, *, call_id: str, queue: str, number: str) -> None: ...
+
+    def phone_of(self, agent_id: str) -> str | None:
+        """A registered contact URI of the agent's extension, or None."""
+
+    def accept(self, agent_id: str, contact_id: str) -> None: ...
+
+    def reject(self, agent_id: str, contact_id: str, status: int) -> None: ...
+
+    def end(self, contact_id: str) -> None: ...
+
+    def transfer(self, agent_id: str, contact_id: str, target: str) -> str | None:
+        """Blind transfer to a queue or "agent:<id>"; the router's refusal, or None."""
+
+    def transfer_target(self, user: str) -> str | None:
+        """A Refer-To user as a transfer target: a voice queue, or an agent's extension
+        as "agent:<id>"; None when it names neither."""
+
+    def announcement(self, contact_id: str) -> Sequence[str]:
+        """Prompt names telling the caller their position and expected wait."""
+
+    def record(self, cdr: dict[str, Any]) -> None: ...
+
+    def call_started(self, driver: CallDriver) -> None: ...
+
+    def call_finished(self, driver: CallDriver) -> None: ...
+
+
+def caller_id(invite: Request) -> str | None:
+    """The CLI: P-Asserted-Identity from a trusted trunk (RFC 3325 §9.1), else From."""
+    for name in ("p-asserted-identity", "from"):
+        value = invite.headers.get(name)
+        if value:
+            try:
+                return parse_name_addr(value.split(",")[0]).uri
+            except SipParseError:
+                continue
+    return None
+
+
+class B2bua(CallHandler):
+    def __init__(
+        self,
+        centre: ContactCentre,
+        *,
+        host: str,
+        rng: random.Random,
+        prompts: PromptLibrary | None = None,
+        announce_every: float | None = 30.0,
+        hold_prompt: str = "music_on_hold",
+    ) -> None:
+        self.centre = centre
+        self.host = host
+        self.rng = rng
+        self.prompts = prompts or PromptLibrary()
+        self.announce_every = announce_every
+        self.hold_prompt = hold_prompt
+        self.hold_music = hold_music(self.prompts, hold_prompt)
+        self.edge: SipEdge | None = None
+        self.drivers: dict[str, CallDriver] = {}  # by the caller's Call-ID
+        self._setups: dict[str, asyncio.Task[None]] = {}
+
+    def attach(self, edge: SipEdge) -> None:
+        self.edge = edge
+        edge.handler = self
+
+    async def stop(self) -> None:
+        for task in list(self._setups.values()):
+            task.cancel()
+        await asyncio.gather(*self._setups.values(), return_exceptions=True)
+        for driver in list(self.drivers.values()):
+            # BYE the caller ourselves, then end it like a hang-up: the router gets
+            # its abandon or wrap-up, the agent's phone its CANCEL or BYE
+            driver.call.hang_up()
+            driver.handle(ce.CallEnded(side="caller", reason="shutdown"))
+
+    # -- CallHandler ---------------------------------------------------------------------
+
+    def on_invite(self, call: Call) -> None:
+        call.ring()
+        task = asyncio.get_running_loop().create_task(self._set_up(call))
+        self._setups[call.call_id] = task
+        task.add_done_callback(lambda _: self._setups.pop(call.call_id, None))
+
+    async def _set_up(self, call: Call) -> None:
+        media = CallMedia(self.host, self.rng, self.prompts)
+        try:
+            await media.open()
+        except OSError:
+            call.reject(503)  # no RTP port: the trunk may try elsewhere (§21.5.4)
+            return
+        try:
+            cli = caller_id(call.invite)
+            customer = await self.centre.customer_for(cli)
+            flow = self.centre.new_flow(call.invite.uri.user or "", customer, cli)
+        except Exception:
+            log.exception("call %s: set-up failed", call.call_id)
+            media.close()
+            call.reject(500)
+            return
+        if call.tx is None:  # cancelled while we looked the caller up
+            media.close()
+            return
+        negotiated = call.answer(media.caller.local())
+        if negotiated is None:  # 488/400 already sent
+            media.close()
+            return
+        media.caller.connect(negotiated)
+        session = CallSession(
+            call.call_id,
+            flow,
+            cli=cli,
+            dialed=call.invite.uri.user,
+            announce_every=self.announce_every,
+        )
+        if customer is not None:
+            session.record["customer_id"] = customer.get("id")
+        driver = CallDriver(self, call, session, media)
+        self.drivers[call.call_id] = driver
+        self.centre.call_started(driver)
+        driver.start()
+
+    def on_cancel(self, call: Call) -> None:
+        pass  # 487 already sent; a set-up in progress sees call.tx is None
+
+    def on_ended(self, call: Call) -> None:
+        driver = self.drivers.get(call.call_id)
+        if driver is not None:
+            driver.handle(ce.CallEnded(side="caller", reason="bye"))
+
+    def on_info(self, call: Call, request: Request) -> int:
+        """SIP INFO DTMF (application/dtmf-relay): a digit like an RFC 4733 event."""
+        driver = self.drivers.get(call.call_id)
+        if driver is None:
+            return 481
+        try:
+            digit = parse_info_body(request.content_type or "", request.body)
+        except DtmfParseError:
+            return 415 if "dtmf" not in (request.content_type or "") else 400
+        driver.handle(ce.DigitsCollected(digit=digit.digit, method="info"))
+        return 200
+
+    def finished(self, driver: CallDriver) -> None:
+        self.drivers.pop(driver.call.call_id, None)
+        self.centre.call_finished(driver)

@@ -1,0 +1,298 @@
+"""The asyncio pump around one `CallSession`: events in, commands executed.
+
+`handle(event)` runs the session and executes what it returns, in order:
+media commands on `CallMedia`, agent legs as `OutboundCall`s on the edge,
+router commands on the `ContactCentre`. One timer handle follows the session's
+`next_deadline()` (IVR timeouts, announcements). Events a command causes (a
+phone refused at once, a contact created) are fed back with `call_soon`, never
+re-entrantly, so the session always sees one event at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from ivr.calls import commands as cmd
+from ivr.calls import events as ce
+from ivr.calls.errors import RoutingRefused
+from ivr.calls.media import CallMedia
+from ivr.calls.outbound import OutboundCall
+from ivr.calls.session import CallSession, Phase
+from ivr.edge import Call
+from ivr.media.dtmf import DtmfDigit
+from ivr.sip.errors import SipError
+from ivr.sip.offer_answer import Negotiated
+from ivr.sip.uri import parse_uri
+
+if TYPE_CHECKING:
+    from ivr.calls.b2bua import B2bua
+
+log = logging.getLogger(__name__)
+
+NO_PHONE = 480  # Temporarily Unavailable: the agent has no registered phone
+
+
+class AgentLeg:
+    """The observer of one `OutboundCall` to one agent's phone."""
+
+    def __init__(self, driver: CallDriver, agent_id: str) -> None:
+        self.driver = driver
+        self.agent_id = agent_id
+        self.call: OutboundCall | None = None
+        self.cancelled = False
+
+    def on_ringing(self) -> None:
+        self.driver.handle(ce.AgentRinging(agent_id=self.agent_id))
+
+    def on_answered(self, media: Negotiated) -> None:
+        self.driver.media.agent.connect(media)
+        self.driver.handle(ce.CallAnswered(agent_id=self.agent_id))
+
+    def on_failed(self, status: int) -> None:
+        self.driver.forget_leg(self)
+        if not self.cancelled:
+            self.driver.handle(ce.AgentLegFailed(agent_id=self.agent_id, status=status))
+
+    def on_ended(self) -> None:
+        self.driver.forget_leg(self)
+        self.driver.handle(ce.CallEnded(side="agent", reason="bye"))
+
+    def on_refer(self, refer_to: str) -> int:
+        """A blind transfer (RFC 3515) to the Refer-To user: a queue (`sip:sales@...`)
+        or an agent's extension. The router transfers at once, so a refusal (unknown
+        target, queue full, agent busy) is the REFER's answer and the call stays
+        bridged; on success the router's transfer event unbridges the call, and our
+        NOTIFY and BYE release this phone."""
+        driver = self.driver
+        contact_id = driver.contact_id
+        try:
+            user = parse_uri(refer_to).user or ""
+        except SipError:
+            return 400
+        target = driver.centre.transfer_target(user)
+        if target is None or contact_id is None:
+            return 404
+        problem = driver.centre.transfer(self.agent_id, contact_id, target)
+        if problem is not None:
+            log.info("call %s: REFER to %s refused: %s", driver.call.call_id, target, problem)
+            return 403
+        return 202
+
+
+class CallDriver:
+    def __init__(self, b2bua: B2bua, call: Call, session: CallSession, media: CallMedia) -> None:
+        self.b2bua = b2bua
+        self.centre = b2bua.centre
+        self.call = call
+        self.session = session
+        self.media = media
+        self.legs: dict[str, AgentLeg] = {}
+        self.loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pending_prompt = False
+        self.record: dict[str, Any] | None = None
+        media.on_digit(self._digit)
+        media.caller.on_idle = self._prompt_idle
+
+    @property
+    def contact_id(self) -> str | None:
+        return self.session.contact_id
+
+    @property
+    def phase(self) -> Phase:
+        return self.session.phase
+
+    def start(self) -> None:
+        self._run(self.session.start(self.loop.time()))
+
+    def summary(self) -> dict[str, Any]:
+        """What a supervisor sees of a call in progress."""
+        session = self.session
+        return {
+            "call_id": self.call.call_id,
+            "phase": session.phase.value,
+            "cli": session.record.get("cli"),
+            "customer_id": session.record.get("customer_id"),
+            "contact_id": session.contact_id,
+            "queue": session.queue,
+            "agent_id": session.agent_id,
+            "digits": session.digits,
+            "ringing": sorted(self.legs),
+        }
+
+    def handle(self, event: ce.CallEvent) -> None:
+        try:
+            self._run(self.session.handle(event, self.loop.time()))
+        except Exception:  # one call's bug must not take the edge down: end this call
+            log.exception("call %s: failed on %r", self.call.call_id, event)
+            if self.session.phase is not Phase.ENDED:
+                self.call.hang_up()  # then end it like a hang-up: no contact left behind
+                ended = ce.CallEnded(side="caller", reason="error")
+                self._run(self.session.handle(ended, self.loop.time()))
+
+    def handle_soon(self, event: ce.CallEvent) -> None:
+        self.loop.call_soon(self.handle, event)
+
+    # -- inputs from media ---------------------------------------------------------------
+
+    def _digit(self, digit: DtmfDigit) -> None:
+        self.handle(ce.DigitsCollected(digit=digit.digit, method="rfc4733"))
+
+    def _prompt_idle(self) -> None:
+        if self._pending_prompt:
+            self._pending_prompt = False
+            self.handle(ce.PromptFinished())
+
+    # -- commands ------------------------------------------------------------------------
+
+    def _run(self, commands: list[cmd.Command]) -> None:
+        for command in commands:
+            self._execute(command)
+        self._rearm()
+
+    def _execute(self, command: cmd.Command) -> None:
+        media = self.media
+        if isinstance(command, cmd.PlayPrompts):
+            self._pending_prompt = True
+            media.caller.play(media.pcm(command.prompts))
+        elif isinstance(command, cmd.StopPlayback):
+            self._pending_prompt = False
+            media.caller.stop()
+        elif isinstance(command, cmd.StartHold):
+            media.caller.hold(self.b2bua.hold_music)
+        elif isinstance(command, cmd.Announce):
+            media.caller.announce(media.pcm(list(self.centre.announcement(command.contact_id))))
+        elif isinstance(command, cmd.CreateContact):
+            self._spawn(self._create_contact(command))
+        elif isinstance(command, cmd.CreateCallback):
+            self._spawn(self._create_callback(command))
+        elif isinstance(command, cmd.RingAgent):
+            self._ring(command.agent_id)
+        elif isinstance(command, cmd.CancelAgent | cmd.HangUpAgent):
+            self._drop_agent(command.agent_id)
+        elif isinstance(command, cmd.Bridge):
+            media.bridge()
+        elif isinstance(command, cmd.Unbridge):
+            media.unbridge()
+        else:
+            self._router_or_end(command)
+
+    def _router_or_end(self, command: cmd.Command) -> None:
+        centre = self.centre
+        if isinstance(command, cmd.AcceptOffer):
+            centre.accept(command.agent_id, command.contact_id)
+        elif isinstance(command, cmd.RejectOffer):
+            centre.reject(command.agent_id, command.contact_id, command.status)
+        elif isinstance(command, cmd.EndContact):
+            centre.end(command.contact_id)
+        elif isinstance(command, cmd.HangUpCaller):
+            self._hang_up_caller()
+        elif isinstance(command, cmd.WriteRecord):
+            self._finish(command.record)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = self.loop.create_task(work)
+        self._tasks.add(task)  # the loop keeps only a weak reference
+        task.add_done_callback(self._tasks.discard)
+
+    async def _create_contact(self, command: cmd.CreateContact) -> None:
+        try:
+            contact_id = await self.centre.create_contact(
+                call_id=self.call.call_id,
+                cli=self.session.record.get("cli"),
+                queue=command.queue,
+                attributes=command.attributes,
+                priority=command.priority,
+            )
+        except RoutingRefused as exc:
+            self.handle(ce.RoutingFailed(reason=str(exc)))
+            return
+        except Exception:  # never leave the caller in limbo: hang up, keep the trace
+            log.exception("call %s: the contact was not created", self.call.call_id)
+            self.handle(ce.RoutingFailed(reason="internal error"))
+            return
+        self.handle(ce.ContactQueued(contact_id=contact_id, queue=command.queue))
+
+    async def _create_callback(self, command: cmd.CreateCallback) -> None:
+        try:
+            await self.centre.create_callback(
+                call_id=self.call.call_id, queue=command.queue, number=command.number
+            )
+        except Exception:  # the caller already heard the confirmation; keep the log
+            log.exception("call %s: callback request not stored", self.call.call_id)
+
+    def _ring(self, agent_id: str) -> None:
+        edge = self.b2bua.edge
+        target = self.centre.phone_of(agent_id)
+        if edge is None or target is None:
+            self.handle_soon(ce.AgentLegFailed(agent_id=agent_id, status=NO_PHONE))
+            return
+        leg = AgentLeg(self, agent_id)
+        invite = self.call.invite
+        caller = invite.headers.get("p-asserted-identity") or invite.headers.get("from") or ""
+        display = str(self.session.record.get("cli") or "anonymous")
+        leg.call = OutboundCall(
+            edge,
+            target=target,
+            caller=f"<{_strip_tag(caller) or 'sip:anonymous@anonymous.invalid'}>",
+            local=self.media.agent.matching(self.media.caller),
+            observer=leg,
+            rng=self.b2bua.rng,
+            headers=(("X-Ringway-Contact", self.contact_id or ""), ("X-Ringway-CLI", display)),
+        )
+        self.legs[agent_id] = leg
+        leg.call.start()
+
+    def _drop_agent(self, agent_id: str) -> None:
+        leg = self.legs.pop(agent_id, None)
+        if leg is not None and leg.call is not None:
+            leg.cancelled = True
+            leg.call.cancel()
+
+    def forget_leg(self, leg: AgentLeg) -> None:
+        if self.legs.get(leg.agent_id) is leg:
+            del self.legs[leg.agent_id]
+
+    def _hang_up_caller(self) -> None:
+        call = self.call
+        if call.dialog is not None:
+            call.hang_up()
+        else:
+            call.reject(480)
+
+    def _finish(self, record: dict[str, Any]) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for agent_id in list(self.legs):
+            self._drop_agent(agent_id)
+        record["media"] = self.media.close()
+        self.record = record
+        self.centre.record(record)
+        self.b2bua.finished(self)
+
+    # -- time ----------------------------------------------------------------------------
+
+    def _rearm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        deadline = self.session.next_deadline()
+        if deadline is not None:
+            self._timer = self.loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._run(self.session.on_timer(self.loop.time() + 1e-6))
+
+
+def _strip_tag(name_addr: str) -> str:
+    """The URI of a From/P-Asserted-Identity value, for the agent leg's From."""
+    start, end = name_addr.find("<"), name_addr.find(">")
+    if 0 <= start < end:
+        return name_addr[start + 1 : end]
+    return name_addr.split(";")[0].strip()

@@ -1,0 +1,209 @@
+"""The RTP side of one inbound call: a caller-facing and an agent-facing endpoint.
+
+Each leg has its own UDP port (RFC 3264 §5: one m= line, one port). The caller
+leg carries the IVR prompts, music on hold and announcements from one `Player`
+(one SSRC and one continuous sequence space for the whole call, RFC 3550
+§5.1), and its RFC 4733 digits; once bridged, both endpoints relay to each
+other (`ivr.media.endpoint.bridge`, RFC 7667 §3.2.1.2) and the player is quiet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from ivr.media.audio import PROMPT_DIR, PromptLibrary, silence, tone
+from ivr.media.dtmf import DtmfDigit
+from ivr.media.endpoint import MediaEndpoint, bridge
+from ivr.media.player import Player
+from ivr.sip.offer_answer import LocalMedia, Negotiated
+
+HOLD_NOTES = (261.63, 329.63, 392.0, 523.25, 392.0, 329.63)  # C4 E4 G4 C5 G4 E4
+
+
+def hold_music(prompts: PromptLibrary, name: str, directory: Path = PROMPT_DIR) -> bytes:
+    """`<name>.wav` when the deployment ships one, else a soft synthesised arpeggio
+    (the repo carries no audio; a bare test tone on hold sounds like a fault)."""
+    if (directory / f"{name}.wav").is_file():
+        return prompts.get(name)
+    return b"".join(tone(hz, 400, amplitude=2500) + silence(100) for hz in HOLD_NOTES)
+
+
+class MediaLeg:
+    """One UDP port: an endpoint, and (on the caller leg) a player pumped on its deadlines."""
+
+    def __init__(self, host: str, rng: random.Random) -> None:
+        self.host = host
+        self.rng = rng
+        self.endpoint = MediaEndpoint(dtmf_payload_type=None)
+        self.transport: asyncio.DatagramTransport | None = None
+        self.port = 0
+        self.player: Player | None = None
+        self.negotiated: Negotiated | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self.played = 0  # RTP packets of prompts, music and announcements sent
+        self.on_idle: Callable[[], None] | None = None
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: self.endpoint, local_addr=(self.host, 0)
+        )
+        self.transport = transport
+        self.port = int(transport.get_extra_info("sockname")[1])
+
+    def local(self) -> LocalMedia:
+        return LocalMedia(address=self.host, port=self.port)
+
+    def matching(self, other: MediaLeg) -> LocalMedia:
+        """What to offer on this leg so the relay needs no transcoding: the codec and
+        telephone-event payload type the other leg negotiated (RFC 3264 §5.1 lets the
+        offerer pick the numbers; a phone that has neither answers 488)."""
+        local, theirs = self.local(), other.negotiated
+        if theirs is None:
+            return local
+        events = theirs.dtmf_payload_type
+        return replace(
+            local,
+            codecs=(theirs.codec,),
+            dtmf_payload_type=events if events is not None else local.dtmf_payload_type,
+            telephone_events=local.telephone_events if events is not None else None,
+        )
+
+    def connect(self, media: Negotiated) -> None:
+        """Send to the address the peer's SDP named (symmetric RTP fills it in otherwise)."""
+        self.negotiated = media
+        if media.remote_address and media.remote_port:
+            self.endpoint.remote = (media.remote_address, media.remote_port)
+        self.endpoint.dtmf_payload_type = media.dtmf_payload_type
+        loop = asyncio.get_running_loop()
+        self.player = Player(
+            start=loop.time(),
+            ssrc=self.rng.getrandbits(32),
+            codec=media.codec,
+            payload_type=media.payload_type,
+            sequence=self.rng.getrandbits(16),
+            timestamp=self.rng.getrandbits(32),
+        )
+
+    # -- playback ----------------------------------------------------------------------
+
+    def play(self, pcm: bytes) -> None:
+        if self.player is not None:
+            self.player.play(pcm, now=asyncio.get_running_loop().time())
+            self._kick()
+
+    def announce(self, pcm: bytes) -> None:
+        if self.player is not None:
+            self.player.announce(pcm, now=asyncio.get_running_loop().time())
+            self._kick()
+
+    def hold(self, pcm: bytes) -> None:
+        if self.player is not None:
+            self.player.loop(pcm, now=asyncio.get_running_loop().time())
+            self._kick()
+
+    def stop(self) -> None:
+        if self.player is not None:
+            self.player.stop()
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _kick(self) -> None:
+        player = self.player
+        if self._handle is None and player is not None:
+            deadline = player.next_deadline()
+            if deadline is not None:
+                self._handle = asyncio.get_running_loop().call_at(deadline, self._tick)
+
+    def _tick(self) -> None:
+        self._handle = None
+        player = self.player
+        if player is None:
+            return
+        deadline = player.next_deadline()
+        if deadline is not None:
+            now = asyncio.get_running_loop().time()
+            for packet in player.handle_timer(max(now, deadline)):
+                self.endpoint.send(packet)
+                self.played += 1
+        if player.busy:
+            self._kick()
+        elif self.on_idle is not None:
+            self.on_idle()
+
+    def close(self) -> None:
+        self.stop()
+        self.endpoint.bridge = None
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+
+class CallMedia:
+    """Both legs of one call, the prompt library, and the bridge between them."""
+
+    def __init__(self, host: str, rng: random.Random, prompts: PromptLibrary) -> None:
+        self.prompts = prompts
+        self.caller = MediaLeg(host, rng)
+        self.agent = MediaLeg(host, rng)
+        self.rng = rng
+        self.bridged_at: tuple[int, int] | None = None  # packets received when bridged
+        self.relayed = {"caller_to_agent": 0, "agent_to_caller": 0}
+
+    async def open(self) -> None:
+        await self.caller.open()
+        try:
+            await self.agent.open()
+        except OSError:
+            self.caller.close()
+            raise
+
+    def on_digit(self, callback: Callable[[DtmfDigit], None]) -> None:
+        self.caller.endpoint.on_digit = callback
+
+    def pcm(self, prompts: tuple[str, ...] | list[str]) -> bytes:
+        return b"".join(self.prompts.get(name) for name in prompts)
+
+    def bridge(self) -> None:
+        self.caller.stop()
+        bridge(
+            self.caller.endpoint,
+            self.agent.endpoint,
+            ssrc_to_a=self.rng.getrandbits(32),
+            ssrc_to_b=self.rng.getrandbits(32),
+        )
+        self.bridged_at = (self.caller.endpoint.received, self.agent.endpoint.received)
+
+    def unbridge(self) -> None:
+        self._count()
+        self.caller.endpoint.bridge = None
+        self.agent.endpoint.bridge = None
+
+    def _count(self) -> None:
+        """Packets relayed each way while bridged (the far endpoint's arrivals)."""
+        if self.bridged_at is None:
+            return
+        caller0, agent0 = self.bridged_at
+        self.relayed["caller_to_agent"] += self.caller.endpoint.received - caller0
+        self.relayed["agent_to_caller"] += self.agent.endpoint.received - agent0
+        self.bridged_at = None
+
+    def close(self) -> dict[str, int]:
+        """Close both ports; returns the media counters for the call detail record."""
+        self._count()
+        for leg in (self.caller, self.agent):
+            with contextlib.suppress(Exception):
+                leg.close()
+        return {
+            **self.relayed,
+            "played_to_caller": self.caller.played,
+            "caller_packets": self.caller.endpoint.received,
+            "agent_packets": self.agent.endpoint.received,
+            "dropped": self.caller.endpoint.dropped + self.agent.endpoint.dropped,
+        }

@@ -1,0 +1,316 @@
+"""One inbound call from answer to hang-up, as a pure state machine.
+
+    session = CallSession(call_id, flow_run, cli=..., announce_every=30.0)
+    commands = session.start(now)
+    commands = session.handle(DigitsCollected(digit="2"), now)
+    when = session.next_deadline();  commands = session.on_timer(now)
+
+Phases and their rules (events not listed for a phase are ignored):
+
+    IVR      digit → (stop an interruptible prompt) flow.on_digit; prompt done →
+             flow.on_prompt_done; flow Route → ROUTING + CreateContact;
+             OfferCallback → CreateCallback, then hang up once its prompt played;
+             Hangup → hang up; caller hangs up → ENDED (no contact was made).
+    ROUTING  ContactQueued → QUEUED (music on hold, first announcement);
+             RoutingFailed → hang up; caller hangs up → ENDED, and the contact
+             created meanwhile is ended at once (an abandon: nothing stuck).
+    QUEUED   AgentOffered → RINGING + RingAgent; every `announce_every`
+             seconds → Announce; caller hangs up → EndContact (the router
+             records the abandon).
+    RINGING  agent answers → BRIDGED: StopPlayback, Bridge, AcceptOffer;
+             agent leg fails (486, 408, no phone) → QUEUED + RejectOffer (the
+             router's RONA: agent not-ready, contact back in its place);
+             router withdraws the offer (RONA timer, rescind) → QUEUED +
+             CancelAgent; caller hangs up → CancelAgent + EndContact (abandon).
+    BRIDGED  either side hangs up → ENDED: hang up the other, EndContact
+             (the agent goes to wrap-up); the router transferring the contact
+             (REFER, desktop) → QUEUED again: Unbridge, hang up the agent, music
+             on hold; the router's next offer rings the next phone.
+    any      the router ended the contact (a supervisor cancelled it, maximum
+             wait with nowhere to overflow) → hang up both sides, no EndContact.
+    ENDED    an agent leg that answers late is hung up; a late offer is ignored
+             (the router already ended the contact).
+
+The session keeps the call detail record and hands it out (`WriteRecord`) when
+the call ends.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from ivr.calls import commands as cmd
+from ivr.calls import events as ce
+from ivr.calls.flow import FlowAction, FlowRunLike, fa
+
+TIMELINE_LIMIT = 200  # events kept per call record (a stuck IVR loop must not grow it)
+
+
+def vars_of(event: ce.CallEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in event.__dataclass_fields__}
+
+
+def _name(event: ce.CallEvent) -> str:
+    """`AgentLegFailed` → `agent_leg_failed`."""
+    name = type(event).__name__
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+class Phase(enum.Enum):
+    IVR = "ivr"
+    ROUTING = "routing"
+    QUEUED = "queued"
+    RINGING = "ringing"
+    BRIDGED = "bridged"
+    ENDED = "ended"
+
+
+class CallSession:
+    def __init__(
+        self,
+        call_id: str,
+        flow: FlowRunLike,
+        *,
+        cli: str | None = None,
+        dialed: str | None = None,
+        announce_every: float | None = 30.0,
+    ) -> None:
+        self.call_id = call_id
+        self.flow = flow
+        self.announce_every = announce_every
+        self.phase = Phase.IVR
+        self.contact_id: str | None = None
+        self.queue: str | None = None
+        self.agent_id: str | None = None
+        self.digits = ""
+        self._interruptible = False
+        self._playing = False
+        self._hang_up_after_prompt: str | None = None
+        self._next_announce: float | None = None
+        self.record: dict[str, Any] = {
+            "call_id": call_id,
+            "cli": cli,
+            "dialed": dialed,
+            "agents_tried": [],
+            "announcements": 0,
+            "events": [],
+        }
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def start(self, now: float) -> list[cmd.Command]:
+        """The caller's INVITE was answered: run the IVR."""
+        self.record["answered_at"] = now
+        return self._flow(self.flow.start(now), now)
+
+    def handle(self, event: ce.CallEvent, now: float) -> list[cmd.Command]:
+        self._log(event, now)
+        if isinstance(event, ce.CallEnded):
+            return self._ended(event, now)
+        if self.phase is Phase.ENDED:
+            return self._after_end(event)
+        if isinstance(event, ce.DigitsCollected):
+            return self._digit(event, now)
+        if isinstance(event, ce.PromptFinished):
+            return self._prompt_done(now)
+        if isinstance(event, ce.ContactQueued | ce.RoutingFailed):
+            return self._routed(event, now)
+        return self._agent_event(event, now)
+
+    def _log(self, event: ce.CallEvent, now: float) -> None:
+        """The call's own event timeline, kept in its detail record (capped)."""
+        timeline: list[dict[str, Any]] = self.record["events"]
+        if len(timeline) < TIMELINE_LIMIT and not isinstance(event, ce.PromptFinished):
+            fields = {k: v for k, v in vars_of(event).items() if v is not None}
+            timeline.append({"at": now, "phase": self.phase.value, "event": _name(event), **fields})
+
+    def next_deadline(self) -> float | None:
+        if self.phase is Phase.IVR:
+            return self.flow.next_deadline()
+        if self.phase in (Phase.QUEUED, Phase.RINGING):
+            return self._next_announce
+        return None
+
+    def on_timer(self, now: float) -> list[cmd.Command]:
+        if self.phase is Phase.IVR:
+            deadline = self.flow.next_deadline()
+            if deadline is not None and deadline <= now:
+                return self._flow(self.flow.on_timer(now), now)
+            return []
+        due = self._next_announce
+        if due is None or due > now or self.contact_id is None:
+            return []
+        self._schedule_announcement(now)
+        self.record["announcements"] += 1
+        return [cmd.Announce(contact_id=self.contact_id)]
+
+    # -- IVR ---------------------------------------------------------------------------
+
+    def _digit(self, event: ce.DigitsCollected, now: float) -> list[cmd.Command]:
+        self.digits += event.digit
+        self.record["dtmf_method"] = event.method
+        if self.phase is not Phase.IVR:
+            return []  # DTMF while queued or bridged: nothing listens (the relay passes RTP)
+        out: list[cmd.Command] = []
+        if self._interruptible:
+            self._interruptible = self._playing = False
+            out.append(cmd.StopPlayback())
+        return out + self._flow(self.flow.on_digit(event.digit, now), now)
+
+    def _prompt_done(self, now: float) -> list[cmd.Command]:
+        self._interruptible = self._playing = False
+        if self._hang_up_after_prompt is not None:
+            return self._hang_up(self._hang_up_after_prompt, now)
+        if self.phase is not Phase.IVR or self.flow.finished:
+            return []
+        return self._flow(self.flow.on_prompt_done(now), now)
+
+    def _flow(self, actions: Any, now: float) -> list[cmd.Command]:
+        out: list[cmd.Command] = []
+        for action in actions:
+            out += self._flow_action(action, now)
+        return out
+
+    def _flow_action(self, action: FlowAction, now: float) -> list[cmd.Command]:
+        if isinstance(action, fa.Play):
+            self._interruptible, self._playing = action.interruptible, True
+            return [
+                cmd.PlayPrompts(prompts=tuple(action.prompts), interruptible=action.interruptible)
+            ]
+        if isinstance(action, fa.StopPlayback):
+            self._interruptible = self._playing = False
+            return [cmd.StopPlayback()]
+        if isinstance(action, fa.Route):
+            self.phase = Phase.ROUTING
+            self.queue = action.queue
+            self.record.update(queue=action.queue, ivr_attributes=dict(self.flow.attributes))
+            attributes = {**self.flow.attributes, **action.attributes}
+            return [
+                cmd.CreateContact(
+                    queue=action.queue, attributes=attributes, priority=action.priority
+                )
+            ]
+        if isinstance(action, fa.OfferCallback):
+            self.record["callback"] = action.number
+            out: list[cmd.Command] = [cmd.CreateCallback(queue=action.queue, number=action.number)]
+            return out + self._hang_up_when_quiet("callback", now)
+        return self._hang_up_when_quiet(action.reason, now)  # fa.Hangup
+
+    def _hang_up_when_quiet(self, reason: str, now: float) -> list[cmd.Command]:
+        """A flow may play a goodbye or confirmation just before it ends: let it finish."""
+        if self._playing:
+            self._hang_up_after_prompt = reason
+            return []
+        return self._hang_up(reason, now)
+
+    # -- routing -----------------------------------------------------------------------
+
+    def _routed(self, event: ce.ContactQueued | ce.RoutingFailed, now: float) -> list[cmd.Command]:
+        if isinstance(event, ce.RoutingFailed):
+            self.record["routing_error"] = event.reason
+            return self._hang_up("routing_failed", now)
+        self.contact_id, self.queue = event.contact_id, event.queue
+        self.record.update(contact_id=event.contact_id, queue=event.queue, queued_at=now)
+        self.phase = Phase.QUEUED
+        self._schedule_announcement(now)
+        self.record["announcements"] += 1
+        return [cmd.StartHold(), cmd.Announce(contact_id=event.contact_id)]
+
+    def _schedule_announcement(self, now: float) -> None:
+        every = self.announce_every
+        self._next_announce = None if every is None else now + every
+
+    # -- the agent leg -----------------------------------------------------------------
+
+    def _agent_event(self, event: ce.CallEvent, now: float) -> list[cmd.Command]:
+        contact = self.contact_id
+        if isinstance(event, ce.AgentOffered):
+            if self.phase is not Phase.QUEUED or contact is None:
+                return []
+            self.phase, self.agent_id = Phase.RINGING, event.agent_id
+            self.record["agents_tried"].append(event.agent_id)
+            return [cmd.RingAgent(agent_id=event.agent_id)]
+        if isinstance(event, ce.Transferred):
+            return self._transfer(event, now)
+        if self.phase is not Phase.RINGING or contact is None:
+            return []
+        agent = self.agent_id or ""
+        if isinstance(event, ce.CallAnswered) and event.agent_id == agent:
+            self.phase = Phase.BRIDGED
+            self.record.update(agent_id=agent, bridged_at=now)
+            return [
+                cmd.StopPlayback(),
+                cmd.Bridge(agent_id=agent),
+                cmd.AcceptOffer(agent_id=agent, contact_id=contact),
+            ]
+        if isinstance(event, ce.AgentLegFailed) and event.agent_id == agent:
+            self._back_to_queue(agent, f"phone {event.status}")
+            return [cmd.RejectOffer(agent_id=agent, contact_id=contact, status=event.status)]
+        if isinstance(event, ce.OfferWithdrawn) and event.agent_id == agent:
+            self._back_to_queue(agent, event.reason)
+            return [cmd.CancelAgent(agent_id=agent)]
+        return []
+
+    def _back_to_queue(self, agent: str, why: str) -> None:
+        self.phase, self.agent_id = Phase.QUEUED, None
+        self.record.setdefault("ring_failures", []).append(f"{agent}: {why}")
+
+    def _transfer(self, event: ce.Transferred, now: float) -> list[cmd.Command]:
+        if self.phase is not Phase.BRIDGED or event.agent_id != self.agent_id:
+            return []
+        self.phase, self.agent_id = Phase.QUEUED, None
+        if not event.target.startswith("agent:"):
+            self.queue = event.target
+        self.record.setdefault("transfers", []).append(f"{event.agent_id} -> {event.target}")
+        self._schedule_announcement(now)
+        return [cmd.Unbridge(), cmd.HangUpAgent(agent_id=event.agent_id), cmd.StartHold()]
+
+    # -- the end -----------------------------------------------------------------------
+
+    def _ended(self, event: ce.CallEnded, now: float) -> list[cmd.Command]:
+        phase = self.phase
+        if phase is Phase.ENDED:
+            return []
+        self.record.update(hangup_side=event.side, hangup_reason=event.reason)
+        out: list[cmd.Command] = []
+        agent, contact = self.agent_id, self.contact_id
+        if phase is Phase.RINGING and agent is not None:
+            out.append(cmd.CancelAgent(agent_id=agent))
+        if phase is Phase.BRIDGED and agent is not None and event.side != "agent":
+            out.append(cmd.HangUpAgent(agent_id=agent))
+        if event.side != "caller":
+            out.append(cmd.HangUpCaller(reason=event.reason))
+        if contact is not None and event.side != "router":  # the router ended it already
+            out.append(cmd.EndContact(contact_id=contact))
+        self.record["outcome"] = _OUTCOMES[phase]
+        return out + self._finish(now)
+
+    def _after_end(self, event: ce.CallEvent) -> list[cmd.Command]:
+        if isinstance(event, ce.CallAnswered):
+            return [cmd.HangUpAgent(agent_id=event.agent_id)]
+        if isinstance(event, ce.ContactQueued):  # created while the caller hung up
+            self.contact_id = event.contact_id
+            self.record.update(contact_id=event.contact_id, queue=event.queue)
+            return [cmd.EndContact(contact_id=event.contact_id)]
+        return []
+
+    def _hang_up(self, reason: str, now: float) -> list[cmd.Command]:
+        self.record.update(hangup_side="ivr", hangup_reason=reason, outcome=reason)
+        return [cmd.HangUpCaller(reason=reason), *self._finish(now)]
+
+    def _finish(self, now: float) -> list[cmd.Command]:
+        self.phase = Phase.ENDED
+        self._next_announce = None
+        self.record["ended_at"] = now
+        self.record["digits"] = self.digits
+        return [cmd.WriteRecord(record=dict(self.record))]
+
+
+_OUTCOMES = {
+    Phase.IVR: "abandoned_in_ivr",
+    Phase.ROUTING: "abandoned_in_queue",
+    Phase.QUEUED: "abandoned_in_queue",
+    Phase.RINGING: "abandoned_ringing",
+    Phase.BRIDGED: "completed",
+}

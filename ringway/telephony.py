@@ -1,0 +1,381 @@
+"""Telephony wired to the routing service: the SIP edge, the B2BUA and the router.
+
+    telephony = Telephony(service, TelephonySettings(host="127.0.0.1", port=5060), credentials)
+    await telephony.start();  ...;  await telephony.stop()
+
+`RouterCentre` is the B2BUA's `ContactCentre`: customer lookup through the
+service's `CustomerLookup` (time-boxed), `RoutingService.create_contact` for a
+routed call (a voice contact with the CLI as origin, the IVR's attributes and
+the SIP Call-ID in `sip_call_id`; the pop travels with it), router commands
+for offers (accept, reject → RONA), hang-ups (end) and transfers. It follows
+the router's events for the calls it carries: an offer of a call's contact
+rings the agent's registered phone; an offer the router takes back (RONA
+timeout, rescind) cancels the ringing leg; a desktop transfer requeues it.
+
+Call detail records go to `cdrs` (the latest `cdr_keep`) and, one JSON line
+each, to `<data_dir>/cdr.jsonl`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import os
+import random
+import secrets
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crm.phone import normalize_phone
+from ivr.calls import events as ce
+from ivr.calls.b2bua import B2bua
+from ivr.calls.driver import CallDriver
+from ivr.calls.errors import RoutingRefused
+from ivr.calls.flow import FlowRunLike
+from ivr.calls.session import Phase
+from ivr.edge import SipEdge
+from ivr.flows import DEMO_FLOWS, FlowRun, FlowSet, load_flows
+from ivr.media.audio import announcement
+from ivr.registrar import Registrar
+from ringway.bus import Subscription
+from ringway.config import RingwayConfig
+from ringway.service import NewContact, RoutingService
+from router import events as ev
+from router.errors import RoutingError
+from router.model import Channel, ContactStatus
+
+log = logging.getLogger(__name__)
+
+SIP_PASSWORD_ENV = "RINGWAY_SIP_PASSWORD_{extension}"
+DEFAULT_AHT_S = 180.0  # expected-wait estimate before a queue has handled any call
+FEED_LIMIT = 1_000_000
+AGENT_TARGET = "agent:"  # the router's ContactTransferred target for a direct transfer
+_ENDED_BY_ROUTER = (ev.ContactCancelled, ev.ContactEnded, ev.ContactAbandoned)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TelephonySettings:
+    host: str = "127.0.0.1"
+    port: int = 5060
+    flows: Path | None = None  # IVR flow file; default: the demo flows
+    announce_every_s: float | None = 30.0  # position / expected-wait announcements
+    hold_prompt: str = "music_on_hold"
+    realm: str = "ringway"
+    cdr_keep: int = 1000
+
+
+def sip_credentials(
+    config: RingwayConfig, env: Mapping[str, str] = os.environ
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Digest passwords per agent extension: ``RINGWAY_SIP_PASSWORD_<ext>`` from the
+    environment, else a random one generated now (returned second, for the banner)."""
+    credentials: dict[str, str] = {}
+    generated: dict[str, str] = {}
+    for agent in config.agents:
+        extension = agent.extension
+        if not extension:
+            continue
+        password = env.get(SIP_PASSWORD_ENV.format(extension=extension))
+        if password is None:
+            password = generated[extension] = secrets.token_urlsafe(12)
+        credentials[extension] = password
+    return credentials, generated
+
+
+class RouterCentre:
+    """The router side of the B2BUA, on a `RoutingService`."""
+
+    def __init__(
+        self,
+        service: RoutingService,
+        flows: FlowSet,
+        registrar: Registrar,
+        settings: TelephonySettings,
+        rng: random.Random,
+    ) -> None:
+        self.service = service
+        self.flows = flows
+        self.registrar = registrar
+        self.settings = settings
+        self.rng = rng
+        self.by_contact: dict[str, CallDriver] = {}
+        self.cdrs: deque[dict[str, Any]] = deque(maxlen=settings.cdr_keep)
+        self.cdr_path = Path(service.config.path_setting("{data_dir}")) / "cdr.jsonl"
+        self.loop_offset = 0.0  # wall clock minus loop clock, for the records
+        self.b2bua: B2bua | None = None
+
+    # -- set-up --------------------------------------------------------------------------
+
+    async def customer_for(self, cli: str | None) -> dict[str, Any] | None:
+        result = await self.service.lookup.lookup_cli(cli)
+        customer = result.customer
+        return None if customer is None else customer.to_dict()
+
+    def new_flow(
+        self, dialed: str, customer: dict[str, Any] | None, cli: str | None
+    ) -> FlowRunLike:
+        """The IVR for the dialed user; attribute ``cli`` (E.164) is the callback number."""
+        name = self.flows.entry_for(dialed)
+        number = normalize_phone(cli, self.service.config.service.default_region)
+        attributes = {} if number is None else {"cli": number}
+        return FlowRun(self.flows, name, customer=customer, attributes=attributes, rng=self.rng)
+
+    async def create_contact(
+        self,
+        *,
+        call_id: str,
+        cli: str | None,
+        queue: str,
+        attributes: dict[str, str],
+        priority: int,
+    ) -> str:
+        new = NewContact(
+            channel=Channel.VOICE,
+            queue=queue,
+            origin=cli,
+            priority=priority,
+            attributes={**attributes, "sip_call_id": call_id},
+            id=f"c-{os.urandom(8).hex()}",
+        )
+        try:
+            contact = await self.service.create_contact(new)
+        except RoutingError as exc:
+            raise RoutingRefused(exc.message) from exc
+        if contact.status not in (ContactStatus.QUEUED, ContactStatus.OFFERED):
+            raise RoutingRefused(f"contact {contact.id} is {contact.status.value}")
+        driver = self._driver_for_call(call_id)
+        if driver is not None:
+            self.by_contact[contact.id] = driver
+        return contact.id
+
+    async def create_callback(self, *, call_id: str, queue: str, number: str) -> None:
+        channel = self.service.router.queues[queue].channel
+        new = NewContact(
+            channel=channel,
+            queue=queue,
+            origin=number,
+            attributes={"callback_number": number, "sip_call_id": call_id},
+        )
+        await self.service.create_contact(new)
+
+    def _driver_for_call(self, call_id: str) -> CallDriver | None:
+        return self.b2bua.drivers.get(call_id) if self.b2bua is not None else None
+
+    # -- the agent leg -------------------------------------------------------------------
+
+    def phone_of(self, agent_id: str) -> str | None:
+        try:
+            extension = self.service.router.agent(agent_id).extension
+        except RoutingError:
+            return None
+        if not extension:
+            return None
+        contacts = self.registrar.contacts_for(extension, asyncio.get_running_loop().time())
+        return contacts[0] if contacts else None
+
+    def accept(self, agent_id: str, contact_id: str) -> None:
+        self._command("accept", lambda now: self.service.router.accept(agent_id, contact_id, now))
+
+    def reject(self, agent_id: str, contact_id: str, status: int) -> None:
+        """RONA as the core defines it: `reject` (agent not-ready, contact back in place);
+        a phone that is not registered at all counts as the agent's line disconnected."""
+        router = self.service.router
+        if status == 480:
+            self._command(
+                "agent_disconnected", lambda now: router.agent_disconnected(agent_id, now)
+            )
+        else:
+            self._command("reject", lambda now: router.reject(agent_id, contact_id, now))
+
+    def end(self, contact_id: str) -> None:
+        self._command("end", lambda now: self.service.router.end(contact_id, now))
+
+    def transfer(self, agent_id: str, contact_id: str, target: str) -> str | None:
+        router = self.service.router
+        if target.startswith(AGENT_TARGET):
+            other = target.removeprefix(AGENT_TARGET)
+            return self._command(
+                "transfer_to_agent",
+                lambda now: router.transfer_to_agent(agent_id, contact_id, other, now),
+            )
+        return self._command(
+            "transfer", lambda now: router.transfer(agent_id, contact_id, target, now)
+        )
+
+    def transfer_target(self, user: str) -> str | None:
+        router = self.service.router
+        queue = router.queues.get(user)
+        if queue is not None and queue.channel is Channel.VOICE:
+            return user
+        for agent in router.agents.values():
+            if user and agent.extension == user:
+                return f"{AGENT_TARGET}{agent.id}"
+        return None
+
+    def _command(self, name: str, command: Any) -> str | None:
+        """Run a router command; its refusal as text (e.g. the offer was already
+        withdrawn, the queue is full), or None when it went through."""
+        try:
+            self.service.execute(name, command)
+        except RoutingError as exc:
+            log.info("telephony: %s refused: %s", name, exc)
+            return exc.message
+        return None
+
+    # -- announcements and records -------------------------------------------------------
+
+    def announcement(self, contact_id: str) -> Sequence[str]:
+        router = self.service.router
+        try:
+            contact = router.contact(contact_id)
+            waiting = router.waiting(contact.queue)
+        except RoutingError:
+            return []
+        ids = [c.id for c in waiting]
+        position = ids.index(contact_id) + 1 if contact_id in ids else 1
+        kpis = self.service.stats.queue_kpis(contact.queue, self.service.now())
+        aht = kpis.aht or DEFAULT_AHT_S
+        snapshot = router.queue_snapshot(contact.queue, self.service.now())
+        staffed = max(1, sum(n for s, n in snapshot["agents"].items() if s != "offline"))
+        minutes = math.ceil(position * aht / staffed / 60)
+        return announcement(position, minutes)
+
+    def record(self, cdr: dict[str, Any]) -> None:
+        for key in ("answered_at", "queued_at", "bridged_at", "ended_at"):
+            if isinstance(cdr.get(key), int | float):
+                cdr[key] = round(cdr[key] + self.loop_offset, 3)
+        contact_id = cdr.get("contact_id")
+        if contact_id is not None:
+            self.by_contact.pop(contact_id, None)
+        self.cdrs.append(cdr)
+        with contextlib.suppress(OSError):
+            self.cdr_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.cdr_path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(cdr, default=str) + "\n")
+
+    def history_note(self, contact_id: str) -> str | None:
+        """The call's summary for the customer's history (a `TranscriptSource`)."""
+        record = next((r for r in reversed(self.cdrs) if r.get("contact_id") == contact_id), None)
+        if record is None:
+            return None
+        media = record.get("media", {})
+        lines = [
+            f"SIP call {record['call_id']} from {record.get('cli') or 'an unknown number'}",
+            f"IVR digits: {record.get('digits') or '-'}; queue {record.get('queue')}",
+            f"agents rung: {', '.join(record.get('agents_tried', [])) or '-'}",
+            f"outcome: {record.get('outcome')}, hung up by {record.get('hangup_side')}",
+            f"RTP relayed: {media.get('caller_to_agent', 0)} in, "
+            f"{media.get('agent_to_caller', 0)} out",
+        ]
+        if record.get("transfers"):
+            lines.append(f"transfers: {', '.join(record['transfers'])}")
+        return "\n".join(lines)
+
+    def call_started(self, driver: CallDriver) -> None:
+        pass
+
+    def call_finished(self, driver: CallDriver) -> None:
+        contact_id = driver.contact_id
+        if contact_id is not None:
+            self.by_contact.pop(contact_id, None)
+
+    # -- router events -------------------------------------------------------------------
+
+    def on_event(self, event: ev.Event) -> None:
+        contact_id = getattr(event, "contact_id", None)
+        driver = self.by_contact.get(contact_id) if contact_id else None
+        if driver is None:
+            return
+        if isinstance(event, ev.ContactOffered):
+            driver.handle(ce.AgentOffered(agent_id=event.agent_id))
+        elif isinstance(event, ev.OfferRejected | ev.OfferRescinded):
+            driver.handle(ce.OfferWithdrawn(agent_id=event.agent_id, reason=event.reason))
+        elif isinstance(event, _ENDED_BY_ROUTER) or (
+            isinstance(event, ev.ContactOverflowed) and event.target is None
+        ):
+            # someone else ended the contact (a supervisor's cancel, the desktop's
+            # end, maximum wait): hang the call up; our own router.end arrives here
+            # too, after the session has ended, and is ignored there
+            driver.handle(ce.CallEnded(side="router", reason=event.kind))
+        elif isinstance(event, ev.ContactTransferred) and driver.phase is Phase.BRIDGED:
+            # a REFER, the desktop or REST moved the contact: release the agent's phone
+            driver.handle(ce.Transferred(agent_id=event.agent_id, target=event.target))
+
+
+class Telephony:
+    """The SIP edge with its B2BUA, started and stopped with the service."""
+
+    def __init__(
+        self,
+        service: RoutingService,
+        settings: TelephonySettings,
+        credentials: Mapping[str, str],
+        *,
+        flows: FlowSet | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.rng = rng if rng is not None else random.Random(os.urandom(16))
+        self.registrar = Registrar(
+            credentials=credentials, realm=settings.realm, secret=os.urandom(32), rng=self.rng
+        )
+        self.flows = flows if flows is not None else load_flows(settings.flows or DEMO_FLOWS)
+        self.centre = RouterCentre(service, self.flows, self.registrar, settings, self.rng)
+        self.b2bua = B2bua(
+            self.centre,
+            host=settings.host,
+            rng=self.rng,
+            announce_every=settings.announce_every_s,
+            hold_prompt=settings.hold_prompt,
+        )
+        self.centre.b2bua = self.b2bua
+        self.edge = SipEdge(
+            settings.host,
+            settings.port,
+            credentials,
+            handler=self.b2bua,
+            rng=self.rng,
+            registrar=self.registrar,
+        )
+        self.b2bua.attach(self.edge)
+        service.add_transcript_source(self.centre.history_note)  # calls in the history
+        self._feed: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        return self.edge.port
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.centre.loop_offset = time.time() - loop.time()
+        await self.edge.start()
+        self._feed = loop.create_task(self._follow(), name="telephony-feed")
+
+    async def stop(self) -> None:
+        await self.b2bua.stop()
+        if self._feed is not None:
+            self._feed.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._feed
+            self._feed = None
+        await self.edge.stop()
+
+    async def _follow(self) -> None:
+        subscription: Subscription = self.service.subscribe(limit=FEED_LIMIT)
+        while True:
+            async for event in subscription:
+                try:
+                    self.centre.on_event(event)
+                except Exception:  # one call's trouble must not stop every other call
+                    log.exception("telephony: event %s failed", event.seq)
+            if subscription.reason == "service stopping":
+                return
+            subscription = self.service.subscribe(subscription.last_seq, limit=FEED_LIMIT)

@@ -1,0 +1,557 @@
+"""A whole Ringway (router, CRM, REST, SIP edge, B2BUA) in this loop, and sipp peers.
+
+The service runs on the demo configuration (demo customers, queues, agents,
+the demo IVR) with a private data dir, no SMTP, free SIP and RTP ports and a
+short offer timeout. The API is driven over ASGI; SIP peers are real sipp
+processes on free ports: callers (UAC) and agent phones that REGISTER with
+digest auth and then answer (UAS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ringway.app import ServiceBundle, build
+from ringway.config import demo_config_path, load_config_text
+from ringway.telephony import TelephonySettings
+
+SIPP = shutil.which("sipp")
+needs_sipp = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) not installed")
+PCAPS = Path("/usr/share/sip-tester")
+JAMES = "+447700900456"  # demo customer cust-1002, silver: gets the menu
+BOB_EXT, BOB_PW = "1002", "bob-phone-secret"  # bob: billing 7
+ENV = {f"RINGWAY_SIP_PASSWORD_{BOB_EXT}": BOB_PW}
+
+
+def free_port() -> int:
+    """A port free on both UDP and TCP right now."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = int(udp.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+
+
+def demo_config(tmp_path: Path, offer_timeout_s: float) -> Any:
+    return load_config_text(demo_config_text(tmp_path, offer_timeout_s), "demo-test.yaml")
+
+
+def demo_config_text(tmp_path: Path, offer_timeout_s: float) -> str:
+    """The demo configuration with a private data dir, in-memory CRM, no SMTP intake."""
+    text = demo_config_path().read_text()
+    text = text.replace("offer_timeout_s: 15", f"offer_timeout_s: {offer_timeout_s}")
+    text = text.replace("  data_dir: var\n", f'  data_dir: "{tmp_path}"\n')
+    text = text.replace("  smtp_port: 2525", '  customer_store: "memory://"\n  smtp_port: null #')
+    return text
+
+
+@dataclass
+class Centre:
+    bundle: ServiceBundle
+    client: httpx.AsyncClient
+
+    @property
+    def sip_port(self) -> int:
+        assert self.bundle.telephony is not None
+        return self.bundle.telephony.port
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.bundle.admin_token}"}
+
+    async def get(self, path: str) -> Any:
+        response = await self.client.get(f"/api/v1{path}", headers=self.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = await self.client.post(f"/api/v1{path}", json=body, headers=self.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@contextlib.asynccontextmanager
+async def running_centre(
+    tmp_path: Path, *, offer_timeout_s: float = 3.0, announce_every_s: float = 1.0
+) -> AsyncIterator[Centre]:
+    config = demo_config(tmp_path, offer_timeout_s)
+    settings = TelephonySettings(host="127.0.0.1", port=0, announce_every_s=announce_every_s)
+    bundle = build(config, ENV, sip=settings)
+    app = bundle.app
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ringway.test") as c:
+            yield Centre(bundle, c)
+
+
+@dataclass
+class SippResult:
+    code: int
+    output: str
+
+
+class Sipp:
+    """One sipp process; `result()` waits for it (always killed at the end)."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, log: Path, timeout: float) -> None:
+        self.proc = proc
+        self.log = log
+        self.timeout = timeout
+
+    async def result(self) -> SippResult:
+        try:
+            out, _ = await asyncio.wait_for(self.proc.communicate(), self.timeout + 10)
+        finally:
+            if self.proc.returncode is None:
+                self.proc.kill()
+                await self.proc.wait()
+        text = out.decode(errors="replace")
+        self.log.write_text(text)
+        assert self.proc.returncode is not None
+        return SippResult(self.proc.returncode, text)
+
+    def kill(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+
+
+async def start_sipp(
+    tmp: Path,
+    name: str,
+    scenario: str,
+    *args: str,
+    port: int,
+    timeout: float = 30.0,
+    calls: int = 1,
+) -> Sipp:
+    assert SIPP is not None
+    xml = tmp / f"{name}.xml"
+    xml.write_text(scenario)
+    command = [
+        SIPP, *args, "-sf", str(xml), "-i", "127.0.0.1", "-p", str(port),
+        "-mi", "127.0.0.1", "-mp", str(free_port()), "-m", str(calls),
+        "-nostdin", "-timeout", f"{int(timeout)}s", "-timeout_error",
+        "-trace_err", "-error_file", str(tmp / f"{name}_err.log"),
+        "-trace_msg", "-message_file", str(tmp / f"{name}_msg.log"),
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    return Sipp(proc, tmp / f"{name}_stdout.log", timeout)
+
+
+async def register_phone(tmp: Path, centre: Centre, port: int) -> None:
+    """The agent phone registers extension 1002 with digest auth (401, then 200)."""
+    target = f"127.0.0.1:{centre.sip_port}"
+    sipp = await start_sipp(
+        tmp, "register", REGISTER_XML, target, "-s", BOB_EXT, "-au", BOB_EXT, "-ap", BOB_PW,
+        port=port, timeout=10,
+    )  # fmt: skip
+    result = await sipp.result()
+    assert result.code == 0, result.output[-2000:]
+
+
+async def answering_phone(tmp: Path, port: int, scenario: str, timeout: float = 30) -> Sipp:
+    """The agent phone as a UAS on its registered port, echoing RTP back."""
+    return await start_sipp(tmp, "phone", scenario, "-rtp_echo", port=port, timeout=timeout)
+
+
+async def caller(
+    tmp: Path, centre: Centre, scenario: str, timeout: float = 30, transport: str = "u1"
+) -> Sipp:
+    """A sipp UAC calling the demo number over UDP (`u1`) or TCP (`t1`)."""
+    target = f"127.0.0.1:{centre.sip_port}"
+    return await start_sipp(
+        tmp, "caller", scenario, target, "-s", "18005550101", "-t", transport,
+        port=free_port(), timeout=timeout,
+    )  # fmt: skip
+
+
+def tone_file(tmp: Path, seconds: float) -> Path:
+    """Raw 8 kHz μ-law for sipp's rtp_stream (PT 0): a 440 Hz tone."""
+    from ivr.media.audio import tone
+    from ivr.media.g711 import ENCODERS
+
+    path = tmp / "tone.ulaw"
+    path.write_bytes(ENCODERS["PCMU"](tone(440, int(seconds * 1000))))
+    return path
+
+
+REGISTER_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="register with digest">
+  <send retrans="500"><![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:[service]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: 1 REGISTER
+      Contact: <sip:[service]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Expires: 300
+      Content-Length: 0
+
+  ]]></send>
+  <recv response="401" auth="true"/>
+  <send retrans="500"><![CDATA[
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:[service]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: 2 REGISTER
+      Contact: <sip:[service]@[local_ip]:[local_port]>
+      [authentication]
+      Max-Forwards: 70
+      Expires: 300
+      Content-Length: 0
+
+  ]]></send>
+  <recv response="200"/>
+</scenario>
+"""
+
+_INVITE = """  <send retrans="500"><![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "James" <sip:CLI@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:caller@[local_ip]:[local_port]>
+      P-Asserted-Identity: <sip:CLI@[local_ip]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=caller 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+
+  ]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send><![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "James" <sip:CLI@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: <sip:caller@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+  ]]></send>
+"""
+
+_BYE = """  <send retrans="500"><![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "James" <sip:CLI@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+  ]]></send>
+  <recv response="200" crlf="true"/>
+"""
+
+
+_AWAIT_BYE = """  <recv request="BYE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+  ]]></send>
+"""
+
+_INFO = """  <send retrans="500"><![CDATA[
+      INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "James" <sip:CLI@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 2 INFO
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal=DIGIT
+      Duration=160
+
+  ]]></send>
+  <recv response="200"/>
+"""
+
+
+def caller_xml(
+    *,
+    cli: str = JAMES,
+    digit: str | None = "2",
+    info: bool = False,
+    media: str = "",
+    hold_ms: int,
+    await_bye: bool = False,
+) -> str:
+    """Call, send `digit` as RFC 4733 events (sipp's pcap) or as a SIP INFO
+    (application/dtmf-relay), wait, maybe stream audio, hang up."""
+    steps = '  <pause milliseconds="1500"/>\n'
+    if digit is not None and info:
+        steps += _INFO.replace("DIGIT", digit)
+    elif digit is not None:
+        pcap = PCAPS / f"dtmf_2833_{digit}.pcap"
+        steps += f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
+    steps += f'  <pause milliseconds="{hold_ms}"/>\n'
+    if media:
+        steps += f'  <nop><action><exec rtp_stream="{media},1,0"/></action></nop>\n'
+        steps += '  <pause milliseconds="2500"/>\n'
+    bye = _BYE.replace("CSeq: 2 BYE", "CSeq: 3 BYE") if info else _BYE
+    if await_bye:  # Ringway hangs up (shutdown, routing refused, agent's BYE)
+        bye = _AWAIT_BYE
+    body = (_INVITE + steps + bye).replace("CLI", cli)
+    head = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="caller">\n'
+    return f"{head}{body}</scenario>\n"
+
+
+_RESPONSE_HEAD = """      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+"""
+
+ANSWERING_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="agent phone answers">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+      SIP/2.0 180 Ringing
+{_RESPONSE_HEAD}      Content-Length: 0
+
+  ]]></send>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+{_RESPONSE_HEAD}      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=phone 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+  ]]></send>
+  <recv request="ACK" rtd="true" crlf="true"/>
+  <recv request="BYE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+{_RESPONSE_HEAD}      Content-Length: 0
+
+  ]]></send>
+</scenario>
+"""
+
+RINGING_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="agent phone rings and is cancelled">
+  <recv request="INVITE" crlf="true">
+    <action><ereg regexp=".*" search_in="hdr" header="CSeq:" assign_to="1"/></action>
+  </recv>
+  <send><![CDATA[
+      SIP/2.0 180 Ringing
+{_RESPONSE_HEAD}      Content-Length: 0
+
+  ]]></send>
+  <recv request="CANCEL"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+{_RESPONSE_HEAD}      Content-Length: 0
+
+  ]]></send>
+  <send><![CDATA[
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq:[$1]
+      Content-Length: 0
+
+  ]]></send>
+  <recv request="ACK"/>
+</scenario>
+"""
+
+BUSY_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="agent phone is busy">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+      SIP/2.0 486 Busy Here
+{_RESPONSE_HEAD}      Content-Length: 0
+
+  ]]></send>
+  <recv request="ACK"/>
+</scenario>
+"""
+
+_IN_DIALOG_REPLY = """      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+"""
+
+TRANSFERRING_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="agent phone answers, then blind-transfers to a queue with REFER">
+  <recv request="INVITE" crlf="true">
+    <action><ereg regexp=".*" search_in="hdr" header="From:" assign_to="1"/></action>
+  </recv>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+{_RESPONSE_HEAD}      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=phone 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+  ]]></send>
+  <recv request="ACK" crlf="true"/>
+  <pause milliseconds="1000"/>
+  <send retrans="500"><![CDATA[
+      REFER sip:ringway@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:1002@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+      To:[$1]
+      Call-ID: [call_id]
+      CSeq: 1 REFER
+      Contact: <sip:1002@[local_ip]:[local_port]>
+      Refer-To: <sip:QUEUE@[remote_ip]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+  ]]></send>
+  <recv response="202"/>
+  <recv request="NOTIFY"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+{_IN_DIALOG_REPLY}
+  ]]></send>
+  <recv request="BYE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+{_IN_DIALOG_REPLY}
+  ]]></send>
+</scenario>
+"""
+
+
+_ACCEPTED = f"""  <recv response="202"/>
+  <recv request="NOTIFY"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+{_IN_DIALOG_REPLY}
+  ]]></send>
+"""
+
+
+async def transferring_phone(
+    tmp: Path, centre: Centre, port: int, queue: str, refused: int | None = None
+) -> Sipp:
+    """The phone REFERs the call to `queue` (or an extension): sipp needs the edge as
+    its remote host. `refused`: expect that status instead of 202 + NOTIFY."""
+    scenario = TRANSFERRING_PHONE_XML.replace("QUEUE", queue)
+    if refused is not None:
+        scenario = scenario.replace(_ACCEPTED, f'  <recv response="{refused}"/>\n')
+    target = f"127.0.0.1:{centre.sip_port}"
+    return await start_sipp(tmp, "phone", scenario, target, port=port, timeout=30)
+
+
+BARESIP = shutil.which("baresip")
+needs_baresip = pytest.mark.skipif(BARESIP is None, reason="baresip (baresip-core) missing")
+
+BARESIP_CONFIG = """poll_method		epoll
+sip_listen		127.0.0.1:{sip}
+net_interface		127.0.0.1
+audio_player		aubridge,nil
+audio_alert		aubridge,nil
+audio_source		ausine,440
+ausrc_srate		48000
+ausrc_channels		2
+rtp_ports		{rtp}-{rtp_end}
+module_path		/usr/lib/baresip/modules
+module			g711.so
+module			ausine.so
+module			aubridge.so
+module_tmp		uuid.so
+module_tmp		account.so
+module_app		menu.so
+"""
+
+
+@contextlib.asynccontextmanager
+async def baresip_phone(tmp: Path, centre: Centre) -> AsyncIterator[Path]:
+    """baresip headless as bob's phone: registers 1002 with digest, auto-answers,
+    sends a 440 Hz tone as PCMU (research notes §7). Yields its log file."""
+    assert BARESIP is not None
+    home = tmp / "baresip"
+    home.mkdir()
+    rtp = free_port()
+    (home / "config").write_text(BARESIP_CONFIG.format(sip=free_port(), rtp=rtp, rtp_end=rtp + 10))
+    account = (
+        f"<sip:{BOB_EXT}@127.0.0.1:{centre.sip_port};transport=udp>;auth_pass={BOB_PW};"
+        "regint=60;answermode=auto;dtmfmode=rtpevent;audio_codecs=PCMU"
+    )
+    (home / "accounts").write_text(account + "\n")
+    (home / "contacts").write_text("")
+    log = tmp / "baresip.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            BARESIP, "-f", str(home), "-s", stdout=out, stderr=asyncio.subprocess.STDOUT
+        )
+        try:
+            yield log
+        finally:
+            if proc.returncode is None:
+                proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), 5)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
