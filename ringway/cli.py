@@ -21,6 +21,7 @@ from dialer.cli import dialer_app
 from ringway.cli_report import report_app
 from ringway.config import ConfigError, RingwayConfig, demo_config_path, load_config
 from simulation.cli import erlang_app, simulate_command, staff_command
+from simulation.loadtest.cli import loadtest_command
 
 DEFAULT_SIP_PORT = 5060
 
@@ -39,6 +40,7 @@ app.add_typer(erlang_app, name="erlang")
 app.add_typer(dialer_app, name="dialer")
 app.command("simulate")(simulate_command)
 app.command("staff")(staff_command)
+app.command("loadtest")(loadtest_command)
 
 
 def fail(message: str) -> NoReturn:

@@ -45,8 +45,17 @@ class Router(Flow):
         rng: random.Random,
         store: RoutingStore | None = None,
         explain_detail_limit: int = 50,
+        record_decisions: bool = True,
     ) -> None:
-        super().__init__(rng=rng, store=store, explain_detail_limit=explain_detail_limit)
+        """``record_decisions=False`` skips keeping a `Decision` per offer (its candidates,
+        scores and eliminations): for callers that never explain, like the simulator.
+        Which agent gets which contact does not depend on it."""
+        super().__init__(
+            rng=rng,
+            store=store,
+            explain_detail_limit=explain_detail_limit,
+            record_decisions=record_decisions,
+        )
         for queue in queues:
             self._add_queue(queue)
         self._check_overflow_targets()
@@ -193,13 +202,15 @@ class Router(Flow):
         if target is not queue:
             contact.queue = queue.name
             self._emit(
-                ev.ContactOverflowed,
-                now,
-                contact_id=contact.id,
-                queue=queue.name,
-                target=target.name,
-                reason="max_size",
-                wait=0.0,
+                ev.ContactOverflowed(
+                    seq=self._next_seq(),
+                    at=now,
+                    contact_id=contact.id,
+                    queue=queue.name,
+                    target=target.name,
+                    reason="max_size",
+                    wait=0.0,
+                )
             )
         self._enqueue(contact, target, now, "arrival" if target is queue else "overflow")
         self._match_contact(contact, now, "contact_arrived")
@@ -217,13 +228,15 @@ class Router(Flow):
     def _emit_closed(self, contact: Contact, queue: Queue, hours: OpeningHours, now: float) -> None:
         contact.attributes["closed"] = f"{queue.name}: {hours.name} ({hours.describe()})"
         self._emit(
-            ev.ContactOverflowed,
-            now,
-            contact_id=contact.id,
-            queue=queue.name,
-            target=queue.after_hours,
-            reason="closed",
-            wait=0.0,
+            ev.ContactOverflowed(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                queue=queue.name,
+                target=queue.after_hours,
+                reason="closed",
+                wait=0.0,
+            )
         )
 
     def accept(self, agent_id: str, contact_id: str, now: float) -> list[ev.Event]:
@@ -239,15 +252,17 @@ class Router(Flow):
             agent.work_since = now
         agent.active[contact.id] = contact.channel
         self._emit(
-            ev.OfferAccepted,
-            now,
-            contact_id=contact.id,
-            agent_id=agent.id,
-            queue=contact.queue,
-            channel=contact.channel,
-            reservation_id=reservation.id,
-            wait=contact.wait(now),
-            tier=contact.tier,
+            ev.OfferAccepted(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                agent_id=agent.id,
+                queue=contact.queue,
+                channel=contact.channel,
+                reservation_id=reservation.id,
+                wait=contact.wait(now),
+                tier=contact.tier,
+            )
         )
         self._touch_contact(contact)
         self._agent_changed(agent, now)
@@ -283,12 +298,14 @@ class Router(Flow):
         freed = self._rescind_contact(contact, now, "cancelled")
         self._leave_queue(contact, ContactStatus.CANCELLED, now)
         self._emit(
-            ev.ContactCancelled,
-            now,
-            contact_id=contact.id,
-            queue=contact.queue,
-            wait=contact.wait(now),
-            reason=reason,
+            ev.ContactCancelled(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                queue=contact.queue,
+                wait=contact.wait(now),
+                reason=reason,
+            )
         )
         if freed is not None:
             self._match_agent(freed, now)
@@ -327,11 +344,13 @@ class Router(Flow):
         contact.wrap_until = max(contact.wrap_until or now, now) + seconds
         heapq.heappush(self._wrap_deadlines, (contact.wrap_until, contact.id))
         self._emit(
-            ev.WrapUpExtended,
-            now,
-            contact_id=contact.id,
-            agent_id=agent_id,
-            wrap_until=contact.wrap_until,
+            ev.WrapUpExtended(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                agent_id=agent_id,
+                wrap_until=contact.wrap_until,
+            )
         )
         self._touch_contact(contact)
         return self._finish()
@@ -395,12 +414,14 @@ class Router(Flow):
         """The agent lets go of a connected contact; it queues again as a new wait."""
         self._release_from_agent(contact, agent, now)
         self._emit(
-            ev.ContactTransferred,
-            now,
-            contact_id=contact.id,
-            agent_id=agent.id,
-            queue=contact.queue,
-            target=target,
+            ev.ContactTransferred(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                agent_id=agent.id,
+                queue=contact.queue,
+                target=target,
+            )
         )
         contact.agent_id = contact.answered_at = contact.ended_at = None
         self._arrivals += 1
@@ -412,13 +433,16 @@ class Router(Flow):
     def next_deadline(self) -> float | None:
         """When `tick` next has work to do, or None when no timer is pending."""
         self._drop_dead_timers()
-        times: list[float] = []
-        if self._res_deadlines:
-            times.append(self._res_deadlines[0][0])
-        if self._wrap_deadlines:
-            times.append(self._wrap_deadlines[0][0])
-        times.extend(self._queue_deadlines())
-        return min(times) if times else None
+        # Asked after every command by the drivers: no list unless some queue has timers.
+        res, wrap = self._res_deadlines, self._wrap_deadlines
+        best = res[0][0] if res else None
+        if wrap and (best is None or wrap[0][0] < best):
+            best = wrap[0][0]
+        if self._timed_queues():
+            for due in self._queue_deadlines():
+                if best is None or due < best:
+                    best = due
+        return best
 
     def _drop_dead_timers(self) -> None:
         """Forget timers whose offer or wrap-up already ended (accepted, extended, completed)."""

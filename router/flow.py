@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import heapq
 import random
-from typing import Any
 
 from router import events as ev
 from router.agents import Action, Agent, Presence
@@ -35,9 +34,16 @@ MAX_DECISIONS_KEPT = 20  # per contact: enough to explain a RONA chain, bounded 
 
 class Flow(Matcher):
     def __init__(
-        self, *, rng: random.Random, store: RoutingStore | None, explain_detail_limit: int
+        self,
+        *,
+        rng: random.Random,
+        store: RoutingStore | None,
+        explain_detail_limit: int,
+        record_decisions: bool = True,
     ) -> None:
-        super().__init__(rng=rng, explain_detail_limit=explain_detail_limit)
+        super().__init__(
+            rng=rng, explain_detail_limit=explain_detail_limit, record_decisions=record_decisions
+        )
         self.store: RoutingStore = store if store is not None else MemoryStore()
         self._seq = self.store.events.last_seq
         self._out: list[ev.Event] = []
@@ -72,15 +78,17 @@ class Flow(Matcher):
         self._waiting[queue.name][contact.id] = contact
         self._push_contact(contact, queue)
         self._emit(
-            ev.ContactQueued,
-            now,
-            contact_id=contact.id,
-            queue=queue.name,
-            channel=contact.channel,
-            tier=contact.tier,
-            priority=contact.priority,
-            customer_id=contact.customer_id,
-            via=via,
+            ev.ContactQueued(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                queue=queue.name,
+                channel=contact.channel,
+                tier=contact.tier,
+                priority=contact.priority,
+                customer_id=contact.customer_id,
+                via=via,
+            )
         )
         self._touch_contact(contact)
 
@@ -106,14 +114,16 @@ class Flow(Matcher):
         freed = self._rescind_contact(contact, now, "abandoned")
         self._leave_queue(contact, ContactStatus.ABANDONED, now)
         self._emit(
-            ev.ContactAbandoned,
-            now,
-            contact_id=contact.id,
-            queue=contact.queue,
-            channel=contact.channel,
-            wait=contact.wait(now),
-            agent_id=ringing,
-            tier=contact.tier,
+            ev.ContactAbandoned(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                queue=contact.queue,
+                channel=contact.channel,
+                wait=contact.wait(now),
+                agent_id=ringing,
+                tier=contact.tier,
+            )
         )
         if freed is not None:
             self._match_agent(freed, now)
@@ -138,12 +148,14 @@ class Flow(Matcher):
                     contact.step = self._step_for(queue, contact.enqueued_at, now)
                     self._push_contact(contact, queue)
                     self._emit(
-                        ev.ContactRelaxed,
-                        now,
-                        contact_id=contact.id,
-                        queue=queue.name,
-                        step=contact.step,
-                        requirement=str(queue.requirement_at(contact.step)),
+                        ev.ContactRelaxed(
+                            seq=self._next_seq(),
+                            at=now,
+                            contact_id=contact.id,
+                            queue=queue.name,
+                            step=contact.step,
+                            requirement=str(queue.requirement_at(contact.step)),
+                        )
                     )
                     self._touch_contact(contact)
                     self._match_contact(contact, now, "relaxation")
@@ -164,13 +176,15 @@ class Flow(Matcher):
             except QueueFull:
                 target = None
         self._emit(
-            ev.ContactOverflowed,
-            now,
-            contact_id=contact.id,
-            queue=queue.name,
-            target=None if target is None else target.name,
-            reason="max_wait",
-            wait=contact.wait(now),
+            ev.ContactOverflowed(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                queue=queue.name,
+                target=None if target is None else target.name,
+                reason="max_wait",
+                wait=contact.wait(now),
+            )
         )
         if target is None:
             self._leave_queue(contact, ContactStatus.OVERFLOWED, now)
@@ -193,7 +207,7 @@ class Flow(Matcher):
         return reservation
 
     def _offer(
-        self, contact: Contact, agent: Agent, queue: Queue, now: float, decision: Decision
+        self, contact: Contact, agent: Agent, queue: Queue, now: float, decision: Decision | None
     ) -> None:
         rid = f"res-{self.rng.getrandbits(64):016x}"
         reservation = Reservation(
@@ -214,20 +228,23 @@ class Flow(Matcher):
             rid,
         )
         contact.offers += 1
-        self._remember(contact, decision)
+        if decision is not None:
+            self._remember(contact, decision)
         self._turns += 1
         agent.reservation = rid
         agent.offers_by_queue[queue.name] = self._turns
         self._emit(
-            ev.ContactOffered,
-            now,
-            contact_id=contact.id,
-            agent_id=agent.id,
-            queue=queue.name,
-            channel=contact.channel,
-            reservation_id=rid,
-            deadline=reservation.deadline,
-            wait=contact.wait(now),
+            ev.ContactOffered(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                agent_id=agent.id,
+                queue=queue.name,
+                channel=contact.channel,
+                reservation_id=rid,
+                deadline=reservation.deadline,
+                wait=contact.wait(now),
+            )
         )
         self._touch_contact(contact)
         self._agent_changed(agent, now)
@@ -253,13 +270,15 @@ class Flow(Matcher):
         agent.presence, agent.presence_since = Presence.NOT_READY, now
         agent.reason = "rona" if reason == "timeout" else reason
         self._emit(
-            ev.OfferRejected,
-            now,
-            contact_id=contact.id,
-            agent_id=agent.id,
-            queue=reservation.queue,
-            reservation_id=reservation.id,
-            reason=reason,
+            ev.OfferRejected(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                agent_id=agent.id,
+                queue=reservation.queue,
+                reservation_id=reservation.id,
+                reason=reason,
+            )
         )
         self._agent_changed(agent, now)
         self._requeue(contact, now)
@@ -271,12 +290,14 @@ class Flow(Matcher):
             return
         self._release(reservation)
         self._emit(
-            ev.OfferRescinded,
-            now,
-            contact_id=reservation.contact_id,
-            agent_id=agent.id,
-            reservation_id=reservation.id,
-            reason=reason,
+            ev.OfferRescinded(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=reservation.contact_id,
+                agent_id=agent.id,
+                reservation_id=reservation.id,
+                reason=reason,
+            )
         )
         self._requeue(self._contacts[reservation.contact_id], now)
 
@@ -288,12 +309,14 @@ class Flow(Matcher):
         self._release(reservation)
         agent = self.agents[reservation.agent_id]
         self._emit(
-            ev.OfferRescinded,
-            now,
-            contact_id=contact.id,
-            agent_id=agent.id,
-            reservation_id=reservation.id,
-            reason=reason,
+            ev.OfferRescinded(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                agent_id=agent.id,
+                reservation_id=reservation.id,
+                reason=reason,
+            )
         )
         self._agent_changed(agent, now)
         return agent
@@ -305,13 +328,15 @@ class Flow(Matcher):
         contact.wrap_until = now + queue.wrap_up_s
         agent.wrapping.add(contact.id)
         self._emit(
-            ev.ContactEnded,
-            now,
-            contact_id=contact.id,
-            agent_id=agent.id,
-            queue=contact.queue,
-            talk=now - (contact.answered_at or now),
-            wrap_until=contact.wrap_until,
+            ev.ContactEnded(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                agent_id=agent.id,
+                queue=contact.queue,
+                talk=now - (contact.answered_at or now),
+                wrap_until=contact.wrap_until,
+            )
         )
         if queue.wrap_up_s <= 0:
             self._complete(contact, agent, now, None, "", auto=True)
@@ -335,16 +360,18 @@ class Flow(Matcher):
         self._release_from_agent(contact, agent, now)
         self._contacts.pop(contact.id, None)
         self._emit(
-            ev.ContactCompleted,
-            now,
-            contact_id=contact.id,
-            agent_id=agent.id,
-            queue=contact.queue,
-            channel=contact.channel,
-            handle=now - (contact.answered_at or now),
-            disposition=disposition,
-            customer_id=contact.customer_id,
-            auto=auto,
+            ev.ContactCompleted(
+                seq=self._next_seq(),
+                at=now,
+                contact_id=contact.id,
+                agent_id=agent.id,
+                queue=contact.queue,
+                channel=contact.channel,
+                handle=now - (contact.answered_at or now),
+                disposition=disposition,
+                customer_id=contact.customer_id,
+                auto=auto,
+            )
         )
         self._touch_contact(contact)
         self._agent_changed(agent, now)
@@ -395,21 +422,27 @@ class Flow(Matcher):
             state = agent.state
             if state is not agent.shown_state:
                 self._emit(
-                    ev.AgentStateChanged,
-                    now,
-                    agent_id=agent.id,
-                    state=state,
-                    previous=agent.shown_state,
-                    reason=agent.reason,
+                    ev.AgentStateChanged(
+                        seq=self._next_seq(),
+                        at=now,
+                        agent_id=agent.id,
+                        state=state,
+                        previous=agent.shown_state,
+                        reason=agent.reason,
+                    )
                 )
                 agent.shown_state, agent.state_since = state, now
 
     def _touch_contact(self, contact: Contact) -> None:
         self._dirty_contacts[contact.id] = contact
 
-    def _emit(self, cls: type[ev.Event], now: float, **fields: Any) -> None:
+    def _next_seq(self) -> int:
         self._seq += 1
-        event = cls(seq=self._seq, at=now, **fields)
+        return self._seq
+
+    def _emit(self, event: ev.Event) -> None:
+        """Log and hand out an event built with ``seq=self._next_seq()`` (built at the call
+        site: keyword arguments passed through ``**fields`` cost a dict per event)."""
         self.store.events.append(event)
         self._out.append(event)
 

@@ -30,9 +30,14 @@ Slot = tuple[str, int]  # (queue name, relaxation step)
 
 
 class Matcher:
-    def __init__(self, *, rng: random.Random, explain_detail_limit: int) -> None:
+    def __init__(
+        self, *, rng: random.Random, explain_detail_limit: int, record_decisions: bool = True
+    ) -> None:
         self.rng = rng
         self.explain_detail_limit = explain_detail_limit
+        # False: offers carry no `Decision` (the simulator never reads them). The choice
+        # of agent and contact is the same either way; only the explanation is skipped.
+        self.record_decisions = record_decisions
         self.queues: dict[str, Queue] = {}
         self.agents: dict[str, Agent] = {}
         self._strategies: dict[str, policies.Strategy] = {}
@@ -132,8 +137,9 @@ class Matcher:
             or agent.reservation is not None
             or agent.pending is not None
             or agent.wrapping
+            or (agent.active and not agent.capacity.can_take_more(agent.active))
         ):
-            return
+            return  # (an exclusive contact in hand fits nothing beside it: no entry to push)
         version, rng = agent.version, self.rng
         takes: dict[Channel, bool] = {}  # capacity is per channel: ask once per channel
         for queue, step in self._memberships.get(agent.id, ()):
@@ -186,6 +192,9 @@ class Matcher:
             return False
         preferred = self._preferred(contact, slot, queue.channel)
         agent = preferred or self.agents[entry[-1]]
+        if not self.record_decisions:
+            self._offer(contact, agent, queue, now, None)
+            return True
         ranked = heap.top(3)
         decision = Decision(
             at=now,
@@ -224,7 +233,7 @@ class Matcher:
         if agent.active and not agent.capacity.can_take_more(agent.active):
             return False
         best: tuple[Any, ...] | None = None
-        considered: list[tuple[Any, ...]] = []
+        considered: list[tuple[Any, ...]] | None = [] if self.record_decisions else None
         takes: dict[Channel, bool] = {}
         for queue, step in self._memberships.get(agent.id, ()):
             fits = takes.get(queue.channel)
@@ -233,13 +242,17 @@ class Matcher:
             if not fits:
                 continue
             for pick in self._heads(queue, step, now):
-                considered.append((*pick, queue.name))
+                if considered is not None:
+                    considered.append((*pick, queue.name))
                 if best is None or pick < best:
                     best = pick
         if best is None:
             return False
         contact = self._contacts[best[-1]]
         queue = self.queues[contact.queue]
+        if considered is None:
+            self._offer(contact, agent, queue, now, None)
+            return True
         decision = Decision(
             at=now,
             trigger="agent_available",
@@ -313,7 +326,7 @@ class Matcher:
 
     # Provided by the engine.
     def _offer(
-        self, contact: Contact, agent: Agent, queue: Queue, now: float, decision: Decision
+        self, contact: Contact, agent: Agent, queue: Queue, now: float, decision: Decision | None
     ) -> None:
         raise NotImplementedError
 

@@ -19,8 +19,10 @@ Modules, in the order data flows:
   (arrivals, talk, wrap-up, patience), `staffplan` (groups, shifts, breaks),
   `durations`, `distributions`, `model` (the loaded `Scenario`);
 * one replication — `twin` (the router pump and its timer), `customers`,
-  `people`, `collect` (sums per queue and interval), `store` (a live-records
-  store), `streams` (seeded streams, antithetic pairs), `replication`;
+  `people`, `collect` (sums per queue and interval), `store` (a store that
+  keeps nothing and counts events), `streams` (seeded streams, antithetic pairs), `replication`;
+* live load tests — `loadtest` (asyncio, against a running service; see
+  docs/loadtest.md);
 * results — `runner` (replications, variants, worker processes), `metrics`
   (the definitions: service level, abandon-aware service level, occupancy...),
   `results` (means and 95 % Student-t half-widths, `tstats`), `tables`,

@@ -108,7 +108,7 @@ class Customers:
             return
         twin.apply(events)
         if math.isfinite(record.patience):
-            twin.later(record.patience, lambda: self._patience_over(contact_id, record))
+            twin.later(record.patience, lambda _: self._patience_over(contact_id, record))
 
     def _patience_over(self, contact_id: str, record: SimContactRecord) -> None:
         if not record.answered and record.waiting_in >= 0:

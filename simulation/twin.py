@@ -59,7 +59,8 @@ class Twin:
             scenario.config.queues,
             rng=self.stream("router"),
             store=SimStore(),
-            explain_detail_limit=0,  # nobody reads per-agent explanations in a simulation
+            explain_detail_limit=0,  # nobody reads explanations in a simulation
+            record_decisions=False,
         )
         self.origin = scenario.warmup_s
         self.queue_index = {q.name: i for i, q in enumerate(scenario.config.queues)}
@@ -132,8 +133,9 @@ class Twin:
         self._armed, self._timer = math.inf, None
         self.apply(self.router.tick(now))
 
-    def later(self, delay: float, action: Callable[[], None]) -> None:
-        self.env.timeout(delay).callbacks.append(lambda _: action())
+    def later(self, delay: float, action: Callable[[simpy.Event], None]) -> None:
+        """Run ``action(timeout)`` after ``delay``: a bare timeout with a callback, no process."""
+        self.env.timeout(delay).callbacks.append(action)
 
     # ----------------------------------------------------------- contacts
 
@@ -157,7 +159,7 @@ class Twin:
         if delay <= 0:
             self.apply(self.router.accept(event.agent_id, event.contact_id, event.at))
         else:
-            self.later(delay, lambda: self._accept(event, record))
+            self.later(delay, lambda _: self._accept(event, record))
 
     def _accept(self, offer: ev.ContactOffered, record: SimContactRecord) -> None:
         if record.reservation == offer.reservation_id:  # still ringing this agent
@@ -169,7 +171,7 @@ class Twin:
         self._stop_waiting(record, event.at)
         self.collector.answered(record, event.wait)
         contact_id = event.contact_id
-        self.later(record.talk, lambda: self.apply(self.router.end(contact_id, self.env.now)))
+        self.later(record.talk, lambda _: self.apply(self.router.end(contact_id, self.env.now)))
 
     def _on_rejected(self, event: ev.OfferRejected) -> None:
         record = self.contacts.get(event.contact_id)
@@ -191,7 +193,7 @@ class Twin:
         done = event.at + wrap()
         if done < event.wrap_until:  # longer wrap-ups are cut by the timer, as in production
             agent, contact = event.agent_id, event.contact_id
-            self.later(done - event.at, lambda: self._complete(agent, contact))
+            self.later(done - event.at, lambda _: self._complete(agent, contact))
 
     def _complete(self, agent_id: str, contact_id: str) -> None:
         if contact_id in self.contacts:
