@@ -17,7 +17,7 @@ import asyncio
 import random
 
 from ivr.calls.media import MediaLeg
-from ivr.calls.outbound import OutboundCall
+from ivr.calls.outbound import LegState, OutboundCall
 from ivr.edge import SipEdge
 from ivr.sip.offer_answer import Negotiated
 
@@ -47,6 +47,7 @@ class DialLine:
         self._final: asyncio.Future[int] | None = None
         self.ended = asyncio.Event()  # the answered call is over (either side)
         self._idle = asyncio.Event()
+        self._hung_up = False
 
     @property
     def call_id(self) -> str | None:
@@ -76,8 +77,7 @@ class DialLine:
 
     def _ring_timeout(self) -> None:
         self.timed_out = True
-        if self.call is not None:
-            self.call.cancel()
+        self.hang_up()
         self._settle(RING_TIMEOUT_STATUS)
 
     def _settle(self, status: int) -> None:
@@ -90,7 +90,7 @@ class DialLine:
         pass
 
     def on_answered(self, media: Negotiated) -> None:
-        if self.timed_out:  # answered as we gave up: the CANCEL/BYE is on its way
+        if self.timed_out:  # the 2xx crossed our CANCEL: end the call (§9.1, §15)
             if self.call is not None:
                 self.call.hang_up()
             return
@@ -136,8 +136,14 @@ class DialLine:
         return self.media.endpoint.received
 
     def hang_up(self) -> None:
-        if self.call is not None:
-            self.call.cancel()  # BYE when answered, CANCEL while ringing
+        """BYE when answered, CANCEL (once: §9.1) while ringing, nothing once over."""
+        call = self.call
+        if call is not None and not self._hung_up:
+            self._hung_up = True
+            if call.state is LegState.ANSWERED:
+                call.hang_up()
+            else:
+                call.cancel()
         self.ended.set()
 
     def close(self) -> None:

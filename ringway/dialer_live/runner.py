@@ -208,9 +208,11 @@ class CampaignRunner:
             self.ringing_since.pop(attempt_id, None)
             self.busy_since.pop(attempt_id, None)
             self.lines.pop(attempt_id, None)
-            line.close()
-            self._record(attempt_id, outcome)
-            self.wake()
+            try:
+                line.close()
+            finally:
+                self._record(attempt_id, outcome)
+                self.wake()
 
     def _record(self, attempt_id: str, outcome: Outcome) -> None:
         self.figures.outcomes[outcome.value] += 1

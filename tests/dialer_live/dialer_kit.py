@@ -257,6 +257,7 @@ _CANCELLED = """  <recv request="CANCEL">
 
   ]]></send>
   <recv request="ACK"/>
+  <Reference variables="whole"/>
 """
 
 
