@@ -100,10 +100,11 @@ class DialerService:
         rng: random.Random | None = None,
     ) -> None:
         self.service, self.telephony, self.settings = service, telephony, settings
-        path = store_path or Path(service.config.path_setting("{data_dir}")) / "dialer.sqlite"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.store = SQLiteDialerStore(path)
-        self.compliance = Compliance(self.store)
+        self.store_path = (
+            store_path or Path(service.config.path_setting("{data_dir}")) / "dialer.sqlite"
+        )
+        self._store: SQLiteDialerStore | None = None  # opened by `start`
+        self._compliance: Compliance | None = None
         self.wall = wall or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random(os.urandom(16))
         self.metrics = DialerMetrics(registry or service.metrics.registry)
@@ -117,7 +118,22 @@ class DialerService:
 
     # -- lifecycle -----------------------------------------------------------------------
 
+    @property
+    def store(self) -> SQLiteDialerStore:
+        if self._store is None:
+            raise DialerError("the dialer is not started")
+        return self._store
+
+    @property
+    def compliance(self) -> Compliance:
+        if self._compliance is None:
+            raise DialerError("the dialer is not started")
+        return self._compliance
+
     async def start(self) -> None:
+        self.store_path.parent.mkdir(parents=True, exist_ok=True)
+        self._store = SQLiteDialerStore(self.store_path)
+        self._compliance = Compliance(self._store)
         self._feed = asyncio.get_running_loop().create_task(self._follow(), name="dialer-feed")
 
     async def stop(self) -> None:
@@ -128,7 +144,9 @@ class DialerService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._feed
             self._feed = None
-        self.store.close()
+        if self._store is not None:
+            self._store.close()
+            self._store = self._compliance = None
 
     async def _follow(self) -> None:
         subscription: Subscription = self.service.subscribe(limit=FEED_LIMIT)

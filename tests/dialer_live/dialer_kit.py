@@ -98,25 +98,22 @@ def moving_clock() -> Callable[[], datetime]:
 @contextlib.asynccontextmanager
 async def running_centre(tmp_path: Path, *, ring_timeout_s: float = 3.0) -> AsyncIterator[Centre]:
     config = load_config_text(config_text(tmp_path), "dialer-test.yaml")
-    bundle = build(config, {}, sip=TelephonySettings(host="127.0.0.1", port=0))
-    app = bundle.app
     trunk_port = free_port()
     settings = DialerSettings(
         trunk=f"127.0.0.1:{trunk_port}",
         ring_timeout_s=ring_timeout_s,
-        allow_short_ring=True,
+        allow_short_ring=True,  # the test carrier's no-answer case; live minimum is 15 s
         reevaluate_s=0.2,
     )
+    sip = TelephonySettings(host="127.0.0.1", port=0)
+    bundle = build(config, {}, sip=sip, dialer=settings)
+    app = bundle.app
     async with app.router.lifespan_context(app):
-        assert bundle.telephony is not None
-        dialer = DialerService(bundle.service, bundle.telephony, settings, wall=moving_clock())
-        await dialer.start()
+        assert bundle.dialer is not None
+        bundle.dialer.wall = moving_clock()
         transport = httpx.ASGITransport(app=app)
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://ringway.test") as c:
-                yield Centre(bundle, c, dialer, trunk_port)
-        finally:
-            await dialer.stop()
+        async with httpx.AsyncClient(transport=transport, base_url="http://ringway.test") as c:
+            yield Centre(bundle, c, bundle.dialer, trunk_port)
 
 
 class Sipp:
