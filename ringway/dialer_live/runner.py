@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from dialer.blending import Blender
 from dialer.campaign import Campaign
 from dialer.compliance import Compliance
 from dialer.leads import Lead, Outcome
@@ -30,6 +31,7 @@ from ivr.edge import SipEdge
 from ivr.media.audio import PromptLibrary
 from ringway.dialer_live.line import DialLine
 from ringway.dialer_live.outcomes import MachineDetector, outcome_for_status
+from ringway.dialer_live.pool import campaign_pool
 from ringway.dialer_live.settings import DialerSettings
 from ringway.service import NewContact, RoutingService
 from router.errors import RoutingError
@@ -58,6 +60,7 @@ class Figures:
     agent_seconds: float = 0.0  # logged-in agent time while running
     dial_level: float = 0.0  # lines in flight per logged-in agent
     last_reason: str = ""
+    held_for_inbound: int = 0  # ready agents blending keeps on inbound right now
     safe_harbour_played: int = 0
     safe_harbour_max_delay_s: float = 0.0  # answer -> first prompt packet, worst case
     safe_harbour_echoed: int = 0  # RTP packets the far end sent back while it played
@@ -72,6 +75,7 @@ class RunnerParts:
     settings: DialerSettings
     ledger: AbandonmentLedger
     detector: MachineDetector
+    blender: Blender
     prompts: PromptLibrary
     watches: dict[str, ContactWatch]
     wall: Callable[[], datetime]
@@ -132,19 +136,11 @@ class CampaignRunner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.parts.settings.reevaluate_s)
 
-    def _agents(self) -> tuple[int, int]:
-        """(ready, logged in) among the agents of the campaign's queue."""
-        queue = self.campaign.queue
-        if queue is None:
-            return 0, 0
-        service = self.parts.service
-        states = service.router.queue_snapshot(queue, service.now())["agents"]
-        logged_in = sum(n for state, n in states.items() if state != "offline")
-        return states.get("ready", 0), logged_in
-
     def _tick(self, now: float, elapsed: float) -> None:
-        ready, logged_in = self._agents()
+        pool = campaign_pool(self.parts.service, self.campaign, self.parts.blender)
+        ready, logged_in = pool.free, pool.logged_in
         figures = self.figures
+        figures.held_for_inbound = pool.held_for_inbound
         figures.agent_seconds += logged_in * elapsed
         view = PacingView(
             now=now,

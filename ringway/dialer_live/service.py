@@ -24,6 +24,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from dialer.blending import Blender
 from dialer.campaign import Campaign
 from dialer.compliance import Compliance
 from dialer.compliance.dnc import add_internal
@@ -114,6 +115,7 @@ class DialerService:
         self.watches: dict[str, ContactWatch] = {}
         self.prompts = PromptLibrary()
         self.detector = detector(settings.detector)
+        self.blender = Blender()
         self._feed: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -227,6 +229,7 @@ class DialerService:
             settings=settings,
             ledger=self.ledgers[campaign.pack.name],
             detector=self.detector,
+            blender=self.blender,
             prompts=self.prompts,
             watches=self.watches,
             wall=self.wall,
@@ -274,6 +277,7 @@ class DialerService:
             "attempts": dict(figures.outcomes) if figures else {},
             "refused": figures.refused if figures else 0,
             "pacing": figures.last_reason if figures else "",
+            "held_for_inbound": figures.held_for_inbound if figures else 0,
             "safe_harbour": {
                 "played": figures.safe_harbour_played if figures else 0,
                 "max_delay_s": figures.safe_harbour_max_delay_s if figures else 0.0,
