@@ -17,9 +17,10 @@ import logging
 import os
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from dialer.blending import Blender
 from dialer.campaign import Campaign
@@ -89,11 +90,15 @@ class CampaignRunner:
         self.campaign, self.policy, self.parts = campaign, policy, parts
         self.figures = Figures()
         self.lines: dict[str, DialLine] = {}  # attempt id -> line
-        self.ringing_since: dict[str, float] = {}
+        self.dialled_at: dict[str, float] = {}  # attempt id -> when its INVITE left
+        self.tied: set[str] = set()  # ringing lines that hold a free agent (per_agent)
+        self.pooled_since: dict[str, float] = {}  # ringing lines any agent may take
+        self.previewing: set[str] = set()  # lead ids an agent reads before the dial
         self.busy_since: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._attempts: set[asyncio.Task[None]] = set()
+        self._previews: set[asyncio.Task[None]] = set()  # not dialled yet: cancelled on stop
 
     @property
     def running(self) -> bool:
@@ -112,6 +117,8 @@ class CampaignRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for task in list(self._previews):
+            task.cancel()
         for line in list(self.lines.values()):
             line.hang_up()
         if self._attempts:
@@ -144,9 +151,9 @@ class CampaignRunner:
         figures.agent_seconds += logged_in * elapsed
         view = PacingView(
             now=now,
-            free_agents=max(0, ready - len(self.ringing_since)),
+            free_agents=max(0, ready - len(self.tied) - len(self.previewing)),
             busy_since=list(self.busy_since.values()),
-            ringing_since=list(self.ringing_since.values()),
+            ringing_since=list(self.pooled_since.values()),
             logged_in=logged_in,
             window_abandon_rate=self.parts.ledger.rate(self.campaign.name, self._stamp()),
         )
@@ -155,15 +162,43 @@ class CampaignRunner:
         wanted = min(decision.lines, self.parts.settings.max_lines_per_tick)
         if wanted > 0:
             at = self.parts.wall()
-            for lead in self.parts.compliance.store.due_leads(self.campaign.name, at, wanted):
-                self._try(lead, at, now)
+            due = self.parts.compliance.store.due_leads(
+                self.campaign.name, at, wanted + len(self.previewing)
+            )
+            for lead in [x for x in due if x.id not in self.previewing][:wanted]:
+                if decision.delay_s > 0:
+                    self._preview(lead, decision.delay_s)
+                else:
+                    self._try(lead, at, now, tied=decision.per_agent)
         figures.in_flight = len(self.lines)
         figures.dial_level = len(self.lines) / logged_in if logged_in else 0.0
 
     def _stamp(self) -> float:
         return self.parts.wall().timestamp()
 
-    def _try(self, lead: Lead, at: datetime, now: float) -> None:
+    def _preview(self, lead: Lead, delay_s: float) -> None:
+        """Preview mode: the agent reads the record first; the check runs at the dial."""
+        self.previewing.add(lead.id)
+
+        async def later() -> None:
+            try:
+                await asyncio.sleep(delay_s)
+            finally:
+                self.previewing.discard(lead.id)
+            loop = asyncio.get_running_loop()
+            self._try(lead, self.parts.wall(), loop.time(), tied=True)
+
+        task = self._spawn(later())
+        self._previews.add(task)
+        task.add_done_callback(self._previews.discard)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._attempts.add(task)
+        task.add_done_callback(self._attempts.discard)
+        return task
+
+    def _try(self, lead: Lead, at: datetime, now: float, *, tied: bool) -> None:
         attempt_id = f"att-{os.urandom(8).hex()}"
         verdict = self.parts.compliance.attempt(attempt_id, lead.phone, at, self.campaign, lead)
         if not verdict.allowed:  # never dialled; the proof says why
@@ -180,10 +215,12 @@ class CampaignRunner:
             ring_timeout_s=settings.ring_timeout_s,
         )
         self.lines[attempt_id] = line
-        self.ringing_since[attempt_id] = now
-        task = asyncio.get_running_loop().create_task(self._attempt(attempt_id, lead, line))
-        self._attempts.add(task)
-        task.add_done_callback(self._attempts.discard)
+        self.dialled_at[attempt_id] = now
+        if tied:
+            self.tied.add(attempt_id)
+        else:
+            self.pooled_since[attempt_id] = now
+        self._spawn(self._attempt(attempt_id, lead, line))
 
     # -- one attempt ---------------------------------------------------------------------
 
@@ -192,7 +229,8 @@ class CampaignRunner:
         outcome = Outcome.FAILED
         try:
             status = await line.ring()
-            ring_s = loop.time() - self.ringing_since.pop(attempt_id, loop.time())
+            self._stopped_ringing(attempt_id)
+            ring_s = loop.time() - self.dialled_at.get(attempt_id, loop.time())
             if status != 200:
                 outcome = Outcome.NO_ANSWER if line.timed_out else outcome_for_status(status)
                 self.policy.on_line_ended(needed_agent=False, ring_s=ring_s, now=loop.time())
@@ -201,7 +239,8 @@ class CampaignRunner:
         except Exception:
             log.exception("dialer %s: attempt %s failed", self.campaign.name, attempt_id)
         finally:
-            self.ringing_since.pop(attempt_id, None)
+            self._stopped_ringing(attempt_id)
+            self.dialled_at.pop(attempt_id, None)
             self.busy_since.pop(attempt_id, None)
             self.lines.pop(attempt_id, None)
             try:
@@ -209,6 +248,10 @@ class CampaignRunner:
             finally:
                 self._record(attempt_id, outcome)
                 self.wake()
+
+    def _stopped_ringing(self, attempt_id: str) -> None:
+        self.tied.discard(attempt_id)
+        self.pooled_since.pop(attempt_id, None)
 
     def _record(self, attempt_id: str, outcome: Outcome) -> None:
         self.figures.outcomes[outcome.value] += 1
