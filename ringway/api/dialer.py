@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
-from dialer.campaign import load_campaign_text
 from dialer.errors import DialerError
 from ringway.api.deps import AnyUser, Body, Supervisor
 from ringway.dialer_live.service import DialerService, UnknownCampaign
@@ -80,8 +79,7 @@ async def campaigns(dialer: Dialer, _: Supervisor) -> dict[str, Any]:
 async def load_campaign(request: Request, dialer: Dialer, _: Supervisor) -> dict[str, Any]:
     """Create or replace a campaign from its YAML (not while it runs)."""
     try:
-        campaign = load_campaign_text(await _text(request), "<request body>")
-        dialer.add_campaign(campaign)
+        campaign = dialer.add_campaign_text(await _text(request), "<request body>")
     except DialerError as exc:
         raise _refusal(exc) from None
     return dialer.status(campaign.name)

@@ -25,12 +25,12 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from dialer.blending import Blender
-from dialer.campaign import Campaign
+from dialer.campaign import Campaign, load_campaign, load_campaign_text
 from dialer.compliance import Compliance
 from dialer.compliance.dnc import add_internal
 from dialer.compliance.numbers import to_e164
 from dialer.errors import DialerError
-from dialer.leads import Outcome
+from dialer.leads import LeadStatus, Outcome, apply_outcome
 from dialer.lists import ImportReport, import_leads
 from dialer.pacing import PacingSettings, create
 from dialer.pacing.accounting import AbandonmentLedger, rule_pack
@@ -136,6 +136,7 @@ class DialerService:
         self.store_path.parent.mkdir(parents=True, exist_ok=True)
         self._store = SQLiteDialerStore(self.store_path)
         self._compliance = Compliance(self._store)
+        self._load_saved_campaigns()
         self._feed = asyncio.get_running_loop().create_task(self._follow(), name="dialer-feed")
 
     async def stop(self) -> None:
@@ -184,6 +185,41 @@ class DialerService:
                 f"campaign {campaign.name}: queue {campaign.queue!r} is not a queue here ({known})"
             )
         self.campaigns[campaign.name] = campaign
+
+    def add_campaign_text(self, text: str, source: str = "<campaign>") -> Campaign:
+        """Load a campaign from its YAML and keep the file, so a restart finds it again."""
+        campaign = load_campaign_text(text, source)
+        self.add_campaign(campaign)
+        self.campaign_dir.mkdir(parents=True, exist_ok=True)
+        (self.campaign_dir / f"{campaign.name}.yaml").write_text(text, encoding="utf-8")
+        return campaign
+
+    @property
+    def campaign_dir(self) -> Path:
+        return self.store_path.parent / "dialer-campaigns"
+
+    def _load_saved_campaigns(self) -> None:
+        if not self.campaign_dir.is_dir():
+            return
+        for path in sorted(self.campaign_dir.glob("*.yaml")):
+            try:
+                campaign = load_campaign(path)
+                self.add_campaign(campaign)
+            except DialerError as exc:  # e.g. its queue left the configuration
+                log.warning("dialer: campaign not loaded: %s", exc)
+                continue
+            self._recover(campaign)
+
+    def _recover(self, campaign: Campaign) -> None:
+        """Leads left "dialling" by a stopped process: that attempt failed; retry by the
+        rules (its attempt record stays and still counts for the caps)."""
+        at = self.wall()
+        for lead in self.store.leads(campaign.name):
+            if lead.status is LeadStatus.DIALLING:
+                retry = apply_outcome(
+                    lead, Outcome.FAILED, at, campaign.retry, campaign.caps.lifetime
+                )
+                self.store.put_lead(retry)
 
     def campaign(self, name: str) -> Campaign:
         try:

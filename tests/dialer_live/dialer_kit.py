@@ -130,6 +130,11 @@ class Sipp:
         assert self.proc.returncode is not None
         return self.proc.returncode, out.decode(errors="replace")
 
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+        await self.proc.wait()
+
     def seen(self) -> str:
         return self.messages.read_text() if self.messages.exists() else ""
 
