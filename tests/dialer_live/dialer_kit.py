@@ -105,7 +105,7 @@ async def running_centre(tmp_path: Path, *, ring_timeout_s: float = 3.0) -> Asyn
         allow_short_ring=True,  # the test carrier's no-answer case; live minimum is 15 s
         reevaluate_s=0.2,
     )
-    sip = TelephonySettings(host="127.0.0.1", port=0)
+    sip = TelephonySettings(host="127.0.0.1", port=free_port())  # UDP and TCP both free
     bundle = build(config, {}, sip=sip, dialer=settings)
     app = bundle.app
     async with app.router.lifespan_context(app):
