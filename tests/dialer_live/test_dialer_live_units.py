@@ -8,6 +8,7 @@ import pytest
 
 from dialer.leads import Outcome
 from ivr.media.endpoint import MediaEndpoint
+from ringway.dialer_live import outcomes
 from ringway.dialer_live.outcomes import detector, outcome_for_status, register_detector
 from ringway.dialer_live.settings import DialerSettings, DialerSettingsError
 
@@ -52,11 +53,12 @@ def test_bad_settings_are_refused(bad: dict[str, object]) -> None:
         DialerSettings(**bad)  # type: ignore[arg-type]
 
 
-def test_detectors_are_chosen_by_name() -> None:
+def test_detectors_are_chosen_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
     class AlwaysMachine:
         async def is_machine(self, endpoint: MediaEndpoint) -> bool:
             return True
 
+    monkeypatch.setattr(outcomes, "_DETECTORS", dict(outcomes._DETECTORS))  # no leak
     register_detector("always-machine", AlwaysMachine)
     endpoint = MediaEndpoint(dtmf_payload_type=None)
     assert asyncio.run(detector("none").is_machine(endpoint)) is False
