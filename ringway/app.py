@@ -37,6 +37,8 @@ from ringway.calls import CallRecords
 from ringway.cluster import ClusterNode, probe_redis
 from ringway.cluster.middleware import ClusterMiddleware
 from ringway.config import ConfigError, RingwayConfig
+from ringway.dialer_live.service import DialerService
+from ringway.dialer_live.settings import DialerSettings
 from ringway.metrics import MetricsEndpoint, ServiceMetrics
 from ringway.pgsupport import POSTGRES_PREFIX, redact
 from ringway.service import RoutingService
@@ -45,6 +47,7 @@ from ringway.telephony import Telephony, TelephonySettings, sip_credentials
 log = logging.getLogger(__name__)
 SQLITE_PREFIX = "sqlite:///"
 MEMORY_URL = "memory://"
+DIALER_TRUNK_ENV = "RINGWAY_DIALER_TRUNK"  # host:port of the carrier: enables the dialer
 
 
 @dataclass(slots=True)
@@ -60,6 +63,7 @@ class ServiceBundle:
     calls: CallRecords | None = None  # recordings, CDRs, call control (telephony plugs in)
     telephony: Telephony | None = None
     sip_passwords: dict[str, str] = field(default_factory=dict)  # generated, by extension
+    dialer: DialerService | None = None  # outbound campaigns (needs the SIP edge)
 
 
 def customer_store(config: RingwayConfig) -> CustomerStore:
@@ -89,6 +93,7 @@ def build(
     *,
     sip: TelephonySettings | None = None,
     sip_required: bool = True,
+    dialer: DialerSettings | None = None,
 ) -> ServiceBundle:
     """``sip``: also run the SIP edge and call control; ``sip_required`` False lets the
     service start without it when its port is taken (the default port of ``serve``)."""
@@ -100,6 +105,7 @@ def build(
     intake = _intake(config, mail)
     calls = CallRecords(service)
     telephony, sip_passwords = _telephony(config, env, service, sip, calls)
+    outbound = _dialer(env, service, telephony, dialer, metrics)
     hub: Hub | None = None
 
     @asynccontextmanager
@@ -116,12 +122,16 @@ def build(
             if config.service.smtp_port is not None:
                 await intake.start(config.service.host, config.service.smtp_port)
             await _start_telephony(telephony, sip_required)
+            if outbound is not None:
+                await outbound.start()
         except BaseException:
+            await _stop_dialer(outbound)
             await _stop(intake, hub, service, calls, telephony)
             raise
         try:
             yield
         finally:
+            await _stop_dialer(outbound)
             await _stop(intake, hub, service, calls, telephony)
 
     app = FastAPI(
@@ -133,6 +143,7 @@ def build(
     app.state.service, app.state.auth, app.state.config = service, auth, config
     app.state.calls = calls
     app.state.telephony = telephony
+    app.state.dialer = outbound
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(health_router())
@@ -162,6 +173,7 @@ def build(
         calls,
         telephony,
         sip_passwords,
+        outbound,
     )
 
 
@@ -176,6 +188,26 @@ def _telephony(
         return None, {}
     credentials, generated = sip_credentials(config, env)
     return Telephony(service, sip, credentials, calls=calls), generated
+
+
+def _dialer(
+    env: Mapping[str, str],
+    service: RoutingService,
+    telephony: Telephony | None,
+    settings: DialerSettings | None,
+    metrics: ServiceMetrics,
+) -> DialerService | None:
+    """The live dialer when there is a SIP edge and a trunk (``settings`` or the env)."""
+    if settings is None and env.get(DIALER_TRUNK_ENV):
+        settings = DialerSettings(trunk=env[DIALER_TRUNK_ENV])
+    if telephony is None or settings is None:
+        return None
+    return DialerService(service, telephony, settings, registry=metrics.registry)
+
+
+async def _stop_dialer(dialer: DialerService | None) -> None:
+    if dialer is not None:
+        await dialer.stop()
 
 
 async def _start_telephony(telephony: Telephony | None, required: bool) -> None:

@@ -13,6 +13,7 @@ from ringway.api import (
     cdrs,
     contacts,
     customers,
+    dialer,
     events,
     health,
     login,
@@ -28,6 +29,7 @@ def api_router() -> APIRouter:
     root = APIRouter(prefix=PREFIX)
     for module in (login, contacts, queues, agents, offers, customers, events, recordings, cdrs):
         root.include_router(module.router)
+    root.include_router(dialer.router)
     root.include_router(health.router, include_in_schema=False)
     return root
 

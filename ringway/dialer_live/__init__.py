@@ -1,0 +1,15 @@
+"""The live dialer: campaigns dialled over the SIP edge, answers routed to agents.
+
+The pure parts (campaigns, leads, compliance, pacing) live in `dialer`; this
+package is their asyncio driver inside the service:
+
+* `ringway.dialer_live.outcomes` — SIP final status → attempt outcome, and the
+  answering-machine detector registry (default ``none``);
+* `ringway.dialer_live.line` — one attempt's UAC leg and RTP port: ring, answer,
+  safe-harbour playback, hang-up;
+* `ringway.dialer_live.pool` — the agents a campaign may dial for (blending);
+* `ringway.dialer_live.settings` — trunk, ring time (>= 15 s), grace, detector;
+* `ringway.dialer_live.runner` — one running campaign's pacing loop;
+* `ringway.dialer_live.service` — the campaigns of a service, their store,
+  status figures and Prometheus instruments.
+"""

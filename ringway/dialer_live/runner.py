@@ -1,0 +1,369 @@
+"""One running campaign: ask the pacer how many lines, check each lead, dial, route answers.
+
+Every attempt passes `Compliance.attempt` at the moment it is dialled, so a
+number put on the DNC list while the campaign runs is refused (and its lead
+blocked) before any INVITE leaves. An answered line becomes an ``outbound``
+contact in the campaign's queue; if no agent has accepted it within the grace
+(2 s, 47 CFR 64.1200(a)(7)(i)), the contact is withdrawn, the campaign's
+safe-harbour prompt is played (seller and callback number, (a)(7)(i)(A)) and
+the line is hung up: an abandoned call for the rule pack's accounting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dialer.blending import Blender
+from dialer.campaign import Campaign
+from dialer.compliance import Compliance
+from dialer.leads import Lead, Outcome
+from dialer.pacing import PacingPolicy, PacingView
+from dialer.pacing.accounting import AbandonmentLedger
+from ivr.edge import SipEdge
+from ivr.media.audio import PromptLibrary
+from ringway.dialer_live.line import DialLine
+from ringway.dialer_live.outcomes import MachineDetector, outcome_for_status
+from ringway.dialer_live.pool import campaign_pool
+from ringway.dialer_live.settings import DialerSettings
+from ringway.service import NewContact, RoutingService
+from router.errors import RoutingError
+from router.model import Channel
+
+log = logging.getLogger(__name__)
+ECHO_TAIL_S = 0.1  # after the prompt, before the BYE: the last packets' way back
+
+
+@dataclass(slots=True)
+class ContactWatch:
+    """What the router did with an answered line's contact (set from the event feed)."""
+
+    accepted: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(slots=True)
+class Figures:
+    """A campaign's live counts, for status and /metrics."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    refused: int = 0
+    in_flight: int = 0
+    connects: int = 0
+    agent_seconds: float = 0.0  # logged-in agent time while running
+    dial_level: float = 0.0  # lines in flight per logged-in agent
+    last_reason: str = ""
+    held_for_inbound: int = 0  # ready agents blending keeps on inbound right now
+    safe_harbour_played: int = 0
+    safe_harbour_max_delay_s: float = 0.0  # answer -> first prompt packet, worst case
+    safe_harbour_echoed: int = 0  # RTP packets the far end sent back while it played
+
+
+@dataclass(slots=True, kw_only=True)
+class RunnerParts:
+    service: RoutingService
+    compliance: Compliance
+    edge: SipEdge
+    host: str
+    settings: DialerSettings
+    ledger: AbandonmentLedger
+    detector: MachineDetector
+    blender: Blender
+    prompts: PromptLibrary
+    watches: dict[str, ContactWatch]
+    wall: Callable[[], datetime]
+    rng: random.Random
+    on_outcome: Callable[[str, Outcome], None]
+    on_refused: Callable[[str], None]
+
+
+class CampaignRunner:
+    def __init__(self, campaign: Campaign, policy: PacingPolicy, parts: RunnerParts) -> None:
+        self.campaign, self.policy, self.parts = campaign, policy, parts
+        self.figures = Figures()
+        self.lines: dict[str, DialLine] = {}  # attempt id -> line
+        self.dialled_at: dict[str, float] = {}  # attempt id -> when its INVITE left
+        self.tied: set[str] = set()  # ringing lines that hold a free agent (per_agent)
+        self.pooled_since: dict[str, float] = {}  # ringing lines any agent may take
+        self.previewing: set[str] = set()  # lead ids an agent reads before the dial
+        self.busy_since: dict[str, float] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._attempts: set[asyncio.Task[None]] = set()
+        self._previews: set[asyncio.Task[None]] = set()  # not dialled yet: cancelled on stop
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if not self.running:
+            self._task = asyncio.get_running_loop().create_task(
+                self._loop(), name=f"dialer-{self.campaign.name}"
+            )
+
+    async def stop(self) -> None:
+        """Stop dialling new lines; lines in flight are hung up (their outcomes recorded)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for task in list(self._previews):
+            task.cancel()
+        for line in list(self.lines.values()):
+            line.hang_up()
+        if self._attempts:
+            await asyncio.wait(self._attempts, timeout=5)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # -- the pacing loop -----------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            now = loop.time()
+            try:
+                self._tick(now, now - last)
+            except Exception:  # one bad tick must not stop the campaign
+                log.exception("dialer %s: tick failed", self.campaign.name)
+            last = now
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.parts.settings.reevaluate_s)
+
+    def _tick(self, now: float, elapsed: float) -> None:
+        pool = campaign_pool(self.parts.service, self.campaign, self.parts.blender)
+        ready, logged_in = pool.free, pool.logged_in
+        figures = self.figures
+        figures.held_for_inbound = pool.held_for_inbound
+        figures.agent_seconds += logged_in * elapsed
+        view = PacingView(
+            now=now,
+            free_agents=max(0, ready - len(self.tied) - len(self.previewing)),
+            busy_since=list(self.busy_since.values()),
+            ringing_since=list(self.pooled_since.values()),
+            logged_in=logged_in,
+            window_abandon_rate=self.parts.ledger.rate(self.campaign.name, self._stamp()),
+        )
+        decision = self.policy.decide(view)
+        figures.last_reason = decision.reason
+        wanted = min(decision.lines, self.parts.settings.max_lines_per_tick)
+        if wanted > 0:
+            at = self.parts.wall()
+            due = self.parts.compliance.store.due_leads(
+                self.campaign.name, at, wanted + len(self.previewing)
+            )
+            for lead in [x for x in due if x.id not in self.previewing][:wanted]:
+                if decision.delay_s > 0:
+                    self._preview(lead, decision.delay_s)
+                else:
+                    self._try(lead, at, now, tied=decision.per_agent)
+        figures.in_flight = len(self.lines)
+        figures.dial_level = len(self.lines) / logged_in if logged_in else 0.0
+
+    def _stamp(self) -> float:
+        return self.parts.wall().timestamp()
+
+    def _preview(self, lead: Lead, delay_s: float) -> None:
+        """Preview mode: the agent reads the record first; the check runs at the dial."""
+        self.previewing.add(lead.id)
+
+        async def later() -> None:
+            try:
+                await asyncio.sleep(delay_s)
+            finally:
+                self.previewing.discard(lead.id)
+            loop = asyncio.get_running_loop()
+            self._try(lead, self.parts.wall(), loop.time(), tied=True)
+
+        task = self._spawn(later())
+        self._previews.add(task)
+        task.add_done_callback(self._previews.discard)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._attempts.add(task)
+        task.add_done_callback(self._attempts.discard)
+        return task
+
+    def _try(self, lead: Lead, at: datetime, now: float, *, tied: bool) -> None:
+        attempt_id = f"att-{os.urandom(8).hex()}"
+        verdict = self.parts.compliance.attempt(attempt_id, lead.phone, at, self.campaign, lead)
+        if not verdict.allowed:  # never dialled; the proof says why
+            self.figures.refused += 1
+            self.parts.on_refused(self.campaign.name)
+            return
+        settings = self.parts.settings
+        line = DialLine(
+            self.parts.edge,
+            target=f"sip:{lead.phone}@{settings.trunk}",
+            caller_id=self.campaign.caller_id or "anonymous",
+            host=self.parts.host,
+            rng=self.parts.rng,
+            ring_timeout_s=settings.ring_timeout_s,
+        )
+        self.lines[attempt_id] = line
+        self.dialled_at[attempt_id] = now
+        if tied:
+            self.tied.add(attempt_id)
+        else:
+            self.pooled_since[attempt_id] = now
+        self._spawn(self._attempt(attempt_id, lead, line))
+
+    # -- one attempt ---------------------------------------------------------------------
+
+    async def _attempt(self, attempt_id: str, lead: Lead, line: DialLine) -> None:
+        loop = asyncio.get_running_loop()
+        outcome = Outcome.FAILED
+        try:
+            status = await line.ring()
+            self._stopped_ringing(attempt_id)
+            ring_s = loop.time() - self.dialled_at.get(attempt_id, loop.time())
+            if status != 200:
+                outcome = Outcome.NO_ANSWER if line.timed_out else outcome_for_status(status)
+                self.policy.on_line_ended(needed_agent=False, ring_s=ring_s, now=loop.time())
+            else:
+                outcome = await self._answered(attempt_id, lead, line, ring_s)
+        except Exception:
+            log.exception("dialer %s: attempt %s failed", self.campaign.name, attempt_id)
+        finally:
+            self._stopped_ringing(attempt_id)
+            self.dialled_at.pop(attempt_id, None)
+            self.busy_since.pop(attempt_id, None)
+            self.lines.pop(attempt_id, None)
+            try:
+                line.close()
+            finally:
+                self._record(attempt_id, outcome)
+                self.wake()
+
+    def _stopped_ringing(self, attempt_id: str) -> None:
+        self.tied.discard(attempt_id)
+        self.pooled_since.pop(attempt_id, None)
+
+    def _record(self, attempt_id: str, outcome: Outcome) -> None:
+        self.figures.outcomes[outcome.value] += 1
+        try:
+            self.parts.compliance.record_outcome(
+                attempt_id, outcome, self.parts.wall(), self.campaign
+            )
+        except (KeyError, ValueError):
+            log.exception("dialer %s: outcome of %s not recorded", self.campaign.name, attempt_id)
+        self.parts.on_outcome(self.campaign.name, outcome)
+
+    async def _answered(
+        self, attempt_id: str, lead: Lead, line: DialLine, ring_s: float
+    ) -> Outcome:
+        loop = asyncio.get_running_loop()
+        ledger, name = self.parts.ledger, self.campaign.name
+        if await self.parts.detector.is_machine(line.media.endpoint):
+            self.policy.on_line_ended(needed_agent=False, ring_s=ring_s, now=loop.time())
+            self.policy.on_detector_release(now=loop.time())
+            ledger.record(name, "amd_machine", self._stamp())
+            line.hang_up()
+            return Outcome.MACHINE
+        self.policy.on_line_ended(needed_agent=True, ring_s=ring_s, now=loop.time())
+        contact_id = await self._route(attempt_id, lead, line)
+        if contact_id is None:
+            await self._safe_harbour(line)
+            self.policy.on_live_answer(abandoned=True, now=loop.time())
+            ledger.record(name, "dropped", self._stamp())
+            return Outcome.ABANDONED
+        self.policy.on_live_answer(abandoned=False, now=loop.time())
+        ledger.record(name, "connected_human", self._stamp())
+        self.figures.connects += 1
+        started = loop.time()
+        self.busy_since[attempt_id] = started
+        await self._talk(contact_id, line)
+        self.policy.on_handle_done(handle_s=loop.time() - started, now=loop.time())
+        return Outcome.ANSWERED
+
+    async def _route(self, attempt_id: str, lead: Lead, line: DialLine) -> str | None:
+        """The contact id once an agent accepted within the grace, else None (withdrawn)."""
+        parts, queue = self.parts, self.campaign.queue
+        if queue is None:
+            return None
+        contact_id = f"c-{os.urandom(8).hex()}"
+        watch = parts.watches[contact_id] = ContactWatch()
+        new = NewContact(
+            channel=Channel.OUTBOUND,
+            queue=queue,
+            origin=lead.phone,
+            id=contact_id,
+            attributes={
+                "campaign": self.campaign.name,
+                "lead_id": lead.id,
+                "attempt_id": attempt_id,
+                "sip_call_id": line.call_id or "",
+                "name": lead.name,
+            },
+        )
+        deadline = (line.answered_at or asyncio.get_running_loop().time()) + parts.settings.grace_s
+        try:
+            await asyncio.wait_for(self._accepted(new, watch), _remaining(deadline))
+            return contact_id
+        except (TimeoutError, RoutingError):
+            pass
+        try:  # withdraw the offer; an accept that raced us wins (Conflict: not waiting)
+            parts.service.execute(
+                "cancel",
+                lambda now: parts.service.router.cancel(contact_id, now, "dialer: no agent in 2 s"),
+            )
+        except RoutingError:
+            if watch.accepted.is_set():
+                return contact_id
+        parts.watches.pop(contact_id, None)
+        return None
+
+    async def _accepted(self, new: NewContact, watch: ContactWatch) -> None:
+        await self.parts.service.create_contact(new)
+        await watch.accepted.wait()
+
+    async def _talk(self, contact_id: str, line: DialLine) -> None:
+        """Until either side ends: the customer's BYE ends the contact (wrap-up starts);
+        the agent ending the contact hangs the line up."""
+        parts = self.parts
+        watch = parts.watches[contact_id]
+        ended = asyncio.ensure_future(line.ended.wait())
+        finished = asyncio.ensure_future(watch.finished.wait())
+        try:
+            await asyncio.wait({ended, finished}, return_when="FIRST_COMPLETED")
+        finally:
+            ended.cancel()
+            finished.cancel()
+            parts.watches.pop(contact_id, None)
+        if line.ended.is_set():
+            with contextlib.suppress(RoutingError):
+                parts.service.execute("end", lambda now: parts.service.router.end(contact_id, now))
+        else:
+            line.hang_up()
+
+    async def _safe_harbour(self, line: DialLine) -> None:
+        prompt = self.campaign.safe_harbour_prompt
+        if prompt:
+            loop = asyncio.get_running_loop()
+            line.play(self.parts.prompts.get(prompt))
+            delay = loop.time() - (line.answered_at or loop.time())
+            await line.played()
+            await asyncio.sleep(ECHO_TAIL_S)
+            figures = self.figures
+            figures.safe_harbour_played += 1
+            figures.safe_harbour_max_delay_s = max(figures.safe_harbour_max_delay_s, delay)
+            figures.safe_harbour_echoed += line.packets_received
+        line.hang_up()
+
+
+def _remaining(deadline: float) -> float:
+    return max(0.0, deadline - asyncio.get_running_loop().time())

@@ -1,0 +1,42 @@
+"""The live dialer's service settings: where the trunk is and how long lines ring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dialer.pacing import ABANDON_GRACE_SECONDS, MIN_RING_SECONDS
+
+
+class DialerSettingsError(ValueError):
+    """A dialer setting that cannot be used; one line."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialerSettings:
+    """``trunk``: the carrier's SIP URI host part, e.g. ``"192.0.2.10:5060"``; the
+    Request-URI is ``sip:<E.164>@<trunk>``. ``ring_timeout_s``: at least 15 s
+    (47 CFR 64.1200(a)(6)); only a test harness may shorten it, and must say so
+    with ``allow_short_ring``."""
+
+    trunk: str
+    ring_timeout_s: float = 25.0
+    # 47 CFR 64.1200(a)(7)(i): the prompt must start within 2 s of the answer, so the
+    # agent gets 1.5 s and the withdrawal and first prompt packet fit in the rest
+    grace_s: float = 1.5
+    detector: str = "none"
+    reevaluate_s: float = 0.5
+    allow_short_ring: bool = False
+    max_lines_per_tick: int = 20
+
+    def __post_init__(self) -> None:
+        if self.ring_timeout_s < MIN_RING_SECONDS and not self.allow_short_ring:
+            raise DialerSettingsError(
+                f"ring_timeout_s {self.ring_timeout_s:g} is below {MIN_RING_SECONDS:g} s "
+                "(47 CFR 64.1200(a)(6): ring at least 15 s)"
+            )
+        if not 0 < self.grace_s <= ABANDON_GRACE_SECONDS:
+            raise DialerSettingsError(f"grace_s must be in (0, {ABANDON_GRACE_SECONDS:g}] s")
+        if self.reevaluate_s <= 0 or self.max_lines_per_tick < 1:
+            raise DialerSettingsError("reevaluate_s must be > 0, max_lines_per_tick >= 1")
+        if not self.trunk or "@" in self.trunk or self.trunk.startswith("sip:"):
+            raise DialerSettingsError(f"trunk {self.trunk!r}: give host:port, e.g. 192.0.2.10:5060")

@@ -1,0 +1,285 @@
+"""A whole Ringway with its SIP edge and live dialer, and sipp as the carrier (UAS).
+
+The service runs the demo configuration plus one outbound queue
+(``outbound-sales``, agents with sales >= 3: alice and carol), a private data
+dir and free ports. The dialer's trunk is a sipp UAS on a free port that
+echoes our RTP back (``-rtp_echo``), so what our side receives is what sipp
+got. The wall clock handed to the compliance check starts on a Wednesday at
+17:00 UTC (noon in New York, 09:00 in California), inside every US window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ringway.app import ServiceBundle, build
+from ringway.config import demo_config_path, load_config_text
+from ringway.dialer_live.service import DialerService
+from ringway.dialer_live.settings import DialerSettings
+from ringway.telephony import TelephonySettings
+
+SIPP = shutil.which("sipp")
+needs_sipp = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) not installed")
+START = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)  # a Wednesday
+CALLER_ID = "+12125550199"
+
+OUTBOUND_QUEUE = """queues:
+  - name: outbound-sales
+    channel: outbound
+    requires: "sales>=3"
+    strategy: longest-idle
+"""
+
+CAMPAIGN = """name: spring
+mode: progressive
+queue: outbound-sales
+caller_id: "+1 212 555 0199"
+safe_harbour_prompt: safe-harbour-us
+"""
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = int(udp.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+
+
+def config_text(tmp_path: Path) -> str:
+    text = demo_config_path().read_text()
+    text = text.replace("  data_dir: var\n", f'  data_dir: "{tmp_path}"\n')
+    text = text.replace("  smtp_port: 2525", '  customer_store: "memory://"\n  smtp_port: null #')
+    text = text.replace("  seed_demo_customers: true", "  seed_demo_customers: false")
+    return text.replace("\nqueues:\n", "\n" + OUTBOUND_QUEUE, 1)
+
+
+@dataclass
+class Centre:
+    bundle: ServiceBundle
+    client: httpx.AsyncClient
+    dialer: DialerService
+    trunk_port: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.bundle.admin_token}"}
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.client.request(
+            method, f"/api/v1{path}", headers=self.headers, **kwargs
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def moving_clock() -> Callable[[], datetime]:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    return lambda: START + timedelta(seconds=loop.time() - started)
+
+
+@contextlib.asynccontextmanager
+async def running_centre(tmp_path: Path, *, ring_timeout_s: float = 3.0) -> AsyncIterator[Centre]:
+    config = load_config_text(config_text(tmp_path), "dialer-test.yaml")
+    trunk_port = free_port()
+    settings = DialerSettings(
+        trunk=f"127.0.0.1:{trunk_port}",
+        ring_timeout_s=ring_timeout_s,
+        allow_short_ring=True,  # the test carrier's no-answer case; live minimum is 15 s
+        reevaluate_s=0.2,
+    )
+    sip = TelephonySettings(host="127.0.0.1", port=free_port())  # UDP and TCP both free
+    bundle = build(config, {}, sip=sip, dialer=settings)
+    app = bundle.app
+    async with app.router.lifespan_context(app):
+        assert bundle.dialer is not None
+        bundle.dialer.wall = moving_clock()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ringway.test") as c:
+            yield Centre(bundle, c, bundle.dialer, trunk_port)
+
+
+class Sipp:
+    def __init__(self, proc: asyncio.subprocess.Process, messages: Path, timeout: float) -> None:
+        self.proc, self.messages, self.timeout = proc, messages, timeout
+
+    async def result(self) -> tuple[int, str]:
+        try:
+            out, _ = await asyncio.wait_for(self.proc.communicate(), self.timeout + 10)
+        finally:
+            if self.proc.returncode is None:
+                self.proc.kill()
+                await self.proc.wait()
+        assert self.proc.returncode is not None
+        return self.proc.returncode, out.decode(errors="replace")
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+        await self.proc.wait()
+
+    def seen(self) -> str:
+        return self.messages.read_text() if self.messages.exists() else ""
+
+
+async def carrier(
+    tmp: Path, name: str, scenario: str, *, port: int, calls: int = 1, timeout: float = 30
+) -> Sipp:
+    """A sipp UAS on ``port`` that handles ``calls`` calls with ``scenario``, echoing RTP."""
+    assert SIPP is not None
+    xml = tmp / f"{name}.xml"
+    xml.write_text(scenario)
+    messages = tmp / f"{name}_msg.log"
+    command = [
+        SIPP, "-sf", str(xml), "-i", "127.0.0.1", "-p", str(port), "-rtp_echo",
+        "-mi", "127.0.0.1", "-mp", str(free_port()), "-m", str(calls), "-nostdin",
+        "-timeout", f"{int(timeout)}s", "-timeout_error",
+        "-trace_msg", "-message_file", str(messages),
+        "-trace_err", "-error_file", str(tmp / f"{name}_err.log"),
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    await asyncio.sleep(0.3)  # let sipp bind its port before the first INVITE
+    return Sipp(proc, messages, timeout)
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+_RINGING = """  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:carrier@[local_ip]:[local_port]>
+      Content-Length: 0
+
+  ]]></send>
+"""
+
+_ANSWER = """  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:carrier@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=carrier 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+  ]]></send>
+  <recv request="ACK" crlf="true"/>
+"""
+
+_AWAIT_BYE = """  <recv request="BYE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+  ]]></send>
+"""
+
+_FINAL = """  <send><![CDATA[
+      SIP/2.0 STATUS
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+  ]]></send>
+  <recv request="ACK"/>
+"""
+
+_CANCELLED = """  <recv request="CANCEL">
+    <action>
+      <ereg regexp="([0-9]+)" search_in="hdr" header="CSeq:" assign_to="whole,invite_cseq"/>
+    </action>
+  </recv>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+  ]]></send>
+  <send><![CDATA[
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq: [$invite_cseq] INVITE
+      Content-Length: 0
+
+  ]]></send>
+  <recv request="ACK"/>
+  <Reference variables="whole"/>
+"""
+
+
+def _scenario(name: str, body: str) -> str:
+    head = '<?xml version="1.0" encoding="ISO-8859-1" ?>'
+    return f'{head}\n<scenario name="{name}">\n{body}</scenario>\n'
+
+
+def answering(answer_after_ms: int) -> str:
+    """Ring, answer after ``answer_after_ms``, echo RTP, wait for our BYE."""
+    pause = f'  <pause milliseconds="{answer_after_ms}"/>\n'
+    return _scenario("carrier answers", _RINGING + pause + _ANSWER + _AWAIT_BYE)
+
+
+def rejecting(status: str) -> str:
+    """Ring, then answer the INVITE with a final failure (e.g. '486 Busy Here')."""
+    pause = '  <pause milliseconds="200"/>\n'
+    return _scenario(f"carrier {status}", _RINGING + pause + _FINAL.replace("STATUS", status))
+
+
+def never_answering() -> str:
+    """Ring until we CANCEL (RFC 3261 §9.2: 200 to the CANCEL, 487 to the INVITE)."""
+    return _scenario("carrier never answers", _RINGING + _CANCELLED)
