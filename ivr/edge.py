@@ -194,7 +194,10 @@ class SipEdge:
         realm: str = "ringway",
         rng: random.Random | None = None,
         media_port: int = 40000,
-        max_server_transactions: int | None = 100_000,
+        # Each call holds ~2 server transactions for 64·T1 = 32 s after it ends (Timers J/L,
+        # RFC 3261 §17.2.2): 100,000 capped sustained traffic near 1,560 calls/s. Ended
+        # transactions keep only bytes now (~3.7 KiB a call, docs/sip-performance.md).
+        max_server_transactions: int | None = 500_000,
         max_lag: float = 0.05,
         max_busy: float = 0.9,
         retry_after: int = 5,
