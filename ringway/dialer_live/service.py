@@ -168,7 +168,12 @@ class DialerService:
         watch = self.watches.get(contact_id) if contact_id else None
         if watch is None:
             return
-        if isinstance(event, ev.OfferAccepted):
+        if isinstance(event, ev.ContactOffered) and watch.on_offer is not None:
+            watch.on_offer(event.agent_id)  # ring the agent's phone
+        elif isinstance(event, ev.OfferRejected | ev.OfferRescinded):
+            if watch.on_withdrawn is not None:
+                watch.on_withdrawn(event.agent_id)
+        elif isinstance(event, ev.OfferAccepted):
             watch.accepted.set()
         elif isinstance(event, _FINISHED):
             watch.finished.set()
@@ -272,6 +277,8 @@ class DialerService:
             rng=self.rng,
             on_outcome=self._count,
             on_refused=lambda name: self.metrics.attempts.labels(name, "refused").inc(),
+            phone_of=self.telephony.centre.phone_of,  # the B2BUA's registrar lookup
+            rona=self.telephony.centre.reject,  # RONA as for inbound (480: disconnected)
         )
         return CampaignRunner(campaign, policy, parts)
 
@@ -314,6 +321,10 @@ class DialerService:
             "refused": figures.refused if figures else 0,
             "pacing": figures.last_reason if figures else "",
             "held_for_inbound": figures.held_for_inbound if figures else 0,
+            "agent_phones": {
+                "connects": figures.phone_connects if figures else 0,
+                "relayed": dict(figures.relayed) if figures else {},
+            },
             "safe_harbour": {
                 "played": figures.safe_harbour_played if figures else 0,
                 "max_delay_s": figures.safe_harbour_max_delay_s if figures else 0.0,
