@@ -15,6 +15,7 @@ from pathlib import Path
 from dialer_kit import (
     CAMPAIGN,
     Centre,
+    answering,
     carrier,
     free_port,
     needs_sipp,
@@ -186,6 +187,166 @@ def test_answered_call_is_bridged_to_the_agents_phone(tmp_path: Path) -> None:
                 await dialer.stop_campaign("spring")
 
             finally:  # a failed assertion must not leave sipp running
+                await phone.stop()
+                await line.stop()
+
+    asyncio.run(main())
+
+
+PHONE_BUSY_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="agent phone refuses: busy">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+      SIP/2.0 486 Busy Here
+{_REPLY_HEAD}      Content-Length: 0
+
+  ]]></send>
+  <recv request="ACK"/>
+</scenario>
+"""
+
+PHONE_AWAITS_BYE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="agent phone answers and waits for our BYE">
+  <recv request="INVITE" crlf="true"/>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+{_REPLY_HEAD}      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=phone 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+  ]]></send>
+  <recv request="ACK" crlf="true"/>
+  <recv request="BYE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+{_REPLY_HEAD}      Content-Length: 0
+
+  ]]></send>
+</scenario>
+"""
+
+
+def customer_hangs_up(talk_ms: int) -> str:
+    """The carrier answers, talks (silence) for ``talk_ms`` and sends the BYE itself."""
+    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="customer answers, then hangs up">
+  <recv request="INVITE" crlf="true">
+    <action><ereg regexp=".*" search_in="hdr" header="From:" assign_to="1"/></action>
+  </recv>
+  <send retrans="500"><![CDATA[
+      SIP/2.0 200 OK
+{_REPLY_HEAD}      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=carrier 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+  ]]></send>
+  <recv request="ACK" crlf="true"/>
+  <pause milliseconds="{talk_ms}"/>
+  <send retrans="500"><![CDATA[
+      BYE sip:ringway@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:customer@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+      To:[$1]
+      Call-ID: [call_id]
+      CSeq: 1 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+  ]]></send>
+  <recv response="200"/>
+  <Reference variables="1"/>
+</scenario>
+"""
+
+
+async def dial_one(centre: Centre) -> None:
+    dialer = centre.dialer
+    dialer.add_campaign(load_campaign_text(CAMPAIGN, "spring.yaml"))
+    report = dialer.import_list("spring", f"id,phone,name\nlead-1,{CUSTOMER},Ann\n")
+    assert len(report.accepted) == 1
+    await centre.call("POST", "/agents/alice/login", json={"ready": True})
+    dialer.start_campaign("spring")
+
+
+async def outcome_of_lead(centre: Centre) -> tuple[Outcome, ...]:
+    def done() -> bool:
+        lead = centre.dialer.store.lead("lead-1")
+        return lead is not None and lead.status is not LeadStatus.DIALLING
+
+    await wait_for(done, 10, "the lead's outcome")
+    lead = centre.dialer.store.lead("lead-1")
+    assert lead is not None
+    return lead.outcomes
+
+
+def test_a_phone_that_refuses_is_rejected_and_the_customer_hears_safe_harbour(
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        async with running_centre(tmp_path, env=ENV) as centre:
+            phone_port = free_port()
+            await register_alice(tmp_path, centre, phone_port)
+            phone = await carrier(tmp_path, "phone", PHONE_BUSY_XML, port=phone_port)
+            line = await carrier(tmp_path, "carrier", answering(100), port=centre.trunk_port)
+            try:
+                await dial_one(centre)
+                phone_code, phone_out = await phone.result()
+                assert phone_code == 0, phone_out[-3000:]
+                line_code, line_out = await line.result()
+                assert line_code == 0, line_out[-3000:]
+                assert await outcome_of_lead(centre) == (Outcome.ABANDONED,)
+                status = centre.dialer.status("spring")
+                assert status["agent_phones"]["connects"] == 0
+                assert status["safe_harbour"]["played"] == 1
+                assert 0 < status["safe_harbour"]["max_delay_s"] < 2.0  # 47 CFR 64.1200(a)(7)
+                alice = await centre.call("GET", "/agents/alice")
+                # as for inbound: 486 is the agent saying no (router.reject)
+                assert (alice["state"], alice["reason"]) == ("not_ready", "rejected")
+                assert centre.dialer.watches == {}
+            finally:
+                await phone.stop()
+                await line.stop()
+
+    asyncio.run(main())
+
+
+def test_the_customers_bye_hangs_up_the_agents_phone(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with running_centre(tmp_path, env=ENV) as centre:
+            phone_port = free_port()
+            await register_alice(tmp_path, centre, phone_port)
+            phone = await carrier(tmp_path, "phone", PHONE_AWAITS_BYE_XML, port=phone_port)
+            edge = f"127.0.0.1:{telephony_port(centre)}"  # where the carrier's BYE goes
+            line = await carrier(
+                tmp_path, "carrier", customer_hangs_up(1500), port=centre.trunk_port, args=(edge,)
+            )
+            try:
+                await dial_one(centre)
+                line_code, line_out = await line.result()
+                assert line_code == 0, line_out[-3000:]
+                phone_code, phone_out = await phone.result()
+                assert phone_code == 0, phone_out[-3000:]  # our BYE reached the phone
+                assert await outcome_of_lead(centre) == (Outcome.ANSWERED,)
+                status = centre.dialer.status("spring")
+                assert status["agent_phones"]["connects"] == 1
+                alice = await centre.call("GET", "/agents/alice")
+                assert alice["state"] in ("wrap_up", "ready"), alice
+                assert centre.dialer.watches == {}
+            finally:
                 await phone.stop()
                 await line.stop()
 
