@@ -40,6 +40,7 @@ from ringway.bus import Subscription
 from ringway.dialer_live.outcomes import detector
 from ringway.dialer_live.runner import CampaignRunner, ContactWatch, RunnerParts
 from ringway.dialer_live.settings import DialerSettings
+from ringway.dialer_live.wallboard import register, unregister
 from ringway.service import RoutingService
 from ringway.telephony import Telephony
 from router import events as ev
@@ -138,8 +139,10 @@ class DialerService:
         self._compliance = Compliance(self._store)
         self._load_saved_campaigns()
         self._feed = asyncio.get_running_loop().create_task(self._follow(), name="dialer-feed")
+        register(self.service, self.wallboard)
 
     async def stop(self) -> None:
+        unregister(self.service)
         for runner in self.runners.values():
             await runner.stop()
         if self._feed is not None:
@@ -335,6 +338,37 @@ class DialerService:
                 for status in sorted({x.status.value for x in leads})
             },
         }
+
+    def wallboard(self) -> list[dict[str, Any]]:
+        """The wallboard's row per campaign (a subset of `status`, no lead scan)."""
+        rows = []
+        at = self.wall().timestamp()
+        for name in sorted(self.campaigns):
+            campaign, runner = self.campaigns[name], self.runners.get(name)
+            ledger = self.ledgers[campaign.pack.name]
+            counts = ledger.counts(name, at)
+            figures = runner.figures if runner is not None else None
+            rows.append(
+                {
+                    "campaign": name,
+                    "mode": campaign.mode,
+                    "running": runner is not None and runner.running,
+                    "dial_level": figures.dial_level if figures else 0.0,
+                    "lines_in_flight": figures.in_flight if figures else 0,
+                    "abandon_rate": {
+                        "window": _window_name(ledger),
+                        "rule_pack": campaign.pack.name,
+                        "rate": ledger.rate(name, at),
+                        "cap": ledger.pack.cap,
+                        "dropped": counts.dropped,
+                        "connected": counts.connected_human,
+                    },
+                    "connects_per_agent_hour": _per_hour(figures.connects, figures.agent_seconds)
+                    if figures
+                    else None,
+                }
+            )
+        return rows
 
     def refresh(self, name: str) -> None:
         """Bring the campaign's gauges up to date."""
