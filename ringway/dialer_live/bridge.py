@@ -5,11 +5,12 @@
     phones.drop("alice")                               # the offer was withdrawn
     phones.bridge("alice");  await phones.ended.wait();  phones.close()
 
-The same agent leg as the inbound B2BUA's (`ivr.calls.outbound.OutboundCall`, a
-UAC INVITE with our SDP offer, CANCEL while ringing, RFC 3261 §9.1), offered
-with the codec the customer leg negotiated (`MediaLeg.matching`) so the relay
-needs no transcoding; once bridged, both endpoints relay to each other
-(`ivr.media.endpoint.bridge`, RFC 7667 §3.2.1.2 media translator).
+The same agent leg as the inbound B2BUA's (`ivr.calls.outbound.OutboundCall`: a
+UAC INVITE from the dialled customer's number with our SDP offer, CANCEL while
+ringing, RFC 3261 §9.1), offered with the codec the customer leg negotiated
+(`MediaLeg.matching`) so the relay needs no transcoding; once bridged, both
+endpoints relay to each other (`ivr.media.endpoint.bridge`, RFC 7667 §3.2.1.2
+media translator).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ivr.calls.outbound import LegState, OutboundCall
 from ivr.edge import SipEdge
 from ivr.media.endpoint import bridge
 from ivr.sip.offer_answer import Negotiated
+from ivr.sip.uri import parse_uri
 from ringway.dialer_live.line import DialLine
 
 NO_PHONE = 480  # the agent has no registered phone: as a disconnected line (RFC 3261 §21.4.18)
@@ -110,11 +112,11 @@ class AgentPhones:
         if self.legs.get(leg.agent_id) is not leg:  # withdrawn while the port opened
             leg.media.close()
             return
-        identity = self.line.caller_id
+        customer = parse_uri(self.line.target).user or "anonymous"  # the agent's display
         leg.call = OutboundCall(
             self.edge,
             target=target,
-            caller=f"<sip:{identity}@{self.host}>",
+            caller=f"<sip:{customer}@{self.host}>",
             local=leg.media.matching(self.line.media),
             observer=leg,
             rng=self.rng,

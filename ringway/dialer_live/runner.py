@@ -398,8 +398,6 @@ class CampaignRunner:
         desktop hangs both legs up."""
         parts = self.parts
         watch = parts.watches[contact_id]
-        if phones.connected is not None:
-            self.figures.phone_connects += 1
         waits = [line.ended.wait(), watch.finished.wait(), phones.ended.wait()]
         futures = {asyncio.ensure_future(w) for w in waits}
         try:
@@ -408,6 +406,8 @@ class CampaignRunner:
             for future in futures:
                 future.cancel()
             parts.watches.pop(contact_id, None)
+        if phones.connected is not None:  # also a phone answered after a desktop accept
+            self.figures.phone_connects += 1
         if phones.ended.is_set():
             line.hang_up()
         if line.ended.is_set():

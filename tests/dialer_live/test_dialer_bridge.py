@@ -180,6 +180,7 @@ def test_answered_call_is_bridged_to_the_agents_phone(tmp_path: Path) -> None:
 
                 seen = phone.seen()
                 assert "INVITE sip:1001@" in seen and f"X-Ringway-Dialled: sip:{CUSTOMER}@" in seen
+                assert f"From: <sip:{CUSTOMER}@" in seen  # the agent's phone shows who
                 alice = await centre.call("GET", "/agents/alice")
                 assert alice["state"] in ("wrap_up", "ready"), alice
                 runner = dialer.runners["spring"]
