@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from agent_desktop.pop import History
 from agent_desktop.session import Session, View
 from agent_desktop.views import agent_row, contact_view, queue_stats
+from ringway.dialer_live.wallboard import dialer_figures
 from router.model import Contact
 
 if TYPE_CHECKING:
@@ -74,7 +75,15 @@ def supervisor_snapshot(hub: Hub) -> dict[str, Any]:
     now = hub.service.now()
     stats = queue_stats(hub.service, now)
     agents = [agent_row(agent) for agent in hub.service.reads.agents.values()]
-    return {**stats, "type": "snapshot", "view": "supervisor", "agents": agents, **_settings(hub)}
+    dialer = dialer_figures(hub.service)  # None: this service runs no dialer
+    return {
+        **stats,
+        "type": "snapshot",
+        "view": "supervisor",
+        "agents": agents,
+        "dialer": dialer,
+        **_settings(hub),
+    }
 
 
 def _settings(hub: Hub) -> dict[str, Any]:

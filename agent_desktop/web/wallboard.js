@@ -3,8 +3,10 @@ import { $, duration, h, percent, serverNow, showError, stateBadge, syncClock, w
 import { NumberedSocket, socketUrl } from "./protocol.js";
 
 const STATE_ORDER = ["reserved", "busy", "wrap_up", "ready", "not_ready", "offline"];
+const DIALER_POLL_MS = 5000; // the dialer's figures between snapshots (REST status)
 const agents = new Map();
 let socket = null;
+let token = null;
 
 const handlers = {
   welcome: (f) => syncClock(f.at),
@@ -14,6 +16,7 @@ const handlers = {
     for (const agent of f.agents) agents.set(agent.id, agent);
     renderQueues(f);
     renderAgents();
+    renderDialer(f.dialer);
     $("#board").classList.remove("hidden");
   },
   agent_state: (f) => { agents.set(f.agent.id, f.agent); renderAgents(); },
@@ -33,6 +36,40 @@ function renderQueues(stats) {
     h("td", { class: "num" }, percent(q.abandon_rate))));
   $("#queues tbody").replaceChildren(...rows);
   $("#updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+}
+
+// Outbound campaigns: dial level, abandon rate over the rule pack's window against
+// its cap (US 3 % per 30 days, 47 CFR 64.1200(a)(7); UK per 24 h, Ofcom), connects
+// per agent-hour. Hidden when the service runs no dialer (snapshot `dialer` null).
+function renderDialer(rows) {
+  let panel = $("#dialer");
+  if (rows == null) { panel?.remove(); return; }
+  if (!panel) {
+    panel = h("div", { class: "panel", id: "dialer" }, h("h2", {}, "Outbound campaigns"),
+      h("table", {}, h("thead", {}, h("tr", {}, ...["Campaign", "Mode", "Running", "Dial level", "Lines",
+        "Abandon rate", "Window", "Cap", "Connects / agent-hour"].map((t) => h("th", {}, t)))), h("tbody")));
+    $("#queues").closest(".panel").after(panel);
+  }
+  panel.querySelector("tbody").replaceChildren(...rows.map((c) => {
+    const a = c.abandon_rate;
+    const over = a.rate != null && a.rate > a.cap;
+    return h("tr", { dataset: { campaign: c.campaign }, class: over ? "miss" : "meet" },
+      h("td", {}, c.campaign), h("td", {}, c.mode), h("td", {}, c.running ? "yes" : "no"),
+      h("td", { class: "num dial-level" }, c.dial_level.toFixed(2)),
+      h("td", { class: "num lines" }, c.lines_in_flight),
+      h("td", { class: "num abandon" }, a.rate == null ? "–" : percent(a.rate)),
+      h("td", { class: "num" }, `${a.window} (${a.rule_pack})`),
+      h("td", { class: "num" }, percent(a.cap)),
+      h("td", { class: "num cpah" }, c.connects_per_agent_hour == null ? "–" : c.connects_per_agent_hour.toFixed(1)));
+  }));
+}
+
+async function pollDialer() {
+  if (!token || !$("#dialer")) return;
+  try {
+    const r = await fetch("/api/v1/dialer/campaigns", { headers: { Authorization: `Bearer ${token}` } });
+    if (r.ok) renderDialer((await r.json()).campaigns);
+  } catch { /* the next poll or snapshot catches up */ }
 }
 
 function renderAgents() {
@@ -80,7 +117,8 @@ async function explain() {
   }
 }
 
-function connect(token, user) {
+function connect(session, user) {
+  token = session;
   $("#who").textContent = user;
   socket = new NumberedSocket({
     url: socketUrl("/ws/v1/desktop"),
@@ -99,6 +137,7 @@ function connect(token, user) {
 
 $("#explain").addEventListener("click", explain);
 wireLogin(connect);
+setInterval(pollDialer, DIALER_POLL_MS);
 setInterval(() => {
   for (const cell of document.querySelectorAll("td.since")) cell.textContent = duration(serverNow() - Number(cell.dataset.since));
 }, 1000);

@@ -7,6 +7,9 @@ package is their asyncio driver inside the service:
   answering-machine detector registry (default ``none``);
 * `ringway.dialer_live.line` — one attempt's UAC leg and RTP port: ring, answer,
   safe-harbour playback, hang-up;
+* `ringway.dialer_live.bridge` — an answered line's agent legs: ring the offered
+  agent's registered phone, relay RTP both ways once it answers;
+* `ringway.dialer_live.wallboard` — the dialer's figures for the supervisor snapshot;
 * `ringway.dialer_live.pool` — the agents a campaign may dial for (blending);
 * `ringway.dialer_live.settings` — trunk, ring time (>= 15 s), grace, detector;
 * `ringway.dialer_live.runner` — one running campaign's pacing loop;

@@ -30,6 +30,7 @@ from dialer.pacing import PacingPolicy, PacingView
 from dialer.pacing.accounting import AbandonmentLedger
 from ivr.edge import SipEdge
 from ivr.media.audio import PromptLibrary
+from ringway.dialer_live.bridge import AgentPhones
 from ringway.dialer_live.line import DialLine
 from ringway.dialer_live.outcomes import MachineDetector, outcome_for_status
 from ringway.dialer_live.pool import campaign_pool
@@ -48,6 +49,8 @@ class ContactWatch:
 
     accepted: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
+    on_offer: Callable[[str], None] | None = None  # agent id: ring that agent's phone
+    on_withdrawn: Callable[[str], None] | None = None  # agent id: stop ringing it
 
 
 @dataclass(slots=True)
@@ -65,6 +68,8 @@ class Figures:
     safe_harbour_played: int = 0
     safe_harbour_max_delay_s: float = 0.0  # answer -> first prompt packet, worst case
     safe_harbour_echoed: int = 0  # RTP packets the far end sent back while it played
+    phone_connects: int = 0  # answers bridged to an agent's SIP phone
+    relayed: Counter[str] = field(default_factory=Counter)  # RTP packets, by direction
 
 
 @dataclass(slots=True, kw_only=True)
@@ -83,6 +88,8 @@ class RunnerParts:
     rng: random.Random
     on_outcome: Callable[[str, Outcome], None]
     on_refused: Callable[[str], None]
+    phone_of: Callable[[str], str | None]  # agent id -> registered contact URI, if any
+    rona: Callable[[str, str, int], None]  # agent, contact, SIP status: the phone said no
 
 
 class CampaignRunner:
@@ -275,8 +282,32 @@ class CampaignRunner:
             line.hang_up()
             return Outcome.MACHINE
         self.policy.on_line_ended(needed_agent=True, ring_s=ring_s, now=loop.time())
-        contact_id = await self._route(attempt_id, lead, line)
+        phones = self._phones(line)
+        try:
+            return await self._connect(attempt_id, lead, line, phones)
+        finally:
+            relayed = phones.close()
+            self.figures.relayed.update(relayed)
+
+    def _phones(self, line: DialLine) -> AgentPhones:
+        parts = self.parts
+        return AgentPhones(
+            parts.edge,
+            line,
+            host=parts.host,
+            rng=parts.rng,
+            on_answer=lambda agent_id: False,  # set by `_route` once the contact exists
+            on_failure=lambda agent_id, status: None,
+        )
+
+    async def _connect(
+        self, attempt_id: str, lead: Lead, line: DialLine, phones: AgentPhones
+    ) -> Outcome:
+        loop = asyncio.get_running_loop()
+        ledger, name = self.parts.ledger, self.campaign.name
+        contact_id = await self._route(attempt_id, lead, line, phones)
         if contact_id is None:
+            phones.close()  # CANCEL phones still ringing before the prompt
             await self._safe_harbour(line)
             self.policy.on_live_answer(abandoned=True, now=loop.time())
             ledger.record(name, "dropped", self._stamp())
@@ -286,17 +317,24 @@ class CampaignRunner:
         self.figures.connects += 1
         started = loop.time()
         self.busy_since[attempt_id] = started
-        await self._talk(contact_id, line)
+        await self._talk(contact_id, line, phones)
         self.policy.on_handle_done(handle_s=loop.time() - started, now=loop.time())
         return Outcome.ANSWERED
 
-    async def _route(self, attempt_id: str, lead: Lead, line: DialLine) -> str | None:
-        """The contact id once an agent accepted within the grace, else None (withdrawn)."""
+    async def _route(
+        self, attempt_id: str, lead: Lead, line: DialLine, phones: AgentPhones
+    ) -> str | None:
+        """The contact id once an agent accepted within the grace, else None (withdrawn).
+
+        An offered agent with a registered phone is rung (as inbound calls are); the
+        phone's answer is the accept, its refusal or silence a RONA. An agent without
+        one accepts on the desktop and talks on whatever the desktop offers."""
         parts, queue = self.parts, self.campaign.queue
         if queue is None:
             return None
         contact_id = f"c-{os.urandom(8).hex()}"
         watch = parts.watches[contact_id] = ContactWatch()
+        self._wire_phones(contact_id, watch, phones)
         new = NewContact(
             channel=Channel.OUTBOUND,
             queue=queue,
@@ -327,23 +365,51 @@ class CampaignRunner:
         parts.watches.pop(contact_id, None)
         return None
 
+    def _wire_phones(self, contact_id: str, watch: ContactWatch, phones: AgentPhones) -> None:
+        parts, router = self.parts, self.parts.service.router
+
+        def offered(agent_id: str) -> None:
+            target = parts.phone_of(agent_id)
+            if target is not None:
+                phones.ring(agent_id, target)
+
+        def answered(agent_id: str) -> bool:
+            try:
+                parts.service.execute(
+                    "accept", lambda now: router.accept(agent_id, contact_id, now)
+                )
+            except RoutingError:  # taken on the desktop already, or the offer is gone
+                with contextlib.suppress(RoutingError):
+                    return router.contact(contact_id).agent_id == agent_id
+                return False
+            return True
+
+        watch.on_offer, watch.on_withdrawn = offered, phones.drop
+        phones.on_answer = answered
+        phones.on_failure = lambda agent_id, status: parts.rona(agent_id, contact_id, status)
+
     async def _accepted(self, new: NewContact, watch: ContactWatch) -> None:
         await self.parts.service.create_contact(new)
         await watch.accepted.wait()
 
-    async def _talk(self, contact_id: str, line: DialLine) -> None:
-        """Until either side ends: the customer's BYE ends the contact (wrap-up starts);
-        the agent ending the contact hangs the line up."""
+    async def _talk(self, contact_id: str, line: DialLine, phones: AgentPhones) -> None:
+        """Until either side ends: the customer's or the agent phone's BYE ends the
+        contact (wrap-up starts) and the other leg; the agent ending the contact on the
+        desktop hangs both legs up."""
         parts = self.parts
         watch = parts.watches[contact_id]
-        ended = asyncio.ensure_future(line.ended.wait())
-        finished = asyncio.ensure_future(watch.finished.wait())
+        waits = [line.ended.wait(), watch.finished.wait(), phones.ended.wait()]
+        futures = {asyncio.ensure_future(w) for w in waits}
         try:
-            await asyncio.wait({ended, finished}, return_when="FIRST_COMPLETED")
+            await asyncio.wait(futures, return_when="FIRST_COMPLETED")
         finally:
-            ended.cancel()
-            finished.cancel()
+            for future in futures:
+                future.cancel()
             parts.watches.pop(contact_id, None)
+        if phones.connected is not None:  # also a phone answered after a desktop accept
+            self.figures.phone_connects += 1
+        if phones.ended.is_set():
+            line.hang_up()
         if line.ended.is_set():
             with contextlib.suppress(RoutingError):
                 parts.service.execute("end", lambda now: parts.service.router.end(contact_id, now))

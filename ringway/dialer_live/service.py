@@ -40,6 +40,7 @@ from ringway.bus import Subscription
 from ringway.dialer_live.outcomes import detector
 from ringway.dialer_live.runner import CampaignRunner, ContactWatch, RunnerParts
 from ringway.dialer_live.settings import DialerSettings
+from ringway.dialer_live.wallboard import register, unregister
 from ringway.service import RoutingService
 from ringway.telephony import Telephony
 from router import events as ev
@@ -138,8 +139,10 @@ class DialerService:
         self._compliance = Compliance(self._store)
         self._load_saved_campaigns()
         self._feed = asyncio.get_running_loop().create_task(self._follow(), name="dialer-feed")
+        register(self.service, self.wallboard)
 
     async def stop(self) -> None:
+        unregister(self.service)
         for runner in self.runners.values():
             await runner.stop()
         if self._feed is not None:
@@ -168,7 +171,12 @@ class DialerService:
         watch = self.watches.get(contact_id) if contact_id else None
         if watch is None:
             return
-        if isinstance(event, ev.OfferAccepted):
+        if isinstance(event, ev.ContactOffered) and watch.on_offer is not None:
+            watch.on_offer(event.agent_id)  # ring the agent's phone
+        elif isinstance(event, ev.OfferRejected | ev.OfferRescinded):
+            if watch.on_withdrawn is not None:
+                watch.on_withdrawn(event.agent_id)
+        elif isinstance(event, ev.OfferAccepted):
             watch.accepted.set()
         elif isinstance(event, _FINISHED):
             watch.finished.set()
@@ -272,6 +280,8 @@ class DialerService:
             rng=self.rng,
             on_outcome=self._count,
             on_refused=lambda name: self.metrics.attempts.labels(name, "refused").inc(),
+            phone_of=self.telephony.centre.phone_of,  # the B2BUA's registrar lookup
+            rona=self.telephony.centre.reject,  # RONA as for inbound (480: disconnected)
         )
         return CampaignRunner(campaign, policy, parts)
 
@@ -314,6 +324,10 @@ class DialerService:
             "refused": figures.refused if figures else 0,
             "pacing": figures.last_reason if figures else "",
             "held_for_inbound": figures.held_for_inbound if figures else 0,
+            "agent_phones": {
+                "connects": figures.phone_connects if figures else 0,
+                "relayed": dict(figures.relayed) if figures else {},
+            },
             "safe_harbour": {
                 "played": figures.safe_harbour_played if figures else 0,
                 "max_delay_s": figures.safe_harbour_max_delay_s if figures else 0.0,
@@ -324,6 +338,37 @@ class DialerService:
                 for status in sorted({x.status.value for x in leads})
             },
         }
+
+    def wallboard(self) -> list[dict[str, Any]]:
+        """The wallboard's row per campaign (a subset of `status`, no lead scan)."""
+        rows = []
+        at = self.wall().timestamp()
+        for name in sorted(self.campaigns):
+            campaign, runner = self.campaigns[name], self.runners.get(name)
+            ledger = self.ledgers[campaign.pack.name]
+            counts = ledger.counts(name, at)
+            figures = runner.figures if runner is not None else None
+            rows.append(
+                {
+                    "campaign": name,
+                    "mode": campaign.mode,
+                    "running": runner is not None and runner.running,
+                    "dial_level": figures.dial_level if figures else 0.0,
+                    "lines_in_flight": figures.in_flight if figures else 0,
+                    "abandon_rate": {
+                        "window": _window_name(ledger),
+                        "rule_pack": campaign.pack.name,
+                        "rate": ledger.rate(name, at),
+                        "cap": ledger.pack.cap,
+                        "dropped": counts.dropped,
+                        "connected": counts.connected_human,
+                    },
+                    "connects_per_agent_hour": _per_hour(figures.connects, figures.agent_seconds)
+                    if figures
+                    else None,
+                }
+            )
+        return rows
 
     def refresh(self, name: str) -> None:
         """Bring the campaign's gauges up to date."""

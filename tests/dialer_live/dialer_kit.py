@@ -96,7 +96,9 @@ def moving_clock() -> Callable[[], datetime]:
 
 
 @contextlib.asynccontextmanager
-async def running_centre(tmp_path: Path, *, ring_timeout_s: float = 3.0) -> AsyncIterator[Centre]:
+async def running_centre(
+    tmp_path: Path, *, ring_timeout_s: float = 3.0, env: dict[str, str] | None = None
+) -> AsyncIterator[Centre]:
     config = load_config_text(config_text(tmp_path), "dialer-test.yaml")
     trunk_port = free_port()
     settings = DialerSettings(
@@ -106,7 +108,7 @@ async def running_centre(tmp_path: Path, *, ring_timeout_s: float = 3.0) -> Asyn
         reevaluate_s=0.2,
     )
     sip = TelephonySettings(host="127.0.0.1", port=free_port())  # UDP and TCP both free
-    bundle = build(config, {}, sip=sip, dialer=settings)
+    bundle = build(config, env or {}, sip=sip, dialer=settings)  # env: phone passwords
     app = bundle.app
     async with app.router.lifespan_context(app):
         assert bundle.dialer is not None
@@ -140,15 +142,25 @@ class Sipp:
 
 
 async def carrier(
-    tmp: Path, name: str, scenario: str, *, port: int, calls: int = 1, timeout: float = 30
+    tmp: Path,
+    name: str,
+    scenario: str,
+    *,
+    port: int,
+    calls: int = 1,
+    timeout: float = 30,
+    echo: bool = True,
+    args: tuple[str, ...] = (),
 ) -> Sipp:
-    """A sipp UAS on ``port`` that handles ``calls`` calls with ``scenario``, echoing RTP."""
+    """A sipp UAS on ``port`` that handles ``calls`` calls with ``scenario``, echoing RTP
+    unless ``echo`` is false; ``args`` go before the others (e.g. a REGISTER's target)."""
     assert SIPP is not None
     xml = tmp / f"{name}.xml"
     xml.write_text(scenario)
     messages = tmp / f"{name}_msg.log"
     command = [
-        SIPP, "-sf", str(xml), "-i", "127.0.0.1", "-p", str(port), "-rtp_echo",
+        SIPP, *args, "-sf", str(xml), "-i", "127.0.0.1", "-p", str(port),
+        *(["-rtp_echo"] if echo else []),
         "-mi", "127.0.0.1", "-mp", str(free_port()), "-m", str(calls), "-nostdin",
         "-timeout", f"{int(timeout)}s", "-timeout_error",
         "-trace_msg", "-message_file", str(messages),
@@ -283,3 +295,20 @@ def rejecting(status: str) -> str:
 def never_answering() -> str:
     """Ring until we CANCEL (RFC 3261 §9.2: 200 to the CANCEL, 487 to the INVITE)."""
     return _scenario("carrier never answers", _RINGING + _CANCELLED)
+
+
+def talking(media: Path, talk_ms: int) -> str:
+    """Answer at once, send ``media`` (raw μ-law) as RTP for ``talk_ms``, wait for our BYE."""
+    play = f'  <nop><action><exec rtp_stream="{media},1,0"/></action></nop>\n'
+    pause = f'  <pause milliseconds="{talk_ms}"/>\n'
+    return _scenario("carrier talks", _RINGING + _ANSWER + play + pause + _AWAIT_BYE)
+
+
+def tone_file(tmp: Path, seconds: float) -> Path:
+    """Raw 8 kHz μ-law for sipp's rtp_stream (PT 0): a 440 Hz tone."""
+    from ivr.media.audio import tone
+    from ivr.media.g711 import ENCODERS
+
+    path = tmp / "tone.ulaw"
+    path.write_bytes(ENCODERS["PCMU"](tone(440, int(seconds * 1000))))
+    return path
