@@ -47,6 +47,8 @@ from ivr.media.recorder import Recorder
 from ivr.registrar import Registrar
 from ringway.bus import Subscription
 from ringway.calls import CallRecords
+from ringway.cluster import ClusterNode
+from ringway.cluster.phones import SharedPhones
 from ringway.config import RingwayConfig
 from ringway.recordings import RecordingSession
 from ringway.service import NewContact, RoutingService
@@ -127,6 +129,7 @@ class RouterCentre:
         self._finishing: dict[str, asyncio.Task[str | None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.forwarder = CommandForwarder(service, self.by_contact.get)
+        self.shared_phones: SharedPhones | None = None  # a cluster's phones on other nodes
 
     # -- set-up --------------------------------------------------------------------------
 
@@ -193,12 +196,19 @@ class RouterCentre:
     # -- the agent leg -------------------------------------------------------------------
 
     def phone_of(self, agent_id: str) -> str | None:
+        """The agent's phone: registered here, else (a cluster) on another node."""
         try:
             extension = self.service.reads.agent(agent_id).extension
         except RoutingError:
             return None
         if not extension:
             return None
+        local = self.local_phone(extension)
+        if local is None and self.shared_phones is not None:
+            return self.shared_phones.contact_for(extension)
+        return local
+
+    def local_phone(self, extension: str) -> str | None:
         contacts = self.registrar.contacts_for(extension, asyncio.get_running_loop().time())
         return contacts[0] if contacts else None
 
@@ -459,7 +469,9 @@ class Telephony:
         self.monitoring = Monitoring(self.centre, self.b2bua)
         if calls is not None:
             calls.call_control = self.monitoring  # POST /contacts/{id}/monitor reaches us
+        self.credentials = credentials
         self._feed: asyncio.Task[None] | None = None
+        self._phones: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -470,10 +482,21 @@ class Telephony:
         self.centre.loop_offset = time.time() - loop.time()
         await self.edge.start()
         self._feed = loop.create_task(self._follow(), name="telephony-feed")
+        host = self.service.host
+        if isinstance(host, ClusterNode):  # phones registered on any node ring from here
+            shared = SharedPhones(
+                host.redis, host.keys, sorted(self.credentials), self.centre.local_phone
+            )
+            self.centre.shared_phones = shared
+            self._phones = loop.create_task(shared.run(), name="telephony-phones")
 
     async def stop(self) -> None:
         await self.b2bua.stop()
         await self.centre.close()
+        if self._phones is not None:
+            self._phones.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._phones
         if self._feed is not None:
             self._feed.cancel()
             with contextlib.suppress(asyncio.CancelledError):

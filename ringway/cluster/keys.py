@@ -19,6 +19,9 @@ class Keys:
     def _key(self, name: str) -> str:
         return f"ringway:{{{self.tenant}}}:{name}"
 
+    def phone(self, extension: str) -> str:  # a phone's contact URI, with a PX expiry
+        return self._key(f"phone:{extension}")
+
     @property
     def lease(self) -> str:  # the leader's node id, with a PX expiry
         return self._key("lease")

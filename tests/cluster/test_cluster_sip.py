@@ -26,10 +26,10 @@ from ringway.cluster import ClusterNode
 from ringway.config import load_config_text
 from ringway.telephony import TelephonySettings
 
+# the telephony suite's sipp helpers (tests/ is no package: its directories are roots)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "telephony"))
-from telephony_kit import (  # noqa: E402  (the telephony suite's sipp helpers)
+from telephony_kit import (
     ANSWERING_PHONE_XML,
-    ENV as SIP_ENV,
     RINGING_PHONE_XML,
     answering_phone,
     caller,
@@ -39,6 +39,9 @@ from telephony_kit import (  # noqa: E402  (the telephony suite's sipp helpers)
     needs_sipp,
     register_phone,
     tone_file,
+)
+from telephony_kit import (
+    ENV as SIP_ENV,
 )
 
 pytestmark = needs_sipp
@@ -83,7 +86,9 @@ def cluster_demo_config(tmp: Path, redis_url: str, node_id: str, offer_timeout_s
 
 
 @asynccontextmanager
-async def sip_node(tmp: Path, redis_url: str, node_id: str, offer_s: float) -> AsyncIterator[SipNode]:
+async def sip_node(
+    tmp: Path, redis_url: str, node_id: str, offer_s: float
+) -> AsyncIterator[SipNode]:
     data = tmp / node_id
     data.mkdir()
     config = cluster_demo_config(data, redis_url, node_id, offer_s)
@@ -104,9 +109,13 @@ def run(tmp: Path, scenario: Scenario, offer_timeout_s: float = 5.0) -> None:
 
         async def main() -> None:
             async with AsyncExitStack() as stack:
-                a = await stack.enter_async_context(sip_node(tmp, server.url, "na", offer_timeout_s))
+                a = await stack.enter_async_context(
+                    sip_node(tmp, server.url, "na", offer_timeout_s)
+                )
                 await wait_for(lambda: a.node.is_leader, 5, "A to lead")
-                b = await stack.enter_async_context(sip_node(tmp, server.url, "nb", offer_timeout_s))
+                b = await stack.enter_async_context(
+                    sip_node(tmp, server.url, "nb", offer_timeout_s)
+                )
                 await wait_for(lambda: b.node.replica.loaded, 5, "B's replica")
                 assert not b.node.is_leader
                 await scenario(a, b)
@@ -133,9 +142,26 @@ async def until_status(node: SipNode, contact_id: str, statuses: set[str]) -> di
 
 
 def test_call_on_a_follower_is_routed_by_the_leader_and_bridged_there(tmp_path: Path) -> None:
+    """Caller and bob's phone both on the follower B."""
+    bridged_on_follower(tmp_path, phone_on="b")
+
+
+def test_phone_registered_on_the_leader_rings_for_a_call_on_the_follower(tmp_path: Path) -> None:
+    """Bob's phone registered with A: B, which carries the call, finds its binding in
+    Redis (`ringway.cluster.phones`) and INVITEs it directly; media stays on B."""
+    bridged_on_follower(tmp_path, phone_on="a")
+
+
+def bridged_on_follower(tmp_path: Path, phone_on: str) -> None:
     async def scenario(a: SipNode, b: SipNode) -> None:
         phone_port = free_port()
-        await register_phone(tmp_path, b, phone_port)  # type: ignore[arg-type]
+        registrar = a if phone_on == "a" else b
+        await register_phone(tmp_path, registrar, phone_port)  # type: ignore[arg-type]
+        if phone_on == "a":  # B learns of it from Redis within a refresh or two
+            telephony = b.bundle.telephony
+            assert telephony is not None and telephony.centre.shared_phones is not None
+            shared = telephony.centre.shared_phones
+            await wait_for(lambda: shared.contact_for("1002") is not None, 5, "the shared phone")
         login = await b.api("POST", "/agents/bob/login", json={"ready": True})
         assert login["agent"]["state"] == "ready"  # forwarded to A, answered once committed
         phone = await answering_phone(tmp_path, phone_port, ANSWERING_PHONE_XML)
