@@ -161,7 +161,7 @@ class RouterCentre:
             queue=queue,
             origin=cli,
             priority=priority,
-            attributes={**attributes, "sip_call_id": call_id},
+            attributes={**attributes, "sip_call_id": call_id, **self._carrier()},
             id=f"c-{os.urandom(8).hex()}",
         )
         assert new.id is not None
@@ -179,6 +179,11 @@ class RouterCentre:
             self.by_contact.pop(new.id, None)
             raise RoutingRefused(f"contact {contact.id} is {contact.status.value}")
         return contact.id
+
+    def _carrier(self) -> dict[str, str]:
+        """On a cluster, the node whose SIP edge carries the call (`cluster.phones`)."""
+        host = self.service.host
+        return {"sip_node": host.node_id} if isinstance(host, ClusterNode) else {}
 
     async def create_callback(self, *, call_id: str, queue: str, number: str) -> None:
         channel = self.service.reads.queues[queue].channel
@@ -484,11 +489,12 @@ class Telephony:
         self._feed = loop.create_task(self._follow(), name="telephony-feed")
         host = self.service.host
         if isinstance(host, ClusterNode):  # phones registered on any node ring from here
-            shared = SharedPhones(
-                host.redis, host.keys, sorted(self.credentials), self.centre.local_phone
-            )
+            extensions = sorted(self.credentials)
+            local = self.centre.local_phone
+            shared = SharedPhones(host.redis, host.keys, host.node_id, extensions, local)
             self.centre.shared_phones = shared
-            self._phones = loop.create_task(shared.run(), name="telephony-phones")
+            running = shared.run(self.service, lambda: host.is_leader)
+            self._phones = loop.create_task(running, name="telephony-phones")
 
     async def stop(self) -> None:
         await self.b2bua.stop()

@@ -6,6 +6,12 @@ Each node publishes its live bindings to ``…:phone:<extension>`` (with a PX
 expiry, so a dead node's entries lapse) and reads everyone's, every
 `REFRESH_S`; `contact_for` answers from that copy without a round trip. The
 phone then gets its INVITE straight from the node that carries the call.
+
+The same loop keeps ``…:sip-node:<node>`` alive. A call's media lives only on
+the node that took it (contact attribute ``sip_node``); when that node dies,
+its key lapses and the leader (if it runs a SIP edge too) ends those contacts
+— abandoned if still waiting, wrap-up if connected — so no contact is offered
+round the agents for a call nobody carries, and no agent stays connected.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ringway.cluster.keys import Keys
+from ringway.service import RoutingService
+from router.errors import RoutingError
+from router.model import Channel
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +39,11 @@ class SharedPhones:
         self,
         redis: Redis,
         keys: Keys,
+        node: str,
         extensions: Sequence[str],
         local: Callable[[str], str | None],
     ) -> None:
-        self.redis, self.keys = redis, keys
+        self.redis, self.keys, self.node = redis, keys, node
         self.extensions = list(extensions)
         self.local = local  # this node's registered contact for an extension
         self._known: dict[str, str] = {}
@@ -42,25 +52,51 @@ class SharedPhones:
         """Where the phone registered on any node last said it is."""
         return self._known.get(extension)
 
-    async def run(self) -> None:
+    async def run(self, service: RoutingService, is_leader: Callable[[], bool]) -> None:
         while True:
             try:
                 await self.refresh()
+                if is_leader():
+                    await self.end_orphans(service)
             except RedisError as exc:  # Redis away: keep the last copy, try again
                 log.warning("shared phones: %s", exc)
             await asyncio.sleep(REFRESH_S)
 
     async def refresh(self) -> None:
-        if not self.extensions:
-            return
         keys = [self.keys.phone(e) for e in self.extensions]
         async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self.keys.sip_node(self.node), "1", px=TTL_MS)
             for extension, key in zip(self.extensions, keys, strict=True):
                 contact = self.local(extension)
                 if contact is not None:
                     pipe.set(key, contact, px=TTL_MS)
-            pipe.mget(keys)
-            found = (await pipe.execute())[-1]
+            if keys:
+                pipe.mget(keys)
+            answers = await pipe.execute()
+        found = answers[-1] if keys else []
         self._known = {
             e: v.decode() for e, v in zip(self.extensions, found, strict=True) if v is not None
         }
+
+    async def end_orphans(self, service: RoutingService) -> list[str]:
+        """On the leader: end the voice contacts whose SIP node is gone; their ids."""
+        carried: dict[str, list[str]] = {}
+        for contact in service.router.live_contacts():
+            node = contact.attributes.get("sip_node")
+            if contact.channel is Channel.VOICE and node and node != self.node:
+                carried.setdefault(node, []).append(contact.id)
+        if not carried:
+            return []
+        ended: list[str] = []
+        for node in sorted(carried):
+            if await self.redis.exists(self.keys.sip_node(node)):
+                continue
+            for contact_id in carried[node]:
+                try:
+                    await service.call("end", contact_id=contact_id)
+                except RoutingError as exc:  # ended meanwhile, or we lost the lead
+                    log.info("orphan %s not ended: %s", contact_id, exc)
+                    continue
+                log.warning("contact %s ended: SIP node %s is gone", contact_id, node)
+                ended.append(contact_id)
+        return ended

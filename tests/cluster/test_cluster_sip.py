@@ -220,3 +220,34 @@ def test_caller_on_a_follower_hangs_up_while_the_phone_rings(tmp_path: Path) -> 
         assert bob["state"] == "ready" and bob.get("reservation") is None, bob
 
     run(tmp_path, scenario, offer_timeout_s=10.0)
+
+
+def test_leader_ends_the_contacts_of_a_sip_node_that_went_silent(tmp_path: Path) -> None:
+    """B's SIP edge stops saying it is alive (its ``…:sip-node:nb`` key lapses, as when
+    the process dies): the leader ends B's waiting contact — abandoned, not offered
+    round the agents for a call nobody carries. (B is in fact still up here, so the
+    end reaches it by replay and it hangs the caller up: the caller sees a BYE.)"""
+
+    async def scenario(a: SipNode, b: SipNode) -> None:
+        call = await caller(tmp_path, b, caller_xml(hold_ms=0, await_bye=True))  # type: ignore[arg-type]
+        await wait_for(lambda: bool(_carried(b)), 15, "B to queue the call's contact")
+        (contact_id,) = _carried(b)
+        contact = await a.api("GET", f"/contacts/{contact_id}")
+        assert contact["status"] == "queued" and contact["attributes"]["sip_node"] == "nb"
+
+        telephony = b.bundle.telephony
+        assert telephony is not None and telephony._phones is not None
+        telephony._phones.cancel()  # B's heartbeat stops …
+        await a.node.redis.delete(a.node.keys.sip_node("nb"))  # … and its key lapses
+        contact = await until_status(a, contact_id, {"abandoned"})
+        assert contact["status"] == "abandoned", contact
+        result = await call.result()
+        assert result.code == 0, result.output[-3000:]
+
+    run(tmp_path, scenario)
+
+
+def _carried(node: SipNode) -> list[str]:
+    telephony = node.bundle.telephony
+    assert telephony is not None
+    return list(telephony.centre.by_contact)
