@@ -12,6 +12,12 @@ the router's events for the calls it carries: an offer of a call's contact
 rings the agent's registered phone; an offer the router takes back (RONA
 timeout, rescind) cancels the ringing leg; a desktop transfer requeues it.
 
+On a cluster every node's edge takes calls: the router is reached only through
+the node-agnostic paths (`RoutingService.create_contact`, `.call`, `.reads`,
+the replayed events), so a follower carries calls the leader routes, and a
+phone registered on any node is rung by the node carrying the call
+(`ringway.cluster.phones`).
+
 Call detail records go to `cdrs` (the latest `cdr_keep`) and, one JSON line
 each, to `<data_dir>/cdr.jsonl`.
 """
