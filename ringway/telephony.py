@@ -12,6 +12,12 @@ the router's events for the calls it carries: an offer of a call's contact
 rings the agent's registered phone; an offer the router takes back (RONA
 timeout, rescind) cancels the ringing leg; a desktop transfer requeues it.
 
+On a cluster every node's edge takes calls: the router is reached only through
+the node-agnostic paths (`RoutingService.create_contact`, `.call`, `.reads`,
+the replayed events), so a follower carries calls the leader routes, and a
+phone registered on any node is rung by the node carrying the call
+(`ringway.cluster.phones`).
+
 Call detail records go to `cdrs` (the latest `cdr_keep`) and, one JSON line
 each, to `<data_dir>/cdr.jsonl`.
 """
@@ -47,11 +53,15 @@ from ivr.media.recorder import Recorder
 from ivr.registrar import Registrar
 from ringway.bus import Subscription
 from ringway.calls import CallRecords
+from ringway.cluster import ClusterNode
+from ringway.cluster.phones import SharedPhones
 from ringway.config import RingwayConfig
 from ringway.recordings import RecordingSession
 from ringway.service import NewContact, RoutingService
+from ringway.telephony_forward import LOCAL_COMMANDS, CommandForwarder
 from ringway.telephony_monitor import Monitoring
 from router import events as ev
+from router.engine import Router
 from router.errors import RoutingError
 from router.model import Channel, ContactStatus
 
@@ -124,6 +134,8 @@ class RouterCentre:
         self._recordings: dict[str, RecordingSession] = {}  # by the caller's Call-ID
         self._finishing: dict[str, asyncio.Task[str | None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.forwarder = CommandForwarder(service, self.by_contact.get)
+        self.shared_phones: SharedPhones | None = None  # a cluster's phones on other nodes
 
     # -- set-up --------------------------------------------------------------------------
 
@@ -155,22 +167,32 @@ class RouterCentre:
             queue=queue,
             origin=cli,
             priority=priority,
-            attributes={**attributes, "sip_call_id": call_id},
+            attributes={**attributes, "sip_call_id": call_id, **self._carrier()},
             id=f"c-{os.urandom(8).hex()}",
         )
+        assert new.id is not None
+        driver = self._driver_for_call(call_id)
+        if driver is not None:
+            # before it exists: on a cluster follower, the leader's offer can be replayed
+            # here before the forwarded create_contact answers
+            self.by_contact[new.id] = driver
         try:
             contact = await self.service.create_contact(new)
         except RoutingError as exc:
+            self.by_contact.pop(new.id, None)
             raise RoutingRefused(exc.message) from exc
         if contact.status not in (ContactStatus.QUEUED, ContactStatus.OFFERED):
+            self.by_contact.pop(new.id, None)
             raise RoutingRefused(f"contact {contact.id} is {contact.status.value}")
-        driver = self._driver_for_call(call_id)
-        if driver is not None:
-            self.by_contact[contact.id] = driver
         return contact.id
 
+    def _carrier(self) -> dict[str, str]:
+        """On a cluster, the node whose SIP edge carries the call (`cluster.phones`)."""
+        host = self.service.host
+        return {"sip_node": host.node_id} if isinstance(host, ClusterNode) else {}
+
     async def create_callback(self, *, call_id: str, queue: str, number: str) -> None:
-        channel = self.service.router.queues[queue].channel
+        channel = self.service.reads.queues[queue].channel
         new = NewContact(
             channel=channel,
             queue=queue,
@@ -185,59 +207,74 @@ class RouterCentre:
     # -- the agent leg -------------------------------------------------------------------
 
     def phone_of(self, agent_id: str) -> str | None:
+        """The agent's phone: registered here, else (a cluster) on another node."""
         try:
-            extension = self.service.router.agent(agent_id).extension
+            extension = self.service.reads.agent(agent_id).extension
         except RoutingError:
             return None
         if not extension:
             return None
+        local = self.local_phone(extension)
+        if local is None and self.shared_phones is not None:
+            return self.shared_phones.contact_for(extension)
+        return local
+
+    def local_phone(self, extension: str) -> str | None:
         contacts = self.registrar.contacts_for(extension, asyncio.get_running_loop().time())
         return contacts[0] if contacts else None
 
     def accept(self, agent_id: str, contact_id: str) -> None:
-        self._command("accept", lambda now: self.service.router.accept(agent_id, contact_id, now))
+        self._command("accept", contact_id, agent_id=agent_id, contact_id=contact_id)
 
     def reject(self, agent_id: str, contact_id: str, status: int) -> None:
         """RONA as the core defines it: `reject` (agent not-ready, contact back in place);
         a phone that is not registered at all counts as the agent's line disconnected."""
-        router = self.service.router
         if status == 480:
-            self._command(
-                "agent_disconnected", lambda now: router.agent_disconnected(agent_id, now)
-            )
+            self._command("agent_disconnected", contact_id, agent_id=agent_id)
         else:
-            self._command("reject", lambda now: router.reject(agent_id, contact_id, now))
+            self._command("reject", contact_id, agent_id=agent_id, contact_id=contact_id)
 
     def end(self, contact_id: str) -> None:
-        self._command("end", lambda now: self.service.router.end(contact_id, now))
+        self._command("end", contact_id, contact_id=contact_id)
 
     def transfer(self, agent_id: str, contact_id: str, target: str) -> str | None:
-        router = self.service.router
         if target.startswith(AGENT_TARGET):
             other = target.removeprefix(AGENT_TARGET)
             return self._command(
                 "transfer_to_agent",
-                lambda now: router.transfer_to_agent(agent_id, contact_id, other, now),
+                contact_id,
+                agent_id=agent_id,
+                contact_id=contact_id,
+                target=other,
             )
         return self._command(
-            "transfer", lambda now: router.transfer(agent_id, contact_id, target, now)
+            "transfer", contact_id, agent_id=agent_id, contact_id=contact_id, queue=target
         )
 
     def transfer_target(self, user: str) -> str | None:
-        router = self.service.router
-        queue = router.queues.get(user)
+        reads = self.service.reads
+        queue = reads.queues.get(user)
         if queue is not None and queue.channel is Channel.VOICE:
             return user
-        for agent in router.agents.values():
+        for agent in reads.agents.values():
             if user and agent.extension == user:
                 return f"{AGENT_TARGET}{agent.id}"
         return None
 
-    def _command(self, name: str, command: Any) -> str | None:
-        """Run a router command; its refusal as text (e.g. the offer was already
-        withdrawn, the queue is full), or None when it went through."""
+    def _command(self, name: str, about: str, **args: str) -> str | None:
+        """Run a routing command (`ringway.cluster.rpc.CALLS` names and arguments); its
+        refusal as text (e.g. the offer was already withdrawn, the queue is full), or None.
+
+        Where this node routes, at once, as it always did; on a cluster follower it is
+        forwarded to the leader (`RoutingService.call`) in the background, in order per
+        contact, and None means only "sent" (see `ringway.telephony_forward`)."""
+        if not isinstance(self.service.reads, Router):
+            self.forwarder.send(name, about, args)  # `about`: the contact, for ordering
+            return None
+        run = LOCAL_COMMANDS[name]
+        router = self.service.router
         try:
-            self.service.execute(name, command)
+            self.service.execute(name, lambda now: run(router, args, now))
         except RoutingError as exc:
             log.info("telephony: %s refused: %s", name, exc)
             return exc.message
@@ -246,17 +283,19 @@ class RouterCentre:
     # -- announcements and records -------------------------------------------------------
 
     def announcement(self, contact_id: str) -> Sequence[str]:
-        router = self.service.router
+        reads = self.service.reads
         try:
-            contact = router.contact(contact_id)
-            waiting = router.waiting(contact.queue)
+            contact = reads.contact(contact_id)
+            snapshot = reads.queue_snapshot(contact.queue, self.service.now())
+            if isinstance(reads, Router):
+                ids = [c.id for c in reads.waiting(contact.queue)]
+                position = ids.index(contact_id) + 1 if contact_id in ids else 1
+            else:  # a follower's replica keeps no queue order: the count behind us at worst
+                position = max(1, int(snapshot["waiting"]))
         except RoutingError:
             return []
-        ids = [c.id for c in waiting]
-        position = ids.index(contact_id) + 1 if contact_id in ids else 1
         kpis = self.service.stats.queue_kpis(contact.queue, self.service.now())
         aht = kpis.aht or DEFAULT_AHT_S
-        snapshot = router.queue_snapshot(contact.queue, self.service.now())
         staffed = max(1, sum(n for s, n in snapshot["agents"].items() if s != "offline"))
         minutes = math.ceil(position * aht / staffed / 60)
         return announcement(position, minutes)
@@ -268,7 +307,7 @@ class RouterCentre:
         if self.calls is None:
             return None
         try:
-            queue = self.service.router.contact(contact_id).queue
+            queue = self.service.reads.contact(contact_id).queue
         except RoutingError:
             return None
         policy = self.calls.recordings.policy(queue)
@@ -308,7 +347,8 @@ class RouterCentre:
         return task
 
     async def close(self) -> None:
-        """Wait for recordings and CDRs still being written."""
+        """Wait for forwarded commands, recordings and CDRs still being written."""
+        await self.forwarder.close()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
@@ -440,7 +480,9 @@ class Telephony:
         self.monitoring = Monitoring(self.centre, self.b2bua)
         if calls is not None:
             calls.call_control = self.monitoring  # POST /contacts/{id}/monitor reaches us
+        self.credentials = credentials
         self._feed: asyncio.Task[None] | None = None
+        self._phones: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -451,10 +493,22 @@ class Telephony:
         self.centre.loop_offset = time.time() - loop.time()
         await self.edge.start()
         self._feed = loop.create_task(self._follow(), name="telephony-feed")
+        host = self.service.host
+        if isinstance(host, ClusterNode):  # phones registered on any node ring from here
+            extensions = sorted(self.credentials)
+            local = self.centre.local_phone
+            shared = SharedPhones(host.redis, host.keys, host.node_id, extensions, local)
+            self.centre.shared_phones = shared
+            running = shared.run(self.service, lambda: host.is_leader)
+            self._phones = loop.create_task(running, name="telephony-phones")
 
     async def stop(self) -> None:
         await self.b2bua.stop()
         await self.centre.close()
+        if self._phones is not None:
+            self._phones.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._phones
         if self._feed is not None:
             self._feed.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -19,6 +19,12 @@ class Keys:
     def _key(self, name: str) -> str:
         return f"ringway:{{{self.tenant}}}:{name}"
 
+    def sip_node(self, node: str) -> str:  # a node's SIP edge is alive (PX expiry)
+        return self._key(f"sip-node:{node}")
+
+    def phone(self, extension: str) -> str:  # a phone's contact URI, with a PX expiry
+        return self._key(f"phone:{extension}")
+
     @property
     def lease(self) -> str:  # the leader's node id, with a PX expiry
         return self._key("lease")

@@ -77,6 +77,12 @@ class ClusterNode:
         return self._service
 
     @property
+    def redis(self) -> Redis:
+        """This node's Redis connection (for edges sharing state, e.g. `cluster.phones`)."""
+        assert self._redis is not None, "the node is not started"
+        return self._redis
+
+    @property
     def is_leader(self) -> bool:
         return self.term is not None
 
