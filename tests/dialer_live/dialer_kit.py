@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import shutil
 import socket
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,12 @@ from ringway.config import demo_config_path, load_config_text
 from ringway.dialer_live.service import DialerService
 from ringway.dialer_live.settings import DialerSettings
 from ringway.telephony import TelephonySettings
+
+# The telephony suite's sipp kit (scenarios, media files) is shared, not copied.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "telephony"))
+from telephony_kit import REGISTER_XML, tone_file
+
+__all__ = ["REGISTER_XML", "tone_file"]  # re-exported for the dialer tests
 
 SIPP = shutil.which("sipp")
 needs_sipp = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) not installed")
@@ -302,13 +309,3 @@ def talking(media: Path, talk_ms: int) -> str:
     play = f'  <nop><action><exec rtp_stream="{media},1,0"/></action></nop>\n'
     pause = f'  <pause milliseconds="{talk_ms}"/>\n'
     return _scenario("carrier talks", _RINGING + _ANSWER + play + pause + _AWAIT_BYE)
-
-
-def tone_file(tmp: Path, seconds: float) -> Path:
-    """Raw 8 kHz μ-law for sipp's rtp_stream (PT 0): a 440 Hz tone."""
-    from ivr.media.audio import tone
-    from ivr.media.g711 import ENCODERS
-
-    path = tmp / "tone.ulaw"
-    path.write_bytes(ENCODERS["PCMU"](tone(440, int(seconds * 1000))))
-    return path

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dialer_kit import (
     CAMPAIGN,
+    REGISTER_XML,
     Centre,
     answering,
     carrier,
@@ -34,39 +35,6 @@ ALICE_EXT, ALICE_PW = "1001", "alice-phone-secret"
 ENV = {f"RINGWAY_SIP_PASSWORD_{ALICE_EXT}": ALICE_PW}
 CUSTOMER = "+12125550101"
 
-REGISTER_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="register with digest">
-  <send retrans="500"><![CDATA[
-      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:[service]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]>
-      Call-ID: [call_id]
-      CSeq: 1 REGISTER
-      Contact: <sip:[service]@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Expires: 300
-      Content-Length: 0
-
-  ]]></send>
-  <recv response="401" auth="true"/>
-  <send retrans="500"><![CDATA[
-      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:[service]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]>
-      Call-ID: [call_id]
-      CSeq: 2 REGISTER
-      Contact: <sip:[service]@[local_ip]:[local_port]>
-      [authentication]
-      Max-Forwards: 70
-      Expires: 300
-      Content-Length: 0
-
-  ]]></send>
-  <recv response="200"/>
-</scenario>
-"""
 
 _REPLY_HEAD = """      [last_Via:]
       [last_From:]
