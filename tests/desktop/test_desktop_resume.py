@@ -106,7 +106,8 @@ def test_a_session_resumed_elsewhere_closes_the_old_connection(run_desk: Any) ->
 
 def test_heartbeats_carry_the_last_seq(run_desk: Any) -> None:
     async def scenario(desk: Any) -> None:
-        alice = await desk.agent("alice", ready=False)
+        # No keepalive pinger: its ref-less pongs would race the one asserted on.
+        alice = await desk.agent("alice", ready=False, ping=False)
         beat = await alice.expect("heartbeat", timeout=2)
         assert beat["seq"] == alice.last_seq
         await alice.send_raw(orjson.dumps({"type": "ping", "id": "p1"}).decode())
