@@ -18,15 +18,13 @@ the replayed events), so a follower carries calls the leader routes, and a
 phone registered on any node is rung by the node carrying the call
 (`ringway.cluster.phones`).
 
-Call detail records go to `cdrs` (the latest `cdr_keep`) and, one JSON line
-each, to `<data_dir>/cdr.jsonl`.
+Recordings and call detail records are kept by `ringway.telephony_records`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import os
@@ -56,10 +54,10 @@ from ringway.calls import CallRecords
 from ringway.cluster import ClusterNode
 from ringway.cluster.phones import SharedPhones
 from ringway.config import RingwayConfig
-from ringway.recordings import RecordingSession
 from ringway.service import NewContact, RoutingService
 from ringway.telephony_forward import LOCAL_COMMANDS, CommandForwarder
 from ringway.telephony_monitor import Monitoring
+from ringway.telephony_records import CallArchive
 from router import events as ev
 from router.engine import Router
 from router.errors import RoutingError
@@ -121,19 +119,13 @@ class RouterCentre:
         calls: CallRecords | None = None,
     ) -> None:
         self.service = service
-        self.calls = calls  # recordings and the CDR store (ringway.calls), when the app has them
         self.flows = flows
         self.registrar = registrar
         self.settings = settings
         self.rng = rng
         self.by_contact: dict[str, CallDriver] = {}
-        self.cdrs: deque[dict[str, Any]] = deque(maxlen=settings.cdr_keep)
-        self.cdr_path = Path(service.config.path_setting("{data_dir}")) / "cdr.jsonl"
-        self.loop_offset = 0.0  # wall clock minus loop clock, for the records
+        self.archive = CallArchive(service, calls, settings.cdr_keep)
         self.b2bua: B2bua | None = None
-        self._recordings: dict[str, RecordingSession] = {}  # by the caller's Call-ID
-        self._finishing: dict[str, asyncio.Task[str | None]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
         self.forwarder = CommandForwarder(service, self.by_contact.get)
         self.shared_phones: SharedPhones | None = None  # a cluster's phones on other nodes
 
@@ -300,110 +292,31 @@ class RouterCentre:
         minutes = math.ceil(position * aht / staffed / 60)
         return announcement(position, minutes)
 
-    # -- recording (docs/recording.md) ---------------------------------------------------
+    # -- recording and call detail records (`ringway.telephony_records`) ----------------
 
     def recording_announcement(self, contact_id: str) -> str | None:
-        """The prompt the contact's queue plays before it records, if it records."""
-        if self.calls is None:
-            return None
-        try:
-            queue = self.service.reads.contact(contact_id).queue
-        except RoutingError:
-            return None
-        policy = self.calls.recordings.policy(queue)
-        return policy.announcement if policy.enabled else None
+        return self.archive.recording_announcement(contact_id)
 
     def start_recording(self, contact_id: str, call_id: str) -> Recorder | None:
-        """A recorder for the bridge when the contact's queue records, else None."""
-        if self.calls is None:
-            return None
-        try:
-            session = self.calls.recordings.start(contact_id=contact_id, call_id=call_id)
-        except RoutingError:
-            return None
-        if session is None:
-            return None
-        self._recordings[call_id] = session
-        return session.recorder
+        return self.archive.start_recording(contact_id, call_id)
 
     def stop_recording(self, call_id: str) -> None:
-        """The bridge is over: write the recording (off the loop) for the CDR to name."""
-        session = self._recordings.pop(call_id, None)
-        if session is not None:
-            self._finishing[call_id] = self._spawn(self._finish_recording(session))
+        self.archive.stop_recording(call_id)
 
-    async def _finish_recording(self, session: RecordingSession) -> str | None:
-        assert self.calls is not None
-        try:
-            return (await self.calls.recordings.finish(session)).id
-        except Exception:  # a full disk must not stop call handling; the CDR says none
-            log.exception("recording %s not written", session.meta.id)
-            return None
+    def record(self, cdr: dict[str, Any]) -> None:
+        contact_id = cdr.get("contact_id")
+        if contact_id is not None:
+            self.by_contact.pop(contact_id, None)
+        self.archive.record(cdr)
 
-    def _spawn(self, work: Any) -> asyncio.Task[Any]:
-        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    @property
+    def cdrs(self) -> deque[dict[str, Any]]:
+        return self.archive.cdrs
 
     async def close(self) -> None:
         """Wait for forwarded commands, recordings and CDRs still being written."""
         await self.forwarder.close()
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    # -- call detail records ---------------------------------------------------------------
-
-    def record(self, cdr: dict[str, Any]) -> None:
-        for key in ("started_at", "answered_at", "queued_at", "bridged_at", "ended_at"):
-            if isinstance(cdr.get(key), int | float):
-                cdr[key] = round(cdr[key] + self.loop_offset, 3)
-        contact_id = cdr.get("contact_id")
-        if contact_id is not None:
-            self.by_contact.pop(contact_id, None)
-        self.cdrs.append(cdr)
-        with contextlib.suppress(OSError):
-            self.cdr_path.parent.mkdir(parents=True, exist_ok=True)
-            with self.cdr_path.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(cdr, default=str) + "\n")
-        if self.calls is not None:
-            self._spawn(self._file(cdr))
-
-    async def _file(self, cdr: dict[str, Any]) -> None:
-        """Into the CDR store (`GET /api/v1/cdrs`), once the call's recording is written."""
-        assert self.calls is not None
-        finishing = self._finishing.pop(cdr["call_id"], None)
-        recording_id = await finishing if finishing is not None else None
-        if recording_id is not None:
-            cdr["recording_id"] = recording_id
-        region = self.service.config.service.default_region
-        side = cdr.get("hangup_side")
-        self.calls.cdrs.submit(
-            {
-                **cdr,
-                "cli": normalize_phone(cdr.get("cli"), region) or cdr.get("cli"),
-                "hangup_by": side if side in ("caller", "agent") else "system",
-                "recording_id": recording_id,
-            }
-        )
-
-    def history_note(self, contact_id: str) -> str | None:
-        """The call's summary for the customer's history (a `TranscriptSource`)."""
-        record = next((r for r in reversed(self.cdrs) if r.get("contact_id") == contact_id), None)
-        if record is None:
-            return None
-        media = record.get("media", {})
-        lines = [
-            f"SIP call {record['call_id']} from {record.get('cli') or 'an unknown number'}",
-            f"IVR digits: {record.get('digits') or '-'}; queue {record.get('queue')}",
-            f"agents rung: {', '.join(record.get('agents_tried', [])) or '-'}",
-            f"outcome: {record.get('outcome')}, hung up by {record.get('hangup_side')}",
-            f"RTP relayed: {media.get('caller_to_agent', 0)} in, "
-            f"{media.get('agent_to_caller', 0)} out",
-        ]
-        if record.get("transfers"):
-            lines.append(f"transfers: {', '.join(record['transfers'])}")
-        return "\n".join(lines)
+        await self.archive.close()
 
     def call_started(self, driver: CallDriver) -> None:
         pass
@@ -476,7 +389,7 @@ class Telephony:
             registrar=self.registrar,
         )
         self.b2bua.attach(self.edge)
-        service.add_transcript_source(self.centre.history_note)  # calls in the history
+        service.add_transcript_source(self.centre.archive.history_note)  # calls in the history
         self.monitoring = Monitoring(self.centre, self.b2bua)
         if calls is not None:
             calls.call_control = self.monitoring  # POST /contacts/{id}/monitor reaches us
@@ -490,7 +403,7 @@ class Telephony:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self.centre.loop_offset = time.time() - loop.time()
+        self.centre.archive.loop_offset = time.time() - loop.time()
         await self.edge.start()
         self._feed = loop.create_task(self._follow(), name="telephony-feed")
         host = self.service.host

@@ -1,0 +1,142 @@
+"""A telephony node's call records: per-queue recordings and call detail records.
+
+The B2BUA reaches these through `ringway.telephony.RouterCentre`: a queue that
+records gets a `Recorder` on the bridge (docs/recording.md), written off the loop
+when the bridge ends; each finished call's CDR is kept in memory (the latest
+``cdr_keep``, for `GET /api/v1/calls`), appended as one JSON line to
+``<data_dir>/cdr.jsonl`` and, once its recording is written, filed in the CDR
+store (`GET /api/v1/cdrs`) with the recording's id. `history_note` is the call's
+summary in the customer's history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from crm.phone import normalize_phone
+from ivr.media.recorder import Recorder
+from ringway.calls import CallRecords
+from ringway.recordings import RecordingSession
+from ringway.service import RoutingService
+from router.errors import RoutingError
+
+log = logging.getLogger(__name__)
+
+
+class CallArchive:
+    """Recordings being made and CDRs being filed for one node's calls."""
+
+    def __init__(self, service: RoutingService, calls: CallRecords | None, cdr_keep: int) -> None:
+        self.service = service
+        self.calls = calls  # recordings and the CDR store (ringway.calls), when the app has them
+        self.cdrs: deque[dict[str, Any]] = deque(maxlen=cdr_keep)
+        self.cdr_path = Path(service.config.path_setting("{data_dir}")) / "cdr.jsonl"
+        self.loop_offset = 0.0  # wall clock minus loop clock, for the records
+        self._recordings: dict[str, RecordingSession] = {}  # by the caller's Call-ID
+        self._finishing: dict[str, asyncio.Task[str | None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def recording_announcement(self, contact_id: str) -> str | None:
+        """The prompt the contact's queue plays before it records, if it records."""
+        if self.calls is None:
+            return None
+        try:
+            queue = self.service.reads.contact(contact_id).queue
+        except RoutingError:
+            return None
+        policy = self.calls.recordings.policy(queue)
+        return policy.announcement if policy.enabled else None
+
+    def start_recording(self, contact_id: str, call_id: str) -> Recorder | None:
+        """A recorder for the bridge when the contact's queue records, else None."""
+        if self.calls is None:
+            return None
+        try:
+            session = self.calls.recordings.start(contact_id=contact_id, call_id=call_id)
+        except RoutingError:
+            return None
+        if session is None:
+            return None
+        self._recordings[call_id] = session
+        return session.recorder
+
+    def stop_recording(self, call_id: str) -> None:
+        """The bridge is over: write the recording (off the loop) for the CDR to name."""
+        session = self._recordings.pop(call_id, None)
+        if session is not None:
+            self._finishing[call_id] = self._spawn(self._finish_recording(session))
+
+    async def _finish_recording(self, session: RecordingSession) -> str | None:
+        assert self.calls is not None
+        try:
+            return (await self.calls.recordings.finish(session)).id
+        except Exception:  # a full disk must not stop call handling; the CDR says none
+            log.exception("recording %s not written", session.meta.id)
+            return None
+
+    def _spawn(self, work: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def close(self) -> None:
+        """Wait for recordings and CDRs still being written."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- call detail records ---------------------------------------------------------------
+
+    def record(self, cdr: dict[str, Any]) -> None:
+        for key in ("started_at", "answered_at", "queued_at", "bridged_at", "ended_at"):
+            if isinstance(cdr.get(key), int | float):
+                cdr[key] = round(cdr[key] + self.loop_offset, 3)
+        self.cdrs.append(cdr)
+        with contextlib.suppress(OSError):
+            self.cdr_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.cdr_path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(cdr, default=str) + "\n")
+        if self.calls is not None:
+            self._spawn(self._file(cdr))
+
+    async def _file(self, cdr: dict[str, Any]) -> None:
+        """Into the CDR store (`GET /api/v1/cdrs`), once the call's recording is written."""
+        assert self.calls is not None
+        finishing = self._finishing.pop(cdr["call_id"], None)
+        recording_id = await finishing if finishing is not None else None
+        if recording_id is not None:
+            cdr["recording_id"] = recording_id
+        region = self.service.config.service.default_region
+        side = cdr.get("hangup_side")
+        self.calls.cdrs.submit(
+            {
+                **cdr,
+                "cli": normalize_phone(cdr.get("cli"), region) or cdr.get("cli"),
+                "hangup_by": side if side in ("caller", "agent") else "system",
+                "recording_id": recording_id,
+            }
+        )
+
+    def history_note(self, contact_id: str) -> str | None:
+        """The call's summary for the customer's history (a `TranscriptSource`)."""
+        record = next((r for r in reversed(self.cdrs) if r.get("contact_id") == contact_id), None)
+        if record is None:
+            return None
+        media = record.get("media", {})
+        lines = [
+            f"SIP call {record['call_id']} from {record.get('cli') or 'an unknown number'}",
+            f"IVR digits: {record.get('digits') or '-'}; queue {record.get('queue')}",
+            f"agents rung: {', '.join(record.get('agents_tried', [])) or '-'}",
+            f"outcome: {record.get('outcome')}, hung up by {record.get('hangup_side')}",
+            f"RTP relayed: {media.get('caller_to_agent', 0)} in, "
+            f"{media.get('agent_to_caller', 0)} out",
+        ]
+        if record.get("transfers"):
+            lines.append(f"transfers: {', '.join(record['transfers'])}")
+        return "\n".join(lines)
