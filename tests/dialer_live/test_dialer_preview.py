@@ -9,40 +9,59 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
-from dialer_kit import answering, carrier, free_port, needs_sipp, talking, tone_file, wait_for
+from dialer_kit import (
+    REGISTER_XML,
+    answering,
+    carrier,
+    free_port,
+    needs_sipp,
+    rejecting,
+    talking,
+    tone_file,
+    wait_for,
+)
 from preview_kit import CUSTOMER, PreviewCentre, preview_centre
 from test_dialer_bridge import ALICE_EXT, ALICE_PW, PHONE_HANGS_UP_XML
 
 from agent_desktop.client import Client
-from dialer.leads import LeadStatus, Outcome
+from dialer.leads import Lead, LeadStatus, Outcome
 from ringway.dialer_live.service import DialerService
 
 pytestmark = needs_sipp
 ENV = {f"RINGWAY_SIP_PASSWORD_{ALICE_EXT}": ALICE_PW}
 
 
-async def previewed(centre: PreviewCentre, alice: Client) -> dict[str, object]:
+async def previewed(centre: PreviewCentre, alice: Client) -> dict[str, Any]:
     centre.dialer.start_campaign("look")
     frame = await alice.expect("preview", timeout=10)
     assert centre.state("alice") == "reserved"  # no inbound offer reaches her meanwhile
     return frame
 
 
-def lead_of(dialer: DialerService) -> object:
+def lead_of(dialer: DialerService) -> Lead:
     lead = dialer.store.lead("lead-1")
     assert lead is not None
     return lead
 
 
+async def register_alice(tmp: Path, centre: PreviewCentre, port: int) -> str:
+    """alice's desk phone (sipp) registers; the edge's address, where its BYE goes."""
+    assert centre.bundle.telephony is not None
+    edge = f"127.0.0.1:{centre.bundle.telephony.port}"
+    args = (edge, "-s", ALICE_EXT, "-au", ALICE_EXT, "-ap", ALICE_PW)
+    sipp = await carrier(tmp, "register", REGISTER_XML, port=port, echo=False, args=args)
+    code, output = await sipp.result()
+    assert code == 0, output[-2000:]
+    return edge
+
+
 def test_accept_dials_the_carrier_and_bridges_the_agents_phone(tmp_path: Path) -> None:
     async def main() -> None:
         async with preview_centre(tmp_path, ENV) as centre:
-            from test_dialer_bridge import register_alice
-
             phone_port = free_port()
-            await register_alice(tmp_path, centre, phone_port)  # type: ignore[arg-type]
-            edge = f"127.0.0.1:{centre.bundle.telephony.port}"  # type: ignore[union-attr]
+            edge = await register_alice(tmp_path, centre, phone_port)
             phone = await carrier(
                 tmp_path, "phone", PHONE_HANGS_UP_XML, port=phone_port, args=(edge,)
             )
@@ -81,7 +100,7 @@ def test_accept_dials_the_carrier_and_bridges_the_agents_phone(tmp_path: Path) -
                 outcome = await alice.expect("preview_result", timeout=10)
                 assert outcome["outcome"] == "answered"
                 done = lead_of(centre.dialer)
-                assert done.outcomes == (Outcome.ANSWERED,)  # type: ignore[attr-defined]
+                assert done.outcomes == (Outcome.ANSWERED,)
                 status = centre.dialer.status("look")
                 assert status["agent_phones"]["connects"] == 1
                 assert status["agent_phones"]["relayed"]["caller_to_agent"] > 0
@@ -110,8 +129,8 @@ def test_skip_returns_the_lead_later_and_frees_the_agent(tmp_path: Path) -> None
                 assert ended["reason"] == "skipped: wrong time"
                 await wait_for(lambda: centre.state("alice") == "ready", 5, "alice free")
                 lead = lead_of(centre.dialer)
-                assert lead.status is LeadStatus.READY  # type: ignore[attr-defined]
-                assert lead.next_attempt_at > centre.dialer.wall()  # type: ignore[attr-defined]
+                assert lead.status is LeadStatus.READY
+                assert lead.next_attempt_at > centre.dialer.wall()
                 await asyncio.sleep(1.0)  # the pacer runs on: the skipped lead is not due
                 assert centre.state("alice") == "ready"
                 assert line.seen() == ""  # never dialled
@@ -162,7 +181,7 @@ def test_dnc_added_after_the_preview_refuses_the_accept(tmp_path: Path) -> None:
                 assert [r["check"] for r in error["reasons"]] == ["dnc.internal"]
                 await wait_for(lambda: centre.state("alice") == "ready", 5, "alice free")
                 lead = lead_of(centre.dialer)
-                assert lead.status is LeadStatus.BLOCKED  # type: ignore[attr-defined]
+                assert lead.status is LeadStatus.BLOCKED
                 await asyncio.sleep(0.5)
                 assert line.seen() == ""  # the INVITE never left
                 await alice.close()
@@ -183,8 +202,38 @@ def test_a_disconnected_desktop_returns_the_lead(tmp_path: Path) -> None:
             await wait_for(lambda: centre.state("alice") != "reserved", 5, "alice released")
             await wait_for(lambda: centre.state("alice") == "not_ready", 5, "grace over")
             lead = lead_of(centre.dialer)
-            assert lead.status is LeadStatus.READY  # type: ignore[attr-defined]
-            assert lead.next_attempt_at is None  # type: ignore[attr-defined]  # due at once
+            assert lead.status is LeadStatus.READY
+            assert lead.next_attempt_at is None  # due at once
             assert centre.dialer.status("look")["previews"] == []
+
+    asyncio.run(main())
+
+
+def test_timeout_can_dial_and_a_busy_line_is_retried(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with preview_centre(tmp_path) as centre:
+            line = await carrier(
+                tmp_path, "carrier", rejecting("486 Busy Here"), port=centre.trunk_port
+            )
+            try:
+                await centre.campaign(timeout=1, on_timeout="dial")
+                alice = await centre.desktop("alice")
+                frame = await previewed(centre, alice)
+                assert frame["lead"]["on_timeout"] == "dial"
+                assert "INVITE" not in line.seen()
+                result = await alice.expect("preview_result", timeout=10)  # nobody clicked
+                assert result["outcome"] == "busy"
+                code, output = await line.result()
+                assert code == 0, output[-3000:]
+                assert f"INVITE sip:{CUSTOMER}@" in line.seen()
+                lead = lead_of(centre.dialer)
+                assert lead.outcomes == (Outcome.BUSY,) and lead.status is LeadStatus.READY
+                assert lead.next_attempt_at is not None  # the busy rule: 15 minutes on
+                assert lead.next_attempt_at > centre.dialer.wall()
+                assert centre.state("alice") == "wrap_up"  # the contact ended: she wraps up
+                assert centre.dialer.status("look")["attempts"] == {"busy": 1}
+                await alice.close()
+            finally:
+                await line.stop()
 
     asyncio.run(main())
