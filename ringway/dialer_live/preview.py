@@ -139,7 +139,7 @@ class PreviewBook:
         parts, campaign = runner.parts, runner.campaign
         verdict = parts.compliance.check(lead.phone, parts.wall(), campaign, lead)
         if not verdict.allowed:  # not worth an agent's time: the refusal is kept as at a dial
-            runner.refuse(lead, verdict)
+            runner.previewed.refuse(lead, verdict)
             return
         service = parts.service
         contact_id = f"c-{os.urandom(8).hex()}"
@@ -220,7 +220,7 @@ class PreviewBook:
         at = parts.wall()
         verdict = parts.compliance.check(lead.phone, at, runner.campaign, lead)
         if not verdict.allowed:
-            runner.refuse(lead, verdict)
+            runner.previewed.refuse(lead, verdict)
             self._close(preview, "refused", refusals(verdict))
             raise PreviewError(
                 "dial_refused",
@@ -238,7 +238,7 @@ class PreviewBook:
             raise PreviewError("no_preview", f"the preview is gone: {exc.message}") from None
         preview.dialling = True
         self._stop_timer(preview)
-        attempt_id = runner.dial_previewed(lead, verdict, preview.contact_id)
+        attempt_id = runner.previewed.dial(lead, verdict, preview.contact_id)
         return {"lead_id": lead.id, "contact_id": preview.contact_id, "attempt_id": attempt_id}
 
     def skip(self, preview: Preview, reason: str) -> dict[str, Any]:

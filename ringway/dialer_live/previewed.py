@@ -14,9 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from dialer.leads import Lead, Outcome
+from dialer.compliance.proof import Verdict
+from dialer.leads import Lead, Outcome, block
 from ringway.dialer_live.line import DialLine
 from ringway.dialer_live.outcomes import outcome_for_status
 from ringway.dialer_live.runner_parts import ContactWatch
@@ -26,11 +30,38 @@ if TYPE_CHECKING:
     from ringway.dialer_live.runner import CampaignRunner
 
 log = logging.getLogger(__name__)
+REFUSED_RETRY = timedelta(minutes=15)  # a previewed lead refused for now (window, caps)
 
 
 class PreviewedCalls:
     def __init__(self, runner: CampaignRunner) -> None:
         self.runner = runner
+
+    def refuse(self, lead: Lead, verdict: Verdict) -> None:
+        """A previewed lead the compliance gate refused: the proof is kept; a DNC entry
+        or withdrawn consent blocks the lead, anything else (window, caps) waits."""
+        runner = self.runner
+        compliance = runner.parts.compliance
+        compliance.record_denial(verdict)
+        runner.figures.refused += 1
+        runner.parts.on_refused(runner.campaign.name)
+        current = compliance.store.lead(lead.id) or lead
+        if any(r.blocks and r.final for r in verdict.reasons):
+            compliance.store.put_lead(block(current))
+        else:
+            later = runner.parts.wall() + REFUSED_RETRY
+            compliance.store.put_lead(replace(current, next_attempt_at=later))
+
+    def dial(self, lead: Lead, verdict: Verdict, contact_id: str) -> str:
+        """The agent accepted the preview (the contact is theirs): dial it now."""
+        runner = self.runner
+        attempt_id = f"att-{os.urandom(8).hex()}"
+        runner.parts.compliance.record_attempt(verdict, attempt_id, lead)
+        line = runner.line_for(lead)
+        runner.lines[attempt_id] = line
+        runner.dialled_at[attempt_id] = asyncio.get_running_loop().time()
+        runner.spawn(self.attempt(attempt_id, lead, line, contact_id))
+        return attempt_id
 
     async def attempt(self, attempt_id: str, lead: Lead, line: DialLine, contact_id: str) -> None:
         runner = self.runner

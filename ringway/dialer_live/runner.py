@@ -6,7 +6,12 @@ blocked) before any INVITE leaves. An answered line becomes an ``outbound``
 contact in the campaign's queue; if no agent has accepted it within the grace
 (2 s, 47 CFR 64.1200(a)(7)(i)), the contact is withdrawn, the campaign's
 safe-harbour prompt is played (seller and callback number, (a)(7)(i)(A)) and
-the line is hung up: an abandoned call for the rule pack's accounting.
+the line is hung up: an abandoned call for the rule pack's accounting. The
+customer's BYE inside the grace withdraws the offer at once.
+
+A preview campaign dials nothing here: each free agent is offered a lead to
+read first (`ringway.dialer_live.preview`) and their accept dials it
+(`ringway.dialer_live.previewed`).
 """
 
 from __future__ import annotations
@@ -16,13 +21,11 @@ import contextlib
 import logging
 import os
 from collections.abc import Coroutine
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from dialer.campaign import Campaign
-from dialer.compliance.proof import Verdict
-from dialer.leads import Lead, Outcome, block
+from dialer.leads import Lead, Outcome
 from dialer.pacing import PacingPolicy, PacingView
 from ringway.dialer_live.bridge import AgentPhones
 from ringway.dialer_live.line import DialLine
@@ -38,7 +41,6 @@ from router.model import Channel
 __all__ = ["CampaignRunner", "ContactWatch", "Figures", "RunnerParts"]
 log = logging.getLogger(__name__)
 ECHO_TAIL_S = 0.1  # after the prompt, before the BYE: the last packets' way back
-REFUSED_RETRY = timedelta(minutes=15)  # a previewed lead refused for now (window, caps)
 
 
 class CampaignRunner:
@@ -131,7 +133,7 @@ class CampaignRunner:
     def _stamp(self) -> float:
         return self.parts.wall().timestamp()
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._attempts.add(task)
         task.add_done_callback(self._attempts.discard)
@@ -144,16 +146,16 @@ class CampaignRunner:
             self.figures.refused += 1
             self.parts.on_refused(self.campaign.name)
             return
-        line = self._line(lead)
+        line = self.line_for(lead)
         self.lines[attempt_id] = line
         self.dialled_at[attempt_id] = now
         if tied:
             self.tied.add(attempt_id)
         else:
             self.pooled_since[attempt_id] = now
-        self._spawn(self._attempt(attempt_id, lead, line))
+        self.spawn(self._attempt(attempt_id, lead, line))
 
-    def _line(self, lead: Lead) -> DialLine:
+    def line_for(self, lead: Lead) -> DialLine:
         settings = self.parts.settings
         return DialLine(
             self.parts.edge,
@@ -163,30 +165,6 @@ class CampaignRunner:
             rng=self.parts.rng,
             ring_timeout_s=settings.ring_timeout_s,
         )
-
-    def refuse(self, lead: Lead, verdict: Verdict) -> None:
-        """A previewed lead the compliance gate refused: the proof is kept; a DNC entry
-        or withdrawn consent blocks the lead, anything else (window, caps) waits."""
-        compliance = self.parts.compliance
-        compliance.record_denial(verdict)
-        self.figures.refused += 1
-        self.parts.on_refused(self.campaign.name)
-        current = compliance.store.lead(lead.id) or lead
-        if any(r.blocks and r.final for r in verdict.reasons):
-            compliance.store.put_lead(block(current))
-        else:
-            later = self.parts.wall() + REFUSED_RETRY
-            compliance.store.put_lead(replace(current, next_attempt_at=later))
-
-    def dial_previewed(self, lead: Lead, verdict: Verdict, contact_id: str) -> str:
-        """The agent accepted the preview (the contact is theirs): dial it now."""
-        attempt_id = f"att-{os.urandom(8).hex()}"
-        self.parts.compliance.record_attempt(verdict, attempt_id, lead)
-        line = self._line(lead)
-        self.lines[attempt_id] = line
-        self.dialled_at[attempt_id] = asyncio.get_running_loop().time()
-        self._spawn(self.previewed.attempt(attempt_id, lead, line, contact_id))
-        return attempt_id
 
     # -- one attempt ---------------------------------------------------------------------
 
