@@ -158,10 +158,6 @@ class PreviewBook:
             "on_timeout": campaign.preview.on_timeout,
             "verdict": verdict_view(verdict),
         }
-        preview = Preview(contact_id, current, agent_id, now, now + timeout)
-        parts.watches[contact_id] = preview.watch
-        preview.watch.on_withdrawn = lambda agent: self._withdrawn(contact_id, agent)
-        self.pending[contact_id] = preview
         new = NewContact(
             channel=Channel.OUTBOUND,
             queue=campaign.queue,
@@ -175,19 +171,30 @@ class PreviewBook:
                 PREVIEW_KEY: record,
             },
         )
-        try:
-            await service.create_contact(new)
-        except RoutingError:
-            self._forget(preview)
-            raise
+        await service.create_contact(new)
+        # No await from here on: the router's events for this contact reach the watch
+        # (through the bus) only after it is registered.
         contact = service.router.contact(contact_id)
         reservation = service.router.store.get_reservation(contact.reservation_id or "")
-        if reservation is None or not parts.desktop.connected(reservation.agent_id):
-            self._close(preview, "no agent took it")  # nobody free any more: lead stays due
+        preview = Preview(contact_id, current, agent_id, now, now + timeout)
+        if reservation is None or not self._may_take(reservation.agent_id):
+            # the agent went (not-ready, disconnected) during the customer lookup: the
+            # lead stays due, nobody saw anything
+            self._close(preview, "no agent took it", tell=False)
             return
         preview.agent_id = reservation.agent_id
+        parts.watches[contact_id] = preview.watch
+        preview.watch.on_withdrawn = lambda agent: self._withdrawn(contact_id, agent)
+        self.pending[contact_id] = preview
         loop = asyncio.get_running_loop()
         preview.timer = loop.call_later(timeout, self._timed_out, contact_id)
+
+    def _may_take(self, agent_id: str) -> bool:
+        """The router offered the preview to ``agent_id`` (the chosen one, unless they went
+        meanwhile): one of the campaign's agents, with a desktop to read it on?"""
+        agents = self.runner.campaign.agents
+        allowed = not agents or agent_id in agents
+        return allowed and self.runner.parts.desktop.connected(agent_id)
 
     def _timeout_s(self) -> float:
         runner = self.runner
@@ -275,12 +282,15 @@ class PreviewBook:
     # -- ending a preview ----------------------------------------------------------------
 
     def _close(
-        self, preview: Preview, reason: str, reasons: list[dict[str, Any]] | None = None
+        self,
+        preview: Preview,
+        reason: str,
+        reasons: list[dict[str, Any]] | None = None,
+        *,
+        tell: bool = True,
     ) -> None:
         """Withdraw the offer (the agent is free) and forget the preview; says why."""
         self._forget(preview)
-        key = reason.split(":")[0]
-        self.skipped[key] = self.skipped.get(key, 0) + 1
         service = self.runner.parts.service
         with contextlib.suppress(RoutingError):  # gone already (cancelled, abandoned)
             if service.router.contact(preview.contact_id).status.is_waiting:
@@ -298,7 +308,10 @@ class PreviewBook:
         }
         if reasons:
             frame["reasons"] = reasons
-        self.runner.parts.desktop.tell(preview.agent_id, frame)
+        if tell:
+            key = reason.split(":")[0]
+            self.skipped[key] = self.skipped.get(key, 0) + 1
+            self.runner.parts.desktop.tell(preview.agent_id, frame)
         self.runner.wake()
 
     def _forget(self, preview: Preview) -> None:
