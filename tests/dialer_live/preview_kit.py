@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from dialer_kit import config_text, free_port, moving_clock
@@ -49,6 +50,14 @@ class PreviewCentre:
         await client.expect("snapshot")
         await client.ok("login", ready=ready)
         return client
+
+    async def wallboard(self) -> tuple[Client, dict[str, Any]]:
+        """sam's supervisor view and its snapshot."""
+        assert self.bundle.auth is not None
+        client = await Client.connect(f"ws://127.0.0.1:{self.port}/ws/v1/desktop")
+        await client.hello(self.bundle.auth.issue("sam", Role.SUPERVISOR)[0], "supervisor")
+        client.start_pinging(0.2)
+        return client, await client.expect("snapshot")
 
     async def campaign(self, *, timeout: float = 12, on_timeout: str = "skip") -> None:
         """The ``look`` campaign with lead-1 (Ann, whose number the customer store knows)."""

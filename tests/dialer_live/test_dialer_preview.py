@@ -123,6 +123,14 @@ def test_skip_returns_the_lead_later_and_frees_the_agent(tmp_path: Path) -> None
                 await centre.campaign()
                 alice = await centre.desktop("alice")
                 await previewed(centre, alice)
+                sam, board = await centre.wallboard()  # supervisors see who reads what
+                rows = board["dialer"][0]["previews"]
+                assert [(r["agent"], r["lead_id"], r["state"]) for r in rows] == [
+                    ("alice", "lead-1", "previewing")
+                ]
+                error = await sam.call("preview_accept", lead_id="lead-1")
+                assert error["code"] == "wrong_view"  # ...and cannot dial it for her
+                await sam.close()
                 result = await alice.ok("preview_skip", lead_id="lead-1", reason="wrong time")
                 assert result["reason"] == "wrong time"
                 ended = await alice.expect("preview_ended")
