@@ -22,11 +22,15 @@ from agent_desktop.protocol import (
     Login,
     Logout,
     PreviewAccept,
+    PreviewSkip,
     Reject,
     SetState,
     Transfer,
 )
 from agent_desktop.session import View
+from ringway.dialer_live.preview import PREVIEW_KEY
+from ringway.dialer_live.preview_desk import PreviewDesk, PreviewError
+from router.errors import RoutingError
 from router.model import Contact, ContactStatus
 
 
@@ -70,12 +74,28 @@ async def logout(ctx: Context, msg: Logout) -> Result:
     return _agent(await ctx.hub.call("logout", notify=True, agent_id=ctx.agent_id))
 
 
+def not_a_preview(ctx: Context, contact_id: str) -> None:
+    """A preview's offer is answered with preview_accept/preview_skip: a plain accept
+    would take the contact without placing the call."""
+    try:
+        contact = ctx.hub.service.reads.contact(contact_id)
+    except RoutingError:
+        return  # the routing command says what is wrong with the id
+    if PREVIEW_KEY in contact.attributes:
+        raise DesktopError(
+            "preview_contact",
+            f"contact {contact_id} is a preview: answer it with preview_accept or preview_skip",
+        )
+
+
 async def accept(ctx: Context, msg: Accept) -> Result:
+    not_a_preview(ctx, msg.contact_id)
     await ctx.hub.call("accept", agent_id=ctx.agent_id, contact_id=msg.contact_id)
     return {"contact_id": msg.contact_id}
 
 
 async def reject(ctx: Context, msg: Reject) -> Result:
+    not_a_preview(ctx, msg.contact_id)
     await ctx.hub.call("reject", agent_id=ctx.agent_id, contact_id=msg.contact_id)
     return {"contact_id": msg.contact_id}
 
@@ -154,10 +174,26 @@ async def email_reply(ctx: Context, msg: EmailReply) -> Result:
     return {"contact_id": msg.contact_id, "message": entry}
 
 
+def previews(ctx: Context) -> PreviewDesk:
+    if ctx.hub.previews is None:
+        raise DesktopError("no_preview", "no preview is waiting for you (no dialer runs here)")
+    return ctx.hub.previews
+
+
 async def preview_accept(ctx: Context, msg: PreviewAccept) -> Result:
-    raise DesktopError(
-        "not_available", "preview outbound calls are not available yet (no dialer is running)"
-    )
+    """Dial the previewed lead now; a compliance refusal comes back with its reasons."""
+    try:
+        return previews(ctx).accept(ctx.agent_id, msg.lead_id, msg.campaign)
+    except PreviewError as exc:
+        extra = {"reasons": exc.reasons} if exc.reasons else {}
+        raise DesktopError(exc.code, str(exc), **extra) from None
+
+
+async def preview_skip(ctx: Context, msg: PreviewSkip) -> Result:
+    try:
+        return previews(ctx).skip(ctx.agent_id, msg.lead_id, msg.reason, msg.campaign)
+    except PreviewError as exc:
+        raise DesktopError(exc.code, str(exc)) from None
 
 
 def _op(model: Any, handler: Any, reply: bool = True) -> Op:
@@ -178,4 +214,5 @@ AGENT_OPS: Ops = {
     "chat_typing": _op(ChatTyping, chat_typing, reply=False),
     "email_reply": _op(EmailReply, email_reply),
     "preview_accept": _op(PreviewAccept, preview_accept),
+    "preview_skip": _op(PreviewSkip, preview_skip),
 }

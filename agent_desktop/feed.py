@@ -24,6 +24,7 @@ from agent_desktop.outbox import body
 from agent_desktop.pop import History, fetch_history, screen_pop
 from agent_desktop.session import Session
 from agent_desktop.views import agent_row, contact_view, routing_reason
+from ringway.dialer_live.preview import PREVIEW_KEY
 from router import events as ev
 from router.errors import RoutingError
 from router.model import Contact, Reservation
@@ -114,7 +115,8 @@ class Feed:
         """The offer as sent (and as a snapshot carries it); marks it shown."""
         session.sent_offers.add(reservation.id)
         decision = contact.decisions[-1] if contact.decisions else None
-        return {
+        pop = screen_pop(contact, history, routing_reason(decision))
+        frame: dict[str, Any] = {
             "type": "offer",
             "contact_id": contact.id,
             "reservation_id": reservation.id,
@@ -122,9 +124,17 @@ class Feed:
             "channel": contact.channel.value,
             "deadline": reservation.deadline,
             "expires_in": max(0.0, reservation.deadline - self.hub.service.now()),
-            "pop": screen_pop(contact, history, routing_reason(decision)),
+            "pop": pop,
             "contact": contact_view(contact, self.hub.channel_views),
         }
+        lead = contact.attributes.get(PREVIEW_KEY)
+        if isinstance(lead, dict):  # the dialer's preview: a lead to read before the dial
+            frame["type"] = "preview"
+            frame["lead"] = lead
+            frame["customer"] = pop["customer"]
+            frame["deadline"] = lead["deadline"]
+            frame["expires_in"] = max(0.0, lead["deadline"] - self.hub.service.now())
+        return frame
 
     async def history(self, customer_id: str | None) -> History:
         hub = self.hub

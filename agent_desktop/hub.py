@@ -36,6 +36,7 @@ from router.errors import RoutingError
 if TYPE_CHECKING:
     from agent_desktop.chat import ChatDesk
     from channels.mail.desk import MailDesk
+    from ringway.dialer_live.preview_desk import PreviewDesk
     from ringway.service import RoutingService
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class Hub:
         self.customer_gone: Callable[[Session], None] | None = None  # the chat desk's
         self.chat: ChatDesk | None = None
         self.mail: MailDesk | None = None
+        self.previews: PreviewDesk | None = None  # the dialer's preview mode, when it runs
         self.sessions: dict[str, Session] = {}
         self._agents: dict[str, Session] = {}
         self._supervisors: dict[str, Session] = {}
@@ -120,6 +122,8 @@ class Hub:
             return
         loop = asyncio.get_running_loop()
         if session.view is View.AGENT:
+            if self.previews is not None:  # a lead nobody reads goes back at once
+                self.previews.agent_gone(session.user)
             session.timer = loop.call_later(self.grace_s, self._agent_gone, session)
         elif session.view is View.SUPERVISOR:
             session.timer = loop.call_later(

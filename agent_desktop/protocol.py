@@ -141,11 +141,20 @@ class EmailReply(Message):
 
 
 class PreviewAccept(Message):
-    """Take a preview outbound call (the dialer issue); answered ``not_available`` for now."""
+    """Dial the lead of the agent's ``preview`` frame now (compliance is checked again)."""
 
     type: Literal["preview_accept"]
     lead_id: str = Field(min_length=1, max_length=200)
     campaign: str | None = Field(default=None, max_length=200)
+
+
+class PreviewSkip(Message):
+    """Do not dial the previewed lead now: it comes back later, the agent is free."""
+
+    type: Literal["preview_skip"]
+    lead_id: str = Field(min_length=1, max_length=200)
+    campaign: str | None = Field(default=None, max_length=200)
+    reason: str = Field(default="", max_length=200)
 
 
 # ----------------------------------------------------------------- supervisor

@@ -35,6 +35,17 @@ KeyPath = tuple[Hashable, ...]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class PreviewRule:
+    """Preview mode: the agent reads the lead for up to ``timeout_s``; then the lead is
+    skipped (``on_timeout="skip"``) or dialled (``"dial"``). A skipped lead is due
+    again ``skip_retry`` later."""
+
+    timeout_s: float = 30.0
+    on_timeout: str = "skip"
+    skip_retry: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Campaign:
     name: str
     pack: RulePack
@@ -54,6 +65,7 @@ class Campaign:
     retry: dict[Outcome, RetryRule] = field(default_factory=lambda: dict(DEFAULT_RETRY))
     registry: RegistryRule = field(default_factory=lambda: RegistryRule(registry=US.registry))
     required_fields: tuple[str, ...] = ()
+    preview: PreviewRule = field(default_factory=PreviewRule)
     source: str = "<default>"
 
 
@@ -164,6 +176,11 @@ class _Builder:
                 registry=pack.registry, block_when_stale=doc.stale_registry == "block"
             ),
             required_fields=tuple(doc.required_fields),
+            preview=PreviewRule(
+                timeout_s=doc.preview.timeout_s,
+                on_timeout=doc.preview.on_timeout,
+                skip_retry=timedelta(minutes=doc.preview.skip_retry_minutes),
+            ),
             source=self.source,
         )
 

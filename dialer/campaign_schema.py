@@ -38,6 +38,14 @@ class RetryDoc(Strict):
     max: int = Field(ge=0)
 
 
+class PreviewDoc(Strict):
+    """Preview mode: how long the agent may read the lead, and what a silence means."""
+
+    timeout_s: float = Field(30.0, gt=0, le=600)
+    on_timeout: Literal["skip", "dial"] = "skip"
+    skip_retry_minutes: float = Field(60.0, ge=0)  # a skipped lead comes back this much later
+
+
 Outcomes = Literal["busy", "no_answer", "machine", "failed", "abandoned"]
 
 
@@ -60,3 +68,4 @@ class CampaignDoc(Strict):
     retry: dict[Outcomes, RetryDoc] = {}
     stale_registry: Literal["warn", "block"] = "warn"
     required_fields: list[str] = []  # CSV columns every row must fill, besides phone
+    preview: PreviewDoc = PreviewDoc()

@@ -157,6 +157,9 @@ def build(
     if telephony is not None:
         app.include_router(calls_api.router, prefix=API_PREFIX)
     hub = install_desktop(app, service, auth, config, mail)
+    if outbound is not None:  # preview dialing reaches the agents' desktops
+        outbound.attach_desktop(hub)
+        hub.previews = outbound.previews
     if node is not None and hub.chat is not None:  # chats/mails whose agent is on another node
         hub.chat.relay = mail.relay_link = node.chat_link
         node.chat_link.handlers += [hub.chat, mail]

@@ -29,6 +29,37 @@ export function renderOffer(offer, actions) {
   };
 }
 
+// A preview dialer's lead: read it, then dial now or skip it (nothing is dialled yet).
+export function renderPreview(frame, actions) {
+  const lead = frame.lead || {};
+  const pop = frame.pop || {};
+  const verdict = lead.verdict || { allowed: false, checks: [] };
+  const left = h("span", { class: "countdown", id: "preview-countdown" });
+  const tick = () => (left.textContent = `${duration(frame.deadline - serverNow())} then ${lead.on_timeout}`);
+  tick();
+  const reason = h("input", { id: "preview-skip-reason", placeholder: "Why skip (optional)" });
+  return {
+    tick,
+    node: h("div", { id: "preview", dataset: { lead: lead.lead_id } },
+      h("div", { class: "row" },
+        h("h2", { class: "grow" }, channelTag("preview"), ` Call ${lead.name || "lead"} — `,
+          h("span", { id: "preview-number" }, lead.number), ` · campaign ${lead.campaign}`),
+        left,
+        h("button", { id: "preview-accept", onclick: actions.accept }, "Dial now"),
+        reason,
+        h("button", { id: "preview-skip", class: "secondary", onclick: () => actions.skip(reason.value) }, "Skip")),
+      h("div", { class: "pop-grid" },
+        h("dl", { id: "preview-lead" },
+          h("dt", {}, "Lead"), h("dd", {}, lead.lead_id),
+          h("dt", {}, "Attempts"), h("dd", {}, `${lead.attempts}${lead.outcomes?.length ? ` (${lead.outcomes.join(", ")})` : ""}`),
+          h("dt", {}, "Compliance"), h("dd", { id: "preview-verdict" }, verdict.allowed ? "allowed now" : "refused")),
+        frame.customer ? customerCard(frame.customer) : candidatesCard(pop),
+        historyCard(pop),
+        h("ul", { id: "preview-checks", class: "muted" },
+          verdict.checks.map((c) => h("li", {}, `${c.check}: ${c.result} — ${c.detail}`))))),
+  };
+}
+
 function customerCard(c) {
   return h("dl", { id: "pop-customer" },
     h("dt", {}, "Customer"), h("dd", {}, `${c.name} (${c.id})`),

@@ -1,7 +1,7 @@
-// The agent desktop: presence, offers with their screen-pop, contacts in hand, wrap-up.
+// The agent desktop: presence, offers with their screen-pop, dialer previews, contacts in hand, wrap-up.
 import { $, duration, h, serverNow, showError, stateBadge, syncClock, toast, wireLogin } from "./common.js";
 import { NumberedSocket, socketUrl } from "./protocol.js";
-import { bubble, renderContact, renderOffer, updateWrap } from "./agent-view.js";
+import { bubble, renderContact, renderOffer, renderPreview, updateWrap } from "./agent-view.js";
 
 const state = { agent: null, since: 0, offer: null, offerView: null, contacts: new Map(), dispositions: [], queues: [] };
 let socket = null;
@@ -45,6 +45,13 @@ const handlers = {
   },
   agent_state: (f) => applyAgent(f.agent),
   offer: (f) => showOffer(f),
+  preview: (f) => showOffer(f),
+  preview_ended: (f) => {
+    if (state.offer?.contact_id === f.contact_id) showOffer(null);
+    const why = (f.reasons || []).map((r) => r.detail).join("; ");
+    toast(`Preview of ${f.lead_id} ended: ${f.reason}${why ? ` (${why})` : ""}`);
+  },
+  preview_result: (f) => toast(`Call to ${f.lead_id}: ${f.outcome.replace("_", " ")}`),
   offer_withdrawn: (f) => {
     if (state.offer?.reservation_id !== f.reservation_id) return;
     showOffer(null);
@@ -97,10 +104,16 @@ function showOffer(offer) {
   state.offer = offer;
   const box = $("#offer");
   if (!offer) { state.offerView = null; box.replaceChildren(); box.classList.add("hidden"); return; }
-  state.offerView = renderOffer(offer, {
-    accept: () => command("accept", { contact_id: offer.contact_id }),
-    reject: () => command("reject", { contact_id: offer.contact_id }).then(() => showOffer(null)),
-  });
+  const lead = offer.lead?.lead_id;
+  state.offerView = offer.type === "preview"
+    ? renderPreview(offer, {
+      accept: () => command("preview_accept", { lead_id: lead, campaign: offer.lead.campaign }),
+      skip: (reason) => command("preview_skip", { lead_id: lead, campaign: offer.lead.campaign, reason }),
+    })
+    : renderOffer(offer, {
+      accept: () => command("accept", { contact_id: offer.contact_id }),
+      reject: () => command("reject", { contact_id: offer.contact_id }).then(() => showOffer(null)),
+    });
   box.replaceChildren(state.offerView.node);
   box.classList.remove("hidden");
 }

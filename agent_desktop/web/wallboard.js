@@ -40,14 +40,14 @@ function renderQueues(stats) {
 
 // Outbound campaigns: dial level, abandon rate over the rule pack's window against
 // its cap (US 3 % per 30 days, 47 CFR 64.1200(a)(7); UK per 24 h, Ofcom), connects
-// per agent-hour. Hidden when the service runs no dialer (snapshot `dialer` null).
+// per agent-hour, and the preview-mode leads agents are reading or dialling. Hidden when the service runs no dialer (snapshot `dialer` null).
 function renderDialer(rows) {
   let panel = $("#dialer");
   if (rows == null) { panel?.remove(); return; }
   if (!panel) {
     panel = h("div", { class: "panel", id: "dialer" }, h("h2", {}, "Outbound campaigns"),
       h("table", {}, h("thead", {}, h("tr", {}, ...["Campaign", "Mode", "Running", "Dial level", "Lines",
-        "Abandon rate", "Window", "Cap", "Connects / agent-hour"].map((t) => h("th", {}, t)))), h("tbody")));
+        "Abandon rate", "Window", "Cap", "Connects / agent-hour", "Previews"].map((t) => h("th", {}, t)))), h("tbody")));
     $("#queues").closest(".panel").after(panel);
   }
   panel.querySelector("tbody").replaceChildren(...rows.map((c) => {
@@ -60,7 +60,8 @@ function renderDialer(rows) {
       h("td", { class: "num abandon" }, a.rate == null ? "–" : percent(a.rate)),
       h("td", { class: "num" }, `${a.window} (${a.rule_pack})`),
       h("td", { class: "num" }, percent(a.cap)),
-      h("td", { class: "num cpah" }, c.connects_per_agent_hour == null ? "–" : c.connects_per_agent_hour.toFixed(1)));
+      h("td", { class: "num cpah" }, c.connects_per_agent_hour == null ? "–" : c.connects_per_agent_hour.toFixed(1)),
+      h("td", { class: "previews" }, (c.previews || []).map((p) => `${p.agent}: ${p.lead_id} (${p.state})`).join(", ") || "–"));
   }));
 }
 

@@ -12,7 +12,10 @@ package is their asyncio driver inside the service:
 * `ringway.dialer_live.wallboard` — the dialer's figures for the supervisor snapshot;
 * `ringway.dialer_live.pool` — the agents a campaign may dial for (blending);
 * `ringway.dialer_live.settings` — trunk, ring time (>= 15 s), grace, detector;
-* `ringway.dialer_live.runner` — one running campaign's pacing loop;
+* `ringway.dialer_live.runner` — one running campaign's pacing loop
+  (`runner_parts`: what it is given and counts);
+* `ringway.dialer_live.preview`, `previewed`, `preview_desk` — preview mode: the
+  lead on the agent's desktop first, their accept or skip, the accepted line;
 * `ringway.dialer_live.service` — the campaigns of a service, their store,
   status figures and Prometheus instruments.
 """

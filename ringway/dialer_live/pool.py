@@ -32,6 +32,7 @@ class Pool:
     free: int  # ready and spared by inbound
     held_for_inbound: int  # ready, but inbound needs them
     reasons: tuple[str, ...] = ()
+    free_ids: tuple[str, ...] = ()  # the free ones, longest idle first (preview picks)
 
 
 def campaign_pool(service: RoutingService, campaign: Campaign, blender: Blender) -> Pool:
@@ -52,7 +53,8 @@ def campaign_pool(service: RoutingService, campaign: Campaign, blender: Blender)
     loads: dict[str, QueueLoad] = {}
     free = held = 0
     reasons: list[str] = []
-    for agent in agents:
+    free_ids: list[str] = []
+    for agent in sorted(agents, key=lambda a: a.idle_since):
         if agent.state is not AgentState.READY:
             continue
         serves = [q for q in inbound if q.requirement_at(0).matches(agent.skills)]
@@ -62,10 +64,11 @@ def campaign_pool(service: RoutingService, campaign: Campaign, blender: Blender)
         decision = blender.may_go_outbound([q.name for q in serves], loads)
         if decision.allowed:
             free += 1
+            free_ids.append(agent.id)
         else:
             held += 1
             reasons.extend(f"{agent.id} stays inbound: {r}" for r in decision.reasons)
-    return Pool(len(agents), free, held, tuple(reasons))
+    return Pool(len(agents), free, held, tuple(reasons), tuple(free_ids))
 
 
 def _load(service: RoutingService, queue: Queue) -> QueueLoad:

@@ -6,7 +6,12 @@ blocked) before any INVITE leaves. An answered line becomes an ``outbound``
 contact in the campaign's queue; if no agent has accepted it within the grace
 (2 s, 47 CFR 64.1200(a)(7)(i)), the contact is withdrawn, the campaign's
 safe-harbour prompt is played (seller and callback number, (a)(7)(i)(A)) and
-the line is hung up: an abandoned call for the rule pack's accounting.
+the line is hung up: an abandoned call for the rule pack's accounting. The
+customer's BYE inside the grace withdraws the offer at once.
+
+A preview campaign dials nothing here: each free agent is offered a lead to
+read first (`ringway.dialer_live.preview`) and their accept dials it
+(`ringway.dialer_live.previewed`).
 """
 
 from __future__ import annotations
@@ -15,81 +20,27 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
-from collections import Counter
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
-from dialer.blending import Blender
 from dialer.campaign import Campaign
-from dialer.compliance import Compliance
 from dialer.leads import Lead, Outcome
 from dialer.pacing import PacingPolicy, PacingView
-from dialer.pacing.accounting import AbandonmentLedger
-from ivr.edge import SipEdge
-from ivr.media.audio import PromptLibrary
 from ringway.dialer_live.bridge import AgentPhones
 from ringway.dialer_live.line import DialLine
-from ringway.dialer_live.outcomes import MachineDetector, outcome_for_status
+from ringway.dialer_live.outcomes import outcome_for_status
 from ringway.dialer_live.pool import campaign_pool
-from ringway.dialer_live.settings import DialerSettings
-from ringway.service import NewContact, RoutingService
+from ringway.dialer_live.preview import PreviewBook
+from ringway.dialer_live.previewed import PreviewedCalls
+from ringway.dialer_live.runner_parts import ContactWatch, Figures, RunnerParts
+from ringway.service import NewContact
 from router.errors import RoutingError
 from router.model import Channel
 
+__all__ = ["CampaignRunner", "ContactWatch", "Figures", "RunnerParts"]
 log = logging.getLogger(__name__)
 ECHO_TAIL_S = 0.1  # after the prompt, before the BYE: the last packets' way back
-
-
-@dataclass(slots=True)
-class ContactWatch:
-    """What the router did with an answered line's contact (set from the event feed)."""
-
-    accepted: asyncio.Event = field(default_factory=asyncio.Event)
-    finished: asyncio.Event = field(default_factory=asyncio.Event)
-    on_offer: Callable[[str], None] | None = None  # agent id: ring that agent's phone
-    on_withdrawn: Callable[[str], None] | None = None  # agent id: stop ringing it
-
-
-@dataclass(slots=True)
-class Figures:
-    """A campaign's live counts, for status and /metrics."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    refused: int = 0
-    in_flight: int = 0
-    connects: int = 0
-    agent_seconds: float = 0.0  # logged-in agent time while running
-    dial_level: float = 0.0  # lines in flight per logged-in agent
-    last_reason: str = ""
-    held_for_inbound: int = 0  # ready agents blending keeps on inbound right now
-    safe_harbour_played: int = 0
-    safe_harbour_max_delay_s: float = 0.0  # answer -> first prompt packet, worst case
-    safe_harbour_echoed: int = 0  # RTP packets the far end sent back while it played
-    phone_connects: int = 0  # answers bridged to an agent's SIP phone
-    relayed: Counter[str] = field(default_factory=Counter)  # RTP packets, by direction
-
-
-@dataclass(slots=True, kw_only=True)
-class RunnerParts:
-    service: RoutingService
-    compliance: Compliance
-    edge: SipEdge
-    host: str
-    settings: DialerSettings
-    ledger: AbandonmentLedger
-    detector: MachineDetector
-    blender: Blender
-    prompts: PromptLibrary
-    watches: dict[str, ContactWatch]
-    wall: Callable[[], datetime]
-    rng: random.Random
-    on_outcome: Callable[[str, Outcome], None]
-    on_refused: Callable[[str], None]
-    phone_of: Callable[[str], str | None]  # agent id -> registered contact URI, if any
-    rona: Callable[[str, str, int], None]  # agent, contact, SIP status: the phone said no
 
 
 class CampaignRunner:
@@ -100,12 +51,12 @@ class CampaignRunner:
         self.dialled_at: dict[str, float] = {}  # attempt id -> when its INVITE left
         self.tied: set[str] = set()  # ringing lines that hold a free agent (per_agent)
         self.pooled_since: dict[str, float] = {}  # ringing lines any agent may take
-        self.previewing: set[str] = set()  # lead ids an agent reads before the dial
+        self.previews = PreviewBook(self)  # leads agents read before the dial (preview mode)
+        self.previewed = PreviewedCalls(self)  # and their lines once accepted
         self.busy_since: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._attempts: set[asyncio.Task[None]] = set()
-        self._previews: set[asyncio.Task[None]] = set()  # not dialled yet: cancelled on stop
 
     @property
     def running(self) -> bool:
@@ -124,8 +75,7 @@ class CampaignRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        for task in list(self._previews):
-            task.cancel()
+        await self.previews.stop()
         for line in list(self.lines.values()):
             line.hang_up()
         if self._attempts:
@@ -158,7 +108,7 @@ class CampaignRunner:
         figures.agent_seconds += logged_in * elapsed
         view = PacingView(
             now=now,
-            free_agents=max(0, ready - len(self.tied) - len(self.previewing)),
+            free_agents=max(0, ready - len(self.tied) - len(self.previews.opening)),
             busy_since=list(self.busy_since.values()),
             ringing_since=list(self.pooled_since.values()),
             logged_in=logged_in,
@@ -169,13 +119,13 @@ class CampaignRunner:
         wanted = min(decision.lines, self.parts.settings.max_lines_per_tick)
         if wanted > 0:
             at = self.parts.wall()
-            due = self.parts.compliance.store.due_leads(
-                self.campaign.name, at, wanted + len(self.previewing)
-            )
-            for lead in [x for x in due if x.id not in self.previewing][:wanted]:
-                if decision.delay_s > 0:
-                    self._preview(lead, decision.delay_s)
-                else:
+            busy = self.previews.busy_leads
+            due = self.parts.compliance.store.due_leads(self.campaign.name, at, wanted + len(busy))
+            due = [x for x in due if x.id not in busy][:wanted]
+            if self.campaign.mode == "preview":  # the agent reads the lead, then dials
+                self.previews.fill(due, pool.free_ids)
+            else:
+                for lead in due:
                     self._try(lead, at, now, tied=decision.per_agent)
         figures.in_flight = len(self.lines)
         figures.dial_level = len(self.lines) / logged_in if logged_in else 0.0
@@ -183,23 +133,7 @@ class CampaignRunner:
     def _stamp(self) -> float:
         return self.parts.wall().timestamp()
 
-    def _preview(self, lead: Lead, delay_s: float) -> None:
-        """Preview mode: the agent reads the record first; the check runs at the dial."""
-        self.previewing.add(lead.id)
-
-        async def later() -> None:
-            try:
-                await asyncio.sleep(delay_s)
-            finally:
-                self.previewing.discard(lead.id)
-            loop = asyncio.get_running_loop()
-            self._try(lead, self.parts.wall(), loop.time(), tied=True)
-
-        task = self._spawn(later())
-        self._previews.add(task)
-        task.add_done_callback(self._previews.discard)
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._attempts.add(task)
         task.add_done_callback(self._attempts.discard)
@@ -212,8 +146,18 @@ class CampaignRunner:
             self.figures.refused += 1
             self.parts.on_refused(self.campaign.name)
             return
+        line = self.line_for(lead)
+        self.lines[attempt_id] = line
+        self.dialled_at[attempt_id] = now
+        if tied:
+            self.tied.add(attempt_id)
+        else:
+            self.pooled_since[attempt_id] = now
+        self.spawn(self._attempt(attempt_id, lead, line))
+
+    def line_for(self, lead: Lead) -> DialLine:
         settings = self.parts.settings
-        line = DialLine(
+        return DialLine(
             self.parts.edge,
             target=f"sip:{lead.phone}@{settings.trunk}",
             caller_id=self.campaign.caller_id or "anonymous",
@@ -221,13 +165,6 @@ class CampaignRunner:
             rng=self.parts.rng,
             ring_timeout_s=settings.ring_timeout_s,
         )
-        self.lines[attempt_id] = line
-        self.dialled_at[attempt_id] = now
-        if tied:
-            self.tied.add(attempt_id)
-        else:
-            self.pooled_since[attempt_id] = now
-        self._spawn(self._attempt(attempt_id, lead, line))
 
     # -- one attempt ---------------------------------------------------------------------
 
@@ -253,14 +190,14 @@ class CampaignRunner:
             try:
                 line.close()
             finally:
-                self._record(attempt_id, outcome)
+                self.record(attempt_id, outcome)
                 self.wake()
 
     def _stopped_ringing(self, attempt_id: str) -> None:
         self.tied.discard(attempt_id)
         self.pooled_since.pop(attempt_id, None)
 
-    def _record(self, attempt_id: str, outcome: Outcome) -> None:
+    def record(self, attempt_id: str, outcome: Outcome) -> None:
         self.figures.outcomes[outcome.value] += 1
         try:
             self.parts.compliance.record_outcome(
@@ -282,14 +219,14 @@ class CampaignRunner:
             line.hang_up()
             return Outcome.MACHINE
         self.policy.on_line_ended(needed_agent=True, ring_s=ring_s, now=loop.time())
-        phones = self._phones(line)
+        phones = self.phones(line)
         try:
             return await self._connect(attempt_id, lead, line, phones)
         finally:
             relayed = phones.close()
             self.figures.relayed.update(relayed)
 
-    def _phones(self, line: DialLine) -> AgentPhones:
+    def phones(self, line: DialLine) -> AgentPhones:
         parts = self.parts
         return AgentPhones(
             parts.edge,
@@ -317,7 +254,7 @@ class CampaignRunner:
         self.figures.connects += 1
         started = loop.time()
         self.busy_since[attempt_id] = started
-        await self._talk(contact_id, line, phones)
+        await self.talk(contact_id, line, phones)
         self.policy.on_handle_done(handle_s=loop.time() - started, now=loop.time())
         return Outcome.ANSWERED
 
@@ -349,15 +286,12 @@ class CampaignRunner:
             },
         )
         deadline = (line.answered_at or asyncio.get_running_loop().time()) + parts.settings.grace_s
-        try:
-            await asyncio.wait_for(self._accepted(new, watch), _remaining(deadline))
+        if await _first(self._accepted(new, watch), line.ended.wait(), _remaining(deadline)):
             return contact_id
-        except (TimeoutError, RoutingError):
-            pass
+        why = "dialer: customer hung up" if line.ended.is_set() else "dialer: no agent in 2 s"
         try:  # withdraw the offer; an accept that raced us wins (Conflict: not waiting)
             parts.service.execute(
-                "cancel",
-                lambda now: parts.service.router.cancel(contact_id, now, "dialer: no agent in 2 s"),
+                "cancel", lambda now: parts.service.router.cancel(contact_id, now, why)
             )
         except RoutingError:
             if watch.accepted.is_set():
@@ -392,7 +326,7 @@ class CampaignRunner:
         await self.parts.service.create_contact(new)
         await watch.accepted.wait()
 
-    async def _talk(self, contact_id: str, line: DialLine, phones: AgentPhones) -> None:
+    async def talk(self, contact_id: str, line: DialLine, phones: AgentPhones) -> None:
         """Until either side ends: the customer's or the agent phone's BYE ends the
         contact (wrap-up starts) and the other leg; the agent ending the contact on the
         desktop hangs both legs up."""
@@ -418,7 +352,7 @@ class CampaignRunner:
 
     async def _safe_harbour(self, line: DialLine) -> None:
         prompt = self.campaign.safe_harbour_prompt
-        if prompt:
+        if prompt and not line.ended.is_set():  # nobody to hear it after the customer's BYE
             loop = asyncio.get_running_loop()
             line.play(self.parts.prompts.get(prompt))
             delay = loop.time() - (line.answered_at or loop.time())
@@ -429,6 +363,27 @@ class CampaignRunner:
             figures.safe_harbour_max_delay_s = max(figures.safe_harbour_max_delay_s, delay)
             figures.safe_harbour_echoed += line.packets_received
         line.hang_up()
+
+
+async def _first(
+    accepted: Coroutine[Any, Any, None], hung_up: Coroutine[Any, Any, Any], timeout: float
+) -> bool:
+    """True when ``accepted`` finished first; False on the customer's BYE (noticed at
+    once, so a ringing agent phone is released without waiting out the grace), on
+    the timeout, or when the contact could not be created."""
+    tasks = [asyncio.ensure_future(accepted), asyncio.ensure_future(hung_up)]
+    try:
+        done, _ = await asyncio.wait(tasks, timeout=timeout, return_when="FIRST_COMPLETED")
+    finally:
+        for task in tasks:
+            task.cancel()
+    first = tasks[0]
+    if first not in done or first.cancelled():
+        return False
+    error = first.exception()
+    if error is not None and not isinstance(error, RoutingError):
+        raise error
+    return error is None
 
 
 def _remaining(deadline: float) -> float:

@@ -38,7 +38,9 @@ from dialer.store_sqlite import SQLiteDialerStore
 from ivr.media.audio import PromptLibrary
 from ringway.bus import Subscription
 from ringway.dialer_live.outcomes import detector
+from ringway.dialer_live.preview_desk import PreviewDesk
 from ringway.dialer_live.runner import CampaignRunner, ContactWatch, RunnerParts
+from ringway.dialer_live.runner_parts import DesktopHub, DesktopLink
 from ringway.dialer_live.settings import DialerSettings
 from ringway.dialer_live.wallboard import register, unregister
 from ringway.service import RoutingService
@@ -117,7 +119,13 @@ class DialerService:
         self.prompts = PromptLibrary()
         self.detector = detector(settings.detector)
         self.blender = Blender()
+        self.desktop = DesktopLink()  # agent desktops, for preview mode (`attach_desktop`)
+        self.previews = PreviewDesk(self.runners)
         self._feed: asyncio.Task[None] | None = None
+
+    def attach_desktop(self, hub: DesktopHub) -> None:
+        """Reach agents' desktops through ``hub`` (the preview frames and results)."""
+        self.desktop.hub = hub
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -282,6 +290,7 @@ class DialerService:
             on_refused=lambda name: self.metrics.attempts.labels(name, "refused").inc(),
             phone_of=self.telephony.centre.phone_of,  # the B2BUA's registrar lookup
             rona=self.telephony.centre.reject,  # RONA as for inbound (480: disconnected)
+            desktop=self.desktop,
         )
         return CampaignRunner(campaign, policy, parts)
 
@@ -333,6 +342,8 @@ class DialerService:
                 "max_delay_s": figures.safe_harbour_max_delay_s if figures else 0.0,
                 "echoed_packets": figures.safe_harbour_echoed if figures else 0,
             },
+            "previews": runner.previews.rows() if runner is not None else [],
+            "previews_ended": dict(runner.previews.skipped) if runner is not None else {},
             "leads": {
                 status: sum(1 for x in leads if x.status == status)
                 for status in sorted({x.status.value for x in leads})
@@ -366,6 +377,7 @@ class DialerService:
                     "connects_per_agent_hour": _per_hour(figures.connects, figures.agent_seconds)
                     if figures
                     else None,
+                    "previews": runner.previews.rows() if runner is not None else [],
                 }
             )
         return rows
