@@ -281,6 +281,7 @@ class CampaignRunner:
             ledger.record(name, "amd_machine", self._stamp())
             line.hang_up()
             return Outcome.MACHINE
+        line.greeted()  # the 2 s grace runs from the end of the greeting
         self.policy.on_line_ended(needed_agent=True, ring_s=ring_s, now=loop.time())
         phones = self._phones(line)
         try:
@@ -348,7 +349,7 @@ class CampaignRunner:
                 "name": lead.name,
             },
         )
-        deadline = (line.answered_at or asyncio.get_running_loop().time()) + parts.settings.grace_s
+        deadline = (line.live_at or asyncio.get_running_loop().time()) + parts.settings.grace_s
         try:
             await asyncio.wait_for(self._accepted(new, watch), _remaining(deadline))
             return contact_id
@@ -421,7 +422,7 @@ class CampaignRunner:
         if prompt:
             loop = asyncio.get_running_loop()
             line.play(self.parts.prompts.get(prompt))
-            delay = loop.time() - (line.answered_at or loop.time())
+            delay = loop.time() - (line.live_at or loop.time())
             await line.played()
             await asyncio.sleep(ECHO_TAIL_S)
             figures = self.figures
