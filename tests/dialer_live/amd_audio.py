@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import math
 import random
+import shutil
+import subprocess
 from array import array
+from pathlib import Path
 
-from ivr.media.audio import silence, tone
+from ivr.media.audio import load_wav, silence, tone
+from ivr.media.g711 import ENCODERS
 
 RATE = 8000
 
@@ -72,3 +76,18 @@ MACHINE_GREETING = greeting(
     *[part for _ in range(8) for part in (("talk", 450), ("quiet", 150))],
     ("beep", 400),
 )
+
+
+def spoken_file(tmp: Path, name: str, text: str, *, tail_ms: int, beep: bool = False) -> Path:
+    """``text`` spoken by espeak-ng (then a beep if asked, then ``tail_ms`` of silence)
+    as raw 8 kHz mu-law for sipp's rtp_stream (PT 0)."""
+    espeak = shutil.which("espeak-ng")
+    assert espeak is not None, "espeak-ng is needed for the spoken test audio"
+    wav = tmp / f"{name}.wav"
+    subprocess.run([espeak, "-w", str(wav), text], check=True, capture_output=True)
+    pcm = load_wav(wav.read_bytes())
+    if beep:
+        pcm += silence(300) + tone(1000, 500, amplitude=9000)
+    path = tmp / f"{name}.ulaw"
+    path.write_bytes(ENCODERS["PCMU"](pcm + silence(tail_ms)))
+    return path

@@ -104,15 +104,23 @@ def moving_clock() -> Callable[[], datetime]:
 
 @contextlib.asynccontextmanager
 async def running_centre(
-    tmp_path: Path, *, ring_timeout_s: float = 3.0, env: dict[str, str] | None = None
+    tmp_path: Path,
+    *,
+    ring_timeout_s: float = 3.0,
+    env: dict[str, str] | None = None,
+    config_extra: str = "",
+    **dialer: Any,
 ) -> AsyncIterator[Centre]:
-    config = load_config_text(config_text(tmp_path), "dialer-test.yaml")
+    """``config_extra``: YAML appended to the test config; ``dialer``: more
+    `DialerSettings` fields (e.g. ``detector="energy"``)."""
+    config = load_config_text(config_text(tmp_path) + config_extra, "dialer-test.yaml")
     trunk_port = free_port()
     settings = DialerSettings(
         trunk=f"127.0.0.1:{trunk_port}",
         ring_timeout_s=ring_timeout_s,
         allow_short_ring=True,  # the test carrier's no-answer case; live minimum is 15 s
         reevaluate_s=0.2,
+        **dialer,
     )
     sip = TelephonySettings(host="127.0.0.1", port=free_port())  # UDP and TCP both free
     bundle = build(config, env or {}, sip=sip, dialer=settings)  # env: phone passwords
