@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from amd_audio import spoken_file
 from dialer_kit import (
     CAMPAIGN,
@@ -31,6 +32,13 @@ from ringway.dialer_live.amd_tap import EnergyDetector
 
 pytestmark = needs_sipp
 NUMBER = "+12125550101"
+UK_NUMBER = "+442079460123"  # Ofcom's drama range (020 7946 0xxx)
+UK_CAMPAIGN = """name: spring
+jurisdiction: UK
+queue: outbound-sales
+caller_id: "020 7946 0000"
+safe_harbour_prompt: safe-harbour-us
+"""
 VOICEMAIL = (
     "Hi, you have reached the Smith family. We can't take your call right now. "
     "Please leave a message after the tone."
@@ -42,16 +50,20 @@ def settled(centre: Centre) -> bool:
     return lead is not None and lead.status is not LeadStatus.DIALLING
 
 
-async def start(centre: Centre) -> float:
+async def start(centre: Centre, *, uk: bool = False) -> float:
     dialer = centre.dialer
-    dialer.add_campaign(load_campaign_text(CAMPAIGN, "spring.yaml"))
-    dialer.import_list("spring", f"id,phone,name\nlead-1,{NUMBER},Ann\n")
+    dialer.add_campaign(load_campaign_text(UK_CAMPAIGN if uk else CAMPAIGN, "spring.yaml"))
+    number = UK_NUMBER if uk else NUMBER
+    assert dialer.import_list("spring", f"id,phone,name\nlead-1,{number},Ann\n").accepted
     await centre.call("POST", "/agents/alice/login", json={"ready": True})
     dialer.start_campaign("spring")
     return asyncio.get_running_loop().time()
 
 
-def test_a_voicemail_greeting_is_released_as_a_machine_and_retried(tmp_path: Path) -> None:
+@pytest.mark.parametrize("uk", [False, True], ids=["US", "UK"])
+def test_a_voicemail_greeting_is_released_as_a_machine_and_retried(
+    tmp_path: Path, uk: bool
+) -> None:
     async def main() -> None:
         async with running_centre(tmp_path, detector="energy") as centre:
             audio = spoken_file(tmp_path, "voicemail", VOICEMAIL, tail_ms=1000, beep=True)
@@ -59,7 +71,7 @@ def test_a_voicemail_greeting_is_released_as_a_machine_and_retried(tmp_path: Pat
                 tmp_path, "voicemail", talking(audio, 200), port=centre.trunk_port, echo=False
             )
             loop = asyncio.get_running_loop()
-            started = await start(centre)
+            started = await start(centre, uk=uk)
             await wait_for(lambda: settled(centre), 12, "the machine outcome")
             took = loop.time() - started
             code, output = await sipp.result()
@@ -80,7 +92,10 @@ def test_a_voicemail_greeting_is_released_as_a_machine_and_retried(tmp_path: Pat
             status = centre.dialer.status("spring")
             assert status["attempts"] == {"machine": 1}
             assert status["abandon_rate"]["counts"]["amd_machine"] == 1
-            assert status["abandon_rate"]["rate"] is None  # US: no live answer yet
+            if uk:  # Ofcom: the release counts as 0.1 of an abandoned person (of 0.1 live)
+                assert status["abandon_rate"]["rate"] == 1.0
+            else:  # FCC: no live answer yet, nothing abandoned
+                assert status["abandon_rate"]["rate"] is None
             offers = (await centre.call("GET", "/agents/alice/offers"))["offers"]
             assert offers == [] and centre.dialer.watches == {}  # no agent was offered it
             assert (await centre.call("GET", "/agents/alice"))["state"] == "ready"
@@ -88,8 +103,10 @@ def test_a_voicemail_greeting_is_released_as_a_machine_and_retried(tmp_path: Pat
             assert "BYE sip:" in seen and seen.count("INVITE sip:") == 1
             # UK accounting: with a detector running, each release counts as a share of
             # an abandoned call (Ofcom's reasoned estimate of false positives)
-            uk = centre.dialer.ledgers["UK"].pack
-            assert uk.amd_false_positive_rate == AmdSettings().false_positive_rate > 0
+            uk_pack = centre.dialer.ledgers["UK"].pack
+            assert uk_pack.amd_false_positive_rate == AmdSettings().false_positive_rate > 0
+            policy = centre.dialer.runners["spring"].policy
+            assert policy.settings.amd_false_positive_rate == (0.1 if uk else 0.0)
 
     asyncio.run(main())
 

@@ -14,6 +14,7 @@ import socket
 import pytest
 from amd_audio import HUMAN_HELLO, MACHINE_GREETING, greeting, mix, noise, speech
 
+from dialer.pacing.accounting import AbandonmentLedger, rule_pack
 from ivr.media.audio import silence, tone
 from ivr.media.endpoint import MediaEndpoint
 from ivr.media.g711 import ENCODERS, PAYLOAD_TYPES
@@ -22,6 +23,7 @@ from ivr.media.rtp import RtpPacket
 from ringway.dialer_live.amd import AmdAnalyser, AmdSettings, AmdSettingsError, Verdict
 from ringway.dialer_live.amd_tap import EnergyDetector
 from ringway.dialer_live.outcomes import detector
+from ringway.dialer_live.settings import DialerSettings
 
 
 def analyse(
@@ -198,3 +200,20 @@ def test_detectors_by_name_carry_the_thresholds() -> None:
     settings = AmdSettings(max_decision_s=2.0)
     energy = detector("energy", settings)
     assert isinstance(energy, EnergyDetector) and energy.settings is settings
+
+
+def test_uk_accounting_counts_machine_releases_only_when_a_detector_runs() -> None:
+    none = DialerSettings(trunk="192.0.2.10:5060")
+    energy = DialerSettings(trunk="192.0.2.10:5060", detector="energy")
+    assert none.amd_false_positive_rate == 0.0  # no detector, no releases to count
+    assert energy.amd_false_positive_rate == energy.amd.false_positive_rate == 0.1
+    ledger = AbandonmentLedger(rule_pack("UK", energy.amd_false_positive_rate))
+    for second in range(9):
+        ledger.record("spring", "connected_human", float(second))
+    for second in range(10):
+        ledger.record("spring", "amd_machine", float(second))
+    # Ofcom: 10 releases x 0.1 = 1 person hung up on, of 9 + 1 live calls
+    assert ledger.rate("spring", 10.0) == pytest.approx(0.1)
+    us = AbandonmentLedger(rule_pack("US", energy.amd_false_positive_rate))
+    us.record("spring", "amd_machine", 0.0)
+    assert us.rate("spring", 1.0) is None  # the FCC formula counts live answers only
