@@ -27,7 +27,7 @@ import math
 import sys
 from array import array
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ivr.media.g711 import DECODERS
 
@@ -107,19 +107,31 @@ def frames(seconds: float) -> int:
     return max(1, round(seconds / FRAME_S))
 
 
+class _FrameLimits(NamedTuple):
+    """The thresholds in 20 ms frames."""
+
+    most: int
+    initial_silence: int
+    human_max: int
+    after_silence: int
+    machine_min: int
+    min_word: int
+    beep: int
+
+
 class AmdAnalyser:
     """Feed it the answered line's audio; it returns a `Verdict` once it has one."""
 
     def __init__(self, settings: AmdSettings | None = None) -> None:
         self.settings = s = settings or AmdSettings()
-        self._limits = (
-            frames(s.max_decision_s),
-            frames(s.initial_silence_s),
-            frames(s.human_greeting_max_s),
-            frames(s.after_greeting_silence_s),
-            frames(s.machine_greeting_s),
-            frames(s.min_word_s),
-            frames(s.beep_min_s),
+        self._limits = _FrameLimits(
+            most=frames(s.max_decision_s),
+            initial_silence=frames(s.initial_silence_s),
+            human_max=frames(s.human_greeting_max_s),
+            after_silence=frames(s.after_greeting_silence_s),
+            machine_min=frames(s.machine_greeting_s),
+            min_word=frames(s.min_word_s),
+            beep=frames(s.beep_min_s),
         )
         self._pending = bytearray()  # PCM not yet a whole frame
         self.frames = 0
@@ -168,7 +180,7 @@ class AmdAnalyser:
         power = sum(x * x for x in samples) / len(samples)
         energy = max(QUIET_DBFS, 10 * math.log10(power / FULL_SCALE_POWER + 1e-12))
         voiced = self._voiced(energy)
-        if voiced and self._beep(samples, power):
+        if self._beep(tone_frequency(samples, power) if voiced else None):
             return self._decide("machine", "beep")
         self._cadence(voiced)
         return self._rules()
@@ -183,45 +195,43 @@ class AmdAnalyser:
         return voiced
 
     def _cadence(self, voiced: bool) -> None:
-        min_word = self._limits[5]
         self._silence_run += 1
         if not voiced:
             self._voiced_run = 0
             return
         self._voiced_run += 1
-        if self._voiced_run >= min_word:  # a word, not a click
+        if self._voiced_run >= self._limits.min_word:  # a word, not a click
             if self.greeting_start is None:
                 self.greeting_start = self.frames - self._voiced_run + 1
             self.last_voiced = self.frames
             self._silence_run = 0
 
     def _rules(self) -> Verdict | None:
-        most, initial, human_max, after_silence, machine_min, _, _ = self._limits
-        start = self.greeting_start
+        limits, start = self._limits, self.greeting_start
         if start is None:
-            if self.frames >= initial:
+            if self.frames >= limits.initial_silence:
                 return self._decide(self.settings.initial_silence_verdict, "initial_silence")
         else:
             greeting = self.last_voiced - start + 1
-            if greeting >= machine_min:
+            if greeting >= limits.machine_min:
                 return self._decide("machine", "long_greeting")
-            if self._silence_run >= after_silence:  # the greeting is over
-                short = greeting <= human_max
+            if self._silence_run >= limits.after_silence:  # the greeting is over
+                short = greeting <= limits.human_max
                 return self._decide("human", "short_greeting" if short else "unsure")
-        if self.frames >= most:
+        if self.frames >= limits.most:
             return self._decide("human", "timeout")
         return None
 
-    def _beep(self, samples: array[int], power: float) -> bool:
-        """A run of frames that are each one pure tone at the same pitch."""
-        hz = tone_frequency(samples, power)
-        if hz is not None and (self._tone_run == 0 or abs(hz - self._tone_hz) <= BEEP_DRIFT_HZ):
+    def _beep(self, hz: float | None) -> bool:
+        """A run of consecutive frames that are each one pure tone at the run's pitch
+        (``hz``: this frame's tone, None when it is none or silent)."""
+        if hz is None:
+            self._tone_run = 0
+        elif self._tone_run and abs(hz - self._tone_hz) <= BEEP_DRIFT_HZ:
             self._tone_run += 1
-            self._tone_hz = hz if self._tone_run == 1 else self._tone_hz
-        else:
-            self._tone_run = 1 if hz is not None else 0
-            self._tone_hz = hz or 0.0
-        return self._tone_run >= self._limits[6]
+        else:  # a new tone starts the run again
+            self._tone_run, self._tone_hz = 1, hz
+        return self._tone_run >= self._limits.beep
 
     def _decide(self, kind: Kind, reason: str) -> Verdict:
         return Verdict(kind, reason, round(self.frames * FRAME_S, 3))

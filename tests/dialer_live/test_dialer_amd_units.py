@@ -72,6 +72,8 @@ def test_a_beep_is_a_machine_at_once() -> None:
 def test_a_low_hum_or_a_voice_is_no_beep() -> None:
     assert analyse(tone(100, 3000) + silence(1000)).reason != "beep"  # mains hum: out of band
     assert analyse(speech(600, seed=9) + silence(1000)).reason == "short_greeting"
+    chirps = (tone(1000, 100) + silence(40)) * 30  # no 0.12 s of unbroken tone
+    assert analyse(chirps).reason == "long_greeting"
 
 
 def test_a_long_initial_silence_follows_the_rule() -> None:
