@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 
 from dialer.pacing import ABANDON_GRACE_SECONDS, MIN_RING_SECONDS
 from ringway.dialer_live.amd import AmdSettings
+
+TRUNK_ENV = "RINGWAY_DIALER_TRUNK"  # host:port of the carrier: enables the dialer
+DETECTOR_ENV = "RINGWAY_DIALER_DETECTOR"  # none | energy
+AMD_ENV = "RINGWAY_DIALER_AMD"  # AmdSettings fields, e.g. "max_decision_s=3,beep_min_s=0.2"
 
 
 class DialerSettingsError(ValueError):
@@ -49,3 +54,29 @@ class DialerSettings:
         """The share of machine releases taken to be people (Ofcom's reasoned
         estimate, counted as abandoned in the UK); 0 when no detector runs."""
         return 0.0 if self.detector == "none" else self.amd.false_positive_rate
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> DialerSettings:
+        """``ringway serve``'s settings: the trunk, the detector and its thresholds."""
+        return cls(
+            trunk=env.get(TRUNK_ENV, ""),
+            detector=env.get(DETECTOR_ENV, "none") or "none",
+            amd=amd_from_text(env.get(AMD_ENV, "")),
+        )
+
+
+def amd_from_text(text: str) -> AmdSettings:
+    """``"max_decision_s=3,initial_silence_verdict=machine"`` -> `AmdSettings`."""
+    types = {f.name: f.type for f in fields(AmdSettings)}
+    values: dict[str, str | float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, raw = item.partition("=")
+        name = name.strip()
+        if name not in types:
+            known = ", ".join(types)
+            raise DialerSettingsError(f"{AMD_ENV}: unknown {name!r} (known: {known})")
+        try:
+            values[name] = raw.strip() if name == "initial_silence_verdict" else float(raw)
+        except ValueError:
+            raise DialerSettingsError(f"{AMD_ENV}: {name} wants a number, got {raw!r}") from None
+    return AmdSettings(**values)  # type: ignore[arg-type]  # names and types checked above
