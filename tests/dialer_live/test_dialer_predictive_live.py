@@ -16,10 +16,19 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dialer_kit import CAMPAIGN, Centre, carrier, mixed, needs_sipp, running_centre, wait_for
+from dialer_kit import (
+    CAMPAIGN,
+    START,
+    Centre,
+    carrier,
+    mixed,
+    needs_sipp,
+    running_centre,
+    wait_for,
+)
 
 from dialer.campaign import load_campaign_text
-from dialer.leads import Outcome
+from dialer.leads import DEFAULT_RETRY, Outcome
 from ringway.dialer_live.pool import campaign_pool
 from ringway.dialer_live.runner import CampaignRunner
 
@@ -163,6 +172,9 @@ def test_predictive_campaign_over_dials_and_every_answer_is_served_or_abandoned_
             assert sorted(lead.phone for lead in leads) == sorted(NUMBERS)
             for lead in leads:
                 assert len(lead.outcomes) == 1 and lead.outcomes[0] in EXPECTED[lead.phone]
+                if lead.outcomes[0] is Outcome.ABANDONED:  # not again for 72 h (Ofcom)
+                    assert lead.next_attempt_at is not None
+                    assert lead.next_attempt_at >= START + DEFAULT_RETRY[Outcome.ABANDONED].after
 
             # nobody left reserved or offered
             for agent_id in AGENTS:
