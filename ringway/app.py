@@ -202,7 +202,7 @@ def _dialer(
 ) -> DialerService | None:
     """The live dialer when there is a SIP edge and a trunk (``settings`` or the env)."""
     if settings is None and env.get(DIALER_TRUNK_ENV):
-        settings = DialerSettings(trunk=env[DIALER_TRUNK_ENV])
+        settings = DialerSettings.from_env(env)  # with RINGWAY_DIALER_DETECTOR, _AMD
     if telephony is None or settings is None:
         return None
     return DialerService(service, telephony, settings, registry=metrics.registry)

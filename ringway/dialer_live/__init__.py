@@ -4,7 +4,9 @@ The pure parts (campaigns, leads, compliance, pacing) live in `dialer`; this
 package is their asyncio driver inside the service:
 
 * `ringway.dialer_live.outcomes` — SIP final status → attempt outcome, and the
-  answering-machine detector registry (default ``none``);
+  answering-machine detector registry (``none``, the default, or ``energy``);
+* `ringway.dialer_live.amd` — answering-machine detection from frame energy and
+  greeting cadence (sans I/O); `ringway.dialer_live.amd_tap` — it on a line's RTP;
 * `ringway.dialer_live.line` — one attempt's UAC leg and RTP port: ring, answer,
   safe-harbour playback, hang-up;
 * `ringway.dialer_live.bridge` — an answered line's agent legs: ring the offered

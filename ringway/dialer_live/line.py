@@ -43,6 +43,7 @@ class DialLine:
         self.media = MediaLeg(host, rng)
         self.call: OutboundCall | None = None
         self.answered_at: float | None = None
+        self.greeted_at: float | None = None  # the machine detector let the line through
         self.timed_out = False
         self._final: asyncio.Future[int] | None = None
         self.ended = asyncio.Event()  # the answered call is over (either side)
@@ -97,6 +98,16 @@ class DialLine:
         self.answered_at = asyncio.get_running_loop().time()
         self.media.connect(media)
         self._settle(200)
+
+    @property
+    def live_at(self) -> float | None:
+        """When the 2 s grace starts: the called person's completed greeting
+        (47 CFR 64.1200(a)(7)(i)), i.e. the detector's verdict, else the answer."""
+        return self.greeted_at if self.greeted_at is not None else self.answered_at
+
+    def greeted(self) -> None:
+        """The detector heard a person (or could not tell): the grace starts now."""
+        self.greeted_at = asyncio.get_running_loop().time()
 
     def on_failed(self, status: int) -> None:
         self._settle(status)

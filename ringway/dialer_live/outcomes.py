@@ -6,9 +6,10 @@ like our ring timeout, mean nobody answered; 2xx is an answer; any other 4xx,
 5xx or 6xx is a failure (a wrong number, a trunk fault), retried by the
 campaign's ``failed`` rule.
 
-Detectors are chosen by name (like pacing policies): ``none`` takes every
-answer for a person, which is what the 47 CFR 64.1200(a)(7) accounting
-assumes when no detector runs.
+Detectors are chosen by name (like pacing policies) and built with the
+dialer's `AmdSettings`: ``none`` takes every answer for a person, which is
+what the 47 CFR 64.1200(a)(7) accounting assumes when no detector runs;
+``energy`` listens to the greeting's energy and cadence (`ringway.dialer_live.amd`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Protocol
 
 from dialer.leads import Outcome
 from ivr.media.endpoint import MediaEndpoint
+from ringway.dialer_live.amd import AmdSettings
+from ringway.dialer_live.amd_tap import EnergyDetector
 
 BUSY_STATUSES = frozenset({486, 600})
 NO_ANSWER_STATUSES = frozenset({408, 480})
@@ -43,20 +46,25 @@ class MachineDetector(Protocol):
 class NoDetector:
     """Every answer is a person: the line goes to an agent at once."""
 
+    def __init__(self, settings: AmdSettings | None = None) -> None:
+        pass
+
     async def is_machine(self, endpoint: MediaEndpoint) -> bool:
         return False
 
 
-_DETECTORS: dict[str, Callable[[], MachineDetector]] = {"none": NoDetector}
+DetectorFactory = Callable[[AmdSettings], MachineDetector]
+_DETECTORS: dict[str, DetectorFactory] = {"none": NoDetector, "energy": EnergyDetector}
 
 
-def register_detector(name: str, factory: Callable[[], MachineDetector]) -> None:
+def register_detector(name: str, factory: DetectorFactory) -> None:
     _DETECTORS[name] = factory
 
 
-def detector(name: str) -> MachineDetector:
+def detector(name: str, settings: AmdSettings | None = None) -> MachineDetector:
     try:
-        return _DETECTORS[name]()
+        factory = _DETECTORS[name]
     except KeyError:
         known = ", ".join(sorted(_DETECTORS))
         raise ValueError(f"unknown machine detector {name!r} (known: {known})") from None
+    return factory(settings or AmdSettings())

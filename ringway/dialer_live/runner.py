@@ -218,6 +218,7 @@ class CampaignRunner:
             ledger.record(name, "amd_machine", self._stamp())
             line.hang_up()
             return Outcome.MACHINE
+        line.greeted()  # the 2 s grace runs from the end of the greeting
         self.policy.on_line_ended(needed_agent=True, ring_s=ring_s, now=loop.time())
         phones = self.phones(line)
         try:
@@ -285,7 +286,7 @@ class CampaignRunner:
                 "name": lead.name,
             },
         )
-        deadline = (line.answered_at or asyncio.get_running_loop().time()) + parts.settings.grace_s
+        deadline = (line.live_at or asyncio.get_running_loop().time()) + parts.settings.grace_s
         if await _first(self._accepted(new, watch), line.ended.wait(), _remaining(deadline)):
             return contact_id
         why = "dialer: customer hung up" if line.ended.is_set() else "dialer: no agent in 2 s"
@@ -355,7 +356,7 @@ class CampaignRunner:
         if prompt and not line.ended.is_set():  # nobody to hear it after the customer's BYE
             loop = asyncio.get_running_loop()
             line.play(self.parts.prompts.get(prompt))
-            delay = loop.time() - (line.answered_at or loop.time())
+            delay = loop.time() - (line.live_at or loop.time())
             await line.played()
             await asyncio.sleep(ECHO_TAIL_S)
             figures = self.figures

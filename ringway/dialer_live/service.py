@@ -112,12 +112,13 @@ class DialerService:
         self.wall = wall or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random(os.urandom(16))
         self.metrics = DialerMetrics(registry or service.metrics.registry)
-        self.ledgers = {name: AbandonmentLedger(rule_pack(name)) for name in ("US", "UK")}
+        amd_fp = settings.amd_false_positive_rate  # UK: AMD releases count as abandons
+        self.ledgers = {name: AbandonmentLedger(rule_pack(name, amd_fp)) for name in ("US", "UK")}
         self.campaigns: dict[str, Campaign] = {}
         self.runners: dict[str, CampaignRunner] = {}
         self.watches: dict[str, ContactWatch] = {}
         self.prompts = PromptLibrary()
-        self.detector = detector(settings.detector)
+        self.detector = detector(settings.detector, settings.amd)
         self.blender = Blender()
         self.desktop = DesktopLink()  # agent desktops, for preview mode (`attach_desktop`)
         self.previews = PreviewDesk(self.runners)
@@ -265,12 +266,13 @@ class DialerService:
             await runner.stop()
 
     def _runner(self, campaign: Campaign) -> CampaignRunner:
-        settings = self.settings
+        settings, uk = self.settings, campaign.pack.name == "UK"
         pacing = PacingSettings(
             target_abandon=campaign.abandonment_target,
             ring_timeout_s=max(settings.ring_timeout_s, 15.0),  # the pacer's model
             grace_s=settings.grace_s,
             reevaluate_s=settings.reevaluate_s,
+            amd_false_positive_rate=settings.amd_false_positive_rate if uk else 0.0,
         )
         policy = create(campaign.mode, pacing, self.rng)
         parts = RunnerParts(

@@ -69,12 +69,12 @@ def free_port() -> int:
                 return port
 
 
-def config_text(tmp_path: Path) -> str:
+def config_text(tmp_path: Path, outbound_queue: str = OUTBOUND_QUEUE) -> str:
     text = demo_config_path().read_text()
     text = text.replace("  data_dir: var\n", f'  data_dir: "{tmp_path}"\n')
     text = text.replace("  smtp_port: 2525", '  customer_store: "memory://"\n  smtp_port: null #')
     text = text.replace("  seed_demo_customers: true", "  seed_demo_customers: false")
-    return text.replace("\nqueues:\n", "\n" + OUTBOUND_QUEUE, 1)
+    return text.replace("\nqueues:\n", "\n" + outbound_queue, 1)
 
 
 @dataclass
@@ -104,15 +104,23 @@ def moving_clock() -> Callable[[], datetime]:
 
 @contextlib.asynccontextmanager
 async def running_centre(
-    tmp_path: Path, *, ring_timeout_s: float = 3.0, env: dict[str, str] | None = None
+    tmp_path: Path,
+    *,
+    ring_timeout_s: float = 3.0,
+    env: dict[str, str] | None = None,
+    outbound_queue: str = OUTBOUND_QUEUE,
+    **dialer: Any,
 ) -> AsyncIterator[Centre]:
-    config = load_config_text(config_text(tmp_path), "dialer-test.yaml")
+    """``outbound_queue``: the campaign queue's YAML (``queues:`` and one entry);
+    ``dialer``: more `DialerSettings` fields (e.g. ``detector="energy"``)."""
+    config = load_config_text(config_text(tmp_path, outbound_queue), "dialer-test.yaml")
     trunk_port = free_port()
     settings = DialerSettings(
         trunk=f"127.0.0.1:{trunk_port}",
         ring_timeout_s=ring_timeout_s,
         allow_short_ring=True,  # the test carrier's no-answer case; live minimum is 15 s
         reevaluate_s=0.2,
+        **dialer,
     )
     sip = TelephonySettings(host="127.0.0.1", port=free_port())  # UDP and TCP both free
     bundle = build(config, env or {}, sip=sip, dialer=settings)  # env: phone passwords
@@ -309,3 +317,30 @@ def talking(media: Path, talk_ms: int) -> str:
     play = f'  <nop><action><exec rtp_stream="{media},1,0"/></action></nop>\n'
     pause = f'  <pause milliseconds="{talk_ms}"/>\n'
     return _scenario("carrier talks", _RINGING + _ANSWER + play + pause + _AWAIT_BYE)
+
+
+def mixed(*, busy: str, silent: str, answer_after_ms: int) -> str:
+    """Numbers starting ``busy`` get 486, ``silent`` ring until CANCELled, any other
+    answers after ``answer_after_ms`` (echoing RTP) and waits for our BYE."""
+    invite = (
+        '  <recv request="INVITE" crlf="true">\n    <action>\n'
+        f'      <ereg regexp="INVITE sip:[+]{busy[1:]}" search_in="msg" check_it="false"'
+        ' assign_to="busy"/>\n'
+        f'      <ereg regexp="INVITE sip:[+]{silent[1:]}" search_in="msg" check_it="false"'
+        ' assign_to="silent"/>\n'
+        "    </action>\n  </recv>\n"
+    )
+    ringing = _RINGING.replace('  <recv request="INVITE" crlf="true"/>\n', invite)
+    body = (
+        ringing
+        + '  <nop next="busy" test="busy"/>\n  <nop next="silent" test="silent"/>\n'
+        + f'  <pause milliseconds="{answer_after_ms}"/>\n'
+        + _ANSWER
+        + _AWAIT_BYE
+        + '  <nop next="end"/>\n  <label id="busy"/>\n  <pause milliseconds="200"/>\n'
+        + _FINAL.replace("STATUS", "486 Busy Here")
+        + '  <nop next="end"/>\n  <label id="silent"/>\n'
+        + _CANCELLED
+        + '  <label id="end"/>\n'
+    )
+    return _scenario("carrier: busy, unanswered or answered by number", body)

@@ -59,7 +59,7 @@ def test_detectors_are_chosen_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
             return True
 
     monkeypatch.setattr(outcomes, "_DETECTORS", dict(outcomes._DETECTORS))  # no leak
-    register_detector("always-machine", AlwaysMachine)
+    register_detector("always-machine", lambda settings: AlwaysMachine())
     endpoint = MediaEndpoint(dtmf_payload_type=None)
     assert asyncio.run(detector("none").is_machine(endpoint)) is False
     assert asyncio.run(detector("always-machine").is_machine(endpoint)) is True
