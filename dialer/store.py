@@ -72,6 +72,14 @@ class DialerStore(Protocol):
     def set_outcome(self, attempt_id: str, outcome: Outcome, at: datetime) -> Attempt: ...
     def lead_attempts(self, lead_id: str) -> int: ...
     def number_attempts(self, number: str, after: datetime, until: datetime) -> int: ...
+    def first_attempt(self, number: str, after: datetime, until: datetime) -> datetime | None:
+        """When the earliest attempt to ``number`` in ``(after, until]`` started."""
+        ...
+
+    def last_outcome(self, number: str, outcome: Outcome, until: datetime) -> datetime | None:
+        """When the latest attempt to ``number`` started by ``until`` ended with ``outcome``."""
+        ...
+
     def last_abandoned(self, number: str, until: datetime) -> datetime | None: ...
 
     # --- proofs: one per check that was acted on
@@ -155,13 +163,19 @@ class MemoryDialerStore:
     def number_attempts(self, number: str, after: datetime, until: datetime) -> int:
         return sum(1 for a in self._of_number(number) if after < a.at <= until)
 
-    def last_abandoned(self, number: str, until: datetime) -> datetime | None:
+    def first_attempt(self, number: str, after: datetime, until: datetime) -> datetime | None:
+        return min((a.at for a in self._of_number(number) if after < a.at <= until), default=None)
+
+    def last_outcome(self, number: str, outcome: Outcome, until: datetime) -> datetime | None:
         times = [
             a.outcome_at or a.at
             for a in self._of_number(number)
-            if a.outcome is Outcome.ABANDONED and a.at <= until
+            if a.outcome is outcome and a.at <= until
         ]
         return max(times, default=None)
+
+    def last_abandoned(self, number: str, until: datetime) -> datetime | None:
+        return self.last_outcome(number, Outcome.ABANDONED, until)
 
     def add_proof(self, attempt_id: str | None, proof: dict[str, object]) -> int:
         self._proofs.append((attempt_id, proof))

@@ -157,13 +157,24 @@ class SQLiteDialerStore:
         count: int = self._conn.execute(sql, (number, micros(after), micros(until))).fetchone()[0]
         return count
 
-    def last_abandoned(self, number: str, until: datetime) -> datetime | None:
+    def first_attempt(self, number: str, after: datetime, until: datetime) -> datetime | None:
+        row = self._conn.execute(
+            "SELECT at FROM attempts WHERE number = ? AND at_us > ? AND at_us <= ?"
+            " ORDER BY at_us LIMIT 1",
+            (number, micros(after), micros(until)),
+        ).fetchone()
+        return _instant(row[0]) if row else None
+
+    def last_outcome(self, number: str, outcome: Outcome, until: datetime) -> datetime | None:
         row = self._conn.execute(
             "SELECT coalesce(outcome_at, at) FROM attempts WHERE number = ? AND outcome = ?"
             " AND at_us <= ? ORDER BY coalesce(outcome_us, at_us) DESC LIMIT 1",
-            (number, Outcome.ABANDONED.value, micros(until)),
+            (number, outcome.value, micros(until)),
         ).fetchone()
         return _instant(row[0]) if row else None
+
+    def last_abandoned(self, number: str, until: datetime) -> datetime | None:
+        return self.last_outcome(number, Outcome.ABANDONED, until)
 
     # --- proofs
     def add_proof(self, attempt_id: str | None, proof: dict[str, object]) -> int:

@@ -9,7 +9,13 @@
 * Lifetime: a campaign's own limit per lead (operator policy, not law).
 * UK: Ofcom's persistent misuse statement (2016, in force 1 March 2017, §A1.61
   onwards): after an abandoned call, a repeat call to that number in the next
-  72 hours may be made only with a live agent guaranteed to take it.
+  72 hours may be made only with a live agent guaranteed to take it. Its AMD
+  rule (introduced in the October 2010 revision, in force 1 February 2011, kept
+  in 2016): after a call the answering-machine detector took for a machine —
+  false positives included, since a wrongly dropped person heard silence — a
+  repeat call within 24 hours likewise needs a guaranteed live agent.
+
+A refusal says when waiting lifts it (``retry_at``); the lifetime cap is final.
 
 The counts come from the store, so caps hold across restarts.
 """
@@ -23,6 +29,7 @@ from dialer.compliance.proof import CheckResult, Result
 
 ROLLING_WINDOW = timedelta(hours=24)
 UK_ABANDON_WINDOW = timedelta(hours=72)
+UK_AMD_WINDOW = timedelta(hours=24)
 STATE_24H_CAPS = {"FL": 3, "OK": 3, "MD": 3}
 STATE_CAP_SOURCES = {
     "FL": "Fla. Stat. 501.059(8)(b)",
@@ -36,7 +43,7 @@ class CapPolicy:
     lifetime: int | None = None  # attempts per lead, ever
     per_24h: int | None = None  # attempts per number in any rolling 24 h, everywhere
     regions_24h: dict[str, int] | None = None  # stricter per-region rolling caps
-    uk_abandon_rule: bool = False  # Ofcom 72-hour rule
+    uk_abandon_rule: bool = False  # Ofcom: 72 h after an abandon, 24 h after an AMD machine
 
     def cap_24h(self, region: str | None) -> tuple[int | None, str]:
         regional = (self.regions_24h or {}).get(region or "")
@@ -57,6 +64,8 @@ class AttemptCounts:
     lead_attempts: int
     number_attempts_24h: int
     last_abandoned_at: datetime | None
+    oldest_in_24h: datetime | None = None  # the attempt that leaves the rolling window first
+    last_machine_at: datetime | None = None  # the detector's latest "machine" verdict
 
 
 def check_caps(
@@ -69,6 +78,7 @@ def check_caps(
     results = [_lifetime(policy, counts), _rolling(policy, counts, region)]
     if policy.uk_abandon_rule:
         results.append(_uk_abandon(at, counts, guaranteed_agent))
+        results.append(_uk_amd(at, counts, guaranteed_agent))
     return results
 
 
@@ -80,7 +90,9 @@ def _lifetime(policy: CapPolicy, counts: AttemptCounts) -> CheckResult:
         )
     if counts.lead_attempts >= policy.lifetime:
         detail = f"lead already attempted {counts.lead_attempts} times (cap {policy.lifetime})"
-        return CheckResult(check="caps.lifetime", result=Result.FAIL, detail=detail, data=data)
+        return CheckResult(
+            check="caps.lifetime", result=Result.FAIL, detail=detail, data=data, final=True
+        )
     detail = f"{counts.lead_attempts} of {policy.lifetime} lifetime attempts used"
     return CheckResult(check="caps.lifetime", result=Result.PASS, detail=detail, data=data)
 
@@ -94,7 +106,10 @@ def _rolling(policy: CapPolicy, counts: AttemptCounts, region: str | None) -> Ch
         return CheckResult(check="caps.rolling_24h", result=Result.PASS, detail=detail, data=data)
     if used >= cap:
         detail = f"{used} attempts to this number in the last 24 h (cap {cap}, {source})"
-        return CheckResult(check="caps.rolling_24h", result=Result.FAIL, detail=detail, data=data)
+        lapses = counts.oldest_in_24h + ROLLING_WINDOW if counts.oldest_in_24h else None
+        return CheckResult(
+            check="caps.rolling_24h", result=Result.FAIL, detail=detail, data=data, retry_at=lapses
+        )
     detail = f"{used} of {cap} attempts in the last 24 h ({source})"
     return CheckResult(check="caps.rolling_24h", result=Result.PASS, detail=detail, data=data)
 
@@ -107,12 +122,41 @@ def _uk_abandon(at: datetime, counts: AttemptCounts, guaranteed_agent: bool) -> 
         "guaranteed_agent": guaranteed_agent,
         "source": source,
     }
-    recent = last is not None and at - last < UK_ABANDON_WINDOW
-    if not recent:
+    if last is None or at - last >= UK_ABANDON_WINDOW:
         detail = "no abandoned call to this number in the last 72 h"
         return CheckResult(check="caps.uk_72h", result=Result.PASS, detail=detail, data=data)
     if guaranteed_agent:
         detail = "abandoned call in the last 72 h; repeat allowed: an agent is guaranteed"
         return CheckResult(check="caps.uk_72h", result=Result.PASS, detail=detail, data=data)
     detail = "abandoned call in the last 72 h: a repeat call needs a guaranteed agent"
-    return CheckResult(check="caps.uk_72h", result=Result.FAIL, detail=detail, data=data)
+    return CheckResult(
+        check="caps.uk_72h",
+        result=Result.FAIL,
+        detail=detail,
+        data=data,
+        retry_at=last + UK_ABANDON_WINDOW,
+    )
+
+
+def _uk_amd(at: datetime, counts: AttemptCounts, guaranteed_agent: bool) -> CheckResult:
+    last = counts.last_machine_at
+    source = "Ofcom persistent misuse policy, AMD 24-hour rule"
+    data = {
+        "last_machine_at": last.isoformat() if last else None,
+        "guaranteed_agent": guaranteed_agent,
+        "source": source,
+    }
+    if last is None or at - last >= UK_AMD_WINDOW:
+        detail = "no answering-machine verdict for this number in the last 24 h"
+        return CheckResult(check="caps.uk_amd_24h", result=Result.PASS, detail=detail, data=data)
+    if guaranteed_agent:
+        detail = "machine detected in the last 24 h; repeat allowed: an agent is guaranteed"
+        return CheckResult(check="caps.uk_amd_24h", result=Result.PASS, detail=detail, data=data)
+    detail = "machine detected in the last 24 h: a repeat call needs a guaranteed agent"
+    return CheckResult(
+        check="caps.uk_amd_24h",
+        result=Result.FAIL,
+        detail=detail,
+        data=data,
+        retry_at=last + UK_AMD_WINDOW,
+    )

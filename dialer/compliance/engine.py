@@ -12,7 +12,7 @@ the UK 72-hour rule see it after a restart.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from phonenumbers import PhoneNumber
@@ -27,6 +27,9 @@ from dialer.compliance.zones import Location, locate_e164
 from dialer.errors import DialerError, NotAllowed
 from dialer.leads import Lead, LeadStatus, Outcome, apply_outcome, block, start_attempt
 from dialer.store import Attempt, DialerStore
+
+# A refusal that says nothing of when it lapses is checked again this much later.
+REFUSAL_BACKOFF = timedelta(hours=1)
 
 if TYPE_CHECKING:  # dialer.campaign imports the rule modules of this package
     from dialer.campaign import Campaign
@@ -76,10 +79,13 @@ class Compliance:
         return verdict(proof)
 
     def _counts(self, number: str, at: datetime, lead: Lead | None) -> AttemptCounts:
+        since = at - ROLLING_WINDOW
         return AttemptCounts(
             lead_attempts=self.store.lead_attempts(lead.id) if lead else 0,
-            number_attempts_24h=self.store.number_attempts(number, at - ROLLING_WINDOW, at),
+            number_attempts_24h=self.store.number_attempts(number, since, at),
+            oldest_in_24h=self.store.first_attempt(number, since, at),
             last_abandoned_at=self.store.last_abandoned(number, at),
+            last_machine_at=self.store.last_outcome(number, Outcome.MACHINE, at),
         )
 
     def attempt(
@@ -98,14 +104,25 @@ class Compliance:
             self.record_attempt(result, attempt_id, lead, guaranteed_agent=guaranteed_agent)
         else:
             self.record_denial(result)
-            self._block_if_refused_for_good(result, lead)
+            self._hold_refused_lead(result, at, lead)
         return result
 
-    def _block_if_refused_for_good(self, result: Verdict, lead: Lead | None) -> None:
-        # A DNC entry or a withdrawn consent will not lapse by waiting: stop retrying.
+    def _hold_refused_lead(self, result: Verdict, at: datetime, lead: Lead | None) -> None:
+        """Keep a refused lead away from the pacer until the refusal can have lapsed.
+
+        A DNC entry, a withdrawn consent or a spent lifetime cap will not lapse by
+        waiting: the lead is blocked. Otherwise it is due again when the last of its
+        refusals lifts (the window opens, a UK 72/24-hour rule ends), so a closed
+        window does not cost a refusal — and a proof — at every pacing tick."""
         current = self._current(lead)
-        if current is not None and any(r.blocks and r.final for r in result.reasons):
+        if current is None:
+            return
+        refusals = [r for r in result.reasons if r.blocks]
+        if any(r.final for r in refusals):
             self.store.put_lead(block(current))
+            return
+        lapses = [r.retry_at or at + REFUSAL_BACKOFF for r in refusals]
+        self.store.put_lead(replace(current, next_attempt_at=max(lapses, default=at)))
 
     def record_attempt(
         self,

@@ -30,6 +30,9 @@ class CheckResult:
     # A refusal that waiting will not lift (on a DNC list, consent withdrawn): the
     # lead is blocked for good rather than retried.
     final: bool = False
+    # When waiting lifts a refusal (the window opens, a 72/24-hour rule lapses): the
+    # lead is not offered to the pacer again before then. None: not known.
+    retry_at: datetime | None = None
 
     @property
     def blocks(self) -> bool:

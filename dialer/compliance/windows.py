@@ -105,6 +105,7 @@ def check_window(at: datetime, where: Location, policy: WindowPolicy) -> CheckRe
             result=Result.FAIL,
             detail=f"callee's time zone unknown ({where.basis}): needs an explicit zone",
             data={"zones": [], "zone_basis": where.basis},
+            final=True,  # waiting will not tell us the zone: the lead needs one
         )
     rules = rules_for(where, policy)
     locals_ = {z: at.astimezone(ZoneInfo(z)) for z in where.zones}
@@ -122,7 +123,9 @@ def check_window(at: datetime, where: Location, policy: WindowPolicy) -> CheckRe
         opens = next_open(at, where, policy)
         data["next_open"] = opens.isoformat() if opens else None
         detail = f"outside the calling window in {', '.join(refused)} ({_summary(rules)})"
-        return CheckResult(check="window", result=Result.FAIL, detail=detail, data=data)
+        return CheckResult(
+            check="window", result=Result.FAIL, detail=detail, data=data, retry_at=opens
+        )
     detail = f"inside the calling window in {', '.join(where.zones)} ({_summary(rules)})"
     return CheckResult(check="window", result=Result.PASS, detail=detail, data=data)
 
