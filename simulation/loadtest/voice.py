@@ -9,7 +9,7 @@ arrival's queue (`simulation.loadtest.ivrpath`) as RFC 4733 events, then waits
 hearing music on hold. Its patience counts from its last key press — the moment
 it enters the queue; when it runs out before an agent's voice arrives (`MAGIC`
 in the relayed audio), the caller hangs up (BYE): an abandon. Once it hears an
-agent it stays until the agent's phone hangs up.
+agent it talks back (marked frames too) and stays until the agent's phone hangs up.
 
 The caller's numbers are unknown to the CRM (the demo's are skipped), so every
 branch of the IVR takes its default: a known gold customer would be sent
@@ -38,6 +38,7 @@ from simulation.loadtest.wire import first_of
 IVR_ANSWER_TIMEOUT_S = 30.0  # an INVITE the IVR has not answered by then is an error
 FIRST_KEY_AFTER_S = 0.2  # after the ACK: the IVR's media leg is connected by then
 KEY_GAP_S = 0.1
+TALK_EVERY_S = 0.1  # one marked frame per 100 ms once an agent is heard
 DEFAULT_DIALED = "ringway"
 _DEMO_NUMBERS = frozenset(p for c in demo_customers() for p in c.phones)
 
@@ -184,6 +185,7 @@ class Caller:
             driver.ledger.abandoned(driver.channel, leg.call_id, driver.now())
             leg.hang_up()
             return
+        self.rtp.talk(TALK_EVERY_S)  # the caller speaks too: both ways of the bridge carry
         await first_of(self.ended, stopping, timeout=None)
         if not self.ended.is_set():
             leg.hang_up()  # the run is over: leave rather than linger
