@@ -167,20 +167,24 @@ class SimPhone:
 
     async def _call(self, call: Call, over: asyncio.Event, rang_at: float) -> None:
         try:
-            handling = await self._offer_for(call)
+            handling = await self._offer_for(call, over)
             if handling is not None:
                 self._ringing(handling, rang_at)
                 await self._answer(call, over, handling)
-            elif not over.is_set():
-                call.reject(480)
+            elif not over.is_set() and call.tx is not None:
+                call.reject(480)  # rang with no offer on the desktop: not ours to answer
         finally:
             self.calls.pop(call.call_id, None)
 
-    async def _offer_for(self, call: Call) -> Handling | None:
+    async def _offer_for(self, call: Call, over: asyncio.Event) -> Handling | None:
+        """The desktop's offer of the contact the phone rings for (the two may cross);
+        None when the ringing stops first (the caller gave up) or no offer comes."""
         contact_id = call.invite.headers.get("x-ringway-contact") or ""
         deadline = time.monotonic() + OFFER_WAIT_S
         while (handling := self.agent.contacts.get(contact_id)) is None:
-            if time.monotonic() > deadline or call.tx is None:
+            if over.is_set() or call.tx is None:
+                return None
+            if time.monotonic() > deadline:
                 self.bank.errors.add("phone_without_offer", f"{self.extension}: {contact_id}")
                 return None
             await asyncio.sleep(0.01)

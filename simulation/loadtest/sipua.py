@@ -36,7 +36,7 @@ from ivr.sip.offer_answer import LocalMedia, Negotiated
 MAGIC = b"RINGWAY-LOADTEST"  # leads every agent phone's audio payload
 FRAME = 160  # 20 ms of G.711 at 8 kHz (RFC 3551 §4.5.14)
 REGISTER_EXPIRES_S = 3600
-ANSWER_TIMEOUT_S = 5.0  # an OPTIONS or REGISTER not answered by then: the target is down
+ANSWER_TIMEOUT_S = 3.0  # an OPTIONS or REGISTER not answered by then: the target is down
 
 
 def local_address(host: str, port: int) -> str:

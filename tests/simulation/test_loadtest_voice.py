@@ -204,19 +204,9 @@ def test_loadtest_places_sip_calls_through_the_ivr_to_agents_phones(served: Serv
     assert {a["id"]: a["state"] for a in agents["agents"]} == dict.fromkeys(AGENTS, "offline")
     assert all(q["waiting"] == 0 for q in queues["queues"])
 
-
-def test_voice_without_sip_option_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    _, scenario = write_files(tmp_path)
-    port = free_port()
-    result = loadtest(
-        str(scenario), "--target", f"http://127.0.0.1:{port}", "--password-env", "LT_PASSWORD"
-    )
-    assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.strip() == "error: the scenario has voice queues: give --sip HOST:PORT"
-
-
-def test_silent_sip_target_is_one_line_and_exit_2(served: Served) -> None:
-    silent = free_port()  # nothing answers SIP there
+    # The same service, but a SIP address where nothing answers: refused before any
+    # traffic, with one line (this shares the service to keep the suite short).
+    silent = free_port()
     result = loadtest(
         str(served.scenario),
         "--target", served.url,
@@ -226,3 +216,13 @@ def test_silent_sip_target_is_one_line_and_exit_2(served: Served) -> None:
     assert result.returncode == 2 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0] == f"error: no SIP answer from 127.0.0.1:{silent} (OPTIONS)"
+
+
+def test_voice_without_sip_option_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    _, scenario = write_files(tmp_path)
+    port = free_port()
+    result = loadtest(
+        str(scenario), "--target", f"http://127.0.0.1:{port}", "--password-env", "LT_PASSWORD"
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == "error: the scenario has voice queues: give --sip HOST:PORT"
