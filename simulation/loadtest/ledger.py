@@ -29,6 +29,7 @@ class Record:
     handled: float | None = None  # contact_completed reached the agent
     abandoned: float | None = None  # the customer gave up before being connected
     stages: dict[str, float] = field(default_factory=dict)  # channel-specific spans (s)
+    entered: float | None = None  # voice: the caller's last key press, i.e. queue entry
 
     @property
     def outcome(self) -> str:
@@ -64,6 +65,9 @@ class Ledger:
 
     def abandoned(self, channel: str, key: str, at: float) -> None:
         self._get(channel, key).abandoned = at
+
+    def entered(self, channel: str, key: str, at: float) -> None:
+        self._get(channel, key).entered = at
 
     def measure(self, channel: str, key: str, stage: str, seconds: float) -> None:
         """A span of one stage of the contact (voice: ``invite_to_answer``, ``queue_to_ring``)."""
@@ -127,10 +131,14 @@ def channel_summary(records: list[Record], scheduled: int, window_s: float) -> d
 def stage_summaries(records: list[Record]) -> dict[str, Any]:
     """``<stage>_ms`` latency summaries of the channel's own stages, when it has any."""
     stages = sorted({stage for record in records for stage in record.stages})
-    return {
+    summaries = {
         f"{stage}_ms": latency_summary([r.stages[stage] for r in records if stage in r.stages])
         for stage in stages
     }
+    entries = [r.offered - r.entered for r in records if r.offered and r.entered is not None]
+    if entries:  # the IVR's part left out: queue entry (last key) to the desktop's offer
+        summaries["entry_to_offer_ms"] = latency_summary(entries)
+    return summaries
 
 
 def routing_part(record: Record) -> float:

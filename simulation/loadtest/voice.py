@@ -179,7 +179,8 @@ class Caller:
         driver.ledger.measure(
             driver.channel, leg.call_id, "invite_to_answer", driver.now() - created
         )
-        await self._press_keys()
+        await self._press_keys()  # its last key ends: the caller enters the queue
+        driver.ledger.entered(driver.channel, leg.call_id, driver.now())
         heard = self.rtp.heard_agent
         if not await first_of(heard, self.ended, stopping, timeout=self.arrival.patience_s):
             driver.ledger.abandoned(driver.channel, leg.call_id, driver.now())
@@ -200,5 +201,7 @@ class Caller:
             self.driver.errors.add("sdp:no_telephone_event", self.leg.call_id)
             return
         await asyncio.sleep(FIRST_KEY_AFTER_S)
-        for digit in self.route.digits:
-            await asyncio.sleep(self.rtp.send_digit(digit, events) + KEY_GAP_S)
+        for index, digit in enumerate(self.route.digits):
+            if index:
+                await asyncio.sleep(KEY_GAP_S)
+            await asyncio.sleep(self.rtp.send_digit(digit, events))  # until its end packet
