@@ -63,7 +63,7 @@ def test_key_paths_take_defaults_and_avoid_random_splits() -> None:
 def test_unreachable_queue_and_bad_flow_file_are_bad_input(tmp_path: Path) -> None:
     with pytest.raises(LoadTestError, match="voice queue backoffice: the IVR"):
         queue_routes(None, {"backoffice": "ringway"})
-    with pytest.raises(LoadTestError, match="--ivr .*nope.yaml"):
+    with pytest.raises(LoadTestError, match=r"--ivr .*nope\.yaml"):
         queue_routes(tmp_path / "nope.yaml", {"sales": "ringway"})
 
 
