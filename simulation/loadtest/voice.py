@@ -38,6 +38,7 @@ from simulation.loadtest.wire import first_of
 IVR_ANSWER_TIMEOUT_S = 30.0  # an INVITE the IVR has not answered by then is an error
 FIRST_KEY_AFTER_S = 0.2  # after the ACK: the IVR's media leg is connected by then
 KEY_GAP_S = 0.1
+KEY_SETTLE_S = 0.05  # after a key's end packets: the IVR acts on the end (RFC 4733 §2.5.1.4)
 TALK_EVERY_S = 0.1  # one marked frame per 100 ms once an agent is heard
 DEFAULT_DIALED = "ringway"
 _DEMO_NUMBERS = frozenset(p for c in demo_customers() for p in c.phones)
@@ -204,4 +205,5 @@ class Caller:
         for index, digit in enumerate(self.route.digits):
             if index:
                 await asyncio.sleep(KEY_GAP_S)
-            await asyncio.sleep(self.rtp.send_digit(digit, events))  # until its end packet
+            # until its end packets are out (scheduled for the same instant) and taken
+            await asyncio.sleep(self.rtp.send_digit(digit, events) + KEY_SETTLE_S)
