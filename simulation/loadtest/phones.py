@@ -67,6 +67,9 @@ class Phones:
         self.bank = PhoneBank(local_address(host, port), self.ledger, self.errors)
         await self.bank.start()
         say(f"registering {len(self.extensions)} phones at {host}:{port}")
+        without = [a.id for a in agents if a.id not in self.extensions]
+        if without:  # the service would ring no phone: RONA, the agent disconnected
+            say(f"warning: no extension, so no phone, for {', '.join(without)}")
         by_extension = {self.extensions[a.id]: a for a in agents if a.id in self.extensions}
         await self.bank.register_all(self.target.sip, by_extension, self.passwords)
 
