@@ -23,7 +23,6 @@ import random
 import socket
 from typing import cast
 
-from ivr.calls.outbound import peer_for
 from ivr.edge import CallHandler, SipEdge
 from ivr.media.dtmf import dtmf_packets
 from ivr.media.rtp import RtpPacket
@@ -57,8 +56,20 @@ class LoadEdge(SipEdge):
         assert self.transport is not None
         self.transport.max_queue_delay = math.inf  # the third overload signal: off too
 
-    async def request(self, method: str, uri: str, peer: Peer, **fields: object) -> Response:
-        """Send a request outside any dialog and wait for its final response."""
+    async def request(
+        self,
+        method: str,
+        uri: str,
+        peer: Peer,
+        *,
+        aor: str | None = None,
+        call_id: str | None = None,
+        cseq: int = 1,
+        contact: str | None = None,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> Response:
+        """Send a request outside any dialog (From/To ``aor``) and wait for its final
+        response; `TimeoutError` after `ANSWER_TIMEOUT_S`."""
         loop = asyncio.get_running_loop()
         answered: asyncio.Future[Response] = loop.create_future()
 
@@ -66,16 +77,17 @@ class LoadEdge(SipEdge):
             if response.status >= 200 and not answered.done():
                 answered.set_result(response)
 
+        party = aor or f"<sip:loadtest@{self.host}>"
         request = make_request(
             method,
             uri,
             via=self.new_via(),
-            from_=str(fields.pop("from_", f"<sip:loadtest@{self.host}>;tag={new_tag(self.rng)}")),
-            to=str(fields.pop("to", f"<{uri}>")),
-            call_id=str(fields.pop("call_id", new_call_id(self.rng, self.host))),
-            cseq=cast(int, fields.pop("cseq", 1)),
-            contact=cast(str | None, fields.pop("contact", None)),
-            headers=cast(list[tuple[str, str]], fields.pop("headers", [])),
+            from_=f"{party};tag={new_tag(self.rng)}",
+            to=party if aor else f"<{uri}>",
+            call_id=call_id or new_call_id(self.rng, self.host),
+            cseq=cseq,
+            contact=contact,
+            headers=headers or [],
         )
         tx = self.send_request(request, peer, on_response)
         try:
@@ -95,21 +107,23 @@ async def register(
     ``expires`` 0 removes our binding (§10.2.2)."""
     host, port = registrar
     uri, peer = f"sip:{host}:{port}", Peer(host, port, "UDP")
-    aor = f"<sip:{extension}@{host}>"
-    fields: dict[str, object] = {
-        "from_": f"{aor};tag={new_tag(edge.rng)}",
-        "to": aor,
-        "call_id": new_call_id(edge.rng, edge.host),
-        "contact": f"<sip:{extension}@{edge.host}:{edge.port}>",
-    }
+    aor, contact = f"<sip:{extension}@{host}>", f"<sip:{extension}@{edge.host}:{edge.port}>"
+    call_id = new_call_id(edge.rng, edge.host)  # one Call-ID for the registration (§10.2)
     expires_header = ("Expires", str(expires))
-    response = await edge.request("REGISTER", uri, peer, cseq=1, headers=[expires_header], **fields)
+
+    async def send(cseq: int, headers: list[tuple[str, str]]) -> Response:
+        return await edge.request(
+            "REGISTER", uri, peer, aor=aor, call_id=call_id, cseq=cseq, contact=contact,
+            headers=headers,
+        )  # fmt: skip
+
+    response = await send(1, [expires_header])
     challenge = response.headers.get("www-authenticate")
     if response.status != 401 or challenge is None:
         return response
     authorization = _authorization(parse_digest(challenge), "REGISTER", uri, extension, password)
     headers = [expires_header, ("Authorization", authorization)]
-    return await edge.request("REGISTER", uri, peer, cseq=2, headers=headers, **fields)
+    return await send(2, headers)
 
 
 def _authorization(challenge: dict[str, str], method: str, uri: str, user: str, pw: str) -> str:
@@ -220,7 +234,3 @@ class RtpPort(asyncio.DatagramProtocol):
         if self.transport is not None:
             self.transport.close()
             self.transport = None
-
-
-def sip_peer(uri: str) -> Peer:
-    return peer_for(uri)

@@ -110,7 +110,11 @@ class VoiceDriver(ChannelDriver):
 
     async def arrive(self, arrival: Arrival) -> None:
         assert self.edge is not None and self.target.sip is not None
-        rtp = await RtpPort.open(self.edge.host)
+        try:
+            rtp = await RtpPort.open(self.edge.host)
+        except OSError as exc:  # out of ports or file descriptors: this caller is lost
+            self.errors.add("rtp:socket", str(exc))
+            return
         try:
             await Caller(self, arrival, rtp).call()
         finally:
