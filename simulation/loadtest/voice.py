@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from crm.demo import demo_customers
-from ivr.calls.outbound import OutboundCall
+from ivr.calls.outbound import LegState, OutboundCall, peer_for
 from ivr.sip.actions import Peer
+from ivr.sip.message import Response
 from ivr.sip.offer_answer import Negotiated
 from ringway.config import RingwayConfig
 from simulation.loadtest.drivers import Arrival, ChannelDriver
@@ -121,6 +122,21 @@ class VoiceDriver(ChannelDriver):
             rtp.close()
 
 
+class CallerLeg(OutboundCall):
+    """`OutboundCall` whose BYE's answer is checked (the base class sends it blind):
+    a 481 there means the service lost the dialog of a call it had answered."""
+
+    on_bye_answer: Callable[[Response, bool], None] | None = None
+
+    def hang_up(self) -> None:
+        dialog = self.dialog
+        if self.state is not LegState.ANSWERED or dialog is None:
+            return
+        self._end()
+        bye = dialog.create_request("BYE", via=self.edge.new_via())
+        self.edge.send_request(bye, peer_for(dialog.remote_target), self.on_bye_answer)
+
+
 class Caller:
     """One simulated caller; the observer (`LegObserver`) of its `OutboundCall`."""
 
@@ -133,7 +149,7 @@ class Caller:
         self.status = 0
         edge, (host, port) = driver.edge, driver.target.sip
         cli = caller_number(arrival.number)
-        self.leg = OutboundCall(
+        self.leg = CallerLeg(
             edge,
             target=f"sip:{self.route.dialed}@{host}:{port}",
             caller=f'"Load test {arrival.number}" <sip:{cli}@{edge.host}>',
@@ -142,6 +158,7 @@ class Caller:
             rng=random.Random(),
             headers=(("P-Asserted-Identity", f"<sip:{cli}@{edge.host}>"),),
         )
+        self.leg.on_bye_answer = self._bye_answered
 
     # -- LegObserver -----------------------------------------------------------------------
 
@@ -161,6 +178,11 @@ class Caller:
 
     def on_refer(self, refer_to: str) -> int:
         return 405
+
+    def _bye_answered(self, response: Response, local: bool) -> None:
+        if response.status >= 300 and response.status != 481:  # 481: our BYEs crossed
+            kind = "timeout" if local and response.status == 408 else str(response.status)
+            self.driver.errors.add(f"sip:{kind}", f"{self.leg.call_id}: BYE")
 
     # -- the call --------------------------------------------------------------------------
 
