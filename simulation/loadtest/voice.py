@@ -213,7 +213,8 @@ class Caller:
             driver.ledger.abandoned(driver.channel, leg.call_id, driver.now())
             leg.hang_up()
             return
-        self.rtp.talk(TALK_EVERY_S)  # the caller speaks too: both ways of the bridge carry
+        if heard.is_set():
+            self.rtp.talk(TALK_EVERY_S)  # the caller speaks too: both ways of the bridge carry
         await first_of(self.ended, stopping, timeout=None)
         if not self.ended.is_set():
             leg.hang_up()  # the run is over: leave rather than linger
