@@ -4,6 +4,11 @@ Credentials are never in code or in the scenario: ``--credentials FILE`` (a
 YAML/JSON mapping ``agent id: password``) or ``--password-env NAME`` (one
 password, for targets whose load-test agents share ``password_env: NAME``).
 Each agent logs in with ``POST /api/v1/auth/login``, as the desktop page does.
+
+An agent's phone registers its extension with a SIP digest password from the same
+place: the one ``--password-env`` password (the target's
+``RINGWAY_SIP_PASSWORD_<extension>`` set to it), or in the file either the
+agent's one password or ``{password: ..., sip_password: ...}``.
 """
 
 from __future__ import annotations
@@ -23,9 +28,13 @@ Passwords = Callable[[str], str]
 
 
 def passwords(
-    file: Path | None, password_env: str | None, env: Mapping[str, str] = os.environ
+    file: Path | None,
+    password_env: str | None,
+    env: Mapping[str, str] = os.environ,
+    field: str = "password",
 ) -> Passwords:
-    """Where each agent's password comes from (exactly one source must be given)."""
+    """Where each agent's password (``field``: ``password`` for the desktop,
+    ``sip_password`` for its phone) comes from; exactly one source must be given."""
     if (file is None) == (password_env is None):
         raise LoadTestError("give agents' credentials: --credentials FILE or --password-env NAME")
     if password_env is not None:
@@ -42,12 +51,15 @@ def passwords(
         raise LoadTestError(f"--credentials {file}: not YAML/JSON: {exc}") from None
     if not isinstance(data, dict):
         raise LoadTestError(f"--credentials {file}: must map agent ids to passwords")
-    table = {str(k): str(v) for k, v in data.items()}
+    table = {str(k): v for k, v in data.items()}
 
     def lookup(agent_id: str) -> str:
-        if agent_id not in table:
-            raise LoadTestError(f"--credentials {file}: no password for agent {agent_id}")
-        return table[agent_id]
+        entry = table.get(agent_id)
+        if isinstance(entry, dict):  # {password: ..., sip_password: ...}
+            entry = entry.get(field, entry.get("password"))
+        if entry is None:
+            raise LoadTestError(f"--credentials {file}: no {field} for agent {agent_id}")
+        return str(entry)
 
     return lookup
 

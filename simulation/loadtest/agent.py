@@ -6,7 +6,9 @@ scenario gives no wrap-up draw, the queue's own wrap-up timer (``wrap_until``
 on the ``wrap_up`` frame) ends it, compressed by ``--speed`` like everything
 else; a wrap-up the server's timer would end first is left to the timer, so
 the agent never races it. A customer may end first (a chat closed while
-connected): the agent goes straight to wrap-up.
+connected): the agent goes straight to wrap-up. A call is answered on the
+agent's phone (`simulation.loadtest.phones`), which is what accepts the offer;
+the desktop waits for the wrap-up the phone's hang-up brings and completes it.
 
 An offer withdrawn before the agent accepted (the customer gave up, the offer
 timed out) is an expected race and goes to the notes, not the errors; an agent
@@ -19,13 +21,16 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulation.distributions import Sampler
 from simulation.loadtest.errors import ErrorLog, LoadTestError
 from simulation.loadtest.ledger import Ledger
 from simulation.loadtest.plan import LoadPlan
 from simulation.loadtest.wire import Frame, Wire, WireClosed, first_of
+
+if TYPE_CHECKING:
+    from simulation.loadtest.phones import SimPhone
 
 PATH = "/ws/v1/desktop"
 MARGIN_S = 0.3  # complete only this long before the server's wrap-up timer would
@@ -43,6 +48,7 @@ class Handling:
     completed: asyncio.Event = field(default_factory=asyncio.Event)
     withdrawn: asyncio.Event = field(default_factory=asyncio.Event)
     wrap_until: float | None = None  # the server's epoch seconds
+    created_at: float | None = None  # the contact's creation (queue entry), server's epoch
 
 
 class SimAgent:
@@ -71,6 +77,7 @@ class SimAgent:
         self._samplers: dict[tuple[str, str], Sampler | None] = {}
         self._timeouts = {q.name: q.offer_timeout_s for q in plan.scenario.config.queues}
         self.stopping = False
+        self.phone: SimPhone | None = None  # voice: the phone answers, the desktop wraps up
 
     # ---------------------------------------------------------------- session
 
@@ -147,7 +154,10 @@ class SimAgent:
             self.ledger.offered(channel, key, now, self._server_wait(offer, contact))
         self.clock_offset = float(offer["deadline"]) - float(offer["expires_in"]) - time.time()
         cid = str(offer["contact_id"])
-        self.contacts[cid] = Handling(cid, channel, str(offer.get("queue")), key)
+        handling = Handling(cid, channel, str(offer.get("queue")), key)
+        created = contact.get("created_at")
+        handling.created_at = None if created is None else float(created)
+        self.contacts[cid] = handling
         self._spawn(self._handle(self.contacts[cid]))
 
     def _server_wait(self, offer: Frame, contact: Mapping[str, Any]) -> float | None:
@@ -167,7 +177,7 @@ class SimAgent:
 
     # ---------------------------------------------------------------- work
 
-    def _draw(self, queue: str, what: str) -> float | None:
+    def draw(self, queue: str, what: str) -> float | None:
         key = (queue, what)
         if key not in self._samplers:
             self._samplers[key] = self.plan.sampler(queue, what, self.rng)
@@ -199,10 +209,13 @@ class SimAgent:
             self.contacts.pop(handling.contact_id, None)
 
     async def _work(self, handling: Handling) -> None:
+        if handling.channel == "voice" and self.phone is not None:
+            await self._work_by_phone(handling)
+            return
         await asyncio.sleep(self.answer_delay())
         if not await self._command("accept", handling, handling.withdrawn):
             return
-        talk = self._draw(handling.queue, "talk") or 0.0
+        talk = self.draw(handling.queue, "talk") or 0.0
         if not await first_of(handling.ended, timeout=talk):
             await self._command("end", handling, handling.ended)
         if not await first_of(handling.ended, timeout=SETTLE_S * 3):
@@ -210,10 +223,17 @@ class SimAgent:
             return
         await self._wrap_up(handling)
 
+    async def _work_by_phone(self, handling: Handling) -> None:
+        """A call: the phone answers (that accepts the offer) and hangs up; the service
+        then puts the desktop in wrap-up — or withdraws the offer (the caller gave up)."""
+        await first_of(handling.ended, handling.withdrawn, timeout=None)
+        if handling.ended.is_set():
+            await self._wrap_up(handling)
+
     async def _wrap_up(self, handling: Handling) -> None:
         until = handling.wrap_until or 0.0
         remaining = max(0.0, until - (time.time() + self.clock_offset))
-        wrap = self._draw(handling.queue, "wrap")
+        wrap = self.draw(handling.queue, "wrap")
         if wrap is None:
             wrap = remaining / self.plan.speed
         if wrap < remaining - MARGIN_S and not await first_of(handling.completed, timeout=wrap):

@@ -1,7 +1,8 @@
 """``ringway loadtest``: play a scenario against a running Ringway in real time.
 
     ringway loadtest SCENARIO --target URL [--duration S] [--speed X] [--smtp HOST:PORT]
-        (--credentials FILE | --password-env NAME) [--drain S] [--seed N] [--json]
+        [--sip HOST:PORT [--ivr FLOWS]] (--credentials FILE | --password-env NAME)
+        [--drain S] [--seed N] [--json]
 
 Prints offered vs handled per channel and queue, routing latency p50/p99 and
 protocol errors (``--json``: one JSON document on stdout, nothing else there;
@@ -32,6 +33,12 @@ def loadtest_command(
     smtp: Annotated[
         str | None, typer.Option(help="The target's SMTP intake HOST:PORT (e-mail queues)")
     ] = None,
+    sip: Annotated[
+        str | None, typer.Option(help="The target's SIP edge HOST:PORT, UDP (voice queues)")
+    ] = None,
+    ivr: Annotated[
+        Path | None, typer.Option(help="The IVR flow file the target runs (default: the demo's)")
+    ] = None,
     credentials: Annotated[
         Path | None, typer.Option(help="YAML/JSON file mapping agent id to password")
     ] = None,
@@ -58,6 +65,8 @@ def loadtest_command(
         password_env=password_env,
         drain_s=drain,
         seed=seed,
+        sip=sip,
+        ivr=ivr,
     )
     if not drain >= 0:
         fail(f"--drain must be >= 0, got {drain}")
@@ -98,6 +107,7 @@ def summary_table(document: dict[str, Any]) -> str:
     lines.append(
         row_format.format("all", *totals, _ms(overall["p50"]), _ms(overall["p99"]), "", "")
     )
+    lines += stage_lines(document)
     for queue, reason in document["skipped"].items():
         lines.append(f"skipped queue {queue}: {reason}")
     errors = document["errors"]
@@ -105,6 +115,20 @@ def summary_table(document: dict[str, Any]) -> str:
     if errors["notes"]:
         lines.append(f"notes: {errors['notes']}")
     return "\n".join(lines)
+
+
+def stage_lines(document: dict[str, Any]) -> list[str]:
+    """A channel's own stages (voice: INVITE -> IVR answer, queue entry -> phone rings)."""
+    lines = []
+    for name, row in document["channels"].items():
+        for key, figures in row.items():
+            if key.endswith("_ms") and key not in ("latency_ms", "routing_ms", "queue_wait_ms"):
+                stage = key.removesuffix("_ms").replace("_", " ")
+                lines.append(
+                    f"{name} {stage} ms: p50 {_ms(figures['p50'])}, p99 {_ms(figures['p99'])} "
+                    f"(n={figures['count']})"
+                )
+    return lines
 
 
 def _ms(value: float | None) -> str:

@@ -4,8 +4,7 @@ A driver plays the *customer* side of one contact at a time (`arrive`) and tells
 the agents' side how to recognise its contacts in an offer (`key_of`). The
 agents are channel-neutral: they accept, talk, end and complete whatever they
 are offered. Adding a channel is one subclass registered under the channel's
-name (``voice`` for SIP: place the INVITE with the arrival's queue in the
-Request-URI, set a header the offer shows as the key, hang up on patience).
+name (``voice``: SIP callers, `simulation.loadtest.voice`).
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from ringway.config import RingwayConfig
@@ -38,6 +38,8 @@ class Target:
     http_url: str  # http(s)://host:port
     smtp: tuple[str, int] | None = None
     run_id: str = "run"
+    sip: tuple[str, int] | None = None  # the SIP edge (UDP)
+    ivr: Path | None = None  # the IVR flow file the target answers calls with (None: demo)
 
     @property
     def ws_url(self) -> str:
@@ -61,6 +63,10 @@ class ChannelDriver(ABC):
     def key_of(contact: Mapping[str, Any]) -> str | None:
         """The ledger key of an offered contact (the offer's ``contact``), if it is ours."""
 
+    def prepare(self, queues: list[QueuePlan]) -> None:
+        """Learn the queues this driver will play (before `check`)."""
+        return None  # most channels need nothing beyond each arrival's queue plan
+
     def check(self) -> None:
         """Check the options this channel needs, before any network (raise `LoadTestError`)."""
         return None  # most channels need nothing beyond --target
@@ -77,14 +83,19 @@ class ChannelDriver(ABC):
         """The run is over: customers still waiting leave (they count as unfinished)."""
         return None  # a driver whose customers never wait (e-mail) has nothing to do
 
+    async def close(self) -> None:
+        """Every customer has left: release the driver's sockets."""
+        return None
+
     @staticmethod
     def now() -> float:
         return time.monotonic()
 
 
 def registry() -> dict[str, type[ChannelDriver]]:
-    """Drivers by channel name. SIP (``voice``) joins here with the telephony path."""
+    """Drivers by channel name."""
     from simulation.loadtest.chat import ChatDriver
     from simulation.loadtest.mail import EmailDriver
+    from simulation.loadtest.voice import VoiceDriver
 
-    return {driver.channel: driver for driver in (ChatDriver, EmailDriver)}
+    return {driver.channel: driver for driver in (ChatDriver, EmailDriver, VoiceDriver)}

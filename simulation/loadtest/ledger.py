@@ -13,7 +13,7 @@ whichever comes first.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -28,6 +28,8 @@ class Record:
     server_wait: float | None = None  # the service's own queue time before the first offer
     handled: float | None = None  # contact_completed reached the agent
     abandoned: float | None = None  # the customer gave up before being connected
+    stages: dict[str, float] = field(default_factory=dict)  # channel-specific spans (s)
+    entered: float | None = None  # voice: the caller's last key press, i.e. queue entry
 
     @property
     def outcome(self) -> str:
@@ -63,6 +65,13 @@ class Ledger:
 
     def abandoned(self, channel: str, key: str, at: float) -> None:
         self._get(channel, key).abandoned = at
+
+    def entered(self, channel: str, key: str, at: float) -> None:
+        self._get(channel, key).entered = at
+
+    def measure(self, channel: str, key: str, stage: str, seconds: float) -> None:
+        """A span of one stage of the contact (voice: ``invite_to_answer``, ``queue_to_ring``)."""
+        self._get(channel, key).stages.setdefault(stage, seconds)
 
     def ours(self) -> list[Record]:
         """Contacts this load test created (offers of anyone else's contacts excluded)."""
@@ -115,7 +124,21 @@ def channel_summary(records: list[Record], scheduled: int, window_s: float) -> d
         "latency_ms": latency_summary(latencies),
         "queue_wait_ms": latency_summary([r.server_wait or 0.0 for r in waits]),
         "routing_ms": latency_summary([routing_part(r) for r in waits]),
+        **stage_summaries(records),
     }
+
+
+def stage_summaries(records: list[Record]) -> dict[str, Any]:
+    """``<stage>_ms`` latency summaries of the channel's own stages, when it has any."""
+    stages = sorted({stage for record in records for stage in record.stages})
+    summaries = {
+        f"{stage}_ms": latency_summary([r.stages[stage] for r in records if stage in r.stages])
+        for stage in stages
+    }
+    entries = [r.offered - r.entered for r in records if r.offered and r.entered is not None]
+    if entries:  # the IVR's part left out: queue entry (last key) to the desktop's offer
+        summaries["entry_to_offer_ms"] = latency_summary(entries)
+    return summaries
 
 
 def routing_part(record: Record) -> float:

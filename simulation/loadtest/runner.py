@@ -30,6 +30,7 @@ from simulation.loadtest.agent import SimAgent
 from simulation.loadtest.drivers import Arrival, ChannelDriver, Target, registry
 from simulation.loadtest.errors import ErrorLog, LoadTestError
 from simulation.loadtest.ledger import Ledger, channel_summary, latency_summary
+from simulation.loadtest.phones import Phones
 from simulation.loadtest.plan import LoadPlan, QueuePlan, arrival_times, build_plan
 
 Progress = Callable[[str], None]
@@ -46,6 +47,8 @@ class Options:
     password_env: str | None = None
     drain_s: float = 60.0
     seed: int | None = None
+    sip: str | None = None
+    ivr: Path | None = None
 
 
 def http_url(text: str) -> str:
@@ -55,12 +58,12 @@ def http_url(text: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def smtp_address(text: str | None) -> tuple[str, int] | None:
+def smtp_address(text: str | None, option: str = "--smtp") -> tuple[str, int] | None:
     if text is None:
         return None
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise LoadTestError(f"--smtp must be HOST:PORT, got {text!r}")
+        raise LoadTestError(f"{option} must be HOST:PORT, got {text!r}")
     return host.strip("[]"), int(port)
 
 
@@ -82,30 +85,50 @@ async def run_loadtest(
 ) -> dict[str, Any]:
     say = progress or (lambda message: None)
     plan = make_plan(options)
-    target = Target(http_url(options.target), smtp_address(options.smtp), secrets.token_hex(4))
+    target = Target(
+        http_url(options.target),
+        smtp_address(options.smtp),
+        secrets.token_hex(4),
+        sip=smtp_address(options.sip, "--sip"),
+        ivr=options.ivr,
+    )
     ledger, errors = Ledger(), ErrorLog()
     drivers = {ch: registry()[ch](target, ledger, errors) for ch in plan.channels}
-    for driver in drivers.values():
+    for channel, driver in drivers.items():
+        driver.prepare([q for q in plan.queues if q.channel == channel])
         driver.check()
     password = passwords(options.credentials, options.password_env, env)
-    async with httpx.AsyncClient() as client:
-        await check_target(client, target.http_url)
-        for driver in drivers.values():
-            await driver.preflight()
-        say(f"logging in {len(plan.agent_ids)} agents")
-        tokens = await login_all(client, target.http_url, plan.agent_ids, password)
-    keys = {channel: driver.key_of for channel, driver in drivers.items()}
-    agents = [SimAgent(agent_id, plan, ledger, errors, keys) for agent_id in plan.agent_ids]
-    play = _Play(plan, drivers, ledger)
+    phones = Phones(
+        plan,
+        target,
+        passwords(options.credentials, options.password_env, env, field="sip_password"),
+        ledger,
+        errors,
+    )
     try:
-        await asyncio.gather(*(a.start(target.ws_url, tokens[a.id]) for a in agents))
-        say(f"{len(agents)} agents ready; playing {plan.duration_s:g} s of arrivals")
-        await play.arrivals()
-        say(f"arrivals done ({play.made} contacts); draining up to {options.drain_s:g} s")
-        await play.drain(options.drain_s)
+        async with httpx.AsyncClient() as client:
+            await check_target(client, target.http_url)
+            for driver in drivers.values():
+                await driver.preflight()
+            say(f"logging in {len(plan.agent_ids)} agents")
+            tokens = await login_all(client, target.http_url, plan.agent_ids, password)
+        keys = {channel: driver.key_of for channel, driver in drivers.items()}
+        agents = [SimAgent(agent_id, plan, ledger, errors, keys) for agent_id in plan.agent_ids]
+        await phones.register(agents, say)
+        play = _Play(plan, drivers, ledger)
+        try:
+            await asyncio.gather(*(a.start(target.ws_url, tokens[a.id]) for a in agents))
+            say(f"{len(agents)} agents ready; playing {plan.duration_s:g} s of arrivals")
+            await play.arrivals()
+            say(f"arrivals done ({play.made} contacts); draining up to {options.drain_s:g} s")
+            await play.drain(options.drain_s)
+        finally:
+            await play.finish()
+            await asyncio.gather(*(agent.stop(grace_s=5.0) for agent in agents))
     finally:
-        await play.finish()
-        await asyncio.gather(*(agent.stop(grace_s=5.0) for agent in agents))
+        await phones.stop()
+        for driver in drivers.values():
+            await driver.close()
     return report(plan, target, ledger, errors, play)
 
 

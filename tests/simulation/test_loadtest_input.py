@@ -20,10 +20,12 @@ config:
   routing: {{entry_points: {{"help@ringway.test": email}}}}
   skills: [support]
   queues:
+    - {{name: support, channel: voice, requires: "support>=1"}}
     - {{name: phone, channel: voice, requires: "support>=1"}}
     - {{name: email, channel: email, requires: "support>=1"}}
+    - {{name: backlog, channel: task, requires: "support>=1"}}
   agents:
-    - {{id: a1, skills: {{support: 5}}}}
+    - {{id: a1, extension: "1001", skills: {{support: 5}}}}
 intervals: 1
 arrivals:
 {arrivals}
@@ -31,7 +33,8 @@ handling:
   - {{queue: "*", talk_time: {{dist: exponential, mean: 60}}}}
 {extra}
 """
-BOTH = "  - {queue: phone, rate: 60}\n  - {queue: email, rate: 60}"
+CHANNELS = ["--smtp", "h:1", "--sip", "h:1"]
+BOTH = "  - {queue: support, rate: 60}\n  - {queue: email, rate: 60}"
 
 
 def scenario(tmp_path: Path, arrivals: str = BOTH, extra: str = "") -> str:
@@ -73,8 +76,10 @@ def test_missing_scenario_file(tmp_path: Path) -> None:
         (["--target", "http://127.0.0.1:1", "--speed", "0"], "--speed must be a positive"),
         (["--target", "http://127.0.0.1:1", "--duration", "-3"], "--duration must be > 0"),
         (["--target", "http://127.0.0.1:1", "--smtp", "nowhere"], "--smtp must be HOST:PORT"),
-        (["--target", "http://127.0.0.1:1", "--smtp", "h:1"], "give agents' credentials"),
+        (["--target", "http://127.0.0.1:1", "--sip", "h"], "--sip must be HOST:PORT"),
+        (["--target", "http://127.0.0.1:1", *CHANNELS], "give agents' credentials"),
         (["--target", "http://127.0.0.1:1", "--password-env", "X"], "give --smtp HOST:PORT"),
+        (["--target", "http://127.0.0.1:1", "--smtp", "h:1"], "give --sip HOST:PORT"),
     ],
 )
 def test_bad_options(tmp_path: Path, options: list[str], expected: str) -> None:
@@ -82,7 +87,7 @@ def test_bad_options(tmp_path: Path, options: list[str], expected: str) -> None:
 
 
 def test_password_env_must_be_set(tmp_path: Path) -> None:
-    args = [scenario(tmp_path), "--target", "http://127.0.0.1:1", "--smtp", "h:1"]
+    args = [scenario(tmp_path), "--target", "http://127.0.0.1:1", *CHANNELS]
     line = one_error_line([*args, "--password-env", "RINGWAY_LT_UNSET_PW"])
     assert "RINGWAY_LT_UNSET_PW is not set" in line
 
@@ -90,19 +95,34 @@ def test_password_env_must_be_set(tmp_path: Path) -> None:
 def test_credentials_file_must_map_agents(tmp_path: Path) -> None:
     creds = tmp_path / "creds.yaml"
     creds.write_text("- just\n- a list\n")
-    args = [scenario(tmp_path), "--target", "http://127.0.0.1:1", "--smtp", "h:1"]
+    args = [scenario(tmp_path), "--target", "http://127.0.0.1:1", *CHANNELS]
     line = one_error_line([*args, "--credentials", str(creds)])
     assert "must map agent ids to passwords" in line
 
 
 def test_unreachable_target(tmp_path: Path) -> None:
     port = closed_port()
-    args = [scenario(tmp_path), "--target", f"http://127.0.0.1:{port}", "--smtp", "h:1"]
+    args = [scenario(tmp_path), "--target", f"http://127.0.0.1:{port}", *CHANNELS]
     line = one_error_line([*args, "--password-env", "LT_PW"], env={"LT_PW": "x"})
     assert line.startswith(f"error: cannot reach the target http://127.0.0.1:{port}")
 
 
 def test_only_channels_without_a_driver_cannot_be_played(tmp_path: Path) -> None:
-    path = scenario(tmp_path, arrivals="  - {queue: phone, rate: 60}")
+    path = scenario(tmp_path, arrivals="  - {queue: backlog, rate: 60}")
     line = one_error_line([path, "--target", "http://127.0.0.1:1", "--password-env", "X"])
-    assert "no queue of the scenario can be played" in line and "phone" in line
+    assert "no queue of the scenario can be played" in line and "backlog" in line
+
+
+def test_a_voice_queue_the_ivr_cannot_reach(tmp_path: Path) -> None:
+    path = scenario(tmp_path, arrivals="  - {queue: phone, rate: 60}")
+    args = [path, "--target", "http://127.0.0.1:1", "--sip", "h:1", "--password-env", "X"]
+    line = one_error_line(args)
+    assert line.startswith("error: voice queue phone: the IVR") and "no key path" in line
+
+
+def test_voice_needs_an_agent_with_a_phone(tmp_path: Path) -> None:
+    path = scenario(tmp_path, arrivals="  - {queue: support, rate: 60}")
+    Path(path).write_text(Path(path).read_text().replace('extension: "1001", ', ""))
+    args = [path, "--target", "http://127.0.0.1:1", "--sip", "h:1", "--password-env", "X"]
+    line = one_error_line(args, env={"X": "pw"})
+    assert line == "error: the scenario has voice queues but no agent has an extension"

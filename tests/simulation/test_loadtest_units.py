@@ -43,13 +43,11 @@ def addresses() -> dict[str, object]:
     return {channel: driver.address_of for channel, driver in registry().items()}
 
 
-def test_plan_skips_voice_until_sip_has_a_driver() -> None:
+def test_plan_plays_voice_and_chat() -> None:
     scenario = load_scenario(scenario_path("contact_centre_day"))
     plan = build_plan(scenario, addresses(), duration_s=30, speed=60)  # type: ignore[arg-type]
-    assert [q.queue for q in plan.queues] == ["chat"]
-    assert plan.skipped == {
-        name: "no load driver for channel voice yet" for name in ("sales", "billing", "support")
-    }
+    assert [q.queue for q in plan.queues] == ["sales", "billing", "support", "chat"]
+    assert plan.channels == ("chat", "voice") and plan.skipped == {}
     assert len(plan.agent_ids) == 9 + 9 + 10 + 14 + 4  # every staffed agent, shifts ignored
     talk = plan.sampler("chat", "talk", random.Random(2))
     assert talk is not None
@@ -58,9 +56,11 @@ def test_plan_skips_voice_until_sip_has_a_driver() -> None:
     assert plan.sampler("chat", "wrap", random.Random(2)) is None  # the queue's timer
 
 
-def test_registry_offers_chat_and_email_drivers() -> None:
+def test_registry_offers_chat_email_and_voice_drivers() -> None:
     drivers = registry()
-    assert set(drivers) == {"chat", "email"}
+    assert set(drivers) == {"chat", "email", "voice"}
+    assert drivers["voice"].key_of({"inputs": {"sip_call_id": "abc@h"}}) == "abc@h"
+    assert drivers["voice"].key_of({"inputs": {}}) is None
     assert drivers["chat"].key_of({"chat": {"chat_id": "chat-1"}}) == "chat-1"
     assert drivers["email"].key_of({"email": {"message_id": "<m@x>"}}) == "<m@x>"
     assert drivers["chat"].key_of({"email": {"message_id": "<m@x>"}}) is None
