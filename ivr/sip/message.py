@@ -43,6 +43,7 @@ _KEYS: dict[str, str] = {}
 _MAX_KEYS = 4096  # random names from a flood must not grow it without bound
 # Keys of `Headers.memo` entries that are not header views.
 _WIRE, _FROM_TAG, _TO_TAG = "\0wire", "\0from-tag", "\0to-tag"
+FROM_TAG_MEMO, TO_TAG_MEMO = _FROM_TAG, _TO_TAG
 # Fields every request and response carries (§8.1.1); Via is checked apart.
 _REQUIRED = ("from", "to", "call-id", "cseq")
 # Fields that may appear once only (§7.3.1 and RFC 4475 §3.1.2.19).
