@@ -25,8 +25,9 @@ retransmissions):
   its answer, 200 or 415/469); a dialog the B2BUA started as a UAC
   (`send_request` + `add_dialog`) gets its in-dialog requests the same way.
 * Responses to our requests go to the callback given to `send_request`.
-* While the transport's event loop lags, a *new* INVITE or REGISTER gets 503 +
-  Retry-After before any other work (§21.5.4); retransmissions are still absorbed.
+* While the transport reports overload, a *new* INVITE or REGISTER gets 503 +
+  Retry-After before any other work (§21.5.4), all but the share the transport
+  admits (`SipTransport.shed_new`); retransmissions are still absorbed.
 """
 
 from __future__ import annotations
@@ -312,6 +313,8 @@ class SipEdge:
             and message.method in ("INVITE", "REGISTER")
             and self._lagging()
             and self.layer.state(server_key(message)) is None  # retransmissions: absorbed
+            and self.transport is not None
+            and self.transport.shed_new()  # overloaded: all but the share admitted
         ):
             self._shed(message, peer)
             return

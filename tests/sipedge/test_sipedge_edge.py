@@ -167,14 +167,18 @@ def test_loop_lag_sheds_invite_and_register_but_not_options() -> None:
                 time.sleep(0.08)
                 await asyncio.sleep(0)
             await asyncio.sleep(0.02)
-            assert edge.transport.lagging
+            assert edge.transport.lagging and edge.transport.admit <= 0.6
+            # Overloaded: new work is shed but for the share admitted, spread evenly.
             peer.send(raw("INVITE", edge.port, body=SDP_PCMU), edge.port)
-            assert response(await peer.recv()).status == 503
-            peer.send(raw("REGISTER", edge.port, branch="z9hG4bKr"), edge.port)
-            assert response(await peer.recv()).status == 503
+            assert response(await peer.recv()).status == 503  # the first is never admitted
+            statuses = []
+            for i in range(3):
+                peer.send(raw("REGISTER", edge.port, branch=f"z9hG4bKr{i}"), edge.port)
+                statuses.append(response(await peer.recv()).status)
+            assert 503 in statuses and set(statuses) <= {401, 503}
             peer.send(raw("OPTIONS", edge.port, branch="z9hG4bKo"), edge.port)
-            assert response(await peer.recv()).status == 200
-            assert edge.counters["shed"] == 2
+            assert response(await peer.recv()).status == 200  # never shed
+            assert edge.counters["shed"] == 1 + statuses.count(503)
             await asyncio.sleep(0.6)  # `hold` passed without lag: new work is taken again
             peer.send(raw("INVITE", edge.port, branch="z9hG4bKi2", body=SDP_PCMU), edge.port)
             assert response(await peer.recv()).status == 200
@@ -271,7 +275,7 @@ def test_backlog_in_the_kernel_sheds_new_invites_with_503() -> None:
             transport._udp.pause_reading()  # the loop stops reading: datagrams wait in the kernel
             for i in range(400):
                 peer.send(raw("OPTIONS", edge.port, branch=f"z9hG4bKq{i}"), edge.port)
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.55)  # the oldest waits > 0.3 s for 0.15 s: overload
             assert transport.queue_delay > transport.max_queue_delay and transport.lagging
             assert transport.overloads["queue"] >= 1 and transport.peak_lag < 0.05
             transport._udp.resume_reading()

@@ -129,3 +129,20 @@ def test_same_offer_answer_comes_from_the_cache_with_the_same_bytes() -> None:
             assert edge.sdp_answers.hits == 2 and bodies[0] == bodies[1] == bodies[2]
 
     arun(main())
+
+
+def test_overload_admits_its_share_of_new_work_evenly() -> None:
+    """Proportional shedding: with `admit` = 0.25, one new request in four is taken."""
+
+    async def main() -> None:
+        async with running_edge() as edge:
+            transport = edge.transport
+            assert transport is not None
+            transport.lagging, transport.admit = True, 0.25
+            decisions = [transport.shed_new() for _ in range(100)]
+            assert decisions.count(False) == 25
+            assert all(decisions[i : i + 4].count(False) == 1 for i in range(0, 100, 4))
+            transport.lagging = False
+            assert not any(transport.shed_new() for _ in range(10))
+
+    arun(main())
