@@ -5,7 +5,7 @@ core with the peer they came from (the core's transaction layer stamps
 `received`/`rport` on the top Via, §18.2.1 and RFC 3581 §4, and answers to that
 address); `SendMessage`s go back out on UDP or on the TCP connection the peer
 is on (§18.2.2: a response goes over the connection the request came in on).
-One timer handle is re-armed to the core's `next_deadline()`.
+The core's timers run on a 10 ms tick (`rearm` is a no-op kept for callers).
 
 It also measures event-loop lag: a probe scheduled every `probe_interval`
 seconds records how late it ran. Once `late_probes` probes in a row ran more
@@ -107,7 +107,6 @@ class _Udp(asyncio.DatagramProtocol):
             owner.core.on_data(data, peer, owner.loop.time())
         except SipParseError as exc:  # a header the TU read late was malformed: 400 if possible
             owner.core.on_parse_error(exc, peer)
-        owner.rearm()
 
     def error_received(self, exc: Exception) -> None:  # ICMP unreachable etc.
         self.owner.errors += 1
@@ -154,7 +153,6 @@ class _Tcp(asyncio.Protocol):
                     owner.core.on_message(item, self.peer, owner.loop.time())
                 except SipParseError as exc:  # as for UDP
                     owner.core.on_parse_error(exc, self.peer)
-        owner.rearm()
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -213,8 +211,6 @@ class SipTransport:
         self.loop = asyncio.get_running_loop()
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
         self._probe: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
@@ -253,10 +249,9 @@ class SipTransport:
         self.port = bound
 
     async def stop(self) -> None:
-        for handle in (self._timer, self._probe):
-            if handle is not None:
-                handle.cancel()
-        self._timer = self._probe = None
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
         if self._udp is not None:
             self._udp.close()
             self._udp = None
@@ -276,7 +271,9 @@ class SipTransport:
 
     def send(self, message: SendMessage) -> None:
         peer = message.peer
-        if peer.transport.upper() == "TCP":
+        if peer.transport == "UDP" and self._udp is not None:  # the usual case first
+            self._udp.sendto(message.data, (peer.host, peer.port))
+        elif peer.transport.upper() == "TCP":
             conn = self.connections.get((peer.host, peer.port))
             if conn is None:  # §18.2.2 would open a new connection; we count a loss
                 self.errors += 1
@@ -288,27 +285,24 @@ class SipTransport:
     # -- time --------------------------------------------------------------------------
 
     def rearm(self) -> None:
-        """Point the one timer handle at the core's next deadline."""
-        when = self.core.next_deadline()
-        if when == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._timer_at = when
-        if when is not None:
-            self._timer = self.loop.call_at(when, self._fire)
+        """Nothing to do: the core's timers run on the probe tick (`_on_probe`).
 
-    def _fire(self) -> None:
-        self._timer = self._timer_at = None
-        self.core.on_timer(self.loop.time())
-        self.rearm()
+        Re-pointing a timer handle at the core's next deadline after every
+        datagram cost more than the timers themselves; SIP timers start at
+        T1 = 500 ms (an interval of 0 fires inside the state machine at once),
+        so running them every `probe_interval` (10 ms) is late by at most that."""
+
+    def _run_timers(self, now: float) -> None:
+        when = self.core.next_deadline()
+        if when is not None and when <= now:
+            self.core.on_timer(now)
 
     def _probe_at(self, due: float) -> None:
         self._probe = self.loop.call_at(due, self._on_probe, due)
 
     def _on_probe(self, due: float) -> None:
         now = self.loop.time()
+        self._run_timers(now)
         self.lag = now - due
         self.peak_lag = max(self.peak_lag, self.lag)
         self._late = self._late + 1 if self.lag > self.max_lag else 0
