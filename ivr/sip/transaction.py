@@ -43,6 +43,7 @@ from ivr.sip.transaction_states import (
     enter_initial,
     step,
 )
+from ivr.sip.values import Via
 
 
 def client_key(branch: str, method: str) -> TxKey:
@@ -80,9 +81,13 @@ def stamp_via(request: Request, peer: Peer) -> None:
     rport = via.rport
     if via.host == peer.host and rport is None:
         return
-    via = via.with_param("received", peer.host)
+    # One new Via, as `with_param("received")` then `with_param("rport")` would give.
+    drop = ("received", "rport") if rport == "" else ("received",)
+    params = [p for p in via.params if p[0].lower() not in drop]
+    params.append(("received", peer.host))
     if rport == "":
-        via = via.with_param("rport", str(peer.port))
+        params.append(("rport", str(peer.port)))
+    via = Via(via.transport, via.host, via.port, tuple(params), via.protocol)
     headers = request.headers
     memo = headers.memo
     kept = [(key, memo[key]) for key in _KEPT_VIEWS if key in memo]
