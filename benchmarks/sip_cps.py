@@ -14,8 +14,9 @@ on stdout. Method (docs/sip-performance.md has the long form):
 * ``max_cps`` per server: double the rate from ``--start`` while probes pass,
   then bisect between the last pass and the first failure down to 5 %.
 * Servers, one at a time, each started fresh:
-  - Ringway's edge (`ivr.edge.SipEdge`, default handler: 100, 180, 200 with an
-    SDP answer, 2xx retransmission until ACK, BYE → 200; full transaction and
+  - Ringway's edge (`ivr.edge.SipEdge`, default handler: rings and answers at
+    once, so the INVITE gets a 200 with an SDP answer and no 100/180 (RFC 3261
+    §17.2.1), 2xx retransmission until ACK, BYE → 200; full transaction and
     dialog path), one process on uvloop with `ringway.runtime.tune_gc`;
   - Kamailio stateless (``sl_send_reply``) and stateful (``t_newtran`` +
     ``t_reply``: a transaction per request, retransmissions absorbed), Debian's
@@ -498,6 +499,7 @@ def main() -> None:
     if shutil.which("sipp") is None:
         raise SystemExit("sipp not installed (apt-get install sip-tester)")
     sys.path.insert(0, str(ROOT))
+    load_start = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory() as name:
         load = Load(args.seconds, args.call_ms, args.per_sipp, Path(name))
         edge = bench_edge(args, load)
@@ -516,7 +518,10 @@ def main() -> None:
     overload = edge.get("overload_2x", {})
     result = {
         "benchmark": "sip_cps",
-        "media": "off (signalling only: INVITE/100/180/200/ACK/BYE/200, no RTP)",
+        "media": "off (signalling only: INVITE/200/ACK/BYE/200, no RTP; the edge's default "
+        "handler answers at once, so no 100/180 precede its 200)",
+        "load_average_start": load_start,
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
         "path": "edge: UDP transport -> parser -> transaction layer -> UAS core -> dialog",
         "transport": "udp 127.0.0.1; edge on uvloop with ringway.runtime.tune_gc",
         "sipp": f"-sn uac -r R/N -rp 1000 -m R*{args.seconds:g}/N -d {args.call_ms}, "

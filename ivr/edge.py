@@ -10,17 +10,24 @@ retransmissions):
 * A method we do not implement → 405 with Allow (§8.2.1).
 * With a To tag, the request must match a dialog, else 481 (§12.2.2); an
   unmatched ACK is dropped. BYE → 200 and the call ends (§15.1.2).
-* INVITE → 100 (by the transaction layer) then the `CallHandler` decides:
-  `call.ring()` sends 180, `call.answer()` 200 with an SDP answer
-  (RFC 3264, 488 when no codec is common), `call.reject(status)`. The 2xx is
-  retransmitted until the ACK (§13.3.1.4).
+* INVITE → the `CallHandler` decides: `call.ring()` sends 180,
+  `call.answer()` 200 with an SDP answer (RFC 3264, 488 when no codec is
+  common), `call.reject(status)`. The 2xx is retransmitted until the ACK
+  (§13.3.1.4). What `on_invite` sends is settled when it returns: a final
+  answer given there supersedes a `ring()` given there (the 180 and the 200
+  would leave in the same instant: no one could hear that ringing, and a 1xx
+  is never required, §13.3.1.1), a ring alone goes out as 180, and a handler
+  that did neither gets a 100 Trying sent for it at once (§17.2.1 owes the 100
+  only when the TU will not answer within 200 ms). A default call is then two
+  messages out instead of four.
 * CANCEL → 200, and 487 to the INVITE if it had no final answer yet (§9.2).
 * INFO inside a dialog goes to the dialog's user (DTMF relay, RFC 6086 §4.2.2:
   its answer, 200 or 415/469); a dialog the B2BUA started as a UAC
   (`send_request` + `add_dialog`) gets its in-dialog requests the same way.
 * Responses to our requests go to the callback given to `send_request`.
-* While the transport's event loop lags, a *new* INVITE or REGISTER gets 503 +
-  Retry-After before any other work (§21.5.4); retransmissions are still absorbed.
+* While the transport reports overload, a *new* INVITE or REGISTER gets 503 +
+  Retry-After before any other work (§21.5.4), all but the share the transport
+  admits (`SipTransport.shed_new`); retransmissions are still absorbed.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from ivr.sip.errors import RemoteSipError, SipParseError
 from ivr.sip.message import Request, Response, parse_message
 from ivr.sip.offer_answer import LocalMedia, Negotiated, answer, make_offer
 from ivr.sip.sdp import parse_sdp
+from ivr.sip.sdp_cache import AnswerCache
 from ivr.sip.transaction import TransactionLayer, server_key
 from ivr.transport import SipTransport
 
@@ -83,12 +91,18 @@ class Call:
         self.dialog: Dialog | None = None
         self.local: LocalMedia | None = None
         self.ended = False
+        self.responded = False  # any response sent: no 100 Trying owed (§17.2.1)
+        self.in_on_invite = False  # inside `on_invite`: a ring waits for what follows
+        self.ring_held = False
 
     @property
     def call_id(self) -> str:
         return self.invite.call_id
 
     def ring(self) -> None:
+        if self.in_on_invite:  # sent when on_invite returns, unless an answer supersedes it
+            self.ring_held = True
+            return
         self._respond(make_response(self.invite, 180, to_tag=self.tag))
 
     def answer(self, local: LocalMedia | None = None) -> Negotiated | None:
@@ -102,15 +116,10 @@ class Call:
         self.local = local
         negotiated: Negotiated | None = None
         try:
-            if self.invite.body:
-                result = answer(parse_sdp(self.invite.body), local)
-                body, negotiated = result.sdp, result.media
-            else:
-                body = None
+            sdp, negotiated = self.edge.sdp_answers.answer(self.invite.body, local)
         except RemoteSipError as exc:  # NoCommonCodec → 488 (RFC 3264 §6), bad SDP → 400
             self.reject(exc.status)
             return None
-        sdp = (body if body is not None else make_offer(local)).serialise()
         ok = make_response(
             self.invite,
             200,
@@ -157,6 +166,7 @@ class Call:
         if self.tx is None:
             return False
         tx = self.tx
+        self.responded = True
         if response.status >= 200:
             self.tx = None
             self.edge._invites.pop(tx, None)
@@ -207,9 +217,12 @@ class SipEdge:
         self.port = port
         self.rng = rng if rng is not None else random.Random()
         self.handler = handler if handler is not None else CallHandler()
-        self.layer = TransactionLayer(
-            max_server_transactions=max_server_transactions, retry_after=retry_after
+        self.layer = TransactionLayer(  # the 100 Trying is ours to send: `_invite`
+            max_server_transactions=max_server_transactions,
+            retry_after=retry_after,
+            auto_trying=False,
         )
+        self.sdp_answers = AnswerCache()
         self.answers = AnswerRetransmitter()
         self.dialogs = DialogTable()
         self.calls: dict[DialogId, Call] = {}
@@ -300,6 +313,8 @@ class SipEdge:
             and message.method in ("INVITE", "REGISTER")
             and self._lagging()
             and self.layer.state(server_key(message)) is None  # retransmissions: absorbed
+            and self.transport is not None
+            and self.transport.shed_new()  # overloaded: all but the share admitted
         ):
             self._shed(message, peer)
             return
@@ -380,9 +395,7 @@ class SipEdge:
         elif request.to_tag:
             self._in_dialog(request, tx, peer)
         elif method == "INVITE" and tx is not None:
-            call = Call(self, request, peer, tx)
-            self._invites[tx] = call
-            self.handler.on_invite(call)
+            self._invite(request, peer, tx)
         elif method == "OPTIONS":
             allow = [("Allow", ALLOW), ("Accept", "application/sdp")]
             self._reply(tx, request, 200, headers=allow)
@@ -393,6 +406,21 @@ class SipEdge:
             self._cancel(request, tx)
         elif method != "ACK":
             self._reply(tx, request, 481)  # BYE outside any dialog (§15.1.2)
+
+    def _invite(self, request: Request, peer: Peer, tx: TxKey) -> None:
+        call = Call(self, request, peer, tx)
+        self._invites[tx] = call
+        call.in_on_invite = True
+        try:
+            self.handler.on_invite(call)
+        finally:
+            call.in_on_invite = False
+        if call.tx is None:  # answered or rejected at once: a held ring is superseded
+            return
+        if call.ring_held:
+            call.ring()
+        elif not call.responded:  # the handler answers later: 100 now (§17.2.1, §8.2.6.1)
+            self.execute(self.layer.send_response(tx, make_response(request, 100), self.now()))
 
     def _in_dialog(self, request: Request, tx: TxKey | None, peer: Peer) -> None:
         try:

@@ -5,7 +5,7 @@ core with the peer they came from (the core's transaction layer stamps
 `received`/`rport` on the top Via, §18.2.1 and RFC 3581 §4, and answers to that
 address); `SendMessage`s go back out on UDP or on the TCP connection the peer
 is on (§18.2.2: a response goes over the connection the request came in on).
-One timer handle is re-armed to the core's `next_deadline()`.
+The core's timers run on a 10 ms tick (`rearm` is a no-op kept for callers).
 
 It also measures event-loop lag: a probe scheduled every `probe_interval`
 seconds records how late it ran. Once `late_probes` probes in a row ran more
@@ -23,23 +23,34 @@ last one; when that share of the wall clock (smoothed over ~50 ms) exceeds
 `max_busy`, it sheds the same way. CPU time, not wall time spent in callbacks:
 on a shared machine a callback preempted by another process looks busy on the
 wall clock while the loop is not saturated at all. The last signal is the
-backlog itself: on Linux each probe reads the UDP socket's receive queue
-(SO_MEMINFO) and turns it into a wait, dividing by the rate the loop has been
-reading at; a wait above `max_queue_delay` for `queue_for` seconds in a row
+backlog itself: each probe peeks at the oldest datagram waiting in the UDP
+socket's receive queue (MSG_PEEK) with its kernel arrival time (SO_TIMESTAMP)
+and so reads how long it has waited -- exactly, where dividing the queue's
+bytes by the read rate (SO_MEMINFO, the first design) had to guess the kernel's
+per-datagram overhead, guessed it low and shed at a third of the real wait; a
+wait above `max_queue_delay` for `queue_for` seconds in a row
 (well below T1 = 500 ms, after which callers retransmit) is overload -- which a
 loop starved of CPU by other processes shows neither as CPU share (it gets
 none) nor as lag (the event loop reads 32 datagrams per turn and runs its
 timers between batches). None of the three costs anything per datagram.
+
+Shedding is proportional, not all or nothing (AIMD, as TCP sizes its window):
+each probe that finds overload multiplies the share of new INVITE/REGISTER
+admitted (`admit`) by `shed_factor`; each probe without overload gives back
+`recover_step`. Under twice the load the edge can carry it settles near the
+half it can serve and completes those calls, where shedding everything for
+`hold` seconds at a time completed a few percent of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
-import sys
+import struct
 from collections.abc import Coroutine
-from time import thread_time
+from time import thread_time, time
 from typing import Any, Protocol, TypeVar
 
 from ivr.sip.actions import Peer, SendMessage
@@ -48,8 +59,10 @@ from ivr.sip.framing import PING, StreamFramer
 from ivr.sip.message import Request, Response
 
 T = TypeVar("T")
-_QUEUE_FLOOR = 64 * 1024
-SO_MEMINFO = getattr(socket, "SO_MEMINFO", 55)  # Linux ≥ 4.6; element 0: receive queue bytes
+SO_TIMESTAMP = getattr(socket, "SO_TIMESTAMP", 29)  # Linux value; also SCM_TIMESTAMP
+_TIMEVAL = struct.Struct("@qq")  # struct timeval on 64-bit Linux: seconds, microseconds
+_PEEK_FLAGS = socket.MSG_PEEK | getattr(socket, "MSG_DONTWAIT", 0)
+_MIN_ADMIT = 0.02  # never shed everything: a trickle keeps measuring whether we recovered
 _MAX_PEERS = 65_536  # UDP peers remembered; a flood from random ports only resets it
 
 
@@ -85,7 +98,6 @@ class _Udp(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         owner = self.owner
-        owner.read_bytes += len(data)
         peer = owner.peers.get(addr)
         if peer is None:  # one Peer per address, not one per datagram
             if len(owner.peers) >= _MAX_PEERS:
@@ -95,7 +107,6 @@ class _Udp(asyncio.DatagramProtocol):
             owner.core.on_data(data, peer, owner.loop.time())
         except SipParseError as exc:  # a header the TU read late was malformed: 400 if possible
             owner.core.on_parse_error(exc, peer)
-        owner.rearm()
 
     def error_received(self, exc: Exception) -> None:  # ICMP unreachable etc.
         self.owner.errors += 1
@@ -142,7 +153,6 @@ class _Tcp(asyncio.Protocol):
                     owner.core.on_message(item, self.peer, owner.loop.time())
                 except SipParseError as exc:  # as for UDP
                     owner.core.on_parse_error(exc, self.peer)
-        owner.rearm()
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -169,6 +179,8 @@ class SipTransport:
         receive_buffer: int = 4 * 1024 * 1024,
         max_queue_delay: float = 0.3,
         queue_for: float = 0.15,
+        shed_factor: float = 0.5,
+        recover_step: float = 0.02,
     ) -> None:
         self.core = core
         self.host = host
@@ -188,19 +200,17 @@ class SipTransport:
         self.errors = 0
         self.overloads = {"lag": 0, "busy": 0, "queue": 0}  # why shedding started
         self.max_queue_delay, self.queue_for = max_queue_delay, queue_for
-        self.queued = 0  # bytes in the UDP receive queue at the last probe (kernel accounting)
-        self.queue_delay = 0.0  # how long that queue takes to read at the recent rate
-        self.read_bytes = 0  # datagram bytes read since the last probe
-        self._read_rate = 0.0  # smoothed bytes/s
+        self.queue_delay = 0.0  # how long the oldest datagram waiting has waited (kernel time)
         self._queued_since: float | None = None
-        self._sock: socket.socket | None = None
+        self._peek: socket.socket | None = None  # a dup of the UDP socket, for MSG_PEEK
+        self.shed_factor, self.recover_step = shed_factor, recover_step
+        self.admit = 1.0  # share of new INVITE/REGISTER taken while overloaded
+        self._credit = 0.0
         self.connections: dict[tuple[str, int], _Tcp] = {}
         self.peers: dict[Any, Peer] = {}
         self.loop = asyncio.get_running_loop()
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
         self._probe: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
@@ -235,17 +245,19 @@ class SipTransport:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
-            self._sock = sock
+            self._peek = _peeker(sock)
         self.port = bound
 
     async def stop(self) -> None:
-        for handle in (self._timer, self._probe):
-            if handle is not None:
-                handle.cancel()
-        self._timer = self._probe = None
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
         if self._udp is not None:
             self._udp.close()
             self._udp = None
+        if self._peek is not None:
+            self._peek.close()
+            self._peek = None
         if self._tcp is not None:
             self._tcp.close()
             for conn in list(self.connections.values()):
@@ -259,7 +271,9 @@ class SipTransport:
 
     def send(self, message: SendMessage) -> None:
         peer = message.peer
-        if peer.transport.upper() == "TCP":
+        if peer.transport == "UDP" and self._udp is not None:  # the usual case first
+            self._udp.sendto(message.data, (peer.host, peer.port))
+        elif peer.transport.upper() == "TCP":
             conn = self.connections.get((peer.host, peer.port))
             if conn is None:  # §18.2.2 would open a new connection; we count a loss
                 self.errors += 1
@@ -271,62 +285,94 @@ class SipTransport:
     # -- time --------------------------------------------------------------------------
 
     def rearm(self) -> None:
-        """Point the one timer handle at the core's next deadline."""
-        when = self.core.next_deadline()
-        if when == self._timer_at:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._timer_at = when
-        if when is not None:
-            self._timer = self.loop.call_at(when, self._fire)
+        """Nothing to do: the core's timers run on the probe tick (`_on_probe`).
 
-    def _fire(self) -> None:
-        self._timer = self._timer_at = None
-        self.core.on_timer(self.loop.time())
-        self.rearm()
+        Re-pointing a timer handle at the core's next deadline after every
+        datagram cost more than the timers themselves; SIP timers start at
+        T1 = 500 ms (an interval of 0 fires inside the state machine at once),
+        so running them every `probe_interval` (10 ms) is late by at most that."""
+
+    def _run_timers(self, now: float) -> None:
+        when = self.core.next_deadline()
+        if when is not None and when <= now:
+            self.core.on_timer(now)
 
     def _probe_at(self, due: float) -> None:
         self._probe = self.loop.call_at(due, self._on_probe, due)
 
     def _on_probe(self, due: float) -> None:
         now = self.loop.time()
+        self._run_timers(now)
         self.lag = now - due
         self.peak_lag = max(self.peak_lag, self.lag)
         self._late = self._late + 1 if self.lag > self.max_lag else 0
         cpu, elapsed = thread_time(), max(now - self._last_probe, 1e-3)
         self.utilisation += 0.2 * (min(1.0, (cpu - self._last_cpu) / elapsed) - self.utilisation)
-        self._read_rate += 0.2 * (self.read_bytes / elapsed - self._read_rate)
-        self._last_cpu, self._last_probe, self.read_bytes = cpu, now, 0
+        self._last_cpu, self._last_probe = cpu, now
         reason = self._overload(now)
         if reason is not None:
-            self._lagging_until = now + self.hold  # overloaded: shed for `hold` seconds
+            self._lagging_until = now + self.hold
             self.overloads[reason] += 1
-        self.lagging = now < self._lagging_until
+            self.admit = max(_MIN_ADMIT, self.admit * self.shed_factor)
+        elif self.admit < 1.0:
+            self.admit = min(1.0, self.admit + self.recover_step)
+        self.lagging = self.admit < 1.0 or now < self._lagging_until
         self._probe_at(now + self.probe_interval)
+
+    def shed_new(self) -> bool:
+        """Whether to turn away the next new INVITE/REGISTER (§21.5.4): while overloaded,
+        all but an `admit` share of them, spread evenly (a credit, not a coin)."""
+        if not self.lagging:
+            return False
+        self._credit += self.admit
+        if self._credit >= 1.0:
+            self._credit -= 1.0
+            return False
+        return True
 
     def _overload(self, now: float) -> str | None:
         if self._late >= self.late_probes:
             return "lag"
         if self.utilisation > self.max_busy:
             return "busy"
-        self.queued = self._queued_bytes()
-        # The kernel charges ~2x a small datagram's size (skb overhead); 64 KiB is noise.
-        self.queue_delay = self.queued / max(2 * self._read_rate, 1.0)
-        if self.queued < _QUEUE_FLOOR or self.queue_delay <= self.max_queue_delay:
+        self.queue_delay = self._head_wait()
+        if self.queue_delay <= self.max_queue_delay:
             self._queued_since = None
             return None
         if self._queued_since is None:
             self._queued_since = now
         return "queue" if now - self._queued_since >= self.queue_for else None
 
-    def _queued_bytes(self) -> int:
-        if self._sock is None:
-            return 0
+    def _head_wait(self) -> float:
+        """Seconds the oldest datagram in the receive queue has waited; 0 if none."""
+        if self._peek is None:
+            return 0.0
         try:
-            info = self._sock.getsockopt(socket.SOL_SOCKET, SO_MEMINFO, 36)
-        except OSError:  # not Linux, or the socket is gone: no third signal
-            self._sock = None
-            return 0
-        return int.from_bytes(info[:4], sys.byteorder)
+            _, ancillary, _, _ = self._peek.recvmsg(1, socket.CMSG_SPACE(16), _PEEK_FLAGS)
+        except BlockingIOError:  # nothing waiting
+            return 0.0
+        except OSError:  # the socket is gone: no third signal
+            self._peek = None
+            return 0.0
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMP and len(data) >= 16:
+                seconds, micros = _TIMEVAL.unpack_from(data)
+                return max(0.0, time() - float(seconds) - float(micros) / 1e6)
+        return 0.0
+
+
+def _peeker(sock: Any) -> socket.socket | None:
+    """A second handle on the loop's UDP socket, with kernel receive timestamps on.
+
+    The loop owns the socket (uvloop hands out a stand-in without `recvmsg`);
+    a dup of the descriptor is the same socket, so peeking there sees its queue."""
+    try:
+        peek = socket.socket(fileno=os.dup(sock.fileno()))
+    except (OSError, AttributeError, ValueError):
+        return None
+    try:
+        peek.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMP, 1)
+    except OSError:  # no receive timestamps here: no third signal
+        peek.close()
+        return None
+    return peek

@@ -90,9 +90,13 @@ def make_response(
     fields = _copy_fields(request.headers, status, to_tag)
     if status == 100 and (timestamp := request.headers.get("timestamp")) is not None:
         fields.append(HeaderField("Timestamp", timestamp))  # §8.2.6.1
-    response = Response(status, reason or reason_phrase(status), Headers(fields))
-    _finish(response, headers, body, content_type)
-    return response
+    # The fields are listed before the block is made: `Headers.add` would drop the
+    # block's caches once per field, and a response is built two or three times a call.
+    fields.extend(HeaderField(name, value) for name, value in headers)
+    if content_type is not None:
+        fields.append(HeaderField("Content-Type", content_type, key="content-type"))
+    fields.append(HeaderField("Content-Length", str(len(body)), key="content-length"))
+    return Response(status, reason or reason_phrase(status), Headers(fields), body)
 
 
 def stateless_tag(headers: Headers) -> str:

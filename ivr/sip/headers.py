@@ -105,9 +105,12 @@ class Headers:
 
     __slots__ = ("_fields", "_first", "memo")
 
-    def __init__(self, fields: Iterable[HeaderField] = ()) -> None:
+    def __init__(
+        self, fields: Iterable[HeaderField] = (), *, index: dict[str, str] | None = None
+    ) -> None:
+        """`index`: key -> first value of `fields`, when the caller has it (the parser)."""
         self._fields: list[HeaderField] = list(fields)
-        self._first: dict[str, str] | None = None  # key -> first value, built on demand
+        self._first: dict[str, str] | None = index  # key -> first value, built on demand
         self.memo: dict[str, Any] = {}  # typed views and the wire form, by key
 
     @classmethod

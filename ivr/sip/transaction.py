@@ -30,7 +30,7 @@ import itertools
 from ivr.sip.actions import Action, DeliverRequest, Dropped, Peer, SendMessage, TxKey
 from ivr.sip.builders import error_response, make_response, stateless_tag
 from ivr.sip.errors import LocalSipError, SipParseError
-from ivr.sip.message import Request, Response, parse_message
+from ivr.sip.message import FROM_TAG_MEMO, TO_TAG_MEMO, Request, Response, parse_message
 from ivr.sip.transaction_states import (
     TERMINATED,
     TIMER_EVENTS,
@@ -43,6 +43,7 @@ from ivr.sip.transaction_states import (
     enter_initial,
     step,
 )
+from ivr.sip.values import Via
 
 
 def client_key(branch: str, method: str) -> TxKey:
@@ -69,16 +70,30 @@ def server_key(request: Request) -> TxKey:
     )
 
 
+# What rewriting the top Via leaves valid in `Headers.memo`: the other fields' typed
+# views. Keeping them saves re-parsing CSeq, From, To and Contact for every request.
+_KEPT_VIEWS = ("cseq", "from", "to", "contact", FROM_TAG_MEMO, TO_TAG_MEMO)
+
+
 def stamp_via(request: Request, peer: Peer) -> None:
     """Add `received` (and fill `rport`) to the top Via as §18.2.1 / RFC 3581 §4 say."""
     via = request.top_via
     rport = via.rport
     if via.host == peer.host and rport is None:
         return
-    via = via.with_param("received", peer.host)
+    # One new Via, as `with_param("received")` then `with_param("rport")` would give.
+    drop = ("received", "rport") if rport == "" else ("received",)
+    params = [p for p in via.params if p[0].lower() not in drop]
+    params.append(("received", peer.host))
     if rport == "":
-        via = via.with_param("rport", str(peer.port))
-    request.headers.replace_first_element("via", str(via))
+        params.append(("rport", str(peer.port)))
+    via = Via(via.transport, via.host, via.port, tuple(params), via.protocol)
+    headers = request.headers
+    memo = headers.memo
+    kept = [(key, memo[key]) for key in _KEPT_VIEWS if key in memo]
+    headers.replace_first_element("via", str(via))
+    headers.memo.update(kept)
+    headers.memo["via"] = via  # what parsing the new text would give
 
 
 def check_tu_headers(request: Request) -> None:
@@ -155,7 +170,8 @@ class TransactionLayer:
         return [SendMessage(data=response.serialise(), message=response, peer=peer)]
 
     def _receive_request(self, request: Request, peer: Peer, now: float) -> list[Action]:
-        stamp_via(request, peer)
+        if request.method != "ACK":  # an ACK is never answered: its Via is never used
+            stamp_via(request, peer)
         key = server_key(request)
         check_tu_headers(request)
         tx = self._txs.get(key)

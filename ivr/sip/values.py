@@ -289,6 +289,7 @@ class CSeq:
         return f"{self.number} {self.method}"
 
 
+@lru_cache(maxsize=1024)  # "1 INVITE", "2 BYE": the same few values call after call
 def parse_cseq(value: str) -> CSeq:
     parts = value.split()
     if len(parts) != 2 or not parts[0].isdigit() or not parts[0].isascii():

@@ -103,8 +103,7 @@ def test_invite_without_common_codec_is_488() -> None:
     async def main() -> None:
         async with running_edge() as edge, udp_client() as peer:
             peer.send(raw("INVITE", edge.port, body=SDP_G729), edge.port)
-            assert response(await peer.recv()).status == 100
-            assert response(await peer.recv_status()).status == 488
+            assert response(await peer.recv()).status == 488  # the held 180 is superseded
 
     arun(main())
 
@@ -132,8 +131,7 @@ def test_cancel_200_and_invite_487() -> None:
         handler = RingOnly()
         async with running_edge(handler) as edge, udp_client() as peer:
             peer.send(raw("INVITE", edge.port, body=SDP_PCMU), edge.port)
-            assert response(await peer.recv()).status == 100
-            assert response(await peer.recv()).status == 180
+            assert response(await peer.recv()).status == 180  # no 100: the ring was at once
             peer.send(raw("CANCEL", edge.port), edge.port)
             statuses = {response(await peer.recv()).cseq.method: 0 for _ in range(2)}
             assert set(statuses) == {"CANCEL", "INVITE"}
@@ -148,7 +146,6 @@ def test_transaction_limit_sheds_new_invites_with_503() -> None:
     async def main() -> None:
         async with running_edge(RingOnly(), max_server_transactions=1) as edge, udp_client() as p:
             p.send(raw("INVITE", edge.port, body=SDP_PCMU), edge.port)
-            assert response(await p.recv()).status == 100
             assert response(await p.recv()).status == 180
             p.send(
                 raw("INVITE", edge.port, branch="z9hG4bK2", call_id="c2", body=SDP_PCMU), edge.port
@@ -170,17 +167,21 @@ def test_loop_lag_sheds_invite_and_register_but_not_options() -> None:
                 time.sleep(0.08)
                 await asyncio.sleep(0)
             await asyncio.sleep(0.02)
-            assert edge.transport.lagging
+            assert edge.transport.lagging and edge.transport.admit <= 0.6
+            # Overloaded: new work is shed but for the share admitted, spread evenly.
             peer.send(raw("INVITE", edge.port, body=SDP_PCMU), edge.port)
-            assert response(await peer.recv()).status == 503
-            peer.send(raw("REGISTER", edge.port, branch="z9hG4bKr"), edge.port)
-            assert response(await peer.recv()).status == 503
+            assert response(await peer.recv()).status == 503  # the first is never admitted
+            statuses = []
+            for i in range(3):
+                peer.send(raw("REGISTER", edge.port, branch=f"z9hG4bKr{i}"), edge.port)
+                statuses.append(response(await peer.recv()).status)
+            assert 503 in statuses and set(statuses) <= {401, 503}
             peer.send(raw("OPTIONS", edge.port, branch="z9hG4bKo"), edge.port)
-            assert response(await peer.recv()).status == 200
-            assert edge.counters["shed"] == 2
+            assert response(await peer.recv()).status == 200  # never shed
+            assert edge.counters["shed"] == 1 + statuses.count(503)
             await asyncio.sleep(0.6)  # `hold` passed without lag: new work is taken again
             peer.send(raw("INVITE", edge.port, branch="z9hG4bKi2", body=SDP_PCMU), edge.port)
-            assert response(await peer.recv()).status == 100
+            assert response(await peer.recv()).status == 200
 
     arun(main())
 
@@ -274,8 +275,9 @@ def test_backlog_in_the_kernel_sheds_new_invites_with_503() -> None:
             transport._udp.pause_reading()  # the loop stops reading: datagrams wait in the kernel
             for i in range(400):
                 peer.send(raw("OPTIONS", edge.port, branch=f"z9hG4bKq{i}"), edge.port)
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.55)  # the oldest waits > 0.3 s for 0.15 s: overload
             assert transport.queue_delay > transport.max_queue_delay and transport.lagging
+            assert transport.queue_delay <= 0.6  # the oldest datagram's real wait, not a guess
             assert transport.overloads["queue"] >= 1 and transport.peak_lag < 0.05
             transport._udp.resume_reading()
             peer.send(raw("INVITE", edge.port, branch="z9hG4bKqi", body=SDP_PCMU), edge.port)
