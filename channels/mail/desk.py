@@ -103,6 +103,7 @@ class MailDesk:
         """Stop the upkeep and let the last writes land."""
         if self._upkeep is not None:
             await self._upkeep.stop()
+            await self._upkeep.settle()
         if self.store is not None:
             await self.store.close()
 

@@ -29,6 +29,7 @@ from router.model import ContactStatus
 
 if TYPE_CHECKING:
     from channels.mail.desk import MailDesk
+    from router.engine import Router
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,13 @@ async def router_status(desk: MailDesk, contact_id: str) -> ContactStatus | None
             return None
         raise
     return ContactStatus(str(answer["contact"]["status"]))
+
+
+def _final(router: Router, contact_id: str) -> bool:
+    try:
+        return router.contact(contact_id).status.is_final
+    except UnknownContact:  # queued before a restart and not again: still open
+        return False
 
 
 class Upkeep:
@@ -121,6 +129,25 @@ class Upkeep:
         while True:
             await asyncio.sleep(PRUNE_EVERY_S)
             await self.prune()
+
+    async def settle(self) -> None:
+        """At a clean stop of one node: mark finished the contacts the router finished but
+        whose events the desktop feed had not passed on yet (else the next start would
+        queue them again). A cluster's next start asks the router instead."""
+        service = self.desk.service
+        if service.host is not None:
+            return
+        try:
+            router = service.router
+            done = [
+                contact_id
+                for contact_id in await self.store.open_contacts()
+                if _final(router, contact_id)
+            ]
+            if done:
+                await self.store.finished(*done)
+        except (RuntimeError, CaseStoreError) as exc:  # not started, or the disk failed
+            log.warning("mail case store not settled at stop: %s", exc)
 
     async def stop(self) -> None:
         for task in self._tasks:

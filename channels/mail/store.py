@@ -227,9 +227,15 @@ class CaseStore:
         sql = "UPDATE contacts SET requeues = requeues + 1 WHERE contact_id = ?"
         await self._write(lambda conn: conn.execute(sql, (contact_id,)))
 
-    async def finished(self, contact_id: str) -> None:
+    async def finished(self, *contact_ids: str) -> None:
         sql = "UPDATE contacts SET state = ? WHERE contact_id = ?"
-        await self._write(lambda conn: conn.execute(sql, (FINISHED, contact_id)))
+        rows = [(FINISHED, contact_id) for contact_id in contact_ids]
+        await self._write(lambda conn: conn.executemany(sql, rows))
+
+    async def open_contacts(self) -> list[str]:
+        sql = "SELECT contact_id FROM contacts WHERE state = 'open'"
+        rows = await self._db.run(lambda conn: conn.execute(sql).fetchall())
+        return [str(row["contact_id"]) for row in rows]
 
     async def prune(self, *, older_than: float, keep: int) -> int:
         """Delete cases idle since before ``older_than`` or past the newest ``keep``;
