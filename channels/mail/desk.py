@@ -26,6 +26,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from channels.mail.casesql import StoredContact
+from channels.mail.contacts import CONTACT_PREFIX, email_contact, finished_contact
 from channels.mail.message import (
     InboundMail,
     MailError,
@@ -34,7 +36,7 @@ from channels.mail.message import (
 )
 from channels.mail.recovery import Upkeep
 from channels.mail.relay import MailRelay
-from channels.mail.store import CaseStore, CaseStoreError, StoredContact
+from channels.mail.store import CaseStore, CaseStoreError
 from channels.mail.threads import Case, MailEntry, ThreadBook, inbound_entry
 from ringway.schema import MailDoc
 from router import events as ev
@@ -44,7 +46,6 @@ if TYPE_CHECKING:
     from ringway.service import NewContact, RoutingService
 
 log = logging.getLogger(__name__)
-CONTACT_PREFIX = "c-mail-"
 KEEP_REMOTE = 10_000  # other nodes' cases seen, for agents' desktops and history notes
 
 
@@ -159,18 +160,8 @@ class MailDesk:
     def _new_contact(
         self, mail: InboundMail, case: Case, contact_id: str, extra: dict[str, Any]
     ) -> NewContact:
-        from ringway.service import NewContact  # at call time: ringway.service has an import cycle
-
-        mailbox = next((r for r in mail.recipients if r in self.mailboxes), None)
-        summary = {**_summary(mail, case, contact_id), **extra}
-        return NewContact(
-            channel=Channel.EMAIL,
-            entry_point=mailbox,
-            origin=mail.sender,
-            id=contact_id,
-            preferred_agent=case.handler or self._remote_handler(mail),
-            attributes={"email": summary},
-        )
+        preferred = case.handler or self._remote_handler(mail)
+        return email_contact(mail, case, contact_id, self.mailboxes, preferred, extra)
 
     async def _case_on_disk(self, mail: InboundMail) -> Case | None:
         """A case the cache forgot (past ``max_cases``) that this message names."""
@@ -200,7 +191,7 @@ class MailDesk:
             if remote is not None:  # a case another node's intake holds
                 self._learn_thread(remote.get("case") or {}, event.agent_id)
         elif self.store is not None:
-            finished = _finished_contact(event)
+            finished = finished_contact(event)
             if finished is not None:
                 self.store.finish(finished)
 
@@ -352,29 +343,3 @@ class MailDesk:
                 who = entry.sender if entry.direction == "inbound" else f"reply by {entry.agent_id}"
                 lines.append(f"--- {entry.direction} {entry.message_id} ({who})\n{entry.text}")
         return "\n".join(lines)
-
-
-def _finished_contact(event: ev.Event) -> str | None:
-    """The e-mail contact the router is done with (a restart must not queue it again)."""
-    if isinstance(event, ev.ContactOverflowed) and event.target is not None:
-        return None  # moved to another queue: still waiting
-    done = ev.ContactCompleted | ev.ContactCancelled | ev.ContactAbandoned | ev.ContactOverflowed
-    if isinstance(event, done) and event.contact_id.startswith(CONTACT_PREFIX):
-        return event.contact_id
-    return None
-
-
-def _summary(mail: InboundMail, case: Case, contact_id: str) -> dict[str, Any]:
-    earlier = [e for e in case.entries if e.contact_id != contact_id]
-    return {
-        "case_id": case.id,
-        "message_id": mail.message_id,
-        "subject": mail.subject,
-        "from": mail.sender,
-        "from_name": mail.sender_name,
-        "to": list(mail.recipients),
-        "date": mail.date,
-        "attachments": list(mail.attachments),
-        "follow_up": bool(earlier),
-        "preferred_agent": case.handler,
-    }

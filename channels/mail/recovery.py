@@ -23,7 +23,8 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-from channels.mail.store import CaseStore, CaseStoreError, StoredContact
+from channels.mail.casesql import StoredContact
+from channels.mail.store import CaseStore, CaseStoreError
 from router.errors import DuplicateContact, RoutingError, UnknownContact
 from router.model import ContactStatus
 
