@@ -156,25 +156,25 @@ class CaseStore:
         await self._write(work)
 
     def set_handler(self, case_id: str, agent_id: str) -> None:
-        sql = "UPDATE cases SET handler = ? WHERE id = ?"
-        self._later(lambda conn: conn.execute(sql, (agent_id, case_id)), "handler")
+        statement = "UPDATE cases SET handler = ? WHERE id = ?"
+        self._later(lambda conn: conn.execute(statement, (agent_id, case_id)), "handler")
 
     def finish(self, contact_id: str) -> None:
-        sql = "UPDATE contacts SET state = ? WHERE contact_id = ?"
-        self._later(lambda conn: conn.execute(sql, (FINISHED, contact_id)), "finish")
+        statement = "UPDATE contacts SET state = ? WHERE contact_id = ?"
+        self._later(lambda conn: conn.execute(statement, (FINISHED, contact_id)), "finish")
 
     async def requeued(self, contact_id: str) -> None:
-        sql = "UPDATE contacts SET requeues = requeues + 1 WHERE contact_id = ?"
-        await self._write(lambda conn: conn.execute(sql, (contact_id,)))
+        statement = "UPDATE contacts SET requeues = requeues + 1 WHERE contact_id = ?"
+        await self._write(lambda conn: conn.execute(statement, (contact_id,)))
 
     async def finished(self, *contact_ids: str) -> None:
-        sql = "UPDATE contacts SET state = ? WHERE contact_id = ?"
+        statement = "UPDATE contacts SET state = ? WHERE contact_id = ?"
         rows = [(FINISHED, contact_id) for contact_id in contact_ids]
-        await self._write(lambda conn: conn.executemany(sql, rows))
+        await self._write(lambda conn: conn.executemany(statement, rows))
 
     async def open_contacts(self) -> list[str]:
-        sql = "SELECT contact_id FROM contacts WHERE state = 'open'"
-        rows = await self._db.run(lambda conn: conn.execute(sql).fetchall())
+        statement = "SELECT contact_id FROM contacts WHERE state = 'open'"
+        rows = await self._read(lambda conn: conn.execute(statement).fetchall())
         return [str(row["contact_id"]) for row in rows]
 
     async def prune(self, *, older_than: float, keep: int) -> int:
@@ -186,13 +186,19 @@ class CaseStore:
 
     async def load(self, max_cases: int) -> Loaded:
         """The newest ``max_cases`` cases plus every case with an open contact."""
-        return await self._db.run(lambda conn: sql.load(conn, max_cases))
+        return await self._read(lambda conn: sql.load(conn, max_cases))
 
     async def case_of(
         self, message_ids: tuple[str, ...]
     ) -> tuple[Case, dict[str, InboundMail]] | None:
         """The case an earlier message names, read from disk (the cache forgot it)."""
-        return await self._db.run(lambda conn: sql.case_of(conn, message_ids))
+        return await self._read(lambda conn: sql.case_of(conn, message_ids))
+
+    async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            return await self._db.run(work)
+        except (sqlite3.Error, OSError, StoreClosed) as exc:
+            raise CaseStoreError(f"mail case store {self.path}: {exc}") from None
 
     async def close(self) -> None:
         if self._pending:
