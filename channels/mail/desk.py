@@ -108,6 +108,11 @@ class MailDesk:
         if self.store is not None:
             await self.store.close()
 
+    async def recovered(self) -> None:
+        """Return once the start's recovery has checked every stored open e-mail."""
+        if self._upkeep is not None:
+            await self._upkeep.done.wait()
+
     @property
     def requeued(self) -> list[str]:
         """The contacts this start queued again (`channels.mail.recovery`)."""

@@ -67,6 +67,7 @@ class Upkeep:
         self.desk, self.store = desk, store
         self._tasks: list[asyncio.Task[None]] = []
         self.requeued: list[str] = []  # contact ids queued again by this start
+        self.done = asyncio.Event()  # every stored open contact was checked
 
     async def start(self, open_contacts: list[StoredContact]) -> None:
         """Recover: inline on one node (the contacts are back before the service takes
@@ -74,6 +75,7 @@ class Upkeep:
         loop = asyncio.get_running_loop()
         if self.desk.service.host is None:
             await self.recover(open_contacts)
+            self.done.set()
         else:
             self._tasks.append(loop.create_task(self._recover_when_led(open_contacts)))
         self._tasks.append(loop.create_task(self._prune_hourly()))
@@ -114,6 +116,7 @@ class Upkeep:
                 await asyncio.sleep(RETRY_S)
                 continue
             remaining.pop(0)
+        self.done.set()
 
     async def prune(self) -> None:
         settings = self.desk.config
