@@ -307,6 +307,10 @@ class MailDesk:
             }
         )
 
+    def announce(self, contact_id: str) -> None:
+        """Tell the other cluster nodes about the contact's case (e.g. after a restart)."""
+        self._share(contact_id)
+
     def _share(self, contact_id: str) -> None:
         if self.relay_link is not None:
             view, transcript = self.view(contact_id), self.transcript(contact_id)

@@ -87,6 +87,8 @@ class Upkeep:
                 await self._requeue(stored)
             elif status.is_final:
                 await self.store.finished(stored.contact_id)
+            else:  # still routed (cluster): other nodes' desktops get the case again
+                self.desk.announce(stored.contact_id)
 
     async def _requeue(self, stored: StoredContact) -> None:
         try:
