@@ -86,13 +86,18 @@ class Upkeep:
             if status is None:
                 await self._requeue(stored)
             elif status.is_final:
-                await self.store.finished(stored.contact_id)
+                await self._finished(stored.contact_id)
             else:  # still routed (cluster): other nodes' desktops get the case again
                 self.desk.announce(stored.contact_id)
 
+    async def _finished(self, contact_id: str) -> None:
+        try:
+            await self.store.finished(contact_id)
+        except CaseStoreError as exc:  # checked again at the next start
+            log.warning("%s", exc.message)
+
     async def _requeue(self, stored: StoredContact) -> None:
         try:
-            await self.store.requeued(stored.contact_id)
             await self.desk.requeue(stored)
         except DuplicateContact:  # queued meanwhile (a cluster leader took it over)
             return
@@ -107,6 +112,10 @@ class Upkeep:
             return
         self.requeued.append(stored.contact_id)
         log.info("e-mail %s queued again after a restart", stored.contact_id)
+        try:  # only a count for the next start's attributes: queued either way
+            await self.store.requeued(stored.contact_id)
+        except CaseStoreError as exc:
+            log.warning("%s", exc.message)
 
     async def _recover_when_led(self, open_contacts: list[StoredContact]) -> None:
         remaining = list(open_contacts)
