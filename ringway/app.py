@@ -23,6 +23,7 @@ from agent_desktop.hub import Hub
 from agent_desktop.routes import install as install_desktop
 from channels.mail.desk import MailDesk
 from channels.mail.intake import IntakeHandler, MailIntake
+from channels.mail.store import open_case_store
 from crm.demo import seed
 from crm.memory import MemoryCustomerStore
 from crm.postgres import PostgresCustomerStore
@@ -101,7 +102,12 @@ def build(
     metrics = ServiceMetrics()
     node = cluster_node(config)
     service = RoutingService(config, customer_store(config), metrics=metrics, host=node)
-    mail = MailDesk(service, config.mail, config.routing.entry_points)
+    # Opened (and written once) here: a corrupt or read-only file is one line, exit 2.
+    cases = open_case_store(
+        Path(config.path_setting(config.service.mail_cases)),
+        intake=config.service.smtp_port is not None,
+    )
+    mail = MailDesk(service, config.mail, config.routing.entry_points, store=cases)
     intake = _intake(config, mail)
     calls = CallRecords(service)
     telephony, sip_passwords = _telephony(config, env, service, sip, calls)
@@ -119,6 +125,7 @@ def build(
             await service.start()
             calls.start()
             await hub.start()
+            await mail.start()  # cases reloaded, unfinished e-mails queued again
             if config.service.smtp_port is not None:
                 await intake.start(config.service.host, config.service.smtp_port)
             await _start_telephony(telephony, sip_required)
@@ -126,13 +133,13 @@ def build(
                 await outbound.start()
         except BaseException:
             await _stop_dialer(outbound)
-            await _stop(intake, hub, service, calls, telephony)
+            await _stop(intake, hub, service, calls, telephony, mail)
             raise
         try:
             yield
         finally:
             await _stop_dialer(outbound)
-            await _stop(intake, hub, service, calls, telephony)
+            await _stop(intake, hub, service, calls, telephony, mail)
 
     app = FastAPI(
         title="Ringway",
@@ -256,6 +263,7 @@ async def _stop(
     service: RoutingService,
     calls: CallRecords,
     telephony: Telephony | None = None,
+    mail: MailDesk | None = None,
 ) -> None:
     """Stop calls and mail, close the desktops and call records, then the service."""
     try:
@@ -263,6 +271,8 @@ async def _stop(
             await telephony.stop()
         await intake.stop()
         await hub.stop()
+        if mail is not None:  # after the desktops: no reply or event writes come later
+            await mail.close()
         await calls.close()
     finally:
         await service.stop()

@@ -141,6 +141,7 @@ class ServiceDoc(Strict):
     smtp_port: int | None = Field(None, ge=0, le=65535)  # the e-mail intake; None: off
     recordings_dir: str = "{data_dir}/recordings"  # call recordings (WAV)
     call_records: str = "{data_dir}/calls.sqlite3"  # CDRs and recording metadata (SQLite)
+    mail_cases: str = "{data_dir}/mail.sqlite3"  # e-mail cases, written before SMTP 250
 
 
 class RoutingDoc(Strict):
@@ -199,6 +200,10 @@ class MailDoc(Strict):
     message_id_domain: str = "ringway.invalid"
     max_message_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     body_chars: int = Field(20_000, ge=100)  # text kept per message for the desktop
+    # Cases kept in service.mail_cases: idle ones go after retention_days, and past the
+    # newest retention_cases; a case with an unfinished e-mail is always kept.
+    retention_days: float = Field(365.0, gt=0)
+    retention_cases: int = Field(100_000, ge=1)
 
 
 class ConfigDoc(Strict):

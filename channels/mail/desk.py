@@ -11,31 +11,41 @@
   customer's answer threads back.
 * History: the messages of a contact and its replies become the notes of the
   customer's interaction (a transcript source of the `RoutingService`).
+* Durability: with a case store (`channels.mail.store`) every accepted message
+  is on disk before the intake answers ``250``, replies and handlers follow, and
+  a restart reloads the cases and queues the unfinished e-mails again
+  (`channels.mail.recovery`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from channels.mail.casesql import StoredContact
+from channels.mail.contacts import CONTACT_PREFIX, email_contact, finished_contact
 from channels.mail.message import (
     InboundMail,
     MailError,
     build_reply,
     new_message_id,
 )
+from channels.mail.recovery import Upkeep
 from channels.mail.relay import MailRelay
+from channels.mail.store import CaseStore, CaseStoreError
 from channels.mail.threads import Case, MailEntry, ThreadBook, inbound_entry
 from ringway.schema import MailDoc
 from router import events as ev
 from router.model import Channel
 
 if TYPE_CHECKING:
-    from ringway.service import RoutingService
+    from ringway.service import NewContact, RoutingService
 
+log = logging.getLogger(__name__)
 KEEP_REMOTE = 10_000  # other nodes' cases seen, for agents' desktops and history notes
 
 
@@ -53,8 +63,11 @@ class MailDesk:
         config: MailDoc,
         entry_points: Mapping[str, str],
         relay: MailRelay | None = None,
+        store: CaseStore | None = None,
     ) -> None:
         self._service = service
+        self.store = store  # None: cases in memory only (no intake, no file)
+        self._upkeep = None if store is None else Upkeep(self, store)
         self.config = config
         configured = config.mailboxes or [k for k in entry_points if "@" in k]
         self.mailboxes = frozenset(m.lower() for m in configured)
@@ -68,34 +81,108 @@ class MailDesk:
         self._remote: OrderedDict[str, dict[str, Any]] = OrderedDict()  # contact id -> note
         self._remote_handlers: OrderedDict[str, str] = OrderedDict()  # message id -> agent
 
+    @property
+    def service(self) -> RoutingService:
+        return self._service
+
     def accepts(self, address: str) -> bool:
         return address.lower() in self.mailboxes
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Prune past retention, reload the cases, queue unfinished e-mails again."""
+        if self.store is None or self._upkeep is None:
+            return
+        await self._upkeep.prune()
+        loaded = await self.store.load(self.threads.max_cases)
+        for case, mails in loaded.cases:
+            self.threads.restore(case, mails)
+        await self._upkeep.start(loaded.open)
+
+    async def close(self) -> None:
+        """Stop the upkeep and let the last writes land."""
+        if self._upkeep is not None:
+            await self._upkeep.stop()
+            await self._upkeep.settle()
+        if self.store is not None:
+            await self.store.close()
+
+    async def recovered(self) -> None:
+        """Return once the start's recovery has checked every stored open e-mail."""
+        if self._upkeep is not None:
+            await self._upkeep.done.wait()
+
+    @property
+    def requeued(self) -> list[str]:
+        """The contacts this start queued again (`channels.mail.recovery`)."""
+        return [] if self._upkeep is None else list(self._upkeep.requeued)
 
     # ------------------------------------------------------------------ inbound
 
     async def receive(self, mail: InboundMail) -> str:
-        """Queue ``mail`` as a contact (returns its id); raises RoutingError if it cannot."""
-        case = self.threads.prepare(mail)
-        mailbox = next((r for r in mail.recipients if r in self.mailboxes), None)
-        contact_id = f"c-mail-{os.urandom(8).hex()}"
-        from ringway.service import NewContact  # at call time: ringway.service has an import cycle
-
-        new = NewContact(
-            channel=Channel.EMAIL,
-            entry_point=mailbox,
-            origin=mail.sender,
-            id=contact_id,
-            preferred_agent=case.handler or self._remote_handler(mail),
-            attributes={"email": _summary(mail, case)},
-        )
+        """Queue ``mail`` as a contact (returns its id); raises RoutingError if it cannot,
+        `CaseStoreError` if it cannot be put on disk first (then it is not queued)."""
+        case = self.threads.case_for(mail) or await self._case_on_disk(mail)
+        case = case or self.threads.prepare(mail)
+        contact_id = f"{CONTACT_PREFIX}{os.urandom(8).hex()}"
+        at = self._service.now()
+        new = self._new_contact(mail, case, contact_id, {"received_at": at})
+        if self.store is not None:  # on disk before the 250 (RFC 5321 §4.1.1.4)
+            await self.store.save_inbound(case, inbound_entry(mail, contact_id, at), mail)
         self._preview(case, mail, contact_id)
-        contact = await self._service.create_contact(new)
+        try:
+            contact = await self._service.create_contact(new)
+        except Exception:
+            await self._unsave(contact_id)
+            raise
         # A message of the same new thread may have opened the case during the lookup.
-        case = self.threads.case_for(mail) or case
+        filed = self.threads.case_for(mail) or case
         # Filed before anything else runs on the loop: the offer's pop already finds it.
-        self.threads.file_inbound(case, mail, contact.id, contact.created_at)
+        self.threads.file_inbound(filed, mail, contact.id, at)
         self._share(contact.id)
+        if filed is not case and self.store is not None:
+            try:  # the message is on disk either way: only its case is fixed up
+                await self.store.move_contact(contact.id, filed, at)
+            except CaseStoreError as exc:
+                log.error("e-mail %s left in case %s: %s", contact.id, case.id, exc.message)
         return contact.id
+
+    async def requeue(self, stored: StoredContact) -> None:
+        """Queue an accepted e-mail again under its contact id (after a restart)."""
+        found = self.threads.of_contact(stored.contact_id)
+        if found is None:
+            raise CaseStoreError(f"contact {stored.contact_id}: its case was not reloaded")
+        case, mail = found
+        extra = {
+            "received_at": stored.received_at,
+            "requeued_at": self._service.now(),
+            "requeues": stored.requeues + 1,
+        }
+        await self._service.create_contact(self._new_contact(mail, case, stored.contact_id, extra))
+        self._share(stored.contact_id)
+
+    def _new_contact(
+        self, mail: InboundMail, case: Case, contact_id: str, extra: dict[str, Any]
+    ) -> NewContact:
+        preferred = case.handler or self._remote_handler(mail)
+        return email_contact(mail, case, contact_id, self.mailboxes, preferred, extra)
+
+    async def _case_on_disk(self, mail: InboundMail) -> Case | None:
+        """A case the cache forgot (past ``max_cases``) that this message names."""
+        if self.store is None or not mail.thread_ids():
+            return None
+        found = await self.store.case_of(mail.thread_ids())
+        return None if found is None else self.threads.restore(*found)
+
+    async def _unsave(self, contact_id: str) -> None:
+        """The contact was refused (the sender gets 451 and retries): off the disk."""
+        if self.store is None:
+            return
+        try:
+            await self.store.forget_contact(contact_id)
+        except CaseStoreError as exc:  # a restart may then queue it once more
+            log.error("refused e-mail %s still on disk: %s", contact_id, exc.message)
 
     def observe(self, event: ev.Event) -> None:
         """Whoever accepts a message of a case becomes its handler."""
@@ -103,9 +190,15 @@ class MailDesk:
             found = self.threads.of_contact(event.contact_id)
             if found is not None:
                 found[0].handler = event.agent_id
+                if self.store is not None:
+                    self.store.set_handler(found[0].id, event.agent_id)
             remote = self._remote.get(event.contact_id)
             if remote is not None:  # a case another node's intake holds
                 self._learn_thread(remote.get("case") or {}, event.agent_id)
+        elif self.store is not None:
+            finished = finished_contact(event)
+            if finished is not None:
+                self.store.finish(finished)
 
     # ------------------------------------------------------------------ replies
 
@@ -134,6 +227,11 @@ class MailDesk:
         self.threads.file_outbound(case, entry)
         case.handler = agent_id
         self._share(contact_id)
+        if self.store is not None:
+            try:
+                await self.store.save_outbound(case, entry)
+            except CaseStoreError as exc:  # sent already: a retry would send it twice
+                log.error("reply %s sent but not on disk: %s", message_id, exc.message)
         return entry
 
     async def reply_anywhere(self, agent_id: str, contact_id: str, body: str) -> dict[str, Any]:
@@ -209,6 +307,10 @@ class MailDesk:
             }
         )
 
+    def announce(self, contact_id: str) -> None:
+        """Tell the other cluster nodes about the contact's case (e.g. after a restart)."""
+        self._share(contact_id)
+
     def _share(self, contact_id: str) -> None:
         if self.relay_link is not None:
             view, transcript = self.view(contact_id), self.transcript(contact_id)
@@ -250,18 +352,3 @@ class MailDesk:
                 who = entry.sender if entry.direction == "inbound" else f"reply by {entry.agent_id}"
                 lines.append(f"--- {entry.direction} {entry.message_id} ({who})\n{entry.text}")
         return "\n".join(lines)
-
-
-def _summary(mail: InboundMail, case: Case) -> dict[str, Any]:
-    return {
-        "case_id": case.id,
-        "message_id": mail.message_id,
-        "subject": mail.subject,
-        "from": mail.sender,
-        "from_name": mail.sender_name,
-        "to": list(mail.recipients),
-        "date": mail.date,
-        "attachments": list(mail.attachments),
-        "follow_up": bool(case.entries),
-        "preferred_agent": case.handler,
-    }

@@ -1,8 +1,9 @@
 """The SMTP intake: an aiosmtpd server on the service's own event loop.
 
-Each accepted message becomes a contact before the server answers ``250``, so a
-message the sender sees accepted is queued (or, on a full queue, refused with a
-temporary ``451`` for the sending MTA to retry: nothing is lost). Recipients
+Each accepted message is written to the case store and becomes a contact before
+the server answers ``250``, so a message the sender sees accepted is on disk and
+queued (or, on a full queue or a failing disk, refused with a temporary ``451``
+for the sending MTA to retry: nothing is lost, RFC 5321 §4.1.1.4, §6.1). Recipients
 outside the configured mailboxes get ``550`` (no open relay). Put a real MTA in
 front for TLS, authentication and spam filtering.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from channels.mail.message import InboundMail, MailError, parse_mail
+from channels.mail.store import CaseStoreError
 from router.errors import RoutingError
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,9 @@ class IntakeHandler:
         except RoutingError as exc:  # e.g. the queue is full: the sender's MTA retries
             log.warning("mail from %s not queued: %s", envelope.mail_from, exc.message)
             return f"451 4.3.0 not queued now ({exc.code}); try again later"
+        except CaseStoreError as exc:  # not on disk: not accepted (no 250 without it)
+            log.error("mail from %s not stored: %s", envelope.mail_from, exc.message)
+            return "451 4.3.0 cannot store the message now; try again later"
         return f"250 2.0.0 queued as {contact_id}"
 
 

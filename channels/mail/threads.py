@@ -7,7 +7,8 @@ case remembers the agent who took it last. Subjects are never used to thread:
 two customers writing "Invoice" are two cases.
 
 Memory is bounded: past ``max_cases`` the least recently active case is
-forgotten (its next message then opens a new case).
+forgotten here; the case store (`channels.mail.store`) keeps it on disk, and the
+desk reads it back when a later message names it.
 """
 
 from __future__ import annotations
@@ -114,6 +115,22 @@ class ThreadBook:
 
     def file_outbound(self, case: Case, entry: MailEntry) -> None:
         self._file(case, entry)
+
+    def restore(self, case: Case, mails: dict[str, InboundMail]) -> Case:
+        """Put a case read from the case store back (``mails``: contact id -> its message);
+        returns the case the book now holds (one already cached is kept)."""
+        held = self._cases.get(case.id)
+        if held is not None:
+            return held
+        self._cases[case.id] = case
+        for entry in case.entries:
+            self._by_message[entry.message_id] = case.id
+        for contact_id, mail in mails.items():
+            self._by_contact[contact_id] = (case.id, mail)
+        while len(self._cases) > self.max_cases:
+            _, old = self._cases.popitem(last=False)
+            self._forget(old)
+        return case
 
     def of_contact(self, contact_id: str) -> tuple[Case, InboundMail] | None:
         found = self._by_contact.get(contact_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -17,34 +17,12 @@ from typing import Any
 import pytest
 import uvicorn
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from mail_testkit import CONFIG
 
 from agent_desktop.client import Client
 from ringway.app import ServiceBundle, build
 from ringway.auth import Role
 from ringway.config import load_config_text
-
-CONFIG = """
-service:
-  data_dir: "{data_dir}"
-  customer_store: "memory://"
-  seed_demo_customers: true
-  smtp_port: 0
-routing:
-  entry_points: {{"help@ringway.test": email}}
-desktop: {{heartbeat_s: 0.5, dead_after_s: 5}}
-mail:
-  relay_host: 127.0.0.1
-  relay_port: {relay_port}
-  message_id_domain: ringway.test
-  relay_timeout_s: 2
-skills: [support]
-queues:
-  - {{name: email, channel: email, requires: "support>=1", strategy: round-robin, wrap_up_s: 0}}
-  - {{name: chat, channel: chat, requires: "support>=1"}}
-agents:
-  - {{id: alice, name: Alice Ahmed, skills: {{support: 5}}}}
-  - {{id: bob, name: Bob Baker, skills: {{support: 5}}}}
-"""
 
 
 class SinkHandler:
@@ -133,31 +111,61 @@ def compose() -> Callable[..., EmailMessage]:
 Scenario = Callable[[MailDesk], Awaitable[None]]
 
 
+@asynccontextmanager
+async def running_desk(
+    data_dir: Path, sink: SinkHandler, relay_port: int
+) -> AsyncIterator[MailDesk]:
+    """``ringway``'s app served by uvicorn on free ports; stopped (lifespan shutdown) on exit."""
+    text = CONFIG.format(data_dir=data_dir, relay_port=relay_port)
+    bundle = build(load_config_text(text, "mail-test.yaml"), {})
+    config = uvicorn.Config(
+        bundle.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.get_running_loop().create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = int(server.servers[0].sockets[0].getsockname()[1])
+    desk = MailDesk(bundle, port, sink)
+    try:
+        yield desk
+    finally:
+        for client in desk.clients:
+            await client.close()
+        server.should_exit = True
+        await task
+
+
 @pytest.fixture
 def run_mail(tmp_path: Path) -> Callable[[Scenario], None]:
     def run(scenario: Scenario) -> None:
         async def main() -> None:
+            async with (
+                smtp_sink() as (sink, relay_port),
+                running_desk(tmp_path, sink, relay_port) as desk,
+            ):
+                await scenario(desk)
+
+        asyncio.run(main())
+
+    return run
+
+
+Start = Callable[[], AbstractAsyncContextManager[MailDesk]]
+RestartScenario = Callable[[Start], Awaitable[None]]
+
+
+@pytest.fixture
+def run_restarts(tmp_path: Path) -> Callable[[RestartScenario], None]:
+    """The scenario gets ``start()``: each ``async with start() as desk`` is one run of the
+    service on the same data dir (and the same relay), stopped at the block's end."""
+
+    def run(scenario: RestartScenario) -> None:
+        async def main() -> None:
             async with smtp_sink() as (sink, relay_port):
-                text = CONFIG.format(data_dir=tmp_path, relay_port=relay_port)
-                bundle = build(load_config_text(text, "mail-test.yaml"), {})
-                config = uvicorn.Config(
-                    bundle.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-                )
-                server = uvicorn.Server(config)
-                task = asyncio.get_running_loop().create_task(server.serve())
-                while not server.started:
-                    if task.done():
-                        task.result()
-                    await asyncio.sleep(0.01)
-                port = int(server.servers[0].sockets[0].getsockname()[1])
-                desk = MailDesk(bundle, port, sink)
-                try:
-                    await scenario(desk)
-                finally:
-                    for client in desk.clients:
-                        await client.close()
-                    server.should_exit = True
-                    await task
+                await scenario(lambda: running_desk(tmp_path, sink, relay_port))
 
         asyncio.run(main())
 
