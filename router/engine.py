@@ -186,16 +186,19 @@ class Router(Flow):
     def contact_arrived(self, contact: Contact, now: float) -> list[ev.Event]:
         """A new contact joins ``contact.queue`` (or its overflow when that is full)."""
         queue = self._queue(contact.queue)
-        self._check_channel(contact, queue)
-        if contact.id in self._contacts or self.store.get_contact(contact.id) is not None:
+        if contact.channel != queue.channel:
+            self._check_channel(contact, queue)
+        if contact.id in self._contacts or (
+            self._write_through and self.store.get_contact(contact.id) is not None
+        ):  # (a store that keeps no records holds no finished contact either)
             raise DuplicateContact(f"contact {contact.id} already exists")
-        closed = queue.closed_for(contact.tier, now)
+        closed = queue.closed_for(contact.tier, now) if queue.hours else None
         if closed is not None and queue.after_hours is None:
             return self._closed(contact, queue, closed, now)
         if closed is not None:
             self._emit_closed(contact, queue, closed, now)
             queue = self._queue(queue.after_hours or "")
-        target = self._admit(queue)
+        target = queue if queue.max_size is None else self._admit(queue)
         self._arrivals += 1
         contact.seq = self._arrivals
         contact.enqueued_at = now
@@ -203,7 +206,7 @@ class Router(Flow):
             contact.queue = queue.name
             self._emit(
                 ev.ContactOverflowed(
-                    seq=self._next_seq(),
+                    seq=next(self._seqs),
                     at=now,
                     contact_id=contact.id,
                     queue=queue.name,
@@ -229,7 +232,7 @@ class Router(Flow):
         contact.attributes["closed"] = f"{queue.name}: {hours.name} ({hours.describe()})"
         self._emit(
             ev.ContactOverflowed(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 queue=queue.name,
@@ -253,7 +256,7 @@ class Router(Flow):
         agent.active[contact.id] = contact.channel
         self._emit(
             ev.OfferAccepted(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 agent_id=agent.id,
@@ -299,7 +302,7 @@ class Router(Flow):
         self._leave_queue(contact, ContactStatus.CANCELLED, now)
         self._emit(
             ev.ContactCancelled(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 queue=contact.queue,
@@ -345,7 +348,7 @@ class Router(Flow):
         heapq.heappush(self._wrap_deadlines, (contact.wrap_until, contact.id))
         self._emit(
             ev.WrapUpExtended(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 agent_id=agent_id,
@@ -415,7 +418,7 @@ class Router(Flow):
         self._release_from_agent(contact, agent, now)
         self._emit(
             ev.ContactTransferred(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 agent_id=agent.id,
@@ -432,13 +435,15 @@ class Router(Flow):
 
     def next_deadline(self) -> float | None:
         """When `tick` next has work to do, or None when no timer is pending."""
-        self._drop_dead_timers()
-        # Asked after every command by the drivers: no list unless some queue has timers.
         res, wrap = self._res_deadlines, self._wrap_deadlines
+        if res or wrap:
+            self._drop_dead_timers()
+        # Asked after every command by the drivers: no list unless some queue has timers.
         best = res[0][0] if res else None
         if wrap and (best is None or wrap[0][0] < best):
             best = wrap[0][0]
-        if self._timed_queues():
+        timed = self._timed if self._timed is not None else self._timed_queues()
+        if timed:
             for due in self._queue_deadlines():
                 if best is None or due < best:
                     best = due

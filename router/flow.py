@@ -9,6 +9,7 @@ changed records through to the store when a command finishes.
 from __future__ import annotations
 
 import heapq
+import itertools
 import random
 
 from router import events as ev
@@ -45,7 +46,12 @@ class Flow(Matcher):
             rng=rng, explain_detail_limit=explain_detail_limit, record_decisions=record_decisions
         )
         self.store: RoutingStore = store if store is not None else MemoryStore()
-        self._seq = self.store.events.last_seq
+        # A store may declare ``keeps_records = False`` (the simulator's, which reads
+        # outcomes from the events): the router's own dictionaries are then the only
+        # state, and the write-through of records after each command is skipped.
+        self._write_through: bool = getattr(self.store, "keeps_records", True)
+        # Event numbers, from the log's last: `next` on a counter is a C call, no frame.
+        self._seqs = itertools.count(self.store.events.last_seq + 1)
         self._out: list[ev.Event] = []
         self._dirty_contacts: dict[str, Contact] = {}
         self._dirty_agents: dict[str, Agent] = {}
@@ -73,13 +79,13 @@ class Flow(Matcher):
     def _enqueue(self, contact: Contact, queue: Queue, now: float, via: str) -> None:
         contact.queue, contact.queue_entered_at = queue.name, now
         contact.status, contact.agent_id, contact.reservation_id = ContactStatus.QUEUED, None, None
-        contact.step = self._step_for(queue, contact.enqueued_at, now)
+        contact.step = self._step_for(queue, contact.enqueued_at, now) if queue.relaxation else 0
         self._contacts[contact.id] = contact
         self._waiting[queue.name][contact.id] = contact
         self._push_contact(contact, queue)
         self._emit(
             ev.ContactQueued(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 queue=queue.name,
@@ -115,7 +121,7 @@ class Flow(Matcher):
         self._leave_queue(contact, ContactStatus.ABANDONED, now)
         self._emit(
             ev.ContactAbandoned(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 queue=contact.queue,
@@ -149,7 +155,7 @@ class Flow(Matcher):
                     self._push_contact(contact, queue)
                     self._emit(
                         ev.ContactRelaxed(
-                            seq=self._next_seq(),
+                            seq=next(self._seqs),
                             at=now,
                             contact_id=contact.id,
                             queue=queue.name,
@@ -177,7 +183,7 @@ class Flow(Matcher):
                 target = None
         self._emit(
             ev.ContactOverflowed(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 queue=queue.name,
@@ -219,7 +225,8 @@ class Flow(Matcher):
             deadline=now + queue.offer_timeout_s,
         )
         self._reservations[rid] = reservation
-        self.store.put_reservation(reservation)
+        if self._write_through:
+            self.store.put_reservation(reservation)
         heapq.heappush(self._res_deadlines, (reservation.deadline, rid))
         contact.index_version += 1
         contact.status, contact.agent_id, contact.reservation_id = (
@@ -235,7 +242,7 @@ class Flow(Matcher):
         agent.offers_by_queue[queue.name] = self._turns
         self._emit(
             ev.ContactOffered(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 agent_id=agent.id,
@@ -257,7 +264,8 @@ class Flow(Matcher):
     def _release(self, reservation: Reservation) -> None:
         """End a reservation: it never outlives this call, whatever happens next."""
         self._reservations.pop(reservation.id, None)
-        self.store.delete_reservation(reservation.id)
+        if self._write_through:
+            self.store.delete_reservation(reservation.id)
         agent = self.agents.get(reservation.agent_id)
         if agent is not None and agent.reservation == reservation.id:
             agent.reservation = None
@@ -271,7 +279,7 @@ class Flow(Matcher):
         agent.reason = "rona" if reason == "timeout" else reason
         self._emit(
             ev.OfferRejected(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 agent_id=agent.id,
@@ -291,7 +299,7 @@ class Flow(Matcher):
         self._release(reservation)
         self._emit(
             ev.OfferRescinded(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=reservation.contact_id,
                 agent_id=agent.id,
@@ -310,7 +318,7 @@ class Flow(Matcher):
         agent = self.agents[reservation.agent_id]
         self._emit(
             ev.OfferRescinded(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 agent_id=agent.id,
@@ -329,7 +337,7 @@ class Flow(Matcher):
         agent.wrapping.add(contact.id)
         self._emit(
             ev.ContactEnded(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 agent_id=agent.id,
@@ -361,7 +369,7 @@ class Flow(Matcher):
         self._contacts.pop(contact.id, None)
         self._emit(
             ev.ContactCompleted(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 agent_id=agent.id,
@@ -408,8 +416,8 @@ class Flow(Matcher):
         """Re-index the agent; its shown state is announced when the command ends."""
         agent.version += 1
         self._dirty_agents[agent.id] = agent
-        self._changed_at = now
-        self._defer_push(agent, now)
+        self._changed_at = self._unpushed_at = now
+        self._unpushed[agent.id] = agent  # re-indexed before the heaps are next read
 
     def _announce_states(self) -> None:
         """One AgentStateChanged per agent whose shown state differs after the command.
@@ -417,13 +425,13 @@ class Flow(Matcher):
         A command is atomic, so an agent freed and offered the next contact inside
         it goes busy -> reserved: the "ready" in between was never observable.
         """
-        now = self._changed_at
+        now, seqs, emit = self._changed_at, self._seqs, self._emit
         for agent in self._dirty_agents.values():
             state = agent.state
             if state is not agent.shown_state:
-                self._emit(
+                emit(
                     ev.AgentStateChanged(
-                        seq=self._next_seq(),
+                        seq=next(seqs),
                         at=now,
                         agent_id=agent.id,
                         state=state,
@@ -434,28 +442,30 @@ class Flow(Matcher):
                 agent.shown_state, agent.state_since = state, now
 
     def _touch_contact(self, contact: Contact) -> None:
-        self._dirty_contacts[contact.id] = contact
-
-    def _next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
+        if self._write_through:
+            self._dirty_contacts[contact.id] = contact
 
     def _emit(self, event: ev.Event) -> None:
-        """Log and hand out an event built with ``seq=self._next_seq()`` (built at the call
+        """Log and hand out an event built with ``seq=next(self._seqs)`` (built at the call
         site: keyword arguments passed through ``**fields`` cost a dict per event)."""
         self.store.events.append(event)
         self._out.append(event)
 
     def _finish(self) -> list[ev.Event]:
         """Write the changed records through to the store and hand back the events."""
-        self._flush_pushes()
-        self._announce_states()
-        for contact in self._dirty_contacts.values():
-            self.store.put_contact(contact)
-        for agent in self._dirty_agents.values():
-            self.store.put_agent(agent)
-        self._dirty_contacts.clear()
-        self._dirty_agents.clear()
+        if self._unpushed:
+            self._flush_pushes()
+        dirty_agents = self._dirty_agents
+        if dirty_agents:
+            self._announce_states()
+        if self._write_through:
+            store = self.store
+            for contact in self._dirty_contacts.values():
+                store.put_contact(contact)
+            for agent in dirty_agents.values():
+                store.put_agent(agent)
+            self._dirty_contacts.clear()
+        dirty_agents.clear()
         out, self._out = self._out, []
         return out
 

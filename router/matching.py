@@ -49,6 +49,10 @@ class Matcher:
         self._rank: dict[tuple[str, int, str], LazyHeap] = {}
         self._bands: dict[Slot, list[tuple[str, LazyHeap, float]]] = {}
         self._age: dict[Slot, LazyHeap] = {}
+        # Age heaps something reads: steps a contact relaxes from, and every step of a
+        # queue with a starvation floor. Elsewhere the heap is never read, so not kept.
+        self._aged: set[Slot] = set()
+        self._base_rate: dict[str, float] = {}  # queue -> rank rate of its default band
         self._entered: dict[str, LazyHeap] = {}
         self._waiting: dict[str, dict[str, Contact]] = {}
         self._contacts: dict[str, Contact] = {}  # live (not final) contacts
@@ -76,6 +80,9 @@ class Matcher:
             self._ready[(queue.name, step)] = LazyHeap(self._agent_entry_validator(queue))
             self._age[(queue.name, step)] = LazyHeap(self._contact_entry_valid)
             self._bands[(queue.name, step)] = []
+            if step < queue.steps - 1 or queue.starvation_s is not None:
+                self._aged.add((queue.name, step))
+        self._base_rate[queue.name] = queue.rate("")
 
     @staticmethod
     def _check_relaxation(queue: Queue) -> None:
@@ -150,37 +157,35 @@ class Matcher:
                 continue
             strategy = self._strategies[queue.name]
             key = strategy.key(agent, queue, queue.requirement_at(step), now, rng)
-            heap = self._ready[(queue.name, step)]
-            heap.push((*key, version, agent.id))
-            heap.compact(4 * len(self._members[(queue.name, step)]) + 64)
+            limit = 4 * len(self._members[(queue.name, step)]) + 64
+            self._ready[(queue.name, step)].push_bounded((*key, version, agent.id), limit)
 
     def _push_contact(self, contact: Contact, queue: Queue) -> None:
         contact.index_version += 1
-        version, step = contact.index_version, contact.step
+        version, step, name = contact.index_version, contact.step, queue.name
         band = queue.band(contact.tier)
-        heap = self._rank.get((queue.name, step, band))
+        heap = self._rank.get((name, step, band))
         if heap is None:
-            heap = self._rank[(queue.name, step, band)] = LazyHeap(self._contact_entry_valid)
-            self._bands[(queue.name, step)].append((band, heap, queue.rate(band)))
-        rank = queue.rate(band) * contact.enqueued_at - queue.static_priority(
-            contact.tier, contact.priority
-        )
-        limit = 4 * len(self._waiting[queue.name]) + 64
-        heap.push((rank, contact.enqueued_at, contact.seq, version, contact.id))
-        heap.compact(limit)
-        age = self._age[(queue.name, step)]
-        age.push((contact.enqueued_at, contact.seq, version, contact.id))
-        age.compact(limit)
-        entered = self._entered.get(queue.name)
+            heap = self._rank[(name, step, band)] = LazyHeap(self._contact_entry_valid)
+            self._bands[(name, step)].append((band, heap, queue.rate(band)))
+        rate = self._base_rate[name] if not band else queue.rate(band)
+        rank = rate * contact.enqueued_at - queue.static_priority(contact.tier, contact.priority)
+        limit = 4 * len(self._waiting[name]) + 64
+        heap.push_bounded((rank, contact.enqueued_at, contact.seq, version, contact.id), limit)
+        if (name, step) in self._aged:
+            entry = (contact.enqueued_at, contact.seq, version, contact.id)
+            self._age[(name, step)].push_bounded(entry, limit)
+        entered = self._entered.get(name)
         if entered is not None:
-            entered.push((contact.queue_entered_at, contact.seq, version, contact.id))
-            entered.compact(limit)
+            entry = (contact.queue_entered_at, contact.seq, version, contact.id)
+            entered.push_bounded(entry, limit)
 
     # ---------------------------------------------------------------- matching
 
     def _match_contact(self, contact: Contact, now: float, trigger: str) -> bool:
         """Offer ``contact`` to the best available agent of its queue and step, if any."""
-        self._flush_pushes()
+        if self._unpushed:
+            self._flush_pushes()
         queue = self.queues[contact.queue]
         slot = (queue.name, contact.step)
         heap = self._ready[slot]
@@ -190,7 +195,11 @@ class Matcher:
             # state (`Router.explain_waiting`), which is both cheaper and more useful
             # than why it waited at some earlier moment.
             return False
-        preferred = self._preferred(contact, slot, queue.channel)
+        preferred = (
+            None
+            if contact.preferred_agent is None
+            else self._preferred(contact, slot, queue.channel)
+        )
         agent = preferred or self.agents[entry[-1]]
         if not self.record_decisions:
             self._offer(contact, agent, queue, now, None)

@@ -38,6 +38,8 @@ class CountingEventLog:
 class SimStore(MemoryStore):
     """The memory store's interface with the writes dropped and events counted."""
 
+    keeps_records = False  # the router skips writing records through (`router.flow`)
+
     def __init__(self) -> None:
         super().__init__(keep_finished=0, events=CountingEventLog())
 

@@ -98,12 +98,16 @@ class Twin:
     def apply(self, events: list[ev.Event]) -> None:
         """Handle the router's events (and those of the commands they cause), in order."""
         work = self._work
-        work.extend(events)
         if self._busy:
-            return  # an outer apply is draining the queue
+            work.extend(events)  # an outer apply handles them after its own, in order
+            return
         self._busy = True
         handlers = self._handlers
         try:
+            for event in events:  # the common case: no queue, the command's own list
+                handler = handlers.get(event.__class__)
+                if handler is not None:
+                    handler(event)
             while work:
                 event = work.popleft()
                 handler = handlers.get(event.__class__)
