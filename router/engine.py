@@ -255,16 +255,16 @@ class Router(Flow):
             agent.work_since = now
         agent.active[contact.id] = contact.channel
         self._emit(
-            ev.OfferAccepted(
-                seq=next(self._seqs),
-                at=now,
-                contact_id=contact.id,
-                agent_id=agent.id,
-                queue=contact.queue,
-                channel=contact.channel,
-                reservation_id=reservation.id,
-                wait=contact.wait(now),
-                tier=contact.tier,
+            ev.new_offer_accepted(
+                next(self._seqs),
+                now,
+                contact.id,
+                agent.id,
+                contact.queue,
+                contact.channel,
+                reservation.id,
+                contact.wait(now),
+                contact.tier,
             )
         )
         self._touch_contact(contact)

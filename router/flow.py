@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
+from collections.abc import Callable
 
 from router import events as ev
 from router.agents import Action, Agent, Presence
@@ -25,7 +26,7 @@ from router.errors import (
 from router.explain import Decision
 from router.index import Entry
 from router.matching import Matcher
-from router.model import Contact, ContactStatus, Reservation
+from router.model import Contact, ContactStatus, Reservation, new_reservation
 from router.queues import Queue
 from router.store.base import RoutingStore
 from router.store.memory import MemoryStore
@@ -52,9 +53,17 @@ class Flow(Matcher):
         self._write_through: bool = getattr(self.store, "keeps_records", True)
         # Event numbers, from the log's last: `next` on a counter is a C call, no frame.
         self._seqs = itertools.count(self.store.events.last_seq + 1)
-        self._out: list[ev.Event] = []
-        self._dirty_contacts: dict[str, Contact] = {}
+        self._out: list[ev.Event] = []  # the current command's events
+        self._touched: list[Contact] = []  # contacts it changed (repeats included)
         self._dirty_agents: dict[str, Agent] = {}
+        # Called several times per command, so bound once to C-level list appends where
+        # that is all they do. ``_emit`` logs each event at once for a store that keeps
+        # records (a reader between commands sees the log complete); the simulator's
+        # store gets the command's events logged together when it finishes.
+        self._touch_contact: Callable[[Contact], None] = self._touched.append
+        self._emit: Callable[[ev.Event], None] = (
+            self._emit_logged if self._write_through else self._out.append
+        )
         self._res_deadlines: list[tuple[float, str]] = []
         self._wrap_deadlines: list[tuple[float, str]] = []
         self._arrivals = 0
@@ -84,16 +93,16 @@ class Flow(Matcher):
         self._waiting[queue.name][contact.id] = contact
         self._push_contact(contact, queue)
         self._emit(
-            ev.ContactQueued(
-                seq=next(self._seqs),
-                at=now,
-                contact_id=contact.id,
-                queue=queue.name,
-                channel=contact.channel,
-                tier=contact.tier,
-                priority=contact.priority,
-                customer_id=contact.customer_id,
-                via=via,
+            ev.new_contact_queued(
+                next(self._seqs),
+                now,
+                contact.id,
+                queue.name,
+                contact.channel,
+                contact.tier,
+                contact.priority,
+                contact.customer_id,
+                via,
             )
         )
         self._touch_contact(contact)
@@ -120,15 +129,15 @@ class Flow(Matcher):
         freed = self._rescind_contact(contact, now, "abandoned")
         self._leave_queue(contact, ContactStatus.ABANDONED, now)
         self._emit(
-            ev.ContactAbandoned(
-                seq=next(self._seqs),
-                at=now,
-                contact_id=contact.id,
-                queue=contact.queue,
-                channel=contact.channel,
-                wait=contact.wait(now),
-                agent_id=ringing,
-                tier=contact.tier,
+            ev.new_contact_abandoned(
+                next(self._seqs),
+                now,
+                contact.id,
+                contact.queue,
+                contact.channel,
+                contact.wait(now),
+                ringing,
+                contact.tier,
             )
         )
         if freed is not None:
@@ -216,13 +225,8 @@ class Flow(Matcher):
         self, contact: Contact, agent: Agent, queue: Queue, now: float, decision: Decision | None
     ) -> None:
         rid = f"res-{self.rng.getrandbits(64):016x}"
-        reservation = Reservation(
-            id=rid,
-            contact_id=contact.id,
-            agent_id=agent.id,
-            queue=queue.name,
-            created_at=now,
-            deadline=now + queue.offer_timeout_s,
+        reservation = new_reservation(
+            rid, contact.id, agent.id, queue.name, now, now + queue.offer_timeout_s
         )
         self._reservations[rid] = reservation
         if self._write_through:
@@ -241,16 +245,16 @@ class Flow(Matcher):
         agent.reservation = rid
         agent.offers_by_queue[queue.name] = self._turns
         self._emit(
-            ev.ContactOffered(
-                seq=next(self._seqs),
-                at=now,
-                contact_id=contact.id,
-                agent_id=agent.id,
-                queue=queue.name,
-                channel=contact.channel,
-                reservation_id=rid,
-                deadline=reservation.deadline,
-                wait=contact.wait(now),
+            ev.new_contact_offered(
+                next(self._seqs),
+                now,
+                contact.id,
+                agent.id,
+                queue.name,
+                contact.channel,
+                rid,
+                reservation.deadline,
+                contact.wait(now),
             )
         )
         self._touch_contact(contact)
@@ -336,14 +340,14 @@ class Flow(Matcher):
         contact.wrap_until = now + queue.wrap_up_s
         agent.wrapping.add(contact.id)
         self._emit(
-            ev.ContactEnded(
-                seq=next(self._seqs),
-                at=now,
-                contact_id=contact.id,
-                agent_id=agent.id,
-                queue=contact.queue,
-                talk=now - (contact.answered_at or now),
-                wrap_until=contact.wrap_until,
+            ev.new_contact_ended(
+                next(self._seqs),
+                now,
+                contact.id,
+                agent.id,
+                contact.queue,
+                now - (contact.answered_at or now),
+                contact.wrap_until,
             )
         )
         if queue.wrap_up_s <= 0:
@@ -368,17 +372,17 @@ class Flow(Matcher):
         self._release_from_agent(contact, agent, now)
         self._contacts.pop(contact.id, None)
         self._emit(
-            ev.ContactCompleted(
-                seq=next(self._seqs),
-                at=now,
-                contact_id=contact.id,
-                agent_id=agent.id,
-                queue=contact.queue,
-                channel=contact.channel,
-                handle=now - (contact.answered_at or now),
-                disposition=disposition,
-                customer_id=contact.customer_id,
-                auto=auto,
+            ev.new_contact_completed(
+                next(self._seqs),
+                now,
+                contact.id,
+                agent.id,
+                contact.queue,
+                contact.channel,
+                now - (contact.answered_at or now),
+                disposition,
+                contact.customer_id,
+                auto,
             )
         )
         self._touch_contact(contact)
@@ -430,22 +434,13 @@ class Flow(Matcher):
             state = agent.state
             if state is not agent.shown_state:
                 emit(
-                    ev.AgentStateChanged(
-                        seq=next(seqs),
-                        at=now,
-                        agent_id=agent.id,
-                        state=state,
-                        previous=agent.shown_state,
-                        reason=agent.reason,
+                    ev.new_agent_state_changed(
+                        next(seqs), now, agent.id, state, agent.shown_state, agent.reason
                     )
                 )
                 agent.shown_state, agent.state_since = state, now
 
-    def _touch_contact(self, contact: Contact) -> None:
-        if self._write_through:
-            self._dirty_contacts[contact.id] = contact
-
-    def _emit(self, event: ev.Event) -> None:
+    def _emit_logged(self, event: ev.Event) -> None:
         """Log and hand out an event built with ``seq=next(self._seqs)`` (built at the call
         site: keyword arguments passed through ``**fields`` cost a dict per event)."""
         self.store.events.append(event)
@@ -458,15 +453,22 @@ class Flow(Matcher):
         dirty_agents = self._dirty_agents
         if dirty_agents:
             self._announce_states()
+        out = self._out.copy()
+        self._out.clear()
+        touched = self._touched
         if self._write_through:
             store = self.store
-            for contact in self._dirty_contacts.values():
+            # Each changed contact once, in the order first changed, as last changed.
+            for contact in {c.id: c for c in touched}.values():
                 store.put_contact(contact)
             for agent in dirty_agents.values():
                 store.put_agent(agent)
-            self._dirty_contacts.clear()
+        else:
+            log = self.store.events.append
+            for event in out:
+                log(event)
+        touched.clear()
         dirty_agents.clear()
-        out, self._out = self._out, []
         return out
 
     def _agent(self, agent_id: str) -> Agent:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from collections.abc import Callable
 from typing import Any
 
 from router.explain import Decision
-from router.record import record
+from router.record import positional, record
 
 
 class Channel(StrEnum):
@@ -139,3 +140,9 @@ class Reservation:
     queue: str
     created_at: float
     deadline: float
+
+
+# The router's positional constructor (see `router.record.positional`), in field order.
+new_reservation: Callable[[str, str, str, str, float, float], Reservation] = positional(
+    Reservation
+)
