@@ -269,7 +269,8 @@ class Router(Flow):
         )
         self._touch_contact(contact)
         self._agent_changed(agent, now)
-        self._match_agent(agent, now)  # a chat agent may take more
+        if contact.channel not in agent.capacity.exclusive:
+            self._match_agent(agent, now)  # a chat agent may take more (a call: nothing)
         return self._finish()
 
     def reject(self, agent_id: str, contact_id: str, now: float) -> list[ev.Event]:

@@ -227,8 +227,8 @@ new_contact_offered: Callable[
 new_offer_accepted: Callable[
     [int, float, str, str, str, str, str, float, str | None], OfferAccepted
 ] = positional(OfferAccepted)
-new_contact_ended: Callable[[int, float, str, str, str, float, float], ContactEnded] = (
-    positional(ContactEnded)
+new_contact_ended: Callable[[int, float, str, str, str, float, float], ContactEnded] = positional(
+    ContactEnded
 )
 new_contact_completed: Callable[
     [int, float, str, str, str, str, float, str | None, str | None, bool], ContactCompleted

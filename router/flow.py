@@ -61,6 +61,10 @@ class Flow(Matcher):
         # records (a reader between commands sees the log complete); the simulator's
         # store gets the command's events logged together when it finishes.
         self._touch_contact: Callable[[Contact], None] = self._touched.append
+        # Logged per command, a log may take the command's events in one call (``extend``).
+        self._log_many: Callable[[list[ev.Event]], None] | None = (
+            None if self._write_through else getattr(self.store.events, "extend", None)
+        )
         self._emit: Callable[[ev.Event], None] = (
             self._emit_logged if self._write_through else self._out.append
         )
@@ -463,6 +467,8 @@ class Flow(Matcher):
                 store.put_contact(contact)
             for agent in dirty_agents.values():
                 store.put_agent(agent)
+        elif self._log_many is not None:
+            self._log_many(out)
         else:
             log = self.store.events.append
             for event in out:

@@ -126,27 +126,25 @@ class Matcher:
             self._members[(queue.name, step)].discard(agent.id)
             self._member_order.pop((queue.name, step), None)
 
-    def _defer_push(self, agent: Agent, now: float) -> None:
-        """Re-index ``agent`` before the ready heaps are next read (or the command ends)."""
-        self._unpushed[agent.id] = agent
-        self._unpushed_at = now
-
     def _flush_pushes(self) -> None:
-        if self._unpushed:
-            pending = list(self._unpushed.values())
-            self._unpushed.clear()
-            for agent in pending:
-                self._push_agent(agent, self._unpushed_at)
+        """Re-index the agents changed since the last flush (`Flow._agent_changed`)."""
+        unpushed = self._unpushed
+        if not unpushed:
+            return
+        now = self._unpushed_at
+        for agent in unpushed.values():  # (pushing changes no agent: safe to iterate)
+            if (
+                agent.presence is Presence.READY
+                and agent.reservation is None
+                and agent.pending is None
+                and not agent.wrapping
+                and (not agent.active or agent.capacity.can_take_more(agent.active))
+            ):  # (an exclusive contact in hand fits nothing beside it: no entry to push)
+                self._push_agent(agent, now)
+        unpushed.clear()
 
     def _push_agent(self, agent: Agent, now: float) -> None:
-        if (
-            agent.presence is not Presence.READY
-            or agent.reservation is not None
-            or agent.pending is not None
-            or agent.wrapping
-            or (agent.active and not agent.capacity.can_take_more(agent.active))
-        ):
-            return  # (an exclusive contact in hand fits nothing beside it: no entry to push)
+        """Index an agent free for more work in the ready heaps of its slots."""
         version, rng = agent.version, self.rng
         takes: dict[Channel, bool] = {}  # capacity is per channel: ask once per channel
         for queue, step in self._memberships.get(agent.id, ()):

@@ -8,9 +8,9 @@ voice call, a chat, an e-mail, a callback, an outbound dial, or a generic task
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from collections.abc import Callable
 from typing import Any
 
 from router.explain import Decision
@@ -142,7 +142,7 @@ class Reservation:
     deadline: float
 
 
-# The router's positional constructor (see `router.record.positional`), in field order.
-new_reservation: Callable[[str, str, str, str, float, float], Reservation] = positional(
-    Reservation
-)
+# Positional constructors (see `router.record.positional`), in field order: for the
+# router's offers, and for a driver creating contacts by the thousand (the simulator).
+new_contact: Callable[[str, Channel, str, float], Contact] = positional(Contact, 4)
+new_reservation: Callable[[str, str, str, str, float, float], Reservation] = positional(Reservation)

@@ -33,24 +33,34 @@ def record(cls: type[T]) -> type[T]:
     return dataclass(slots=True, kw_only=True)(cls)
 
 
-def positional(cls: type[T]) -> Callable[..., T]:
-    """A constructor of ``cls`` taking every field positionally, in declaration order.
+def positional(cls: type[T], count: int | None = None) -> Callable[..., T]:
+    """A constructor of ``cls`` taking its first ``count`` fields (all when None)
+    positionally, in declaration order; the others get their defaults.
 
-    No defaults and no ``__post_init__`` (records have none): it allocates the
-    object and sets each slot, as the dataclass ``__init__`` does. Generated
-    source, like the dataclass's own, so each field is one plain slot store.
+    It allocates the object and sets each slot, as the dataclass ``__init__``
+    does (no ``__post_init__``: these classes have none). Generated source, like
+    the dataclass's own, so each field is one plain slot store.
     """
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    if "_record_new" in names or "_record_cls" in names or "_record" in names:
-        raise TypeError(f"{cls.__name__}: a field name clashes with the constructor's")
-    stores = "".join(f"    _record.{name} = {name}\n" for name in names)
-    source = (
-        f"def make_{cls.__name__}({', '.join(names)}):\n"
-        "    _record = _record_new(_record_cls)\n"
-        f"{stores}"
-        "    return _record\n"
-    )
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    taken = fields if count is None else fields[:count]
     namespace: dict[str, Any] = {"_record_new": object.__new__, "_record_cls": cls}
-    exec(source, namespace)  # noqa: S102 - fixed template over the class's own field names
-    made: Callable[..., T] = namespace[f"make_{cls.__name__}"]
+    lines = ["    _record = _record_new(_record_cls)"]
+    for index, field in enumerate(fields):
+        if field.name.startswith("_record"):
+            raise TypeError(f"{cls.__name__}: field {field.name} clashes with the constructor")
+        if index < len(taken):
+            lines.append(f"    _record.{field.name} = {field.name}")
+        elif field.default_factory is not dataclasses.MISSING:
+            namespace[f"_record_make_{field.name}"] = field.default_factory
+            lines.append(f"    _record.{field.name} = _record_make_{field.name}()")
+        elif field.default is not dataclasses.MISSING:
+            namespace[f"_record_default_{field.name}"] = field.default
+            lines.append(f"    _record.{field.name} = _record_default_{field.name}")
+        else:
+            raise TypeError(f"{cls.__name__}: field {field.name} has no default")
+    name = f"make_{cls.__name__}"
+    arguments = ", ".join(field.name for field in taken)
+    source = f"def {name}({arguments}):\n" + "\n".join(lines) + "\n    return _record\n"
+    exec(source, namespace)
+    made: Callable[..., T] = namespace[name]
     return made

@@ -27,7 +27,8 @@ class CountingEventLog:
 
     def __init__(self) -> None:
         self._last: deque[Event] = deque(maxlen=1)
-        self.append = self._last.append  # a C-level call for each event the router logs
+        self.append = self._last.append  # C-level calls: the router logs every event
+        self.extend = self._last.extend
 
     @property
     def last_seq(self) -> int:
