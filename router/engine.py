@@ -244,7 +244,9 @@ class Router(Flow):
 
     def accept(self, agent_id: str, contact_id: str, now: float) -> list[ev.Event]:
         """The agent takes the offered contact. Accepting twice is harmless."""
-        agent, contact = self._agent(agent_id), self._contact(contact_id)
+        # The live dictionaries first: `_agent` / `_contact` only when they miss (or raise).
+        agent = self.agents.get(agent_id) or self._agent(agent_id)
+        contact = self._contacts.get(contact_id) or self._contact(contact_id)
         if contact.agent_id == agent_id and contact.answered_at is not None:
             return self._finish()  # idempotent: a retried accept changes nothing
         reservation = self._offer_of(agent, contact)
@@ -285,7 +287,7 @@ class Router(Flow):
         Waiting or ringing: an abandon. Connected: the agent starts wrap-up.
         Already ended: nothing (hang-ups are often reported twice).
         """
-        contact = self._contact(contact_id)
+        contact = self._contacts.get(contact_id) or self._contact(contact_id)
         if contact.status.is_waiting:
             self._abandon(contact, now)
         elif contact.status is ContactStatus.CONNECTED:

@@ -427,14 +427,14 @@ class Flow(Matcher):
         self._changed_at = self._unpushed_at = now
         self._unpushed[agent.id] = agent  # re-indexed before the heaps are next read
 
-    def _announce_states(self) -> None:
+    def _announce_states(self, dirty_agents: dict[str, Agent]) -> None:
         """One AgentStateChanged per agent whose shown state differs after the command.
 
         A command is atomic, so an agent freed and offered the next contact inside
         it goes busy -> reserved: the "ready" in between was never observable.
         """
         now, seqs, emit = self._changed_at, self._seqs, self._emit
-        for agent in self._dirty_agents.values():
+        for agent in dirty_agents.values():
             state = agent.state
             if state is not agent.shown_state:
                 emit(
@@ -456,7 +456,7 @@ class Flow(Matcher):
             self._flush_pushes()
         dirty_agents = self._dirty_agents
         if dirty_agents:
-            self._announce_states()
+            self._announce_states(dirty_agents)
         out = self._out.copy()
         self._out.clear()
         touched = self._touched

@@ -118,7 +118,7 @@ class Collector:
 
     def queue_length(self, queue: int, delta: int, now: float) -> None:
         count = self.waiting[queue]
-        if count:
+        if count and now > self.waiting_since[queue]:  # (no time passed: nothing to add)
             self.spread(
                 (self.queues[queue].values["queue_area"],), self.waiting_since[queue], now, count
             )

@@ -226,6 +226,6 @@ class Twin:
     def _on_agent_state(self, event: ev.AgentStateChanged) -> None:
         agent = self.agents[event.agent_id]
         targets = agent.targets.get(agent.state)
-        if targets is not None:
+        if targets is not None and event.at > agent.since:  # (no time passed: nothing to add)
             self.collector.spread(targets, agent.since, event.at, 1.0)
         agent.state, agent.since = event.state, event.at
