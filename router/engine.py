@@ -215,8 +215,11 @@ class Router(Flow):
                     wait=0.0,
                 )
             )
-        self._enqueue(contact, target, now, "arrival" if target is queue else "overflow")
-        self._match_contact(contact, now, "contact_arrived")
+        self._enqueue(
+            contact, target, now, "arrival" if target is queue else "overflow", index=False
+        )
+        if not self._match_contact(contact, now, "contact_arrived"):
+            self._push_contact(contact, target)  # waits: indexed for the agents who free up
         return self._finish()
 
     def _closed(

@@ -89,13 +89,19 @@ class Flow(Matcher):
             queue = self.queues[queue.overflow]
         return queue
 
-    def _enqueue(self, contact: Contact, queue: Queue, now: float, via: str) -> None:
+    def _enqueue(
+        self, contact: Contact, queue: Queue, now: float, via: str, *, index: bool = True
+    ) -> None:
+        """Queue the contact. ``index=False``: the caller pushes it into the queue's heaps
+        itself if no agent takes it at once (a contact offered straight away never needs
+        an entry there, and the match reads only the agents' heaps)."""
         contact.queue, contact.queue_entered_at = queue.name, now
         contact.status, contact.agent_id, contact.reservation_id = ContactStatus.QUEUED, None, None
         contact.step = self._step_for(queue, contact.enqueued_at, now) if queue.relaxation else 0
         self._contacts[contact.id] = contact
         self._waiting[queue.name][contact.id] = contact
-        self._push_contact(contact, queue)
+        if index:
+            self._push_contact(contact, queue)
         self._emit(
             ev.new_contact_queued(
                 next(self._seqs),
