@@ -442,9 +442,13 @@ class Router(Flow):
     def next_deadline(self) -> float | None:
         """When `tick` next has work to do, or None when no timer is pending."""
         res, wrap = self._res_deadlines, self._wrap_deadlines
-        if res or wrap:
+        if wrap:
             self._drop_dead_timers()
-        # Asked after every command by the drivers: no list unless some queue has timers.
+        else:  # (the common case inline: asked after every command by the drivers)
+            reservations = self._reservations
+            while res and res[0][1] not in reservations:
+                heapq.heappop(res)
+        # No list unless some queue has timers.
         best = res[0][0] if res else None
         if wrap and (best is None or wrap[0][0] < best):
             best = wrap[0][0]

@@ -172,7 +172,9 @@ class Twin:
     def _on_accepted(self, event: ev.OfferAccepted) -> None:
         record = self.contacts[event.contact_id]
         record.answered, record.reservation = True, None
-        self._stop_waiting(record, event.at)
+        if record.waiting_in >= 0:  # (`_stop_waiting`, inline: once per contact)
+            self.collector.queue_length(record.waiting_in, -1, event.at)
+            record.waiting_in = -1
         self.collector.answered(record, event.wait)
         contact_id = event.contact_id
         self.later(record.talk, lambda _: self.apply(self.router.end(contact_id, self.env.now)))
