@@ -291,7 +291,8 @@ class Router(Flow):
         Already ended: nothing (hang-ups are often reported twice).
         """
         contact = self._contacts.get(contact_id) or self._contact(contact_id)
-        if contact.status.is_waiting:
+        status = contact.status
+        if status is ContactStatus.QUEUED or status is ContactStatus.OFFERED:  # is_waiting
             self._abandon(contact, now)
         elif contact.status is ContactStatus.CONNECTED:
             self._start_wrap_up(contact, now)

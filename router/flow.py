@@ -433,23 +433,6 @@ class Flow(Matcher):
         self._changed_at = self._unpushed_at = now
         self._unpushed[agent.id] = agent  # re-indexed before the heaps are next read
 
-    def _announce_states(self, dirty_agents: dict[str, Agent]) -> None:
-        """One AgentStateChanged per agent whose shown state differs after the command.
-
-        A command is atomic, so an agent freed and offered the next contact inside
-        it goes busy -> reserved: the "ready" in between was never observable.
-        """
-        now, seqs, emit = self._changed_at, self._seqs, self._emit
-        for agent in dirty_agents.values():
-            state = agent.state
-            if state is not agent.shown_state:
-                emit(
-                    ev.new_agent_state_changed(
-                        next(seqs), now, agent.id, state, agent.shown_state, agent.reason
-                    )
-                )
-                agent.shown_state, agent.state_since = state, now
-
     def _emit_logged(self, event: ev.Event) -> None:
         """Log and hand out an event built with ``seq=next(self._seqs)`` (built at the call
         site: keyword arguments passed through ``**fields`` cost a dict per event)."""
@@ -457,12 +440,27 @@ class Flow(Matcher):
         self._out.append(event)
 
     def _finish(self) -> list[ev.Event]:
-        """Write the changed records through to the store and hand back the events."""
+        """Announce changed agent states, write the changed records through to the store
+        and hand back the events.
+
+        States are compared when the command ends: it is atomic, so an agent freed and
+        offered the next contact inside it goes busy -> reserved; the "ready" in between
+        was never observable.
+        """
         if self._unpushed:
             self._flush_pushes()
         dirty_agents = self._dirty_agents
-        if dirty_agents:
-            self._announce_states(dirty_agents)
+        if dirty_agents:  # one AgentStateChanged per agent whose shown state changed
+            now, seqs, emit = self._changed_at, self._seqs, self._emit
+            for agent in dirty_agents.values():
+                state = agent.state
+                if state is not agent.shown_state:
+                    emit(
+                        ev.new_agent_state_changed(
+                            next(seqs), now, agent.id, state, agent.shown_state, agent.reason
+                        )
+                    )
+                    agent.shown_state, agent.state_since = state, now
         out = self._out.copy()
         self._out.clear()
         touched = self._touched
