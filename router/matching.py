@@ -25,6 +25,7 @@ from router.explain import Candidate, Decision
 from router.index import Entry, LazyHeap
 from router.model import Channel, Contact, ContactStatus, Reservation
 from router.queues import Queue
+from router.skills import SkillExpr
 
 Slot = tuple[str, int]  # (queue name, relaxation step)
 
@@ -43,6 +44,7 @@ class Matcher:
         self._strategies: dict[str, policies.Strategy] = {}
         self._members: dict[Slot, set[str]] = {}
         self._member_order: dict[Slot, tuple[str, ...]] = {}
+        self._requirements: dict[Slot, SkillExpr] = {}  # queue.requirement_at(step)
         self._requirement_text: dict[Slot, str] = {}  # for explanations, printed once
         self._memberships: dict[str, list[tuple[Queue, int]]] = {}
         self._ready: dict[Slot, LazyHeap] = {}
@@ -76,6 +78,7 @@ class Matcher:
             self._entered[queue.name] = LazyHeap(self._contact_entry_valid)
         for step in range(queue.steps):
             self._members[(queue.name, step)] = set()
+            self._requirements[(queue.name, step)] = queue.requirement_at(step)
             self._requirement_text[(queue.name, step)] = str(queue.requirement_at(step))
             self._ready[(queue.name, step)] = LazyHeap(self._agent_entry_validator(queue))
             self._age[(queue.name, step)] = LazyHeap(self._contact_entry_valid)
@@ -153,10 +156,10 @@ class Matcher:
                 fits = takes[queue.channel] = agent.capacity.can_take(queue.channel, agent.active)
             if not fits:
                 continue
-            strategy = self._strategies[queue.name]
-            key = strategy.key(agent, queue, queue.requirement_at(step), now, rng)
-            limit = 4 * len(self._members[(queue.name, step)]) + 64
-            self._ready[(queue.name, step)].push_bounded((*key, version, agent.id), limit)
+            slot = (queue.name, step)
+            key = self._strategies[queue.name].key(agent, queue, self._requirements[slot], now, rng)
+            limit = 4 * len(self._members[slot]) + 64
+            self._ready[slot].push_bounded((*key, version, agent.id), limit)
 
     def _push_contact(self, contact: Contact, queue: Queue) -> None:
         contact.index_version += 1
@@ -242,7 +245,10 @@ class Matcher:
         best: tuple[Any, ...] | None = None
         considered: list[tuple[Any, ...]] | None = [] if self.record_decisions else None
         takes: dict[Channel, bool] = {}
+        waiting = self._waiting
         for queue, step in self._memberships.get(agent.id, ()):
+            if not waiting[queue.name]:
+                continue  # nobody waits there: its heaps hold stale entries at most
             fits = takes.get(queue.channel)
             if fits is None:
                 fits = takes[queue.channel] = agent.capacity.can_take(queue.channel, agent.active)
