@@ -10,7 +10,11 @@ Indexes (all `LazyHeap`s, so an update is a push and a stale entry is skipped):
 * ``_rank[(queue, step, band)]``: waiting contacts by time-invariant rank key
   ``rate * enqueued_at - static_priority`` (see `router.queues`).
 * ``_age[(queue, step)]``: waiting contacts by arrival, for relaxation steps and
-  the starvation floor; ``_entered[queue]`` by queue entry, for maximum wait.
+  the starvation floor (filled only for the slots that read it, ``_aged``);
+  ``_entered[queue]`` by queue entry, for maximum wait.
+
+A contact is pushed into these only when it has to wait: one offered on arrival
+never needs an entry (`Router.contact_arrived`).
 """
 
 from __future__ import annotations
