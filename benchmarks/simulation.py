@@ -14,11 +14,18 @@ Prints ONE JSON line on stdout:
   seconds (``time.process_time``), steadier when neighbours load the machine;
 * ``router_share`` — the share of the twin's wall time spent inside
   `router.engine.Router` commands (timed by wrapping them, which adds a little);
+* ``twin_cpu_us_per_call`` / ``bare_cpu_us_per_call`` — CPU microseconds per
+  contact of each (the steadiest figure on a shared machine);
 * ``large_day_wall_s`` (goal ``large_day_goal_s`` 20) — one replication of
   ``simulation/scenarios/large_day.yaml``: 500 agents, 24 h, 8 queues, 5 skill
-  mixes on 4 shifts, and how many contacts it routed.
+  mixes on 4 shifts, how many contacts it routed, and its CPU µs per contact;
+* ``scaling_cpu_us_per_call`` — the twin's CPU µs per contact on the same
+  M/M/n traffic scaled to 14, 100 and 500 agents at the same occupancy (0.71):
+  how the cost grows with the size of the floor.
 
 Each speed is the best of ``REPEATS`` runs (the least disturbed by neighbours).
+The twin is measured as it runs for ``ringway simulate``: the collector's
+per-interval sums included, router decisions not recorded (it never explains).
 """
 
 from __future__ import annotations
@@ -39,7 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from router.engine import Router  # noqa: E402
-from simulation.loader import load_scenario  # noqa: E402
+from simulation.loader import load_scenario, load_scenario_text  # noqa: E402
+from simulation.model import Scenario  # noqa: E402
 from simulation.replication import run_replication  # noqa: E402
 
 CALLS = 60_000
@@ -96,13 +104,36 @@ def bare_simpy(calls: int, seed: int) -> Stopwatch:
     return watch
 
 
-def twin(calls: int, seed: int) -> tuple[Stopwatch, int]:
-    scenario = load_scenario(ROOT / "simulation/scenarios/erlang_c_mm14.yaml")
-    intervals = math.ceil(calls / (RATE * scenario.interval_s))
+def twin(calls: int, seed: int, agents: int = AGENTS) -> tuple[Stopwatch, int]:
+    scenario = scaled(agents)
+    rate = RATE * (agents / AGENTS)  # (exactly RATE at 14 agents)
+    intervals = math.ceil(calls / (rate * scenario.interval_s))
     scenario = scenario.with_run(intervals=intervals, replications=1, antithetic=False, seed=seed)
     with Stopwatch() as watch:
         data = run_replication(scenario, scenario.staff, 0)
     return watch, data.contacts
+
+
+def scaled(agents: int) -> Scenario:
+    """The M/M/14 scenario with ``agents`` agents and the traffic scaled to match."""
+    path = ROOT / "simulation/scenarios/erlang_c_mm14.yaml"
+    if agents == AGENTS:
+        return load_scenario(path)
+    text = path.read_text(encoding="utf-8")
+    per_hour = 3600 * RATE * agents / AGENTS
+    text = text.replace("count: 14,", f"count: {agents},").replace(
+        "rate: 200}", f"rate: {per_hour:.6f}}}"
+    )
+    return load_scenario_text(text, str(path), path.parent)
+
+
+def scaling(calls: int) -> dict[str, float]:
+    """CPU µs per contact at 14, 100 and 500 agents (best of two runs each)."""
+    out = {}
+    for agents in (AGENTS, 100, 500):
+        runs = [twin(calls, seed, agents) for seed in range(2)]
+        out[str(agents)] = round(min(w.cpu / n for w, n in runs) * 1e6, 2)
+    return out
 
 
 class RouterClock:
@@ -142,11 +173,11 @@ def router_share(calls: int) -> float:
     return clock.seconds / wall
 
 
-def large_day() -> tuple[float, int]:
+def large_day() -> tuple[Stopwatch, int]:
     scenario = load_scenario(ROOT / "simulation/scenarios/large_day.yaml")
-    start = time.perf_counter()
-    data = run_replication(scenario, scenario.staff, 0)
-    return time.perf_counter() - start, data.contacts
+    with Stopwatch() as watch:
+        data = run_replication(scenario, scenario.staff, 0)
+    return watch, data.contacts
 
 
 def main() -> None:
@@ -162,6 +193,8 @@ def main() -> None:
     bare_cpu = CALLS / min(w.cpu for w in bares)
     best_cpu = max(n / w.cpu for w, n in twins)
     days = [large_day() for _ in range(2)]
+    print("large day done", file=sys.stderr)
+    growth = scaling(CALLS // 3)
     result = {
         "benchmark": "simulation",
         "calls": contacts,
@@ -170,11 +203,15 @@ def main() -> None:
         "ratio": round(best / bare, 3),
         "ratio_cpu": round(best_cpu / bare_cpu, 3),
         "ratio_goal": 0.5,
+        "twin_cpu_us_per_call": round(1e6 / best_cpu, 2),
+        "bare_cpu_us_per_call": round(1e6 / bare_cpu, 2),
         "router_share": round(router_share(CALLS // 2), 3),
-        "large_day_wall_s": round(min(wall for wall, _ in days), 2),
+        "large_day_wall_s": round(min(w.wall for w, _ in days), 2),
         "large_day_contacts": days[0][1],
+        "large_day_cpu_us_per_call": round(min(w.cpu for w, _ in days) / days[0][1] * 1e6, 2),
         "large_day_agents": 500,
         "large_day_goal_s": 20.0,
+        "scaling_cpu_us_per_call": growth,
         "python": sys.version.split()[0],
         "simpy": simpy.__version__,
     }

@@ -46,7 +46,11 @@ class Capacity:
 
     def can_take_more(self, active: Mapping[str, Channel]) -> bool:
         """False when ``active`` holds an exclusive channel: nothing else fits beside it."""
-        return not any(c in self.exclusive for c in active.values())
+        exclusive = self.exclusive
+        for channel in active.values():  # noqa: SIM110 - a loop: no generator on the hot path
+            if channel in exclusive:
+                return False
+        return True
 
     def load(self, active: Mapping[str, Channel]) -> float:
         return sum(self.weight_of(c) for c in active.values())

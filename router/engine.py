@@ -186,16 +186,19 @@ class Router(Flow):
     def contact_arrived(self, contact: Contact, now: float) -> list[ev.Event]:
         """A new contact joins ``contact.queue`` (or its overflow when that is full)."""
         queue = self._queue(contact.queue)
-        self._check_channel(contact, queue)
-        if contact.id in self._contacts or self.store.get_contact(contact.id) is not None:
+        if contact.channel != queue.channel:
+            self._check_channel(contact, queue)
+        if contact.id in self._contacts or (
+            self._write_through and self.store.get_contact(contact.id) is not None
+        ):  # (a store that keeps no records holds no finished contact either)
             raise DuplicateContact(f"contact {contact.id} already exists")
-        closed = queue.closed_for(contact.tier, now)
+        closed = queue.closed_for(contact.tier, now) if queue.hours else None
         if closed is not None and queue.after_hours is None:
             return self._closed(contact, queue, closed, now)
         if closed is not None:
             self._emit_closed(contact, queue, closed, now)
             queue = self._queue(queue.after_hours or "")
-        target = self._admit(queue)
+        target = queue if queue.max_size is None else self._admit(queue)
         self._arrivals += 1
         contact.seq = self._arrivals
         contact.enqueued_at = now
@@ -203,7 +206,7 @@ class Router(Flow):
             contact.queue = queue.name
             self._emit(
                 ev.ContactOverflowed(
-                    seq=self._next_seq(),
+                    seq=next(self._seqs),
                     at=now,
                     contact_id=contact.id,
                     queue=queue.name,
@@ -212,8 +215,11 @@ class Router(Flow):
                     wait=0.0,
                 )
             )
-        self._enqueue(contact, target, now, "arrival" if target is queue else "overflow")
-        self._match_contact(contact, now, "contact_arrived")
+        self._enqueue(
+            contact, target, now, "arrival" if target is queue else "overflow", index=False
+        )
+        if not self._match_contact(contact, now, "contact_arrived"):
+            self._push_contact(contact, target)  # waits: indexed for the agents who free up
         return self._finish()
 
     def _closed(
@@ -229,7 +235,7 @@ class Router(Flow):
         contact.attributes["closed"] = f"{queue.name}: {hours.name} ({hours.describe()})"
         self._emit(
             ev.ContactOverflowed(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 queue=queue.name,
@@ -241,7 +247,9 @@ class Router(Flow):
 
     def accept(self, agent_id: str, contact_id: str, now: float) -> list[ev.Event]:
         """The agent takes the offered contact. Accepting twice is harmless."""
-        agent, contact = self._agent(agent_id), self._contact(contact_id)
+        # The live dictionaries first: `_agent` / `_contact` only when they miss (or raise).
+        agent = self.agents.get(agent_id) or self._agent(agent_id)
+        contact = self._contacts.get(contact_id) or self._contact(contact_id)
         if contact.agent_id == agent_id and contact.answered_at is not None:
             return self._finish()  # idempotent: a retried accept changes nothing
         reservation = self._offer_of(agent, contact)
@@ -252,21 +260,22 @@ class Router(Flow):
             agent.work_since = now
         agent.active[contact.id] = contact.channel
         self._emit(
-            ev.OfferAccepted(
-                seq=self._next_seq(),
-                at=now,
-                contact_id=contact.id,
-                agent_id=agent.id,
-                queue=contact.queue,
-                channel=contact.channel,
-                reservation_id=reservation.id,
-                wait=contact.wait(now),
-                tier=contact.tier,
+            ev.new_offer_accepted(
+                next(self._seqs),
+                now,
+                contact.id,
+                agent.id,
+                contact.queue,
+                contact.channel,
+                reservation.id,
+                contact.wait(now),
+                contact.tier,
             )
         )
         self._touch_contact(contact)
         self._agent_changed(agent, now)
-        self._match_agent(agent, now)  # a chat agent may take more
+        if contact.channel not in agent.capacity.exclusive:
+            self._match_agent(agent, now)  # a chat agent may take more (a call: nothing)
         return self._finish()
 
     def reject(self, agent_id: str, contact_id: str, now: float) -> list[ev.Event]:
@@ -281,8 +290,9 @@ class Router(Flow):
         Waiting or ringing: an abandon. Connected: the agent starts wrap-up.
         Already ended: nothing (hang-ups are often reported twice).
         """
-        contact = self._contact(contact_id)
-        if contact.status.is_waiting:
+        contact = self._contacts.get(contact_id) or self._contact(contact_id)
+        status = contact.status
+        if status is ContactStatus.QUEUED or status is ContactStatus.OFFERED:  # is_waiting
             self._abandon(contact, now)
         elif contact.status is ContactStatus.CONNECTED:
             self._start_wrap_up(contact, now)
@@ -299,7 +309,7 @@ class Router(Flow):
         self._leave_queue(contact, ContactStatus.CANCELLED, now)
         self._emit(
             ev.ContactCancelled(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 queue=contact.queue,
@@ -345,7 +355,7 @@ class Router(Flow):
         heapq.heappush(self._wrap_deadlines, (contact.wrap_until, contact.id))
         self._emit(
             ev.WrapUpExtended(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 agent_id=agent_id,
@@ -415,7 +425,7 @@ class Router(Flow):
         self._release_from_agent(contact, agent, now)
         self._emit(
             ev.ContactTransferred(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 agent_id=agent.id,
@@ -432,13 +442,19 @@ class Router(Flow):
 
     def next_deadline(self) -> float | None:
         """When `tick` next has work to do, or None when no timer is pending."""
-        self._drop_dead_timers()
-        # Asked after every command by the drivers: no list unless some queue has timers.
         res, wrap = self._res_deadlines, self._wrap_deadlines
+        if wrap:
+            self._drop_dead_timers()
+        else:  # (the common case inline: asked after every command by the drivers)
+            reservations = self._reservations
+            while res and res[0][1] not in reservations:
+                heapq.heappop(res)
+        # No list unless some queue has timers.
         best = res[0][0] if res else None
         if wrap and (best is None or wrap[0][0] < best):
             best = wrap[0][0]
-        if self._timed_queues():
+        timed = self._timed if self._timed is not None else self._timed_queues()
+        if timed:
             for due in self._queue_deadlines():
                 if best is None or due < best:
                     best = due

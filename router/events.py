@@ -11,9 +11,10 @@ the event log when the event is appended and increases by one each time.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from router.record import record
+from router.record import positional, record
 
 
 @record
@@ -211,3 +212,27 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     cls = EVENT_TYPES[data["kind"]]
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# Positional constructors for the router's emit sites (see `router.record.positional`):
+# the arguments are the fields in declaration order, ``seq`` and ``at`` first.
+new_agent_state_changed: Callable[[int, float, str, str, str, str | None], AgentStateChanged]
+new_agent_state_changed = positional(AgentStateChanged)
+new_contact_queued: Callable[
+    [int, float, str, str, str, str | None, int, str | None, str], ContactQueued
+] = positional(ContactQueued)
+new_contact_offered: Callable[
+    [int, float, str, str, str, str, str, float, float], ContactOffered
+] = positional(ContactOffered)
+new_offer_accepted: Callable[
+    [int, float, str, str, str, str, str, float, str | None], OfferAccepted
+] = positional(OfferAccepted)
+new_contact_ended: Callable[[int, float, str, str, str, float, float], ContactEnded] = positional(
+    ContactEnded
+)
+new_contact_completed: Callable[
+    [int, float, str, str, str, str, float, str | None, str | None, bool], ContactCompleted
+] = positional(ContactCompleted)
+new_contact_abandoned: Callable[
+    [int, float, str, str, str, float, str | None, str | None], ContactAbandoned
+] = positional(ContactAbandoned)

@@ -9,7 +9,9 @@ changed records through to the store when a command finishes.
 from __future__ import annotations
 
 import heapq
+import itertools
 import random
+from collections.abc import Callable
 
 from router import events as ev
 from router.agents import Action, Agent, Presence
@@ -24,7 +26,7 @@ from router.errors import (
 from router.explain import Decision
 from router.index import Entry
 from router.matching import Matcher
-from router.model import Contact, ContactStatus, Reservation
+from router.model import Contact, ContactStatus, Reservation, new_reservation
 from router.queues import Queue
 from router.store.base import RoutingStore
 from router.store.memory import MemoryStore
@@ -45,10 +47,27 @@ class Flow(Matcher):
             rng=rng, explain_detail_limit=explain_detail_limit, record_decisions=record_decisions
         )
         self.store: RoutingStore = store if store is not None else MemoryStore()
-        self._seq = self.store.events.last_seq
-        self._out: list[ev.Event] = []
-        self._dirty_contacts: dict[str, Contact] = {}
+        # A store may declare ``keeps_records = False`` (the simulator's, which reads
+        # outcomes from the events): the router's own dictionaries are then the only
+        # state, and the write-through of records after each command is skipped.
+        self._write_through: bool = getattr(self.store, "keeps_records", True)
+        # Event numbers, from the log's last: `next` on a counter is a C call, no frame.
+        self._seqs = itertools.count(self.store.events.last_seq + 1)
+        self._out: list[ev.Event] = []  # the current command's events
+        self._touched: list[Contact] = []  # contacts it changed (repeats included)
         self._dirty_agents: dict[str, Agent] = {}
+        # Called several times per command, so bound once to C-level list appends where
+        # that is all they do. ``_emit`` logs each event at once for a store that keeps
+        # records (a reader between commands sees the log complete); the simulator's
+        # store gets the command's events logged together when it finishes.
+        self._touch_contact: Callable[[Contact], None] = self._touched.append
+        # Logged per command, a log may take the command's events in one call (``extend``).
+        self._log_many: Callable[[list[ev.Event]], None] | None = (
+            None if self._write_through else getattr(self.store.events, "extend", None)
+        )
+        self._emit: Callable[[ev.Event], None] = (
+            self._emit_logged if self._write_through else self._out.append
+        )
         self._res_deadlines: list[tuple[float, str]] = []
         self._wrap_deadlines: list[tuple[float, str]] = []
         self._arrivals = 0
@@ -70,24 +89,30 @@ class Flow(Matcher):
             queue = self.queues[queue.overflow]
         return queue
 
-    def _enqueue(self, contact: Contact, queue: Queue, now: float, via: str) -> None:
+    def _enqueue(
+        self, contact: Contact, queue: Queue, now: float, via: str, *, index: bool = True
+    ) -> None:
+        """Queue the contact. ``index=False``: the caller pushes it into the queue's heaps
+        itself if no agent takes it at once (a contact offered straight away never needs
+        an entry there, and the match reads only the agents' heaps)."""
         contact.queue, contact.queue_entered_at = queue.name, now
         contact.status, contact.agent_id, contact.reservation_id = ContactStatus.QUEUED, None, None
-        contact.step = self._step_for(queue, contact.enqueued_at, now)
+        contact.step = self._step_for(queue, contact.enqueued_at, now) if queue.relaxation else 0
         self._contacts[contact.id] = contact
         self._waiting[queue.name][contact.id] = contact
-        self._push_contact(contact, queue)
+        if index:
+            self._push_contact(contact, queue)
         self._emit(
-            ev.ContactQueued(
-                seq=self._next_seq(),
-                at=now,
-                contact_id=contact.id,
-                queue=queue.name,
-                channel=contact.channel,
-                tier=contact.tier,
-                priority=contact.priority,
-                customer_id=contact.customer_id,
-                via=via,
+            ev.new_contact_queued(
+                next(self._seqs),
+                now,
+                contact.id,
+                queue.name,
+                contact.channel,
+                contact.tier,
+                contact.priority,
+                contact.customer_id,
+                via,
             )
         )
         self._touch_contact(contact)
@@ -114,15 +139,15 @@ class Flow(Matcher):
         freed = self._rescind_contact(contact, now, "abandoned")
         self._leave_queue(contact, ContactStatus.ABANDONED, now)
         self._emit(
-            ev.ContactAbandoned(
-                seq=self._next_seq(),
-                at=now,
-                contact_id=contact.id,
-                queue=contact.queue,
-                channel=contact.channel,
-                wait=contact.wait(now),
-                agent_id=ringing,
-                tier=contact.tier,
+            ev.new_contact_abandoned(
+                next(self._seqs),
+                now,
+                contact.id,
+                contact.queue,
+                contact.channel,
+                contact.wait(now),
+                ringing,
+                contact.tier,
             )
         )
         if freed is not None:
@@ -149,7 +174,7 @@ class Flow(Matcher):
                     self._push_contact(contact, queue)
                     self._emit(
                         ev.ContactRelaxed(
-                            seq=self._next_seq(),
+                            seq=next(self._seqs),
                             at=now,
                             contact_id=contact.id,
                             queue=queue.name,
@@ -177,7 +202,7 @@ class Flow(Matcher):
                 target = None
         self._emit(
             ev.ContactOverflowed(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 queue=queue.name,
@@ -210,16 +235,12 @@ class Flow(Matcher):
         self, contact: Contact, agent: Agent, queue: Queue, now: float, decision: Decision | None
     ) -> None:
         rid = f"res-{self.rng.getrandbits(64):016x}"
-        reservation = Reservation(
-            id=rid,
-            contact_id=contact.id,
-            agent_id=agent.id,
-            queue=queue.name,
-            created_at=now,
-            deadline=now + queue.offer_timeout_s,
+        reservation = new_reservation(
+            rid, contact.id, agent.id, queue.name, now, now + queue.offer_timeout_s
         )
         self._reservations[rid] = reservation
-        self.store.put_reservation(reservation)
+        if self._write_through:
+            self.store.put_reservation(reservation)
         heapq.heappush(self._res_deadlines, (reservation.deadline, rid))
         contact.index_version += 1
         contact.status, contact.agent_id, contact.reservation_id = (
@@ -234,16 +255,16 @@ class Flow(Matcher):
         agent.reservation = rid
         agent.offers_by_queue[queue.name] = self._turns
         self._emit(
-            ev.ContactOffered(
-                seq=self._next_seq(),
-                at=now,
-                contact_id=contact.id,
-                agent_id=agent.id,
-                queue=queue.name,
-                channel=contact.channel,
-                reservation_id=rid,
-                deadline=reservation.deadline,
-                wait=contact.wait(now),
+            ev.new_contact_offered(
+                next(self._seqs),
+                now,
+                contact.id,
+                agent.id,
+                queue.name,
+                contact.channel,
+                rid,
+                reservation.deadline,
+                contact.wait(now),
             )
         )
         self._touch_contact(contact)
@@ -257,7 +278,8 @@ class Flow(Matcher):
     def _release(self, reservation: Reservation) -> None:
         """End a reservation: it never outlives this call, whatever happens next."""
         self._reservations.pop(reservation.id, None)
-        self.store.delete_reservation(reservation.id)
+        if self._write_through:
+            self.store.delete_reservation(reservation.id)
         agent = self.agents.get(reservation.agent_id)
         if agent is not None and agent.reservation == reservation.id:
             agent.reservation = None
@@ -271,7 +293,7 @@ class Flow(Matcher):
         agent.reason = "rona" if reason == "timeout" else reason
         self._emit(
             ev.OfferRejected(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 agent_id=agent.id,
@@ -291,7 +313,7 @@ class Flow(Matcher):
         self._release(reservation)
         self._emit(
             ev.OfferRescinded(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=reservation.contact_id,
                 agent_id=agent.id,
@@ -310,7 +332,7 @@ class Flow(Matcher):
         agent = self.agents[reservation.agent_id]
         self._emit(
             ev.OfferRescinded(
-                seq=self._next_seq(),
+                seq=next(self._seqs),
                 at=now,
                 contact_id=contact.id,
                 agent_id=agent.id,
@@ -328,14 +350,14 @@ class Flow(Matcher):
         contact.wrap_until = now + queue.wrap_up_s
         agent.wrapping.add(contact.id)
         self._emit(
-            ev.ContactEnded(
-                seq=self._next_seq(),
-                at=now,
-                contact_id=contact.id,
-                agent_id=agent.id,
-                queue=contact.queue,
-                talk=now - (contact.answered_at or now),
-                wrap_until=contact.wrap_until,
+            ev.new_contact_ended(
+                next(self._seqs),
+                now,
+                contact.id,
+                agent.id,
+                contact.queue,
+                now - (contact.answered_at or now),
+                contact.wrap_until,
             )
         )
         if queue.wrap_up_s <= 0:
@@ -360,17 +382,17 @@ class Flow(Matcher):
         self._release_from_agent(contact, agent, now)
         self._contacts.pop(contact.id, None)
         self._emit(
-            ev.ContactCompleted(
-                seq=self._next_seq(),
-                at=now,
-                contact_id=contact.id,
-                agent_id=agent.id,
-                queue=contact.queue,
-                channel=contact.channel,
-                handle=now - (contact.answered_at or now),
-                disposition=disposition,
-                customer_id=contact.customer_id,
-                auto=auto,
+            ev.new_contact_completed(
+                next(self._seqs),
+                now,
+                contact.id,
+                agent.id,
+                contact.queue,
+                contact.channel,
+                now - (contact.answered_at or now),
+                disposition,
+                contact.customer_id,
+                auto,
             )
         )
         self._touch_contact(contact)
@@ -408,55 +430,55 @@ class Flow(Matcher):
         """Re-index the agent; its shown state is announced when the command ends."""
         agent.version += 1
         self._dirty_agents[agent.id] = agent
-        self._changed_at = now
-        self._defer_push(agent, now)
+        self._changed_at = self._unpushed_at = now
+        self._unpushed[agent.id] = agent  # re-indexed before the heaps are next read
 
-    def _announce_states(self) -> None:
-        """One AgentStateChanged per agent whose shown state differs after the command.
-
-        A command is atomic, so an agent freed and offered the next contact inside
-        it goes busy -> reserved: the "ready" in between was never observable.
-        """
-        now = self._changed_at
-        for agent in self._dirty_agents.values():
-            state = agent.state
-            if state is not agent.shown_state:
-                self._emit(
-                    ev.AgentStateChanged(
-                        seq=self._next_seq(),
-                        at=now,
-                        agent_id=agent.id,
-                        state=state,
-                        previous=agent.shown_state,
-                        reason=agent.reason,
-                    )
-                )
-                agent.shown_state, agent.state_since = state, now
-
-    def _touch_contact(self, contact: Contact) -> None:
-        self._dirty_contacts[contact.id] = contact
-
-    def _next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
-
-    def _emit(self, event: ev.Event) -> None:
-        """Log and hand out an event built with ``seq=self._next_seq()`` (built at the call
+    def _emit_logged(self, event: ev.Event) -> None:
+        """Log and hand out an event built with ``seq=next(self._seqs)`` (built at the call
         site: keyword arguments passed through ``**fields`` cost a dict per event)."""
         self.store.events.append(event)
         self._out.append(event)
 
     def _finish(self) -> list[ev.Event]:
-        """Write the changed records through to the store and hand back the events."""
-        self._flush_pushes()
-        self._announce_states()
-        for contact in self._dirty_contacts.values():
-            self.store.put_contact(contact)
-        for agent in self._dirty_agents.values():
-            self.store.put_agent(agent)
-        self._dirty_contacts.clear()
-        self._dirty_agents.clear()
-        out, self._out = self._out, []
+        """Announce changed agent states, write the changed records through to the store
+        and hand back the events.
+
+        States are compared when the command ends: it is atomic, so an agent freed and
+        offered the next contact inside it goes busy -> reserved; the "ready" in between
+        was never observable.
+        """
+        if self._unpushed:
+            self._flush_pushes()
+        dirty_agents = self._dirty_agents
+        if dirty_agents:  # one AgentStateChanged per agent whose shown state changed
+            now, seqs, emit = self._changed_at, self._seqs, self._emit
+            for agent in dirty_agents.values():
+                state = agent.state
+                if state is not agent.shown_state:
+                    emit(
+                        ev.new_agent_state_changed(
+                            next(seqs), now, agent.id, state, agent.shown_state, agent.reason
+                        )
+                    )
+                    agent.shown_state, agent.state_since = state, now
+        out = self._out.copy()
+        self._out.clear()
+        touched = self._touched
+        if self._write_through:
+            store = self.store
+            # Each changed contact once, in the order first changed, as last changed.
+            for contact in {c.id: c for c in touched}.values():
+                store.put_contact(contact)
+            for agent in dirty_agents.values():
+                store.put_agent(agent)
+        elif self._log_many is not None:
+            self._log_many(out)
+        else:
+            log = self.store.events.append
+            for event in out:
+                log(event)
+        touched.clear()
+        dirty_agents.clear()
         return out
 
     def _agent(self, agent_id: str) -> Agent:

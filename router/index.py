@@ -26,6 +26,13 @@ class LazyHeap:
     def push(self, entry: Entry) -> None:
         heapq.heappush(self._heap, entry)
 
+    def push_bounded(self, entry: Entry, limit: int) -> None:
+        """`push`, then `compact` past ``limit``: one call on the hot path."""
+        heap = self._heap
+        heapq.heappush(heap, entry)
+        if len(heap) > limit:
+            self.compact(limit)
+
     def peek(self) -> Entry | None:
         """The best live entry, dropping stale ones on the way."""
         heap, valid = self._heap, self._valid

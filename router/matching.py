@@ -10,7 +10,11 @@ Indexes (all `LazyHeap`s, so an update is a push and a stale entry is skipped):
 * ``_rank[(queue, step, band)]``: waiting contacts by time-invariant rank key
   ``rate * enqueued_at - static_priority`` (see `router.queues`).
 * ``_age[(queue, step)]``: waiting contacts by arrival, for relaxation steps and
-  the starvation floor; ``_entered[queue]`` by queue entry, for maximum wait.
+  the starvation floor (filled only for the slots that read it, ``_aged``);
+  ``_entered[queue]`` by queue entry, for maximum wait.
+
+A contact is pushed into these only when it has to wait: one offered on arrival
+never needs an entry (`Router.contact_arrived`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from router.explain import Candidate, Decision
 from router.index import Entry, LazyHeap
 from router.model import Channel, Contact, ContactStatus, Reservation
 from router.queues import Queue
+from router.skills import SkillExpr
 
 Slot = tuple[str, int]  # (queue name, relaxation step)
 
@@ -43,12 +48,17 @@ class Matcher:
         self._strategies: dict[str, policies.Strategy] = {}
         self._members: dict[Slot, set[str]] = {}
         self._member_order: dict[Slot, tuple[str, ...]] = {}
+        self._requirements: dict[Slot, SkillExpr] = {}  # queue.requirement_at(step)
         self._requirement_text: dict[Slot, str] = {}  # for explanations, printed once
         self._memberships: dict[str, list[tuple[Queue, int]]] = {}
         self._ready: dict[Slot, LazyHeap] = {}
         self._rank: dict[tuple[str, int, str], LazyHeap] = {}
         self._bands: dict[Slot, list[tuple[str, LazyHeap, float]]] = {}
         self._age: dict[Slot, LazyHeap] = {}
+        # Age heaps something reads: steps a contact relaxes from, and every step of a
+        # queue with a starvation floor. Elsewhere the heap is never read, so not kept.
+        self._aged: set[Slot] = set()
+        self._base_rate: dict[str, float] = {}  # queue -> rank rate of its default band
         self._entered: dict[str, LazyHeap] = {}
         self._waiting: dict[str, dict[str, Contact]] = {}
         self._contacts: dict[str, Contact] = {}  # live (not final) contacts
@@ -72,10 +82,14 @@ class Matcher:
             self._entered[queue.name] = LazyHeap(self._contact_entry_valid)
         for step in range(queue.steps):
             self._members[(queue.name, step)] = set()
+            self._requirements[(queue.name, step)] = queue.requirement_at(step)
             self._requirement_text[(queue.name, step)] = str(queue.requirement_at(step))
             self._ready[(queue.name, step)] = LazyHeap(self._agent_entry_validator(queue))
             self._age[(queue.name, step)] = LazyHeap(self._contact_entry_valid)
             self._bands[(queue.name, step)] = []
+            if step < queue.steps - 1 or queue.starvation_s is not None:
+                self._aged.add((queue.name, step))
+        self._base_rate[queue.name] = queue.rate("")
 
     @staticmethod
     def _check_relaxation(queue: Queue) -> None:
@@ -119,27 +133,25 @@ class Matcher:
             self._members[(queue.name, step)].discard(agent.id)
             self._member_order.pop((queue.name, step), None)
 
-    def _defer_push(self, agent: Agent, now: float) -> None:
-        """Re-index ``agent`` before the ready heaps are next read (or the command ends)."""
-        self._unpushed[agent.id] = agent
-        self._unpushed_at = now
-
     def _flush_pushes(self) -> None:
-        if self._unpushed:
-            pending = list(self._unpushed.values())
-            self._unpushed.clear()
-            for agent in pending:
-                self._push_agent(agent, self._unpushed_at)
+        """Re-index the agents changed since the last flush (`Flow._agent_changed`)."""
+        unpushed = self._unpushed
+        if not unpushed:
+            return
+        now = self._unpushed_at
+        for agent in unpushed.values():  # (pushing changes no agent: safe to iterate)
+            if (
+                agent.presence is Presence.READY
+                and agent.reservation is None
+                and agent.pending is None
+                and not agent.wrapping
+                and (not agent.active or agent.capacity.can_take_more(agent.active))
+            ):  # (an exclusive contact in hand fits nothing beside it: no entry to push)
+                self._push_agent(agent, now)
+        unpushed.clear()
 
     def _push_agent(self, agent: Agent, now: float) -> None:
-        if (
-            agent.presence is not Presence.READY
-            or agent.reservation is not None
-            or agent.pending is not None
-            or agent.wrapping
-            or (agent.active and not agent.capacity.can_take_more(agent.active))
-        ):
-            return  # (an exclusive contact in hand fits nothing beside it: no entry to push)
+        """Index an agent free for more work in the ready heaps of its slots."""
         version, rng = agent.version, self.rng
         takes: dict[Channel, bool] = {}  # capacity is per channel: ask once per channel
         for queue, step in self._memberships.get(agent.id, ()):
@@ -148,39 +160,37 @@ class Matcher:
                 fits = takes[queue.channel] = agent.capacity.can_take(queue.channel, agent.active)
             if not fits:
                 continue
-            strategy = self._strategies[queue.name]
-            key = strategy.key(agent, queue, queue.requirement_at(step), now, rng)
-            heap = self._ready[(queue.name, step)]
-            heap.push((*key, version, agent.id))
-            heap.compact(4 * len(self._members[(queue.name, step)]) + 64)
+            slot = (queue.name, step)
+            key = self._strategies[queue.name].key(agent, queue, self._requirements[slot], now, rng)
+            limit = 4 * len(self._members[slot]) + 64
+            self._ready[slot].push_bounded((*key, version, agent.id), limit)
 
     def _push_contact(self, contact: Contact, queue: Queue) -> None:
         contact.index_version += 1
-        version, step = contact.index_version, contact.step
+        version, step, name = contact.index_version, contact.step, queue.name
         band = queue.band(contact.tier)
-        heap = self._rank.get((queue.name, step, band))
+        heap = self._rank.get((name, step, band))
         if heap is None:
-            heap = self._rank[(queue.name, step, band)] = LazyHeap(self._contact_entry_valid)
-            self._bands[(queue.name, step)].append((band, heap, queue.rate(band)))
-        rank = queue.rate(band) * contact.enqueued_at - queue.static_priority(
-            contact.tier, contact.priority
-        )
-        limit = 4 * len(self._waiting[queue.name]) + 64
-        heap.push((rank, contact.enqueued_at, contact.seq, version, contact.id))
-        heap.compact(limit)
-        age = self._age[(queue.name, step)]
-        age.push((contact.enqueued_at, contact.seq, version, contact.id))
-        age.compact(limit)
-        entered = self._entered.get(queue.name)
+            heap = self._rank[(name, step, band)] = LazyHeap(self._contact_entry_valid)
+            self._bands[(name, step)].append((band, heap, queue.rate(band)))
+        rate = self._base_rate[name] if not band else queue.rate(band)
+        rank = rate * contact.enqueued_at - queue.static_priority(contact.tier, contact.priority)
+        limit = 4 * len(self._waiting[name]) + 64
+        heap.push_bounded((rank, contact.enqueued_at, contact.seq, version, contact.id), limit)
+        if (name, step) in self._aged:
+            entry = (contact.enqueued_at, contact.seq, version, contact.id)
+            self._age[(name, step)].push_bounded(entry, limit)
+        entered = self._entered.get(name)
         if entered is not None:
-            entered.push((contact.queue_entered_at, contact.seq, version, contact.id))
-            entered.compact(limit)
+            entry = (contact.queue_entered_at, contact.seq, version, contact.id)
+            entered.push_bounded(entry, limit)
 
     # ---------------------------------------------------------------- matching
 
     def _match_contact(self, contact: Contact, now: float, trigger: str) -> bool:
         """Offer ``contact`` to the best available agent of its queue and step, if any."""
-        self._flush_pushes()
+        if self._unpushed:
+            self._flush_pushes()
         queue = self.queues[contact.queue]
         slot = (queue.name, contact.step)
         heap = self._ready[slot]
@@ -190,7 +200,11 @@ class Matcher:
             # state (`Router.explain_waiting`), which is both cheaper and more useful
             # than why it waited at some earlier moment.
             return False
-        preferred = self._preferred(contact, slot, queue.channel)
+        preferred = (
+            None
+            if contact.preferred_agent is None
+            else self._preferred(contact, slot, queue.channel)
+        )
         agent = preferred or self.agents[entry[-1]]
         if not self.record_decisions:
             self._offer(contact, agent, queue, now, None)
@@ -235,7 +249,10 @@ class Matcher:
         best: tuple[Any, ...] | None = None
         considered: list[tuple[Any, ...]] | None = [] if self.record_decisions else None
         takes: dict[Channel, bool] = {}
+        waiting = self._waiting
         for queue, step in self._memberships.get(agent.id, ()):
+            if not waiting[queue.name]:
+                continue  # nobody waits there: its heaps hold stale entries at most
             fits = takes.get(queue.channel)
             if fits is None:
                 fits = takes[queue.channel] = agent.capacity.can_take(queue.channel, agent.active)

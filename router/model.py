@@ -8,12 +8,13 @@ voice call, a chat, an e-mail, a callback, an outbound dial, or a generic task
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from router.explain import Decision
-from router.record import record
+from router.record import positional, record
 
 
 class Channel(StrEnum):
@@ -139,3 +140,9 @@ class Reservation:
     queue: str
     created_at: float
     deadline: float
+
+
+# Positional constructors (see `router.record.positional`), in field order: for the
+# router's offers, and for a driver creating contacts by the thousand (the simulator).
+new_contact: Callable[[str, Channel, str, float], Contact] = positional(Contact, 4)
+new_reservation: Callable[[str, str, str, str, float, float], Reservation] = positional(Reservation)

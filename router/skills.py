@@ -14,6 +14,7 @@ so a typo is a config error, never a queue that silently matches nobody.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -99,9 +100,16 @@ def skills_in(expr: SkillExpr) -> set[str]:
     return set().union(*(skills_in(p) for p in expr.parts))
 
 
+@functools.lru_cache(maxsize=4096)
+def _mentioned(expr: SkillExpr) -> frozenset[str]:
+    """`skills_in`, remembered: expressions are frozen, and the most-skilled policy asks
+    for the same few on every agent push."""
+    return frozenset(skills_in(expr))
+
+
 def proficiency_score(expr: SkillExpr, skills: Mapping[str, int]) -> int:
     """Sum of the agent's levels on the skills the expression mentions (most-skilled policy)."""
-    return sum(skills.get(name, 0) for name in skills_in(expr))
+    return sum(skills.get(name, 0) for name in _mentioned(expr))
 
 
 def both(first: SkillExpr, second: SkillExpr) -> SkillExpr:

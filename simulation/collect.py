@@ -118,7 +118,7 @@ class Collector:
 
     def queue_length(self, queue: int, delta: int, now: float) -> None:
         count = self.waiting[queue]
-        if count:
+        if count and now > self.waiting_since[queue]:  # (no time passed: nothing to add)
             self.spread(
                 (self.queues[queue].values["queue_area"],), self.waiting_since[queue], now, count
             )
@@ -143,7 +143,10 @@ class Collector:
     ) -> None:
         """Add ``weight`` x the overlap of ``[start, end)`` with each interval to ``targets``."""
         origin, length = self.origin, self.interval_s
-        start, end = max(start, origin), min(end, self.end)
+        if start < origin:  # (comparisons, not max/min: called several times per contact)
+            start = origin
+        if end > self.end:
+            end = self.end
         if end <= start:
             return
         first = int((start - origin) // length)

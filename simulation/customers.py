@@ -14,11 +14,10 @@ of its own queue, so a change of staffing leaves every customer the same
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
-from typing import Any
+from collections.abc import Callable, Iterator
 
 from router.errors import QueueFull
-from router.model import Channel, Contact
+from router.model import Channel, new_contact
 from simulation.collect import SimContactRecord
 from simulation.model import QueueTraffic
 from simulation.twin import Twin
@@ -53,8 +52,12 @@ class Customers:
             self.plan.append((index, traffic, queue.channel, threshold, uniform, talk, patience))
 
     def start(self) -> None:
-        for entry in self.plan:
-            self.twin.env.process(self._arrivals(*entry))
+        for index, traffic, channel, threshold, uniform, talk, patience in self.plan:
+            segments = iter(self._segments(traffic.rates))
+            draws = (uniform, talk, patience)
+            Arrivals(
+                self, index, traffic.queue, channel, threshold, segments, draws
+            ).schedule_next()
 
     def _segments(self, rates: tuple[float, ...]) -> list[tuple[float, float, float]]:
         """(start, end, rate per second) in simulated time, warm-up first."""
@@ -65,41 +68,13 @@ class Customers:
             (origin + k * length, origin + (k + 1) * length, rate) for k, rate in enumerate(rates)
         ]
 
-    def _arrivals(
-        self,
-        queue: int,
-        traffic: QueueTraffic,
-        channel: Channel,
-        threshold: float,
-        uniform: Callable[[], float],
-        talk: Callable[[], float],
-        patience: Callable[[], float],
-    ) -> Generator[Any, Any, None]:
-        env = self.twin.env
-        now = 0.0
-        for start, end, rate in self._segments(traffic.rates):
-            now = max(now, start)
-            if rate <= 0:
-                continue
-            while True:
-                arrival = now - math.log(1.0 - uniform() or 1e-300) / rate
-                if arrival >= end:
-                    now = end  # memoryless: start afresh at the boundary
-                    break
-                yield env.timeout(arrival - env.now)
-                now = arrival
-                record = SimContactRecord(
-                    queue, self.twin.collector.interval_of(now), threshold, talk(), patience()
-                )
-                self.arrive(traffic.queue, channel, record)
-
     def arrive(self, queue: str, channel: Channel, record: SimContactRecord) -> None:
         twin, now = self.twin, self.twin.env.now
         self.count += 1
         contact_id = f"c{self.count}"
         twin.collector.count(record, "offered")
         twin.contacts[contact_id] = record
-        contact = Contact(id=contact_id, channel=channel, queue=queue, created_at=now)
+        contact = new_contact(contact_id, channel, queue, now)  # Contact(id=..., ...), cheaper
         try:
             events = twin.router.contact_arrived(contact, now)
         except QueueFull:
@@ -114,3 +89,68 @@ class Customers:
         if not record.answered and record.waiting_in >= 0:
             twin = self.twin
             twin.apply(twin.router.end(contact_id, twin.env.now))
+
+
+class Arrivals:
+    """One queue's arrival stream: each arrival is a bare timeout with a callback that
+    draws the next one (no SimPy process, whose resumption costs more than the rest)."""
+
+    __slots__ = (
+        "arrival",
+        "channel",
+        "customers",
+        "end",
+        "index",
+        "now",
+        "patience",
+        "queue",
+        "rate",
+        "segments",
+        "talk",
+        "threshold",
+        "uniform",
+    )
+
+    def __init__(
+        self,
+        customers: Customers,
+        index: int,
+        queue: str,
+        channel: Channel,
+        threshold: float,
+        segments: Iterator[tuple[float, float, float]],
+        draws: tuple[Callable[[], float], Callable[[], float], Callable[[], float]],
+    ) -> None:
+        self.customers, self.index, self.queue, self.channel = customers, index, queue, channel
+        self.threshold, self.segments = threshold, segments
+        self.uniform, self.talk, self.patience = draws  # gaps (uniform), talk time, patience
+        self.now = self.arrival = self.end = 0.0
+        self.rate = 0.0  # 0: between segments
+
+    def schedule_next(self) -> None:
+        """Draw the next arrival (crossing into later segments as needed) and schedule it."""
+        while True:
+            if self.rate <= 0:
+                segment = next(self.segments, None)
+                if segment is None:
+                    return  # the plan is over
+                start, self.end, self.rate = segment
+                self.now = max(self.now, start)
+                continue
+            arrival = self.now - math.log(1.0 - self.uniform() or 1e-300) / self.rate
+            if arrival < self.end:
+                break
+            self.now, self.rate = self.end, 0.0  # memoryless: start afresh at the boundary
+        self.arrival = arrival
+        env = self.customers.twin.env
+        env.timeout(arrival - env.now).callbacks.append(self._arrive)
+
+    def _arrive(self, _: object) -> None:
+        self.now = now = self.arrival
+        customers = self.customers
+        interval = customers.twin.collector.interval_of(now)
+        record = SimContactRecord(
+            self.index, interval, self.threshold, self.talk(), self.patience()
+        )
+        customers.arrive(self.queue, self.channel, record)
+        self.schedule_next()

@@ -98,12 +98,16 @@ class Twin:
     def apply(self, events: list[ev.Event]) -> None:
         """Handle the router's events (and those of the commands they cause), in order."""
         work = self._work
-        work.extend(events)
         if self._busy:
-            return  # an outer apply is draining the queue
+            work.extend(events)  # an outer apply handles them after its own, in order
+            return
         self._busy = True
         handlers = self._handlers
         try:
+            for event in events:  # the common case: no queue, the command's own list
+                handler = handlers.get(event.__class__)
+                if handler is not None:
+                    handler(event)
             while work:
                 event = work.popleft()
                 handler = handlers.get(event.__class__)
@@ -168,7 +172,9 @@ class Twin:
     def _on_accepted(self, event: ev.OfferAccepted) -> None:
         record = self.contacts[event.contact_id]
         record.answered, record.reservation = True, None
-        self._stop_waiting(record, event.at)
+        if record.waiting_in >= 0:  # (`_stop_waiting`, inline: once per contact)
+            self.collector.queue_length(record.waiting_in, -1, event.at)
+            record.waiting_in = -1
         self.collector.answered(record, event.wait)
         contact_id = event.contact_id
         self.later(record.talk, lambda _: self.apply(self.router.end(contact_id, self.env.now)))
@@ -222,6 +228,6 @@ class Twin:
     def _on_agent_state(self, event: ev.AgentStateChanged) -> None:
         agent = self.agents[event.agent_id]
         targets = agent.targets.get(agent.state)
-        if targets is not None:
+        if targets is not None and event.at > agent.since:  # (no time passed: nothing to add)
             self.collector.spread(targets, agent.since, event.at, 1.0)
         agent.state, agent.since = event.state, event.at
