@@ -77,8 +77,8 @@ def check_caps(
 ) -> list[CheckResult]:
     results = [_lifetime(policy, counts), _rolling(policy, counts, region)]
     if policy.uk_abandon_rule:
-        results.append(_uk_abandon(at, counts, guaranteed_agent))
-        results.append(_uk_amd(at, counts, guaranteed_agent))
+        results.append(_UK_ABANDON_RULE.apply(at, counts.last_abandoned_at, guaranteed_agent))
+        results.append(_UK_AMD_RULE.apply(at, counts.last_machine_at, guaranteed_agent))
     return results
 
 
@@ -114,49 +114,51 @@ def _rolling(policy: CapPolicy, counts: AttemptCounts, region: str | None) -> Ch
     return CheckResult(check="caps.rolling_24h", result=Result.PASS, detail=detail, data=data)
 
 
-def _uk_abandon(at: datetime, counts: AttemptCounts, guaranteed_agent: bool) -> CheckResult:
-    last = counts.last_abandoned_at
-    source = "Ofcom persistent misuse policy (2016), 72-hour rule"
-    data = {
-        "last_abandoned_at": last.isoformat() if last else None,
-        "guaranteed_agent": guaranteed_agent,
-        "source": source,
-    }
-    if last is None or at - last >= UK_ABANDON_WINDOW:
-        detail = "no abandoned call to this number in the last 72 h"
-        return CheckResult(check="caps.uk_72h", result=Result.PASS, detail=detail, data=data)
-    if guaranteed_agent:
-        detail = "abandoned call in the last 72 h; repeat allowed: an agent is guaranteed"
-        return CheckResult(check="caps.uk_72h", result=Result.PASS, detail=detail, data=data)
-    detail = "abandoned call in the last 72 h: a repeat call needs a guaranteed agent"
-    return CheckResult(
-        check="caps.uk_72h",
-        result=Result.FAIL,
-        detail=detail,
-        data=data,
-        retry_at=last + UK_ABANDON_WINDOW,
-    )
+@dataclass(frozen=True, slots=True)
+class _RepeatRule:
+    """An Ofcom rule of the form "after <event>, a repeat call within <window> needs a
+    guaranteed live agent"."""
+
+    check: str
+    window: timedelta
+    last_key: str  # the proof's name for the event's time
+    source: str
+    nothing: str  # "no <nothing> in the last N h"
+    event: str  # "<event> in the last N h: ..."
+
+    def apply(self, at: datetime, last: datetime | None, guaranteed_agent: bool) -> CheckResult:
+        data = {
+            self.last_key: last.isoformat() if last else None,
+            "guaranteed_agent": guaranteed_agent,
+            "source": self.source,
+        }
+        hours = f"the last {int(self.window.total_seconds() // 3600)} h"
+        if last is None or at - last >= self.window:
+            detail = f"no {self.nothing} in {hours}"
+            return CheckResult(check=self.check, result=Result.PASS, detail=detail, data=data)
+        if guaranteed_agent:
+            detail = f"{self.event} in {hours}; repeat allowed: an agent is guaranteed"
+            return CheckResult(check=self.check, result=Result.PASS, detail=detail, data=data)
+        detail = f"{self.event} in {hours}: a repeat call needs a guaranteed agent"
+        lapses = last + self.window
+        return CheckResult(
+            check=self.check, result=Result.FAIL, detail=detail, data=data, retry_at=lapses
+        )
 
 
-def _uk_amd(at: datetime, counts: AttemptCounts, guaranteed_agent: bool) -> CheckResult:
-    last = counts.last_machine_at
-    source = "Ofcom persistent misuse policy, AMD 24-hour rule"
-    data = {
-        "last_machine_at": last.isoformat() if last else None,
-        "guaranteed_agent": guaranteed_agent,
-        "source": source,
-    }
-    if last is None or at - last >= UK_AMD_WINDOW:
-        detail = "no answering-machine verdict for this number in the last 24 h"
-        return CheckResult(check="caps.uk_amd_24h", result=Result.PASS, detail=detail, data=data)
-    if guaranteed_agent:
-        detail = "machine detected in the last 24 h; repeat allowed: an agent is guaranteed"
-        return CheckResult(check="caps.uk_amd_24h", result=Result.PASS, detail=detail, data=data)
-    detail = "machine detected in the last 24 h: a repeat call needs a guaranteed agent"
-    return CheckResult(
-        check="caps.uk_amd_24h",
-        result=Result.FAIL,
-        detail=detail,
-        data=data,
-        retry_at=last + UK_AMD_WINDOW,
-    )
+_UK_ABANDON_RULE = _RepeatRule(
+    check="caps.uk_72h",
+    window=UK_ABANDON_WINDOW,
+    last_key="last_abandoned_at",
+    source="Ofcom persistent misuse policy (2016), 72-hour rule",
+    nothing="abandoned call to this number",
+    event="abandoned call",
+)
+_UK_AMD_RULE = _RepeatRule(
+    check="caps.uk_amd_24h",
+    window=UK_AMD_WINDOW,
+    last_key="last_machine_at",
+    source="Ofcom persistent misuse policy, AMD 24-hour rule",
+    nothing="answering-machine verdict for this number",
+    event="machine detected",
+)
