@@ -25,11 +25,10 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from crm.errors import CrmError
 from crm.lookup import CustomerLookup, LookupResult
@@ -42,90 +41,35 @@ from ringway.eventlog_pg import PostgresEventLog
 from ringway.metrics import ServiceMetrics, Snapshot, snapshot
 from ringway.persist import EventPersister
 from ringway.pgsupport import is_postgres_url
+from ringway.service_types import (
+    ChannelMismatch,
+    NewContact,
+    ReservationReader,
+    RouterHost,
+    RoutingReads,
+)
 from router import events as ev
 from router.agents import Agent
 from router.engine import Router
-from router.errors import RoutingError, UnknownQueue
-from router.model import Channel, Contact, Reservation
-from router.queues import Queue
+from router.errors import UnknownQueue
+from router.model import Channel, Contact
 from router.stats import StatsBook
-from router.store.base import EventLog
 from router.store.memory import MemoryStore
 
+__all__ = [
+    "ChannelMismatch",
+    "NewContact",
+    "ReservationReader",
+    "RouterHost",
+    "RoutingReads",
+    "RoutingService",
+]
 log = logging.getLogger(__name__)
 
 Command = Callable[[float], list[ev.Event]]
 # A channel's record of a contact (chat transcript, e-mail thread) for its history entry.
 TranscriptSource = Callable[[str], str | None]
 MIN_TIMER_SLEEP_S = 0.001  # never spin if a deadline does not move after a tick
-
-
-class ChannelMismatch(RoutingError):
-    code = "channel_mismatch"
-    status = 422
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NewContact:
-    """A contact as an integration (IVR, chat widget, mail intake, REST) announces it."""
-
-    channel: Channel
-    queue: str | None = None
-    entry_point: str | None = None
-    origin: str | None = None  # CLI or sender address
-    language: str | None = None
-    priority: int = 0
-    attributes: dict[str, Any] = field(default_factory=dict)
-    id: str | None = None
-    preferred_agent: str | None = None  # e.g. who handled the e-mail thread before
-
-
-class ReservationReader(Protocol):
-    def get_reservation(self, reservation_id: str) -> Reservation | None: ...
-
-
-class RoutingReads(Protocol):
-    """What websockets read to build frames: the `Router` itself where it runs, else a
-    cluster follower's replica of its records (`ringway.cluster.replica`)."""
-
-    @property
-    def agents(self) -> Mapping[str, Agent]: ...
-    @property
-    def queues(self) -> Mapping[str, Queue]: ...
-    @property
-    def store(self) -> ReservationReader: ...
-    def agent(self, agent_id: str) -> Agent: ...
-    def contact(self, contact_id: str) -> Contact: ...
-    def queue_snapshot(self, name: str, now: float) -> dict[str, Any]: ...
-
-
-class RouterHost(Protocol):
-    """Where the router lives when it is not simply this process's (``ringway.cluster``)."""
-
-    @property
-    def events(self) -> EventLog:
-        """The committed events this node has published (subscribers' backlog)."""
-
-    async def start(self, service: RoutingService, first_seq: int) -> None: ...
-    async def stop(self) -> None: ...
-    def before_command(self, name: str) -> None:
-        """Raise a `RoutingError` (503) when a command cannot be committed here now."""
-
-    def after_command(self, events: list[ev.Event]) -> None:
-        """The router changed: commit it, then call `publish_committed`."""
-
-    def not_leader(self) -> RoutingError: ...
-    def snapshot(self) -> Snapshot | None: ...
-
-    @property
-    def reads(self) -> RoutingReads:
-        """The records this node's websockets read while it does not route."""
-
-    async def call(self, name: str, **args: Any) -> dict[str, Any]:
-        """Run a named routing command wherever the router is (`ringway.cluster.rpc.CALLS`)."""
-
-    async def create_contact(self, new: NewContact) -> Contact:
-        """Queue a contact through the node that routes."""
 
 
 class RoutingService:
