@@ -245,7 +245,7 @@ class CampaignRunner:
         contact_id = await self._route(attempt_id, lead, line, phones)
         if contact_id is None:
             phones.close()  # CANCEL phones still ringing before the prompt
-            await self._safe_harbour(line)
+            await self.safe_harbour(line)
             self.policy.on_live_answer(abandoned=True, now=loop.time())
             ledger.record(name, "dropped", self._stamp())
             return Outcome.ABANDONED
@@ -350,7 +350,7 @@ class CampaignRunner:
         else:
             line.hang_up()
 
-    async def _safe_harbour(self, line: DialLine) -> None:
+    async def safe_harbour(self, line: DialLine) -> None:
         prompt = self.campaign.safe_harbour_prompt
         if prompt and not line.ended.is_set():  # nobody to hear it after the customer's BYE
             loop = asyncio.get_running_loop()

@@ -148,9 +148,12 @@ class DialerService:
         self._load_saved_campaigns()
         self._feed = asyncio.get_running_loop().create_task(self._follow(), name="dialer-feed")
         register(self.service, self.wallboard)
+        self.service.release_hooks.append(self.previews.agent_released)
 
     async def stop(self) -> None:
         unregister(self.service)
+        with contextlib.suppress(ValueError):
+            self.service.release_hooks.remove(self.previews.agent_released)
         for runner in self.runners.values():
             await runner.stop()
         if self._feed is not None:
