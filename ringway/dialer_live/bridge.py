@@ -83,6 +83,7 @@ class AgentPhones:
         self.on_answer, self.on_failure = on_answer, on_failure
         self.legs: dict[str, PhoneLeg] = {}
         self.connected: PhoneLeg | None = None
+        self.bridged_at: float | None = None  # loop time the relay started (for the CDR)
         self.answered_event = asyncio.Event()  # an agent's phone answered and was accepted
         self.ended = asyncio.Event()  # the connected agent's phone sent BYE
         self.relayed = {"caller_to_agent": 0, "agent_to_caller": 0}
@@ -165,6 +166,7 @@ class AgentPhones:
             ssrc_to_b=self.rng.getrandbits(32),
         )
         self._bridged_at = (customer.endpoint.received, leg.media.endpoint.received)
+        self.bridged_at = asyncio.get_running_loop().time()
 
     def _unbridge(self) -> None:
         leg, start = self.connected, self._bridged_at

@@ -61,6 +61,7 @@ class PreviewedCalls:
         runner.parts.compliance.record_attempt(verdict, attempt_id, lead)
         line = runner.line_for(lead)
         runner.lines[attempt_id] = line
+        runner.track(attempt_id, lead, line, contact_id)
         runner.dialled_at[attempt_id] = asyncio.get_running_loop().time()
         runner.spawn(self.attempt(attempt_id, lead, line, contact_id))
         return attempt_id

@@ -28,6 +28,7 @@ from dialer.campaign import Campaign
 from dialer.leads import Lead, Outcome
 from dialer.pacing import PacingPolicy, PacingView
 from ringway.dialer_live.bridge import AgentPhones
+from ringway.dialer_live.dial_record import DialFacts, file_cdr
 from ringway.dialer_live.line import DialLine
 from ringway.dialer_live.outcomes import outcome_for_status
 from ringway.dialer_live.pool import campaign_pool
@@ -54,6 +55,7 @@ class CampaignRunner:
         self.previews = PreviewBook(self)  # leads agents read before the dial (preview mode)
         self.previewed = PreviewedCalls(self)  # and their lines once accepted
         self.busy_since: dict[str, float] = {}
+        self.facts: dict[str, DialFacts] = {}  # attempt id -> what its CDR will say
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._attempts: set[asyncio.Task[None]] = set()
@@ -148,12 +150,21 @@ class CampaignRunner:
             return
         line = self.line_for(lead)
         self.lines[attempt_id] = line
+        self.track(attempt_id, lead, line)
         self.dialled_at[attempt_id] = now
         if tied:
             self.tied.add(attempt_id)
         else:
             self.pooled_since[attempt_id] = now
         self.spawn(self._attempt(attempt_id, lead, line))
+
+    def track(
+        self, attempt_id: str, lead: Lead, line: DialLine, contact: str | None = None
+    ) -> None:
+        """Keep the attempt's facts for its call detail record (filed by `record`)."""
+        self.facts[attempt_id] = DialFacts(
+            attempt_id, self.campaign.name, self.campaign.queue, lead, line, contact
+        )
 
     def line_for(self, lead: Lead) -> DialLine:
         settings = self.parts.settings
@@ -199,6 +210,9 @@ class CampaignRunner:
 
     def record(self, attempt_id: str, outcome: Outcome) -> None:
         self.figures.outcomes[outcome.value] += 1
+        facts = self.facts.pop(attempt_id, None)
+        if facts is not None:
+            file_cdr(self.parts.service, self.parts.on_dialled, facts, outcome)
         try:
             self.parts.compliance.record_outcome(
                 attempt_id, outcome, self.parts.wall(), self.campaign
@@ -228,7 +242,7 @@ class CampaignRunner:
 
     def phones(self, line: DialLine) -> AgentPhones:
         parts = self.parts
-        return AgentPhones(
+        phones = AgentPhones(
             parts.edge,
             line,
             host=parts.host,
@@ -236,6 +250,10 @@ class CampaignRunner:
             on_answer=lambda agent_id: False,  # set by `_route` once the contact exists
             on_failure=lambda agent_id, status: None,
         )
+        for facts in self.facts.values():
+            if facts.line is line:
+                facts.phones = phones
+        return phones
 
     async def _connect(
         self, attempt_id: str, lead: Lead, line: DialLine, phones: AgentPhones
@@ -270,6 +288,8 @@ class CampaignRunner:
         if queue is None:
             return None
         contact_id = f"c-{os.urandom(8).hex()}"
+        if attempt_id in self.facts:
+            self.facts[attempt_id].contact_id = contact_id
         watch = parts.watches[contact_id] = ContactWatch()
         self._wire_phones(contact_id, watch, phones)
         new = NewContact(

@@ -100,3 +100,4 @@ class RunnerParts:
     phone_of: Callable[[str], str | None]  # agent id -> registered contact URI, if any
     rona: Callable[[str, str, int], None]  # agent, contact, SIP status: the phone said no
     desktop: DesktopLink = field(default_factory=DesktopLink)
+    on_dialled: Callable[[dict[str, Any]], None] = field(default=lambda record: None)  # a CDR

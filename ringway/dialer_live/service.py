@@ -37,6 +37,7 @@ from dialer.pacing.accounting import AbandonmentLedger, rule_pack
 from dialer.store_sqlite import SQLiteDialerStore
 from ivr.media.audio import PromptLibrary
 from ringway.bus import Subscription
+from ringway.dialer_live.dial_history import DialledCalls
 from ringway.dialer_live.outcomes import detector
 from ringway.dialer_live.preview_desk import PreviewDesk
 from ringway.dialer_live.runner import CampaignRunner, ContactWatch, RunnerParts
@@ -121,6 +122,7 @@ class DialerService:
         self.blender = Blender()
         self.desktop = DesktopLink()  # agent desktops, for preview mode (`attach_desktop`)
         self.previews = PreviewDesk(self.runners)
+        self.dialled = DialledCalls(service, telephony.centre.archive)
         self._feed: asyncio.Task[None] | None = None
 
     def attach_desktop(self, hub: DesktopHub) -> None:
@@ -164,6 +166,7 @@ class DialerService:
         if self._store is not None:
             self._store.close()
             self._store = self._compliance = None
+        await self.dialled.close()
 
     async def _follow(self) -> None:
         subscription: Subscription = self.service.subscribe(limit=FEED_LIMIT)
@@ -294,6 +297,7 @@ class DialerService:
             phone_of=self.telephony.centre.phone_of,  # the B2BUA's registrar lookup
             rona=self.telephony.centre.reject,  # RONA as for inbound (480: disconnected)
             desktop=self.desktop,
+            on_dialled=self.dialled.filed,  # each attempt's CDR and history note
         )
         return CampaignRunner(campaign, policy, parts)
 
