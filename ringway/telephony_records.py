@@ -23,6 +23,7 @@ from crm.phone import normalize_phone
 from ivr.media.recorder import Recorder
 from ringway.calls import CallRecords
 from ringway.recordings import RecordingSession
+from ringway.schema import RecordingDoc
 from ringway.service import RoutingService
 from router.errors import RoutingError
 
@@ -53,12 +54,17 @@ class CallArchive:
         policy = self.calls.recordings.policy(queue)
         return policy.announcement if policy.enabled else None
 
-    def start_recording(self, contact_id: str, call_id: str) -> Recorder | None:
-        """A recorder for the bridge when the contact's queue records, else None."""
+    def start_recording(
+        self, contact_id: str, call_id: str, policy: RecordingDoc | None = None
+    ) -> Recorder | None:
+        """A recorder for the bridge when the contact's queue (or ``policy``: a dialler
+        campaign's) records, else None."""
         if self.calls is None:
             return None
         try:
-            session = self.calls.recordings.start(contact_id=contact_id, call_id=call_id)
+            session = self.calls.recordings.start(
+                contact_id=contact_id, call_id=call_id, policy=policy
+            )
         except RoutingError:
             return None
         if session is None:

@@ -99,8 +99,11 @@ class CampaignRunner:
                 log.exception("dialer %s: tick failed", self.campaign.name)
             last = now
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a stop()'s cancel
+            # when the wake-up lands at the same instant, and the loop then runs forever
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.parts.settings.reevaluate_s)
+                async with asyncio.timeout(self.parts.settings.reevaluate_s):
+                    await self._wake.wait()
 
     def _tick(self, now: float, elapsed: float) -> None:
         pool = campaign_pool(self.parts.service, self.campaign, self.parts.blender)
@@ -253,6 +256,8 @@ class CampaignRunner:
         for facts in self.facts.values():
             if facts.line is line:
                 facts.phones = phones
+                if parts.recording is not None:
+                    parts.recording.wire(phones, self.campaign.recording, facts)
         return phones
 
     async def _connect(

@@ -21,6 +21,7 @@ from dialer.leads import Outcome
 from dialer.pacing.accounting import AbandonmentLedger
 from ivr.edge import SipEdge
 from ivr.media.audio import PromptLibrary
+from ringway.dialer_live.dial_recording import DialRecording
 from ringway.dialer_live.outcomes import MachineDetector
 from ringway.dialer_live.settings import DialerSettings
 from ringway.service import RoutingService
@@ -100,4 +101,5 @@ class RunnerParts:
     phone_of: Callable[[str], str | None]  # agent id -> registered contact URI, if any
     rona: Callable[[str, str, int], None]  # agent, contact, SIP status: the phone said no
     desktop: DesktopLink = field(default_factory=DesktopLink)
+    recording: DialRecording | None = None  # recorded campaigns' bridges
     on_dialled: Callable[[dict[str, Any]], None] = field(default=lambda record: None)  # a CDR

@@ -38,6 +38,7 @@ from dialer.store_sqlite import SQLiteDialerStore
 from ivr.media.audio import PromptLibrary
 from ringway.bus import Subscription
 from ringway.dialer_live.dial_history import DialledCalls
+from ringway.dialer_live.dial_recording import DialRecording
 from ringway.dialer_live.outcomes import detector
 from ringway.dialer_live.preview_desk import PreviewDesk
 from ringway.dialer_live.runner import CampaignRunner, ContactWatch, RunnerParts
@@ -297,6 +298,7 @@ class DialerService:
             phone_of=self.telephony.centre.phone_of,  # the B2BUA's registrar lookup
             rona=self.telephony.centre.reject,  # RONA as for inbound (480: disconnected)
             desktop=self.desktop,
+            recording=DialRecording(self.telephony.centre.archive, self.prompts),
             on_dialled=self.dialled.filed,  # each attempt's CDR and history note
         )
         return CampaignRunner(campaign, policy, parts)

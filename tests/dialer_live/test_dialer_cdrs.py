@@ -50,12 +50,12 @@ async def cdrs(centre: Centre, count: int) -> list[dict[str, Any]]:
     return found
 
 
-async def start(centre: Centre) -> None:
+async def start(centre: Centre, campaign: str = CAMPAIGN) -> None:
     await centre.bundle.service.customers.create(
         Customer(id="cust-ann", name="Ann Archer", phones=(CUSTOMER,))
     )
     dialer = centre.dialer
-    dialer.add_campaign(load_campaign_text(CAMPAIGN, "spring.yaml"))
+    dialer.add_campaign(load_campaign_text(campaign, "spring.yaml"))
     report = dialer.import_list("spring", f"id,phone,name\nlead-1,{CUSTOMER},Ann\n")
     assert len(report.accepted) == 1
     await centre.call("POST", "/agents/alice/login", json={"ready": True})
