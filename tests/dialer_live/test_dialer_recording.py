@@ -14,8 +14,18 @@ from array import array
 from datetime import datetime
 from pathlib import Path
 
-from dialer_kit import CAMPAIGN, carrier, free_port, needs_sipp, talking, tone_file, wait_for
-from test_dialer_bridge import CUSTOMER, ENV, PHONE_HANGS_UP_XML, register_alice, telephony_port
+from dialer_kit import (
+    CAMPAIGN,
+    Centre,
+    carrier,
+    free_port,
+    needs_sipp,
+    running_centre,
+    talking,
+    tone_file,
+    wait_for,
+)
+from test_dialer_bridge import ENV, PHONE_HANGS_UP_XML, register_alice, telephony_port
 from test_dialer_cdrs import cdrs, start
 
 from dialer.campaign import load_campaign_text
@@ -24,18 +34,16 @@ pytestmark = needs_sipp
 RECORDED = CAMPAIGN + "recording: {enabled: true, announcement: connecting, format: stereo}\n"
 ANNOUNCEMENT_S = 2.4  # ivr/media/prompts/connecting.wav
 # alice's phone stays on past the announcement and the customer's 5 s of tone
-PHONE_XML = PHONE_HANGS_UP_XML.replace('<pause milliseconds="3500"/>', '<pause milliseconds="6500"/>')
+PHONE_XML = PHONE_HANGS_UP_XML.replace('milliseconds="3500"', 'milliseconds="6500"')
 
 
 def test_recorded_campaign_call_has_a_wav_linked_to_its_cdr(tmp_path: Path) -> None:
     async def main() -> None:
-        async with running(tmp_path) as centre:
+        async with running_centre(tmp_path, env=ENV) as centre:
             phone_port = free_port()
             await register_alice(tmp_path, centre, phone_port)
             edge = f"127.0.0.1:{telephony_port(centre)}"
-            phone = await carrier(
-                tmp_path, "phone", PHONE_XML, port=phone_port, args=(edge,)
-            )
+            phone = await carrier(tmp_path, "phone", PHONE_XML, port=phone_port, args=(edge,))
             media = tone_file(tmp_path, 5.0)
             line = await carrier(
                 tmp_path, "carrier", talking(media, 5000), port=centre.trunk_port, echo=False
@@ -90,21 +98,15 @@ def test_a_campaign_without_recording_records_nothing(tmp_path: Path) -> None:
     assert (recorded.recording.enabled, recorded.recording.announcement) == (True, "connecting")
 
 
-def running(tmp_path: Path):  # type: ignore[no-untyped-def]
-    from dialer_kit import running_centre
-
-    return running_centre(tmp_path, env=ENV)
-
-
 def _at(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-def _state(centre) -> str:  # type: ignore[no-untyped-def]
+def _state(centre: Centre) -> str:
     return str(centre.bundle.service.router.agent("alice").state.value)
 
 
-async def _history(centre) -> str:  # type: ignore[no-untyped-def]
+async def _history(centre: Centre) -> str:
     for _ in range(100):
         body = await centre.call("GET", "/customers/cust-ann/history")
         if body["interactions"]:
