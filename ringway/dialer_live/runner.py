@@ -354,17 +354,43 @@ class CampaignRunner:
     async def talk(self, contact_id: str, line: DialLine, phones: AgentPhones) -> None:
         """Until either side ends: the customer's or the agent phone's BYE ends the
         contact (wrap-up starts) and the other leg; the agent ending the contact on the
-        desktop hangs both legs up."""
+        desktop hangs both legs up. A blind transfer (REST or desktop, to a queue or an
+        agent) BYEs the agent's phone and keeps the customer on: the router's next
+        offer rings the new agent's phone, whose answer is the accept, as at first."""
         parts = self.parts
         watch = parts.watches[contact_id]
-        waits = [line.ended.wait(), watch.finished.wait(), phones.ended.wait()]
-        futures = {asyncio.ensure_future(w) for w in waits}
+        legs = [phones]
+        moved = asyncio.Event()
+
+        def transferred() -> None:
+            legs[-1].close()  # BYE the transferring agent (counted when talk ends)
+            new = self.phones(line)
+            self._wire_phones(contact_id, watch, new)
+            legs.append(new)
+            moved.set()
+
+        watch.on_transferred = transferred
         try:
-            await asyncio.wait(futures, return_when="FIRST_COMPLETED")
+            while True:
+                waits = [line.ended, watch.finished, legs[-1].ended, moved]
+                futures = {asyncio.ensure_future(w.wait()) for w in waits}
+                try:
+                    await asyncio.wait(futures, return_when="FIRST_COMPLETED")
+                finally:
+                    for future in futures:
+                        future.cancel()
+                if not moved.is_set() or any(w.is_set() for w in waits[:3]):
+                    break
+                moved.clear()
         finally:
-            for future in futures:
-                future.cancel()
+            watch.on_transferred = None
             parts.watches.pop(contact_id, None)
+        self._hang_up(contact_id, line, legs[-1])
+        for leg in legs[1:]:  # the first is the caller's to close
+            self.figures.relayed.update(leg.close())
+
+    def _hang_up(self, contact_id: str, line: DialLine, phones: AgentPhones) -> None:
+        parts = self.parts
         if phones.connected is not None:  # also a phone answered after a desktop accept
             self.figures.phone_connects += 1
         if phones.ended.is_set():

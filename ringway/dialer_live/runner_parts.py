@@ -61,6 +61,7 @@ class ContactWatch:
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     on_offer: Callable[[str], None] | None = None  # agent id: ring that agent's phone
     on_withdrawn: Callable[[str], None] | None = None  # agent id: stop ringing it
+    on_transferred: Callable[[], None] | None = None  # blind transfer: a new agent leg
 
 
 @dataclass(slots=True)

@@ -193,6 +193,8 @@ class DialerService:
                 watch.on_withdrawn(event.agent_id)
         elif isinstance(event, ev.OfferAccepted):
             watch.accepted.set()
+        elif isinstance(event, ev.ContactTransferred) and watch.on_transferred is not None:
+            watch.on_transferred()  # the customer stays on: the next agent's phone is rung
         elif isinstance(event, _FINISHED):
             watch.finished.set()
 

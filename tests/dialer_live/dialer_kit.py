@@ -104,9 +104,14 @@ def moving_clock() -> Callable[[], datetime]:
 
 @contextlib.asynccontextmanager
 async def running_centre(
-    tmp_path: Path, *, ring_timeout_s: float = 3.0, env: dict[str, str] | None = None
+    tmp_path: Path,
+    *,
+    ring_timeout_s: float = 3.0,
+    env: dict[str, str] | None = None,
+    edit: Callable[[str], str] = lambda text: text,
 ) -> AsyncIterator[Centre]:
-    config = load_config_text(config_text(tmp_path), "dialer-test.yaml")
+    """``edit``: a change to the configuration's text (e.g. an agent's capacity)."""
+    config = load_config_text(edit(config_text(tmp_path)), "dialer-test.yaml")
     trunk_port = free_port()
     settings = DialerSettings(
         trunk=f"127.0.0.1:{trunk_port}",
