@@ -54,7 +54,7 @@ class PhoneLeg:
         self.phones.hung_up(self)
 
     def on_refer(self, refer_to: str) -> int:
-        return 403  # transferring a dialled customer is not offered yet (docs/dialer-live.md)
+        return 403  # a dialled call transfers from the desktop or REST (docs/dialer-live.md)
 
     def close(self) -> None:
         call = self.call

@@ -35,6 +35,7 @@ from ringway.dialer_live.pool import campaign_pool
 from ringway.dialer_live.preview import PreviewBook
 from ringway.dialer_live.previewed import PreviewedCalls
 from ringway.dialer_live.runner_parts import ContactWatch, Figures, RunnerParts
+from ringway.dialer_live.talk import talk, wire_phones
 from ringway.service import NewContact
 from router.errors import RoutingError
 from router.model import Channel
@@ -325,81 +326,14 @@ class CampaignRunner:
         return None
 
     def _wire_phones(self, contact_id: str, watch: ContactWatch, phones: AgentPhones) -> None:
-        parts, router = self.parts, self.parts.service.router
-
-        def offered(agent_id: str) -> None:
-            target = parts.phone_of(agent_id)
-            if target is not None:
-                phones.ring(agent_id, target)
-
-        def answered(agent_id: str) -> bool:
-            try:
-                parts.service.execute(
-                    "accept", lambda now: router.accept(agent_id, contact_id, now)
-                )
-            except RoutingError:  # taken on the desktop already, or the offer is gone
-                with contextlib.suppress(RoutingError):
-                    return router.contact(contact_id).agent_id == agent_id
-                return False
-            return True
-
-        watch.on_offer, watch.on_withdrawn = offered, phones.drop
-        phones.on_answer = answered
-        phones.on_failure = lambda agent_id, status: parts.rona(agent_id, contact_id, status)
+        wire_phones(self, contact_id, watch, phones)
 
     async def _accepted(self, new: NewContact, watch: ContactWatch) -> None:
         await self.parts.service.create_contact(new)
         await watch.accepted.wait()
 
     async def talk(self, contact_id: str, line: DialLine, phones: AgentPhones) -> None:
-        """Until either side ends: the customer's or the agent phone's BYE ends the
-        contact (wrap-up starts) and the other leg; the agent ending the contact on the
-        desktop hangs both legs up. A blind transfer (REST or desktop, to a queue or an
-        agent) BYEs the agent's phone and keeps the customer on: the router's next
-        offer rings the new agent's phone, whose answer is the accept, as at first."""
-        parts = self.parts
-        watch = parts.watches[contact_id]
-        legs = [phones]
-        moved = asyncio.Event()
-
-        def transferred() -> None:
-            legs[-1].close()  # BYE the transferring agent (counted when talk ends)
-            new = self.phones(line)
-            self._wire_phones(contact_id, watch, new)
-            legs.append(new)
-            moved.set()
-
-        watch.on_transferred = transferred
-        try:
-            while True:
-                waits = [line.ended, watch.finished, legs[-1].ended, moved]
-                futures = {asyncio.ensure_future(w.wait()) for w in waits}
-                try:
-                    await asyncio.wait(futures, return_when="FIRST_COMPLETED")
-                finally:
-                    for future in futures:
-                        future.cancel()
-                if not moved.is_set() or any(w.is_set() for w in waits[:3]):
-                    break
-                moved.clear()
-        finally:
-            watch.on_transferred = None
-            parts.watches.pop(contact_id, None)
-        self._hang_up(contact_id, line, legs[-1])
-        for leg in legs[1:]:  # the first is the caller's to close
-            self.figures.relayed.update(leg.close())
-
-    def _hang_up(self, contact_id: str, line: DialLine, phones: AgentPhones) -> None:
-        parts = self.parts
-        if phones.connected is not None:  # also a phone answered after a desktop accept
-            self.figures.phone_connects += 1
-        if phones.ended.is_set():
-            line.hang_up()
-        if line.ended.is_set():
-            with contextlib.suppress(RoutingError):
-                parts.service.execute("end", lambda now: parts.service.router.end(contact_id, now))
-        else:
-            line.hang_up()
+        await talk(self, contact_id, line, phones)
 
     async def safe_harbour(self, line: DialLine) -> None:
         prompt = self.campaign.safe_harbour_prompt
