@@ -46,6 +46,15 @@ class PreviewRule:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class RecordingRule:
+    """Record dialled calls once bridged; ``announcement`` (a prompt name) first."""
+
+    enabled: bool = False
+    announcement: str | None = None
+    format: str = "stereo"  # or "mono"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Campaign:
     name: str
     pack: RulePack
@@ -66,6 +75,7 @@ class Campaign:
     registry: RegistryRule = field(default_factory=lambda: RegistryRule(registry=US.registry))
     required_fields: tuple[str, ...] = ()
     preview: PreviewRule = field(default_factory=PreviewRule)
+    recording: RecordingRule = field(default_factory=RecordingRule)
     source: str = "<default>"
 
 
@@ -180,6 +190,11 @@ class _Builder:
                 timeout_s=doc.preview.timeout_s,
                 on_timeout=doc.preview.on_timeout,
                 skip_retry=timedelta(minutes=doc.preview.skip_retry_minutes),
+            ),
+            recording=RecordingRule(
+                enabled=doc.recording.enabled,
+                announcement=doc.recording.announcement,
+                format=doc.recording.format,
             ),
             source=self.source,
         )

@@ -46,6 +46,15 @@ class PreviewDoc(Strict):
     skip_retry_minutes: float = Field(60.0, ge=0)  # a skipped lead comes back this much later
 
 
+class RecordingDoc(Strict):
+    """Record the dialled calls once bridged to an agent (docs/recording.md): the
+    ``announcement`` prompt is played to the customer before recording starts."""
+
+    enabled: bool = False
+    announcement: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]{1,100}$")
+    format: Literal["stereo", "mono"] = "stereo"  # stereo: customer left, agent right
+
+
 Outcomes = Literal["busy", "no_answer", "machine", "failed", "abandoned"]
 
 
@@ -69,3 +78,4 @@ class CampaignDoc(Strict):
     stale_registry: Literal["warn", "block"] = "warn"
     required_fields: list[str] = []  # CSV columns every row must fill, besides phone
     preview: PreviewDoc = PreviewDoc()
+    recording: RecordingDoc = RecordingDoc()

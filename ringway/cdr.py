@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ringway.service import RoutingService
 from ringway.sqlitework import SQLiteWorker
@@ -36,6 +37,7 @@ from router.errors import RoutingError
 from router.model import Contact, ContactStatus
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Outcome(StrEnum):
@@ -45,6 +47,11 @@ class Outcome(StrEnum):
     OVERFLOWED = "overflowed"  # left its queue on maximum wait or size
     CANCELLED = "cancelled"  # withdrawn by a supervisor
     FAILED = "failed"  # the call could not be set up or routed
+    # a dialled call's (direction "outbound", docs/dialer-live.md); answered, abandoned
+    # (answered, nobody to take it: the safe-harbour prompt) and failed as above
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    MACHINE = "machine"
 
 
 _BY_STATUS = {
@@ -72,11 +79,22 @@ CREATE TABLE IF NOT EXISTS cdrs (
     outcome      TEXT NOT NULL,
     disposition  TEXT NULL,
     recording_id TEXT NULL,
-    hangup_by    TEXT NULL
+    hangup_by    TEXT NULL,
+    direction    TEXT NULL,
+    details      TEXT NULL
 );
 CREATE INDEX IF NOT EXISTS cdrs_started ON cdrs (started_at);
 CREATE INDEX IF NOT EXISTS cdrs_contact ON cdrs (contact_id);
 """
+# Added after the first release: a store made before them gains them on open.
+_ADDED = {"direction": "TEXT NULL", "details": "TEXT NULL"}
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    have = {row[1] for row in conn.execute("PRAGMA table_info(cdrs)")}
+    for name, kind in _ADDED.items():
+        if name not in have:
+            conn.execute(f"ALTER TABLE cdrs ADD COLUMN {name} {kind}")
 
 
 class CdrError(RoutingError):
@@ -102,7 +120,9 @@ class CallDetailRecord:
     customer_id: str | None = None
     disposition: str | None = None
     recording_id: str | None = None
-    hangup_by: str | None = None  # "caller", "agent", "system"
+    hangup_by: str | None = None  # "caller", "agent", "system"; "customer" when dialled
+    direction: str = "inbound"  # "outbound": a call the dialer placed
+    details: dict[str, Any] | None = None  # a dialled call's campaign, lead, ring time, ...
 
     @property
     def abandoned(self) -> bool:
@@ -136,6 +156,8 @@ class CallDetailRecord:
             "disposition": self.disposition,
             "recording_id": self.recording_id,
             "hangup_by": self.hangup_by,
+            "direction": self.direction,
+            **({"dialer": self.details} if self.details is not None else {}),
         }
 
 
@@ -146,25 +168,35 @@ def _iso(at: float | None) -> str | None:
 def _row(cdr: CallDetailRecord) -> dict[str, Any]:
     row = {name: getattr(cdr, name) for name in CallDetailRecord.__slots__}
     row["outcome"] = cdr.outcome.value
+    row["details"] = None if cdr.details is None else json.dumps(cdr.details)
     return row
 
 
 def _record(row: sqlite3.Row) -> CallDetailRecord:
     data = {key: row[key] for key in row.keys()}  # noqa: SIM118
     data["outcome"] = Outcome(data["outcome"])
+    data["direction"] = data.get("direction") or "inbound"
+    data["details"] = json.loads(data["details"]) if data.get("details") else None
     return CallDetailRecord(**data)
 
 
 class CdrStore:
     def __init__(self, database: Path) -> None:
         self._db = SQLiteWorker(database, _SCHEMA, "ringway-cdrs")
+        self._columns_checked = False
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if not self._columns_checked:
+            await self._db.run(_add_columns)
+            self._columns_checked = True
+        return await self._db.run(work)
 
     async def add(self, cdr: CallDetailRecord) -> None:
         """Insert; a second record for the same call id replaces the first (a retried write)."""
         row = _row(cdr)
         marks = ", ".join(f":{key}" for key in row)
         sql = f"INSERT OR REPLACE INTO cdrs ({', '.join(row)}) VALUES ({marks})"
-        await self._db.run(lambda conn: conn.execute(sql, row))
+        await self._run(lambda conn: conn.execute(sql, row))
 
     async def set_disposition(self, contact_id: str, disposition: str | None) -> int:
         sql = "UPDATE cdrs SET disposition = ? WHERE contact_id = ?"
@@ -174,7 +206,7 @@ class CdrStore:
 
     async def get(self, call_id: str) -> CallDetailRecord | None:
         sql = "SELECT * FROM cdrs WHERE call_id = ?"
-        row = await self._db.run(lambda conn: conn.execute(sql, (call_id,)).fetchone())
+        row = await self._run(lambda conn: conn.execute(sql, (call_id,)).fetchone())
         return None if row is None else _record(row)
 
     async def between(self, start: float, end: float, limit: int = 1000) -> list[CallDetailRecord]:
@@ -183,7 +215,7 @@ class CdrStore:
             "SELECT * FROM cdrs WHERE started_at >= ? AND started_at < ?"
             " ORDER BY started_at, call_id LIMIT ?"
         )
-        rows = await self._db.run(lambda conn: conn.execute(sql, (start, end, limit)).fetchall())
+        rows = await self._run(lambda conn: conn.execute(sql, (start, end, limit)).fetchall())
         return [_record(row) for row in rows]
 
     async def close(self) -> None:
@@ -212,6 +244,9 @@ class CallDetails:
         hangup_by: str | None = None,
         recording_id: str | None = None,
         outcome: Outcome | None = None,
+        direction: str = "inbound",
+        connected_at: float | None = None,
+        details: dict[str, Any] | None = None,
     ) -> CallDetailRecord:
         """File the call's record; `outcome` defaults to what the contact's status says."""
         end = self.service.now() if ended_at is None else ended_at
@@ -229,8 +264,12 @@ class CallDetails:
             hangup_by=hangup_by,
             recording_id=recording_id,
             outcome=outcome or _outcome(contact),
+            direction=direction,
+            details=details,
         )
-        if contact is not None:
+        if direction == "outbound":  # the dialer knows when the agent was bridged
+            cdr = _dialled(cdr, contact, connected_at)
+        elif contact is not None:
             cdr = replace(
                 cdr,
                 queue=contact.queue,
@@ -272,6 +311,9 @@ class CallDetails:
                 hangup_by=_text(record.get("hangup_by")),
                 recording_id=_text(record.get("recording_id")),
                 outcome=_driver_outcome(record),
+                direction=str(record.get("direction") or "inbound"),
+                connected_at=_number(record.get("bridged_at")),
+                details=_details(record.get("dialer")),
             )
         except (RoutingError, OSError, sqlite3.Error) as exc:
             log.warning("CDR for call %r not filed: %s", record.get("call_id"), exc)
@@ -334,9 +376,31 @@ def _text(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
+def _details(value: object) -> dict[str, Any] | None:
+    return dict(value) if isinstance(value, Mapping) else None
+
+
+def _dialled(
+    cdr: CallDetailRecord, contact: Contact | None, bridged: float | None
+) -> CallDetailRecord:
+    """A dialled call: its outcome is the dialer's; the contact adds queue, agent, customer."""
+    if contact is None:
+        return replace(cdr, connected_at=bridged)
+    return replace(
+        cdr,
+        queue=contact.queue,
+        agent_id=contact.agent_id if contact.answered_at is not None else None,
+        connected_at=bridged,
+        customer_id=contact.customer_id,
+        disposition=contact.disposition,
+    )
+
+
 def _driver_outcome(record: Mapping[str, Any]) -> Outcome | None:
     """What the contact cannot say: a call that never queued, or one that failed."""
     said = str(record.get("outcome") or "")
+    if record.get("direction") == "outbound" and said in Outcome.__members__.values():
+        return Outcome(said)  # the dialer's own outcome (busy, no_answer, ...)
     if any(word in said for word in ("fail", "reject", "error", "refused")):
         return Outcome.FAILED
     return None if record.get("contact_id") else Outcome.IVR

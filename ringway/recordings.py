@@ -206,14 +206,20 @@ class Recordings:
         return self.service.config.recording_for(queue)
 
     def start(
-        self, *, contact_id: str, call_id: str, started_at: float | None = None
+        self,
+        *,
+        contact_id: str,
+        call_id: str,
+        started_at: float | None = None,
+        policy: RecordingDoc | None = None,
     ) -> RecordingSession | None:
-        """Begin recording the contact's call if its queue records; None otherwise.
+        """Begin recording the contact's call if its queue records (or ``policy``, a
+        dialler campaign's, says so); None otherwise.
 
         Raises `UnknownContact` (a `RoutingError`, 404) for a contact the router
         does not know."""
         contact = self.service.router.contact(contact_id)
-        policy = self.policy(contact.queue)
+        policy = policy or self.policy(contact.queue)
         if not policy.enabled:
             return None
         meta = RecordingMeta(

@@ -69,6 +69,8 @@ log = logging.getLogger(__name__)
 Command = Callable[[float], list[ev.Event]]
 # A channel's record of a contact (chat transcript, e-mail thread) for its history entry.
 TranscriptSource = Callable[[str], str | None]
+# Named commands that withdraw an agent's offer and may hand its contact to someone else.
+RELEASES = frozenset({"not_ready", "logout", "agent_disconnected", "release_agent"})
 MIN_TIMER_SLEEP_S = 0.001  # never spin if a deadline does not move after a tick
 
 
@@ -84,6 +86,10 @@ class RoutingService:
     ) -> None:
         self.config = config
         self.host = host
+        # Told an agent id just before a command releases that agent's offer (RELEASES):
+        # the dialer ends a preview reserved for them first, so the router never offers
+        # that lead to anyone else (docs/dialer-live.md).
+        self.release_hooks: list[Callable[[str], None]] = []
         self.customers = customers
         self.metrics = metrics if metrics is not None else ServiceMetrics()
         service = config.service
@@ -160,6 +166,8 @@ class RoutingService:
         or raising a 503 `RoutingError` that says it was not applied. The names and
         arguments are `ringway.cluster.rpc.CALLS`.
         """
+        if name in RELEASES and isinstance(args.get("agent_id"), str):
+            self.releasing(args["agent_id"])
         if self.host is not None:
             return await self.host.call(name, **args)
         from ringway.cluster.rpc import apply_call  # the cluster package imports this module
@@ -205,6 +213,14 @@ class RoutingService:
         return self._last_now
 
     # ------------------------------------------------------------------ commands
+
+    def releasing(self, agent_id: str) -> None:
+        """``agent_id``'s offer is about to be withdrawn (see `release_hooks`)."""
+        for hook in list(self.release_hooks):
+            try:
+                hook(agent_id)
+            except Exception:  # a hook must not stop the agent's own command
+                log.exception("release hook failed for agent %s", agent_id)
 
     def execute(self, name: str, command: Command) -> list[ev.Event]:
         """Run one router command now and publish what it did. Raises RoutingError."""

@@ -23,6 +23,7 @@ from crm.phone import normalize_phone
 from ivr.media.recorder import Recorder
 from ringway.calls import CallRecords
 from ringway.recordings import RecordingSession
+from ringway.schema import RecordingDoc
 from ringway.service import RoutingService
 from router.errors import RoutingError
 
@@ -53,12 +54,17 @@ class CallArchive:
         policy = self.calls.recordings.policy(queue)
         return policy.announcement if policy.enabled else None
 
-    def start_recording(self, contact_id: str, call_id: str) -> Recorder | None:
-        """A recorder for the bridge when the contact's queue records, else None."""
+    def start_recording(
+        self, contact_id: str, call_id: str, policy: RecordingDoc | None = None
+    ) -> Recorder | None:
+        """A recorder for the bridge when the contact's queue (or ``policy``: a dialler
+        campaign's) records, else None."""
         if self.calls is None:
             return None
         try:
-            session = self.calls.recordings.start(contact_id=contact_id, call_id=call_id)
+            session = self.calls.recordings.start(
+                contact_id=contact_id, call_id=call_id, policy=policy
+            )
         except RoutingError:
             return None
         if session is None:
@@ -94,6 +100,9 @@ class CallArchive:
     # -- call detail records ---------------------------------------------------------------
 
     def record(self, cdr: dict[str, Any]) -> None:
+        """File one call's record; times in loop seconds (made epoch here). The dialer's
+        records carry ``direction: outbound``; the B2BUA's are inbound."""
+        cdr.setdefault("direction", "inbound")
         for key in ("started_at", "answered_at", "queued_at", "bridged_at", "ended_at"):
             if isinstance(cdr.get(key), int | float):
                 cdr[key] = round(cdr[key] + self.loop_offset, 3)
@@ -118,7 +127,7 @@ class CallArchive:
             {
                 **cdr,
                 "cli": normalize_phone(cdr.get("cli"), region) or cdr.get("cli"),
-                "hangup_by": side if side in ("caller", "agent") else "system",
+                "hangup_by": side if side in ("caller", "agent", "customer") else "system",
                 "recording_id": recording_id,
             }
         )
@@ -128,6 +137,8 @@ class CallArchive:
         record = next((r for r in reversed(self.cdrs) if r.get("contact_id") == contact_id), None)
         if record is None:
             return None
+        if record.get("direction") == "outbound":
+            return dialled_note(record)
         media = record.get("media", {})
         lines = [
             f"SIP call {record['call_id']} from {record.get('cli') or 'an unknown number'}",
@@ -140,3 +151,21 @@ class CallArchive:
         if record.get("transfers"):
             lines.append(f"transfers: {', '.join(record['transfers'])}")
         return "\n".join(lines)
+
+
+def dialled_note(record: dict[str, Any]) -> str:
+    """A dialled call's summary for the customer's history."""
+    dialer = record.get("dialer", {})
+    media = dialer.get("rtp", {})
+    lines = [
+        f"Dialled call {record['call_id']} to {record.get('dialed')} "
+        f"(campaign {dialer.get('campaign')}, lead {dialer.get('lead_id')}, "
+        f"caller ID {record.get('cli')})",
+        f"outcome: {record.get('outcome')} after {dialer.get('ring_s')} s ringing; "
+        f"agent {record.get('agent_id') or '-'}; hung up by {record.get('hangup_side')}",
+        f"RTP relayed: {media.get('caller_to_agent', 0)} in, {media.get('agent_to_caller', 0)} out",
+        f"compliance proof: attempt {dialer.get('attempt_id')}",
+    ]
+    if record.get("recording_id"):
+        lines.append(f"recording: {record['recording_id']}")
+    return "\n".join(lines)

@@ -75,6 +75,7 @@ async def set_state(
         events = service.execute("ready", lambda now: router_.set_ready(agent_id, now))
     else:
         reason = body.reason or ("break" if principal.id == agent_id else f"by {principal.id}")
+        service.releasing(agent_id)
         events = service.execute(
             "not_ready", lambda now: router_.set_not_ready(agent_id, reason, now)
         )
@@ -89,6 +90,7 @@ async def logout(
     force = body is not None and body.force
     if force and not principal.has(Role.SUPERVISOR):
         raise Forbidden("a forced logout needs the supervisor role")
+    service.releasing(agent_id)
     events = service.execute(
         "logout", lambda now: service.router.logout(agent_id, now, force=force)
     )

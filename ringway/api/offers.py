@@ -14,9 +14,30 @@ from pydantic import Field, model_validator
 
 from ringway.api.agents import agent_result
 from ringway.api.deps import Body, SelfOrAdmin, SelfOrSupervisor, Service, contact_view
+from ringway.dialer_live.preview import PREVIEW_KEY
 from ringway.service import RoutingService
+from router.errors import Conflict, RoutingError
 
 router = APIRouter(prefix="/agents/{agent_id}", tags=["agents"])
+
+
+class PreviewContact(Conflict):
+    code = "preview_contact"
+
+
+def not_a_preview(service: RoutingService, contact_id: str) -> None:
+    """A preview's offer is answered with the desktop's preview_accept/preview_skip
+    (docs/dialer-live.md): a plain accept would take the contact without placing the
+    call, and a reject would hold the lead's agent out of the preview's own ending."""
+    try:
+        contact = service.router.contact(contact_id)
+    except RoutingError:
+        return  # the routing command says what is wrong with the id
+    if PREVIEW_KEY in contact.attributes:
+        raise PreviewContact(
+            f"contact {contact_id} is a dialer preview: answer it with the desktop's "
+            "preview_accept or preview_skip"
+        )
 
 
 class CompleteIn(Body):
@@ -72,6 +93,7 @@ async def offers(agent_id: str, service: Service, _: SelfOrSupervisor) -> dict[s
 async def accept(
     agent_id: str, contact_id: str, service: Service, _: SelfOrAdmin
 ) -> dict[str, Any]:
+    not_a_preview(service, contact_id)
     events = service.execute("accept", lambda now: service.router.accept(agent_id, contact_id, now))
     result = agent_result(service, agent_id, events)
     result["contact"] = contact_view(service.router.contact(contact_id))
@@ -82,6 +104,7 @@ async def accept(
 async def reject(
     agent_id: str, contact_id: str, service: Service, _: SelfOrAdmin
 ) -> dict[str, Any]:
+    not_a_preview(service, contact_id)
     events = service.execute("reject", lambda now: service.router.reject(agent_id, contact_id, now))
     return agent_result(service, agent_id, events)
 

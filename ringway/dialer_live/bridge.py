@@ -24,6 +24,7 @@ from ivr.calls.media import MediaLeg
 from ivr.calls.outbound import LegState, OutboundCall
 from ivr.edge import SipEdge
 from ivr.media.endpoint import bridge
+from ivr.media.recorder import Recorder
 from ivr.sip.offer_answer import Negotiated
 from ivr.sip.uri import parse_uri
 from ringway.dialer_live.line import DialLine
@@ -53,7 +54,7 @@ class PhoneLeg:
         self.phones.hung_up(self)
 
     def on_refer(self, refer_to: str) -> int:
-        return 403  # transferring a dialled customer is not offered yet (docs/dialer-live.md)
+        return 403  # a dialled call transfers from the desktop or REST (docs/dialer-live.md)
 
     def close(self) -> None:
         call = self.call
@@ -83,6 +84,12 @@ class AgentPhones:
         self.on_answer, self.on_failure = on_answer, on_failure
         self.legs: dict[str, PhoneLeg] = {}
         self.connected: PhoneLeg | None = None
+        self.bridged_at: float | None = None  # loop time the relay started (for the CDR)
+        # A recorded campaign's (`ringway.dialer_live.dial_recording`): the announcement
+        # is played to the customer first, then the relay and the recorder start.
+        self.announcement: bytes | None = None
+        self.start_recording: Callable[[], Recorder | None] | None = None
+        self.stop_recording: Callable[[], None] | None = None
         self.answered_event = asyncio.Event()  # an agent's phone answered and was accepted
         self.ended = asyncio.Event()  # the connected agent's phone sent BYE
         self.relayed = {"caller_to_agent": 0, "agent_to_caller": 0}
@@ -156,8 +163,24 @@ class AgentPhones:
     # -- media ---------------------------------------------------------------------------
 
     def _bridge(self, leg: PhoneLeg) -> None:
+        self.line.media.stop()
+        if self.announcement is None:
+            self._join(leg)
+            return
+        task = asyncio.get_running_loop().create_task(self._announce(leg, self.announcement))
+        self._opening.add(task)
+        task.add_done_callback(self._opening.discard)
+
+    async def _announce(self, leg: PhoneLeg, prompt: bytes) -> None:
+        """The customer is told before the recording starts (docs/recording.md)."""
+        self.line.play(prompt)
+        await self.line.played()
+        if self.connected is leg and not self.line.ended.is_set() and not self.ended.is_set():
+            self.line.media.stop()
+            self._join(leg)
+
+    def _join(self, leg: PhoneLeg) -> None:
         customer = self.line.media
-        customer.stop()
         bridge(
             customer.endpoint,
             leg.media.endpoint,
@@ -165,6 +188,9 @@ class AgentPhones:
             ssrc_to_b=self.rng.getrandbits(32),
         )
         self._bridged_at = (customer.endpoint.received, leg.media.endpoint.received)
+        self.bridged_at = asyncio.get_running_loop().time()
+        if self.start_recording is not None:
+            customer.endpoint.recorder = self.start_recording()
 
     def _unbridge(self) -> None:
         leg, start = self.connected, self._bridged_at
@@ -176,6 +202,10 @@ class AgentPhones:
         self._bridged_at = None
         customer.bridge = None
         leg.media.endpoint.bridge = None
+        if customer.recorder is not None:
+            customer.recorder = None
+            if self.stop_recording is not None:
+                self.stop_recording()  # the WAV is written off the loop, for the CDR
 
     def close(self) -> dict[str, int]:
         """Hang up every agent leg (BYE or CANCEL) and close their ports: the counters."""

@@ -42,8 +42,11 @@ class DialLine:
         self.host, self.rng, self.ring_timeout_s = host, rng, ring_timeout_s
         self.media = MediaLeg(host, rng)
         self.call: OutboundCall | None = None
+        self.started_at: float | None = None  # loop time the INVITE left (for the CDR)
         self.answered_at: float | None = None
         self.greeted_at: float | None = None  # the machine detector let the line through
+        self.status: int | None = None  # the INVITE's final status
+        self.their_bye = False  # the customer's side ended the answered call
         self.timed_out = False
         self._final: asyncio.Future[int] | None = None
         self.ended = asyncio.Event()  # the answered call is over (either side)
@@ -70,6 +73,7 @@ class DialLine:
             headers=(("P-Asserted-Identity", identity),),
         )
         self.call.start()
+        self.started_at = loop.time()
         timer = loop.call_later(self.ring_timeout_s, self._ring_timeout)
         try:
             return await self._final
@@ -83,6 +87,7 @@ class DialLine:
 
     def _settle(self, status: int) -> None:
         if self._final is not None and not self._final.done():
+            self.status = status
             self._final.set_result(status)
 
     # -- LegObserver ---------------------------------------------------------------------
@@ -114,6 +119,7 @@ class DialLine:
         self.ended.set()
 
     def on_ended(self) -> None:
+        self.their_bye = self.their_bye or not self._hung_up
         self.ended.set()
 
     def on_refer(self, refer_to: str) -> int:

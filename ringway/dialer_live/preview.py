@@ -274,6 +274,15 @@ class PreviewBook:
         if preview is not None:
             self._close(preview, "disconnected")
 
+    def agent_released(self, agent_id: str) -> None:
+        """The agent is about to go not-ready, log out or be disconnected: end their
+        waiting preview *before* the router withdraws the offer, which would put the
+        contact back in the queue for the next free agent to be offered (and see it
+        withdrawn a moment later). The lead is due again at once."""
+        preview = self.of_agent(agent_id)
+        if preview is not None:
+            self._close(preview, "withdrawn: agent released")
+
     def _withdrawn(self, contact_id: str, agent_id: str) -> None:
         preview = self.pending.get(contact_id)
         if preview is not None and not preview.dialling and preview.agent_id == agent_id:

@@ -56,6 +56,11 @@ class PreviewDesk:
         for runner in self.runners.values():
             runner.previews.agent_gone(agent_id)
 
+    def agent_released(self, agent_id: str) -> None:
+        """A routing command is about to withdraw the agent's offer (`RoutingService.releasing`)."""
+        for runner in self.runners.values():
+            runner.previews.agent_released(agent_id)
+
     def rows(self) -> list[dict[str, Any]]:
         """Every preview waiting or dialling, for supervisors (wallboard, REST)."""
         return [row for runner in self.runners.values() for row in runner.previews.rows()]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from dialer.compliance.proof import Verdict
 from dialer.leads import Lead, Outcome, block
+from ringway.dialer_live.bridge import AgentPhones
 from ringway.dialer_live.line import DialLine
 from ringway.dialer_live.outcomes import outcome_for_status
 from ringway.dialer_live.runner_parts import ContactWatch
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 REFUSED_RETRY = timedelta(minutes=15)  # a previewed lead refused for now (window, caps)
+PHONE_FAILED = "dialer: agent phone failed"  # the disposition of a call nobody could take
 
 
 class PreviewedCalls:
@@ -59,6 +61,7 @@ class PreviewedCalls:
         runner.parts.compliance.record_attempt(verdict, attempt_id, lead)
         line = runner.line_for(lead)
         runner.lines[attempt_id] = line
+        runner.track(attempt_id, lead, line, contact_id)
         runner.dialled_at[attempt_id] = asyncio.get_running_loop().time()
         runner.spawn(self.attempt(attempt_id, lead, line, contact_id))
         return attempt_id
@@ -100,19 +103,60 @@ class PreviewedCalls:
         agent_id = self._agent_of(contact_id)
         phones = runner.phones(line)
         phones.on_answer = lambda agent: agent == agent_id
+        refused = asyncio.Event()
+        phones.on_failure = lambda agent, status: refused.set()
         target = parts.phone_of(agent_id) if agent_id is not None else None
-        if agent_id is not None and target is not None:
-            phones.ring(agent_id, target)
-        runner.policy.on_live_answer(abandoned=False, now=loop.time())
-        parts.ledger.record(runner.campaign.name, "connected_human", parts.wall().timestamp())
-        runner.figures.connects += 1
-        started = runner.busy_since[attempt_id] = loop.time()
         try:
+            if agent_id is not None and target is not None:
+                phones.ring(agent_id, target)
+                if not await self._phone_answered(phones, refused, line, contact_id):
+                    await self._no_agent(contact_id, agent_id, line, phones)
+                    return Outcome.ABANDONED
+            runner.policy.on_live_answer(abandoned=False, now=loop.time())
+            parts.ledger.record(runner.campaign.name, "connected_human", parts.wall().timestamp())
+            runner.figures.connects += 1
+            started = runner.busy_since[attempt_id] = loop.time()
             await runner.talk(contact_id, line, phones)
         finally:
             runner.figures.relayed.update(phones.close())
         runner.policy.on_handle_done(handle_s=loop.time() - started, now=loop.time())
         return Outcome.ANSWERED
+
+    async def _phone_answered(
+        self, phones: AgentPhones, refused: asyncio.Event, line: DialLine, contact_id: str
+    ) -> bool:
+        """The agent's phone answered within the grace (47 CFR 64.1200(a)(7)(i): a live
+        agent within 2 s of the greeting); False when it refused (486, 480, ...), stayed
+        silent, the customer hung up or the agent ended the contact meanwhile."""
+        watch = self.runner.parts.watches.setdefault(contact_id, ContactWatch())
+        waits = [phones.answered_event.wait(), refused.wait(), line.ended.wait()]
+        futures = [asyncio.ensure_future(w) for w in [*waits, watch.finished.wait()]]
+        loop = asyncio.get_running_loop()
+        deadline = (line.answered_at or loop.time()) + self.runner.parts.settings.grace_s
+        try:
+            await asyncio.wait(
+                futures, timeout=max(0.0, deadline - loop.time()), return_when="FIRST_COMPLETED"
+            )
+        finally:
+            for future in futures:
+                future.cancel()
+        return phones.connected is not None
+
+    async def _no_agent(
+        self, contact_id: str, agent_id: str, line: DialLine, phones: AgentPhones
+    ) -> None:
+        """The answered customer has nobody to talk to: as predictive mode does, the
+        safe-harbour prompt, then our BYE (an abandoned call for the rule pack); the
+        agent is released (the contact ends and is completed for them)."""
+        runner, parts = self.runner, self.runner.parts
+        loop = asyncio.get_running_loop()
+        phones.close()  # CANCEL a phone still ringing before the prompt
+        await runner.safe_harbour(line)
+        runner.policy.on_live_answer(abandoned=True, now=loop.time())
+        parts.ledger.record(runner.campaign.name, "dropped", parts.wall().timestamp())
+        self._end_contact(contact_id)
+        with contextlib.suppress(RoutingError):
+            await parts.service.complete(agent_id, contact_id, disposition=PHONE_FAILED, notes="")
 
     def _agent_of(self, contact_id: str) -> str | None:
         with contextlib.suppress(RoutingError):

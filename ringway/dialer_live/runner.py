@@ -28,12 +28,14 @@ from dialer.campaign import Campaign
 from dialer.leads import Lead, Outcome
 from dialer.pacing import PacingPolicy, PacingView
 from ringway.dialer_live.bridge import AgentPhones
+from ringway.dialer_live.dial_record import DialFacts, file_cdr
 from ringway.dialer_live.line import DialLine
 from ringway.dialer_live.outcomes import outcome_for_status
 from ringway.dialer_live.pool import campaign_pool
 from ringway.dialer_live.preview import PreviewBook
 from ringway.dialer_live.previewed import PreviewedCalls
 from ringway.dialer_live.runner_parts import ContactWatch, Figures, RunnerParts
+from ringway.dialer_live.talk import talk, wire_phones
 from ringway.service import NewContact
 from router.errors import RoutingError
 from router.model import Channel
@@ -54,6 +56,7 @@ class CampaignRunner:
         self.previews = PreviewBook(self)  # leads agents read before the dial (preview mode)
         self.previewed = PreviewedCalls(self)  # and their lines once accepted
         self.busy_since: dict[str, float] = {}
+        self.facts: dict[str, DialFacts] = {}  # attempt id -> what its CDR will say
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._attempts: set[asyncio.Task[None]] = set()
@@ -97,8 +100,11 @@ class CampaignRunner:
                 log.exception("dialer %s: tick failed", self.campaign.name)
             last = now
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a stop()'s cancel
+            # when the wake-up lands at the same instant, and the loop then runs forever
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.parts.settings.reevaluate_s)
+                async with asyncio.timeout(self.parts.settings.reevaluate_s):
+                    await self._wake.wait()
 
     def _tick(self, now: float, elapsed: float) -> None:
         pool = campaign_pool(self.parts.service, self.campaign, self.parts.blender)
@@ -148,12 +154,21 @@ class CampaignRunner:
             return
         line = self.line_for(lead)
         self.lines[attempt_id] = line
+        self.track(attempt_id, lead, line)
         self.dialled_at[attempt_id] = now
         if tied:
             self.tied.add(attempt_id)
         else:
             self.pooled_since[attempt_id] = now
         self.spawn(self._attempt(attempt_id, lead, line))
+
+    def track(
+        self, attempt_id: str, lead: Lead, line: DialLine, contact: str | None = None
+    ) -> None:
+        """Keep the attempt's facts for its call detail record (filed by `record`)."""
+        self.facts[attempt_id] = DialFacts(
+            attempt_id, self.campaign.name, self.campaign.queue, lead, line, contact
+        )
 
     def line_for(self, lead: Lead) -> DialLine:
         settings = self.parts.settings
@@ -199,6 +214,9 @@ class CampaignRunner:
 
     def record(self, attempt_id: str, outcome: Outcome) -> None:
         self.figures.outcomes[outcome.value] += 1
+        facts = self.facts.pop(attempt_id, None)
+        if facts is not None:
+            file_cdr(self.parts.service, self.parts.on_dialled, facts, outcome)
         try:
             self.parts.compliance.record_outcome(
                 attempt_id, outcome, self.parts.wall(), self.campaign
@@ -229,7 +247,7 @@ class CampaignRunner:
 
     def phones(self, line: DialLine) -> AgentPhones:
         parts = self.parts
-        return AgentPhones(
+        phones = AgentPhones(
             parts.edge,
             line,
             host=parts.host,
@@ -237,6 +255,12 @@ class CampaignRunner:
             on_answer=lambda agent_id: False,  # set by `_route` once the contact exists
             on_failure=lambda agent_id, status: None,
         )
+        for facts in self.facts.values():
+            if facts.line is line:
+                facts.phones = phones
+                if parts.recording is not None:
+                    parts.recording.wire(phones, self.campaign.recording, facts)
+        return phones
 
     async def _connect(
         self, attempt_id: str, lead: Lead, line: DialLine, phones: AgentPhones
@@ -246,7 +270,7 @@ class CampaignRunner:
         contact_id = await self._route(attempt_id, lead, line, phones)
         if contact_id is None:
             phones.close()  # CANCEL phones still ringing before the prompt
-            await self._safe_harbour(line)
+            await self.safe_harbour(line)
             self.policy.on_live_answer(abandoned=True, now=loop.time())
             ledger.record(name, "dropped", self._stamp())
             return Outcome.ABANDONED
@@ -271,6 +295,8 @@ class CampaignRunner:
         if queue is None:
             return None
         contact_id = f"c-{os.urandom(8).hex()}"
+        if attempt_id in self.facts:
+            self.facts[attempt_id].contact_id = contact_id
         watch = parts.watches[contact_id] = ContactWatch()
         self._wire_phones(contact_id, watch, phones)
         new = NewContact(
@@ -301,57 +327,16 @@ class CampaignRunner:
         return None
 
     def _wire_phones(self, contact_id: str, watch: ContactWatch, phones: AgentPhones) -> None:
-        parts, router = self.parts, self.parts.service.router
-
-        def offered(agent_id: str) -> None:
-            target = parts.phone_of(agent_id)
-            if target is not None:
-                phones.ring(agent_id, target)
-
-        def answered(agent_id: str) -> bool:
-            try:
-                parts.service.execute(
-                    "accept", lambda now: router.accept(agent_id, contact_id, now)
-                )
-            except RoutingError:  # taken on the desktop already, or the offer is gone
-                with contextlib.suppress(RoutingError):
-                    return router.contact(contact_id).agent_id == agent_id
-                return False
-            return True
-
-        watch.on_offer, watch.on_withdrawn = offered, phones.drop
-        phones.on_answer = answered
-        phones.on_failure = lambda agent_id, status: parts.rona(agent_id, contact_id, status)
+        wire_phones(self, contact_id, watch, phones)
 
     async def _accepted(self, new: NewContact, watch: ContactWatch) -> None:
         await self.parts.service.create_contact(new)
         await watch.accepted.wait()
 
     async def talk(self, contact_id: str, line: DialLine, phones: AgentPhones) -> None:
-        """Until either side ends: the customer's or the agent phone's BYE ends the
-        contact (wrap-up starts) and the other leg; the agent ending the contact on the
-        desktop hangs both legs up."""
-        parts = self.parts
-        watch = parts.watches[contact_id]
-        waits = [line.ended.wait(), watch.finished.wait(), phones.ended.wait()]
-        futures = {asyncio.ensure_future(w) for w in waits}
-        try:
-            await asyncio.wait(futures, return_when="FIRST_COMPLETED")
-        finally:
-            for future in futures:
-                future.cancel()
-            parts.watches.pop(contact_id, None)
-        if phones.connected is not None:  # also a phone answered after a desktop accept
-            self.figures.phone_connects += 1
-        if phones.ended.is_set():
-            line.hang_up()
-        if line.ended.is_set():
-            with contextlib.suppress(RoutingError):
-                parts.service.execute("end", lambda now: parts.service.router.end(contact_id, now))
-        else:
-            line.hang_up()
+        await talk(self, contact_id, line, phones)
 
-    async def _safe_harbour(self, line: DialLine) -> None:
+    async def safe_harbour(self, line: DialLine) -> None:
         prompt = self.campaign.safe_harbour_prompt
         if prompt and not line.ended.is_set():  # nobody to hear it after the customer's BYE
             loop = asyncio.get_running_loop()

@@ -21,6 +21,7 @@ from dialer.leads import Outcome
 from dialer.pacing.accounting import AbandonmentLedger
 from ivr.edge import SipEdge
 from ivr.media.audio import PromptLibrary
+from ringway.dialer_live.dial_recording import DialRecording
 from ringway.dialer_live.outcomes import MachineDetector
 from ringway.dialer_live.settings import DialerSettings
 from ringway.service import RoutingService
@@ -60,6 +61,7 @@ class ContactWatch:
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     on_offer: Callable[[str], None] | None = None  # agent id: ring that agent's phone
     on_withdrawn: Callable[[str], None] | None = None  # agent id: stop ringing it
+    on_transferred: Callable[[], None] | None = None  # blind transfer: a new agent leg
 
 
 @dataclass(slots=True)
@@ -100,3 +102,5 @@ class RunnerParts:
     phone_of: Callable[[str], str | None]  # agent id -> registered contact URI, if any
     rona: Callable[[str, str, int], None]  # agent, contact, SIP status: the phone said no
     desktop: DesktopLink = field(default_factory=DesktopLink)
+    recording: DialRecording | None = None  # recorded campaigns' bridges
+    on_dialled: Callable[[dict[str, Any]], None] = field(default=lambda record: None)  # a CDR

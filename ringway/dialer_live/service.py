@@ -37,6 +37,8 @@ from dialer.pacing.accounting import AbandonmentLedger, rule_pack
 from dialer.store_sqlite import SQLiteDialerStore
 from ivr.media.audio import PromptLibrary
 from ringway.bus import Subscription
+from ringway.dialer_live.dial_history import DialledCalls
+from ringway.dialer_live.dial_recording import DialRecording
 from ringway.dialer_live.outcomes import detector
 from ringway.dialer_live.preview_desk import PreviewDesk
 from ringway.dialer_live.runner import CampaignRunner, ContactWatch, RunnerParts
@@ -122,6 +124,7 @@ class DialerService:
         self.blender = Blender()
         self.desktop = DesktopLink()  # agent desktops, for preview mode (`attach_desktop`)
         self.previews = PreviewDesk(self.runners)
+        self.dialled = DialledCalls(service, telephony.centre.archive)
         self._feed: asyncio.Task[None] | None = None
 
     def attach_desktop(self, hub: DesktopHub) -> None:
@@ -149,9 +152,12 @@ class DialerService:
         self._load_saved_campaigns()
         self._feed = asyncio.get_running_loop().create_task(self._follow(), name="dialer-feed")
         register(self.service, self.wallboard)
+        self.service.release_hooks.append(self.previews.agent_released)
 
     async def stop(self) -> None:
         unregister(self.service)
+        with contextlib.suppress(ValueError):
+            self.service.release_hooks.remove(self.previews.agent_released)
         for runner in self.runners.values():
             await runner.stop()
         if self._feed is not None:
@@ -162,6 +168,7 @@ class DialerService:
         if self._store is not None:
             self._store.close()
             self._store = self._compliance = None
+        await self.dialled.close()
 
     async def _follow(self) -> None:
         subscription: Subscription = self.service.subscribe(limit=FEED_LIMIT)
@@ -187,6 +194,8 @@ class DialerService:
                 watch.on_withdrawn(event.agent_id)
         elif isinstance(event, ev.OfferAccepted):
             watch.accepted.set()
+        elif isinstance(event, ev.ContactTransferred) and watch.on_transferred is not None:
+            watch.on_transferred()  # the customer stays on: the next agent's phone is rung
         elif isinstance(event, _FINISHED):
             watch.finished.set()
 
@@ -293,6 +302,8 @@ class DialerService:
             phone_of=self.telephony.centre.phone_of,  # the B2BUA's registrar lookup
             rona=self.telephony.centre.reject,  # RONA as for inbound (480: disconnected)
             desktop=self.desktop,
+            recording=DialRecording(self.telephony.centre.archive, self.prompts),
+            on_dialled=self.dialled.filed,  # each attempt's CDR and history note
         )
         return CampaignRunner(campaign, policy, parts)
 

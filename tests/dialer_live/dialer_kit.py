@@ -109,11 +109,13 @@ async def running_centre(
     ring_timeout_s: float = 3.0,
     env: dict[str, str] | None = None,
     outbound_queue: str = OUTBOUND_QUEUE,
+    edit: Callable[[str], str] = lambda text: text,
     **dialer: Any,
 ) -> AsyncIterator[Centre]:
     """``outbound_queue``: the campaign queue's YAML (``queues:`` and one entry);
+    ``edit``: a change to the configuration's text (e.g. an agent's capacity);
     ``dialer``: more `DialerSettings` fields (e.g. ``detector="energy"``)."""
-    config = load_config_text(config_text(tmp_path, outbound_queue), "dialer-test.yaml")
+    config = load_config_text(edit(config_text(tmp_path, outbound_queue)), "dialer-test.yaml")
     trunk_port = free_port()
     settings = DialerSettings(
         trunk=f"127.0.0.1:{trunk_port}",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from dialer_kit import config_text, free_port, moving_clock
 
@@ -31,6 +32,7 @@ mode: preview
 queue: outbound-sales
 agents: [alice]
 caller_id: "+1 212 555 0199"
+safe_harbour_prompt: safe-harbour-us
 preview: {{timeout_s: {timeout}, on_timeout: {on_timeout}, skip_retry_minutes: 30}}
 """
 
@@ -68,6 +70,15 @@ class PreviewCentre:
         self.dialer.add_campaign_text(text, "look.yaml")
         report = self.dialer.import_list("look", f"id,phone,name\nlead-1,{CUSTOMER},Ann\n")
         assert len(report.accepted) == 1
+
+    async def rest(self, who: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One REST request as ``who`` (an agent's token) over the real socket."""
+        assert self.bundle.auth is not None
+        token = self.bundle.auth.issue(who, Role.AGENT)[0]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}") as client:
+            return await client.request(
+                method, f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs
+            )
 
     def state(self, agent: str) -> str:
         return self.bundle.service.router.agent(agent).state.value
