@@ -103,11 +103,15 @@ class Compliance:
         if result.allowed:
             self.record_attempt(result, attempt_id, lead, guaranteed_agent=guaranteed_agent)
         else:
-            self.record_denial(result)
-            self._hold_refused_lead(result, at, lead)
+            self.record_refusal(result, at, lead)
         return result
 
-    def _hold_refused_lead(self, result: Verdict, at: datetime, lead: Lead | None) -> None:
+    def record_refusal(self, result: Verdict, at: datetime, lead: Lead | None) -> None:
+        """Keep the proof of a refusal and hold (or block) the lead accordingly."""
+        self.record_denial(result)
+        self.hold_refused_lead(result, at, lead)
+
+    def hold_refused_lead(self, result: Verdict, at: datetime, lead: Lead | None) -> None:
         """Keep a refused lead away from the pacer until the refusal can have lapsed.
 
         A DNC entry, a withdrawn consent or a spent lifetime cap will not lapse by

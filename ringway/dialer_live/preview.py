@@ -137,7 +137,11 @@ class PreviewBook:
     async def _offer(self, lead: Lead, agent_id: str) -> None:
         runner = self.runner
         parts, campaign = runner.parts, runner.campaign
-        verdict = parts.compliance.check(lead.phone, parts.wall(), campaign, lead)
+        # The agent is reserved before the dial: a guaranteed agent (Ofcom's 72-hour and
+        # AMD 24-hour rules allow a repeat call with one).
+        verdict = parts.compliance.check(
+            lead.phone, parts.wall(), campaign, lead, guaranteed_agent=True
+        )
         if not verdict.allowed:  # not worth an agent's time: the refusal is kept as at a dial
             runner.previewed.refuse(lead, verdict)
             return
@@ -225,7 +229,9 @@ class PreviewBook:
         runner, parts = self.runner, self.runner.parts
         lead = parts.compliance.store.lead(preview.lead.id) or preview.lead
         at = parts.wall()
-        verdict = parts.compliance.check(lead.phone, at, runner.campaign, lead)
+        verdict = parts.compliance.check(
+            lead.phone, at, runner.campaign, lead, guaranteed_agent=True
+        )
         if not verdict.allowed:
             runner.previewed.refuse(lead, verdict)
             self._close(preview, "refused", refusals(verdict))

@@ -15,12 +15,10 @@ import asyncio
 import contextlib
 import logging
 import os
-from dataclasses import replace
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from dialer.compliance.proof import Verdict
-from dialer.leads import Lead, Outcome, block
+from dialer.leads import Lead, Outcome
 from ringway.dialer_live.bridge import AgentPhones
 from ringway.dialer_live.line import DialLine
 from ringway.dialer_live.outcomes import outcome_for_status
@@ -31,7 +29,6 @@ if TYPE_CHECKING:
     from ringway.dialer_live.runner import CampaignRunner
 
 log = logging.getLogger(__name__)
-REFUSED_RETRY = timedelta(minutes=15)  # a previewed lead refused for now (window, caps)
 PHONE_FAILED = "dialer: agent phone failed"  # the disposition of a call nobody could take
 
 
@@ -40,25 +37,21 @@ class PreviewedCalls:
         self.runner = runner
 
     def refuse(self, lead: Lead, verdict: Verdict) -> None:
-        """A previewed lead the compliance gate refused: the proof is kept; a DNC entry
-        or withdrawn consent blocks the lead, anything else (window, caps) waits."""
+        """A previewed lead the compliance gate refused: the proof is kept; a refusal
+        that waiting cannot lift (DNC, withdrawn consent) blocks the lead, any other
+        waits until it lapses (`Compliance.hold_refused_lead`: the window's opening,
+        the end of a 72/24-hour rule, an hour when a check cannot say)."""
         runner = self.runner
         compliance = runner.parts.compliance
-        compliance.record_denial(verdict)
         runner.figures.refused += 1
         runner.parts.on_refused(runner.campaign.name)
-        current = compliance.store.lead(lead.id) or lead
-        if any(r.blocks and r.final for r in verdict.reasons):
-            compliance.store.put_lead(block(current))
-        else:
-            later = runner.parts.wall() + REFUSED_RETRY
-            compliance.store.put_lead(replace(current, next_attempt_at=later))
+        compliance.record_refusal(verdict, runner.parts.wall(), lead)
 
     def dial(self, lead: Lead, verdict: Verdict, contact_id: str) -> str:
         """The agent accepted the preview (the contact is theirs): dial it now."""
         runner = self.runner
         attempt_id = f"att-{os.urandom(8).hex()}"
-        runner.parts.compliance.record_attempt(verdict, attempt_id, lead)
+        runner.parts.compliance.record_attempt(verdict, attempt_id, lead, guaranteed_agent=True)
         line = runner.line_for(lead)
         runner.lines[attempt_id] = line
         runner.track(attempt_id, lead, line, contact_id)
