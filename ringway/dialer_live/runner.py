@@ -238,6 +238,10 @@ class CampaignRunner:
             return Outcome.MACHINE
         line.greeted()  # the 2 s grace runs from the end of the greeting
         self.policy.on_line_ended(needed_agent=True, ring_s=ring_s, now=loop.time())
+        if line.ended.is_set():  # hung up while the detector listened: offer no agent
+            self.policy.on_live_answer(abandoned=True, now=loop.time())
+            ledger.record(name, "dropped", self._stamp())
+            return Outcome.ABANDONED
         phones = self.phones(line)
         try:
             return await self._connect(attempt_id, lead, line, phones)

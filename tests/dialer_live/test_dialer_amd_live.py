@@ -24,11 +24,13 @@ from dialer_kit import (
     talking,
     wait_for,
 )
+from test_dialer_bridge import customer_hangs_up, telephony_port
 
 from dialer.campaign import load_campaign_text
 from dialer.leads import DEFAULT_RETRY, LeadStatus, Outcome
 from ringway.dialer_live.amd import AmdSettings
 from ringway.dialer_live.amd_tap import EnergyDetector
+from router import events as ev
 
 pytestmark = needs_sipp
 NUMBER = "+12125550101"
@@ -153,5 +155,47 @@ def test_a_short_hello_reaches_an_agent_after_the_greeting(tmp_path: Path) -> No
             assert status["attempts"] == {"answered": 1}
             assert status["abandon_rate"]["counts"]["connected_human"] == 1
             assert status["abandon_rate"]["counts"]["amd_machine"] == 0
+
+    asyncio.run(main())
+
+
+def test_a_customer_gone_while_the_detector_listens_is_offered_to_no_agent(
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        async with running_centre(tmp_path, detector="energy") as centre:
+            edge = f"127.0.0.1:{telephony_port(centre)}"  # where the carrier's BYE goes
+            # Silence for 0.6 s, then the customer's BYE: before the detector can decide
+            # (a verdict on silence takes initial_silence_s, 2.5 s).
+            sipp = await carrier(
+                tmp_path, "gone", customer_hangs_up(600), port=centre.trunk_port, args=(edge,)
+            )
+            events = centre.bundle.service.subscribe()
+            seen: list[ev.Event] = []
+
+            async def collect() -> None:
+                async for event in events:
+                    seen.append(event)
+
+            collector = asyncio.get_running_loop().create_task(collect())
+            try:
+                await start(centre)
+
+                def outcomes() -> tuple[Outcome, ...]:
+                    lead = centre.dialer.store.lead("lead-1")
+                    return () if lead is None else lead.outcomes
+
+                await wait_for(lambda: bool(outcomes()), 12, "the attempt's outcome")
+                code, output = await sipp.result()
+                assert code == 0, output[-3000:]
+                assert outcomes() == (Outcome.ABANDONED,)
+                await asyncio.sleep(0.3)
+                # no contact was made for the dead line: nobody was offered it
+                assert not [e for e in seen if isinstance(e, ev.ContactQueued | ev.ContactOffered)]
+                assert (await centre.call("GET", "/agents/alice"))["state"] == "ready"
+                status = centre.dialer.status("spring")
+                assert status["abandon_rate"]["counts"]["dropped"] == 1
+            finally:
+                collector.cancel()
 
     asyncio.run(main())
