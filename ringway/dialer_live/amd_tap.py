@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily
 
 from ivr.media.endpoint import MediaEndpoint
 from ivr.media.recorder import Direction, Recorder
@@ -62,3 +65,24 @@ class EnergyDetector:
             endpoint.recorder = previous
         self.verdicts[f"{verdict.kind}:{verdict.reason}"] += 1
         return verdict
+
+
+class VerdictCollector:
+    """The detector's verdict counts in /metrics: ``ringway_dialer_amd_verdicts_total``
+    by kind (machine / human) and reason (long_greeting, beep, short_greeting, ...), so
+    operators can watch the share of releases — Ofcom's false-positive estimate is
+    sampled from those."""
+
+    def __init__(self, detector: EnergyDetector) -> None:
+        self.detector = detector
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "ringway_dialer_amd_verdicts",
+            "Answering-machine detector verdicts by kind and reason",
+            labels=["kind", "reason"],
+        )
+        for key, count in sorted(self.detector.verdicts.items()):
+            kind, _, reason = key.partition(":")
+            family.add_metric([kind, reason], count)
+        yield family

@@ -37,6 +37,7 @@ from dialer.pacing.accounting import AbandonmentLedger, rule_pack
 from dialer.store_sqlite import SQLiteDialerStore
 from ivr.media.audio import PromptLibrary
 from ringway.bus import Subscription
+from ringway.dialer_live.amd_tap import EnergyDetector, VerdictCollector
 from ringway.dialer_live.dial_history import DialledCalls
 from ringway.dialer_live.dial_recording import DialRecording
 from ringway.dialer_live.outcomes import detector
@@ -113,7 +114,8 @@ class DialerService:
         self._compliance: Compliance | None = None
         self.wall = wall or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random(os.urandom(16))
-        self.metrics = DialerMetrics(registry or service.metrics.registry)
+        registry = registry or service.metrics.registry
+        self.metrics = DialerMetrics(registry)
         amd_fp = settings.amd_false_positive_rate  # UK: AMD releases count as abandons
         self.ledgers = {name: AbandonmentLedger(rule_pack(name, amd_fp)) for name in ("US", "UK")}
         self.campaigns: dict[str, Campaign] = {}
@@ -121,6 +123,8 @@ class DialerService:
         self.watches: dict[str, ContactWatch] = {}
         self.prompts = PromptLibrary()
         self.detector = detector(settings.detector, settings.amd)
+        if isinstance(self.detector, EnergyDetector):
+            registry.register(VerdictCollector(self.detector))
         self.blender = Blender()
         self.desktop = DesktopLink()  # agent desktops, for preview mode (`attach_desktop`)
         self.previews = PreviewDesk(self.runners)

@@ -24,6 +24,7 @@ from dialer_kit import (
     talking,
     wait_for,
 )
+from prometheus_client import generate_latest
 from test_dialer_bridge import customer_hangs_up, telephony_port
 
 from dialer.campaign import load_campaign_text
@@ -89,6 +90,11 @@ def test_a_voicemail_greeting_is_released_as_a_machine_and_retried(
             detector = centre.dialer.detector
             assert isinstance(detector, EnergyDetector)
             assert detector.verdicts == {"machine:long_greeting": 1}
+            exposed = generate_latest(centre.bundle.service.metrics.registry).decode()
+            assert (
+                'ringway_dialer_amd_verdicts_total{kind="machine",reason="long_greeting"} 1.0'
+                in exposed
+            )
             assert took < 2 + AmdSettings().max_decision_s  # dial, ring, bounded listening
 
             status = centre.dialer.status("spring")
