@@ -14,6 +14,7 @@ across every queue it serves — so the invariant holds after every command.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import random
 from collections.abc import Iterable
@@ -192,6 +193,8 @@ class Router(Flow):
             self._write_through and self.store.get_contact(contact.id) is not None
         ):  # (a store that keeps no records holds no finished contact either)
             raise DuplicateContact(f"contact {contact.id} already exists")
+        if contact.exclusive_agent and contact.preferred_agent is None:
+            raise InvalidConfig(f"contact {contact.id}: exclusive_agent needs a preferred_agent")
         closed = queue.closed_for(contact.tier, now) if queue.hours else None
         if closed is not None and queue.after_hours is None:
             return self._closed(contact, queue, closed, now)
@@ -503,7 +506,11 @@ class Router(Flow):
         if contact.status is not ContactStatus.QUEUED:
             return None
         self._flush_pushes()
-        return self._explain_waiting(self.queues[contact.queue], contact.step, now, "waiting")
+        why = self._explain_waiting(self.queues[contact.queue], contact.step, now, "waiting")
+        if contact.exclusive_agent:
+            only = f"for agent {contact.preferred_agent} only, who cannot take it now; waiting"
+            return dataclasses.replace(why, note=only)
+        return why
 
     def waiting(self, queue: str) -> list[Contact]:
         """Contacts waiting in ``queue`` (queued or ringing), oldest first."""
