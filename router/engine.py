@@ -149,11 +149,13 @@ class Router(Flow):
     def set_not_ready(self, agent_id: str, reason: str, now: float) -> list[ev.Event]:
         agent = self._agent(agent_id)
         new = next_presence(agent.presence, Action.NOT_READY, agent_id)
-        self._rescind(agent, now, "agent_not_ready")
+        # The presence changes first: the withdrawn contact goes back to its queue, and
+        # a contact that prefers this agent must not be offered to them again there.
         if agent.active:
             agent.pending = Pending(action=Action.NOT_READY, reason=reason)
         else:
             agent.presence, agent.reason, agent.presence_since = new, reason, now
+        self._rescind(agent, now, "agent_not_ready")
         self._agent_changed(agent, now)
         return self._finish()
 
@@ -166,11 +168,11 @@ class Router(Flow):
                 f"agent {agent_id} has {len(agent.active)} contact(s) in hand; "
                 "complete them first (a supervisor may force the logout)"
             )
-        self._rescind(agent, now, "agent_logout")
-        if agent.active:
+        if agent.active:  # (first, as in `set_not_ready`)
             agent.pending = Pending(action=Action.LOGOUT, reason="logout")
         else:
             self._go_offline(agent, now)
+        self._rescind(agent, now, "agent_logout")
         self._agent_changed(agent, now)
         return self._finish()
 
