@@ -17,6 +17,8 @@ from dialer_kit import needs_sipp, wait_for
 from preview_kit import preview_centre
 from test_dialer_preview import previewed
 
+from router.agents import Agent
+
 pytestmark = needs_sipp
 
 
@@ -26,11 +28,17 @@ def test_not_ready_straight_to_the_router_never_offers_the_preview_to_another(
     async def main() -> None:
         async with preview_centre(tmp_path) as centre:
             await centre.campaign()
-            carol = await centre.desktop("carol")  # ready, in the queue, not in the campaign
+            service = centre.bundle.service
+            # carol may take outbound work (the demo's carol has no outbound capacity) and
+            # sells well enough for the queue, but is not one of the campaign's agents
+            carol_may_dial = Agent(
+                id="carol", name="Carol Chen", skills={"sales": 8}, extension="1003"
+            )
+            service.execute("add_agent", lambda now: service.router.add_agent(carol_may_dial, now))
+            carol = await centre.desktop("carol")
             alice = await centre.desktop("alice")
             frame = await previewed(centre, alice)
             contact_id = frame["contact_id"]
-            service = centre.bundle.service
             contact = service.router.contact(contact_id)
             assert contact.exclusive_agent and contact.preferred_agent == "alice"
             # no release hook runs: the router alone decides where the contact goes
