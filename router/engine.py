@@ -439,6 +439,7 @@ class Router(Flow):
             )
         )
         contact.agent_id = contact.answered_at = contact.ended_at = None
+        contact.exclusive_agent = False  # handed on by its agent: anyone may take it now
         self._arrivals += 1
         contact.seq, contact.enqueued_at = self._arrivals, now
         self._enqueue(contact, queue, now, "transfer")

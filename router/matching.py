@@ -305,10 +305,12 @@ class Matcher:
         if not mine:
             return False
         for contact in sorted(mine.values(), key=lambda c: (c.enqueued_at, c.seq)):
-            if self._contacts.get(contact.id) is not contact or (
-                contact.status is not ContactStatus.QUEUED
+            if (
+                self._contacts.get(contact.id) is not contact
+                or contact.status is not ContactStatus.QUEUED
+                or not contact.exclusive_agent
             ):
-                del mine[contact.id]  # left its queue or offered since: a stale entry
+                del mine[contact.id]  # left its queue, offered or transferred: a stale entry
                 continue
             queue = self.queues[contact.queue]
             if self._preferred(contact, (queue.name, contact.step), queue.channel) is None:

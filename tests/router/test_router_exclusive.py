@@ -133,6 +133,17 @@ def test_no_relaxation_or_overflow_to_others() -> None:
     assert offers(router.set_ready("alice", 101)) == [("c1", "alice")]
 
 
+def test_a_transfer_by_its_agent_hands_it_on_to_anyone() -> None:
+    router = centre()
+    reserved_for(router, "c1", "alice", 1)
+    router.accept("alice", "c1", 2)
+    router.set_not_ready("bob", "x", 3)
+    out = router.transfer("alice", "c1", "sales", 4)
+    assert not router.contact("c1").exclusive_agent
+    assert offers(out) == [("c1", "alice")]  # still preferred while she is free
+    assert offers(router.reject("alice", "c1", 5)) == [("c1", "carol")]  # no longer hers alone
+
+
 def test_an_exclusive_contact_needs_its_agent() -> None:
     router = centre()
     contact = Contact(id="c1", channel=Channel.VOICE, queue="sales", created_at=0)
