@@ -279,6 +279,7 @@ class RoutingService:
             customer_id=customer.id if customer else None,
             tier=result.tier.value if result.tier is not None else None,
             preferred_agent=new.preferred_agent,
+            exclusive_agent=new.exclusive_agent,
             attributes={**new.attributes, "pop": result.to_pop()},
         )
         self.execute("contact_arrived", lambda now: self.router.contact_arrived(contact, now))

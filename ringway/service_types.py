@@ -42,6 +42,7 @@ class NewContact:
     attributes: dict[str, Any] = field(default_factory=dict)
     id: str | None = None
     preferred_agent: str | None = None  # e.g. who handled the e-mail thread before
+    exclusive_agent: bool = False  # True: only preferred_agent is ever offered it
 
 
 class ReservationReader(Protocol):

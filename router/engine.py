@@ -14,6 +14,7 @@ across every queue it serves — so the invariant holds after every command.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import random
 from collections.abc import Iterable
@@ -148,11 +149,13 @@ class Router(Flow):
     def set_not_ready(self, agent_id: str, reason: str, now: float) -> list[ev.Event]:
         agent = self._agent(agent_id)
         new = next_presence(agent.presence, Action.NOT_READY, agent_id)
-        self._rescind(agent, now, "agent_not_ready")
+        # The presence changes first: the withdrawn contact goes back to its queue, and
+        # a contact that prefers this agent must not be offered to them again there.
         if agent.active:
             agent.pending = Pending(action=Action.NOT_READY, reason=reason)
         else:
             agent.presence, agent.reason, agent.presence_since = new, reason, now
+        self._rescind(agent, now, "agent_not_ready")
         self._agent_changed(agent, now)
         return self._finish()
 
@@ -165,11 +168,11 @@ class Router(Flow):
                 f"agent {agent_id} has {len(agent.active)} contact(s) in hand; "
                 "complete them first (a supervisor may force the logout)"
             )
-        self._rescind(agent, now, "agent_logout")
-        if agent.active:
+        if agent.active:  # (first, as in `set_not_ready`)
             agent.pending = Pending(action=Action.LOGOUT, reason="logout")
         else:
             self._go_offline(agent, now)
+        self._rescind(agent, now, "agent_logout")
         self._agent_changed(agent, now)
         return self._finish()
 
@@ -192,6 +195,8 @@ class Router(Flow):
             self._write_through and self.store.get_contact(contact.id) is not None
         ):  # (a store that keeps no records holds no finished contact either)
             raise DuplicateContact(f"contact {contact.id} already exists")
+        if contact.exclusive_agent and contact.preferred_agent is None:
+            raise InvalidConfig(f"contact {contact.id}: exclusive_agent needs a preferred_agent")
         closed = queue.closed_for(contact.tier, now) if queue.hours else None
         if closed is not None and queue.after_hours is None:
             return self._closed(contact, queue, closed, now)
@@ -434,6 +439,7 @@ class Router(Flow):
             )
         )
         contact.agent_id = contact.answered_at = contact.ended_at = None
+        contact.exclusive_agent = False  # handed on by its agent: anyone may take it now
         self._arrivals += 1
         contact.seq, contact.enqueued_at = self._arrivals, now
         self._enqueue(contact, queue, now, "transfer")
@@ -503,7 +509,11 @@ class Router(Flow):
         if contact.status is not ContactStatus.QUEUED:
             return None
         self._flush_pushes()
-        return self._explain_waiting(self.queues[contact.queue], contact.step, now, "waiting")
+        why = self._explain_waiting(self.queues[contact.queue], contact.step, now, "waiting")
+        if contact.exclusive_agent:
+            only = f"for agent {contact.preferred_agent} only, who cannot take it now; waiting"
+            return dataclasses.replace(why, note=only)
+        return why
 
     def waiting(self, queue: str) -> list[Contact]:
         """Contacts waiting in ``queue`` (queued or ringing), oldest first."""

@@ -131,6 +131,8 @@ class Flow(Matcher):
         contact.status = status
         contact.ended_at = now
         self._waiting[contact.queue].pop(contact.id, None)
+        if contact.exclusive_agent:
+            self._exclusive.get(contact.preferred_agent or "", {}).pop(contact.id, None)
         self._contacts.pop(contact.id, None)
         self._touch_contact(contact)
 

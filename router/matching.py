@@ -61,6 +61,9 @@ class Matcher:
         self._base_rate: dict[str, float] = {}  # queue -> rank rate of its default band
         self._entered: dict[str, LazyHeap] = {}
         self._waiting: dict[str, dict[str, Contact]] = {}
+        # Waiting contacts only one agent may take (`Contact.exclusive_agent`), by that
+        # agent: kept out of the shared heaps, so no other agent ever sees them.
+        self._exclusive: dict[str, dict[str, Contact]] = {}
         self._contacts: dict[str, Contact] = {}  # live (not final) contacts
         self._reservations: dict[str, Reservation] = {}
         self._turns = 0
@@ -167,6 +170,9 @@ class Matcher:
 
     def _push_contact(self, contact: Contact, queue: Queue) -> None:
         contact.index_version += 1
+        if contact.exclusive_agent:
+            self._exclusive.setdefault(contact.preferred_agent or "", {})[contact.id] = contact
+            return
         version, step, name = contact.index_version, contact.step, queue.name
         band = queue.band(contact.tier)
         heap = self._rank.get((name, step, band))
@@ -205,6 +211,8 @@ class Matcher:
             if contact.preferred_agent is None
             else self._preferred(contact, slot, queue.channel)
         )
+        if preferred is None and contact.exclusive_agent:
+            return False  # waits for its agent alone (`_match_exclusive`)
         agent = preferred or self.agents[entry[-1]]
         if not self.record_decisions:
             self._offer(contact, agent, queue, now, None)
@@ -246,6 +254,8 @@ class Matcher:
             return False
         if agent.active and not agent.capacity.can_take_more(agent.active):
             return False
+        if self._exclusive and self._match_exclusive(agent, now):
+            return True
         best: tuple[Any, ...] | None = None
         considered: list[tuple[Any, ...]] | None = [] if self.record_decisions else None
         takes: dict[Channel, bool] = {}
@@ -285,6 +295,44 @@ class Matcher:
         )
         self._offer(contact, agent, queue, now, decision)
         return True
+
+    def _match_exclusive(self, agent: Agent, now: float) -> bool:
+        """Offer the freed agent the oldest contact reserved for it alone, if it fits.
+
+        Such a contact comes before the shared queues: nobody else may take it.
+        """
+        mine = self._exclusive.get(agent.id)
+        if not mine:
+            return False
+        for contact in sorted(mine.values(), key=lambda c: (c.enqueued_at, c.seq)):
+            if (
+                self._contacts.get(contact.id) is not contact
+                or contact.status is not ContactStatus.QUEUED
+                or not contact.exclusive_agent
+            ):
+                del mine[contact.id]  # left its queue, offered or transferred: a stale entry
+                continue
+            queue = self.queues[contact.queue]
+            if self._preferred(contact, (queue.name, contact.step), queue.channel) is None:
+                continue  # not for this agent's skills or capacity now: it keeps waiting
+            del mine[contact.id]
+            decision = None
+            if self.record_decisions:
+                decision = Decision(
+                    at=now,
+                    trigger="agent_available",
+                    queue=queue.name,
+                    step=contact.step,
+                    requirement=self._requirement_text[(queue.name, contact.step)],
+                    strategy="exclusive: the contact is for this agent only",
+                    chosen=agent.id,
+                    note=f"agent {agent.id} freed; took contact {contact.id} reserved for it",
+                )
+            self._offer(contact, agent, queue, now, decision)
+            return True
+        if not mine:
+            del self._exclusive[agent.id]
+        return False
 
     def _heads(self, queue: Queue, step: int, now: float) -> list[tuple[Any, ...]]:
         """The best contact of each band of (queue, step), as comparable tuples.

@@ -78,6 +78,10 @@ class Contact:
     # Offered to this agent when it is available on arrival or requeue (an e-mail
     # thread goes back to whoever handled it); otherwise routed as usual.
     preferred_agent: str | None = None
+    # True: ``preferred_agent`` is the only agent ever offered the contact (a preview
+    # dial reserved for one agent). While that agent cannot take it the contact waits
+    # in its queue for them alone: no other agent, no relaxation, no max-wait overflow.
+    exclusive_agent: bool = False
     attributes: dict[str, Any] = field(default_factory=dict)  # IVR inputs, pop data, task data
     status: ContactStatus = ContactStatus.QUEUED
     enqueued_at: float = 0.0
@@ -114,6 +118,7 @@ class Contact:
             "customer_id": self.customer_id,
             "tier": self.tier,
             "preferred_agent": self.preferred_agent,
+            "exclusive_agent": self.exclusive_agent,
             "attributes": self.attributes,
             "created_at": self.created_at,
             "enqueued_at": self.enqueued_at,

@@ -109,6 +109,7 @@ async def _arrive(service: RoutingService, a: dict[str, Any]) -> dict[str, Any]:
         attributes=dict(a.get("attributes") or {}),
         id=a.get("id"),
         preferred_agent=a.get("preferred_agent"),
+        exclusive_agent=bool(a.get("exclusive_agent", False)),
     )
     contact = await service.create_contact(new)
     return {

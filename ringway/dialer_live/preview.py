@@ -168,6 +168,10 @@ class PreviewBook:
             origin=current.phone,
             id=contact_id,
             preferred_agent=agent_id,
+            # The lead is this agent's alone: if they go (not-ready, RONA, disconnect,
+            # even on another node or during the customer lookup) the router offers it
+            # to nobody else; the preview closes it.
+            exclusive_agent=True,
             attributes={
                 "campaign": campaign.name,
                 "lead_id": current.id,
