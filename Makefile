@@ -29,6 +29,8 @@ prompts:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@! grep -rnIE --exclude-dir=.venv --exclude-dir=.git --exclude-dir=var '^(<<<<<<<|>>>>>>>) ' . \
+	  || { echo "merge conflict markers left in the files above" >&2; exit 1; }
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
