@@ -16,6 +16,7 @@ from test_dialer_bridge import PHONE_BUSY_XML
 from test_dialer_preview import ENV, lead_of, previewed, register_alice
 
 from dialer.leads import LeadStatus, Outcome
+from router.agents import Agent
 
 pytestmark = needs_sipp
 
@@ -51,7 +52,14 @@ def test_not_ready_never_hands_the_preview_to_another_agent(tmp_path: Path) -> N
     async def main() -> None:
         async with preview_centre(tmp_path) as centre:
             await centre.campaign()
-            carol = await centre.desktop("carol")  # ready, in the queue, not in the campaign
+            service = centre.bundle.service
+            # carol may take outbound work (the demo's carol has no outbound capacity, so
+            # a leak could not show) but is not one of the campaign's agents
+            carol_may_dial = Agent(
+                id="carol", name="Carol Chen", skills={"sales": 8}, extension="1003"
+            )
+            service.execute("add_agent", lambda now: service.router.add_agent(carol_may_dial, now))
+            carol = await centre.desktop("carol")
             alice = await centre.desktop("alice")
             frame = await previewed(centre, alice)
             contact_id = frame["contact_id"]
