@@ -239,15 +239,19 @@ class CampaignRunner:
         line.greeted()  # the 2 s grace runs from the end of the greeting
         self.policy.on_line_ended(needed_agent=True, ring_s=ring_s, now=loop.time())
         if line.ended.is_set():  # hung up while the detector listened: offer no agent
-            self.policy.on_live_answer(abandoned=True, now=loop.time())
-            ledger.record(name, "dropped", self._stamp())
-            return Outcome.ABANDONED
+            return self._dropped()
         phones = self.phones(line)
         try:
             return await self._connect(attempt_id, lead, line, phones)
         finally:
             relayed = phones.close()
             self.figures.relayed.update(relayed)
+
+    def _dropped(self) -> Outcome:
+        """A live answer no agent took: abandoned, in the pacer and the ledger."""
+        self.policy.on_live_answer(abandoned=True, now=asyncio.get_running_loop().time())
+        self.parts.ledger.record(self.campaign.name, "dropped", self._stamp())
+        return Outcome.ABANDONED
 
     def phones(self, line: DialLine) -> AgentPhones:
         parts = self.parts
@@ -275,9 +279,7 @@ class CampaignRunner:
         if contact_id is None:
             phones.close()  # CANCEL phones still ringing before the prompt
             await self.safe_harbour(line)
-            self.policy.on_live_answer(abandoned=True, now=loop.time())
-            ledger.record(name, "dropped", self._stamp())
-            return Outcome.ABANDONED
+            return self._dropped()
         self.policy.on_live_answer(abandoned=False, now=loop.time())
         ledger.record(name, "connected_human", self._stamp())
         self.figures.connects += 1
