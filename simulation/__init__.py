@@ -34,3 +34,7 @@ Modules, in the order data flows:
 Seeded scenarios with golden results live in ``simulation/scenarios/``
 (see its README); ``benchmarks/simulation.py`` measures the twin's speed.
 """
+
+from router._native import use_native
+
+use_native(__path__, __name__)

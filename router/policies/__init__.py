@@ -6,8 +6,12 @@ lower is better — that the router keeps in a heap per queue and requirement st
 so picking an agent costs O(log agents), not a scan.
 """
 
-from router.policies.base import Strategy, get, names, register
-from router.policies.builtin import (
+from router._native import use_native
+
+use_native(__path__, __name__)  # before the imports below: they may load compiled
+
+from router.policies.base import Strategy, get, names, register  # noqa: E402
+from router.policies.builtin import (  # noqa: E402
     LeastOccupied,
     LongestIdle,
     MostSkilled,

@@ -5,12 +5,15 @@ from __future__ import annotations
 import random
 from typing import ClassVar
 
+from mypy_extensions import mypyc_attr
+
 from router.agents import Agent
 from router.errors import InvalidConfig
 from router.queues import Queue
 from router.skills import SkillExpr
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Strategy:
     """Orders the agents that may take a queue's contact. Lower keys win.
 

@@ -11,7 +11,6 @@ from router.queues import Queue
 from router.skills import SkillExpr, proficiency_score
 
 
-@register
 class LongestIdle(Strategy):
     """The agent whose hands have been free longest (the ACD classic)."""
 
@@ -23,7 +22,6 @@ class LongestIdle(Strategy):
         return (agent.idle_since,)
 
 
-@register
 class MostSkilled(Strategy):
     """Highest summed proficiency on the skills the step requires."""
 
@@ -35,7 +33,6 @@ class MostSkilled(Strategy):
         return (-proficiency_score(requirement, agent.skills), agent.idle_since)
 
 
-@register
 class LeastOccupied(Strategy):
     """Lowest share of capacity in use, then lowest occupancy since login.
 
@@ -55,7 +52,6 @@ class LeastOccupied(Strategy):
         )
 
 
-@register
 class RoundRobin(Strategy):
     """Whoever had this queue's turn least recently."""
 
@@ -67,7 +63,6 @@ class RoundRobin(Strategy):
         return (agent.offers_by_queue.get(queue.name, -1), agent.idle_since)
 
 
-@register
 class RandomChoice(Strategy):
     """Uniformly random among the available agents (a fresh draw each time one frees)."""
 
@@ -77,3 +72,13 @@ class RandomChoice(Strategy):
         self, agent: Agent, queue: Queue, requirement: SkillExpr, now: float, rng: random.Random
     ) -> tuple[float, ...]:
         return (rng.random(),)
+
+
+for _cls in (
+    LongestIdle,
+    MostSkilled,
+    LeastOccupied,
+    RoundRobin,
+    RandomChoice,
+):
+    register(_cls)

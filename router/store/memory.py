@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 
+from mypy_extensions import mypyc_attr
+
 from router.agents import Agent
 from router.events import Event
 from router.model import Contact, Reservation
 from router.store.base import EventLog
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class MemoryEventLog:
     def __init__(self, keep: int = 200_000, start: int = 0) -> None:
         """``start``: the last sequence number already used (a persisted log's last_seq)."""
@@ -39,6 +42,7 @@ class MemoryEventLog:
         return [self._ring[i] for i in range(start, min(len(self._ring), start + limit))]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class MemoryStore:
     def __init__(
         self,

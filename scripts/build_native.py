@@ -1,0 +1,133 @@
+"""Compile the hot modules with mypyc into build/native/ (see `router._native`).
+
+    .venv/bin/python scripts/build_native.py          # build if the sources changed
+    .venv/bin/python scripts/build_native.py --force  # build anyway
+
+The routing core's decision path and the simulator's pump are compiled from the
+same source the type checker reads: mypyc turns the annotations ``mypy --strict``
+already checks into C types. The record modules (events, contacts, reservations,
+explanations, opening hours) stay interpreted: they are dataclasses that other
+libraries (orjson, pydantic, the cluster codec) take apart by reflection, and
+mypyc's native dataclasses are a known source of crashes there.
+
+The build is all or nothing: the manifest names every compiled source with its
+SHA-256, and `router._native` ignores the whole build when any of them changed.
+Needs a C compiler and the interpreter's headers (Debian: gcc, python3-dev);
+``scripts/bootstrap.sh`` installs them when missing. Exit 2 with one line when
+the build cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from router._native import MANIFEST, NATIVE_ROOT, abi_tag, source_digest, stale_reason  # noqa: E402
+
+# Every module the build compiles. Package __init__ files and router._native stay
+# interpreted: they choose between the build and the sources.
+COMPILED = (
+    "router/agents.py",
+    "router/capacity.py",
+    "router/engine.py",
+    "router/errors.py",
+    "router/flow.py",
+    "router/index.py",
+    "router/matching.py",
+    "router/policies/base.py",
+    "router/policies/builtin.py",
+    "router/queues.py",
+    "router/restore.py",
+    "router/skills.py",
+    "router/stats.py",
+    "router/store/memory.py",
+    "simulation/collect.py",
+    "simulation/customers.py",
+    "simulation/people.py",
+    "simulation/store.py",
+    "simulation/twin.py",
+)
+GROUP = "ringway_native"  # mypyc's shared runtime library: ringway_native__mypyc
+TEMP = ROOT / "build" / "native-tmp"
+
+
+def up_to_date() -> bool:
+    try:
+        manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return sorted(manifest.get("sources", {})) == sorted(COMPILED) and (
+        stale_reason(manifest, ROOT) is None
+    )
+
+
+def missing_toolchain() -> str | None:
+    compiler = sysconfig.get_config_var("CC") or "cc"
+    if shutil.which(str(compiler).split()[0]) is None:
+        return f"no C compiler ({compiler}); install gcc"
+    header = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    if not header.is_file():
+        return f"no Python headers ({header}); install python3-dev"
+    return None
+
+
+def build() -> float:
+    from mypyc.build import mypycify
+    from setuptools import Distribution
+
+    started = time.perf_counter()
+    os.chdir(ROOT)  # mypy reads [tool.mypy] from pyproject.toml here
+    extensions = mypycify(
+        list(COMPILED),
+        opt_level="3",
+        group_name=GROUP,
+        target_dir=str(TEMP / "c"),
+    )
+    # A Distribution built by hand, not setup(): setup() would parse pyproject.toml
+    # with the virtualenv's own setuptools, which may predate its license field.
+    dist = Distribution({"name": "ringway-native", "ext_modules": extensions})
+    command = dist.get_command_obj("build_ext")
+    staging = TEMP / "lib"
+    command.build_lib = str(staging)  # type: ignore[attr-defined]
+    command.build_temp = str(TEMP / "obj")  # type: ignore[attr-defined]
+    dist.run_command("build_ext")
+    # Swap in the new build whole, then write the manifest last: a build that
+    # stopped half way leaves no manifest, so nothing of it is used.
+    if NATIVE_ROOT.exists():
+        shutil.rmtree(NATIVE_ROOT)
+    shutil.copytree(staging, NATIVE_ROOT)
+    manifest = {
+        "abi": abi_tag(),
+        "sources": {path: source_digest(ROOT / path) for path in COMPILED},
+    }
+    MANIFEST.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--force", action="store_true", help="build even if up to date")
+    args = parser.parse_args()
+    if not args.force and up_to_date():
+        print("native build up to date", file=sys.stderr)
+        return 0
+    problem = missing_toolchain()
+    if problem is not None:
+        print(f"build_native: {problem}", file=sys.stderr)
+        return 2
+    seconds = build()
+    print(f"native build: {len(COMPILED)} modules in {seconds:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
