@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from router.capacity import Capacity
 from router.errors import IllegalTransition
 from router.model import Channel
@@ -73,6 +75,7 @@ def next_presence(current: Presence, action: Action, agent_id: str) -> Presence:
         ) from None
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Pending:
     """A presence change that waits for the agent's current contacts to finish."""
@@ -81,6 +84,7 @@ class Pending:
     reason: str | None = None
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(slots=True, kw_only=True)
 class Agent:
     id: str

@@ -13,12 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from router.errors import InvalidConfig
 from router.model import Channel
 
 DEFAULT_MAX = {Channel.VOICE: 1, Channel.CALLBACK: 1, Channel.OUTBOUND: 1}
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(frozen=True, slots=True)
 class Capacity:
     maximum: Mapping[Channel, int] = field(default_factory=lambda: dict(DEFAULT_MAX))

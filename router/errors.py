@@ -8,10 +8,7 @@ changes anything, so an error always leaves state as it was.
 
 from __future__ import annotations
 
-from mypy_extensions import mypyc_attr
 
-
-@mypyc_attr(allow_interpreted_subclasses=True)
 class RoutingError(Exception):
     """Base of every error the routing core raises on bad input."""
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from router.hours import OpeningHours
 from router.model import Channel
 from router.skills import Anything, SkillExpr
@@ -31,6 +33,7 @@ from router.skills import Anything, SkillExpr
 DEFAULT_TIER_PRIORITY = {"gold": 30, "silver": 20, "bronze": 0}
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServiceLevel:
     """``target`` of contacts answered within ``threshold_s`` seconds."""
@@ -53,6 +56,7 @@ EMAIL_TIER_SLA = {
 }
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RelaxationStep:
     """From ``after_s`` of waiting in the queue, the requirement becomes ``requirement``.
@@ -75,6 +79,7 @@ class RelaxationStep:
         }
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Queue:
     name: str

@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from mypy_extensions import mypyc_attr
+
 from router.errors import InvalidSkillExpression
 
 MIN_LEVEL, MAX_LEVEL = 1, 10
@@ -35,6 +37,7 @@ _OPS: dict[str, Callable[[int, int], bool]] = {
 _TOKEN = re.compile(r"\s*(>=|<=|==|[()&|=<>]|[A-Za-z_][\w.\-]*|\d+)")
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(frozen=True, slots=True)
 class Requirement:
     """One leaf: ``skill OP level``."""
@@ -51,6 +54,7 @@ class Requirement:
         return f"{self.skill}{self.op}{self.level}"
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(frozen=True, slots=True)
 class AllOf:
     parts: tuple[SkillExpr, ...]
@@ -62,6 +66,7 @@ class AllOf:
         return " & ".join(_wrap(p, AnyOf) for p in self.parts)
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(frozen=True, slots=True)
 class AnyOf:
     parts: tuple[SkillExpr, ...]
@@ -73,6 +78,7 @@ class AnyOf:
         return " | ".join(str(p) for p in self.parts)
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(frozen=True, slots=True)
 class Anything:
     """The empty requirement: every agent qualifies."""

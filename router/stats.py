@@ -66,6 +66,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from router import events as ev
 from router.model import Channel
 from router.queues import Queue, ServiceLevel
@@ -106,6 +108,7 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator > 0 else None
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KpiTotals:
     """Counts since the book started (never expire), for Prometheus counters."""
@@ -124,6 +127,7 @@ class KpiTotals:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BandKpis:
     """Service level of one SLA band of a queue (``band == ""``: the queue's default SLA)."""
@@ -143,6 +147,7 @@ class BandKpis:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueKpis:
     """One queue's KPIs over the window ending at ``now`` (see the module docstring)."""
@@ -177,6 +182,7 @@ class QueueKpis:
         return data
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(slots=True)
 class _Band:
     sla: ServiceLevel

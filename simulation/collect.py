@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mypy_extensions import mypyc_attr
+
 WORKING = frozenset({"reserved", "busy", "wrap_up"})
 COUNTS = (
     "offered",
@@ -32,6 +34,7 @@ SUMS = ("wait", "abandon_wait", "handle", "queue_area", "elig_working", "elig_av
 AGENT_SUMS = ("working", "ready", "not_ready")
 
 
+@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
 @dataclass(slots=True)
 class Tally:
     """Sums for one queue (or the agents), one slot per interval."""
