@@ -5,16 +5,17 @@ STAMP := $(VENV)/.ringway-installed
 HOST  ?= 127.0.0.1
 PORT  ?= 8080
 
-.PHONY: run test lint typecheck pytest peers prompts bench clean
+.PHONY: run test lint typecheck native pytest peers prompts bench clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	scripts/bootstrap.sh
 	@touch $(STAMP)
 
 run: $(STAMP) prompts
+	@$(PY) scripts/build_native.py || echo "native build failed: running the pure-Python router" >&2
 	$(VENV)/bin/ringway serve --host $(HOST) --http-port $(PORT)
 
-test: $(STAMP) lint typecheck peers pytest
+test: $(STAMP) lint typecheck native peers pytest
 
 peers:
 	scripts/install-peers.sh
@@ -29,11 +30,16 @@ prompts:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	@! grep -rnIE --exclude-dir=.venv --exclude-dir=.git --exclude-dir=var '^(<<<<<<<|>>>>>>>) ' . \
+	@! grep -rnIE --exclude-dir=.venv --exclude-dir=.git --exclude-dir=var --exclude-dir=build '^(<<<<<<<|>>>>>>>) ' . \
 	  || { echo "merge conflict markers left in the files above" >&2; exit 1; }
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
+
+# The router's decision path and the simulator's pump compiled with mypyc into build/native
+# (router/_native.py); a no-op when the build matches the sources. The tests check it is used.
+native: $(STAMP)
+	$(PY) scripts/build_native.py
 
 pytest: $(STAMP)
 	$(PY) -m pytest

@@ -12,8 +12,15 @@ Prints ONE JSON line on stdout:
   interleaved with the twin's runs, so the ratio holds on a shared, noisy machine;
 * ``ratio`` (goal ``ratio_goal`` 0.5), and ``ratio_cpu``, the same from CPU
   seconds (``time.process_time``), steadier when neighbours load the machine;
+* ``compiled`` — whether the router and the simulator's pump ran from the
+  mypyc build (`router._native`; ``make native``). When they did,
+  ``pure_python`` holds the same twin-vs-bare figures from a child process
+  with ``RINGWAY_PURE=1`` (the interpreted modules), and
+  ``compiled_speedup_cpu`` the ratio of the two twins' CPU per contact;
 * ``router_share`` — the share of the twin's wall time spent inside
-  `router.engine.Router` commands (timed by wrapping them, which adds a little);
+  `router.engine.Router` commands (timed by wrapping them, which adds a little;
+  only the interpreted router can be wrapped, so it is null when compiled and
+  given under ``pure_python``);
 * ``twin_cpu_us_per_call`` / ``bare_cpu_us_per_call`` — CPU microseconds per
   contact of each (the steadiest figure on a shared machine);
 * ``large_day_wall_s`` (goal ``large_day_goal_s`` 20) — one replication of
@@ -33,7 +40,9 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import random
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Generator
@@ -45,6 +54,8 @@ import simpy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from router import engine  # noqa: E402
+from router._native import PURE_ENV, is_compiled  # noqa: E402
 from router.engine import Router  # noqa: E402
 from simulation.loader import load_scenario, load_scenario_text  # noqa: E402
 from simulation.model import Scenario  # noqa: E402
@@ -180,7 +191,8 @@ def large_day() -> tuple[Stopwatch, int]:
     return watch, data.contacts
 
 
-def main() -> None:
+def twin_vs_bare() -> dict[str, Any]:
+    """The twin against the bare model, interleaved, best of ``REPEATS`` each."""
     # Interleaved, so a neighbour's burst of load hits both models alike.
     bares, twins = [], []
     for seed in range(REPEATS):
@@ -192,20 +204,51 @@ def main() -> None:
     best = max(n / w.wall for w, n in twins)
     bare_cpu = CALLS / min(w.cpu for w in bares)
     best_cpu = max(n / w.cpu for w, n in twins)
-    days = [large_day() for _ in range(2)]
-    print("large day done", file=sys.stderr)
-    growth = scaling(CALLS // 3)
-    result = {
-        "benchmark": "simulation",
+    return {
         "calls": contacts,
         "twin_calls_per_s": round(best),
         "bare_calls_per_s": round(bare),
         "ratio": round(best / bare, 3),
         "ratio_cpu": round(best_cpu / bare_cpu, 3),
-        "ratio_goal": 0.5,
         "twin_cpu_us_per_call": round(1e6 / best_cpu, 2),
         "bare_cpu_us_per_call": round(1e6 / bare_cpu, 2),
-        "router_share": round(router_share(CALLS // 2), 3),
+    }
+
+
+def pure_python_run() -> dict[str, Any]:
+    """The same comparison with the interpreted router (``RINGWAY_PURE=1``), in a
+    child process: what the compiled build buys, measured in the same run."""
+    env = {**os.environ, PURE_ENV: "1"}
+    child = subprocess.run(
+        [sys.executable, __file__, "--pure-child"], env=env, capture_output=True, text=True
+    )
+    if child.returncode != 0:
+        raise SystemExit(f"pure-Python run failed: {child.stderr.strip()[-300:]}")
+    figures: dict[str, Any] = json.loads(child.stdout)
+    return figures
+
+
+def main() -> None:
+    if "--pure-child" in sys.argv[1:]:
+        figures = twin_vs_bare()
+        figures["router_share"] = round(router_share(CALLS // 2), 3)
+        figures["compiled"] = is_compiled(engine)
+        sys.stdout.write(json.dumps(figures) + "\n")
+        return
+    compiled = is_compiled(engine)
+    figures = twin_vs_bare()
+    days = [large_day() for _ in range(2)]
+    print("large day done", file=sys.stderr)
+    growth = scaling(CALLS // 3)
+    pure = pure_python_run() if compiled else None
+    result = {
+        "benchmark": "simulation",
+        **figures,
+        "ratio_goal": 0.5,
+        "compiled": compiled,
+        # Wrapping the router's methods only times the interpreted router: compiled
+        # callers reach compiled methods directly.
+        "router_share": None if compiled else round(router_share(CALLS // 2), 3),
         "large_day_wall_s": round(min(w.wall for w, _ in days), 2),
         "large_day_contacts": days[0][1],
         "large_day_cpu_us_per_call": round(min(w.cpu for w, _ in days) / days[0][1] * 1e6, 2),
@@ -215,6 +258,11 @@ def main() -> None:
         "python": sys.version.split()[0],
         "simpy": simpy.__version__,
     }
+    if pure is not None:
+        result["pure_python"] = pure
+        result["compiled_speedup_cpu"] = round(
+            pure["twin_cpu_us_per_call"] / figures["twin_cpu_us_per_call"], 2
+        )
     sys.stdout.write(json.dumps(result) + "\n")
 
 

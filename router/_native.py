@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import logging
 import os
 import sys
 import sysconfig
@@ -33,8 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 NATIVE_ROOT = ROOT / "build" / "native"
 MANIFEST = NATIVE_ROOT / "manifest.json"
 PURE_ENV = "RINGWAY_PURE"
-
-log = logging.getLogger("ringway.native")
 
 
 def source_digest(path: Path) -> str:
@@ -74,6 +71,10 @@ def native_enabled() -> bool:
     reason = stale_reason(manifest, ROOT)
     if reason is not None:
         # Not an error: the pure modules are correct, only slower. Say why once.
+        # (logging imported here: it pulls in threading, which the core must not.)
+        import logging
+
+        log = logging.getLogger("ringway.native")
         log.warning("compiled modules not used (%s): run `make native`", reason)
         return False
     if str(NATIVE_ROOT) not in sys.path:

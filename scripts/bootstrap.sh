@@ -23,3 +23,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+# The native build (scripts/build_native.py, `make native`) needs a C compiler and Python's headers.
+if ! command -v gcc >/dev/null || ! [ -f "$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc python3-dev >/dev/null
+  else
+    echo "no C compiler or Python headers: the router runs as pure Python (install gcc python3-dev)" >&2
+  fi
+fi

@@ -30,8 +30,12 @@ def run_replication(
     staff: tuple[StaffGroup, ...],
     replication: int,
     progress: Progress | None = None,
+    twin: Twin | None = None,
 ) -> ReplicationData:
-    twin = Twin(scenario, staff, replication)
+    """``twin``: one built by the caller for this scenario, staff and replication
+    (tests pass one with other router settings); by default a fresh one."""
+    if twin is None:
+        twin = Twin(scenario, staff, replication)
     people, customers = People(twin), Customers(twin)
     people.start()
     customers.start()

@@ -31,6 +31,7 @@ import simpy
 
 from router import events as ev
 from router.engine import Router
+from router.store.base import RoutingStore
 from simulation.collect import Collector, SimContactRecord
 from simulation.model import Scenario, StaffGroup
 from simulation.store import SimStore
@@ -51,17 +52,35 @@ class SimAgent:
         self.freed: simpy.Event | None = None  # a break waiting for the contact in hand
 
 
+EventWatcher = Callable[[list[ev.Event]], None]
+
+
 class Twin:
-    def __init__(self, scenario: Scenario, staff: tuple[StaffGroup, ...], replication: int) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        staff: tuple[StaffGroup, ...],
+        replication: int,
+        *,
+        store: RoutingStore | None = None,
+        record_decisions: bool = False,
+        watcher: EventWatcher | None = None,
+    ) -> None:
+        """``store``, ``record_decisions`` and ``watcher`` (shown every list of events
+        the router returns, before the twin handles it) are for tests that compare
+        the twin's routing under other router settings; the defaults are the fast
+        ones. They are arguments rather than patch points: the compiled twin
+        (router._native) calls the router and its own methods directly."""
         self.scenario, self.staff, self.replication = scenario, staff, replication
         self.env = simpy.Environment()
         self.router = Router(
             scenario.config.queues,
             rng=self.stream("router"),
-            store=SimStore(),
+            store=store if store is not None else SimStore(),
             explain_detail_limit=0,  # nobody reads explanations in a simulation
-            record_decisions=False,
+            record_decisions=record_decisions,
         )
+        self.watcher = watcher
         self.origin = scenario.warmup_s
         self.queue_index = {q.name: i for i, q in enumerate(scenario.config.queues)}
         self.collector = Collector(
@@ -97,6 +116,8 @@ class Twin:
 
     def apply(self, events: list[ev.Event]) -> None:
         """Handle the router's events (and those of the commands they cause), in order."""
+        if self.watcher is not None:
+            self.watcher(events)
         work = self._work
         if self._busy:
             work.extend(events)  # an outer apply handles them after its own, in order

@@ -231,7 +231,9 @@ async def _internal(api: Api) -> None:
         raise RuntimeError("a bug in the core")
 
     created = await api.voice(None)
-    api.bundle.service.router.end = broken  # type: ignore[method-assign]
+    # The service's command runner, not the router: the compiled router's methods
+    # cannot be replaced on an instance (router._native).
+    api.bundle.service.execute = broken  # type: ignore[method-assign]
     # As uvicorn would: answer the client instead of raising into the test.
     transport = httpx.ASGITransport(app=api.bundle.app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://ringway.test") as client:

@@ -11,45 +11,27 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import pytest
-
-import simulation.twin as twin_module
 from router import events as ev
 from router.engine import Router
 from router.model import Channel, Contact
 from simulation.golden import scenario_path
 from simulation.loader import load_scenario
 from simulation.replication import run_replication
+from simulation.twin import Twin
 
 
-def event_stream(monkeypatch: pytest.MonkeyPatch, record: bool) -> tuple[list[ev.Event], Any]:
+def event_stream(record: bool) -> tuple[list[ev.Event], Any]:
     seen: list[ev.Event] = []
-    built: list[Router] = []
-
-    def router(*args: Any, **kwargs: Any) -> Router:
-        kwargs["record_decisions"] = record
-        made = Router(*args, **kwargs)
-        built.append(made)
-        return made
-
-    original = twin_module.Twin.apply
-
-    def apply(self: twin_module.Twin, events: list[ev.Event]) -> None:
-        seen.extend(events)
-        original(self, events)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(twin_module, "Router", router)
-        patch.setattr(twin_module.Twin, "apply", apply)
-        scenario = load_scenario(scenario_path("contact_centre_day")).with_run(intervals=12)
-        data = run_replication(scenario, scenario.staff, 0)
-    assert list(built[0].store.live_contacts()) == []  # the simulator's store keeps nothing
+    scenario = load_scenario(scenario_path("contact_centre_day")).with_run(intervals=12)
+    twin = Twin(scenario, scenario.staff, 0, record_decisions=record, watcher=seen.extend)
+    data = run_replication(scenario, scenario.staff, 0, twin=twin)
+    assert list(twin.router.store.live_contacts()) == []  # the simulator's store keeps nothing
     return seen, data
 
 
-def test_decisions_off_changes_no_event(monkeypatch: pytest.MonkeyPatch) -> None:
-    with_decisions, data_on = event_stream(monkeypatch, record=True)
-    without, data_off = event_stream(monkeypatch, record=False)
+def test_decisions_off_changes_no_event() -> None:
+    with_decisions, data_on = event_stream(record=True)
+    without, data_off = event_stream(record=False)
     assert len(with_decisions) > 5000
     kinds = {type(e) for e in with_decisions}
     assert {ev.ContactOffered, ev.ContactRelaxed, ev.ContactAbandoned} <= kinds

@@ -9,11 +9,6 @@ event, and the same results.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
-import simulation.twin as twin_module
 from router import events as ev
 from router.engine import Router
 from router.store.memory import MemoryStore
@@ -21,37 +16,20 @@ from simulation.golden import scenario_path
 from simulation.loader import load_scenario
 from simulation.replication import ReplicationData, run_replication
 from simulation.store import SimStore
+from simulation.twin import Twin
 
 
-def run_with(
-    monkeypatch: pytest.MonkeyPatch, store: type[MemoryStore]
-) -> tuple[list[ev.Event], ReplicationData, Router]:
+def run_with(store: type[MemoryStore]) -> tuple[list[ev.Event], ReplicationData, Router]:
     seen: list[ev.Event] = []
-    built: list[Router] = []
-
-    def router(*args: Any, **kwargs: Any) -> Router:
-        kwargs["store"] = store()
-        made = Router(*args, **kwargs)
-        built.append(made)
-        return made
-
-    original = twin_module.Twin.apply
-
-    def apply(self: twin_module.Twin, events: list[ev.Event]) -> None:
-        seen.extend(events)
-        original(self, events)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(twin_module, "Router", router)
-        patch.setattr(twin_module.Twin, "apply", apply)
-        scenario = load_scenario(scenario_path("contact_centre_day")).with_run(intervals=12)
-        data = run_replication(scenario, scenario.staff, 0)
-    return seen, data, built[0]
+    scenario = load_scenario(scenario_path("contact_centre_day")).with_run(intervals=12)
+    twin = Twin(scenario, scenario.staff, 0, store=store(), watcher=seen.extend)
+    data = run_replication(scenario, scenario.staff, 0, twin=twin)
+    return seen, data, twin.router
 
 
-def test_write_through_store_sees_the_same_day(monkeypatch: pytest.MonkeyPatch) -> None:
-    kept, kept_data, kept_router = run_with(monkeypatch, MemoryStore)
-    dropped, dropped_data, dropped_router = run_with(monkeypatch, SimStore)
+def test_write_through_store_sees_the_same_day() -> None:
+    kept, kept_data, kept_router = run_with(MemoryStore)
+    dropped, dropped_data, dropped_router = run_with(SimStore)
     assert len(kept) > 5000
     assert dropped == kept
     assert dropped_data == kept_data
