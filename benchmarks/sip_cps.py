@@ -348,7 +348,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--hold-ms",
         default="500,2000,4000",
-        help="router path: call lengths probed at half its max (cost vs time queued); '' none",
+        help="router path: call lengths probed at a quarter of its max (cost vs time queued)",
     )
     parser.add_argument(
         "--profile",

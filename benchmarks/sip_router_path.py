@@ -227,7 +227,7 @@ def bench_router(
 ) -> dict[str, Any]:
     """The highest passing rate through `ringway serve` (or one probe at ``rate``).
 
-    ``hold_ms``: after the maximum, probes at half of it with these call lengths, to
+    ``hold_ms``: after the maximum, probes at a quarter of it with these call lengths, to
     show how the cost per call grows with the time a call waits in the queue.
     """
     server = start_server(load.tmp)
@@ -247,7 +247,8 @@ def bench_router(
             )
             result.update(max_cps=best, steps=steps)
             if best and hold_ms:
-                result["cost_vs_hold"] = _hold_rows(server, check, rload, best // 2, hold_ms)
+                quarter = max(best // 4, 10)
+                result["cost_vs_hold"] = _hold_rows(server, check, rload, quarter, hold_ms)
     finally:
         result = _finish(server, check, result)
     return result
