@@ -53,6 +53,7 @@ CENTRE = FLOWS / "cps_centre.yaml"
 IVR = FLOWS / "cps_queue.yaml"
 SCENARIO = FLOWS / "cps_uac.xml"
 CALLER = "+447700900456"  # demo customer cust-1002 (seed_demo_customers)
+WAITING = "ringway_queue_contacts_waiting:cps"
 ENDED_KINDS = ("contact_abandoned", "contact_ended", "contact_cancelled", "contact_overflowed")
 PATH = (
     "`ringway serve`: UDP transport -> parser -> transaction layer -> UAS core -> dialog -> "
@@ -159,6 +160,7 @@ class ContactCheck:
     base: dict[str, float] = field(default_factory=dict)
     created: int = 0
     ended: int = 0
+    waiting: int = 0  # contacts in the queue at the last look
 
     def before(self) -> None:
         self.base = self.server.metrics()
@@ -172,14 +174,22 @@ class ContactCheck:
         created = delta("ringway_events_total:contact_queued")
         ended = sum(delta(f"ringway_events_total:{kind}") for kind in ENDED_KINDS)
         self.created, self.ended = self.created + created, self.ended + ended
+        self.waiting = round(now.get(WAITING, 0.0))
         step.update(
             contacts_created=created,
             contacts_ended=ended,
-            contacts_waiting_after=round(now.get("ringway_queue_contacts_waiting:cps", -1)),
+            contacts_waiting_before=round(self.base.get(WAITING, 0.0)),
+            contacts_waiting_after=self.waiting,
             lookups_matched=delta("ringway_customer_lookups_total:matched"),
         )
-        # every call sipp completed made exactly one contact, and its BYE ended it
-        step["contacts_match"] = created == ended == step["successful"]
+        # Every call sipp completed made exactly one contact, and its BYE ended it: no
+        # more wait in the queue than before. More may end than were made: a call sipp
+        # gave up on in an earlier, failed probe is ended by the service's own timers.
+        step["contacts_match"] = (
+            created == step["successful"]
+            and ended >= created
+            and step["contacts_waiting_after"] <= step["contacts_waiting_before"]
+        )
         step["passed"] = bool(step["passed"] and step["contacts_match"])
 
 
@@ -211,12 +221,16 @@ def router_load(load: Any) -> Any:
 def _finish(server: RouterServer, check: ContactCheck, result: dict[str, Any]) -> dict[str, Any]:
     sipp.stop(server.proc)
     time.sleep(0.5)  # the CDR store's writer thread has closed
-    completed = sum(s["successful"] for s in result.get("steps", []))
+    steps = [*result.get("steps", []), *result.get("cost_vs_hold", [])]
     result.update(
-        calls_completed_by_sipp=completed,
+        calls_completed_by_sipp=sum(s["successful"] for s in steps),
+        calls_failed_by_sipp=sum(s["failed"] for s in steps),
         contacts_created=check.created,
         contacts_ended=check.ended,
-        contacts_match=check.created == check.ended == completed,
+        contacts_waiting_at_end=check.waiting,
+        # nothing left behind, failed probes included; a passing probe's own check is
+        # stricter (one contact per completed call: `contacts_match` in each step)
+        contacts_all_ended=check.created == check.ended and check.waiting == 0,
         cdrs=cdrs_written(server.data_dir),
     )
     return result

@@ -31,6 +31,7 @@ def test_router_path_probe_creates_and_ends_one_contact_per_call() -> None:
     assert (step["calls"], step["successful"], step["failed"]) == (calls, calls, 0)
     assert step["passed"] and step["contacts_match"]
     assert (router["contacts_created"], router["contacts_ended"]) == (calls, calls)
+    assert router["contacts_all_ended"] and router["contacts_waiting_at_end"] == 0
     assert step["lookups_matched"] == calls  # the caller's number found the demo customer
     cdrs = router["cdrs"]
     assert cdrs["cdr_jsonl_lines"] == cdrs["cdr_store_rows"] == calls
