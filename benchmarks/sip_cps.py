@@ -1,10 +1,11 @@
-"""SIP call-rate benchmark: Ringway's SIP edge beside Kamailio, same sipp load, same run.
+"""SIP call-rate benchmark: Ringway's SIP edge and `ringway serve` beside Kamailio, same run.
 
 Run ``.venv/bin/python benchmarks/sip_cps.py``: progress on stderr, one JSON line
 on stdout. Method (docs/sip-performance.md has the long form):
 
 * Calls: sipp's built-in ``uac`` (INVITE, 100/180/200, ACK, ``-d`` hold, BYE, 200)
-  over UDP on 127.0.0.1. Signalling only: media is off, no RTP either way.
+  over UDP on 127.0.0.1. sipp sends no RTP; the edge and Kamailio send none either
+  (the router path's service does: see benchmarks/sip_router_path.py).
 * A *probe* runs sipp at rate R for ``--seconds`` (``-r``/``-rp 1000``, ``-m``
   calls in all, ``-l`` bounded). Above ``--per-sipp`` calls/s the load is split
   over several sipp processes (one sipp tops out near 8,000 calls/s here). A
@@ -18,6 +19,10 @@ on stdout. Method (docs/sip-performance.md has the long form):
     once, so the INVITE gets a 200 with an SDP answer and no 100/180 (RFC 3261
     §17.2.1), 2xx retransmission until ACK, BYE → 200; full transaction and
     dialog path), one process on uvloop with `ringway.runtime.tune_gc`;
+  - the router path (``--path router``, JSON ``router_path``): `ringway serve`
+    itself, every call through the B2BUA, the IVR and the router into a queue,
+    released by the BYE; each probe checked against the service's /metrics
+    (benchmarks/sip_router_path.py has the details, including its media);
   - Kamailio stateless (``sl_send_reply``) and stateful (``t_newtran`` +
     ``t_reply``: a transaction per request, retransmissions absorbed), Debian's
     package, ``-x tlsf -X tlsf -m 1024``, ``--kamailio-children`` workers.
@@ -27,7 +32,7 @@ on stdout. Method (docs/sip-performance.md has the long form):
   then a probe at max/2 right after: it must pass (the edge kept serving).
 * Cores: sipp and the server share the machine (``cpus``). Each probe records
   the CPU seconds the server (with its child processes) and all sipps used, as
-  a share of wall time; 1.0 = one core busy.
+  a share of wall time; 1.0 = one core busy. The probing is benchmarks/sipp_load.py.
 """
 
 from __future__ import annotations
