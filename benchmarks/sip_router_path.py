@@ -181,6 +181,7 @@ class ContactCheck:
             contacts_waiting_before=round(self.base.get(WAITING, 0.0)),
             contacts_waiting_after=self.waiting,
             lookups_matched=delta("ringway_customer_lookups_total:matched"),
+            server_rss_mib=rss_mib(self.server.proc.pid),
         )
         # Every call sipp completed made exactly one contact, and its BYE ended it: no
         # more wait in the queue than before. More may end than were made: a call sipp
@@ -191,6 +192,16 @@ class ContactCheck:
             and step["contacts_waiting_after"] <= step["contacts_waiting_before"]
         )
         step["passed"] = bool(step["passed"] and step["contacts_match"])
+
+
+def rss_mib(pid: int) -> float | None:
+    """The process's resident memory now (what ended calls leave behind shows here)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    found = re.search(r"VmRSS:\s+(\d+) kB", status)
+    return round(int(found.group(1)) / 1024, 1) if found else None
 
 
 def cdrs_written(data: Path) -> dict[str, Any]:
@@ -257,7 +268,7 @@ def bench_router(
             result.update(rate=rate, steps=[step], passed=step["passed"])
         else:
             best, steps = sipp.find_max(
-                server.sip_port, server.proc.pid, rload, "router", start, cap, check
+                server.sip_port, server.proc.pid, rload, "router", start, cap, check, min_step=10
             )
             result.update(max_cps=best, steps=steps)
             if best and hold_ms:

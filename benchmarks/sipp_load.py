@@ -179,8 +179,10 @@ def find_max(
     start: int,
     cap: int,
     check: ProbeCheck | None = None,
+    min_step: int = 50,
 ) -> tuple[int, list[Any]]:
-    """Highest passing rate: doubling from `start`, then bisection to within 5 %.
+    """Highest passing rate: doubling from `start`, then bisection to within 5 %
+    (or ``min_step`` calls/s, whichever is wider).
 
     ``check`` reads the server before each probe and after it, once sipp is done.
     """
@@ -205,7 +207,7 @@ def find_max(
         lo, rate = rate, rate * 2
     if hi == 0:
         return lo, steps  # passed at the cap: a floor, not the max
-    while hi - lo > max(0.05 * lo, 50):
+    while hi - lo > max(0.05 * lo, min_step):
         mid = (lo + hi) // 2
         if run(mid):
             lo = mid
