@@ -1,10 +1,11 @@
-"""SIP call-rate benchmark: Ringway's SIP edge beside Kamailio, same sipp load, same run.
+"""SIP call-rate benchmark: Ringway's SIP edge and `ringway serve` beside Kamailio, same run.
 
 Run ``.venv/bin/python benchmarks/sip_cps.py``: progress on stderr, one JSON line
 on stdout. Method (docs/sip-performance.md has the long form):
 
 * Calls: sipp's built-in ``uac`` (INVITE, 100/180/200, ACK, ``-d`` hold, BYE, 200)
-  over UDP on 127.0.0.1. Signalling only: media is off, no RTP either way.
+  over UDP on 127.0.0.1. sipp sends no RTP; the edge and Kamailio send none either
+  (the router path's service does: see benchmarks/sip_router_path.py).
 * A *probe* runs sipp at rate R for ``--seconds`` (``-r``/``-rp 1000``, ``-m``
   calls in all, ``-l`` bounded). Above ``--per-sipp`` calls/s the load is split
   over several sipp processes (one sipp tops out near 8,000 calls/s here). A
@@ -18,6 +19,10 @@ on stdout. Method (docs/sip-performance.md has the long form):
     once, so the INVITE gets a 200 with an SDP answer and no 100/180 (RFC 3261
     §17.2.1), 2xx retransmission until ACK, BYE → 200; full transaction and
     dialog path), one process on uvloop with `ringway.runtime.tune_gc`;
+  - the router path (``--path router``, JSON ``router_path``): `ringway serve`
+    itself, every call through the B2BUA, the IVR and the router into a queue,
+    released by the BYE; each probe checked against the service's /metrics
+    (benchmarks/sip_router_path.py has the details, including its media);
   - Kamailio stateless (``sl_send_reply``) and stateful (``t_newtran`` +
     ``t_reply``: a transaction per request, retransmissions absorbed), Debian's
     package, ``-x tlsf -X tlsf -m 1024``, ``--kamailio-children`` workers.
@@ -27,29 +32,27 @@ on stdout. Method (docs/sip-performance.md has the long form):
   then a probe at max/2 right after: it must pass (the edge kept serving).
 * Cores: sipp and the server share the machine (``cpus``). Each probe records
   the CPU seconds the server (with its child processes) and all sipps used, as
-  a share of wall time; 1.0 = one core busy.
+  a share of wall time; 1.0 = one core busy. The probing is benchmarks/sipp_load.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
-import math
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-TICK = os.sysconf("SC_CLK_TCK")
 _HEAD = """#!KAMAILIO
 debug=0
 log_stderror=yes
@@ -79,171 +82,22 @@ request_route {{
 )
 
 
-def log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+def _sibling(name: str) -> ModuleType:
+    """benchmarks/ is not a package: load ``<name>.py`` beside this file by path."""
+    key = f"ringway_bench_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module  # dataclasses look their module up while building
+        spec.loader.exec_module(module)
+    return sys.modules[key]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_udp(port: int, timeout: float = 10.0) -> None:
-    """Poll with OPTIONS until the server answers."""
-    probe = (
-        f"OPTIONS sip:x@127.0.0.1:{port} SIP/2.0\r\n"
-        "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKw;rport\r\n"
-        "From: <sip:w@x>;tag=1\r\nTo: <sip:x@x>\r\nCall-ID: w\r\nCSeq: 1 OPTIONS\r\n"
-        "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-    ).encode()
-    deadline = time.monotonic() + timeout
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(0.2)
-        while time.monotonic() < deadline:
-            sock.sendto(probe, ("127.0.0.1", port))
-            try:
-                if sock.recv(4096).startswith(b"SIP/2.0"):
-                    return
-            except OSError:
-                continue
-    raise RuntimeError(f"nothing answers on udp/{port}")
-
-
-def tree_cpu(pid: int) -> float:
-    """CPU seconds used so far by `pid` and its direct children (Kamailio's workers)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
-    return total
-
-
-def _children_cpu() -> float:
-    usage = os.times()
-    return usage.children_user + usage.children_system
-
-
-def _stat(output: str, name: str) -> int:
-    for line in output.splitlines():
-        if line.strip().startswith(name) and "|" in line:
-            return int(line.split("|")[2].split()[0])
-    return -1
-
-
-@dataclass
-class Load:
-    seconds: float
-    call_ms: int
-    per_sipp: int
-    tmp: Path
-
-
-def _sipp_command(port: int, rate: float, calls: int, load: Load, err: Path) -> list[str]:
-    wall = load.seconds * 3 + 40
-    return [
-        "timeout", str(int(wall)), "sipp", f"127.0.0.1:{port}", "-sn", "uac",
-        "-i", "127.0.0.1", "-p", str(free_port()), "-r", f"{rate:.0f}", "-rp", "1000",
-        "-l", str(max(int(rate * (load.call_ms / 1000 + 1)), 100)),
-        "-m", str(calls), "-d", str(load.call_ms), "-buff_size", "4194304", "-nostdin",
-        "-timeout", f"{int(load.seconds * 2 + 20)}s", "-timeout_error",
-        "-recv_timeout", "10000", "-trace_err", "-error_file", str(err),
-    ]  # fmt: skip
-
-
-def probe(port: int, server_pid: int, rate: int, load: Load) -> dict[str, Any]:
-    """Run `rate` calls/s for `load.seconds` from enough sipp processes; one step's result."""
-    procs = max(1, math.ceil(rate / load.per_sipp))
-    calls = int(rate * load.seconds)
-    shares = [calls // procs + (1 if i < calls % procs else 0) for i in range(procs)]
-    errs = [load.tmp / f"err_{port}_{rate}_{i}.log" for i in range(procs)]
-    cpu0, sipp0, started = tree_cpu(server_pid), _children_cpu(), time.monotonic()
-    running = [
-        subprocess.Popen(
-            _sipp_command(port, rate / procs, n, load, err),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        for n, err in zip(shares, errs, strict=True)
-    ]
-    outputs, codes = [], []
-    for proc in running:
-        out, _ = proc.communicate()
-        outputs.append(out)
-        codes.append(proc.returncode)
-    wall = time.monotonic() - started
-    server_cpu = tree_cpu(server_pid) - cpu0
-    sipp_cpu = _children_cpu() - sipp0  # every sipp was waited for: its time is counted
-    ok = sum(max(_stat(o, "Successful call"), 0) for o in outputs)
-    failed = sum(max(_stat(o, "Failed call"), 0) for o in outputs)
-    retrans = sum(
-        int(m.group(1)) for o in outputs if (m := re.search(r"INVITE ---------->\s+\d+\s+(\d+)", o))
-    )
-    errors = "".join(e.read_text(errors="replace") for e in errs if e.exists())
-    achieved = calls / max(wall - load.call_ms / 1000 - 0.5, 0.001)  # sipp start-up ~0.5 s
-    return {
-        "rate": rate,
-        "sipp_processes": procs,
-        "calls": calls,
-        "successful": ok,
-        "failed": failed,
-        "invite_retransmissions": retrans,
-        "503s": errors.count("SIP/2.0 503 "),
-        "exit_codes": sorted(set(codes)),
-        "wall_s": round(wall, 2),
-        "achieved_cps": round(min(achieved, rate), 1),
-        "server_cpu_share": round(server_cpu / wall, 2),
-        "server_cpu_us_per_call": round(server_cpu / max(ok, 1) * 1e6, 1),
-        "sipp_cpu_share": round(sipp_cpu / wall, 2),
-        "passed": set(codes) == {0} and failed == 0 and ok == calls and achieved >= 0.95 * rate,
-    }
-
-
-def find_max(
-    port: int, pid: int, load: Load, name: str, start: int, cap: int
-) -> tuple[int, list[Any]]:
-    """Highest passing rate: doubling from `start`, then bisection to within 5 %."""
-    steps: list[dict[str, Any]] = []
-
-    def run(rate: int) -> bool:
-        step = probe(port, pid, rate, load)
-        steps.append(step)
-        log(f"{name}: {step}")
-        time.sleep(2)  # let the server drain between probes
-        return bool(step["passed"])
-
-    lo, hi, rate = 0, 0, start
-    while rate <= cap:
-        if not run(rate):
-            hi = rate
-            break
-        lo, rate = rate, rate * 2
-    if hi == 0:
-        return lo, steps  # passed at the cap: a floor, not the max
-    while hi - lo > max(0.05 * lo, 50):
-        mid = (lo + hi) // 2
-        if run(mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo, steps
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+sipp = _sibling("sipp_load")
+router_path = _sibling("sip_router_path")
+Load, log, free_port, wait_udp = sipp.Load, sipp.log, sipp.free_port, sipp.wait_udp
+probe, find_max, stop = sipp.probe, sipp.find_max, sipp.stop
 
 
 def bench_edge(args: argparse.Namespace, load: Load) -> dict[str, Any]:
@@ -475,7 +329,7 @@ def cpu_ratio(edge: float | None, other: float | None) -> float | None:
     return round(other / edge, 3) if edge and other else None
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each probe")
     parser.add_argument("--call-ms", type=int, default=500, help="sipp -d: call hold time")
@@ -484,12 +338,36 @@ def main() -> None:
     parser.add_argument("--per-sipp", type=int, default=5000, help="calls/s per sipp process")
     parser.add_argument("--kamailio-children", type=int, default=2, help="Kamailio UDP workers")
     parser.add_argument("--max-tx", type=int, default=500_000, help="edge transaction cap")
-    parser.add_argument("--skip-kamailio", action="store_true", help="measure the edge only")
+    parser.add_argument("--skip-kamailio", action="store_true", help="measure without Kamailio")
     parser.add_argument("--core-calls", type=int, default=10_000, help="calls per core-cost row")
+    parser.add_argument(
+        "--path",
+        choices=("all", "edge", "router"),
+        default="all",
+        help="edge: the SIP edge alone; router: `ringway serve` through the router; all: both",
+    )
+    parser.add_argument("--router-start", type=int, default=100, help="router path: first rate")
+    parser.add_argument(
+        "--router-rate", type=int, help="router path: one probe at this rate, no search"
+    )
+    parser.add_argument(
+        "--hold-ms",
+        default="500,2000,4000",
+        help="router path: call lengths probed at a quarter of its max (cost vs time queued)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="cProfile (CPU time) to this file: with --path router, one probe at "
+        "--router-rate (default 100) against a profiled `ringway serve`",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stats", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--profile", type=Path, help=argparse.SUPPRESS)  # cProfile the edge
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = _parser().parse_args()
     if args.serve:
         sys.path.insert(0, str(ROOT))
         from ivr.transport import run
@@ -502,53 +380,100 @@ def main() -> None:
     load_start = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory() as name:
         load = Load(args.seconds, args.call_ms, args.per_sipp, Path(name))
-        edge = bench_edge(args, load)
-        skipped = {"skipped": True}
-        stateless = (
-            skipped
-            if args.skip_kamailio
-            else bench_kamailio(args, load, "kamailio_stateless", KAMAILIO_STATELESS)
-        )
-        stateful = (
-            skipped
-            if args.skip_kamailio
-            else bench_kamailio(args, load, "kamailio_stateful", KAMAILIO_STATEFUL)
-        )
-    scaling = core_scaling((0, 20_000, 100_000), args.core_calls)  # last: it grows this process
-    overload = edge.get("overload_2x", {})
+        if args.path == "router" and args.profile is not None:
+            rate = args.router_rate or 100
+            profiled = router_path.profile_router(load, rate, args.profile.resolve())
+            print(json.dumps({"benchmark": "sip_cps", "router_path_profile": profiled}))
+            return
+        result = _measure(args, load)
+    if args.path != "router":  # last: it grows this process
+        result["edge_core_cost_vs_live_calls"] = core_scaling((0, 20_000, 100_000), args.core_calls)
     result = {
         "benchmark": "sip_cps",
-        "media": "off (signalling only: INVITE/200/ACK/BYE/200, no RTP; the edge's default "
-        "handler answers at once, so no 100/180 precede its 200)",
         "load_average_start": load_start,
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
-        "path": "edge: UDP transport -> parser -> transaction layer -> UAS core -> dialog",
-        "transport": "udp 127.0.0.1; edge on uvloop with ringway.runtime.tune_gc",
-        "sipp": f"-sn uac -r R/N -rp 1000 -m R*{args.seconds:g}/N -d {args.call_ms}, "
+        **result,
+    }
+    print(json.dumps(result, separators=(",", ":")))
+
+
+def _measure(args: argparse.Namespace, load: Any) -> dict[str, Any]:
+    edge = bench_edge(args, load) if args.path != "router" else None
+    router = _bench_router(args, load) if args.path != "edge" else None
+    stateless = stateful = {"skipped": True}
+    if not (args.skip_kamailio or args.router_rate is not None):
+        stateless = bench_kamailio(args, load, "kamailio_stateless", KAMAILIO_STATELESS)
+        stateful = bench_kamailio(args, load, "kamailio_stateful", KAMAILIO_STATEFUL)
+    result: dict[str, Any] = {
+        "transport": "udp 127.0.0.1; Ringway on uvloop with ringway.runtime.tune_gc",
+        "sipp": f"-r R/N -rp 1000 -m R*{args.seconds:g}/N -d {args.call_ms}, "
         f"N = ceil(R/{args.per_sipp}) processes",
         "pass": "all sipps exit 0, 0 failed calls, all completed, achieved >= 95% of R",
         "cpus": os.cpu_count(),
-        "edge_max_cps": edge["max_cps"],
         "kamailio_stateless_max_cps": stateless.get("max_cps"),
         "kamailio_stateful_max_cps": stateful.get("max_cps"),
+        "kamailio_stateless_cpu_us_per_call": cpu_per_call(stateless),
+        "kamailio_stateful_cpu_us_per_call": cpu_per_call(stateful),
+    }
+    if edge is not None:
+        result.update(_edge_summary(edge, stateless, stateful))
+    if router is not None:
+        result["router_path"] = _router_summary(router, edge, stateless, stateful)
+    return {**result, "kamailio_stateless": stateless, "kamailio_stateful": stateful}
+
+
+def _bench_router(args: argparse.Namespace, load: Any) -> dict[str, Any]:
+    holds = tuple(int(h) for h in args.hold_ms.split(",") if h.strip())
+    return router_path.bench_router(
+        load, start=args.router_start, cap=args.cap, rate=args.router_rate, hold_ms=holds
+    )
+
+
+def _edge_summary(
+    edge: dict[str, Any], stateless: dict[str, Any], stateful: dict[str, Any]
+) -> dict[str, Any]:
+    overload = edge.get("overload_2x", {})
+    edge_cpu = cpu_per_call(edge)
+    return {
+        "media": "off (signalling only: INVITE/200/ACK/BYE/200, no RTP; the edge's default "
+        "handler answers at once, so no 100/180 precede its 200)",
+        "path": "edge: UDP transport -> parser -> transaction layer -> UAS core -> dialog",
+        "edge_max_cps": edge["max_cps"],
         "edge_vs_kamailio_stateless": ratio(edge["max_cps"], stateless),
         "edge_vs_kamailio_stateful": ratio(edge["max_cps"], stateful),
-        "edge_cpu_us_per_call": (edge_cpu := cpu_per_call(edge)),
-        "kamailio_stateless_cpu_us_per_call": (sl_cpu := cpu_per_call(stateless)),
-        "kamailio_stateful_cpu_us_per_call": (sf_cpu := cpu_per_call(stateful)),
-        "edge_vs_kamailio_stateless_per_cpu": cpu_ratio(edge_cpu, sl_cpu),
-        "edge_vs_kamailio_stateful_per_cpu": cpu_ratio(edge_cpu, sf_cpu),
+        "edge_cpu_us_per_call": edge_cpu,
+        "edge_vs_kamailio_stateless_per_cpu": cpu_ratio(edge_cpu, cpu_per_call(stateless)),
+        "edge_vs_kamailio_stateful_per_cpu": cpu_ratio(edge_cpu, cpu_per_call(stateful)),
         "overload_2x_shed_503": overload.get("shed_with_503"),
         "overload_2x_completed": overload.get("successful"),
         "after_overload_completed": overload.get("recovery_at_half_max", {}).get("successful"),
         "after_overload_failed": overload.get("recovery_at_half_max", {}).get("failed"),
         "after_overload_kept_serving": overload.get("kept_serving"),
-        "edge_core_cost_vs_live_calls": scaling,
         "edge": edge,
-        "kamailio_stateless": stateless,
-        "kamailio_stateful": stateful,
     }
-    print(json.dumps(result, separators=(",", ":")))
+
+
+def _router_summary(
+    router: dict[str, Any],
+    edge: dict[str, Any] | None,
+    stateless: dict[str, Any],
+    stateful: dict[str, Any],
+) -> dict[str, Any]:
+    best, cpu = router["max_cps"], cpu_per_call(router)
+    edge_cpu = cpu_per_call(edge) if edge is not None else None
+    return {
+        "path": router_path.PATH,
+        "media": router_path.MEDIA,
+        "max_cps": best,
+        "cpu_us_per_call": cpu,
+        "ratio_vs_kamailio_stateless": ratio(best, stateless),
+        "ratio_vs_kamailio_stateful": ratio(best, stateful),
+        "ratio_vs_edge": ratio(best, edge) if edge is not None else None,
+        "per_cpu_vs_kamailio_stateless": cpu_ratio(cpu, cpu_per_call(stateless)),
+        "per_cpu_vs_kamailio_stateful": cpu_ratio(cpu, cpu_per_call(stateful)),
+        "per_cpu_vs_edge": cpu_ratio(cpu, edge_cpu),
+        **router,
+    }
 
 
 if __name__ == "__main__":

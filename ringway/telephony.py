@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crm.phone import normalize_phone
 from ivr.calls import events as ce
 from ivr.calls.b2bua import B2bua
 from ivr.calls.driver import CallDriver
@@ -57,7 +56,7 @@ from ringway.config import RingwayConfig
 from ringway.service import NewContact, RoutingService
 from ringway.telephony_forward import LOCAL_COMMANDS, CommandForwarder
 from ringway.telephony_monitor import Monitoring
-from ringway.telephony_records import CallArchive
+from ringway.telephony_records import CallArchive, caller_number
 from router import events as ev
 from router.engine import Router
 from router.errors import RoutingError
@@ -141,7 +140,7 @@ class RouterCentre:
     ) -> FlowRunLike:
         """The IVR for the dialed user; attribute ``cli`` (E.164) is the callback number."""
         name = self.flows.entry_for(dialed)
-        number = normalize_phone(cli, self.service.config.service.default_region)
+        number = caller_number(cli, self.service.config.service.default_region)
         attributes = {} if number is None else {"cli": number}
         return FlowRun(self.flows, name, customer=customer, attributes=attributes, rng=self.rng)
 

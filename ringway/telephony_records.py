@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections import deque
@@ -28,6 +29,14 @@ from ringway.service import RoutingService
 from router.errors import RoutingError
 
 log = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=4096)
+def caller_number(cli: str | None, region: str) -> str | None:
+    """`normalize_phone`, remembered: a call's CLI is normalised for its IVR and again
+    for its CDR, a parse (phonenumbers) that cost more than routing the call, and
+    trunks send the same callers again and again. Pure, so the cache is safe."""
+    return normalize_phone(cli, region)
 
 
 class CallArchive:
@@ -126,7 +135,7 @@ class CallArchive:
         self.calls.cdrs.submit(
             {
                 **cdr,
-                "cli": normalize_phone(cdr.get("cli"), region) or cdr.get("cli"),
+                "cli": caller_number(cdr.get("cli"), region) or cdr.get("cli"),
                 "hangup_by": side if side in ("caller", "agent", "customer") else "system",
                 "recording_id": recording_id,
             }

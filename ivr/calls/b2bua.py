@@ -29,6 +29,7 @@ from ivr.edge import Call, CallHandler, SipEdge
 from ivr.media.audio import PromptLibrary
 from ivr.media.dtmf import parse_info_body
 from ivr.media.errors import DtmfParseError
+from ivr.media.g711 import ENCODERS
 from ivr.media.recorder import Recorder
 from ivr.sip.errors import SipParseError
 from ivr.sip.message import Request
@@ -123,10 +124,19 @@ class B2bua(CallHandler):
         self.announce_every = announce_every
         self.hold_prompt = hold_prompt
         self.hold_music = hold_music(self.prompts, hold_prompt)
+        self._hold_encoded: dict[str, bytes] = {}  # by G.711 law: encoded once, not per call
         self.edge: SipEdge | None = None
         self.drivers: dict[str, CallDriver] = {}  # by the caller's Call-ID
         self._setups: dict[str, asyncio.Task[None]] = {}
         self._received: dict[str, float] = {}  # INVITE arrival (loop time), until set up
+
+    def hold_music_in(self, codec: str) -> bytes:
+        """`hold_music` in G.711 law ``codec`` ("PCMU", "PCMA"), encoded once."""
+        octets = self._hold_encoded.get(codec)
+        if octets is None:
+            pcm = self.hold_music
+            octets = self._hold_encoded[codec] = ENCODERS[codec](pcm[: len(pcm) - len(pcm) % 2])
+        return octets
 
     def attach(self, edge: SipEdge) -> None:
         self.edge = edge

@@ -160,14 +160,16 @@ class CallDriver:
         media = self.media
         if isinstance(command, cmd.PlayPrompts):
             self._pending_prompt = True
-            media.caller.play(media.pcm(command.prompts))
+            media.caller.play_encoded(media.encoded(command.prompts))
         elif isinstance(command, cmd.StopPlayback):
             self._pending_prompt = False
             media.caller.stop()
         elif isinstance(command, cmd.StartHold):
             self._hold()
         elif isinstance(command, cmd.Announce):
-            media.caller.announce(media.pcm(list(self.centre.announcement(command.contact_id))))
+            media.caller.announce_encoded(
+                media.encoded(self.centre.announcement(command.contact_id))
+            )
         elif isinstance(command, cmd.CreateContact):
             self._spawn(self._create_contact(command))
         elif isinstance(command, cmd.CreateCallback):
@@ -209,9 +211,11 @@ class CallDriver:
         is told before the call can be recorded: docs/recording.md)."""
         contact_id = self.contact_id
         notice = None if contact_id is None else self.centre.recording_announcement(contact_id)
+        caller = self.media.caller
         if notice is not None:
-            self.media.caller.play(self.media.pcm([notice]))
-        self.media.caller.hold(self.b2bua.hold_music)
+            caller.play_encoded(self.media.encoded([notice]))
+        if caller.codec is not None:
+            caller.hold_encoded(self.b2bua.hold_music_in(caller.codec))
 
     def _unbridging(self) -> None:
         hooks, self.before_unbridge = self.before_unbridge, []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -92,9 +92,30 @@ class MediaLeg:
 
     # -- playback ----------------------------------------------------------------------
 
+    @property
+    def codec(self) -> str | None:
+        """The G.711 law negotiated on this leg, once connected."""
+        return self.player.codec if self.player is not None else None
+
     def play(self, pcm: bytes) -> None:
         if self.player is not None:
             self.player.play(pcm, now=asyncio.get_running_loop().time())
+            self._kick()
+
+    def play_encoded(self, octets: bytes) -> None:
+        """`play` for audio already in this leg's law (`codec`): no encoding per call."""
+        if self.player is not None:
+            self.player.play_encoded(octets, now=asyncio.get_running_loop().time())
+            self._kick()
+
+    def announce_encoded(self, octets: bytes) -> None:
+        if self.player is not None:
+            self.player.announce_encoded(octets, now=asyncio.get_running_loop().time())
+            self._kick()
+
+    def hold_encoded(self, octets: bytes) -> None:
+        if self.player is not None:
+            self.player.loop_encoded(octets, now=asyncio.get_running_loop().time())
             self._kick()
 
     def announce(self, pcm: bytes) -> None:
@@ -169,6 +190,15 @@ class CallMedia:
 
     def pcm(self, prompts: tuple[str, ...] | list[str]) -> bytes:
         return b"".join(self.prompts.get(name) for name in prompts)
+
+    def encoded(self, prompts: Sequence[str]) -> bytes:
+        """The prompts in the caller leg's law, from the library's cache (b"" before the
+        leg is connected, when nothing plays anyway). Joining encoded prompts gives the
+        octets encoding their joined PCM would: G.711 has no state between samples."""
+        codec = self.caller.codec
+        if codec is None:
+            return b""
+        return b"".join(self.prompts.encoded(name, codec) for name in prompts)
 
     def bridge(self) -> None:
         self.caller.stop()

@@ -16,6 +16,7 @@ from array import array
 from pathlib import Path
 
 from ivr.media.errors import WavFormatError
+from ivr.media.g711 import ENCODERS
 
 RATE = 8000  # G.711 clock rate (RFC 3551 §4.5.14)
 PROMPT_DIR = Path(__file__).with_name("prompts")
@@ -73,11 +74,26 @@ def write_wav(pcm: bytes, *, channels: int = 1, rate: int = RATE) -> bytes:
 
 
 class PromptLibrary:
-    """Prompts by name: `<dir>/<name>.wav` if present, else a synthesised tone."""
+    """Prompts by name: `<dir>/<name>.wav` if present, else a synthesised tone.
+
+    Each prompt is loaded once, and encoded once per G.711 law (`encoded`): a
+    queued call's announcement is a handful of prompts, and encoding its seconds
+    of PCM sample by sample for every call cost more than the rest of the call.
+    """
 
     def __init__(self, directory: Path = PROMPT_DIR) -> None:
         self._directory = directory
         self._cache: dict[str, bytes] = {}
+        self._encoded: dict[tuple[str, str], bytes] = {}
+
+    def encoded(self, name: str, codec: str) -> bytes:
+        """The prompt in G.711 law ``codec`` ("PCMU", "PCMA"): `get`'s PCM, encoded once."""
+        key = (name, codec)
+        octets = self._encoded.get(key)
+        if octets is None:
+            pcm = self.get(name)
+            octets = self._encoded[key] = ENCODERS[codec](pcm[: len(pcm) - len(pcm) % 2])
+        return octets
 
     def get(self, name: str) -> bytes:
         if name not in self._cache:

@@ -9,11 +9,18 @@ and `handle_timer(now)` returns the packets due by `now`.
 Sequencing: a queue of prompts, then an optional loop (music on hold);
 `announce()` interrupts the loop at the next frame boundary and the loop
 resumes where it left off afterwards.
+
+Each input comes as 16-bit PCM (`play`, `announce`, `loop`) or already in the
+player's G.711 law (`play_encoded`, ...). G.711 is one octet per sample with no
+state, so encoding prompts once and joining the octets gives the very frames
+encoding their joined PCM would: a caller's prompts can come from a cache
+(`ivr.media.audio.PromptLibrary.encoded`) instead of being encoded per call.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 from ivr.media.g711 import ENCODERS, PAYLOAD_TYPES, SILENCE
 from ivr.media.rtp import RtpPacket
@@ -35,6 +42,7 @@ class Player:
         timestamp: int = 0,
         payload_type: int | None = None,
     ) -> None:
+        self.codec = codec
         self._encode = ENCODERS[codec]
         self._silence = bytes([SILENCE[codec]]) * FRAME_SAMPLES
         self.payload_type = PAYLOAD_TYPES[codec] if payload_type is None else payload_type
@@ -44,7 +52,7 @@ class Player:
         self._sequence = sequence
         self._timestamp = timestamp
         self._queue: deque[bytes] = deque()  # encoded frames still to send
-        self._loop: list[bytes] = []
+        self._loop: Sequence[bytes] = ()
         self._loop_index = 0
         self._marker = True
 
@@ -53,18 +61,34 @@ class Player:
         """Append a prompt (8 kHz mono 16-bit PCM) after what is queued.
 
         `now`: when the player was idle, start pacing at `now` (not in the past)."""
-        self._wake(now)
-        self._queue.extend(self._frames(pcm))
+        self.play_encoded(self.encode(pcm), now=now)
 
     def announce(self, pcm: bytes, *, now: float | None = None) -> None:
         """Insert a prompt before anything queued (e.g. position in queue)."""
-        self._wake(now)
-        self._queue.extendleft(reversed(self._frames(pcm)))
+        self.announce_encoded(self.encode(pcm), now=now)
 
     def loop(self, pcm: bytes | None, *, now: float | None = None) -> None:
         """Music on hold: repeat `pcm` whenever the queue is empty; None stops it."""
+        self.loop_encoded(self.encode(pcm) if pcm else None, now=now)
+
+    def encode(self, pcm: bytes) -> bytes:
+        """16-bit PCM in this player's law (an odd trailing octet is dropped)."""
+        return self._encode(pcm[: len(pcm) - len(pcm) % 2])
+
+    def play_encoded(self, octets: bytes, *, now: float | None = None) -> None:
+        """`play` for a prompt already in the player's law (`codec`)."""
         self._wake(now)
-        self._loop = self._frames(pcm) if pcm else []
+        self._queue.extend(self._frames(octets))
+
+    def announce_encoded(self, octets: bytes, *, now: float | None = None) -> None:
+        """`announce` for a prompt already in the player's law."""
+        self._wake(now)
+        self._queue.extendleft(reversed(self._frames(octets)))
+
+    def loop_encoded(self, octets: bytes | None, *, now: float | None = None) -> None:
+        """`loop` for music already in the player's law; None stops it."""
+        self._wake(now)
+        self._loop = self._frames(octets) if octets else ()
         self._loop_index = 0
 
     def _wake(self, now: float | None) -> None:
@@ -78,7 +102,7 @@ class Player:
 
     def stop(self) -> None:
         self._queue.clear()
-        self._loop = []
+        self._loop = ()
 
     @property
     def busy(self) -> bool:
@@ -120,8 +144,7 @@ class Player:
         self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
         return packet
 
-    def _frames(self, pcm: bytes) -> list[bytes]:
-        encoded = self._encode(pcm[: len(pcm) - len(pcm) % 2])
+    def _frames(self, encoded: bytes) -> list[bytes]:
         frames = [encoded[i : i + FRAME_SAMPLES] for i in range(0, len(encoded), FRAME_SAMPLES)]
         if frames and len(frames[-1]) < FRAME_SAMPLES:  # pad the last frame with silence
             frames[-1] += self._silence[len(frames[-1]) :]
