@@ -38,6 +38,7 @@ on stdout. Method (docs/sip-performance.md has the long form):
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.util
 import json
 import os
@@ -222,7 +223,9 @@ _IN_DIALOG = (
 )
 
 
-class _Clock:
+class _Clock(asyncio.AbstractEventLoop):
+    """A loop that only tells the time: the edge reads `transport.loop.time()`."""
+
     def __init__(self) -> None:
         self.now = 1000.0
 
@@ -230,17 +233,25 @@ class _Clock:
         return self.now
 
 
-class _Wire:
-    """Stands in for `SipTransport`: keeps what the edge sends, nothing else."""
+def _wire(edge: Any) -> Any:
+    """A real `SipTransport`, never bound, that keeps the last bytes the edge sends.
 
-    def __init__(self) -> None:
-        self.loop, self.lagging, self.sent = _Clock(), False, b""  # what the edge reads
+    Made here, not at import: the benchmark's parent process must not import the
+    edge before it has put the repository on sys.path. A subclass, not a duck-typed
+    stand-in: the compiled edge checks its transport's type."""
+    from ivr.sip.actions import SendMessage
+    from ivr.transport import SipTransport
 
-    def send(self, message: Any) -> None:
-        self.sent = message.data
+    class Wire(SipTransport):
+        def __init__(self) -> None:
+            self.clock = _Clock()
+            super().__init__(edge, edge.host, edge.port, loop=self.clock)
+            self.sent = b""
 
-    def rearm(self) -> None:
-        pass
+        def send(self, message: SendMessage) -> None:
+            self.sent = message.data
+
+    return Wire()
 
 
 def core_scaling(live_counts: tuple[int, ...], calls: int) -> list[dict[str, Any]]:
@@ -268,13 +279,13 @@ def _core_row(live: int, calls: int) -> dict[str, Any]:
     from ivr.sip.actions import Peer
     from ringway.runtime import OLDER_THRESHOLDS, YOUNG_THRESHOLD
 
-    peer, wire = Peer("127.0.0.1", 5061, "UDP"), _Wire()
+    peer = Peer("127.0.0.1", 5061, "UDP")
     edge = SipEdge("127.0.0.1", 5060, {}, max_server_transactions=None)  # measure, never shed
-    edge.transport = wire  # type: ignore[assignment]
+    edge.transport = wire = _wire(edge)
     tag_of = re.compile(rb"\r\nTo: [^\r]*;tag=([^\r;]+)")
 
     def call(i: int, *, end: bool) -> None:
-        now = wire.loop.now = wire.loop.now + 0.0002
+        now = wire.clock.now = wire.clock.now + 0.0002
         edge.on_data(_INVITE.format(i=i).encode(), peer, now)
         found = tag_of.search(wire.sent)
         tag = found.group(1).decode() if found else ""
@@ -390,11 +401,23 @@ def main() -> None:
         result["edge_core_cost_vs_live_calls"] = core_scaling((0, 20_000, 100_000), args.core_calls)
     result = {
         "benchmark": "sip_cps",
+        "compiled": _sip_compiled(),
         "load_average_start": load_start,
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
         **result,
     }
     print(json.dumps(result, separators=(",", ":")))
+
+
+def _sip_compiled() -> bool:
+    """True when the edge (this process's and its `--serve` child's) runs compiled.
+
+    The child inherits this environment (RINGWAY_PURE) and reads the same build."""
+    import ivr.edge
+    import ivr.sip.message
+    from router._native import is_compiled
+
+    return is_compiled(ivr.edge) and is_compiled(ivr.sip.message)
 
 
 def _measure(args: argparse.Namespace, load: Any) -> dict[str, Any]:
