@@ -30,6 +30,10 @@ on stdout. Method (docs/sip-performance.md has the long form):
 * Overload: the edge at 2x its max for one probe (it sheds new INVITEs with 503
   + Retry-After, RFC 3261 §21.5.4; sipp's strict uac counts those as failed),
   then a probe at max/2 right after: it must pass (the edge kept serving).
+* Compiled vs interpreted: ``compiled`` in the JSON says whether the edge ran on
+  the native build (docs/native-build.md; ``RINGWAY_PURE=1`` forces the pure
+  modules). ``--core-ab N`` runs only the in-process core, N rounds of child
+  processes alternating compiled and pure, and prints their CPU µs per call.
 * Cores: sipp and the server share the machine (``cpus``). Each probe records
   the CPU seconds the server (with its child processes) and all sipps used, as
   a share of wall time; 1.0 = one core busy. The probing is benchmarks/sipp_load.py.
@@ -254,6 +258,44 @@ def _wire(edge: Any) -> Any:
     return Wire()
 
 
+_CORE_CHILD = """
+import json, sys
+sys.path.insert(0, "benchmarks")
+import sip_cps
+print(json.dumps(sip_cps._core_row(0, int(sys.argv[1])) | {"compiled": sip_cps._sip_compiled()}))
+"""
+
+
+def core_compiled_vs_pure(rounds: int, calls: int) -> dict[str, Any]:
+    """The in-process core (no live calls) compiled and with RINGWAY_PURE=1, alternating.
+
+    Each row is a fresh child process, so both builds see the same moments of a
+    shared machine; the ratio of the medians is the figure to quote."""
+    rows: dict[str, list[float]] = {"compiled": [], "pure": []}
+    for _ in range(rounds):
+        for name, pure in (("compiled", "0"), ("pure", "1")):
+            done = subprocess.run(
+                [sys.executable, "-c", _CORE_CHILD, str(calls)],
+                cwd=ROOT,
+                env={**os.environ, "RINGWAY_PURE": pure},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            row = json.loads(done.stdout)
+            if row["compiled"] != (name == "compiled"):
+                raise SystemExit(f"core-ab: the {name} child ran compiled={row['compiled']}")
+            rows[name].append(row["cpu_us_per_call"])
+            log(f"core-ab {name}: {row['cpu_us_per_call']} µs/call")
+    medians = {name: sorted(v)[len(v) // 2] for name, v in rows.items()}
+    return {
+        "calls_per_row": calls,
+        "cpu_us_per_call": rows,
+        "median_us_per_call": medians,
+        "pure_over_compiled": round(medians["pure"] / medians["compiled"], 2),
+    }
+
+
 def core_scaling(live_counts: tuple[int, ...], calls: int) -> list[dict[str, Any]]:
     """CPU per call of the edge's sans-I/O path (no sockets) beside N calls kept up.
 
@@ -372,6 +414,12 @@ def _parser() -> argparse.ArgumentParser:
         help="cProfile (CPU time) to this file: with --path router, one probe at "
         "--router-rate (default 100) against a profiled `ringway serve`",
     )
+    parser.add_argument(
+        "--core-ab",
+        type=int,
+        metavar="N",
+        help="only the in-process core: N rounds compiled vs RINGWAY_PURE=1, alternating",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stats", type=Path, help=argparse.SUPPRESS)
     return parser
@@ -384,6 +432,10 @@ def main() -> None:
         from ivr.transport import run
 
         run(serve(args.serve, args.max_tx, args.stats, args.profile), use_uvloop=True)
+        return
+    if args.core_ab:
+        ab = core_compiled_vs_pure(args.core_ab, args.core_calls)
+        print(json.dumps({"benchmark": "sip_cps", "core_compiled_vs_pure": ab}))
         return
     if shutil.which("sipp") is None:
         raise SystemExit("sipp not installed (apt-get install sip-tester)")
