@@ -198,6 +198,7 @@ async def serve(port: int, max_tx: int, stats: Path, profile: Path | None = None
     found = re.search(r"VmHWM:\s+(\d+) kB", status)
     rss = int(found.group(1)) // 1024 if found else -1
     report = {
+        "compiled": _sip_compiled(),  # this process's own modules, not the parent's
         **edge.counters,
         "overload_triggers": edge.transport.overloads,
         "peak_loop_lag_ms": round(edge.transport.peak_lag * 1000, 1),
