@@ -154,10 +154,11 @@ def test_compiled_and_interpreted_sip_send_the_same_bytes() -> None:
     compiled_out, pure_out = compiled["out"], pure["out"]
     assert isinstance(compiled_out, list) and isinstance(pure_out, list)
     sent = [row for row in pure_out if str(row[0]).startswith("sent ")]
-    # The corpus did exercise the edge: 100/180/200/486/481/401 and retransmissions.
+    # The corpus did exercise the edge: 180/200/486/481/401, our BYEs, retransmissions.
     assert len(sent) > 60, len(sent)
     wire = [bytes.fromhex(row[1]) for row in sent]
     statuses = {data.split(b" ", 2)[1] for data in wire if data.startswith(b"SIP/2.0 ")}
-    assert {b"200", b"180", b"486", b"401"} <= statuses, statuses
+    assert {b"200", b"180", b"486", b"481", b"401"} <= statuses, statuses
+    assert sum(data.startswith(b"BYE ") for data in wire) > 10
     for index, (left, right) in enumerate(zip(compiled_out, pure_out, strict=True)):
         assert left == right, f"row {index} differs: {left[0]!r} / {right[0]!r}"
