@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 	@touch $(STAMP)
 
 run: $(STAMP) prompts
-	@$(PY) scripts/build_native.py || echo "native build failed: running the pure-Python router" >&2
+	@$(PY) scripts/build_native.py || echo "native build failed: running the pure-Python modules" >&2
 	$(VENV)/bin/ringway serve --host $(HOST) --http-port $(PORT)
 
 test: $(STAMP) lint typecheck native peers pytest
@@ -36,7 +36,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-# The router's decision path and the simulator's pump compiled with mypyc into build/native
+# The router's decision path, the simulator's pump and the SIP core compiled with mypyc into build/native
 # (router/_native.py); a no-op when the build matches the sources. The tests check it is used.
 native: $(STAMP)
 	$(PY) scripts/build_native.py

@@ -30,6 +30,10 @@ on stdout. Method (docs/sip-performance.md has the long form):
 * Overload: the edge at 2x its max for one probe (it sheds new INVITEs with 503
   + Retry-After, RFC 3261 §21.5.4; sipp's strict uac counts those as failed),
   then a probe at max/2 right after: it must pass (the edge kept serving).
+* Compiled vs interpreted: ``compiled`` in the JSON says whether the edge ran on
+  the native build (docs/native-build.md; ``RINGWAY_PURE=1`` forces the pure
+  modules). ``--core-ab N`` runs only the in-process core, N rounds of child
+  processes alternating compiled and pure, and prints their CPU µs per call.
 * Cores: sipp and the server share the machine (``cpus``). Each probe records
   the CPU seconds the server (with its child processes) and all sipps used, as
   a share of wall time; 1.0 = one core busy. The probing is benchmarks/sipp_load.py.
@@ -38,6 +42,7 @@ on stdout. Method (docs/sip-performance.md has the long form):
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.util
 import json
 import os
@@ -193,6 +198,7 @@ async def serve(port: int, max_tx: int, stats: Path, profile: Path | None = None
     found = re.search(r"VmHWM:\s+(\d+) kB", status)
     rss = int(found.group(1)) // 1024 if found else -1
     report = {
+        "compiled": _sip_compiled(),  # this process's own modules, not the parent's
         **edge.counters,
         "overload_triggers": edge.transport.overloads,
         "peak_loop_lag_ms": round(edge.transport.peak_lag * 1000, 1),
@@ -222,7 +228,9 @@ _IN_DIALOG = (
 )
 
 
-class _Clock:
+class _Clock(asyncio.AbstractEventLoop):
+    """A loop that only tells the time: the edge reads `transport.loop.time()`."""
+
     def __init__(self) -> None:
         self.now = 1000.0
 
@@ -230,17 +238,63 @@ class _Clock:
         return self.now
 
 
-class _Wire:
-    """Stands in for `SipTransport`: keeps what the edge sends, nothing else."""
+def _wire(edge: Any) -> Any:
+    """A real `SipTransport`, never bound, that keeps the last bytes the edge sends.
 
-    def __init__(self) -> None:
-        self.loop, self.lagging, self.sent = _Clock(), False, b""  # what the edge reads
+    Made here, not at import: the benchmark's parent process must not import the
+    edge before it has put the repository on sys.path. A subclass, not a duck-typed
+    stand-in: the compiled edge checks its transport's type."""
+    from ivr.sip.actions import SendMessage
+    from ivr.transport import SipTransport
 
-    def send(self, message: Any) -> None:
-        self.sent = message.data
+    class Wire(SipTransport):
+        def __init__(self) -> None:
+            self.clock = _Clock()
+            super().__init__(edge, edge.host, edge.port, loop=self.clock)
+            self.sent = b""
 
-    def rearm(self) -> None:
-        pass
+        def send(self, message: SendMessage) -> None:
+            self.sent = message.data
+
+    return Wire()
+
+
+_CORE_CHILD = """
+import json, sys
+sys.path.insert(0, "benchmarks")
+import sip_cps
+print(json.dumps(sip_cps._core_row(0, int(sys.argv[1])) | {"compiled": sip_cps._sip_compiled()}))
+"""
+
+
+def core_compiled_vs_pure(rounds: int, calls: int) -> dict[str, Any]:
+    """The in-process core (no live calls) compiled and with RINGWAY_PURE=1, alternating.
+
+    Each row is a fresh child process, so both builds see the same moments of a
+    shared machine; the ratio of the medians is the figure to quote."""
+    rows: dict[str, list[float]] = {"compiled": [], "pure": []}
+    for _ in range(rounds):
+        for name, pure in (("compiled", "0"), ("pure", "1")):
+            done = subprocess.run(
+                [sys.executable, "-c", _CORE_CHILD, str(calls)],
+                cwd=ROOT,
+                env={**os.environ, "RINGWAY_PURE": pure},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            row = json.loads(done.stdout)
+            if row["compiled"] != (name == "compiled"):
+                raise SystemExit(f"core-ab: the {name} child ran compiled={row['compiled']}")
+            rows[name].append(row["cpu_us_per_call"])
+            log(f"core-ab {name}: {row['cpu_us_per_call']} µs/call")
+    medians = {name: sorted(v)[len(v) // 2] for name, v in rows.items()}
+    return {
+        "calls_per_row": calls,
+        "cpu_us_per_call": rows,
+        "median_us_per_call": medians,
+        "pure_over_compiled": round(medians["pure"] / medians["compiled"], 2),
+    }
 
 
 def core_scaling(live_counts: tuple[int, ...], calls: int) -> list[dict[str, Any]]:
@@ -268,13 +322,13 @@ def _core_row(live: int, calls: int) -> dict[str, Any]:
     from ivr.sip.actions import Peer
     from ringway.runtime import OLDER_THRESHOLDS, YOUNG_THRESHOLD
 
-    peer, wire = Peer("127.0.0.1", 5061, "UDP"), _Wire()
+    peer = Peer("127.0.0.1", 5061, "UDP")
     edge = SipEdge("127.0.0.1", 5060, {}, max_server_transactions=None)  # measure, never shed
-    edge.transport = wire  # type: ignore[assignment]
+    edge.transport = wire = _wire(edge)
     tag_of = re.compile(rb"\r\nTo: [^\r]*;tag=([^\r;]+)")
 
     def call(i: int, *, end: bool) -> None:
-        now = wire.loop.now = wire.loop.now + 0.0002
+        now = wire.clock.now = wire.clock.now + 0.0002
         edge.on_data(_INVITE.format(i=i).encode(), peer, now)
         found = tag_of.search(wire.sent)
         tag = found.group(1).decode() if found else ""
@@ -361,6 +415,12 @@ def _parser() -> argparse.ArgumentParser:
         help="cProfile (CPU time) to this file: with --path router, one probe at "
         "--router-rate (default 100) against a profiled `ringway serve`",
     )
+    parser.add_argument(
+        "--core-ab",
+        type=int,
+        metavar="N",
+        help="only the in-process core: N rounds compiled vs RINGWAY_PURE=1, alternating",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stats", type=Path, help=argparse.SUPPRESS)
     return parser
@@ -373,6 +433,10 @@ def main() -> None:
         from ivr.transport import run
 
         run(serve(args.serve, args.max_tx, args.stats, args.profile), use_uvloop=True)
+        return
+    if args.core_ab:
+        ab = core_compiled_vs_pure(args.core_ab, args.core_calls)
+        print(json.dumps({"benchmark": "sip_cps", "core_compiled_vs_pure": ab}))
         return
     if shutil.which("sipp") is None:
         raise SystemExit("sipp not installed (apt-get install sip-tester)")
@@ -390,11 +454,23 @@ def main() -> None:
         result["edge_core_cost_vs_live_calls"] = core_scaling((0, 20_000, 100_000), args.core_calls)
     result = {
         "benchmark": "sip_cps",
+        "compiled": _sip_compiled(),
         "load_average_start": load_start,
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
         **result,
     }
     print(json.dumps(result, separators=(",", ":")))
+
+
+def _sip_compiled() -> bool:
+    """True when the edge (this process's and its `--serve` child's) runs compiled.
+
+    The child inherits this environment (RINGWAY_PURE) and reads the same build."""
+    import ivr.edge
+    import ivr.sip.message
+    from router._native import is_compiled
+
+    return is_compiled(ivr.edge) and is_compiled(ivr.sip.message)
 
 
 def _measure(args: argparse.Namespace, load: Any) -> dict[str, Any]:

@@ -37,6 +37,8 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from mypy_extensions import mypyc_attr
+
 from ivr.registrar import Registrar
 from ivr.sip.actions import (
     AckTimeout,
@@ -175,6 +177,7 @@ class Call:
         return True
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # the B2BUA, the load test, tests
 class CallHandler:
     """The hook the IVR/router plugs in. The default answers at once."""
 
@@ -193,6 +196,7 @@ class CallHandler:
         return 415  # RFC 6086 §4.2.2: no Info Package we understand
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # simulation.loadtest.sipua.LoadEdge
 class SipEdge:
     def __init__(
         self,

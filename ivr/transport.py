@@ -53,6 +53,8 @@ from collections.abc import Coroutine
 from time import thread_time, time
 from typing import Any, Protocol, TypeVar
 
+from mypy_extensions import mypyc_attr
+
 from ivr.sip.actions import Peer, SendMessage
 from ivr.sip.errors import SipParseError
 from ivr.sip.framing import PING, StreamFramer
@@ -162,6 +164,9 @@ class _Tcp(asyncio.Protocol):
 _PORT_ATTEMPTS = 20  # kernel-chosen ports tried when the UDP one is taken for TCP
 
 
+# Subclassed by the in-process fakes (a recording `send`, a fake clock as `loop`) that
+# drive the compiled edge without sockets: tests/telephony, benchmarks/sip_cps.py.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class SipTransport:
     """UDP and TCP listeners on one host:port feeding one `SipCore`."""
 
@@ -181,6 +186,7 @@ class SipTransport:
         queue_for: float = 0.15,
         shed_factor: float = 0.5,
         recover_step: float = 0.02,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.core = core
         self.host = host
@@ -208,7 +214,7 @@ class SipTransport:
         self._credit = 0.0
         self.connections: dict[tuple[str, int], _Tcp] = {}
         self.peers: dict[Any, Peer] = {}
-        self.loop = asyncio.get_running_loop()
+        self.loop = loop if loop is not None else asyncio.get_running_loop()
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
         self._probe: asyncio.TimerHandle | None = None
