@@ -3,7 +3,8 @@
     .venv/bin/python scripts/build_native.py          # build if the sources changed
     .venv/bin/python scripts/build_native.py --force  # build anyway
 
-The routing core's decision path and the simulator's pump are compiled from the
+The routing core's decision path, the simulator's pump and the SIP core (parser,
+transactions, dialogs, SDP, the edge and its transport) are compiled from the
 same source the type checker reads: mypyc turns the annotations ``mypy --strict``
 already checks into C types. The record modules (events, contacts, reservations,
 explanations, opening hours) stay interpreted: they are dataclasses that other
