@@ -77,9 +77,31 @@ def native_enabled() -> bool:
         log = logging.getLogger("ringway.native")
         log.warning("compiled modules not used (%s): run `make native`", reason)
         return False
-    if str(NATIVE_ROOT) not in sys.path:
-        # mypyc's shared runtime library of the build is a top-level module.
-        sys.path.append(str(NATIVE_ROOT))
+    return _load_runtime()
+
+
+def _load_runtime() -> bool:
+    """Load mypyc's shared runtime library of the build by its file.
+
+    The compiled modules import it as a top-level module. Putting build/native on
+    ``sys.path`` instead would make build/native/ivr (a directory of extensions
+    without ``__init__``) a namespace package ``ivr`` wherever the project's own
+    directory is not on ``sys.path`` first, hiding the real package.
+    """
+    import importlib.util
+
+    libraries = sorted(NATIVE_ROOT.glob("*__mypyc.*"))
+    if len(libraries) != 1:
+        return False
+    path = libraries[0]
+    name = path.name.split(".", 1)[0]
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            return False
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
     return True
 
 

@@ -139,3 +139,19 @@ def test_a_build_for_another_interpreter_is_not_used(tmp_path: Path) -> None:
     assert native.stale_reason({"abi": native.abi_tag(), "sources": {}}, tmp_path) == (
         "the manifest lists no sources"
     )
+
+
+def test_packages_resolve_from_any_working_directory(tmp_path: Path) -> None:
+    # `ringway serve` runs from a data directory, not the checkout: the compiled
+    # build must not turn build/native/ivr into a namespace package `ivr` there.
+    probe = (
+        "import router.engine, ivr.edge, ivr.sip.errors, simulation.twin, sys;"
+        "print(ivr.__file__, ivr.edge.__file__, router.engine.__file__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-1500:]
+    package, edge, engine = done.stdout.split()
+    assert package == str(ROOT / "ivr" / "__init__.py")
+    assert edge.endswith(".so") and engine.endswith(".so")
