@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import random
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from ivr.media.audio import PROMPT_DIR, PromptLibrary, silence, tone
+from ivr.media.clock import ClockHandle, media_clock
 from ivr.media.dtmf import DtmfDigit
 from ivr.media.endpoint import MediaEndpoint, bridge
 from ivr.media.player import Player
@@ -41,20 +44,55 @@ class MediaLeg:
         self.rng = rng
         self.endpoint = MediaEndpoint(dtmf_payload_type=None)
         self.transport: asyncio.DatagramTransport | None = None
+        self._sock: socket.socket | None = None  # bound, not yet handed to the loop
+        self._attaching: asyncio.Task[None] | None = None
         self.port = 0
         self.player: Player | None = None
         self.negotiated: Negotiated | None = None
-        self._handle: asyncio.TimerHandle | None = None
+        self._handle: ClockHandle | None = None
         self.played = 0  # RTP packets of prompts, music and announcements sent
         self.on_idle: Callable[[], None] | None = None
 
+    def bind(self) -> None:
+        """Bind the UDP port now, synchronously, so its number can go in an SDP offer.
+
+        Binding the socket ourselves (an IP literal: no resolver) and handing it to the
+        loop with `sock=` skips `create_datagram_endpoint`'s address resolution, the
+        larger part of opening a port. Datagrams arriving before the loop takes the
+        socket wait in the kernel's buffer."""
+        if self._sock is not None or self.transport is not None:
+            return
+        sock = socket.socket(_family(self.host), socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            sock.bind((self.host, 0))
+        except OSError:
+            sock.close()
+            raise
+        self._sock = sock
+        self.port = int(sock.getsockname()[1])
+
     async def open(self) -> None:
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: self.endpoint, local_addr=(self.host, 0)
-        )
+        """Bind (if not yet) and start receiving on the loop."""
+        self.bind()
+        sock, self._sock = self._sock, None
+        if sock is None:
+            return  # already open
+        try:
+            transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+                lambda: self.endpoint, sock=sock
+            )
+        except BaseException:
+            sock.close()
+            raise
         self.transport = transport
-        self.port = int(transport.get_extra_info("sockname")[1])
+
+    def open_soon(self) -> None:
+        """`bind()` now and `open()` on the loop: for a caller that needs the port
+        number at once (an SDP offer built synchronously) but cannot await."""
+        self.bind()
+        if self._attaching is None and self._sock is not None:
+            self._attaching = asyncio.get_running_loop().create_task(self.open())
 
     def local(self) -> LocalMedia:
         return LocalMedia(address=self.host, port=self.port)
@@ -140,7 +178,8 @@ class MediaLeg:
         if self._handle is None and player is not None:
             deadline = player.next_deadline()
             if deadline is not None:
-                self._handle = asyncio.get_running_loop().call_at(deadline, self._tick)
+                # the shared clock: one loop timer per 5 ms slot for every playing call
+                self._handle = media_clock().call_at(deadline, self._tick)
 
     def _tick(self) -> None:
         self._handle = None
@@ -161,9 +200,23 @@ class MediaLeg:
     def close(self) -> None:
         self.stop()
         self.endpoint.bridge = None
+        if self._attaching is not None and not self._attaching.done():
+            self._attaching.cancel()  # open() closes the socket it was given
+        self._attaching = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
         if self.transport is not None:
             self.transport.close()
             self.transport = None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    """AF_INET or AF_INET6 for an IP literal; a host name is resolved once here."""
+    try:
+        return socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        return socket.getaddrinfo(host, 0, type=socket.SOCK_DGRAM)[0][0]
 
 
 class CallMedia:
@@ -178,12 +231,14 @@ class CallMedia:
         self.relayed = {"caller_to_agent": 0, "agent_to_caller": 0}
 
     async def open(self) -> None:
+        """Open the caller leg. The agent leg's port is opened by `open_agent()` when an
+        agent's phone is first rung: a caller waiting in queue needs one port, not two."""
         await self.caller.open()
-        try:
-            await self.agent.open()
-        except OSError:
-            self.caller.close()
-            raise
+
+    def open_agent(self) -> None:
+        """Bind the agent leg's port now (for the INVITE's SDP offer); idempotent.
+        Raises OSError when no port can be had."""
+        self.agent.open_soon()
 
     def on_digit(self, callback: Callable[[DtmfDigit], None]) -> None:
         self.caller.endpoint.on_digit = callback
