@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ivr.media.audio import PROMPT_DIR, PromptLibrary, silence, tone
-from ivr.media.clock import ClockHandle, media_clock
+from ivr.media.clock import ClockHandle, MediaClock, media_clock
 from ivr.media.dtmf import DtmfDigit
 from ivr.media.endpoint import MediaEndpoint, bridge
 from ivr.media.player import Player
@@ -50,6 +50,7 @@ class MediaLeg:
         self.player: Player | None = None
         self.negotiated: Negotiated | None = None
         self._handle: ClockHandle | None = None
+        self._clock: MediaClock | None = None  # the loop's shared clock, from connect()
         self.played = 0  # RTP packets of prompts, music and announcements sent
         self.on_idle: Callable[[], None] | None = None
 
@@ -119,6 +120,7 @@ class MediaLeg:
             self.endpoint.remote = (media.remote_address, media.remote_port)
         self.endpoint.dtmf_payload_type = media.dtmf_payload_type
         loop = asyncio.get_running_loop()
+        self._clock = media_clock(loop)
         self.player = Player(
             start=loop.time(),
             ssrc=self.rng.getrandbits(32),
@@ -175,11 +177,11 @@ class MediaLeg:
 
     def _kick(self) -> None:
         player = self.player
-        if self._handle is None and player is not None:
+        if self._handle is None and player is not None and self._clock is not None:
             deadline = player.next_deadline()
             if deadline is not None:
                 # the shared clock: one loop timer per 5 ms slot for every playing call
-                self._handle = media_clock().call_at(deadline, self._tick)
+                self._handle = self._clock.call_at(deadline, self._tick)
 
     def _tick(self) -> None:
         self._handle = None
@@ -189,9 +191,7 @@ class MediaLeg:
         deadline = player.next_deadline()
         if deadline is not None:
             now = asyncio.get_running_loop().time()
-            for packet in player.handle_timer(max(now, deadline)):
-                self.endpoint.send(packet)
-                self.played += 1
+            self.played += self.endpoint.send_player(player, max(now, deadline))
         if player.busy:
             self._kick()
         elif self.on_idle is not None:

@@ -87,6 +87,20 @@ class MediaEndpoint(asyncio.DatagramProtocol):
             if self.recorder is not None:
                 self.recorder.feed_packet("out", packet)
 
+    def send_player(self, player: Player, now: float) -> int:
+        """Send `player`'s packets due by `now`; returns how many. Without a recorder
+        the player writes wire bytes directly (no `RtpPacket` per frame)."""
+        if self.recorder is not None or self.transport is None or self.remote is None:
+            packets = player.handle_timer(now)
+            for packet in packets:
+                self.send(packet)
+            return len(packets)
+        datagrams = player.due_datagrams(now)
+        sendto, remote = self.transport.sendto, self.remote
+        for datagram in datagrams:
+            sendto(datagram, remote)
+        return len(datagrams)
+
     async def run_player(self, player: Player) -> None:
         """Send `player`'s packets on schedule until it has nothing left to play.
 
@@ -103,9 +117,9 @@ class MediaEndpoint(asyncio.DatagramProtocol):
             if deadline is not None:
                 now = loop.time()
                 # the slot fires at or after `deadline`; never send before it is due
-                for index, packet in enumerate(player.handle_timer(max(now, deadline))):
-                    self.send(packet)
-                    if self.on_sent is not None:  # a late wake sends several frames at once
+                sent = self.send_player(player, max(now, deadline))
+                if self.on_sent is not None:  # a late wake sends several frames at once
+                    for index in range(sent):
                         self.on_sent(deadline + index * FRAME_SECONDS, now)
                 deadline = player.next_deadline()
             if deadline is None:
