@@ -22,6 +22,7 @@ from __future__ import annotations
 import struct
 from collections import deque
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ivr.media.g711 import ENCODERS, PAYLOAD_TYPES, SILENCE
 from ivr.media.rtp import RTP_VERSION, RtpPacket
@@ -168,8 +169,18 @@ class Player:
         self._sequence = (self._sequence + 1) & 0xFFFF
         self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
 
-    def _frames(self, encoded: bytes) -> list[bytes]:
-        frames = [encoded[i : i + FRAME_SAMPLES] for i in range(0, len(encoded), FRAME_SAMPLES)]
-        if frames and len(frames[-1]) < FRAME_SAMPLES:  # pad the last frame with silence
-            frames[-1] += self._silence[len(frames[-1]) :]
-        return frames
+    def _frames(self, encoded: bytes) -> tuple[bytes, ...]:
+        return split_frames(encoded, self._silence)
+
+
+@lru_cache(maxsize=32)
+def split_frames(encoded: bytes, silence: bytes) -> tuple[bytes, ...]:
+    """`encoded` in 20 ms frames, the last padded with `silence` (a frame of it).
+
+    Remembered: every queued call loops the same hold-music octets (one object per
+    law, whose hash Python keeps), which would otherwise be cut into the same 150
+    frames per call. Frames are immutable bytes, so sharing them is safe."""
+    frames = [encoded[i : i + FRAME_SAMPLES] for i in range(0, len(encoded), FRAME_SAMPLES)]
+    if frames and len(frames[-1]) < FRAME_SAMPLES:
+        frames[-1] += silence[len(frames[-1]) :]
+    return tuple(frames)
