@@ -77,8 +77,25 @@ class MediaLeg:
         """Bind (if not yet) and start receiving on the loop."""
         self.bind()
         sock, self._sock = self._sock, None
-        if sock is None:
-            return  # already open
+        if sock is not None:
+            self.transport = await self._loop_transport(sock)
+
+    def open_soon(self) -> None:
+        """`bind()` now and hand the socket to the loop in a task: for a caller that
+        needs the port number at once (an SDP offer built synchronously)."""
+        self.bind()
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            self._attaching = asyncio.get_running_loop().create_task(self._attach(sock))
+
+    async def _attach(self, sock: socket.socket) -> None:
+        transport = await self._loop_transport(sock)
+        if self._attaching is asyncio.current_task():
+            self.transport, self._attaching = transport, None
+        else:  # the leg was closed while the loop took the socket: not cancelled, as a
+            transport.close()  # cancel mid-way could leave the loop's transport open
+
+    async def _loop_transport(self, sock: socket.socket) -> asyncio.DatagramTransport:
         try:
             transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
                 lambda: self.endpoint, sock=sock
@@ -86,14 +103,7 @@ class MediaLeg:
         except BaseException:
             sock.close()
             raise
-        self.transport = transport
-
-    def open_soon(self) -> None:
-        """`bind()` now and `open()` on the loop: for a caller that needs the port
-        number at once (an SDP offer built synchronously) but cannot await."""
-        self.bind()
-        if self._attaching is None and self._sock is not None:
-            self._attaching = asyncio.get_running_loop().create_task(self.open())
+        return transport
 
     def local(self) -> LocalMedia:
         return LocalMedia(address=self.host, port=self.port)
@@ -200,9 +210,7 @@ class MediaLeg:
     def close(self) -> None:
         self.stop()
         self.endpoint.bridge = None
-        if self._attaching is not None and not self._attaching.done():
-            self._attaching.cancel()  # open() closes the socket it was given
-        self._attaching = None
+        self._attaching = None  # a socket still being attached is closed by `_attach`
         if self._sock is not None:
             self._sock.close()
             self._sock = None
@@ -212,7 +220,8 @@ class MediaLeg:
 
 
 def _family(host: str) -> socket.AddressFamily:
-    """AF_INET or AF_INET6 for an IP literal; a host name is resolved once here."""
+    """AF_INET or AF_INET6 for an IP literal. A host name (the media address is normally
+    an IP) is resolved here, blocking, as `bind` would resolve it anyway."""
     try:
         return socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
     except ValueError:
