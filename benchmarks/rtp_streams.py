@@ -11,7 +11,8 @@ minus its deadline (`next_deadline()`), for every packet due in a window of
 ``--seconds`` after 0.5 s of warm-up. The UDP sink is another process holding a
 socket it never reads (the kernel discards), so it costs no CPU. A step passes
 when p99 lateness < 20 ms (one frame: a jitter buffer absorbs it) and the
-process kept the ideal rate (N x 50 packets/s). The ramp stops after the first
+process kept the ideal rate (N x 50 packets/s). Each step also reports the
+process's CPU over the window (`cpu_share`, `cpu_us_per_packet`). The ramp stops after the first
 failing step; ``max_streams_p99_lt_20ms`` is the largest passing N. The box's
 load average is reported: other jobs on a shared machine move the figure.
 """
@@ -67,7 +68,11 @@ async def step(streams: int, seconds: float, port: int) -> dict[str, float | int
         tasks.append(asyncio.create_task(endpoint.run_player(player)))
     # 0.5 s of warm-up, then `seconds` measured: every packet due in the window
     measure_from, measure_to = start + 0.5, start + 0.5 + seconds
-    await asyncio.sleep(measure_to + 0.2 - loop.time())
+    await asyncio.sleep(measure_from - loop.time())
+    cpu_from = time.process_time()  # this process's CPU over the measured window
+    await asyncio.sleep(measure_to - loop.time())
+    cpu_s = time.process_time() - cpu_from
+    await asyncio.sleep(0.2)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -86,6 +91,8 @@ async def step(streams: int, seconds: float, port: int) -> dict[str, float | int
         "max_ms": round(1000 * lateness[-1], 3) if sent else -1.0,
         "achieved_pps": round(sent / seconds),
         "ideal_pps": streams * 50,
+        "cpu_share": round(cpu_s / seconds, 3),  # 1.0 = one core busy
+        "cpu_us_per_packet": round(1e6 * cpu_s / sent, 2) if sent else -1.0,
     }
     result["pass"] = p99 < 0.020 and sent >= 0.99 * ideal
     return result

@@ -9,8 +9,9 @@ at once. Each sipp call (benchmarks/flows/cps_uac.xml: the built-in ``uac`` with
 demo customer's number as the caller) goes
 
     UDP transport -> parser -> transaction -> UAS core -> dialog -> B2BUA
-    (two RTP ports opened, customer lookup on the CLI, 200 with the SDP answer)
-    -> IVR flow (route) -> RoutingService.create_contact (lookup, contact_arrived)
+    (the caller leg's RTP port opened, customer lookup on the CLI, 200 with the SDP
+    answer) -> IVR flow (route) -> RoutingService.create_contact (the B2BUA's lookup
+    reused, contact_arrived)
     -> music on hold and the position announcement, over RTP, until sipp's BYE
     -> contact ended (abandoned) -> CDR (cdr.jsonl, and the SQLite CDR store)
 
@@ -57,8 +58,9 @@ WAITING = "ringway_queue_contacts_waiting:cps"
 ENDED_KINDS = ("contact_abandoned", "contact_ended", "contact_cancelled", "contact_overflowed")
 PATH = (
     "`ringway serve`: UDP transport -> parser -> transaction layer -> UAS core -> dialog -> "
-    "B2BUA (2 RTP ports, CLI customer lookup, 180 then 200) -> IVR flow (route) -> "
-    "RoutingService.create_contact (lookup, contact_arrived) -> queued, hold music; "
+    "B2BUA (caller's RTP port, CLI customer lookup, 180 then 200) -> IVR flow (route) -> "
+    "RoutingService.create_contact (that lookup reused, contact_arrived) -> queued, "
+    "hold music; "
     "BYE -> contact abandoned -> CDR (cdr.jsonl + SQLite CDR store)"
 )
 MEDIA = (

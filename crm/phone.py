@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from email.utils import parseaddr
+from functools import lru_cache
 from urllib.parse import unquote
 
 import phonenumbers
@@ -57,6 +58,13 @@ def _is_withheld(text: str) -> bool:
     return letters in _WITHHELD or not any(ch.isdigit() for ch in text)
 
 
+# normalize_phone is pure and phonenumbers' parse is its cost (~40 µs); a call looks
+# its caller's number up several times (IVR attribute, CRM lookup, store query), and
+# repeat callers come back. Bounded so hostile CLIs cannot grow it without limit.
+_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def normalize_phone(raw: str | None, default_region: str = "US") -> str | None:
     """Return ``raw`` as an E.164 number, or ``None`` if it is withheld or unusable.
 

@@ -300,6 +300,9 @@ class RoutingService:
         return name
 
     async def _look_up(self, new: NewContact) -> LookupResult:
+        if new.lookup is not None:  # already looked up by the B2BUA (ringway.caller_lookups)
+            self.metrics.lookups.labels(new.lookup.status.value).inc()
+            return new.lookup
         origin = new.origin
         by_email = new.channel is Channel.EMAIL or (
             origin is not None and "@" in origin and not _is_phone_uri(origin)

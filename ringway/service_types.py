@@ -20,6 +20,7 @@ from router.queues import Queue
 from router.store.base import EventLog
 
 if TYPE_CHECKING:
+    from crm.lookup import LookupResult
     from ringway.metrics import Snapshot
     from ringway.service import RoutingService
 
@@ -43,6 +44,9 @@ class NewContact:
     id: str | None = None
     preferred_agent: str | None = None  # e.g. who handled the e-mail thread before
     exclusive_agent: bool = False  # True: only preferred_agent is ever offered it
+    # The customer lookup on `origin` the integration already made (the B2BUA does, at
+    # INVITE): used instead of a second one. Local only; never sent to another node.
+    lookup: LookupResult | None = field(default=None, compare=False, repr=False)
 
 
 class ReservationReader(Protocol):

@@ -49,6 +49,7 @@ from ivr.media.audio import announcement
 from ivr.media.recorder import Recorder
 from ivr.registrar import Registrar
 from ringway.bus import Subscription
+from ringway.caller_lookups import CallerLookups
 from ringway.calls import CallRecords
 from ringway.cluster import ClusterNode
 from ringway.cluster.phones import SharedPhones
@@ -127,11 +128,13 @@ class RouterCentre:
         self.b2bua: B2bua | None = None
         self.forwarder = CommandForwarder(service, self.by_contact.get)
         self.shared_phones: SharedPhones | None = None  # a cluster's phones on other nodes
+        self.lookups = CallerLookups()  # the B2BUA's lookups, for the calls' contacts
 
     # -- set-up --------------------------------------------------------------------------
 
-    async def customer_for(self, cli: str | None) -> dict[str, Any] | None:
+    async def customer_for(self, cli: str | None, call_id: str) -> dict[str, Any] | None:
         result = await self.service.lookup.lookup_cli(cli)
+        self.lookups.keep(call_id, cli, result)  # for the contact, if the IVR queues soon
         customer = result.customer
         return None if customer is None else customer.to_dict()
 
@@ -160,6 +163,7 @@ class RouterCentre:
             priority=priority,
             attributes={**attributes, "sip_call_id": call_id, **self._carrier()},
             id=f"c-{os.urandom(8).hex()}",
+            lookup=self.lookups.claim(call_id, cli),
         )
         assert new.id is not None
         driver = self._driver_for_call(call_id)
@@ -321,6 +325,7 @@ class RouterCentre:
         pass
 
     def call_finished(self, driver: CallDriver) -> None:
+        self.lookups.forget(driver.call.call_id)
         contact_id = driver.contact_id
         if contact_id is not None:
             self.by_contact.pop(contact_id, None)

@@ -116,12 +116,22 @@ class CallArchive:
             if isinstance(cdr.get(key), int | float):
                 cdr[key] = round(cdr[key] + self.loop_offset, 3)
         self.cdrs.append(cdr)
-        with contextlib.suppress(OSError):
-            self.cdr_path.parent.mkdir(parents=True, exist_ok=True)
-            with self.cdr_path.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(cdr, default=str) + "\n")
+        with contextlib.suppress(OSError):  # the CDR store and the memory copy still get it
+            self._append(json.dumps(cdr, default=str) + "\n")
         if self.calls is not None:
             self._spawn(self._file(cdr))
+
+    def _append(self, line: str) -> None:
+        """One line onto cdr.jsonl, opened per record so a rotated file is picked up at
+        the next call; the directory is made only when missing (a `mkdir` per call was
+        a syscall the router path paid for nothing)."""
+        try:
+            out = open(self.cdr_path, "a", encoding="utf-8")  # noqa: SIM115
+        except FileNotFoundError:
+            self.cdr_path.parent.mkdir(parents=True, exist_ok=True)
+            out = open(self.cdr_path, "a", encoding="utf-8")  # noqa: SIM115
+        with out:
+            out.write(line)
 
     async def _file(self, cdr: dict[str, Any]) -> None:
         """Into the CDR store (`GET /api/v1/cdrs`), once the call's recording is written."""

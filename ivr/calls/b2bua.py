@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 class ContactCentre(Protocol):
     """The router side of call control (`ringway.telephony.RouterCentre` is one)."""
 
-    async def customer_for(self, cli: str | None) -> dict[str, Any] | None: ...
+    async def customer_for(self, cli: str | None, call_id: str) -> dict[str, Any] | None:
+        """The caller's customer record; the centre may keep the lookup for the call's
+        contact (`create_contact` with the same `call_id`)."""
 
     def new_flow(
         self, dialed: str, customer: dict[str, Any] | None, cli: str | None
@@ -174,7 +176,7 @@ class B2bua(CallHandler):
             return
         try:
             cli = caller_id(call.invite)
-            customer = await self.centre.customer_for(cli)
+            customer = await self.centre.customer_for(cli, call.call_id)
             flow = self.centre.new_flow(call.invite.uri.user or "", customer, cli)
         except Exception:
             log.exception("call %s: set-up failed", call.call_id)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_PHONE = 480  # Temporarily Unavailable: the agent has no registered phone
+NO_PORT = 503  # Service Unavailable: no RTP port could be opened for the agent leg
 
 
 class AgentLeg:
@@ -267,6 +268,12 @@ class CallDriver:
         target = self.centre.phone_of(agent_id)
         if edge is None or target is None:
             self.handle_soon(ce.AgentLegFailed(agent_id=agent_id, status=NO_PHONE))
+            return
+        try:
+            self.media.open_agent()  # the agent leg's port, first needed now
+        except OSError:
+            log.exception("call %s: no RTP port for the agent leg", self.call.call_id)
+            self.handle_soon(ce.AgentLegFailed(agent_id=agent_id, status=NO_PORT))
             return
         leg = AgentLeg(self, agent_id)
         invite = self.call.invite

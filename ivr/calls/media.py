@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import random
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from ivr.media.audio import PROMPT_DIR, PromptLibrary, silence, tone
+from ivr.media.clock import ClockHandle, MediaClock, media_clock
 from ivr.media.dtmf import DtmfDigit
 from ivr.media.endpoint import MediaEndpoint, bridge
 from ivr.media.player import Player
@@ -41,20 +44,66 @@ class MediaLeg:
         self.rng = rng
         self.endpoint = MediaEndpoint(dtmf_payload_type=None)
         self.transport: asyncio.DatagramTransport | None = None
+        self._sock: socket.socket | None = None  # bound, not yet handed to the loop
+        self._attaching: asyncio.Task[None] | None = None
         self.port = 0
         self.player: Player | None = None
         self.negotiated: Negotiated | None = None
-        self._handle: asyncio.TimerHandle | None = None
+        self._handle: ClockHandle | None = None
+        self._clock: MediaClock | None = None  # the loop's shared clock, from connect()
         self.played = 0  # RTP packets of prompts, music and announcements sent
         self.on_idle: Callable[[], None] | None = None
 
+    def bind(self) -> None:
+        """Bind the UDP port now, synchronously, so its number can go in an SDP offer.
+
+        Binding the socket ourselves (an IP literal: no resolver) and handing it to the
+        loop with `sock=` skips `create_datagram_endpoint`'s address resolution, the
+        larger part of opening a port. Datagrams arriving before the loop takes the
+        socket wait in the kernel's buffer."""
+        if self._sock is not None or self.transport is not None:
+            return
+        sock = socket.socket(_family(self.host), socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            sock.bind((self.host, 0))
+        except OSError:
+            sock.close()
+            raise
+        self._sock = sock
+        self.port = int(sock.getsockname()[1])
+
     async def open(self) -> None:
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: self.endpoint, local_addr=(self.host, 0)
-        )
-        self.transport = transport
-        self.port = int(transport.get_extra_info("sockname")[1])
+        """Bind (if not yet) and start receiving on the loop."""
+        self.bind()
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            self.transport = await self._loop_transport(sock)
+
+    def open_soon(self) -> None:
+        """`bind()` now and hand the socket to the loop in a task: for a caller that
+        needs the port number at once (an SDP offer built synchronously)."""
+        self.bind()
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            self._attaching = asyncio.get_running_loop().create_task(self._attach(sock))
+
+    async def _attach(self, sock: socket.socket) -> None:
+        transport = await self._loop_transport(sock)
+        if self._attaching is asyncio.current_task():
+            self.transport, self._attaching = transport, None
+        else:  # the leg was closed while the loop took the socket: not cancelled, as a
+            transport.close()  # cancel mid-way could leave the loop's transport open
+
+    async def _loop_transport(self, sock: socket.socket) -> asyncio.DatagramTransport:
+        try:
+            transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+                lambda: self.endpoint, sock=sock
+            )
+        except BaseException:
+            sock.close()
+            raise
+        return transport
 
     def local(self) -> LocalMedia:
         return LocalMedia(address=self.host, port=self.port)
@@ -81,6 +130,7 @@ class MediaLeg:
             self.endpoint.remote = (media.remote_address, media.remote_port)
         self.endpoint.dtmf_payload_type = media.dtmf_payload_type
         loop = asyncio.get_running_loop()
+        self._clock = media_clock(loop)
         self.player = Player(
             start=loop.time(),
             ssrc=self.rng.getrandbits(32),
@@ -137,10 +187,11 @@ class MediaLeg:
 
     def _kick(self) -> None:
         player = self.player
-        if self._handle is None and player is not None:
+        if self._handle is None and player is not None and self._clock is not None:
             deadline = player.next_deadline()
             if deadline is not None:
-                self._handle = asyncio.get_running_loop().call_at(deadline, self._tick)
+                # the shared clock: one loop timer per 5 ms slot for every playing call
+                self._handle = self._clock.call_at(deadline, self._tick)
 
     def _tick(self) -> None:
         self._handle = None
@@ -150,9 +201,7 @@ class MediaLeg:
         deadline = player.next_deadline()
         if deadline is not None:
             now = asyncio.get_running_loop().time()
-            for packet in player.handle_timer(max(now, deadline)):
-                self.endpoint.send(packet)
-                self.played += 1
+            self.played += self.endpoint.send_player(player, max(now, deadline))
         if player.busy:
             self._kick()
         elif self.on_idle is not None:
@@ -161,9 +210,22 @@ class MediaLeg:
     def close(self) -> None:
         self.stop()
         self.endpoint.bridge = None
+        self._attaching = None  # a socket still being attached is closed by `_attach`
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
         if self.transport is not None:
             self.transport.close()
             self.transport = None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    """AF_INET or AF_INET6 for an IP literal. A host name (the media address is normally
+    an IP) is resolved here, blocking, as `bind` would resolve it anyway."""
+    try:
+        return socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        return socket.getaddrinfo(host, 0, type=socket.SOCK_DGRAM)[0][0]
 
 
 class CallMedia:
@@ -178,12 +240,14 @@ class CallMedia:
         self.relayed = {"caller_to_agent": 0, "agent_to_caller": 0}
 
     async def open(self) -> None:
+        """Open the caller leg. The agent leg's port is opened by `open_agent()` when an
+        agent's phone is first rung: a caller waiting in queue needs one port, not two."""
         await self.caller.open()
-        try:
-            await self.agent.open()
-        except OSError:
-            self.caller.close()
-            raise
+
+    def open_agent(self) -> None:
+        """Bind the agent leg's port now (for the INVITE's SDP offer); idempotent.
+        Raises OSError when no port can be had."""
+        self.agent.open_soon()
 
     def on_digit(self, callback: Callable[[DtmfDigit], None]) -> None:
         self.caller.endpoint.on_digit = callback

@@ -3,7 +3,8 @@
 Received datagrams are parsed (malformed ones counted in `dropped`, RFC 3550
 §A.1 style validation), telephone-events go to the `DtmfReceiver`, audio to
 the recorder and, when bridged, through the relay rewriter to the peer leg.
-`run_player()` sends a `Player`'s packets on its `next_deadline()` schedule.
+`run_player()` sends a `Player`'s packets on its `next_deadline()` schedule, paced
+by the process's shared `MediaClock` (one loop timer per 5 ms slot for all streams).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 from collections.abc import Callable
 from typing import cast
 
+from ivr.media.clock import ClockHandle, media_clock
 from ivr.media.dtmf import DtmfDigit, DtmfReceiver
 from ivr.media.errors import RtpParseError
 from ivr.media.player import FRAME_SECONDS, Player
@@ -85,31 +87,46 @@ class MediaEndpoint(asyncio.DatagramProtocol):
             if self.recorder is not None:
                 self.recorder.feed_packet("out", packet)
 
+    def send_player(self, player: Player, now: float) -> int:
+        """Send `player`'s packets due by `now`; returns how many. Without a recorder
+        the player writes wire bytes directly (no `RtpPacket` per frame)."""
+        if self.recorder is not None or self.transport is None or self.remote is None:
+            packets = player.handle_timer(now)
+            for packet in packets:
+                self.send(packet)
+            return len(packets)
+        datagrams = player.due_datagrams(now)
+        sendto, remote = self.transport.sendto, self.remote
+        for datagram in datagrams:
+            sendto(datagram, remote)
+        return len(datagrams)
+
     async def run_player(self, player: Player) -> None:
         """Send `player`'s packets on schedule until it has nothing left to play.
 
-        A chain of `loop.call_at` timers, one per deadline (cheaper than a task
-        waking from `asyncio.sleep` 50 times a second per stream)."""
+        A chain of deadlines on the shared `MediaClock` (one loop timer per slot for
+        every stream, instead of one per packet per stream)."""
         loop = asyncio.get_running_loop()
+        clock = media_clock(loop)
         done: asyncio.Future[None] = loop.create_future()
-        handle: asyncio.TimerHandle | None = None
+        handle: ClockHandle | None = None
 
         def tick() -> None:
             nonlocal handle
             deadline = player.next_deadline()
             if deadline is not None:
                 now = loop.time()
-                # call_at may fire up to the clock resolution early: the timer is for `deadline`
-                for index, packet in enumerate(player.handle_timer(max(now, deadline))):
-                    self.send(packet)
-                    if self.on_sent is not None:  # a late wake sends several frames at once
+                # the slot fires at or after `deadline`; never send before it is due
+                sent = self.send_player(player, max(now, deadline))
+                if self.on_sent is not None:  # a late wake sends several frames at once
+                    for index in range(sent):
                         self.on_sent(deadline + index * FRAME_SECONDS, now)
                 deadline = player.next_deadline()
             if deadline is None:
                 if not done.done():
                     done.set_result(None)
             else:
-                handle = loop.call_at(deadline, tick)
+                handle = clock.call_at(deadline, tick)
 
         tick()
         try:

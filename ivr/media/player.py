@@ -19,11 +19,16 @@ encoding their joined PCM would: a caller's prompts can come from a cache
 
 from __future__ import annotations
 
+import struct
 from collections import deque
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ivr.media.g711 import ENCODERS, PAYLOAD_TYPES, SILENCE
-from ivr.media.rtp import RtpPacket
+from ivr.media.rtp import RTP_VERSION, RtpPacket
+
+_HEADER = struct.Struct("!BBHII")  # RFC 3550 §5.1 fixed header: no CSRC, extension, padding
+_FIRST_OCTET = RTP_VERSION << 6
 
 FRAME_SAMPLES = 160  # 20 ms at 8000 Hz
 FRAME_SECONDS = 0.020
@@ -122,6 +127,22 @@ class Player:
             deadline = self.next_deadline()
         return packets
 
+    def due_datagrams(self, now: float) -> list[bytes]:
+        """`handle_timer` as wire bytes, the same octets `RtpPacket.serialize()` gives,
+        without an `RtpPacket` per frame: the playback hot path (50 packets/s per
+        stream) when nothing needs the packet objects (no recorder on the leg)."""
+        datagrams: list[bytes] = []
+        limit = now + 1e-9
+        while (self._queue or self._loop) and (
+            self._start + self._frames_sent * FRAME_SECONDS <= limit
+        ):
+            payload = self._next_frame()
+            second = (0x80 if self._marker else 0) | (self.payload_type & 0x7F)
+            header = _HEADER.pack(_FIRST_OCTET, second, self._sequence, self._timestamp, self.ssrc)
+            datagrams.append(header + payload)
+            self._advance()
+        return datagrams
+
     def _next_frame(self) -> bytes:
         if self._queue:
             return self._queue.popleft()
@@ -138,14 +159,28 @@ class Player:
             ssrc=self.ssrc,
             payload=payload,
         )
+        self._advance()
+        return packet
+
+    def _advance(self) -> None:
+        """One frame sent: RFC 3550 §5.1 sequence +1, timestamp + 160 samples."""
         self._frames_sent += 1
         self._marker = False
         self._sequence = (self._sequence + 1) & 0xFFFF
         self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
-        return packet
 
-    def _frames(self, encoded: bytes) -> list[bytes]:
-        frames = [encoded[i : i + FRAME_SAMPLES] for i in range(0, len(encoded), FRAME_SAMPLES)]
-        if frames and len(frames[-1]) < FRAME_SAMPLES:  # pad the last frame with silence
-            frames[-1] += self._silence[len(frames[-1]) :]
-        return frames
+    def _frames(self, encoded: bytes) -> tuple[bytes, ...]:
+        return split_frames(encoded, self._silence)
+
+
+@lru_cache(maxsize=32)
+def split_frames(encoded: bytes, silence: bytes) -> tuple[bytes, ...]:
+    """`encoded` in 20 ms frames, the last padded with `silence` (a frame of it).
+
+    Remembered: every queued call loops the same hold-music octets (one object per
+    law, whose hash Python keeps), which would otherwise be cut into the same 150
+    frames per call. Frames are immutable bytes, so sharing them is safe."""
+    frames = [encoded[i : i + FRAME_SAMPLES] for i in range(0, len(encoded), FRAME_SAMPLES)]
+    if frames and len(frames[-1]) < FRAME_SAMPLES:
+        frames[-1] += silence[len(frames[-1]) :]
+    return tuple(frames)

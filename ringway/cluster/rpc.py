@@ -93,7 +93,9 @@ def _check_owner(
 
 def new_contact_args(new: NewContact) -> dict[str, Any]:
     """A `NewContact` as ``contact_arrived`` arguments (what a follower forwards)."""
-    args = dataclasses.asdict(new)
+    # the local lookup stays local: the leader looks the customer up itself
+    args = dataclasses.asdict(dataclasses.replace(new, lookup=None))
+    del args["lookup"]
     args["channel"] = new.channel.value
     return args
 

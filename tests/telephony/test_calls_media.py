@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import os
 import random
+
+import pytest
 
 from ivr.calls.media import MediaLeg
 from ivr.sip.offer_answer import Negotiated, make_offer
+from ivr.transport import run
 
 
 def negotiated(codec: str, pt: int, dtmf: int | None) -> Negotiated:
@@ -44,3 +50,32 @@ def test_caller_without_telephone_event_gets_an_offer_without_it() -> None:
 def test_before_the_caller_is_connected_both_codecs_are_offered() -> None:
     caller, agent = legs()
     assert agent.matching(caller).codecs == ("PCMU", "PCMA")
+
+
+@pytest.mark.parametrize("use_uvloop", [False, True])
+def test_a_leg_closed_while_its_port_is_handed_to_the_loop_leaks_no_socket(
+    use_uvloop: bool,
+) -> None:
+    """`open_soon` binds at once (the port goes in the INVITE's SDP) and attaches in a
+    task; closing the leg before, during or after that task leaves no descriptor."""
+
+    async def main() -> tuple[int, int]:
+        before = len(os.listdir("/proc/self/fd"))
+        attached = 0
+        for index in range(60):
+            leg = MediaLeg("127.0.0.1", random.Random(index))
+            leg.open_soon()
+            assert leg.port != 0
+            if index % 3 == 1:
+                await asyncio.sleep(0)  # the task has started, the loop is taking it
+            elif index % 3 == 2:
+                await asyncio.sleep(0.02)  # attached
+            attached += leg.transport is not None
+            leg.close()
+        await asyncio.sleep(0.05)
+        gc.collect()
+        return len(os.listdir("/proc/self/fd")) - before, attached
+
+    leaked, attached = run(main(), use_uvloop=use_uvloop)
+    assert leaked == 0
+    assert attached >= 20
