@@ -571,3 +571,13 @@ async def baresip_phone(tmp: Path, centre: Centre) -> AsyncIterator[Path]:
                 except TimeoutError:
                     proc.kill()
                     await proc.wait()
+
+
+async def wait_for(predicate: Any, timeout: float = 15.0, what: str = "condition") -> None:
+    """Poll ``predicate`` until true; fail the test naming ``what`` after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from telephony_kit import (
     ANSWERING_PHONE_XML,
@@ -19,21 +18,13 @@ from telephony_kit import (
     needs_sipp,
     register_phone,
     running_centre,
+    wait_for,
 )
 
 from ivr.calls.driver import CallDriver
 from ivr.transport import run
 
 pytestmark = needs_sipp
-
-
-async def wait_for(predicate: Any, timeout: float = 15.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def only_driver(centre: Centre) -> CallDriver | None:

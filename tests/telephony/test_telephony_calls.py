@@ -30,20 +30,12 @@ from telephony_kit import (
     running_centre,
     tone_file,
     transferring_phone,
+    wait_for,
 )
 
 from ivr.transport import run
 
 pytestmark = needs_sipp
-
-
-async def wait_for(predicate: Any, timeout: float = 15.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def cdrs(centre: Centre) -> list[dict[str, Any]]:
