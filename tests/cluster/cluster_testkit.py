@@ -13,7 +13,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from typing import Any
 
 import httpx
 import redis
+from peer_kit import free_port
 
 from ringway.app import ServiceBundle, build
 from ringway.cluster import ClusterNode
@@ -47,13 +47,6 @@ def ensure_redis_server() -> str:
         found = shutil.which("redis-server")
     assert found is not None, "redis-server is not installed and apt-get did not install it"
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class RedisServer:

@@ -11,7 +11,6 @@ contact's record on either node shows what happened.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -20,14 +19,7 @@ from typing import Any
 
 import httpx
 from cluster_testkit import ADMIN_TOKEN, redis_server, wait_for
-
-from ringway.app import ServiceBundle, build
-from ringway.cluster import ClusterNode
-from ringway.config import load_config_text
-from ringway.telephony import TelephonySettings
-
-# the telephony suite's sipp helpers (tests/ is no package: its directories are roots)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "telephony"))
+from peer_kit import free_port, needs_sipp, tone_file
 from telephony_kit import (
     ANSWERING_PHONE_XML,
     RINGING_PHONE_XML,
@@ -35,14 +27,16 @@ from telephony_kit import (
     caller,
     caller_xml,
     demo_config_text,
-    free_port,
-    needs_sipp,
     register_phone,
-    tone_file,
 )
 from telephony_kit import (
     ENV as SIP_ENV,
 )
+
+from ringway.app import ServiceBundle, build
+from ringway.cluster import ClusterNode
+from ringway.config import load_config_text
+from ringway.telephony import TelephonySettings
 
 pytestmark = needs_sipp
 ENV = {"RINGWAY_ADMIN_TOKEN": ADMIN_TOKEN, "RINGWAY_TOKEN_SECRET": "cluster-sip-secret", **SIP_ENV}

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import socket
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
+from peer_kit import AWAIT_BYE, SIPP, answer, free_port, reply, scenario
 
 from ringway.app import ServiceBundle, build
 from ringway.config import demo_config_path, load_config_text
@@ -30,14 +27,6 @@ from ringway.dialer_live.service import DialerService
 from ringway.dialer_live.settings import DialerSettings
 from ringway.telephony import TelephonySettings
 
-# The telephony suite's sipp kit (scenarios, media files) is shared, not copied.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "telephony"))
-from telephony_kit import REGISTER_XML, tone_file
-
-__all__ = ["REGISTER_XML", "tone_file"]  # re-exported for the dialer tests
-
-SIPP = shutil.which("sipp")
-needs_sipp = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) not installed")
 START = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)  # a Wednesday
 CALLER_ID = "+12125550199"
 
@@ -54,19 +43,6 @@ queue: outbound-sales
 caller_id: "+1 212 555 0199"
 safe_harbour_prompt: safe-harbour-us
 """
-
-
-def free_port() -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
 
 
 def config_text(tmp_path: Path, outbound_queue: str = OUTBOUND_QUEUE) -> str:
@@ -190,64 +166,18 @@ async def carrier(
     return Sipp(proc, messages, timeout)
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-_RINGING = """  <recv request="INVITE" crlf="true"/>
-  <send><![CDATA[
-      SIP/2.0 180 Ringing
-      [last_Via:]
+# The carrier's replies name it in their Contact.
+_CARRIER_HEAD = """      [last_Via:]
       [last_From:]
       [last_To:];tag=[pid]SIPpTag01[call_number]
       [last_Call-ID:]
       [last_CSeq:]
       Contact: <sip:carrier@[local_ip]:[local_port]>
-      Content-Length: 0
-
-  ]]></send>
 """
 
-_ANSWER = """  <send retrans="500"><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:carrier@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
+_RINGING = '  <recv request="INVITE" crlf="true"/>\n' + reply("180 Ringing", _CARRIER_HEAD)
 
-      v=0
-      o=carrier 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-
-  ]]></send>
-  <recv request="ACK" crlf="true"/>
-"""
-
-_AWAIT_BYE = """  <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-  ]]></send>
-"""
+_ANSWER = answer("carrier", _CARRIER_HEAD) + '  <recv request="ACK" crlf="true"/>\n'
 
 _FINAL = """  <send><![CDATA[
       SIP/2.0 STATUS
@@ -292,33 +222,28 @@ _CANCELLED = """  <recv request="CANCEL">
 """
 
 
-def _scenario(name: str, body: str) -> str:
-    head = '<?xml version="1.0" encoding="ISO-8859-1" ?>'
-    return f'{head}\n<scenario name="{name}">\n{body}</scenario>\n'
-
-
 def answering(answer_after_ms: int) -> str:
     """Ring, answer after ``answer_after_ms``, echo RTP, wait for our BYE."""
     pause = f'  <pause milliseconds="{answer_after_ms}"/>\n'
-    return _scenario("carrier answers", _RINGING + pause + _ANSWER + _AWAIT_BYE)
+    return scenario("carrier answers", _RINGING + pause + _ANSWER + AWAIT_BYE)
 
 
 def rejecting(status: str) -> str:
     """Ring, then answer the INVITE with a final failure (e.g. '486 Busy Here')."""
     pause = '  <pause milliseconds="200"/>\n'
-    return _scenario(f"carrier {status}", _RINGING + pause + _FINAL.replace("STATUS", status))
+    return scenario(f"carrier {status}", _RINGING + pause + _FINAL.replace("STATUS", status))
 
 
 def never_answering() -> str:
     """Ring until we CANCEL (RFC 3261 §9.2: 200 to the CANCEL, 487 to the INVITE)."""
-    return _scenario("carrier never answers", _RINGING + _CANCELLED)
+    return scenario("carrier never answers", _RINGING + _CANCELLED)
 
 
 def talking(media: Path, talk_ms: int) -> str:
     """Answer at once, send ``media`` (raw μ-law) as RTP for ``talk_ms``, wait for our BYE."""
     play = f'  <nop><action><exec rtp_stream="{media},1,0"/></action></nop>\n'
     pause = f'  <pause milliseconds="{talk_ms}"/>\n'
-    return _scenario("carrier talks", _RINGING + _ANSWER + play + pause + _AWAIT_BYE)
+    return scenario("carrier talks", _RINGING + _ANSWER + play + pause + AWAIT_BYE)
 
 
 def mixed(*, busy: str, silent: str, answer_after_ms: int) -> str:
@@ -338,11 +263,11 @@ def mixed(*, busy: str, silent: str, answer_after_ms: int) -> str:
         + '  <nop next="busy" test="busy"/>\n  <nop next="silent" test="silent"/>\n'
         + f'  <pause milliseconds="{answer_after_ms}"/>\n'
         + _ANSWER
-        + _AWAIT_BYE
+        + AWAIT_BYE
         + '  <nop next="end"/>\n  <label id="busy"/>\n  <pause milliseconds="200"/>\n'
         + _FINAL.replace("STATUS", "486 Busy Here")
         + '  <nop next="end"/>\n  <label id="silent"/>\n'
         + _CANCELLED
         + '  <label id="end"/>\n'
     )
-    return _scenario("carrier: busy, unanswered or answered by number", body)
+    return scenario("carrier: busy, unanswered or answered by number", body)

@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 import uvicorn
-from dialer_kit import config_text, free_port, moving_clock
+from dialer_kit import config_text, moving_clock
+from peer_kit import free_port
 
 from agent_desktop.client import Client
 from crm.model import Customer

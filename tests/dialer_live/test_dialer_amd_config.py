@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from dialer_kit import config_text, free_port
+from dialer_kit import config_text
+from peer_kit import free_port
 
 from ringway.app import build
 from ringway.config import load_config_text

@@ -14,16 +14,8 @@ from pathlib import Path
 
 import pytest
 from amd_audio import spoken_file
-from dialer_kit import (
-    CAMPAIGN,
-    START,
-    Centre,
-    carrier,
-    needs_sipp,
-    running_centre,
-    talking,
-    wait_for,
-)
+from dialer_kit import CAMPAIGN, START, Centre, carrier, running_centre, talking
+from peer_kit import needs_sipp, wait_for
 from prometheus_client import generate_latest
 from test_dialer_bridge import customer_hangs_up, telephony_port
 

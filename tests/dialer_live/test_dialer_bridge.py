@@ -12,16 +12,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from dialer_kit import (
-    CAMPAIGN,
+from dialer_kit import CAMPAIGN, Centre, answering, carrier, running_centre, talking
+from peer_kit import (
+    RECV_INVITE_KEEP_FROM,
     REGISTER_XML,
-    Centre,
-    answering,
-    carrier,
+    answer,
     free_port,
+    hang_up,
     needs_sipp,
-    running_centre,
-    talking,
+    reply,
+    scenario,
     tone_file,
     wait_for,
 )
@@ -36,55 +36,15 @@ ENV = {f"RINGWAY_SIP_PASSWORD_{ALICE_EXT}": ALICE_PW}
 CUSTOMER = "+12125550101"
 
 
-_REPLY_HEAD = """      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-"""
-
-PHONE_HANGS_UP_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="agent phone answers, talks, hangs up">
-  <recv request="INVITE" crlf="true">
-    <action><ereg regexp=".*" search_in="hdr" header="From:" assign_to="1"/></action>
-  </recv>
-  <send><![CDATA[
-      SIP/2.0 180 Ringing
-{_REPLY_HEAD}      Content-Length: 0
-
-  ]]></send>
-  <send retrans="500"><![CDATA[
-      SIP/2.0 200 OK
-{_REPLY_HEAD}      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=phone 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-
-  ]]></send>
-  <recv request="ACK" crlf="true"/>
-  <pause milliseconds="3500"/>
-  <send retrans="500"><![CDATA[
-      BYE sip:ringway@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:1001@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-      To:[$1]
-      Call-ID: [call_id]
-      CSeq: 1 BYE
-      Max-Forwards: 70
-      Content-Length: 0
-
-  ]]></send>
-  <recv response="200"/>
-  <Reference variables="1"/>
-</scenario>
-"""
+PHONE_HANGS_UP_XML = scenario(
+    "agent phone answers, talks, hangs up",
+    RECV_INVITE_KEEP_FROM
+    + reply("180 Ringing")
+    + answer()
+    + '  <recv request="ACK" crlf="true"/>\n  <pause milliseconds="3500"/>\n'
+    + hang_up("1001")
+    + '  <Reference variables="1"/>\n',
+)
 
 
 def telephony_port(centre: Centre) -> int:
@@ -162,84 +122,32 @@ def test_answered_call_is_bridged_to_the_agents_phone(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
-PHONE_BUSY_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="agent phone refuses: busy">
-  <recv request="INVITE" crlf="true"/>
-  <send><![CDATA[
-      SIP/2.0 486 Busy Here
-{_REPLY_HEAD}      Content-Length: 0
+PHONE_BUSY_XML = scenario(
+    "agent phone refuses: busy",
+    '  <recv request="INVITE" crlf="true"/>\n'
+    + reply("486 Busy Here")
+    + '  <recv request="ACK"/>\n',
+)
 
-  ]]></send>
-  <recv request="ACK"/>
-</scenario>
-"""
-
-PHONE_AWAITS_BYE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="agent phone answers and waits for our BYE">
-  <recv request="INVITE" crlf="true"/>
-  <send retrans="500"><![CDATA[
-      SIP/2.0 200 OK
-{_REPLY_HEAD}      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=phone 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-
-  ]]></send>
-  <recv request="ACK" crlf="true"/>
-  <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-{_REPLY_HEAD}      Content-Length: 0
-
-  ]]></send>
-</scenario>
-"""
+PHONE_AWAITS_BYE_XML = scenario(
+    "agent phone answers and waits for our BYE",
+    '  <recv request="INVITE" crlf="true"/>\n'
+    + answer()
+    + '  <recv request="ACK" crlf="true"/>\n  <recv request="BYE"/>\n'
+    + reply("200 OK"),
+)
 
 
 def customer_hangs_up(talk_ms: int) -> str:
     """The carrier answers, talks (silence) for ``talk_ms`` and sends the BYE itself."""
-    return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="customer answers, then hangs up">
-  <recv request="INVITE" crlf="true">
-    <action><ereg regexp=".*" search_in="hdr" header="From:" assign_to="1"/></action>
-  </recv>
-  <send retrans="500"><![CDATA[
-      SIP/2.0 200 OK
-{_REPLY_HEAD}      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=carrier 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-
-  ]]></send>
-  <recv request="ACK" crlf="true"/>
-  <pause milliseconds="{talk_ms}"/>
-  <send retrans="500"><![CDATA[
-      BYE sip:ringway@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:customer@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-      To:[$1]
-      Call-ID: [call_id]
-      CSeq: 1 BYE
-      Max-Forwards: 70
-      Content-Length: 0
-
-  ]]></send>
-  <recv response="200"/>
-  <Reference variables="1"/>
-</scenario>
-"""
+    return scenario(
+        "customer answers, then hangs up",
+        RECV_INVITE_KEEP_FROM
+        + answer("carrier")
+        + f'  <recv request="ACK" crlf="true"/>\n  <pause milliseconds="{talk_ms}"/>\n'
+        + hang_up("customer")
+        + '  <Reference variables="1"/>\n',
+    )
 
 
 async def dial_one(centre: Centre) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from dialer_kit import carrier, free_port, needs_sipp, never_answering, running_centre, wait_for
+from dialer_kit import carrier, never_answering, running_centre
+from peer_kit import free_port, needs_sipp, wait_for
 from test_dialer_bridge import ENV, customer_hangs_up, dial_one, register_alice, telephony_port
 
 from dialer.leads import LeadStatus

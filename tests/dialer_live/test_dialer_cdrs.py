@@ -11,19 +11,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from dialer_kit import (
-    CALLER_ID,
-    CAMPAIGN,
-    Centre,
-    carrier,
-    free_port,
-    needs_sipp,
-    rejecting,
-    running_centre,
-    talking,
-    tone_file,
-    wait_for,
-)
+from dialer_kit import CALLER_ID, CAMPAIGN, Centre, carrier, rejecting, running_centre, talking
+from peer_kit import free_port, needs_sipp, tone_file, wait_for
 from test_dialer_bridge import CUSTOMER, ENV, PHONE_HANGS_UP_XML, register_alice, telephony_port
 
 from crm.model import Customer

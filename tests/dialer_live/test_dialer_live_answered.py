@@ -11,16 +11,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from dialer_kit import (
-    CALLER_ID,
-    CAMPAIGN,
-    Centre,
-    answering,
-    carrier,
-    needs_sipp,
-    running_centre,
-    wait_for,
-)
+from dialer_kit import CALLER_ID, CAMPAIGN, Centre, answering, carrier, running_centre
+from peer_kit import needs_sipp, wait_for
 
 from dialer.campaign import load_campaign_text
 from dialer.leads import LeadStatus, Outcome

@@ -6,16 +6,8 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from dialer_kit import (
-    CAMPAIGN,
-    START,
-    carrier,
-    needs_sipp,
-    never_answering,
-    rejecting,
-    running_centre,
-    wait_for,
-)
+from dialer_kit import CAMPAIGN, START, carrier, never_answering, rejecting, running_centre
+from peer_kit import needs_sipp, wait_for
 
 from dialer.campaign import load_campaign_text
 from dialer.leads import DEFAULT_RETRY, LeadStatus, Outcome

@@ -7,7 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from dialer_kit import CAMPAIGN, Centre, answering, carrier, needs_sipp, running_centre, wait_for
+from dialer_kit import CAMPAIGN, Centre, answering, carrier, running_centre
+from peer_kit import needs_sipp, wait_for
 
 pytestmark = needs_sipp
 GOOD = "+12125550101"

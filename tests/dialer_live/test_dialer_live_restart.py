@@ -6,7 +6,8 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from dialer_kit import CAMPAIGN, START, carrier, needs_sipp, rejecting, running_centre, wait_for
+from dialer_kit import CAMPAIGN, START, carrier, rejecting, running_centre
+from peer_kit import needs_sipp, wait_for
 
 from dialer.leads import LeadStatus
 

@@ -16,16 +16,8 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dialer_kit import (
-    CAMPAIGN,
-    START,
-    Centre,
-    carrier,
-    mixed,
-    needs_sipp,
-    running_centre,
-    wait_for,
-)
+from dialer_kit import CAMPAIGN, START, Centre, carrier, mixed, running_centre
+from peer_kit import needs_sipp, wait_for
 
 from dialer.campaign import load_campaign_text
 from dialer.leads import DEFAULT_RETRY, Outcome

@@ -11,17 +11,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from dialer_kit import (
-    REGISTER_XML,
-    answering,
-    carrier,
-    free_port,
-    needs_sipp,
-    rejecting,
-    talking,
-    tone_file,
-    wait_for,
-)
+from dialer_kit import answering, carrier, rejecting, talking
+from peer_kit import REGISTER_XML, free_port, needs_sipp, tone_file, wait_for
 from preview_kit import CUSTOMER, PreviewCentre, preview_centre
 from test_dialer_bridge import ALICE_EXT, ALICE_PW, PHONE_HANGS_UP_XML
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from dialer_kit import needs_sipp, wait_for
+from peer_kit import needs_sipp, wait_for
 from preview_kit import preview_centre
 from test_dialer_preview import previewed
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from dialer_kit import answering, carrier, free_port, needs_sipp, wait_for
+from dialer_kit import answering, carrier
+from peer_kit import free_port, needs_sipp, wait_for
 from preview_kit import preview_centre
 from test_dialer_bridge import PHONE_BUSY_XML
 from test_dialer_preview import ENV, lead_of, previewed, register_alice

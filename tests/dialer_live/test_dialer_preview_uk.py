@@ -8,7 +8,8 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from dialer_kit import START, answering, carrier, needs_sipp
+from dialer_kit import START, answering, carrier
+from peer_kit import needs_sipp
 from preview_kit import preview_centre
 
 from dialer.leads import Outcome

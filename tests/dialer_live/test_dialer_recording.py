@@ -14,17 +14,8 @@ from array import array
 from datetime import datetime
 from pathlib import Path
 
-from dialer_kit import (
-    CAMPAIGN,
-    Centre,
-    carrier,
-    free_port,
-    needs_sipp,
-    running_centre,
-    talking,
-    tone_file,
-    wait_for,
-)
+from dialer_kit import CAMPAIGN, Centre, carrier, running_centre, talking
+from peer_kit import free_port, needs_sipp, tone_file, wait_for
 from test_dialer_bridge import ENV, PHONE_HANGS_UP_XML, register_alice, telephony_port
 from test_dialer_cdrs import cdrs, start
 

@@ -9,17 +9,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from dialer_kit import (
-    REGISTER_XML,
-    Centre,
-    carrier,
-    free_port,
-    needs_sipp,
-    running_centre,
-    talking,
-    tone_file,
-    wait_for,
-)
+from dialer_kit import Centre, carrier, running_centre, talking
+from peer_kit import REGISTER_XML, free_port, needs_sipp, tone_file, wait_for
 from test_dialer_bridge import (
     ALICE_EXT,
     ALICE_PW,

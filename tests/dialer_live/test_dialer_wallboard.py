@@ -16,16 +16,8 @@ from typing import Any
 
 import httpx
 import uvicorn
-from dialer_kit import (
-    CAMPAIGN,
-    answering,
-    carrier,
-    config_text,
-    free_port,
-    moving_clock,
-    needs_sipp,
-    wait_for,
-)
+from dialer_kit import CAMPAIGN, answering, carrier, config_text, moving_clock
+from peer_kit import free_port, needs_sipp, wait_for
 
 from agent_desktop.client import Client
 from dialer.campaign import load_campaign_text

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from dialer_kit import CAMPAIGN, config_text, free_port
+from dialer_kit import CAMPAIGN, config_text
+from peer_kit import free_port
 from playwright.sync_api import expect, sync_playwright
 
 from ringway.app import ServiceBundle, build

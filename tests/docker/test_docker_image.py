@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from peer_kit import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
@@ -184,13 +185,6 @@ def healthcheck_command(port: int) -> list[str]:
     command = exec_form(check[check.index("CMD") + 3 :].strip())
     assert command[0] == "python"
     return [sys.executable, *(arg.replace(":8080/", f":{port}/") for arg in command[1:])]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 MINIMAL = """

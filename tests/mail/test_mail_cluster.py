@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-import sys
 from email.message import EmailMessage
 from pathlib import Path
 
-from ringway.config import RingwayConfig, load_config_text
-
-# The redis-server and node starters live with the cluster tests (not a package).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cluster"))
 from cluster_testkit import in_process_node, redis_server, wait_for
+
+from ringway.config import RingwayConfig, load_config_text
 
 LEASE_MS = 1000
 

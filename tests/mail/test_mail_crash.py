@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,9 @@ from typing import Any
 
 import httpx
 from mail_testkit import CONFIG
+from peer_kit import free_port
 
 TOKEN = "mail-crash-admin-token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Serve:

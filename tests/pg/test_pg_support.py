@@ -13,12 +13,12 @@ import asyncio
 import getpass
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 
 import asyncpg
 import pytest
+from peer_kit import free_port
 
 from ringway.pgsupport import (
     DEBIAN_SOCKET_DIR,
@@ -33,13 +33,6 @@ from ringway.pgsupport import (
     temporary_database,
     with_database,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_urls() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from peer_kit import free_port
 
 from ringway.auth import MIN_ITERATIONS, hash_password
 
@@ -65,12 +65,6 @@ answer_delay: {dist: uniform, low: 1, high: 3}
 staff:
   - agents: [lt-a1, lt-a2, lt-a3]
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

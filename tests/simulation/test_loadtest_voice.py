@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from peer_kit import free_port
 
 from ringway.auth import MIN_ITERATIONS, hash_password
 
@@ -80,20 +80,6 @@ answer_delay: {dist: uniform, low: 1, high: 3}
 staff:
   - agents: [lt-v1, lt-v2, lt-v3, lt-v4]
 """
-
-
-def free_port() -> int:
-    """A port free on both UDP and TCP right now (the SIP edge takes both)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
 
 
 @dataclass

@@ -1,59 +1,22 @@
-"""Helpers for the SIP edge tests: free ports, a running edge, sipp, a raw UDP client."""
+"""Helpers for the SIP edge tests: a running edge, sipp against it, a raw UDP client."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import socket
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
+import peer_kit
+from peer_kit import SIPP, free_port
 
 from ivr.edge import CallHandler, SipEdge
 from ivr.transport import run
 
 T = TypeVar("T")
-SIPP = shutil.which("sipp")
-needs_sipp = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) not installed")
 CREDENTIALS = {"1001": "s3cret", "1002": "other"}
-
-REGISTER_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="register with digest">
-  <send retrans="500"><![CDATA[
-      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:[service]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]>
-      Call-ID: [call_id]
-      CSeq: 1 REGISTER
-      Contact: <sip:[service]@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Expires: 120
-      Content-Length: 0
-
-  ]]></send>
-  <recv response="401" auth="true"/>
-  <send retrans="500"><![CDATA[
-      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:[service]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]>
-      Call-ID: [call_id]
-      CSeq: 2 REGISTER
-      Contact: <sip:[service]@[local_ip]:[local_port]>
-      [authentication]
-      Max-Forwards: 70
-      Expires: 120
-      Content-Length: 0
-
-  ]]></send>
-  <recv response="FINAL"/>
-</scenario>
-"""
 
 SINGLE_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="one request">
@@ -74,26 +37,12 @@ SINGLE_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 
 
 def register_xml(final: int) -> str:
-    return REGISTER_XML.replace("FINAL", str(final))
+    return peer_kit.register_xml(expires=120, final=final)
 
 
 def single_xml(method: str, final: int, *, to_tag: str = "") -> str:
     tag = f";tag={to_tag}" if to_tag else ""
     return SINGLE_XML.replace("METHOD", method).replace("FINAL", str(final)).replace("TO_TAG", tag)
-
-
-def free_port() -> int:
-    """A port free on both UDP and TCP right now."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
 
 
 def arun(main: Coroutine[Any, Any, T]) -> T:

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sipedge_kit import CREDENTIALS, SIPP, free_port, needs_sipp
+from peer_kit import SIPP, free_port, needs_sipp
+from sipedge_kit import CREDENTIALS
 
 from ivr.edge import SipEdge
 from ivr.sip.errors import SipParseError

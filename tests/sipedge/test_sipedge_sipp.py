@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sipedge_kit import arun, needs_sipp, register_xml, running_edge, single_xml, sipp
+from peer_kit import needs_sipp
+from sipedge_kit import arun, register_xml, running_edge, single_xml, sipp
 
 pytestmark = needs_sipp
 

@@ -22,7 +22,8 @@ import re
 from pathlib import Path
 
 import pytest
-from sipedge_kit import SIPP, arun, needs_sipp, running_edge, sipp, udp_client
+from peer_kit import SIPP, needs_sipp
+from sipedge_kit import arun, running_edge, sipp, udp_client
 
 from ivr.edge import SipEdge
 from ivr.sip.errors import SipParseError

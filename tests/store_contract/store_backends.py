@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import copy
 import os
-import sys
-from pathlib import Path
 from typing import Protocol
 
+from cluster_testkit import RedisServer, redis_server
 from redis.asyncio import Redis
 
 from ringway.cluster import codec
@@ -25,10 +24,6 @@ from ringway.cluster.mirror import MirrorStore
 from ringway.cluster.records import Extras, Records
 from router.store.base import RoutingStore
 from router.store.memory import MemoryEventLog, MemoryStore
-
-# The redis-server starter lives with the cluster tests (test directories are not packages).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cluster"))
-from cluster_testkit import RedisServer, redis_server
 
 __all__ = ["Backend", "MemoryBackend", "RedisBackend", "RedisServer", "redis_server"]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,32 +19,27 @@ from typing import Any
 
 import httpx
 import pytest
+from peer_kit import (
+    AWAIT_BYE,
+    IN_DIALOG_REPLY,
+    RECV_INVITE_KEEP_FROM,
+    REGISTER_XML,
+    SIPP,
+    answer,
+    free_port,
+    reply,
+    scenario,
+)
 
 from ringway.app import ServiceBundle, build
 from ringway.config import demo_config_path, load_config_text
 from ringway.telephony import TelephonySettings
 
-SIPP = shutil.which("sipp")
-needs_sipp = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) not installed")
 PCAPS = Path("/usr/share/sip-tester")
 JAMES = "+447700900456"  # demo customer cust-1002, silver: gets the menu
 BOB_EXT, BOB_PW = "1002", "bob-phone-secret"  # bob: billing 7
 SAM_EXT, SAM_PW = "2001", "sam-phone-secret"  # the supervisor's phone (monitoring)
 ENV = {f"RINGWAY_SIP_PASSWORD_{BOB_EXT}": BOB_PW, f"RINGWAY_SIP_PASSWORD_{SAM_EXT}": SAM_PW}
-
-
-def free_port() -> int:
-    """A port free on both UDP and TCP right now."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
 
 
 def demo_config(tmp_path: Path, offer_timeout_s: float, record_billing: bool = False) -> Any:
@@ -198,50 +192,6 @@ async def caller(
     )  # fmt: skip
 
 
-def tone_file(tmp: Path, seconds: float) -> Path:
-    """Raw 8 kHz μ-law for sipp's rtp_stream (PT 0): a 440 Hz tone."""
-    from ivr.media.audio import tone
-    from ivr.media.g711 import ENCODERS
-
-    path = tmp / "tone.ulaw"
-    path.write_bytes(ENCODERS["PCMU"](tone(440, int(seconds * 1000))))
-    return path
-
-
-REGISTER_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="register with digest">
-  <send retrans="500"><![CDATA[
-      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:[service]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]>
-      Call-ID: [call_id]
-      CSeq: 1 REGISTER
-      Contact: <sip:[service]@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Expires: 300
-      Content-Length: 0
-
-  ]]></send>
-  <recv response="401" auth="true"/>
-  <send retrans="500"><![CDATA[
-      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:[service]@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]>
-      Call-ID: [call_id]
-      CSeq: 2 REGISTER
-      Contact: <sip:[service]@[local_ip]:[local_port]>
-      [authentication]
-      Max-Forwards: 70
-      Expires: 300
-      Content-Length: 0
-
-  ]]></send>
-  <recv response="200"/>
-</scenario>
-"""
-
 _INVITE = """  <send retrans="500"><![CDATA[
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -298,19 +248,6 @@ _BYE = """  <send retrans="500"><![CDATA[
 """
 
 
-_AWAIT_BYE = """  <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-  ]]></send>
-"""
-
 _INFO = """  <send retrans="500"><![CDATA[
       INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -353,69 +290,30 @@ def caller_xml(
         steps += '  <pause milliseconds="2500"/>\n'
     bye = _BYE.replace("CSeq: 2 BYE", "CSeq: 3 BYE") if info else _BYE
     if await_bye:  # Ringway hangs up (shutdown, routing refused, agent's BYE)
-        bye = _AWAIT_BYE
+        bye = AWAIT_BYE
     body = (_INVITE + steps + bye).replace("CLI", cli)
-    head = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="caller">\n'
-    return f"{head}{body}</scenario>\n"
+    return scenario("caller", body)
 
 
-_RESPONSE_HEAD = """      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-"""
+ANSWERING_PHONE_XML = scenario(
+    "agent phone answers",
+    '  <recv request="INVITE" crlf="true"/>\n'
+    + reply("180 Ringing")
+    + answer()
+    + '  <recv request="ACK" rtd="true" crlf="true"/>\n  <recv request="BYE"/>\n'
+    + reply("200 OK"),
+)
 
-ANSWERING_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="agent phone answers">
-  <recv request="INVITE" crlf="true"/>
-  <send><![CDATA[
-      SIP/2.0 180 Ringing
-{_RESPONSE_HEAD}      Content-Length: 0
-
-  ]]></send>
-  <send retrans="500"><![CDATA[
-      SIP/2.0 200 OK
-{_RESPONSE_HEAD}      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=phone 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-
-  ]]></send>
-  <recv request="ACK" rtd="true" crlf="true"/>
-  <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-{_RESPONSE_HEAD}      Content-Length: 0
-
-  ]]></send>
-</scenario>
-"""
-
-RINGING_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="agent phone rings and is cancelled">
-  <recv request="INVITE" crlf="true">
+RINGING_PHONE_XML = scenario(
+    "agent phone rings and is cancelled",
+    """  <recv request="INVITE" crlf="true">
     <action><ereg regexp=".*" search_in="hdr" header="CSeq:" assign_to="1"/></action>
   </recv>
-  <send><![CDATA[
-      SIP/2.0 180 Ringing
-{_RESPONSE_HEAD}      Content-Length: 0
-
-  ]]></send>
-  <recv request="CANCEL"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-{_RESPONSE_HEAD}      Content-Length: 0
-
-  ]]></send>
-  <send><![CDATA[
+"""
+    + reply("180 Ringing")
+    + '  <recv request="CANCEL"/>\n'
+    + reply("200 OK")
+    + """  <send><![CDATA[
       SIP/2.0 487 Request Terminated
       [last_Via:]
       [last_From:]
@@ -426,49 +324,29 @@ RINGING_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 
   ]]></send>
   <recv request="ACK"/>
-</scenario>
-"""
+""",
+)
 
-BUSY_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="agent phone is busy">
-  <recv request="INVITE" crlf="true"/>
-  <send><![CDATA[
-      SIP/2.0 486 Busy Here
-{_RESPONSE_HEAD}      Content-Length: 0
+BUSY_PHONE_XML = scenario(
+    "agent phone is busy",
+    '  <recv request="INVITE" crlf="true"/>\n'
+    + reply("486 Busy Here")
+    + '  <recv request="ACK"/>\n',
+)
 
-  ]]></send>
-  <recv request="ACK"/>
-</scenario>
-"""
-
-_IN_DIALOG_REPLY = """      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-"""
-
-TRANSFERRING_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="agent phone answers, then blind-transfers to a queue with REFER">
-  <recv request="INVITE" crlf="true">
-    <action><ereg regexp=".*" search_in="hdr" header="From:" assign_to="1"/></action>
-  </recv>
-  <send retrans="500"><![CDATA[
+_IN_DIALOG_OK = f"""  <send><![CDATA[
       SIP/2.0 200 OK
-{_RESPONSE_HEAD}      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=phone 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-
+{IN_DIALOG_REPLY}
   ]]></send>
-  <recv request="ACK" crlf="true"/>
+"""
+
+_ACCEPTED = '  <recv response="202"/>\n  <recv request="NOTIFY"/>\n' + _IN_DIALOG_OK
+
+TRANSFERRING_PHONE_XML = scenario(
+    "agent phone answers, then blind-transfers to a queue with REFER",
+    RECV_INVITE_KEEP_FROM
+    + answer()
+    + """  <recv request="ACK" crlf="true"/>
   <pause milliseconds="1000"/>
   <send retrans="500"><![CDATA[
       REFER sip:ringway@[remote_ip]:[remote_port] SIP/2.0
@@ -483,28 +361,11 @@ TRANSFERRING_PHONE_XML = f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
       Content-Length: 0
 
   ]]></send>
-  <recv response="202"/>
-  <recv request="NOTIFY"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-{_IN_DIALOG_REPLY}
-  ]]></send>
-  <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-{_IN_DIALOG_REPLY}
-  ]]></send>
-</scenario>
 """
-
-
-_ACCEPTED = f"""  <recv response="202"/>
-  <recv request="NOTIFY"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-{_IN_DIALOG_REPLY}
-  ]]></send>
-"""
+    + _ACCEPTED
+    + '  <recv request="BYE"/>\n'
+    + _IN_DIALOG_OK,
+)
 
 
 async def transferring_phone(
@@ -571,13 +432,3 @@ async def baresip_phone(tmp: Path, centre: Centre) -> AsyncIterator[Path]:
                 except TimeoutError:
                     proc.kill()
                     await proc.wait()
-
-
-async def wait_for(predicate: Any, timeout: float = 15.0, what: str = "condition") -> None:
-    """Poll ``predicate`` until true; fail the test naming ``what`` after ``timeout``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)

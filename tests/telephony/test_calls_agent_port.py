@@ -8,17 +8,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from peer_kit import free_port, needs_sipp, wait_for
 from telephony_kit import (
     ANSWERING_PHONE_XML,
     Centre,
     answering_phone,
     caller,
     caller_xml,
-    free_port,
-    needs_sipp,
     register_phone,
     running_centre,
-    wait_for,
 )
 
 from ivr.calls.driver import CallDriver

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from peer_kit import free_port, needs_sipp, tone_file, wait_for
 from telephony_kit import (
     ANSWERING_PHONE_XML,
     BUSY_PHONE_XML,
@@ -23,14 +24,10 @@ from telephony_kit import (
     baresip_phone,
     caller,
     caller_xml,
-    free_port,
     needs_baresip,
-    needs_sipp,
     register_phone,
     running_centre,
-    tone_file,
     transferring_phone,
-    wait_for,
 )
 
 from ivr.transport import run

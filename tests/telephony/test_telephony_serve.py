@@ -11,7 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from telephony_kit import caller_xml, demo_config_text, free_port, needs_sipp, start_sipp
+from peer_kit import free_port, needs_sipp
+from telephony_kit import caller_xml, demo_config_text, start_sipp
 
 from ivr.sip.message import Response, parse_message
 from ivr.transport import run
