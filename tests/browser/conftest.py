@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -15,9 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from playwright.sync_api import Browser, Page, sync_playwright
+from serve_kit import serving_in_thread
 
 from ringway.app import ServiceBundle, build
 from ringway.config import load_config_text
@@ -123,27 +122,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     assert ready.wait(5)
     text = CONFIG.format(data_dir=tmp_path_factory.mktemp("browser"), relay_port=port[0])
     bundle = build(load_config_text(text, "browser-test.yaml"), ENV)
-    config = uvicorn.Config(
-        bundle.app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        loop="asyncio",
-        ws_per_message_deflate=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    http_port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Live(bundle, f"http://127.0.0.1:{http_port}", sink)
+        with serving_in_thread(bundle.app, loop="asyncio", ws_per_message_deflate=False) as port:
+            yield Live(bundle, f"http://127.0.0.1:{port}", sink)
     finally:
-        server.should_exit = True
-        thread.join(15)
         stop.set()
         sink_thread.join(5)
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 from cluster_testkit import ADMIN_TOKEN, ENV
+from serve_kit import serving
 
 from agent_desktop.client import Client
 from ringway.app import ServiceBundle, build
@@ -171,24 +171,5 @@ async def smtp_sink() -> AsyncIterator[tuple[SinkHandler, int]]:
 @asynccontextmanager
 async def served_node(config: RingwayConfig) -> AsyncIterator[Served]:
     bundle = build(config, ENV)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            bundle.app,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            ws_per_message_deflate=False,
-            lifespan="on",
-        )
-    )
-    task = asyncio.get_running_loop().create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = int(server.servers[0].sockets[0].getsockname()[1])
-    try:
+    async with serving(bundle.app, ws_per_message_deflate=False) as port:
         yield Served(bundle, port)
-    finally:
-        server.should_exit = True
-        await task

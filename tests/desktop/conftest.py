@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+import serve_kit
 
 from agent_desktop.client import Client
 from ringway.app import ServiceBundle, build
@@ -137,27 +137,8 @@ async def serving(
     config: RingwayConfig, env: Mapping[str, str] | None = None
 ) -> AsyncIterator[Desk]:
     bundle = build(config, env or {})
-    server = uvicorn.Server(
-        uvicorn.Config(
-            bundle.app,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            ws_per_message_deflate=False,
-            lifespan="on",
-        )
-    )
-    task = asyncio.get_running_loop().create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = int(server.servers[0].sockets[0].getsockname()[1])
-    try:
+    async with serve_kit.serving(bundle.app, ws_per_message_deflate=False) as port:
         yield Desk(bundle, port)
-    finally:
-        server.should_exit = True
-        await task
 
 
 Scenario = Callable[[Desk], Awaitable[None]]

@@ -6,7 +6,6 @@ agent's phone) and the agent's desktop (`agent_desktop.client.Client`).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from dialer_kit import config_text, moving_clock
 from peer_kit import free_port
+from serve_kit import serving
 
 from agent_desktop.client import Client
 from crm.model import Customer
@@ -102,19 +101,7 @@ async def preview_centre(
     )
     sip = TelephonySettings(host="127.0.0.1", port=free_port())
     bundle = build(config, env or {}, sip=sip, dialer=settings)
-    server = uvicorn.Server(
-        uvicorn.Config(bundle.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    )
-    task = asyncio.get_running_loop().create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = int(server.servers[0].sockets[0].getsockname()[1])
-    assert bundle.dialer is not None
-    bundle.dialer.wall = moving_clock()
-    try:
+    async with serving(bundle.app) as port:
+        assert bundle.dialer is not None
+        bundle.dialer.wall = moving_clock()
         yield PreviewCentre(bundle, bundle.dialer, trunk_port, port)
-    finally:
-        server.should_exit = True
-        await task

@@ -3,18 +3,16 @@ and the Skip button sends it back and frees the agent."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from dialer_kit import START, config_text
 from peer_kit import free_port
 from playwright.sync_api import expect, sync_playwright
 from preview_kit import CAMPAIGN, CUSTOMER
+from serve_kit import serving_in_thread
 
 from dialer.leads import LeadStatus
 from ringway.app import ServiceBundle, build
@@ -43,19 +41,8 @@ def server(tmp_path: Path) -> Iterator[tuple[ServiceBundle, str]]:
     bundle = build(load_config_text(text, "preview.yaml"), env, sip=sip, dialer=settings)
     assert bundle.dialer is not None
     bundle.dialer.wall = lambda: START  # inside every US calling window, whenever this runs
-    config = uvicorn.Config(bundle.app, host="127.0.0.1", port=0, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield bundle, f"http://127.0.0.1:{uv.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        uv.should_exit = True
-        thread.join(15)
+    with serving_in_thread(bundle.app) as port:
+        yield bundle, f"http://127.0.0.1:{port}"
 
 
 def test_the_preview_card_shows_the_lead_and_skip_frees_the_agent(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
+import serve_kit
 from dialer_kit import CAMPAIGN, answering, carrier, config_text, moving_clock
 from peer_kit import free_port, needs_sipp, wait_for
 
@@ -39,19 +39,8 @@ async def serving(tmp_path: Path, trunk_port: int) -> AsyncIterator[tuple[Servic
     )
     sip = TelephonySettings(host="127.0.0.1", port=free_port())
     bundle = build(config, {}, sip=sip, dialer=settings)
-    server = uvicorn.Server(
-        uvicorn.Config(bundle.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    )
-    task = asyncio.get_running_loop().create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield bundle, int(server.servers[0].sockets[0].getsockname()[1])
-    finally:
-        server.should_exit = True
-        await task
+    async with serve_kit.serving(bundle.app) as port:
+        yield bundle, port
 
 
 async def supervisor_snapshot(bundle: ServiceBundle, port: int) -> dict[str, Any]:

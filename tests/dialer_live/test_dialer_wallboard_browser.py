@@ -3,17 +3,15 @@ with the dialer: the snapshot draws it, the REST poll keeps it current."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from dialer_kit import CAMPAIGN, config_text
 from peer_kit import free_port
 from playwright.sync_api import expect, sync_playwright
+from serve_kit import serving_in_thread
 
 from ringway.app import ServiceBundle, build
 from ringway.config import load_config_text
@@ -37,19 +35,8 @@ def server(tmp_path: Path) -> Iterator[tuple[ServiceBundle, str]]:
     sip = TelephonySettings(host="127.0.0.1", port=free_port())
     env = {"RW_DIALER_SAM": SAM_PASSWORD}
     bundle = build(load_config_text(text, "wallboard.yaml"), env, sip=sip, dialer=settings)
-    config = uvicorn.Config(bundle.app, host="127.0.0.1", port=0, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield bundle, f"http://127.0.0.1:{uv.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        uv.should_exit = True
-        thread.join(15)
+    with serving_in_thread(bundle.app) as port:
+        yield bundle, f"http://127.0.0.1:{port}"
 
 
 def test_wallboard_shows_campaign_figures_and_follows_them(

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from mail_testkit import CONFIG
+from serve_kit import serving
 
 from agent_desktop.client import Client
 from ringway.app import ServiceBundle, build
@@ -118,24 +118,13 @@ async def running_desk(
     """``ringway``'s app served by uvicorn on free ports; stopped (lifespan shutdown) on exit."""
     text = CONFIG.format(data_dir=data_dir, relay_port=relay_port)
     bundle = build(load_config_text(text, "mail-test.yaml"), {})
-    config = uvicorn.Config(
-        bundle.app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.get_running_loop().create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = int(server.servers[0].sockets[0].getsockname()[1])
-    desk = MailDesk(bundle, port, sink)
-    try:
-        yield desk
-    finally:
-        for client in desk.clients:
-            await client.close()
-        server.should_exit = True
-        await task
+    async with serving(bundle.app) as port:
+        desk = MailDesk(bundle, port, sink)
+        try:
+            yield desk
+        finally:
+            for client in desk.clients:
+                await client.close()
 
 
 @pytest.fixture
