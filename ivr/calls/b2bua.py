@@ -24,7 +24,7 @@ from ivr.calls import events as ce
 from ivr.calls.driver import CallDriver
 from ivr.calls.flow import FlowRunLike
 from ivr.calls.media import CallMedia, hold_music
-from ivr.calls.session import CallSession
+from ivr.calls.session import CallSession, QueueHold
 from ivr.edge import Call, CallHandler, SipEdge
 from ivr.media.audio import PromptLibrary
 from ivr.media.dtmf import parse_info_body
@@ -80,6 +80,9 @@ class ContactCentre(Protocol):
 
     def announcement(self, contact_id: str) -> Sequence[str]:
         """Prompt names telling the caller their position and expected wait."""
+
+    def queue_hold(self, queue: str) -> QueueHold:
+        """What the queue's callers hear from us while they wait: music, announcements."""
 
     def record(self, cdr: dict[str, Any]) -> None: ...
 
@@ -197,6 +200,7 @@ class B2bua(CallHandler):
             cli=cli,
             dialed=call.invite.uri.user,
             announce_every=self.announce_every,
+            hold_for=self.centre.queue_hold,
         )
         session.record["started_at"] = self._received.get(call.call_id)
         if customer is not None:
