@@ -26,7 +26,7 @@ from telephony_kit import (
 
 from ivr.transport import run
 from ringway.app import build
-from ringway.config import load_config_text
+from ringway.config import RingwayConfig, load_config_text
 from ringway.telephony import TelephonySettings
 
 pytestmark = needs_sipp
@@ -42,7 +42,7 @@ flows:
 HOLD_MS = 2500
 
 
-def config(tmp: Path) -> object:
+def config(tmp: Path) -> RingwayConfig:
     text = demo_config_text(tmp, offer_timeout_s=3.0)
     billing = "  - name: billing\n    channel: voice\n"
     assert billing in text
@@ -91,7 +91,7 @@ def test_a_silent_queue_sends_its_callers_no_rtp_and_a_normal_queue_plays(
     flows = tmp_path / "flows.yaml"
     flows.write_text(FLOWS)
     settings = TelephonySettings(host="127.0.0.1", port=0, flows=flows, announce_every_s=1.0)
-    bundle = build(config(tmp_path), ENV, sip=settings)  # type: ignore[arg-type]
+    bundle = build(config(tmp_path), ENV, sip=settings)
 
     async def main() -> None:
         import httpx
