@@ -4,8 +4,9 @@ Run ``.venv/bin/python benchmarks/sip_cps.py``: progress on stderr, one JSON lin
 on stdout. Method (docs/sip-performance.md has the long form):
 
 * Calls: sipp's built-in ``uac`` (INVITE, 100/180/200, ACK, ``-d`` hold, BYE, 200)
-  over UDP on 127.0.0.1. sipp sends no RTP; the edge and Kamailio send none either
-  (the router path's service does: see benchmarks/sip_router_path.py).
+  over UDP on 127.0.0.1. Media off everywhere: sipp sends no RTP, and no server
+  sends any (the router path's queue is configured to play nothing while callers
+  wait: see benchmarks/sip_router_path.py).
 * A *probe* runs sipp at rate R for ``--seconds`` (``-r``/``-rp 1000``, ``-m``
   calls in all, ``-l`` bounded). Above ``--per-sipp`` calls/s the load is split
   over several sipp processes (one sipp tops out near 8,000 calls/s here). A
@@ -23,6 +24,10 @@ on stdout. Method (docs/sip-performance.md has the long form):
     itself, every call through the B2BUA, the IVR and the router into a queue,
     released by the BYE; each probe checked against the service's /metrics
     (benchmarks/sip_router_path.py has the details, including its media);
+  - the Python floor (``--path floor``, JSON ``python_floor``): a bare uvloop UDP
+    responder that only slices bytes into a canned 200 (benchmarks/sip_floor.py),
+    one process, then ``--floor-workers`` SO_REUSEPORT processes with the sipps
+    spread evenly over them: what a Python process can do at all, beside Kamailio;
   - Kamailio stateless (``sl_send_reply``) and stateful (``t_newtran`` +
     ``t_reply``: a transaction per request, retransmissions absorbed), Debian's
     package, ``-x tlsf -X tlsf -m 1024``, ``--kamailio-children`` workers.
@@ -154,7 +159,11 @@ def bench_floor(args: argparse.Namespace, load: Load, workers: int) -> dict[str,
     port = free_port()
     command = [sys.executable, str(Path(__file__).with_name("sip_floor.py")),
                "--port", str(port), "--workers", str(workers)]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":  # every worker has bound the port
+        stop(proc)
+        raise RuntimeError("benchmarks/sip_floor.py did not start")
     if workers > 1:
         load = dataclasses.replace(
             load,

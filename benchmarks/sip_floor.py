@@ -113,7 +113,10 @@ def worker_of(server_port: int, local_port: int) -> int | None:
             return None  # taken meanwhile
         sock.settimeout(1.0)
         sock.sendto(probe, ("127.0.0.1", server_port))
-        found = sock.recv(4096).split(b"Server: sip-floor worker ", 1)
+        try:
+            found = sock.recv(4096).split(b"Server: sip-floor worker ", 1)
+        except TimeoutError:
+            return None
     return int(found[1].split(b"\r\n", 1)[0]) if len(found) == 2 else None
 
 

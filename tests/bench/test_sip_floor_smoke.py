@@ -72,7 +72,8 @@ def test_floor_answers_every_call_of_a_short_sipp_run(tmp_path: Path, workers: i
     port = sipp.free_port()
     command = [sys.executable, str(BENCH / "sip_floor.py"), "--port", str(port),
                "--workers", str(workers)]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"  # all bound
     chosen: list[int] = []
 
     def spread(n: int) -> list[int]:
