@@ -160,9 +160,10 @@ class B2bua(CallHandler):
     # -- CallHandler ---------------------------------------------------------------------
 
     def on_invite(self, call: Call) -> None:
-        self._received[call.call_id] = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()  # once: each look-up is a getpid() system call
+        self._received[call.call_id] = loop.time()
         call.ring()
-        task = asyncio.get_running_loop().create_task(self._set_up(call))
+        task = loop.create_task(self._set_up(call))
         self._setups[call.call_id] = task
         task.add_done_callback(lambda _: self._set_up_done(call.call_id))
 
