@@ -171,21 +171,22 @@ def run_worker(port: int, worker: int, reuse_port: bool) -> None:
 def run_workers(port: int, workers: int) -> None:
     """N workers on one port (SO_REUSEPORT); returns when SIGTERM has stopped them."""
     command = [sys.executable, __file__, "--port", str(port), "--reuse-port", "--worker"]
-    children = [
-        subprocess.Popen([*command, str(i)], stdout=subprocess.PIPE, text=True)
-        for i in range(workers)
-    ]
-    for child in children:
-        assert child.stdout is not None
-        if child.stdout.readline().strip() != "ready":
-            raise SystemExit(f"sip-floor worker {child.pid} did not start")
-    print("ready", flush=True)
+    children: list[subprocess.Popen[str]] = []
 
     def stop(*_: object) -> None:
         for child in children:
             child.terminate()
 
+    # before any worker starts: a SIGTERM during start-up must not orphan the workers
     signal.signal(signal.SIGTERM, stop)
+    for i in range(workers):
+        children.append(subprocess.Popen([*command, str(i)], stdout=subprocess.PIPE, text=True))
+    for child in children:
+        assert child.stdout is not None
+        if child.stdout.readline().strip() != "ready":
+            stop()
+            raise SystemExit(f"sip-floor worker {child.pid} did not start")
+    print("ready", flush=True)
     for child in children:
         child.wait()
 
