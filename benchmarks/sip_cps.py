@@ -4,8 +4,9 @@ Run ``.venv/bin/python benchmarks/sip_cps.py``: progress on stderr, one JSON lin
 on stdout. Method (docs/sip-performance.md has the long form):
 
 * Calls: sipp's built-in ``uac`` (INVITE, 100/180/200, ACK, ``-d`` hold, BYE, 200)
-  over UDP on 127.0.0.1. sipp sends no RTP; the edge and Kamailio send none either
-  (the router path's service does: see benchmarks/sip_router_path.py).
+  over UDP on 127.0.0.1. Media off everywhere: sipp sends no RTP, and no server
+  sends any (the router path's queue is configured to play nothing while callers
+  wait: see benchmarks/sip_router_path.py).
 * A *probe* runs sipp at rate R for ``--seconds`` (``-r``/``-rp 1000``, ``-m``
   calls in all, ``-l`` bounded). Above ``--per-sipp`` calls/s the load is split
   over several sipp processes (one sipp tops out near 8,000 calls/s here). A
@@ -23,6 +24,10 @@ on stdout. Method (docs/sip-performance.md has the long form):
     itself, every call through the B2BUA, the IVR and the router into a queue,
     released by the BYE; each probe checked against the service's /metrics
     (benchmarks/sip_router_path.py has the details, including its media);
+  - the Python floor (``--path floor``, JSON ``python_floor``): a bare uvloop UDP
+    responder that only slices bytes into a canned 200 (benchmarks/sip_floor.py),
+    one process, then ``--floor-workers`` SO_REUSEPORT processes with the sipps
+    spread evenly over them: what a Python process can do at all, beside Kamailio;
   - Kamailio stateless (``sl_send_reply``) and stateful (``t_newtran`` +
     ``t_reply``: a transaction per request, retransmissions absorbed), Debian's
     package, ``-x tlsf -X tlsf -m 1024``, ``--kamailio-children`` workers.
@@ -43,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import importlib.util
 import json
 import os
@@ -101,6 +107,7 @@ def _sibling(name: str) -> ModuleType:
 
 sipp = _sibling("sipp_load")
 router_path = _sibling("sip_router_path")
+floor = _sibling("sip_floor")
 Load, log, free_port, wait_udp = sipp.Load, sipp.log, sipp.free_port, sipp.wait_udp
 probe, find_max, stop = sipp.probe, sipp.find_max, sipp.stop
 
@@ -135,6 +142,41 @@ def bench_edge(args: argparse.Namespace, load: Load) -> dict[str, Any]:
     if stats.exists():
         result["server"] = json.loads(stats.read_text())
     return result
+
+
+FLOOR_WHAT = (
+    "bare uvloop UDP responder (benchmarks/sip_floor.py): byte slicing of Via/From/To/"
+    "Call-ID/CSeq into a canned 200 (+ To-tag, Contact, SDP for INVITE), ACK ignored; "
+    "no parsing, transactions, dialogs or timers; media off"
+)
+
+
+def bench_floor(args: argparse.Namespace, load: Load, workers: int) -> dict[str, Any]:
+    """The Python floor (benchmarks/sip_floor.py) probed exactly like the edge and Kamailio.
+
+    With N > 1 workers (SO_REUSEPORT) every probe runs a multiple of N sipps, each
+    bound to a source port the kernel hashes to the next worker in turn."""
+    port = free_port()
+    command = [sys.executable, str(Path(__file__).with_name("sip_floor.py")),
+               "--port", str(port), "--workers", str(workers)]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":  # every worker has bound the port
+        stop(proc)
+        raise RuntimeError("benchmarks/sip_floor.py did not start")
+    if workers > 1:
+        load = dataclasses.replace(
+            load,
+            sipps_multiple=workers,
+            source_ports=lambda n: floor.balanced_ports(port, workers, n),
+        )
+    name = f"python_floor_{workers}p"
+    try:
+        wait_udp(port)
+        best, steps = find_max(port, proc.pid, load, name, args.start, args.cap)
+    finally:
+        stop(proc)
+    return {"processes": workers, "max_cps": best, "max_is_cap": best >= args.cap, "steps": steps}
 
 
 def kamailio_binary() -> str | None:
@@ -396,9 +438,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--core-calls", type=int, default=10_000, help="calls per core-cost row")
     parser.add_argument(
         "--path",
-        choices=("all", "edge", "router"),
+        choices=("all", "edge", "router", "floor"),
         default="all",
-        help="edge: the SIP edge alone; router: `ringway serve` through the router; all: both",
+        help="edge: the SIP edge alone; router: `ringway serve` through the router; floor: "
+        "the bare Python responder (benchmarks/sip_floor.py); all: all three",
+    )
+    parser.add_argument(
+        "--floor-workers",
+        default="1,2",
+        help="the Python floor: process counts measured (SO_REUSEPORT beyond 1)",
     )
     parser.add_argument("--router-start", type=int, default=100, help="router path: first rate")
     parser.add_argument(
@@ -450,7 +498,7 @@ def main() -> None:
             print(json.dumps({"benchmark": "sip_cps", "router_path_profile": profiled}))
             return
         result = _measure(args, load)
-    if args.path != "router":  # last: it grows this process
+    if args.path in ("all", "edge"):  # last: it grows this process
         result["edge_core_cost_vs_live_calls"] = core_scaling((0, 20_000, 100_000), args.core_calls)
     result = {
         "benchmark": "sip_cps",
@@ -474,8 +522,11 @@ def _sip_compiled() -> bool:
 
 
 def _measure(args: argparse.Namespace, load: Any) -> dict[str, Any]:
-    edge = bench_edge(args, load) if args.path != "router" else None
-    router = _bench_router(args, load) if args.path != "edge" else None
+    edge = bench_edge(args, load) if args.path in ("all", "edge") else None
+    router = _bench_router(args, load) if args.path in ("all", "router") else None
+    floors = []
+    if args.path in ("all", "floor") and args.router_rate is None:
+        floors = [bench_floor(args, load, int(n)) for n in args.floor_workers.split(",") if n]
     stateless = stateful = {"skipped": True}
     if not (args.skip_kamailio or args.router_rate is not None):
         stateless = bench_kamailio(args, load, "kamailio_stateless", KAMAILIO_STATELESS)
@@ -495,7 +546,43 @@ def _measure(args: argparse.Namespace, load: Any) -> dict[str, Any]:
         result.update(_edge_summary(edge, stateless, stateful))
     if router is not None:
         result["router_path"] = _router_summary(router, edge, stateless, stateful)
+    if floors:
+        result.update(_floor_summary(floors, stateless, stateful, edge, router))
     return {**result, "kamailio_stateless": stateless, "kamailio_stateful": stateful}
+
+
+def _floor_summary(
+    floors: list[dict[str, Any]],
+    stateless: dict[str, Any],
+    stateful: dict[str, Any],
+    edge: dict[str, Any] | None,
+    router: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """``python_floor``: one process, with the other process counts beside it."""
+    rows = []
+    for found in floors:
+        cpu = cpu_per_call(found)
+        best = found["max_cps"]
+        rows.append(
+            {
+                "processes": found["processes"],
+                "max_cps": best,
+                "cpu_us_per_call": cpu,
+                "ratio_vs_kamailio_stateless": ratio(best, stateless),
+                "ratio_vs_kamailio_stateful": ratio(best, stateful),
+                "per_cpu_vs_kamailio_stateless": cpu_ratio(cpu, cpu_per_call(stateless)),
+                "edge_vs_floor": round(edge["max_cps"] / best, 3) if edge and best else None,
+                "router_path_vs_floor": round(router["max_cps"] / best, 3)
+                if router and best
+                else None,
+                **found,
+            }
+        )
+    first, others = rows[0], rows[1:]
+    out: dict[str, Any] = {"python_floor": {"what": FLOOR_WHAT, **first}}
+    for row in others:
+        out["python_floor"][f"processes_{row['processes']}"] = row
+    return out
 
 
 def _bench_router(args: argparse.Namespace, load: Any) -> dict[str, Any]:

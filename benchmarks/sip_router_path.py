@@ -59,13 +59,14 @@ ENDED_KINDS = ("contact_abandoned", "contact_ended", "contact_cancelled", "conta
 PATH = (
     "`ringway serve`: UDP transport -> parser -> transaction layer -> UAS core -> dialog -> "
     "B2BUA (caller's RTP port, CLI customer lookup, 180 then 200) -> IVR flow (route) -> "
-    "RoutingService.create_contact (that lookup reused, contact_arrived) -> queued, "
-    "hold music; "
+    "RoutingService.create_contact (that lookup reused, contact_arrived) -> queued "
+    "(no hold media); "
     "BYE -> contact abandoned -> CDR (cdr.jsonl + SQLite CDR store)"
 )
 MEDIA = (
-    "sipp sends no RTP; the service plays the position announcement and hold music to "
-    "each queued call at 50 packets/s (no setting turns this off): see rtp_packets_played"
+    "off: sipp sends no RTP, and the queue's `hold: {music: false, announcements: false}` "
+    "sends the waiting callers none (rtp_packets_played_per_call 0); the caller leg's RTP "
+    "port is still opened, for the SDP answer"
 )
 _SAMPLE = re.compile(r'^(ringway_[a-z_]+)(?:\{[a-z]+="([^"]*)"\})? ([0-9.e+-]+)$')
 

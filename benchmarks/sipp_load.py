@@ -6,7 +6,9 @@ this file by path.
 
 * A *probe* runs sipp at rate R for ``Load.seconds`` (``-r``/``-rp 1000``, ``-m``
   calls in all, ``-l`` bounded). Above ``Load.per_sipp`` calls/s the load is split
-  over several sipp processes (one sipp tops out near 8,000 calls/s here). A probe
+  over several sipp processes (one sipp tops out near 8,000 calls/s here), and
+  to a multiple of ``Load.sipps_multiple`` (a server of N SO_REUSEPORT workers
+  gets N sipps or more, whose source ports ``Load.source_ports`` picks). A probe
   passes when every sipp exits 0, no call failed, every call completed and the
   calls went through at >= 95 % of R (a server that falls behind still completes
   calls through retransmissions, only slower).
@@ -26,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -99,13 +102,27 @@ class Load:
     per_sipp: int
     tmp: Path
     scenario: tuple[str, ...] = UAC  # sipp arguments naming the scenario (and its keys)
+    sipps_multiple: int = 1  # the number of sipps is a multiple of this
+    # sipp source ports for N sipps (default: any free port each)
+    source_ports: Callable[[int], list[int]] | None = None
+
+    def sipps_for(self, rate: float) -> int:
+        procs = max(1, math.ceil(rate / self.per_sipp))
+        return math.ceil(procs / self.sipps_multiple) * self.sipps_multiple
+
+    def ports_for(self, sipps: int) -> list[int]:
+        if self.source_ports is not None:
+            return self.source_ports(sipps)
+        return [free_port() for _ in range(sipps)]
 
 
-def _sipp_command(port: int, rate: float, calls: int, load: Load, err: Path) -> list[str]:
+def _sipp_command(
+    port: int, rate: float, calls: int, load: Load, err: Path, local_port: int
+) -> list[str]:
     wall = load.seconds * 3 + 40
     return [
         "timeout", str(int(wall)), "sipp", f"127.0.0.1:{port}", *load.scenario,
-        "-i", "127.0.0.1", "-p", str(free_port()), "-r", f"{rate:.0f}", "-rp", "1000",
+        "-i", "127.0.0.1", "-p", str(local_port), "-r", f"{rate:.0f}", "-rp", "1000",
         "-l", str(max(int(rate * (load.call_ms / 1000 + 1)), 100)),
         "-m", str(calls), "-d", str(load.call_ms), "-buff_size", "4194304", "-nostdin",
         "-timeout", f"{int(load.seconds * 2 + 20)}s", "-timeout_error",
@@ -115,19 +132,20 @@ def _sipp_command(port: int, rate: float, calls: int, load: Load, err: Path) -> 
 
 def probe(port: int, server_pid: int, rate: int, load: Load) -> dict[str, Any]:
     """Run `rate` calls/s for `load.seconds` from enough sipp processes; one step's result."""
-    procs = max(1, math.ceil(rate / load.per_sipp))
+    procs = load.sipps_for(rate)
     calls = int(rate * load.seconds)
     shares = [calls // procs + (1 if i < calls % procs else 0) for i in range(procs)]
     errs = [load.tmp / f"err_{port}_{rate}_{i}.log" for i in range(procs)]
+    local_ports = load.ports_for(procs)
     cpu0, sipp0, started = tree_cpu(server_pid), _children_cpu(), time.monotonic()
     running = [
         subprocess.Popen(
-            _sipp_command(port, rate / procs, n, load, err),
+            _sipp_command(port, rate / procs, n, load, err, local),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        for n, err in zip(shares, errs, strict=True)
+        for n, err, local in zip(shares, errs, local_ports, strict=True)
     ]
     outputs, codes = [], []
     for proc in running:
@@ -216,7 +234,7 @@ def find_max(
     return lo, steps
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[Any]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -224,3 +242,5 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    if proc.stdout is not None:  # a server that said "ready" on a pipe
+        proc.stdout.close()

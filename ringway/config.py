@@ -20,6 +20,7 @@ from ringway.schema import (
     AgentDoc,
     ConfigDoc,
     DesktopDoc,
+    HoldDoc,
     MailDoc,
     QueueDoc,
     RecordingDoc,
@@ -89,6 +90,12 @@ class RingwayConfig:
     desktop: DesktopDoc = field(default_factory=DesktopDoc)
     mail: MailDoc = field(default_factory=MailDoc)
     recording: dict[str, RecordingDoc] = field(default_factory=dict)  # by queue name
+    hold: dict[str, HoldDoc] = field(default_factory=dict)  # by queue name
+
+    def hold_for(self, queue: str | None) -> HoldDoc:
+        """What the queue's callers hear while they wait; music and announcements for a
+        queue without settings (or no queue)."""
+        return self.hold.get(queue or "", HoldDoc())
 
     def recording_for(self, queue: str | None) -> RecordingDoc:
         """The queue's recording settings; off for a queue without any (or no queue)."""
@@ -178,6 +185,7 @@ class _Builder:
             desktop=self.doc.desktop,
             mail=self.doc.mail,
             recording={q.name: q.recording for q in self.doc.queues},
+            hold={q.name: q.hold for q in self.doc.queues},
         )
 
     def expr(self, path: KeyPath, text: str) -> SkillExpr:
@@ -195,6 +203,10 @@ class _Builder:
                 f"unknown strategy {doc.strategy!r} (known: {', '.join(policies.names())})",
             )
         channel = Channel(doc.channel)
+        if "hold" in doc.model_fields_set and channel is not Channel.VOICE:
+            raise self.fail(
+                (*at, "hold"), f"only a voice queue has callers on hold, not {channel.value}"
+            )
         routing = self.doc.routing
         return Queue(
             name=doc.name,

@@ -58,6 +58,18 @@ class RecordingDoc(Strict):
     format: Literal["stereo", "mono"] = "stereo"  # stereo: caller left, agent right
 
 
+class HoldDoc(Strict):
+    """What a voice queue's callers hear from Ringway while they wait (README, Telephony).
+
+    Both on by default. ``{music: false, announcements: false}``: nothing at all, for a
+    centre whose trunk or PBX in front plays its own, or that wants callers to wait in
+    silence. A queue that records still plays its recording notice (docs/recording.md).
+    """
+
+    music: bool = True  # music on hold
+    announcements: bool = True  # position and expected wait, every 30 s
+
+
 class QueueDoc(Strict):
     name: str = Field(min_length=1)
     channel: Literal["voice", "chat", "email", "callback", "outbound", "task"] = "voice"
@@ -80,6 +92,7 @@ class QueueDoc(Strict):
     hours: dict[str, str | CalendarDoc] = {}
     after_hours: str | None = None
     recording: RecordingDoc = RecordingDoc()
+    hold: HoldDoc = HoldDoc()
 
 
 class CapacityDoc(Strict):

@@ -42,7 +42,7 @@ from ivr.calls.b2bua import B2bua
 from ivr.calls.driver import CallDriver
 from ivr.calls.errors import RoutingRefused
 from ivr.calls.flow import FlowRunLike
-from ivr.calls.session import Phase
+from ivr.calls.session import Phase, QueueHold
 from ivr.edge import SipEdge
 from ivr.flows import DEMO_FLOWS, FlowRun, FlowSet, load_flows
 from ivr.media.audio import announcement
@@ -294,6 +294,11 @@ class RouterCentre:
         staffed = max(1, sum(n for s, n in snapshot["agents"].items() if s != "offline"))
         minutes = math.ceil(position * aht / staffed / 60)
         return announcement(position, minutes)
+
+    def queue_hold(self, queue: str) -> QueueHold:
+        """The queue's ``hold`` settings: music on hold, announcements (both by default)."""
+        doc = self.service.config.hold_for(queue)
+        return QueueHold(music=doc.music, announcements=doc.announcements)
 
     # -- recording and call detail records (`ringway.telephony_records`) ----------------
 

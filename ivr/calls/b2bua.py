@@ -24,7 +24,7 @@ from ivr.calls import events as ce
 from ivr.calls.driver import CallDriver
 from ivr.calls.flow import FlowRunLike
 from ivr.calls.media import CallMedia, hold_music
-from ivr.calls.session import CallSession
+from ivr.calls.session import CallSession, QueueHold
 from ivr.edge import Call, CallHandler, SipEdge
 from ivr.media.audio import PromptLibrary
 from ivr.media.dtmf import parse_info_body
@@ -80,6 +80,9 @@ class ContactCentre(Protocol):
 
     def announcement(self, contact_id: str) -> Sequence[str]:
         """Prompt names telling the caller their position and expected wait."""
+
+    def queue_hold(self, queue: str) -> QueueHold:
+        """What the queue's callers hear from us while they wait: music, announcements."""
 
     def record(self, cdr: dict[str, Any]) -> None: ...
 
@@ -157,9 +160,10 @@ class B2bua(CallHandler):
     # -- CallHandler ---------------------------------------------------------------------
 
     def on_invite(self, call: Call) -> None:
-        self._received[call.call_id] = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()  # once: each look-up is a getpid() system call
+        self._received[call.call_id] = loop.time()
         call.ring()
-        task = asyncio.get_running_loop().create_task(self._set_up(call))
+        task = loop.create_task(self._set_up(call))
         self._setups[call.call_id] = task
         task.add_done_callback(lambda _: self._set_up_done(call.call_id))
 
@@ -197,6 +201,7 @@ class B2bua(CallHandler):
             cli=cli,
             dialed=call.invite.uri.user,
             announce_every=self.announce_every,
+            hold_for=self.centre.queue_hold,
         )
         session.record["started_at"] = self._received.get(call.call_id)
         if customer is not None:

@@ -21,7 +21,11 @@ class StopPlayback:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StartHold:
-    """Music on hold on the caller's leg until the bridge."""
+    """The caller is on hold: the queue's recording notice if it records, then music
+    on hold on the caller's leg until the bridge. ``music=False`` (the queue's
+    ``hold: {music: false}``): the notice only, then nothing from us."""
+
+    music: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -166,7 +166,7 @@ class CallDriver:
             self._pending_prompt = False
             media.caller.stop()
         elif isinstance(command, cmd.StartHold):
-            self._hold()
+            self._hold(music=command.music)
         elif isinstance(command, cmd.Announce):
             media.caller.announce_encoded(
                 media.encoded(self.centre.announcement(command.contact_id))
@@ -207,15 +207,16 @@ class CallDriver:
         self._tasks.add(task)  # the loop keeps only a weak reference
         task.add_done_callback(self._tasks.discard)
 
-    def _hold(self) -> None:
-        """Music on hold; first the queue's recording notice, where it records (a caller
-        is told before the call can be recorded: docs/recording.md)."""
+    def _hold(self, *, music: bool) -> None:
+        """Music on hold (unless the queue turns it off); first the queue's recording
+        notice, where it records, music or not (a caller is told before the call can be
+        recorded: docs/recording.md)."""
         contact_id = self.contact_id
         notice = None if contact_id is None else self.centre.recording_announcement(contact_id)
         caller = self.media.caller
         if notice is not None:
             caller.play_encoded(self.media.encoded([notice]))
-        if caller.codec is not None:
+        if music and caller.codec is not None:
             caller.hold_encoded(self.b2bua.hold_music_in(caller.codec))
 
     def _unbridging(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import random
 import socket
@@ -149,33 +150,33 @@ class MediaLeg:
 
     def play(self, pcm: bytes) -> None:
         if self.player is not None:
-            self.player.play(pcm, now=asyncio.get_running_loop().time())
+            self.player.play(pcm, now=self._now())
             self._kick()
 
     def play_encoded(self, octets: bytes) -> None:
         """`play` for audio already in this leg's law (`codec`): no encoding per call."""
         if self.player is not None:
-            self.player.play_encoded(octets, now=asyncio.get_running_loop().time())
+            self.player.play_encoded(octets, now=self._now())
             self._kick()
 
     def announce_encoded(self, octets: bytes) -> None:
         if self.player is not None:
-            self.player.announce_encoded(octets, now=asyncio.get_running_loop().time())
+            self.player.announce_encoded(octets, now=self._now())
             self._kick()
 
     def hold_encoded(self, octets: bytes) -> None:
         if self.player is not None:
-            self.player.loop_encoded(octets, now=asyncio.get_running_loop().time())
+            self.player.loop_encoded(octets, now=self._now())
             self._kick()
 
     def announce(self, pcm: bytes) -> None:
         if self.player is not None:
-            self.player.announce(pcm, now=asyncio.get_running_loop().time())
+            self.player.announce(pcm, now=self._now())
             self._kick()
 
     def hold(self, pcm: bytes) -> None:
         if self.player is not None:
-            self.player.loop(pcm, now=asyncio.get_running_loop().time())
+            self.player.loop(pcm, now=self._now())
             self._kick()
 
     def stop(self) -> None:
@@ -184,6 +185,12 @@ class MediaLeg:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+
+    def _now(self) -> float:
+        """The loop's time. The connected leg asks its clock's loop: `get_running_loop()`
+        costs a getpid() system call (CPython checks for a fork), once per RTP packet."""
+        clock = self._clock
+        return (clock.loop if clock is not None else asyncio.get_running_loop()).time()
 
     def _kick(self) -> None:
         player = self.player
@@ -200,7 +207,7 @@ class MediaLeg:
             return
         deadline = player.next_deadline()
         if deadline is not None:
-            now = asyncio.get_running_loop().time()
+            now = self._now()
             self.played += self.endpoint.send_player(player, max(now, deadline))
         if player.busy:
             self._kick()
@@ -222,10 +229,20 @@ class MediaLeg:
 def _family(host: str) -> socket.AddressFamily:
     """AF_INET or AF_INET6 for an IP literal. A host name (the media address is normally
     an IP) is resolved here, blocking, as `bind` would resolve it anyway."""
+    family = _literal_family(host)
+    if family is None:  # not cached: a name may resolve differently next time
+        return socket.getaddrinfo(host, 0, type=socket.SOCK_DGRAM)[0][0]
+    return family
+
+
+@functools.lru_cache(maxsize=64)
+def _literal_family(host: str) -> socket.AddressFamily | None:
+    """The family of an IP literal, None for a name. Every call binds a port on the
+    same few addresses, and parsing one (`ipaddress`) cost a tenth of opening it."""
     try:
         return socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
     except ValueError:
-        return socket.getaddrinfo(host, 0, type=socket.SOCK_DGRAM)[0][0]
+        return None
 
 
 class CallMedia:

@@ -1,6 +1,6 @@
 """One inbound call from answer to hang-up, as a pure state machine.
 
-    session = CallSession(call_id, flow_run, cli=..., announce_every=30.0)
+    session = CallSession(call_id, flow_run, cli=..., announce_every=30.0, hold_for=...)
     commands = session.start(now)
     commands = session.handle(DigitsCollected(digit="2"), now)
     when = session.next_deadline();  commands = session.on_timer(now)
@@ -11,7 +11,10 @@ Phases and their rules (events not listed for a phase are ignored):
              flow.on_prompt_done; flow Route → ROUTING + CreateContact;
              OfferCallback → CreateCallback, then hang up once its prompt played;
              Hangup → hang up; caller hangs up → ENDED (no contact was made).
-    ROUTING  ContactQueued → QUEUED (music on hold, first announcement);
+    ROUTING  ContactQueued → QUEUED: StartHold (music on hold), first
+             Announce; a queue whose `QueueHold` (``hold_for(queue)``) turns
+             music or announcements off gets StartHold(music=False) or no
+             Announce (and no announcement timer);
              RoutingFailed → hang up; caller hangs up → ENDED, and the contact
              created meanwhile is ended at once (an abandon: nothing stuck).
     QUEUED   AgentOffered → RINGING + RingAgent; every `announce_every`
@@ -25,7 +28,8 @@ Phases and their rules (events not listed for a phase are ignored):
     BRIDGED  either side hangs up → ENDED: hang up the other, EndContact
              (the agent goes to wrap-up); the router transferring the contact
              (REFER, desktop) → QUEUED again: Unbridge, hang up the agent, music
-             on hold; the router's next offer rings the next phone.
+             on hold as the new queue's `QueueHold` says; the router's next offer
+             rings the next phone.
     any      the router ended the contact (a supervisor cancelled it, maximum
              wait with nowhere to overflow) → hang up both sides, no EndContact.
     ENDED    an agent leg that answers late is hung up; a late offer is ignored
@@ -38,6 +42,8 @@ the call ends.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ivr.calls import commands as cmd
@@ -66,6 +72,21 @@ class Phase(enum.Enum):
     ENDED = "ended"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueHold:
+    """What a queue's callers hear from us while they wait (``queues[].hold``)."""
+
+    music: bool = True  # music on hold
+    announcements: bool = True  # position / expected-wait, every `announce_every`
+
+
+MUSIC_AND_ANNOUNCEMENTS = QueueHold()
+
+
+def _every_queue_plays(queue: str) -> QueueHold:
+    return MUSIC_AND_ANNOUNCEMENTS
+
+
 class CallSession:
     def __init__(
         self,
@@ -75,10 +96,13 @@ class CallSession:
         cli: str | None = None,
         dialed: str | None = None,
         announce_every: float | None = 30.0,
+        hold_for: Callable[[str], QueueHold] = _every_queue_plays,
     ) -> None:
         self.call_id = call_id
         self.flow = flow
         self.announce_every = announce_every
+        self.hold_for = hold_for  # a pure look-up of the queue's settings
+        self._announcing = True  # the current queue announces (its `QueueHold`)
         self.phase = Phase.IVR
         self.contact_id: str | None = None
         self.queue: str | None = None
@@ -213,12 +237,22 @@ class CallSession:
         self.contact_id, self.queue = event.contact_id, event.queue
         self.record.update(contact_id=event.contact_id, queue=event.queue, queued_at=now)
         self.phase = Phase.QUEUED
-        self._schedule_announcement(now)
+        start = self._start_hold(event.queue, now)
+        if not self._announcing:
+            return [start]
         self.record["announcements"] += 1
-        return [cmd.StartHold(), cmd.Announce(contact_id=event.contact_id)]
+        return [start, cmd.Announce(contact_id=event.contact_id)]
+
+    def _start_hold(self, queue: str, now: float) -> cmd.StartHold:
+        """The queue's hold settings from now on: music (or not), announcements (or not)."""
+        hold = self.hold_for(queue)
+        self._announcing = hold.announcements
+        self.record["hold"] = {"music": hold.music, "announcements": hold.announcements}
+        self._schedule_announcement(now)
+        return cmd.StartHold(music=hold.music)
 
     def _schedule_announcement(self, now: float) -> None:
-        every = self.announce_every
+        every = self.announce_every if self._announcing else None
         self._next_announce = None if every is None else now + every
 
     # -- the agent leg -----------------------------------------------------------------
@@ -263,8 +297,8 @@ class CallSession:
         if not event.target.startswith("agent:"):
             self.queue = event.target
         self.record.setdefault("transfers", []).append(f"{event.agent_id} -> {event.target}")
-        self._schedule_announcement(now)
-        return [cmd.Unbridge(), cmd.HangUpAgent(agent_id=event.agent_id), cmd.StartHold()]
+        start = self._start_hold(self.queue or "", now)
+        return [cmd.Unbridge(), cmd.HangUpAgent(agent_id=event.agent_id), start]
 
     # -- the end -----------------------------------------------------------------------
 

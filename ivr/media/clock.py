@@ -24,6 +24,10 @@ import weakref
 from collections.abc import Callable
 
 QUANTUM_S = 0.005
+# uvloop's timers count whole milliseconds, so a loop timer can wake before its
+# `call_at` time as `loop.time()` reads it (by up to 0.5 ms, measured here): a slot
+# that wakes early waits this long again rather than send a packet before it is due.
+EARLY_WAKE_RETRY_S = 0.001
 
 
 class ClockHandle:
@@ -70,6 +74,9 @@ class MediaClock:
         return sum(len(entries) for entries in self._slots.values())
 
     def _fire(self, slot: int) -> None:
+        if self.loop.time() < slot * self.quantum:  # woke early: never send before due
+            self.loop.call_later(EARLY_WAKE_RETRY_S, self._fire, slot)
+            return
         self.fired += 1
         for handle in self._slots.pop(slot, ()):
             if handle.cancelled:

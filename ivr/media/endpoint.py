@@ -128,7 +128,11 @@ class MediaEndpoint(asyncio.DatagramProtocol):
             else:
                 handle = clock.call_at(deadline, tick)
 
-        tick()
+        first = player.next_deadline()
+        if first is not None and first > loop.time():
+            handle = clock.call_at(first, tick)  # a stream that starts later is not sent early
+        else:
+            tick()
         try:
             await done
         finally:

@@ -36,5 +36,6 @@ def test_router_path_probe_creates_and_ends_one_contact_per_call() -> None:
     cdrs = router["cdrs"]
     assert cdrs["cdr_jsonl_lines"] == cdrs["cdr_store_rows"] == calls
     assert cdrs["outcomes"] == {"abandoned_in_queue": calls}
-    assert cdrs["rtp_packets_played_per_call"] > 0  # the service's media, as documented
+    assert cdrs["rtp_packets_played_per_call"] == 0  # media off: the queue plays nothing
+    assert router["media"].startswith("off")
     assert router["cpu_us_per_call"] is None  # one probe, no maximum: no figure claimed

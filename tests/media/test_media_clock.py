@@ -18,6 +18,41 @@ from ivr.media.player import FRAME_SECONDS, Player
 from ivr.transport import run
 
 
+class EarlyTimers:
+    """A loop whose timers wake 0.9 ms before their time, as uvloop's whole-millisecond
+    timers can: no real loop does that on demand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.timers: list[tuple[float, Callable[..., None], tuple[object, ...]]] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: Callable[..., None], *args: object) -> None:
+        self.timers.append((when - 0.0009, callback, args))
+
+    def call_later(self, delay: float, callback: Callable[..., None], *args: object) -> None:
+        self.timers.append((self.now + delay, callback, args))
+
+    def run_next(self) -> None:
+        self.timers.sort(key=lambda timer: timer[0])
+        when, callback, args = self.timers.pop(0)
+        self.now = max(self.now, when)
+        callback(*args)
+
+
+def test_a_slot_that_wakes_early_waits_rather_than_send_before_the_deadline() -> None:
+    loop = EarlyTimers()
+    clock = MediaClock(loop, quantum=0.005)  # type: ignore[arg-type]
+    ran: list[float] = []
+    clock.call_at(100.0123, lambda: ran.append(loop.now))  # slot boundary 100.015
+    loop.run_next()  # the loop timer wakes at 100.0141
+    assert ran == [] and clock.pending == 1
+    loop.run_next()  # 1 ms later: due
+    assert ran == [pytest.approx(100.0151)] and clock.fired == 1 and clock.pending == 0
+
+
 def test_callbacks_never_run_before_their_deadline_and_share_slots() -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()

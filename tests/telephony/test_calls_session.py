@@ -11,7 +11,7 @@ from typing import Any
 
 from ivr.calls import commands as cmd
 from ivr.calls import events as ce
-from ivr.calls.session import CallSession, Phase
+from ivr.calls.session import CallSession, Phase, QueueHold
 from ivr.flows import DEMO_FLOWS, FlowRun, load_flows
 
 FLOWS = load_flows(DEMO_FLOWS)
@@ -275,3 +275,36 @@ def test_the_record_keeps_the_call_timeline() -> None:
         "agent_id": "bob",
     }
     assert timeline[-1]["phase"] == "bridged" and timeline[-1]["side"] == "caller"
+
+
+SILENT = QueueHold(music=False, announcements=False)
+
+
+def test_a_silent_queue_starts_no_music_and_no_announcements() -> None:
+    """``queues[].hold: {music: false, announcements: false}``: the caller hears nothing
+    from us while queued (StartHold still runs: a recording notice is not hold media)."""
+    s = session(announce_every=30.0, hold_for={"billing": SILENT}.__getitem__)
+    assert queued(s, now=10.0) == [cmd.StartHold(music=False)]
+    assert s.next_deadline() is None and s.on_timer(40.0) == []
+    assert s.record["announcements"] == 0
+    assert s.record["hold"] == {"music": False, "announcements": False}
+
+
+def test_music_without_announcements_and_announcements_without_music() -> None:
+    music_only = session(hold_for=lambda q: QueueHold(announcements=False))
+    assert queued(music_only) == [cmd.StartHold(music=True)]
+    assert music_only.next_deadline() is None
+    spoken = session(announce_every=30.0, hold_for=lambda q: QueueHold(music=False))
+    assert queued(spoken, now=10.0) == [
+        cmd.StartHold(music=False),
+        cmd.Announce(contact_id="c-1"),
+    ]
+    assert spoken.next_deadline() == 40.0
+
+
+def test_a_transfer_takes_the_new_queues_hold_settings() -> None:
+    s = session(announce_every=30.0, hold_for=lambda q: SILENT if q == "sales" else QueueHold())
+    bridged(s)  # queued in billing, with music and announcements
+    out = s.handle(ce.Transferred(agent_id="bob", target="sales"), 50.0)
+    assert out == [cmd.Unbridge(), cmd.HangUpAgent(agent_id="bob"), cmd.StartHold(music=False)]
+    assert s.phase is Phase.QUEUED and s.next_deadline() is None
