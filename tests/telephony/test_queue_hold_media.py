@@ -13,16 +13,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from telephony_kit import (
-    ENV,
-    Centre,
-    caller_xml,
-    demo_config_text,
-    free_port,
-    needs_sipp,
-    start_sipp,
-    wait_for,
-)
+from peer_kit import free_port, needs_sipp, wait_for
+from telephony_kit import ENV, Centre, caller_xml, demo_config_text, start_sipp
 
 from ivr.transport import run
 from ringway.app import build
