@@ -44,6 +44,7 @@ COMPILED = (
     "router/flow.py",
     "router/index.py",
     "router/matching.py",
+    "router/model.py",
     "router/policies/base.py",
     "router/policies/builtin.py",
     "router/queues.py",
