@@ -58,6 +58,8 @@ _RESERVATION_ORDER = _ordered(Reservation)
 def _fields_of(record: object, names: tuple[str, ...]) -> dict[str, Any]:
     """The record as a dict of its fields, for orjson (see the module's docstring)."""
     return {name: getattr(record, name) for name in names}
+
+
 _EVENT_FIELDS = {kind: _names(cls) for kind, cls in EVENT_TYPES.items()}
 
 
