@@ -125,13 +125,15 @@ class Twin:
         self._busy = True
         handlers = self._handlers
         try:
+            # (`type(event)`: compiled, a read of the object's header; ``__class__`` is an
+            # attribute lookup)
             for event in events:  # the common case: no queue, the command's own list
-                handler = handlers.get(event.__class__)
+                handler = handlers.get(type(event))
                 if handler is not None:
                     handler(event)
             while work:
                 event = work.popleft()
-                handler = handlers.get(event.__class__)
+                handler = handlers.get(type(event))
                 if handler is not None:
                     handler(event)
         finally:
@@ -247,8 +249,8 @@ class Twin:
             self.collector.count(record, "overflowed")
 
     def _on_agent_state(self, event: ev.AgentStateChanged) -> None:
-        agent = self.agents[event.agent_id]
+        agent, at = self.agents[event.agent_id], event.at  # (each field read once)
         targets = agent.targets.get(agent.state)
-        if targets is not None and event.at > agent.since:  # (no time passed: nothing to add)
-            self.collector.spread(targets, agent.since, event.at, 1.0)
-        agent.state, agent.since = event.state, event.at
+        if targets is not None and at > agent.since:  # (no time passed: nothing to add)
+            self.collector.spread(targets, agent.since, at, 1.0)
+        agent.state, agent.since = event.state, at

@@ -1,4 +1,4 @@
-"""`Agent` and `Contact` as mypyc native classes: what other code does to them still works.
+"""`Agent`, `Contact` and `Capacity` as mypyc native classes: their users still work.
 
 The compiled build makes them native (a field read is a struct read, not a generic
 attribute lookup). Native classes have no ``__dict__`` and no slots layout, which
@@ -18,12 +18,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import router._native as native
 import router.agents
 import router.model
 from ringway.cluster import codec
 from router.agents import Action, Agent, Pending, Presence
-from router.capacity import capacity_from
+from router.capacity import Capacity, capacity_from
 from router.explain import Decision
 from router.model import Channel, Contact, ContactStatus, new_contact
 
@@ -90,7 +92,7 @@ def test_the_hot_records_are_native_in_the_build() -> None:
     # What the speed rests on (docs/simulation-performance.md): a plain class here
     # would still work, only slower, so nothing else would notice.
     assert native.is_compiled(router.model) and native.is_compiled(router.agents)
-    for cls in (Agent, Contact):
+    for cls in (Agent, Contact, Capacity):
         assert "__mypyc_attrs__" in cls.__dict__, f"{cls.__name__} is not a native class"
         assert not hasattr(busy_agent() if cls is Agent else offered_contact(), "__dict__")
 
@@ -102,6 +104,18 @@ def test_deepcopy_copies_every_field_and_shares_no_container() -> None:
     agent_copy.wrapping.clear()
     contact_copy.attributes["pop"].append(2)
     assert agent.wrapping == {"c0"} and contact.attributes["pop"] == [1]
+
+
+def test_a_frozen_native_capacity_copies_through_its_constructor() -> None:
+    # mypyc's own pickle state sets fields one by one, which a frozen class refuses
+    # (FrozenInstanceError, docs/native-build.md): `Capacity.__reduce__` rebuilds it.
+    capacity = capacity_from({"voice": 1, "chat": 3}, weight={"chat": 1.5}, budget=3)
+    copied = copy.deepcopy(capacity)
+    assert copied == capacity and copied.maximum is not capacity.maximum
+    assert pickle.loads(pickle.dumps(capacity)) == capacity
+    assert copy.deepcopy(busy_agent()).capacity == busy_agent().capacity
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        capacity.budget = 4  # type: ignore[misc]
 
 
 def test_pickle_round_trips() -> None:
