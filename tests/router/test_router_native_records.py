@@ -1,4 +1,4 @@
-"""`Agent`, `Contact` and `Capacity` as mypyc native classes: their users still work.
+"""`Agent`, `Contact`, `Capacity`, `Queue` as mypyc native classes: their users still work.
 
 The compiled build makes them native (a field read is a struct read, not a generic
 attribute lookup). Native classes have no ``__dict__`` and no slots layout, which
@@ -28,6 +28,8 @@ from router.agents import Action, Agent, Pending, Presence
 from router.capacity import Capacity, capacity_from
 from router.explain import Decision
 from router.model import Channel, Contact, ContactStatus, new_contact
+from router.queues import Queue, RelaxationStep, ServiceLevel
+from router.skills import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,7 +94,7 @@ def test_the_hot_records_are_native_in_the_build() -> None:
     # What the speed rests on (docs/simulation-performance.md): a plain class here
     # would still work, only slower, so nothing else would notice.
     assert native.is_compiled(router.model) and native.is_compiled(router.agents)
-    for cls in (Agent, Contact, Capacity):
+    for cls in (Agent, Contact, Capacity, Queue):
         assert "__mypyc_attrs__" in cls.__dict__, f"{cls.__name__} is not a native class"
         assert not hasattr(busy_agent() if cls is Agent else offered_contact(), "__dict__")
 
@@ -116,6 +118,23 @@ def test_a_frozen_native_capacity_copies_through_its_constructor() -> None:
     assert copy.deepcopy(busy_agent()).capacity == busy_agent().capacity
     with pytest.raises(dataclasses.FrozenInstanceError):
         capacity.budget = 4  # type: ignore[misc]
+
+
+def test_a_frozen_native_queue_pickles_for_the_simulators_workers() -> None:
+    # `simulation.runner` sends the scenario, queues included, to spawned processes.
+    queue = Queue(
+        name="sales",
+        channel=Channel.VOICE,
+        requirement=parse("sales>=2"),
+        relaxation=(RelaxationStep(after_s=10.0, requirement=parse("*")),),
+        sla_by_tier={"gold": ServiceLevel(target=0.9, threshold_s=20.0)},
+    )
+    for copied in (pickle.loads(pickle.dumps(queue)), copy.deepcopy(queue)):
+        assert copied == queue and copied is not queue
+        assert copied.steps == 2 and copied.rate("gold") == queue.rate("gold") == 0.5
+    assert dataclasses.replace(queue, name="care").name == "care"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        queue.name = "care"  # type: ignore[misc]
 
 
 def test_pickle_round_trips() -> None:
