@@ -245,7 +245,9 @@ class Flow(Matcher):
     def _offer(
         self, contact: Contact, agent: Agent, queue: Queue, now: float, decision: Decision | None
     ) -> None:
-        rid = f"res-{self.rng.getrandbits(64):016x}"
+        # (``%``: one C formatting call; compiled, the f-string with a format spec is a
+        # ``str.format`` method call. The same text for a non-negative int.)
+        rid = "res-%016x" % self.rng.getrandbits(64)  # noqa: UP031 - see above
         reservation = new_reservation(
             rid, contact.id, agent.id, queue.name, now, now + queue.offer_timeout_s
         )
