@@ -84,7 +84,11 @@ class Pending:
     reason: str | None = None
 
 
-@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
+# A native class when compiled: the router reads its fields many times per contact, and
+# a native field is a struct read where a plain class's is a generic attribute lookup.
+# ``serializable``: mypyc then gives it pickle state, so `copy.deepcopy` and `pickle`
+# work (the tests copy stores); JSON goes through explicit dicts (`ringway.cluster.codec`).
+@mypyc_attr(serializable=True)
 @dataclass(slots=True, kw_only=True)
 class Agent:
     id: str

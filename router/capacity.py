@@ -13,21 +13,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mypy_extensions import mypyc_attr
-
 from router.errors import InvalidConfig
 from router.model import Channel
 
 DEFAULT_MAX = {Channel.VOICE: 1, Channel.CALLBACK: 1, Channel.OUTBOUND: 1}
 
 
-@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
+# A native class when compiled: every offer asks it whether a contact fits. Frozen and
+# native, it cannot take mypyc's pickle state back (that sets fields one by one), so
+# `__reduce__` rebuilds it through its constructor for `copy.deepcopy` and `pickle`.
 @dataclass(frozen=True, slots=True)
 class Capacity:
     maximum: Mapping[Channel, int] = field(default_factory=lambda: dict(DEFAULT_MAX))
     weight: Mapping[Channel, float] = field(default_factory=dict)
     budget: float | None = None  # None: the sum of maximum x weight (no shared limit)
     exclusive: frozenset[Channel] = frozenset({Channel.VOICE, Channel.CALLBACK, Channel.OUTBOUND})
+
+    def __reduce__(self) -> tuple[type[Capacity], tuple[Any, ...]]:
+        return Capacity, (self.maximum, self.weight, self.budget, self.exclusive)
 
     def weight_of(self, channel: Channel) -> float:
         return self.weight.get(channel, 1.0)

@@ -29,6 +29,7 @@ from router.errors import (
     InvalidConfig,
     NotYourOffer,
 )
+from router.events import new_offer_accepted
 from router.explain import Decision
 from router.flow import Flow
 from router.hours import OpeningHours
@@ -265,7 +266,7 @@ class Router(Flow):
             agent.work_since = now
         agent.active[contact.id] = contact.channel
         self._emit(
-            ev.new_offer_accepted(
+            new_offer_accepted(
                 next(self._seqs),
                 now,
                 contact.id,

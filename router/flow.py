@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from router import events as ev
 from router.agents import Action, Agent, Presence
@@ -22,6 +22,14 @@ from router.errors import (
     UnknownAgent,
     UnknownContact,
     UnknownQueue,
+)
+from router.events import (
+    new_agent_state_changed,
+    new_contact_abandoned,
+    new_contact_completed,
+    new_contact_ended,
+    new_contact_offered,
+    new_contact_queued,
 )
 from router.explain import Decision
 from router.index import Entry
@@ -52,7 +60,8 @@ class Flow(Matcher):
         # state, and the write-through of records after each command is skipped.
         self._write_through: bool = getattr(self.store, "keeps_records", True)
         # Event numbers, from the log's last: `next` on a counter is a C call, no frame.
-        self._seqs = itertools.count(self.store.events.last_seq + 1)
+        # (Typed as an iterator: compiled, ``next`` on it is a direct C call, no lookup.)
+        self._seqs: Iterator[int] = itertools.count(self.store.events.last_seq + 1)
         self._out: list[ev.Event] = []  # the current command's events
         self._touched: list[Contact] = []  # contacts it changed (repeats included)
         self._dirty_agents: dict[str, Agent] = {}
@@ -103,7 +112,7 @@ class Flow(Matcher):
         if index:
             self._push_contact(contact, queue)
         self._emit(
-            ev.new_contact_queued(
+            new_contact_queued(
                 next(self._seqs),
                 now,
                 contact.id,
@@ -141,7 +150,7 @@ class Flow(Matcher):
         freed = self._rescind_contact(contact, now, "abandoned")
         self._leave_queue(contact, ContactStatus.ABANDONED, now)
         self._emit(
-            ev.new_contact_abandoned(
+            new_contact_abandoned(
                 next(self._seqs),
                 now,
                 contact.id,
@@ -236,7 +245,9 @@ class Flow(Matcher):
     def _offer(
         self, contact: Contact, agent: Agent, queue: Queue, now: float, decision: Decision | None
     ) -> None:
-        rid = f"res-{self.rng.getrandbits(64):016x}"
+        # (``%``: one C formatting call; compiled, the f-string with a format spec is a
+        # ``str.format`` method call. The same text for a non-negative int.)
+        rid = "res-%016x" % self.rng.getrandbits(64)  # noqa: UP031 - see above
         reservation = new_reservation(
             rid, contact.id, agent.id, queue.name, now, now + queue.offer_timeout_s
         )
@@ -257,7 +268,7 @@ class Flow(Matcher):
         agent.reservation = rid
         agent.offers_by_queue[queue.name] = self._turns
         self._emit(
-            ev.new_contact_offered(
+            new_contact_offered(
                 next(self._seqs),
                 now,
                 contact.id,
@@ -352,7 +363,7 @@ class Flow(Matcher):
         contact.wrap_until = now + queue.wrap_up_s
         agent.wrapping.add(contact.id)
         self._emit(
-            ev.new_contact_ended(
+            new_contact_ended(
                 next(self._seqs),
                 now,
                 contact.id,
@@ -384,7 +395,7 @@ class Flow(Matcher):
         self._release_from_agent(contact, agent, now)
         self._contacts.pop(contact.id, None)
         self._emit(
-            ev.new_contact_completed(
+            new_contact_completed(
                 next(self._seqs),
                 now,
                 contact.id,
@@ -458,7 +469,7 @@ class Flow(Matcher):
                 state = agent.state
                 if state is not agent.shown_state:
                     emit(
-                        ev.new_agent_state_changed(
+                        new_agent_state_changed(
                             next(seqs), now, agent.id, state, agent.shown_state, agent.reason
                         )
                     )

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from router.explain import Decision
 from router.record import positional, record
 
@@ -55,6 +57,10 @@ _FINAL = frozenset(
 )
 
 
+# A native class when compiled (`router._native`): the router reads a contact's fields
+# many times per command. ``serializable`` gives it pickle state for `copy.deepcopy`
+# and `pickle`; JSON goes through explicit dicts (`ringway.cluster.codec`).
+@mypyc_attr(serializable=True)
 @dataclass(slots=True, kw_only=True)
 class Contact:
     """A contact and its routing bookkeeping.

@@ -18,7 +18,7 @@ that has not (oldest first), whatever the priorities say.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from mypy_extensions import mypyc_attr
@@ -79,7 +79,10 @@ class RelaxationStep:
         }
 
 
-@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
+# A native class when compiled: the router reads a queue's settings on every command.
+# Frozen and native, it cannot take mypyc's pickle state back (that sets fields one by
+# one), so `__reduce__` rebuilds it through its constructor: `copy.deepcopy`, and
+# `pickle` for the simulator's worker processes (`simulation.runner`).
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Queue:
     name: str
@@ -101,6 +104,9 @@ class Queue:
     wrap_up_s: float = 30.0
     hours: dict[str, OpeningHours] = field(default_factory=dict)  # tier ("*": all) -> hours
     after_hours: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _queue_from, ({f.name: getattr(self, f.name) for f in fields(self)},)
 
     def closed_for(self, tier: str | None, now: float) -> OpeningHours | None:
         """The hours that keep a ``tier`` contact out at ``now``, or None when open."""
@@ -154,3 +160,8 @@ class Queue:
             "hours": {tier: h.describe() for tier, h in self.hours.items()},
             "after_hours": self.after_hours,
         }
+
+
+def _queue_from(settings: dict[str, Any]) -> Queue:
+    """`Queue.__reduce__`'s rebuilder (module level, so `pickle` finds it by name)."""
+    return Queue(**settings)

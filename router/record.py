@@ -37,13 +37,15 @@ def positional(cls: type[T], count: int | None = None) -> Callable[..., T]:
     """A constructor of ``cls`` taking its first ``count`` fields (all when None)
     positionally, in declaration order; the others get their defaults.
 
-    It allocates the object and sets each slot, as the dataclass ``__init__``
+    It allocates the object and sets each field, as the dataclass ``__init__``
     does (no ``__post_init__``: these classes have none). Generated source, like
     the dataclass's own, so each field is one plain slot store.
     """
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     taken = fields if count is None else fields[:count]
-    namespace: dict[str, Any] = {"_record_new": object.__new__, "_record_cls": cls}
+    # ``cls.__new__``, not ``object.__new__``: a mypyc native class (`router.model.Contact`
+    # in the compiled build) allocates its own struct, and ``object.__new__`` refuses it.
+    namespace: dict[str, Any] = {"_record_new": cls.__new__, "_record_cls": cls}
     lines = ["    _record = _record_new(_record_cls)"]
     for index, field in enumerate(fields):
         if field.name.startswith("_record"):

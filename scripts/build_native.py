@@ -6,10 +6,10 @@
 The routing core's decision path, the simulator's pump and the SIP core (parser,
 transactions, dialogs, SDP, the edge and its transport) are compiled from the
 same source the type checker reads: mypyc turns the annotations ``mypy --strict``
-already checks into C types. The record modules (events, contacts, reservations,
-explanations, opening hours) stay interpreted: they are dataclasses that other
-libraries (orjson, pydantic, the cluster codec) take apart by reflection, and
-mypyc's native dataclasses are a known source of crashes there.
+already checks into C types. The records the router reads on every command
+(`Contact` in router.model, `Agent`, `Capacity`, `Queue`) are native classes;
+the event, reservation, explanation and opening-hours records stay interpreted
+(docs/native-build.md says why, and what their users had to change).
 
 The build is all or nothing: the manifest names every compiled source with its
 SHA-256, and `router._native` ignores the whole build when any of them changed.
@@ -44,6 +44,7 @@ COMPILED = (
     "router/flow.py",
     "router/index.py",
     "router/matching.py",
+    "router/model.py",
     "router/policies/base.py",
     "router/policies/builtin.py",
     "router/queues.py",

@@ -125,13 +125,15 @@ class Twin:
         self._busy = True
         handlers = self._handlers
         try:
+            # (`type(event)`: compiled, a read of the object's header; ``__class__`` is an
+            # attribute lookup)
             for event in events:  # the common case: no queue, the command's own list
-                handler = handlers.get(event.__class__)
+                handler = handlers.get(type(event))
                 if handler is not None:
                     handler(event)
             while work:
                 event = work.popleft()
-                handler = handlers.get(event.__class__)
+                handler = handlers.get(type(event))
                 if handler is not None:
                     handler(event)
         finally:
@@ -165,12 +167,12 @@ class Twin:
     # ----------------------------------------------------------- contacts
 
     def _on_queued(self, event: ev.ContactQueued) -> None:
-        record = self.contacts[event.contact_id]
+        record, at = self.contacts[event.contact_id], event.at  # (event fields read once)
         queue = self.queue_index[event.queue]
         if record.waiting_in >= 0:
-            self.collector.queue_length(record.waiting_in, -1, event.at)
+            self.collector.queue_length(record.waiting_in, -1, at)
         record.waiting_in = queue
-        self.collector.queue_length(queue, 1, event.at)
+        self.collector.queue_length(queue, 1, at)
 
     def _stop_waiting(self, record: SimContactRecord, now: float) -> None:
         if record.waiting_in >= 0:
@@ -178,11 +180,12 @@ class Twin:
             record.waiting_in = -1
 
     def _on_offered(self, event: ev.ContactOffered) -> None:
-        record = self.contacts[event.contact_id]
+        contact_id = event.contact_id
+        record = self.contacts[contact_id]
         record.reservation = event.reservation_id
         delay = self.answer_delay()
         if delay <= 0:
-            self.apply(self.router.accept(event.agent_id, event.contact_id, event.at))
+            self.apply(self.router.accept(event.agent_id, contact_id, event.at))
         else:
             self.later(delay, lambda _: self._accept(event, record))
 
@@ -191,13 +194,13 @@ class Twin:
             self.apply(self.router.accept(offer.agent_id, offer.contact_id, self.env.now))
 
     def _on_accepted(self, event: ev.OfferAccepted) -> None:
-        record = self.contacts[event.contact_id]
+        contact_id = event.contact_id
+        record = self.contacts[contact_id]
         record.answered, record.reservation = True, None
         if record.waiting_in >= 0:  # (`_stop_waiting`, inline: once per contact)
             self.collector.queue_length(record.waiting_in, -1, event.at)
             record.waiting_in = -1
         self.collector.answered(record, event.wait)
-        contact_id = event.contact_id
         self.later(record.talk, lambda _: self.apply(self.router.end(contact_id, self.env.now)))
 
     def _on_rejected(self, event: ev.OfferRejected) -> None:
@@ -247,8 +250,8 @@ class Twin:
             self.collector.count(record, "overflowed")
 
     def _on_agent_state(self, event: ev.AgentStateChanged) -> None:
-        agent = self.agents[event.agent_id]
+        agent, at = self.agents[event.agent_id], event.at  # (each field read once)
         targets = agent.targets.get(agent.state)
-        if targets is not None and event.at > agent.since:  # (no time passed: nothing to add)
-            self.collector.spread(targets, agent.since, event.at, 1.0)
-        agent.state, agent.since = event.state, event.at
+        if targets is not None and at > agent.since:  # (no time passed: nothing to add)
+            self.collector.spread(targets, agent.since, at, 1.0)
+        agent.state, agent.since = event.state, at

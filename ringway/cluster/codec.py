@@ -1,10 +1,13 @@
 """Records as JSON for Redis: contacts, agents, reservations and event batches.
 
-Encoding hands the dataclasses themselves to orjson, which walks their fields in
-Rust (several times faster than building dicts in Python: the leader encodes
-every record a command changed). Decoding takes the fields from the dataclasses,
-so a field the core adds later is carried without touching this file; only the
-types JSON lacks (enums, sets, the capacity, decisions) are rebuilt by hand.
+Encoding hands orjson one dict per record, built from the dataclass's field names
+(read once per class), and orjson walks the values in Rust. The records the router
+reads on every contact (`Agent`, `Contact`, `Reservation`) are mypyc native classes
+in the compiled build, and orjson must not take those apart itself: it reads a
+dataclass through its ``__dict__``/slots layout, which a native class does not have
+(it crashed the process on a compiled `Agent`). Decoding takes the fields from the
+dataclasses, so a field the core adds later is carried without touching this file;
+only the types JSON lacks (enums, sets, the capacity, decisions) are rebuilt by hand.
 """
 
 from __future__ import annotations
@@ -40,9 +43,23 @@ def _names(cls: type) -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(cls))
 
 
+def _ordered(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 _CONTACT, _CONTACT_ENUMS = _names(Contact), _enum_fields(Contact)
 _AGENT, _AGENT_ENUMS = _names(Agent), _enum_fields(Agent)
 _RESERVATION = _names(Reservation)
+# Field names in declaration order: the order orjson wrote a dataclass's fields in.
+_CONTACT_ORDER, _AGENT_ORDER = _ordered(Contact), _ordered(Agent)
+_RESERVATION_ORDER = _ordered(Reservation)
+
+
+def _fields_of(record: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """The record as a dict of its fields, for orjson (see the module's docstring)."""
+    return {name: getattr(record, name) for name in names}
+
+
 _EVENT_FIELDS = {kind: _names(cls) for kind, cls in EVENT_TYPES.items()}
 
 
@@ -80,7 +97,7 @@ def _decision_from(d: dict[str, Any]) -> Decision:
 
 
 def contact_json(contact: Contact) -> bytes:
-    return dumps(contact)
+    return dumps(_fields_of(contact, _CONTACT_ORDER))
 
 
 def contact_from(raw: bytes) -> Contact:
@@ -94,7 +111,7 @@ def contact_from(raw: bytes) -> Contact:
 
 
 def agent_json(agent: Agent) -> bytes:
-    return dumps(agent)
+    return dumps(_fields_of(agent, _AGENT_ORDER))
 
 
 def agent_from(raw: bytes) -> Agent:
@@ -119,7 +136,7 @@ def agent_from(raw: bytes) -> Agent:
 
 
 def reservation_json(reservation: Reservation) -> bytes:
-    return dumps(reservation)
+    return dumps(_fields_of(reservation, _RESERVATION_ORDER))
 
 
 def reservation_from(raw: bytes) -> Reservation:
