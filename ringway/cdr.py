@@ -323,7 +323,7 @@ class CallDetails:
         if not call_id or end < started_at:
             raise CdrError(f"call {call_id!r}: needs a call id and ended_at >= started_at")
         contact = self._contact(contact_id)
-        cdr = CallDetailRecord(
+        facts = CallDetailRecord(
             call_id=call_id,
             started_at=started_at,
             ended_at=end,
@@ -338,17 +338,11 @@ class CallDetails:
             details=details,
         )
         if direction == "outbound":  # the dialer knows when the agent was bridged
-            cdr = _dialled(cdr, contact, connected_at)
+            cdr = _dialled(facts, contact, connected_at)
         elif contact is not None:
-            cdr = replace(
-                cdr,
-                queue=contact.queue,
-                agent_id=contact.agent_id if contact.answered_at is not None else None,
-                connected_at=contact.answered_at,
-                customer_id=contact.customer_id,
-                disposition=contact.disposition,
-                cli=cli or contact.origin,
-            )
+            cdr = _inbound(facts, contact)
+        else:
+            cdr = facts
         await self.store.add(cdr)
         return cdr
 
@@ -463,6 +457,32 @@ def _dialled(
         connected_at=bridged,
         customer_id=contact.customer_id,
         disposition=contact.disposition,
+    )
+
+
+def _inbound(facts: CallDetailRecord, contact: Contact) -> CallDetailRecord:
+    """A call from a caller: the contact adds queue, agent, customer and disposition.
+
+    Built with the constructor, not `dataclasses.replace` (which re-reads every field
+    by name): this runs once per call on the router path."""
+    return CallDetailRecord(
+        call_id=facts.call_id,
+        started_at=facts.started_at,
+        ended_at=facts.ended_at,
+        outcome=facts.outcome,
+        contact_id=facts.contact_id,
+        cli=facts.cli or contact.origin,
+        dialed=facts.dialed,
+        answered_at=facts.answered_at,
+        connected_at=contact.answered_at,
+        queue=contact.queue,
+        agent_id=contact.agent_id if contact.answered_at is not None else None,
+        customer_id=contact.customer_id,
+        disposition=contact.disposition,
+        recording_id=facts.recording_id,
+        hangup_by=facts.hangup_by,
+        direction=facts.direction,
+        details=facts.details,
     )
 
 

@@ -159,7 +159,9 @@ class CallArchive:
             cdr["recording_id"] = recording_id
         region = self.service.config.service.default_region
         side = cdr.get("hangup_side")
-        self.calls.cdrs.submit(
+        # awaited here rather than handed to `CallDetails.submit`: one task per call, not
+        # two; `close` waits for this task, and the telephony stops before the CDR store
+        await self.calls.cdrs.from_call_record(
             {
                 **cdr,
                 "cli": caller_number(cdr.get("cli"), region) or cdr.get("cli"),
