@@ -1,5 +1,6 @@
-"""The CDR store's group commit: calls that end together share one transaction,
-every `add` returns only once its own row is committed, and one bad row fails alone."""
+"""The CDR store's group commit: calls that end together (within its window, or while a
+batch is being written) share one transaction, every `add` returns only once its own row
+is committed, and one bad row fails alone."""
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ def committed_ids(path: Path) -> list[str]:
 class CountingStore(CdrStore):
     """Counts the jobs handed to the worker thread (each is one transaction)."""
 
-    def __init__(self, database: Path) -> None:
-        super().__init__(database)
+    def __init__(self, database: Path, **options: Any) -> None:
+        super().__init__(database, **options)
         self.jobs = 0
 
     async def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
@@ -61,9 +62,10 @@ def test_rows_added_during_a_write_go_in_the_next_batch(tmp_path: Path) -> None:
     path = tmp_path / "calls.sqlite3"
 
     async def scenario() -> None:
-        store = CountingStore(path)
+        store = CountingStore(path, gather_s=0)  # no window: write what is there
         first = asyncio.ensure_future(store.add(cdr(0)))
-        await asyncio.sleep(0)  # the writer has taken row 0 to the thread
+        for _ in range(3):  # the writer has taken row 0 to the thread
+            await asyncio.sleep(0)
         later = [asyncio.ensure_future(store.add(cdr(index))) for index in range(1, 50)]
         await asyncio.gather(first, *later)
         assert len(committed_ids(path)) == 50
@@ -71,6 +73,32 @@ def test_rows_added_during_a_write_go_in_the_next_batch(tmp_path: Path) -> None:
         await store.close()
 
     asyncio.run(scenario())
+
+
+def test_rows_added_within_the_window_join_the_first_batch(tmp_path: Path) -> None:
+    path = tmp_path / "calls.sqlite3"
+
+    async def scenario() -> None:
+        store = CountingStore(path, gather_s=60.0, batch=10)
+        first = asyncio.ensure_future(store.add(cdr(0)))
+        for _ in range(3):  # the writer is waiting out its window
+            await asyncio.sleep(0)
+        assert store.jobs == 0 and not path.exists()
+        # a full batch does not wait out the window: rows 1-9 fill it
+        later = [asyncio.ensure_future(store.add(cdr(index))) for index in range(1, 10)]
+        await asyncio.wait_for(asyncio.gather(first, *later), timeout=30)
+        assert len(committed_ids(path)) == 10
+        assert store.jobs == 1
+        await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_window_and_batch_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        CdrStore(tmp_path / "a.sqlite3", gather_s=-1)
+    with pytest.raises(ValueError):
+        CdrStore(tmp_path / "b.sqlite3", batch=0)
 
 
 def test_a_bad_row_fails_alone_and_the_others_are_committed(tmp_path: Path) -> None:
