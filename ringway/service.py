@@ -301,7 +301,7 @@ class RoutingService:
 
     async def _look_up(self, new: NewContact) -> LookupResult:
         if new.lookup is not None:  # already looked up by the B2BUA (ringway.caller_lookups)
-            self.metrics.lookups.labels(new.lookup.status.value).inc()
+            self.metrics.count_lookup(new.lookup.status.value)
             return new.lookup
         origin = new.origin
         by_email = new.channel is Channel.EMAIL or (
@@ -311,7 +311,7 @@ class RoutingService:
             result = await self.lookup.lookup_email(origin)
         else:
             result = await self.lookup.lookup_cli(origin)
-        self.metrics.lookups.labels(result.status.value).inc()
+        self.metrics.count_lookup(result.status.value)
         return result
 
     async def complete(
