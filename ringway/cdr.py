@@ -424,7 +424,9 @@ class CallDetails:
         while True:
             # after a drop, replay from the last event seen so no completion is missed
             try:
-                subscription = self.service.subscribe(after_seq=after)
+                # completions only: woken for every event, this task cost each call
+                # a task step per event it then ignored
+                subscription = self.service.subscribe(after_seq=after, kinds=_COMPLETIONS)
             except Exception:  # e.g. a cluster node between leaders: try again shortly
                 log.exception("CDR dispositions: cannot subscribe to events")
                 await asyncio.sleep(1.0)
@@ -451,6 +453,9 @@ class CallDetails:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
         await self.store.close()
+
+
+_COMPLETIONS = frozenset({ev.ContactCompleted.kind})
 
 
 def _number(*values: object) -> float | None:
