@@ -208,6 +208,7 @@ class CdrStore:
         self._queued: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._full: asyncio.Future[None] | None = None  # set: the writer stops gathering
+        self._hurry = False  # a statement waits for the queued rows: write them now
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         if not self._columns_checked:
@@ -234,7 +235,7 @@ class CdrStore:
         batch: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         try:
             while self._queued:
-                if self._gather_s and len(self._queued) < self._batch:
+                if self._gather_s and not self._hurry and len(self._queued) < self._batch:
                     await self._gather()
                 batch, self._queued = self._queued[: self._batch], self._queued[self._batch :]
                 await self._write_batch(batch)
@@ -245,6 +246,7 @@ class CdrStore:
             raise
         finally:
             self._writer = None
+            self._hurry = False
 
     async def _gather(self) -> None:
         """Let the calls that end within the window join, or until a batch is full."""
@@ -279,7 +281,19 @@ class CdrStore:
         else:
             _settle(committed, None)
 
+    async def _written(self) -> None:
+        """Until the rows queued so far are committed (the window cut short)."""
+        writer = self._writer
+        if writer is not None:
+            self._hurry = True  # no (more) waiting for the window
+            if self._full is not None:
+                _settle(self._full, None)
+            await asyncio.wait([writer])  # it writes until its queue is empty
+
     async def set_disposition(self, contact_id: str, disposition: str | None) -> int:
+        # after the rows queued before it: a contact completed just after its call ended
+        # must find its CDR to update (one worker thread runs jobs in the order given)
+        await self._written()
         sql = "UPDATE cdrs SET disposition = ? WHERE contact_id = ?"
         return await self._db.run(
             lambda conn: conn.execute(sql, (disposition, contact_id)).rowcount

@@ -156,3 +156,24 @@ def test_an_add_after_close_raises(tmp_path: Path) -> None:
             await store.add(cdr(1))
 
     asyncio.run(scenario())
+
+
+def test_a_disposition_set_while_the_cdr_is_queued_finds_it(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = CdrStore(tmp_path / "calls.sqlite3", gather_s=60.0)
+        record = CallDetailRecord(
+            call_id="call-1@trunk",
+            started_at=1.0,
+            ended_at=2.0,
+            outcome=Outcome.ANSWERED,
+            contact_id="c-1",
+        )
+        filing = asyncio.ensure_future(store.add(record))
+        await asyncio.sleep(0)  # queued, the writer waiting out its window
+        assert await store.set_disposition("c-1", "resolved") == 1
+        await filing
+        stored = await store.get("call-1@trunk")
+        assert stored is not None and stored.disposition == "resolved"
+        await store.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), timeout=30))
