@@ -12,12 +12,13 @@ demo customer's number as the caller) goes
     (the caller leg's RTP port opened, customer lookup on the CLI, 200 with the SDP
     answer) -> IVR flow (route) -> RoutingService.create_contact (the B2BUA's lookup
     reused, contact_arrived)
-    -> music on hold and the position announcement, over RTP, until sipp's BYE
-    -> contact ended (abandoned) -> CDR (cdr.jsonl, and the SQLite CDR store)
+    -> queued, with no hold media, until sipp's BYE
+    -> contact ended (abandoned) -> CDR (cdr.jsonl, and the SQLite CDR store, whose
+    rows of calls ending within 20 ms share one transaction)
 
-Media: sipp sends no RTP; the service does what it always does for a queued call
-(there is no setting to turn it off): it plays the announcement and hold music to
-the SDP's address at 50 packets/s per call.
+Media: off. sipp sends no RTP, and the benchmark's queue says
+``hold: {music: false, announcements: false}``, so the service sends its waiting
+callers none either (the caller leg's RTP port is still opened, for the SDP answer).
 
 After each probe the service's /metrics says how many contacts the router
 created (``contact_queued`` events) and ended (``contact_abandoned``); a probe

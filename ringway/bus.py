@@ -24,8 +24,12 @@ class Subscription:
     ``reason`` then says why (dropped as slow, service stopping, unsubscribed).
     """
 
-    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT, kinds: frozenset[str] | None = None) -> None:
         self.limit = limit
+        # only these event kinds are delivered (None: all). The others still advance
+        # ``last_seq``, so a consumer that resubscribes from it misses none it wants,
+        # and they neither wake it nor count against ``limit``.
+        self.kinds = kinds
         self.reason: str | None = None
         self.last_seq = 0  # newest seq handed to this subscription
         self._items: deque[Event] = deque()
@@ -37,6 +41,9 @@ class Subscription:
 
     def push(self, event: Event) -> bool:
         """Buffer ``event``; False (and nothing buffered) when the buffer is full."""
+        if self.kinds is not None and event.kind not in self.kinds:
+            self.last_seq = event.seq
+            return True
         if len(self._items) >= self.limit:
             return False
         self._items.append(event)

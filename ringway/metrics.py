@@ -178,7 +178,11 @@ class ServiceMetrics:
         self.dropped = Counter(
             "ringway_subscribers_dropped", "Event consumers dropped as too slow", registry=reg
         )
+        # pre-bound children by label: `.labels()` (a lock and a tuple key) costs more than
+        # the update, and these run several times per call
         self._decision_children: dict[str, Any] = {}
+        self._event_children: dict[str, Any] = {}
+        self._lookup_children: dict[str, Any] = {}
 
     def observe_decision(self, command: str, seconds: float) -> None:
         child = self._decision_children.get(command)
@@ -187,8 +191,19 @@ class ServiceMetrics:
         child.observe(seconds)
 
     def count_events(self, events: list[Event]) -> None:
+        children = self._event_children
         for kind, count in Tally(event.kind for event in events).items():
-            self.events.labels(kind).inc(count)
+            child = children.get(kind)
+            if child is None:
+                child = children[kind] = self.events.labels(kind)
+            child.inc(count)
+
+    def count_lookup(self, status: str) -> None:
+        """One customer lookup's outcome (``ringway_customer_lookups_total{status}``)."""
+        child = self._lookup_children.get(status)
+        if child is None:
+            child = self._lookup_children[status] = self.lookups.labels(status)
+        child.inc()
 
     def watch(self, source: Callable[[], Snapshot]) -> None:
         """Register the scrape-time collector of queue and agent figures."""

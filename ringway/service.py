@@ -301,7 +301,7 @@ class RoutingService:
 
     async def _look_up(self, new: NewContact) -> LookupResult:
         if new.lookup is not None:  # already looked up by the B2BUA (ringway.caller_lookups)
-            self.metrics.lookups.labels(new.lookup.status.value).inc()
+            self.metrics.count_lookup(new.lookup.status.value)
             return new.lookup
         origin = new.origin
         by_email = new.channel is Channel.EMAIL or (
@@ -311,7 +311,7 @@ class RoutingService:
             result = await self.lookup.lookup_email(origin)
         else:
             result = await self.lookup.lookup_cli(origin)
-        self.metrics.lookups.labels(result.status.value).inc()
+        self.metrics.count_lookup(result.status.value)
         return result
 
     async def complete(
@@ -384,11 +384,17 @@ class RoutingService:
 
     # ---------------------------------------------------------------- reading
 
-    def subscribe(self, after_seq: int | None = None, limit: int = DEFAULT_LIMIT) -> Subscription:
-        """Live events from now (or replayed from ``after_seq``); see `ringway.bus`."""
+    def subscribe(
+        self,
+        after_seq: int | None = None,
+        limit: int = DEFAULT_LIMIT,
+        kinds: frozenset[str] | None = None,
+    ) -> Subscription:
+        """Live events from now (or replayed from ``after_seq``), only of ``kinds`` if
+        given (a consumer of one kind is not woken for every event); see `ringway.bus`."""
         log = self.host.events if self.host is not None else self.router.store.events
         backlog = [] if after_seq is None else log.read(after_seq, limit + 1)
-        subscription = self.bus.attach(Subscription(limit), backlog)
+        subscription = self.bus.attach(Subscription(limit, kinds), backlog)
         self.metrics.subscribers.set(len(self.bus))
         return subscription
 

@@ -48,3 +48,12 @@ def test_without_a_running_loop_the_line_is_written_at_once(tmp_path: Path) -> N
     cdrs = archive(tmp_path)
     cdrs.record({"call_id": "alone"})
     assert [r["call_id"] for r in lines(tmp_path)] == ["alone"]
+
+
+def test_a_line_is_the_text_json_dumps_gives_and_the_directory_is_made(tmp_path: Path) -> None:
+    cdrs = archive(tmp_path)  # data dir not made yet: the first write makes it
+    record = {"call_id": "c\u00e9", "media": {"path": Path("/x/y.wav")}, "digits": "1#"}
+    cdrs.record(dict(record))
+    text = (tmp_path / "data" / "cdr.jsonl").read_text(encoding="utf-8")
+    expected = json.dumps({**record, "direction": "inbound"}, default=str) + "\n"
+    assert text == expected  # non-ASCII escaped, a Path as its text, ", " separators
