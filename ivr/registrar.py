@@ -145,7 +145,7 @@ class Registrar:
 
     def _ok(self, request: Request, aor: str, now: float) -> Response:
         live = [b for b in self._bindings.get(aor, {}).values() if b.expires_at > now]
-        headers = [("Contact", f"<{b.uri}>;expires={int(b.expires_at - now)}") for b in live]
+        headers = [("Contact", f"<{b.uri}>;expires={remaining_s(b, now)}") for b in live]
         return self._reply(request, 200, headers)
 
     def _reply(
@@ -153,3 +153,13 @@ class Registrar:
     ) -> Response:
         tag = stateless_tag(request.headers)
         return make_response(request, status, to_tag=tag, headers=headers or ())
+
+
+def remaining_s(binding: Binding, now: float) -> int:
+    """Whole seconds left on a live binding, for the 200's Contact list (§10.3 step 8).
+
+    Rounded, not truncated: ``(now + 120) - now`` is 119.99999999999955 for some clock
+    readings, and a binding just granted 120 s must be listed with 120. Never 0 while
+    the binding lives: ``expires=0`` reads as a removal.
+    """
+    return max(1, round(binding.expires_at - now))

@@ -72,6 +72,21 @@ def test_401_challenge_then_200_with_contact_list() -> None:
     assert reg.contacts_for("1001", 100.0) == ["sip:1001@192.0.2.7:5062"]
 
 
+def test_granted_expiry_is_listed_whole_whatever_the_clock_reads() -> None:
+    """At now=4002.354, (now + 120) - now is 119.99999999999955 in floating point: the
+    200 must still list the 120 s just granted, not a truncated 119 (§10.3 step 8)."""
+    now = 4002.354
+    assert (now + 120) - now < 120  # the clock reading that truncation got wrong
+    reg = registrar()
+    ok = do(reg, register("<sip:1001@192.0.2.7:5062>", expires=120), now)
+    assert ok.headers.values("contact") == ["<sip:1001@192.0.2.7:5062>;expires=120"]
+    later = do(reg, register("<sip:1001@192.0.2.8:5062>", expires=120, cseq=2), now + 119.8)
+    assert sorted(later.headers.values("contact")) == [
+        "<sip:1001@192.0.2.7:5062>;expires=1",  # 0.2 s left: listed, never as expires=0
+        "<sip:1001@192.0.2.8:5062>;expires=120",
+    ]
+
+
 def test_wrong_password_is_401_and_binds_nothing() -> None:
     reg = registrar()
     assert do(reg, register("<sip:1001@192.0.2.7>"), password="bad").status == 401
