@@ -504,28 +504,15 @@ def _dialled(
 
 
 def _inbound(facts: CallDetailRecord, contact: Contact) -> CallDetailRecord:
-    """A call from a caller: the contact adds queue, agent, customer and disposition.
-
-    Built with the constructor, not `dataclasses.replace` (which re-reads every field
-    by name): this runs once per call on the router path."""
-    return CallDetailRecord(
-        call_id=facts.call_id,
-        started_at=facts.started_at,
-        ended_at=facts.ended_at,
-        outcome=facts.outcome,
-        contact_id=facts.contact_id,
-        cli=facts.cli or contact.origin,
-        dialed=facts.dialed,
-        answered_at=facts.answered_at,
-        connected_at=contact.answered_at,
+    """A call from a caller: the contact adds queue, agent, customer and disposition."""
+    return replace(
+        facts,
         queue=contact.queue,
         agent_id=contact.agent_id if contact.answered_at is not None else None,
+        connected_at=contact.answered_at,
         customer_id=contact.customer_id,
         disposition=contact.disposition,
-        recording_id=facts.recording_id,
-        hangup_by=facts.hangup_by,
-        direction=facts.direction,
-        details=facts.details,
+        cli=facts.cli or contact.origin,
     )
 
 

@@ -185,25 +185,15 @@ class ServiceMetrics:
         self._lookup_children: dict[str, Any] = {}
 
     def observe_decision(self, command: str, seconds: float) -> None:
-        child = self._decision_children.get(command)
-        if child is None:  # pre-bound: .labels() costs more than the observation
-            child = self._decision_children[command] = self.decision_seconds.labels(command)
-        child.observe(seconds)
+        _bound(self._decision_children, self.decision_seconds, command).observe(seconds)
 
     def count_events(self, events: list[Event]) -> None:
-        children = self._event_children
         for kind, count in Tally(event.kind for event in events).items():
-            child = children.get(kind)
-            if child is None:
-                child = children[kind] = self.events.labels(kind)
-            child.inc(count)
+            _bound(self._event_children, self.events, kind).inc(count)
 
     def count_lookup(self, status: str) -> None:
         """One customer lookup's outcome (``ringway_customer_lookups_total{status}``)."""
-        child = self._lookup_children.get(status)
-        if child is None:
-            child = self._lookup_children[status] = self.lookups.labels(status)
-        child.inc()
+        _bound(self._lookup_children, self.lookups, status).inc()
 
     def watch(self, source: Callable[[], Snapshot]) -> None:
         """Register the scrape-time collector of queue and agent figures."""
@@ -237,3 +227,11 @@ class MetricsEndpoint:
                 await coded_error_response(exc)(scope, receive, send)
                 return
         await self._inner(scope, receive, send)
+
+
+def _bound(children: dict[str, Any], metric: Any, label: str) -> Any:
+    """``metric``'s child for ``label``, bound once and kept in ``children``."""
+    child = children.get(label)
+    if child is None:
+        child = children[label] = metric.labels(label)
+    return child

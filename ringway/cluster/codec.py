@@ -39,12 +39,12 @@ def _enum_fields(cls: type) -> dict[str, type[enum.Enum]]:
     return found
 
 
-def _names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in dataclasses.fields(cls))
-
-
 def _ordered(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _names(cls: type) -> frozenset[str]:
+    return frozenset(_ordered(cls))
 
 
 _CONTACT, _CONTACT_ENUMS = _names(Contact), _enum_fields(Contact)
