@@ -1,10 +1,25 @@
 """`CustomerStore` on the stdlib ``sqlite3``, kept off the event loop.
 
-All database work runs on one dedicated worker thread that owns the only
+All database work runs on one dedicated worker thread that owns the working
 connection: sqlite3 connections must not hop threads, a single writer never
 contends with itself, and ``":memory:"`` (which exists per connection) works
 like a file. The coroutines only hand closures to that thread and await them,
 so a slow disk stalls CRM lookups, never routing.
+
+Phone lookups (every call's CLI, docs/sip-performance.md) are answered from a
+bounded cache when the database cannot have changed since the answer was read:
+a hand-off to the worker thread cost ~100 µs of CPU per call (futures, waking the
+thread, the GIL back and forth), a cached answer ~5 µs. Whether it changed is
+exact, not a guess by age:
+
+* this store's own writes drop the cache (and any answer still being read when
+  they were submitted is not kept: the worker runs jobs in order);
+* a file database also has a second, query-only connection that the event loop
+  asks ``PRAGMA data_version`` before each cached answer. It changes whenever any
+  other connection commits: this store's worker, another process, the ``sqlite3``
+  shell. That read only looks at the WAL index in shared memory (~3 µs, no
+  disk read); it never waits (busy timeout 0): a busy or failed check falls back
+  to the worker thread, as does every cache miss, so the loop never reads a page.
 """
 
 from __future__ import annotations
@@ -36,6 +51,38 @@ _SELECT_CUSTOMERS = f"SELECT {_CUSTOMER_COLUMNS} FROM customers c"
 # The interactions table names its columns after the dataclass fields.
 _INTERACTION_FIELDS = tuple(f.name for f in fields(Interaction))
 _INTERACTION_COLUMNS = ", ".join(_INTERACTION_FIELDS)
+
+
+# Cached phone answers (normalised E.164 -> customers): bounded so hostile CLIs cannot
+# grow it without limit; the oldest entry goes first.
+_PHONE_CACHE_SIZE = 4096
+# ":memory:" and "" (a private temporary file) are the connection's own: no other
+# connection can open them, so only this store's writes change them.
+_PRIVATE_PATHS = frozenset({":memory:", ""})
+_DATA_VERSION = "PRAGMA data_version"
+_FIND_BY_PHONE = (
+    f"{_SELECT_CUSTOMERS} JOIN customer_phones p ON p.customer_id = c.id"
+    " WHERE p.e164 = ? ORDER BY c.id"
+)
+
+
+def _copy(c: Customer) -> Customer:
+    """A cached customer for a caller: Customer is frozen but its preferences dict is
+    not, so callers never share it. The constructor, not `dataclasses.replace` (half
+    the cost, per call); tests/crm/test_crm_sqlite_cache.py fails if a field is missed."""
+    return Customer(
+        id=c.id,
+        name=c.name,
+        phones=c.phones,
+        emails=c.emails,
+        tier=c.tier,
+        account_manager=c.account_manager,
+        backup_agent=c.backup_agent,
+        language=c.language,
+        preferences=dict(c.preferences),
+        consents=c.consents,
+        segment=c.segment,
+    )
 
 
 def _customer_from_row(row: tuple[Any, ...]) -> Customer:
@@ -155,6 +202,13 @@ class SQLiteCustomerStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm-sqlite")
         self._conn: sqlite3.Connection | None = None  # opened lazily, on the worker thread
         self._closed = False
+        # The phone cache (module docstring): answers, the generation they belong to
+        # (bumped whenever they are dropped), and how the loop tells they still hold.
+        self._by_phone: dict[str, tuple[Customer, ...]] = {}
+        self._generation = 0
+        self._private = self._path in _PRIVATE_PATHS
+        self._reader: sqlite3.Connection | None = None  # the loop's data_version check
+        self._data_version: int | None = None
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteCustomerStore:
@@ -167,20 +221,71 @@ class SQLiteCustomerStore:
             raise
         return store
 
-    async def _run(self, job: Callable[[sqlite3.Connection], T]) -> T:
+    async def _run(self, job: Callable[[sqlite3.Connection], T], *, reads_only: bool = False) -> T:
         if self._closed:
             raise StoreClosed()
+        if not reads_only:  # it may change what a cached answer says
+            self._forget_phones()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._on_worker, job)
 
     def _on_worker(self, job: Callable[[sqlite3.Connection], T]) -> T:
         if self._conn is None:
             self._conn = connect(self._path)
+            if not self._private:
+                self._reader = _open_reader(self._path)
         return job(self._conn)
+
+    # -- the phone cache (module docstring) ------------------------------------------
+
+    def _forget_phones(self) -> None:
+        self._by_phone.clear()
+        self._generation += 1
+
+    def _phones_current(self) -> bool:
+        """Whether the cached phone answers still hold (dropping them if another
+        connection committed); False: the answer must come from the worker."""
+        if self._private:
+            return True  # only this store writes it, and its writes drop the cache
+        reader = self._reader
+        if reader is None:
+            return False  # not opened yet
+        try:
+            version: int = reader.execute(_DATA_VERSION).fetchone()[0]
+        except sqlite3.Error:  # busy (timeout 0) or worse: ask the worker, which reports it
+            return False
+        if version != self._data_version:
+            self._forget_phones()
+            self._data_version = version
+        return True
+
+    def cached_by_phone(self, e164: str) -> builtins.list[Customer] | None:
+        """What `find_by_phone` would answer, when known without a database read;
+        None: ask `find_by_phone`. Synchronous, so a caller can skip the time box."""
+        if self._closed:
+            return None  # find_by_phone says StoreClosed
+        key = normalize_phone(e164, "ZZ")
+        if key is None:
+            return []
+        return self._cached_phone(key) if self._phones_current() else None
+
+    def _cached_phone(self, key: str) -> builtins.list[Customer] | None:
+        found = self._by_phone.get(key)
+        return None if found is None else [_copy(c) for c in found]
+
+    def _keep_phone(self, key: str, found: builtins.list[Customer], generation: int) -> None:
+        if generation != self._generation:
+            return  # dropped (a write, another connection's commit) while it was read
+        if len(self._by_phone) >= _PHONE_CACHE_SIZE:
+            del self._by_phone[next(iter(self._by_phone))]
+        self._by_phone[key] = tuple(_copy(c) for c in found)
 
     async def get(self, customer_id: str) -> Customer | None:
         found = await self._run(
-            lambda conn: _select_customers(conn, f"{_SELECT_CUSTOMERS} WHERE c.id = ?", customer_id)
+            lambda conn: _select_customers(
+                conn, f"{_SELECT_CUSTOMERS} WHERE c.id = ?", customer_id
+            ),
+            reads_only=True,
         )
         return found[0] if found else None
 
@@ -200,17 +305,29 @@ class SQLiteCustomerStore:
     async def list(self, offset: int = 0, limit: int = 100) -> builtins.list[Customer]:
         check_page(offset, limit)
         sql = f"{_SELECT_CUSTOMERS} ORDER BY c.id LIMIT ? OFFSET ?"
-        return await self._run(lambda conn: _select_customers(conn, sql, limit, offset))
+        return await self._run(
+            lambda conn: _select_customers(conn, sql, limit, offset), reads_only=True
+        )
 
     async def find_by_phone(self, e164: str) -> builtins.list[Customer]:
+        if self._closed:  # before the reader is touched: the worker may be closing it
+            raise StoreClosed()
         key = normalize_phone(e164, "ZZ")
         if key is None:
             return []
-        sql = (
-            f"{_SELECT_CUSTOMERS} JOIN customer_phones p ON p.customer_id = c.id"
-            " WHERE p.e164 = ? ORDER BY c.id"
+        current = self._phones_current()
+        if current:
+            cached = self._cached_phone(key)
+            if cached is not None:
+                return cached
+        # Kept only if nothing dropped the cache between this check and the answer.
+        generation = self._generation
+        found = await self._run(
+            lambda conn: _select_customers(conn, _FIND_BY_PHONE, key), reads_only=True
         )
-        return await self._run(lambda conn: _select_customers(conn, sql, key))
+        if current:
+            self._keep_phone(key, found, generation)
+        return found
 
     async def find_by_email(self, addr: str) -> builtins.list[Customer]:
         key = normalize_email(addr)
@@ -220,7 +337,7 @@ class SQLiteCustomerStore:
             f"{_SELECT_CUSTOMERS} JOIN customer_emails e ON e.customer_id = c.id"
             " WHERE e.address = ? ORDER BY c.id"
         )
-        return await self._run(lambda conn: _select_customers(conn, sql, key))
+        return await self._run(lambda conn: _select_customers(conn, sql, key), reads_only=True)
 
     async def add_interaction(self, interaction: Interaction) -> Interaction:
         record = validate_interaction(interaction)
@@ -229,12 +346,15 @@ class SQLiteCustomerStore:
 
     async def history(self, customer_id: str, limit: int = 20) -> builtins.list[Interaction]:
         check_page(0, limit)
-        return await self._run(lambda conn: _select_history(conn, customer_id, limit))
+        return await self._run(
+            lambda conn: _select_history(conn, customer_id, limit), reads_only=True
+        )
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self._forget_phones()
         loop = asyncio.get_running_loop()
         try:
             # Queued behind any jobs still in flight, so they finish on an open connection.
@@ -243,9 +363,21 @@ class SQLiteCustomerStore:
             self._executor.shutdown(wait=False)
 
     def _close_on_worker(self) -> None:
+        # The reader first: the last connection to close checkpoints the WAL and removes it.
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _open_reader(path: str) -> sqlite3.Connection:
+    """The event loop's connection: it only asks ``PRAGMA data_version``, never waits
+    for a lock (timeout 0) and cannot write (``query_only``)."""
+    reader = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    reader.execute("PRAGMA query_only = ON")
+    return reader
 
 
 def _conforms(store: SQLiteCustomerStore) -> CustomerStore:

@@ -70,3 +70,12 @@ def check_page(offset: int, limit: int) -> None:
     """Shared argument check so every backend rejects the same pages."""
     if offset < 0 or limit < 0:
         raise ValueError(f"offset and limit must be >= 0, got offset={offset} limit={limit}")
+
+
+@runtime_checkable
+class CachedPhoneLookups(Protocol):
+    """A store that can sometimes answer `find_by_phone` from memory (`crm.sqlite`)."""
+
+    def cached_by_phone(self, e164: str) -> builtins.list[Customer] | None:
+        """`find_by_phone`'s answer when known without I/O, else ``None``."""
+        ...
