@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import re
@@ -213,7 +214,9 @@ def _callgrind(command: str, *, on: bool) -> None:
         )
 
 
-async def measure(calls: int, warmup: int, wave: int, tmp: Path) -> dict[str, Any]:
+async def measure(
+    calls: int, warmup: int, wave: int, tmp: Path, profile: Path | None = None
+) -> dict[str, Any]:
     from ringway.app import build
     from ringway.config import load_config
     from ringway.runtime import tune_gc
@@ -229,8 +232,8 @@ async def measure(calls: int, warmup: int, wave: int, tmp: Path) -> dict[str, An
     async with app.router.lifespan_context(app):
         assert bundle.telephony is not None
         tune_gc()
-        if os.environ.get("RINGWAY_CALLGRIND"):
-            # valgrind runs the loop ~50x slower: its lag is the instrument's, not overload
+        if os.environ.get("RINGWAY_CALLGRIND") or profile is not None:
+            # valgrind (~50x) and cProfile slow the loop: its lag is the instrument's
             transport = bundle.telephony.edge.transport
             assert transport is not None
             transport.max_lag, transport.max_busy = 1e9, 1e9
@@ -241,11 +244,17 @@ async def measure(calls: int, warmup: int, wave: int, tmp: Path) -> dict[str, An
             await _until_cdrs(data, warmup)
             harness0, threads0 = uac.harness_cpu, _thread_cpu()
             _callgrind("instr", on=True)
+            profiler = cProfile.Profile(time.thread_time) if profile is not None else None
+            if profiler is not None:
+                profiler.enable()
             cpu0, wall0 = time.process_time(), time.perf_counter()
             for first in range(warmup, warmup + calls, wave):
                 await uac.wave(first, min(wave, warmup + calls - first))
             await _until_cdrs(data, warmup + calls)
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(profile)  # type: ignore[arg-type]
             _callgrind("instr", on=False)
             threads = _thread_cpu()
             harness = uac.harness_cpu - harness0
@@ -279,7 +288,8 @@ def _run_child(args: argparse.Namespace) -> dict[str, Any]:
 
     tmp = Path(tempfile.mkdtemp(prefix="ringway-router-core-"))
     try:
-        result: dict[str, Any] = uvloop.run(measure(args.calls, args.warmup, args.wave, tmp))
+        running = measure(args.calls, args.warmup, args.wave, tmp, args.cprofile)
+        result: dict[str, Any] = uvloop.run(running)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     result["compiled"] = _compiled()
@@ -328,6 +338,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=500, help="calls before measuring")
     parser.add_argument("--wave", type=int, default=50, help="calls in flight per wave")
     parser.add_argument("--callgrind", action="store_true", help="count instructions too")
+    parser.add_argument(
+        "--cprofile", type=Path, help="cProfile (event-loop thread, CPU time) to this file"
+    )
     args = parser.parse_args()
     if min(args.calls, args.wave) < 1 or args.warmup < 0:
         parser.exit(2, "router_core: --calls and --wave must be >= 1, --warmup >= 0\n")
