@@ -22,9 +22,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import operator
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -38,6 +39,9 @@ from router.model import Contact, ContactStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# What a record that cannot be filed raises: the filing calls log it (a warning), and
+# the call goes on.
+_NOT_FILED = (RoutingError, OSError, sqlite3.Error)
 
 
 class Outcome(StrEnum):
@@ -165,11 +169,19 @@ def _iso(at: float | None) -> str | None:
     return None if at is None else datetime.fromtimestamp(at, UTC).isoformat()
 
 
-def _row(cdr: CallDetailRecord) -> dict[str, Any]:
-    row = {name: getattr(cdr, name) for name in CallDetailRecord.__slots__}
-    row["outcome"] = cdr.outcome.value
-    row["details"] = None if cdr.details is None else json.dumps(cdr.details)
-    return row
+# A row is every field, in this order: those stored as they are (call_id first), read
+# by one `attrgetter` (in C: a CDR per call is filed on the router path), then the two
+# that are converted. Derived from the dataclass, so a field added later is a column.
+_CONVERTED = ("outcome", "details")
+_AS_IS = tuple(name for name in CallDetailRecord.__slots__ if name not in _CONVERTED)
+_COLUMNS = (*_AS_IS, *_CONVERTED)
+_as_is = operator.attrgetter(*_AS_IS)
+Row = tuple[Any, ...]
+
+
+def _row(cdr: CallDetailRecord) -> Row:
+    details = None if cdr.details is None else json.dumps(cdr.details)
+    return (*_as_is(cdr), cdr.outcome.value, details)
 
 
 def _record(row: sqlite3.Row) -> CallDetailRecord:
@@ -182,8 +194,8 @@ def _record(row: sqlite3.Row) -> CallDetailRecord:
 
 # Every row has every column (`_row`), so one statement inserts them all.
 _INSERT = (
-    f"INSERT OR REPLACE INTO cdrs ({', '.join(CallDetailRecord.__slots__)})"
-    f" VALUES ({', '.join(f':{name}' for name in CallDetailRecord.__slots__)})"
+    f"INSERT OR REPLACE INTO cdrs ({', '.join(_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in _COLUMNS)})"
 )
 
 
@@ -205,7 +217,8 @@ class CdrStore:
         self._gather_s = gather_s
         self._batch = batch
         self._columns_checked = False
-        self._queued: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        # each row with the future its `add` awaits (None: `add_soon`, nobody waits)
+        self._queued: list[tuple[Row, asyncio.Future[None] | None]] = []
         self._writer: asyncio.Task[None] | None = None
         self._full: asyncio.Future[None] | None = None  # set: the writer stops gathering
         self._hurry = False  # a statement waits for the queued rows: write them now
@@ -220,19 +233,29 @@ class CdrStore:
         """Insert; a second record for the same call id replaces the first (a retried write).
 
         Returns once the row is committed; raises what writing it raised."""
-        loop = asyncio.get_running_loop()
-        committed: asyncio.Future[None] = loop.create_future()
-        self._queued.append((_row(cdr), committed))
+        committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue(_row(cdr), committed)
+        await committed
+
+    def add_soon(self, cdr: CallDetailRecord) -> None:
+        """`add` for a caller with nothing to do after the commit: queued for the same
+        batches, without a future and a task per call; a row that cannot be written is
+        logged, as `CallDetails.from_call_record` logs it. Needs a running loop."""
+        self._queue(_row(cdr), None)
+
+    def _queue(self, row: Row, committed: asyncio.Future[None] | None) -> None:
+        self._queued.append((row, committed))
         if self._full is not None and len(self._queued) >= self._batch:
             _settle(self._full, None)  # a full batch need not wait out the window
         if self._writer is None:
             # starts on the next loop iteration: the rows of this one join its first batch
-            self._writer = loop.create_task(self._write_queued(), name="ringway-cdr-writer")
-        await committed
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write_queued(), name="ringway-cdr-writer"
+            )
 
     async def _write_queued(self) -> None:
         """Write the queued rows, a transaction per batch, until none are left."""
-        batch: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        batch: list[tuple[Row, asyncio.Future[None] | None]] = []
         try:
             while self._queued:
                 if self._gather_s and not self._hurry and len(self._queued) < self._batch:
@@ -241,7 +264,8 @@ class CdrStore:
                 await self._write_batch(batch)
         except BaseException:  # cancelled (the loop is shutting down): nobody waits forever
             for _, committed in batch + self._queued:
-                committed.cancel()
+                if committed is not None:
+                    committed.cancel()
             self._queued = []
             raise
         finally:
@@ -259,27 +283,29 @@ class CdrStore:
             timer.cancel()
             self._full = None
 
-    async def _write_batch(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+    async def _write_batch(self, batch: list[tuple[Row, asyncio.Future[None] | None]]) -> None:
         rows = [row for row, _ in batch]
         try:
             await self._run(lambda conn: conn.executemany(_INSERT, rows))
         except Exception as exc:
             if len(batch) == 1:
-                _settle(batch[0][1], exc)
+                _failed(*batch[0], exc)
             else:  # one bad row must not fail the others: each alone, in its own transaction
                 for row, committed in batch:
                     await self._write_alone(row, committed)
             return
         for _, committed in batch:
-            _settle(committed, None)
+            if committed is not None:
+                _settle(committed, None)
 
-    async def _write_alone(self, row: dict[str, Any], committed: asyncio.Future[None]) -> None:
+    async def _write_alone(self, row: Row, committed: asyncio.Future[None] | None) -> None:
         try:
             await self._run(lambda conn: conn.execute(_INSERT, row))
         except Exception as exc:
-            _settle(committed, exc)
+            _failed(row, committed, exc)
         else:
-            _settle(committed, None)
+            if committed is not None:
+                _settle(committed, None)
 
     async def _written(self) -> None:
         """Until the rows queued so far are committed (the window cut short)."""
@@ -320,6 +346,16 @@ class CdrStore:
         await self._db.close()
 
 
+def _failed(row: Row, committed: asyncio.Future[None] | None, error: Exception) -> None:
+    """A row was not written: its `add` raises it; an `add_soon` row is logged."""
+    if committed is not None:
+        _settle(committed, error)
+    elif isinstance(error, _NOT_FILED):
+        log.warning("CDR for call %r not filed: %s", row[0], error)
+    else:
+        log.error("CDR for call %r not filed", row[0], exc_info=error)
+
+
 def _settle(committed: asyncio.Future[None], error: BaseException | None) -> None:
     """Tell one `add` how its row went (unless its caller stopped waiting)."""
     if committed.done():
@@ -357,32 +393,78 @@ class CallDetails:
         details: dict[str, Any] | None = None,
     ) -> CallDetailRecord:
         """File the call's record; `outcome` defaults to what the contact's status says."""
+        cdr = self._build(
+            call_id=call_id,
+            started_at=started_at,
+            ended_at=ended_at,
+            answered_at=answered_at,
+            cli=cli,
+            to=to,
+            contact_id=contact_id,
+            hangup_by=hangup_by,
+            recording_id=recording_id,
+            outcome=outcome,
+            direction=direction,
+            connected_at=connected_at,
+            details=details,
+        )
+        await self.store.add(cdr)
+        return cdr
+
+    def _build(
+        self,
+        *,
+        call_id: str,
+        started_at: float,
+        ended_at: float | None,
+        answered_at: float | None,
+        cli: str | None,
+        to: str | None,
+        contact_id: str | None,
+        hangup_by: str | None,
+        recording_id: str | None,
+        outcome: Outcome | None,
+        direction: str,
+        connected_at: float | None,
+        details: dict[str, Any] | None,
+    ) -> CallDetailRecord:
+        """The call's record, built once: the driver's facts with what the router's contact
+        adds (queue, agent, customer, disposition; for a call from a caller, when the agent
+        was connected and, failing the driver's, the CLI). A dialled call's connection time
+        is the dialer's, who bridged it. Raises `CdrError`."""
         end = self.service.now() if ended_at is None else ended_at
         if not call_id or end < started_at:
             raise CdrError(f"call {call_id!r}: needs a call id and ended_at >= started_at")
         contact = self._contact(contact_id)
-        facts = CallDetailRecord(
+        queue = agent_id = customer_id = disposition = None
+        connected = connected_at if direction == "outbound" else None
+        if contact is not None:
+            queue = contact.queue
+            customer_id = contact.customer_id
+            disposition = contact.disposition
+            agent_id = contact.agent_id if contact.answered_at is not None else None
+            if direction != "outbound":
+                connected = contact.answered_at
+                cli = cli or contact.origin
+        return CallDetailRecord(
             call_id=call_id,
             started_at=started_at,
             ended_at=end,
             answered_at=answered_at,
+            connected_at=connected,
             cli=cli,
             dialed=to,
             contact_id=contact_id,
+            queue=queue,
+            agent_id=agent_id,
+            customer_id=customer_id,
+            disposition=disposition,
             hangup_by=hangup_by,
             recording_id=recording_id,
             outcome=outcome or _outcome(contact),
             direction=direction,
             details=details,
         )
-        if direction == "outbound":  # the dialer knows when the agent was bridged
-            cdr = _dialled(facts, contact, connected_at)
-        elif contact is not None:
-            cdr = _inbound(facts, contact)
-        else:
-            cdr = facts
-        await self.store.add(cdr)
-        return cdr
 
     def submit(self, record: Mapping[str, Any]) -> asyncio.Task[CallDetailRecord | None]:
         """File a call-control record (a dict) from synchronous code; see `from_call_record`.
@@ -398,28 +480,45 @@ class CallDetails:
         ``ended_at``, ``contact_id``, ``outcome``, ``recording_id``, ``hangup_by``; times
         in epoch seconds) to `call_ended`. A record that cannot be filed is logged."""
         try:
-            ended = _number(record.get("ended_at"))
-            started = _number(record.get("started_at"), record.get("answered_at")) or ended
-            if started is None:
-                raise CdrError(f"call {record.get('call_id')!r} has no times")
-            return await self.call_ended(
-                call_id=str(record.get("call_id") or ""),
-                started_at=started,
-                ended_at=ended,
-                answered_at=_number(record.get("answered_at")),
-                cli=_text(record.get("cli")),
-                to=_text(record.get("dialed")),
-                contact_id=_text(record.get("contact_id")),
-                hangup_by=_text(record.get("hangup_by")),
-                recording_id=_text(record.get("recording_id")),
-                outcome=_driver_outcome(record),
-                direction=str(record.get("direction") or "inbound"),
-                connected_at=_number(record.get("bridged_at")),
-                details=_details(record.get("dialer")),
-            )
-        except (RoutingError, OSError, sqlite3.Error) as exc:
+            cdr = self._from_record(record)
+            await self.store.add(cdr)
+        except _NOT_FILED as exc:
             log.warning("CDR for call %r not filed: %s", record.get("call_id"), exc)
             return None
+        return cdr
+
+    def file(self, record: Mapping[str, Any]) -> CallDetailRecord | None:
+        """`from_call_record` without waiting for the commit (`CdrStore.add_soon`): the
+        router path files a CDR per call, and nothing waits on its row. The record is
+        built now; one that cannot be built or written is logged as there."""
+        try:
+            cdr = self._from_record(record)
+        except _NOT_FILED as exc:
+            log.warning("CDR for call %r not filed: %s", record.get("call_id"), exc)
+            return None
+        self.store.add_soon(cdr)
+        return cdr
+
+    def _from_record(self, record: Mapping[str, Any]) -> CallDetailRecord:
+        ended = _number(record.get("ended_at"))
+        started = _number(record.get("started_at"), record.get("answered_at")) or ended
+        if started is None:
+            raise CdrError(f"call {record.get('call_id')!r} has no times")
+        return self._build(
+            call_id=str(record.get("call_id") or ""),
+            started_at=started,
+            ended_at=ended,
+            answered_at=_number(record.get("answered_at")),
+            cli=_text(record.get("cli")),
+            to=_text(record.get("dialed")),
+            contact_id=_text(record.get("contact_id")),
+            hangup_by=_text(record.get("hangup_by")),
+            recording_id=_text(record.get("recording_id")),
+            outcome=_driver_outcome(record),
+            direction=str(record.get("direction") or "inbound"),
+            connected_at=_number(record.get("bridged_at")),
+            details=_details(record.get("dialer")),
+        )
 
     def _contact(self, contact_id: str | None) -> Contact | None:
         if contact_id is None:
@@ -485,35 +584,6 @@ def _text(value: object) -> str | None:
 
 def _details(value: object) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, Mapping) else None
-
-
-def _dialled(
-    cdr: CallDetailRecord, contact: Contact | None, bridged: float | None
-) -> CallDetailRecord:
-    """A dialled call: its outcome is the dialer's; the contact adds queue, agent, customer."""
-    if contact is None:
-        return replace(cdr, connected_at=bridged)
-    return replace(
-        cdr,
-        queue=contact.queue,
-        agent_id=contact.agent_id if contact.answered_at is not None else None,
-        connected_at=bridged,
-        customer_id=contact.customer_id,
-        disposition=contact.disposition,
-    )
-
-
-def _inbound(facts: CallDetailRecord, contact: Contact) -> CallDetailRecord:
-    """A call from a caller: the contact adds queue, agent, customer and disposition."""
-    return replace(
-        facts,
-        queue=contact.queue,
-        agent_id=contact.agent_id if contact.answered_at is not None else None,
-        connected_at=contact.answered_at,
-        customer_id=contact.customer_id,
-        disposition=contact.disposition,
-        cli=facts.cli or contact.origin,
-    )
 
 
 def _driver_outcome(record: Mapping[str, Any]) -> Outcome | None:

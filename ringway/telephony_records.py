@@ -127,7 +127,44 @@ class CallArchive:
         self.cdrs.append(cdr)
         self._append(_CDR_JSON.encode(cdr) + "\n")
         if self.calls is not None:
-            self._spawn(self._file(cdr))
+            self._file(cdr)
+
+    def _file(self, cdr: dict[str, Any]) -> None:
+        """Into the CDR store (`GET /api/v1/cdrs`): at once, or once the call's recording
+        is written, to name it."""
+        finishing = self._finishing.pop(cdr.get("call_id") or "", None)
+        if finishing is not None:
+            self._spawn(self._file_with_recording(cdr, finishing))
+            return
+        assert self.calls is not None
+        try:
+            # built now and queued for the store's next batch: no task, no future per call
+            self.calls.cdrs.file(self._for_store(cdr, None))
+        except Exception:  # the call's teardown must go on whatever the CDR store does
+            log.exception("CDR for call %r not filed", cdr.get("call_id"))
+
+    async def _file_with_recording(
+        self, cdr: dict[str, Any], finishing: asyncio.Task[str | None]
+    ) -> None:
+        assert self.calls is not None
+        recording_id = await finishing
+        if recording_id is not None:
+            cdr["recording_id"] = recording_id
+        # awaited here rather than handed to `CallDetails.submit`: one task per call, not
+        # two; `close` waits for this task, and the telephony stops before the CDR store
+        await self.calls.cdrs.from_call_record(self._for_store(cdr, recording_id))
+
+    def _for_store(self, cdr: dict[str, Any], recording_id: str | None) -> dict[str, Any]:
+        """The record as the CDR store takes it: the CLI normalised, who hung up in its
+        words, the recording's id (or none)."""
+        region = self.service.config.service.default_region
+        side = cdr.get("hangup_side")
+        return {
+            **cdr,
+            "cli": caller_number(cdr.get("cli"), region) or cdr.get("cli"),
+            "hangup_by": side if side in ("caller", "agent", "customer") else "system",
+            "recording_id": recording_id,
+        }
 
     def _append(self, line: str) -> None:
         """One line for cdr.jsonl, written with the others of this loop iteration: calls
@@ -162,26 +199,6 @@ class CallArchive:
                     data = data[os.write(fd, data) :]
             finally:
                 os.close(fd)
-
-    async def _file(self, cdr: dict[str, Any]) -> None:
-        """Into the CDR store (`GET /api/v1/cdrs`), once the call's recording is written."""
-        assert self.calls is not None
-        finishing = self._finishing.pop(cdr["call_id"], None)
-        recording_id = await finishing if finishing is not None else None
-        if recording_id is not None:
-            cdr["recording_id"] = recording_id
-        region = self.service.config.service.default_region
-        side = cdr.get("hangup_side")
-        # awaited here rather than handed to `CallDetails.submit`: one task per call, not
-        # two; `close` waits for this task, and the telephony stops before the CDR store
-        await self.calls.cdrs.from_call_record(
-            {
-                **cdr,
-                "cli": caller_number(cdr.get("cli"), region) or cdr.get("cli"),
-                "hangup_by": side if side in ("caller", "agent", "customer") else "system",
-                "recording_id": recording_id,
-            }
-        )
 
     def history_note(self, contact_id: str) -> str | None:
         """The call's summary for the customer's history (a `TranscriptSource`)."""
