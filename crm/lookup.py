@@ -60,21 +60,26 @@ class LookupResult:
     @property
     def label(self) -> str:
         """What the agent desktop shows as the caller's name."""
-        if self.customer is not None:
-            return self.customer.name
+        return self._label(self.customer)
+
+    def _label(self, customer: Customer | None) -> str:
+        if customer is not None:
+            return customer.name
         if self.status is LookupStatus.MULTIPLE:
             return f"{len(self.candidates)} possible customers"
         return UNKNOWN_LABEL
 
     def to_pop(self) -> dict[str, Any]:
         """The screen-pop payload sent to the agent desktop."""
+        # the customer found once, not once per property (every queued call builds a pop)
         customer = self.customer
+        tier = customer.tier if customer is not None else None
         return {
             "status": self.status.value,
             "normalized": self.normalized,
-            "label": self.label,
+            "label": self._label(customer),
             "customer_id": customer.id if customer is not None else None,
-            "tier": self.tier.value if self.tier is not None else None,
+            "tier": tier.value if tier is not None else None,
             "candidates": [c.to_dict() for c in self.candidates],
         }
 
