@@ -225,3 +225,20 @@ def test_a_cached_lookup_skips_the_time_box(
             await store.close()
 
     run(scenario())
+
+
+def test_a_failing_cache_falls_back_to_the_time_boxed_lookup(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = await opened(str(tmp_path / "crm.db"))
+        try:
+
+            def broken(e164: str) -> None:
+                raise RuntimeError("a bug in the cache")
+
+            store.cached_by_phone = broken  # type: ignore[method-assign,assignment]
+            result = await CustomerLookup(store, "GB").lookup_cli(MARGARET)
+            assert result.status is LookupStatus.MATCHED  # answered by find_by_phone
+        finally:
+            await store.close()
+
+    run(scenario())
