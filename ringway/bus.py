@@ -33,7 +33,12 @@ class Subscription:
         self.reason: str | None = None
         self.last_seq = 0  # newest seq handed to this subscription
         self._items: deque[Event] = deque()
-        self._signal = asyncio.Event()
+        # The consumer's pending wait, if it is waiting: a bare future rather than an
+        # asyncio.Event, whose set and wait cost a waiter deque and a loop look-up each.
+        # A push to a consumer that is not waiting (busy, or already woken this loop
+        # iteration) then costs nothing beyond the append.
+        self._waiter: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the consumer's, once it waits
 
     @property
     def closed(self) -> bool:
@@ -48,13 +53,19 @@ class Subscription:
             return False
         self._items.append(event)
         self.last_seq = event.seq
-        self._signal.set()
+        if self._waiter is not None:
+            self._wake()
         return True
 
     def close(self, reason: str) -> None:
         if self.reason is None:
             self.reason = reason
-        self._signal.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():  # done: its consumer was cancelled
+            waiter.set_result(None)
 
     def pending(self) -> int:
         return len(self._items)
@@ -66,9 +77,17 @@ class Subscription:
         while not self._items:
             if self.reason is not None:
                 raise StopAsyncIteration
-            self._signal.clear()
-            await self._signal.wait()
+            waiter = self._waiter
+            if waiter is None or waiter.done():
+                waiter = self._waiter = self._consumer_loop().create_future()
+            await waiter
         return self._items.popleft()
+
+    def _consumer_loop(self) -> asyncio.AbstractEventLoop:
+        # Looked up once: on 3.11 get_running_loop() makes a getpid() system call.
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
 
 
 class EventBus:

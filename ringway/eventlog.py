@@ -20,9 +20,12 @@ transaction per event is slow: use `append_many` (through `EventPersister`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import operator
 import sqlite3
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from os import PathLike
 from types import TracebackType
 from typing import Any
@@ -175,7 +178,66 @@ class SQLiteEventLog:
                 cursor.close()
 
 
-def _row(event: Event) -> tuple[int, float, str, str | None, str]:
+Row = tuple[int, float, str, str | None, str]
+
+# json.dumps with separators builds a new JSONEncoder per call; this one is built once
+# with exactly the arguments dumps would pass, so the text is the same.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_encode = _ENCODER.encode
+
+
+def _flat_encoder() -> Callable[[dict[str, Any]], str]:
+    """`_encode` for a dict of plain values (an event's fields), without the C encoder
+    that ``JSONEncoder.encode`` builds per call. Same arguments, so the same text; no
+    circular-reference bookkeeping, as flat values cannot refer to themselves."""
+    if c_make_encoder is None:  # an interpreter without the json accelerator
+        return _encode
+    make = c_make_encoder(
+        None, _ENCODER.default, encode_basestring_ascii, None, ":", ",", False, False, True
+    )
+    return lambda data: "".join(make(data, 0))
+
+
+_encode_fields = _flat_encoder()
+_ROW_WRITERS: dict[type[Event], Callable[[Event], Row]] = {}
+
+
+def _row(event: Event) -> Row:
+    """The event's row: its columns, and its other fields as JSON in declaration order."""
+    writer = _ROW_WRITERS.get(type(event))
+    if writer is None:
+        writer = _ROW_WRITERS[type(event)] = _row_writer(type(event))
+    return writer(event)
+
+
+def _row_writer(cls: type[Event]) -> Callable[[Event], Row]:
+    """A row builder for one event class: what `_row_from_dict` gives, without building
+    ``to_dict``'s full dict (and ``dataclasses.fields``) for every event."""
+    if cls.to_dict is not Event.to_dict:  # a class that shapes its own dict
+        return _row_from_dict
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _COLUMNS)
+    if not names:
+        return _row_from_dict
+    values = operator.attrgetter(*names)
+    if len(names) == 1:
+        return _row_from_dict  # attrgetter of one name gives a value, not a tuple
+    has_queue = "queue" in names
+
+    def write(event: Event) -> Row:
+        data = dict(zip(names, values(event), strict=True))
+        queue = data["queue"] if has_queue else None
+        return (
+            event.seq,
+            event.at,
+            event.kind,
+            queue if isinstance(queue, str) else None,
+            _encode_fields(data),
+        )
+
+    return write
+
+
+def _row_from_dict(event: Event) -> Row:
     data = event.to_dict()
     for name in _COLUMNS:
         del data[name]
@@ -185,7 +247,7 @@ def _row(event: Event) -> tuple[int, float, str, str | None, str]:
         event.at,
         event.kind,
         queue if isinstance(queue, str) else None,
-        json.dumps(data, separators=(",", ":")),
+        _encode(data),
     )
 
 
