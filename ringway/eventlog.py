@@ -21,6 +21,7 @@ transaction per event is slow: use `append_many` (through `EventPersister`).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import operator
 import sqlite3
@@ -129,11 +130,9 @@ class SQLiteEventLog:
                 raise ValueError(f"event seq {event.seq} does not follow {expected - 1}")
         if not batch:
             return
+        rows = [_row(event) for event in batch]
         with self._db as conn:
-            conn.executemany(
-                "INSERT INTO events (seq, at, kind, queue, data) VALUES (?, ?, ?, ?, ?)",
-                [_row(event) for event in batch],
-            )
+            _insert(conn, rows)
         self._last_seq = expected
 
     # ------------------------------------------------------------------- reading
@@ -179,6 +178,29 @@ class SQLiteEventLog:
 
 
 Row = tuple[int, float, str, str | None, str]
+
+# Rows go in with multi-row INSERTs of these sizes (a batch's size taken apart in
+# powers of two), not one statement per row: pysqlite releases the GIL around each
+# sqlite3_step, so one step per event handed the GIL to the event loop's thread and
+# back once per event (a futex hand-off each, when the loop is busy). At most 128 rows
+# (640 parameters) a statement: below the 999 of SQLite builds before 3.32.
+_CHUNKS = (128, 64, 32, 16, 8, 4, 2, 1)
+_INSERTS = {
+    size: "INSERT INTO events (seq, at, kind, queue, data) VALUES "
+    + ",".join(["(?,?,?,?,?)"] * size)
+    for size in _CHUNKS
+}
+
+
+def _insert(conn: sqlite3.Connection, rows: list[Row]) -> None:
+    """Insert ``rows`` in order, in the caller's transaction."""
+    start = 0
+    for size in _CHUNKS:
+        while len(rows) - start >= size:
+            chunk = rows[start : start + size]
+            conn.execute(_INSERTS[size], list(itertools.chain.from_iterable(chunk)))
+            start += size
+
 
 # json.dumps with separators builds a new JSONEncoder per call; this one is built once
 # with exactly the arguments dumps would pass, so the text is the same.

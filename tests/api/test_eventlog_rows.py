@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +70,38 @@ def test_rows_read_back_as_the_events_written(tmp_path: Path) -> None:
     with SQLiteEventLog(tmp_path / "events.sqlite3") as log:
         log.append_many(events)
         assert [e.to_dict() for e in log.read(0, 100)] == [e.to_dict() for e in events]
+
+
+def queued(seq: int) -> ev.ContactQueued:
+    return ev.ContactQueued(
+        seq=seq, at=1_700_000_000.0 + seq / 7, contact_id=f"c-{seq}", queue="q", channel="voice"
+    )
+
+
+@pytest.mark.parametrize("sizes", [[1, 2, 3, 127, 128, 129, 255, 256, 300], [500, 31, 0, 64]])
+def test_batches_of_any_size_are_stored_in_order(tmp_path: Path, sizes: list[int]) -> None:
+    # multi-row INSERTs of 128, 64, ..., 1 rows: every remainder must go in, in order
+    written: list[ev.Event] = []
+    with SQLiteEventLog(tmp_path / "events.sqlite3") as log:
+        for size in sizes:
+            batch = [queued(len(written) + i + 1) for i in range(size)]
+            log.append_many(batch)
+            written += batch
+        assert log.last_seq == len(written)
+        stored = log.read(0, 10_000)
+    assert [e.to_dict() for e in stored] == [e.to_dict() for e in written]
+
+
+def test_a_batch_that_fails_part_way_stores_none_of_it(tmp_path: Path) -> None:
+    with SQLiteEventLog(tmp_path / "events.sqlite3") as log:
+        log.append_many([queued(1)])
+        batch: list[ev.Event] = [queued(seq) for seq in range(2, 202)]
+        broken = queued(201)
+        object.__setattr__(broken, "at", None)  # NOT NULL: refused in the last chunk
+        batch[-1] = broken
+        with pytest.raises(sqlite3.IntegrityError):
+            log.append_many(batch)
+        assert log.last_seq == 1
+        assert [e.seq for e in log.read(0, 1000)] == [1]
+        log.append_many([*batch[:-1], queued(201)])  # the same seqs go in afterwards
+        assert [e.seq for e in log.read(0, 1000)] == list(range(1, 202))
