@@ -33,7 +33,7 @@ from crm.errors import CrmError
 from crm.lookup import CustomerLookup, LookupResult
 from crm.model import Interaction
 from crm.store import CustomerStore
-from ringway.bus import DEFAULT_LIMIT, EventBus, Subscription
+from ringway.bus import DEFAULT_LIMIT, EventBus, Listener, Subscription
 from ringway.config import RingwayConfig
 from ringway.eventlog import SQLiteEventLog
 from ringway.eventlog_pg import PostgresEventLog
@@ -435,6 +435,13 @@ class RoutingService:
         log = self.host.events if self.host is not None else self.router.store.events
         backlog = [] if after_seq is None else log.read(after_seq, limit + 1)
         return self.bus.attach(Subscription(limit, kinds), backlog)
+
+    def listen(
+        self, handle: Callable[[ev.Event], None], kinds: frozenset[str] | None = None
+    ) -> Listener:
+        """Live events from now, handed to ``handle`` on the loop (see `ringway.bus.Listener`):
+        for in-process consumers that never await while handling an event."""
+        return self.bus.attach(Listener(handle, asyncio.get_running_loop(), kinds))
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self.bus.detach(subscription)
