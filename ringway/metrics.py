@@ -181,16 +181,10 @@ class ServiceMetrics:
         self.dropped = Counter(
             "ringway_subscribers_dropped", "Event consumers dropped as too slow", registry=reg
         )
-
-    def observe_decision(self, command: str, seconds: float) -> None:
-        self._tallies.observe_decision(command, seconds)
-
-    def count_events(self, events: list[Event]) -> None:
-        self._tallies.count_events(events)
-
-    def count_lookup(self, status: str) -> None:
-        """One customer lookup's outcome (``ringway_customer_lookups_total{status}``)."""
-        self._tallies.count_lookup(status)
+        # the tallies' own methods, bound once: no delegating call per update
+        self.observe_decision = self._tallies.observe_decision
+        self.count_events = self._tallies.count_events
+        self.count_lookup = self._tallies.count_lookup  # ringway_customer_lookups_total{status}
 
     def watch_subscribers(self, count: Callable[[], int]) -> None:
         """``ringway_subscribers`` is ``count()`` at scrape time (not set per event)."""

@@ -266,7 +266,11 @@ class RoutingService:
         if self._router is None and self.host is not None:
             return await self.host.create_contact(new)
         queue = self._queue_for(new)
-        result = await self._look_up(new)
+        result = new.lookup  # already looked up by the B2BUA (ringway.caller_lookups)
+        if result is not None:
+            self.metrics.count_lookup(result.status.value)
+        else:
+            result = await self._look_up(new)
         customer = result.customer
         contact = Contact(
             id=new.id or f"c-{os.urandom(8).hex()}",
@@ -301,9 +305,6 @@ class RoutingService:
         return name
 
     async def _look_up(self, new: NewContact) -> LookupResult:
-        if new.lookup is not None:  # already looked up by the B2BUA (ringway.caller_lookups)
-            self.metrics.count_lookup(new.lookup.status.value)
-            return new.lookup
         origin = new.origin
         by_email = new.channel is Channel.EMAIL or (
             origin is not None and "@" in origin and not _is_phone_uri(origin)
