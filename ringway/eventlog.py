@@ -23,10 +23,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import operator
+import math
 import sqlite3
 from collections.abc import Callable, Generator, Iterable
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii
 from os import PathLike
 from types import TracebackType
 from typing import Any
@@ -208,19 +208,25 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"))
 _encode = _ENCODER.encode
 
 
-def _flat_encoder() -> Callable[[dict[str, Any]], str]:
-    """`_encode` for a dict of plain values (an event's fields), without the C encoder
-    that ``JSONEncoder.encode`` builds per call. Same arguments, so the same text; no
-    circular-reference bookkeeping, as flat values cannot refer to themselves."""
-    if c_make_encoder is None:  # an interpreter without the json accelerator
-        return _encode
-    make = c_make_encoder(
-        None, _ENCODER.default, encode_basestring_ascii, None, ":", ",", False, False, True
-    )
-    return lambda data: "".join(make(data, 0))
+def _json_value(value: Any) -> str:
+    """``value`` as the C encoder writes it inside a container (same checks, same order):
+    None, True, False, str (and subclasses: a StrEnum is its text), int (and subclasses,
+    by int's repr), finite float (float's repr); anything else by the encoder itself."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float) and -math.inf < value < math.inf:
+        return float.__repr__(value)
+    return _encode(value)  # Infinity, NaN, containers, or default()'s TypeError
 
 
-_encode_fields = _flat_encoder()
 _ROW_WRITERS: dict[type[Event], Callable[[Event], Row]] = {}
 
 
@@ -233,29 +239,35 @@ def _row(event: Event) -> Row:
 
 
 def _row_writer(cls: type[Event]) -> Callable[[Event], Row]:
-    """A row builder for one event class: what `_row_from_dict` gives, without building
-    ``to_dict``'s full dict (and ``dataclasses.fields``) for every event."""
+    """A row builder for one event class: what `_row_from_dict` gives, written field by
+    field into the JSON text (keys encoded once, here) instead of building ``to_dict``'s
+    dict (with ``dataclasses.fields``) and running the encoder over it for every event.
+    Generated source, like the dataclass's own methods; tests/api/test_eventlog_rows.py
+    checks it against the generic form for every kind."""
     if cls.to_dict is not Event.to_dict:  # a class that shapes its own dict
         return _row_from_dict
-    names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _COLUMNS)
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in _COLUMNS]
     if not names:
         return _row_from_dict
-    values = operator.attrgetter(*names)
-    if len(names) == 1:
-        return _row_from_dict  # attrgetter of one name gives a value, not a tuple
-    has_queue = "queue" in names
-
-    def write(event: Event) -> Row:
-        data = dict(zip(names, values(event), strict=True))
-        queue = data["queue"] if has_queue else None
-        return (
-            event.seq,
-            event.at,
-            event.kind,
-            queue if isinstance(queue, str) else None,
-            _encode_fields(data),
-        )
-
+    namespace: dict[str, Any] = {"_str": encode_basestring_ascii, "_value": _json_value}
+    lines = ["def write(event):"]
+    parts = []
+    for index, name in enumerate(names):
+        separator = "{" if index == 0 else ","
+        namespace[f"_key{index}"] = f"{separator}{encode_basestring_ascii(name)}:"
+        lines.append(f"    v{index} = event.{name}")
+        parts.append(f"_key{index}")
+        parts.append(f"(_str(v{index}) if type(v{index}) is str else _value(v{index}))")
+    parts.append('"}"')
+    if "queue" in names:
+        queue = f"v{names.index('queue')}"
+        lines.append(f"    queue = {queue} if isinstance({queue}, str) else None")
+    else:
+        lines.append("    queue = None")
+    lines.append(f"    data = ''.join(({', '.join(parts)}))")
+    lines.append("    return (event.seq, event.at, event.kind, queue, data)")
+    exec("\n".join(lines), namespace)
+    write: Callable[[Event], Row] = namespace["write"]
     return write
 
 

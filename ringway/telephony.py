@@ -128,6 +128,7 @@ class RouterCentre:
         self.forwarder = CommandForwarder(service, self.by_contact.get)
         self.shared_phones: SharedPhones | None = None  # a cluster's phones on other nodes
         self.lookups = CallerLookups()  # the B2BUA's lookups, for the calls' contacts
+        self._holds: dict[str, QueueHold] = {}  # queue_hold's answers, by queue
 
     # -- set-up --------------------------------------------------------------------------
 
@@ -296,8 +297,13 @@ class RouterCentre:
 
     def queue_hold(self, queue: str) -> QueueHold:
         """The queue's ``hold`` settings: music on hold, announcements (both by default)."""
-        doc = self.service.config.hold_for(queue)
-        return QueueHold(music=doc.music, announcements=doc.announcements)
+        hold = self._holds.get(queue)
+        if hold is None:
+            # once per queue: the service's configuration is fixed for its lifetime, and
+            # hold_for builds a default settings model on every call
+            doc = self.service.config.hold_for(queue)
+            hold = self._holds[queue] = QueueHold(music=doc.music, announcements=doc.announcements)
+        return hold
 
     # -- recording and call detail records (`ringway.telephony_records`) ----------------
 

@@ -5,6 +5,7 @@ the row the generic form gives (``to_dict`` without the column fields, as
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import sqlite3
 from pathlib import Path
@@ -32,7 +33,8 @@ def reference_row(event: ev.Event) -> tuple[Any, ...]:
 
 
 def values_for(cls: type[ev.Event], shape: int) -> dict[str, Any]:
-    """Field values of one shape: plain, unusual text (quotes, non-ASCII), or Nones."""
+    """Field values of one shape: plain, unusual text (quotes, non-ASCII), Nones, int and
+    float subclasses (and NaN), or values of other types than declared."""
     out: dict[str, Any] = {}
     for index, field in enumerate(dataclasses.fields(cls)):
         if field.name == "seq":
@@ -47,15 +49,25 @@ def values_for(cls: type[ev.Event], shape: int) -> dict[str, Any]:
             else:
                 out[field.name] = f'é"\\{index}\u2028' if shape == 1 else f"v{index}"
         elif field.type == "float":
-            out[field.name] = 0.1 + index if shape != 1 else float("inf")
+            out[field.name] = {1: float("inf"), 3: Seconds(float("nan"))}.get(shape, 0.1 + index)
         elif field.type == "int":
-            out[field.name] = -index
+            out[field.name] = {3: Level.HIGH, 4: True}.get(shape, -index)
         elif field.type == "bool":
             out[field.name] = shape == 1
+        if shape == 4 and field.type.startswith("str"):
+            out[field.name] = ["x", {"y": 1.5}]  # not what the type says: still the same text
     return out
 
 
-@pytest.mark.parametrize("shape", [0, 1, 2])
+class Seconds(float):
+    pass
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+@pytest.mark.parametrize("shape", [0, 1, 2, 3, 4])
 @pytest.mark.parametrize("cls", list(ev.EVENT_TYPES.values()), ids=list(ev.EVENT_TYPES))
 def test_each_kind_is_written_as_the_generic_row(cls: type[ev.Event], shape: int) -> None:
     event = cls(**values_for(cls, shape))
