@@ -1,8 +1,8 @@
 """The gateway hub: every desktop, wallboard and chat session, fed from the router's events.
 
-The hub owns the sessions and three tasks: the feed (one subscription to the
-service's event bus, each event turned into frames by `Feed` and shown to the
-channel desks), and the ticker (queue figures to wallboards every
+The hub owns the sessions, the feed (a listener on the service's event bus: each
+event turned into frames by `Feed` and shown to the channel desks, on the loop,
+without a task woken per event) and a task, the ticker (queue figures to wallboards every
 ``desktop.supervisor_push_s``, heartbeats to every connection every
 ``desktop.heartbeat_s``).
 
@@ -28,7 +28,7 @@ from agent_desktop.outbox import body
 from agent_desktop.session import Connection, Session, View
 from agent_desktop.views import ChannelView, queue_stats
 from ringway.auth import Authenticator
-from ringway.bus import Subscription
+from ringway.bus import Listener
 from ringway.config import RingwayConfig
 from router import events as ev
 from router.errors import RoutingError
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIN_TICK_S = 0.01
-FEED_LIMIT = 1_000_000  # the hub is in-process and fast; a drop only means resubscribe
 Observer = Callable[[ev.Event], None]
 
 
@@ -60,6 +59,7 @@ class Hub:
         self._agents: dict[str, Session] = {}
         self._supervisors: dict[str, Session] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._listener: Listener | None = None
         desktop = config.desktop
         timeouts = [q.offer_timeout_s for q in config.queues] or [desktop.disconnect_grace_s * 2]
         self.grace_s = min(desktop.disconnect_grace_s, min(timeouts) / 2)
@@ -67,13 +67,16 @@ class Hub:
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
+        # every router event, handed to _dispatch on the loop: no task step per event
+        self._listener = self.service.listen(self._dispatch)
         loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._feed(), name="desktop-feed"),
-            loop.create_task(self._tick(), name="desktop-ticker"),
-        ]
+        self._tasks = [loop.create_task(self._tick(), name="desktop-ticker")]
 
     async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+            self.service.unsubscribe(self._listener)
+            self._listener = None
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -186,16 +189,6 @@ class Hub:
         return result
 
     # --------------------------------------------------------------------- tasks
-
-    async def _feed(self) -> None:
-        subscription: Subscription = self.service.subscribe(limit=FEED_LIMIT)
-        while True:
-            async for event in subscription:
-                self._dispatch(event)
-            if subscription.reason == "service stopping":
-                return
-            log.warning("desktop feed resubscribing: %s", subscription.reason)
-            subscription = self.service.subscribe(subscription.last_seq, limit=FEED_LIMIT)
 
     def _dispatch(self, event: ev.Event) -> None:
         try:

@@ -20,9 +20,13 @@ transaction per event is slow: use `append_many` (through `EventPersister`).
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
+import math
 import sqlite3
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
+from json.encoder import encode_basestring_ascii
 from os import PathLike
 from types import TracebackType
 from typing import Any
@@ -126,11 +130,9 @@ class SQLiteEventLog:
                 raise ValueError(f"event seq {event.seq} does not follow {expected - 1}")
         if not batch:
             return
+        rows = [_row(event) for event in batch]
         with self._db as conn:
-            conn.executemany(
-                "INSERT INTO events (seq, at, kind, queue, data) VALUES (?, ?, ?, ?, ?)",
-                [_row(event) for event in batch],
-            )
+            _insert(conn, rows)
         self._last_seq = expected
 
     # ------------------------------------------------------------------- reading
@@ -175,7 +177,101 @@ class SQLiteEventLog:
                 cursor.close()
 
 
-def _row(event: Event) -> tuple[int, float, str, str | None, str]:
+Row = tuple[int, float, str, str | None, str]
+
+# Rows go in with multi-row INSERTs of these sizes (a batch's size taken apart in
+# powers of two), not one statement per row: pysqlite releases the GIL around each
+# sqlite3_step, so one step per event handed the GIL to the event loop's thread and
+# back once per event (a futex hand-off each, when the loop is busy). At most 128 rows
+# (640 parameters) a statement: below the 999 of SQLite builds before 3.32.
+_CHUNKS = (128, 64, 32, 16, 8, 4, 2, 1)
+_INSERTS = {
+    size: "INSERT INTO events (seq, at, kind, queue, data) VALUES "
+    + ",".join(["(?,?,?,?,?)"] * size)
+    for size in _CHUNKS
+}
+
+
+def _insert(conn: sqlite3.Connection, rows: list[Row]) -> None:
+    """Insert ``rows`` in order, in the caller's transaction."""
+    start = 0
+    for size in _CHUNKS:
+        while len(rows) - start >= size:
+            chunk = rows[start : start + size]
+            conn.execute(_INSERTS[size], list(itertools.chain.from_iterable(chunk)))
+            start += size
+
+
+# json.dumps with separators builds a new JSONEncoder per call; this one is built once
+# with exactly the arguments dumps would pass, so the text is the same.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_encode = _ENCODER.encode
+
+
+def _json_value(value: Any) -> str:
+    """``value`` as the C encoder writes it inside a container (same checks, same order):
+    None, True, False, str (and subclasses: a StrEnum is its text), int (and subclasses,
+    by int's repr), finite float (float's repr); anything else by the encoder itself."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float) and -math.inf < value < math.inf:
+        return float.__repr__(value)
+    return _encode(value)  # Infinity, NaN, containers, or default()'s TypeError
+
+
+_ROW_WRITERS: dict[type[Event], Callable[[Event], Row]] = {}
+
+
+def _row(event: Event) -> Row:
+    """The event's row: its columns, and its other fields as JSON in declaration order."""
+    writer = _ROW_WRITERS.get(type(event))
+    if writer is None:
+        writer = _ROW_WRITERS[type(event)] = _row_writer(type(event))
+    return writer(event)
+
+
+def _row_writer(cls: type[Event]) -> Callable[[Event], Row]:
+    """A row builder for one event class: what `_row_from_dict` gives, written field by
+    field into the JSON text (keys encoded once, here) instead of building ``to_dict``'s
+    dict (with ``dataclasses.fields``) and running the encoder over it for every event.
+    Generated source, like the dataclass's own methods; tests/api/test_eventlog_rows.py
+    checks it against the generic form for every kind."""
+    if cls.to_dict is not Event.to_dict:  # a class that shapes its own dict
+        return _row_from_dict
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in _COLUMNS]
+    if not names:
+        return _row_from_dict
+    namespace: dict[str, Any] = {"_str": encode_basestring_ascii, "_value": _json_value}
+    lines = ["def write(event):"]
+    parts = []
+    for index, name in enumerate(names):
+        separator = "{" if index == 0 else ","
+        namespace[f"_key{index}"] = f"{separator}{encode_basestring_ascii(name)}:"
+        lines.append(f"    v{index} = event.{name}")
+        parts.append(f"_key{index}")
+        parts.append(f"(_str(v{index}) if type(v{index}) is str else _value(v{index}))")
+    parts.append('"}"')
+    if "queue" in names:
+        queue = f"v{names.index('queue')}"
+        lines.append(f"    queue = {queue} if isinstance({queue}, str) else None")
+    else:
+        lines.append("    queue = None")
+    lines.append(f"    data = ''.join(({', '.join(parts)}))")
+    lines.append("    return (event.seq, event.at, event.kind, queue, data)")
+    exec("\n".join(lines), namespace)
+    write: Callable[[Event], Row] = namespace["write"]
+    return write
+
+
+def _row_from_dict(event: Event) -> Row:
     data = event.to_dict()
     for name in _COLUMNS:
         del data[name]
@@ -185,7 +281,7 @@ def _row(event: Event) -> tuple[int, float, str, str | None, str]:
         event.at,
         event.kind,
         queue if isinstance(queue, str) else None,
-        json.dumps(data, separators=(",", ":")),
+        _encode(data),
     )
 
 

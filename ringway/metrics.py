@@ -41,14 +41,18 @@ yet is left out rather than shown as 0. Service-wide:
 
 from __future__ import annotations
 
+import math
+import time
+from bisect import bisect_left
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_asgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, make_asgi_app
+from prometheus_client import metrics as prometheus_metrics
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
@@ -158,46 +162,148 @@ def _gauge(suffix: str, doc: str) -> GaugeMetricFamily:
 
 
 class ServiceMetrics:
-    """The app's registry and the instruments the service updates as it runs."""
+    """The app's registry and the instruments the service updates as it runs.
+
+    The per-call instruments (decision times, events by kind, lookups by outcome) are
+    plain numbers in `_Tallies`, turned into samples only when scraped: a prometheus
+    child's ``inc``/``observe`` takes a lock and a few calls, and these run several
+    times per call. The exposition is sample for sample what the client library's
+    `Histogram` and `Counter` would give (tests/api/test_metrics_exposition.py).
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         reg = self.registry
-        self.decision_seconds = Histogram(
-            "ringway_routing_decision_seconds",
-            "Time inside the routing core per command",
-            ["command"],
-            buckets=DECISION_BUCKETS,
-            registry=reg,
-        )
-        self.events = Counter("ringway_events", "Router events by kind", ["kind"], registry=reg)
-        self.lookups = Counter(
-            "ringway_customer_lookups", "Customer lookups by outcome", ["status"], registry=reg
-        )
+        # Registered first, so the families keep their place in the exposition.
+        self._tallies = _Tallies()
+        reg.register(self._tallies)
         self.subscribers = Gauge("ringway_subscribers", "Live event consumers", registry=reg)
         self.dropped = Counter(
             "ringway_subscribers_dropped", "Event consumers dropped as too slow", registry=reg
         )
-        # pre-bound children by label: `.labels()` (a lock and a tuple key) costs more than
-        # the update, and these run several times per call
-        self._decision_children: dict[str, Any] = {}
-        self._event_children: dict[str, Any] = {}
-        self._lookup_children: dict[str, Any] = {}
+        # the tallies' own methods, bound once: no delegating call per update
+        self.observe_decision = self._tallies.observe_decision
+        self.count_events = self._tallies.count_events
+        self.count_lookup = self._tallies.count_lookup  # ringway_customer_lookups_total{status}
 
-    def observe_decision(self, command: str, seconds: float) -> None:
-        _bound(self._decision_children, self.decision_seconds, command).observe(seconds)
-
-    def count_events(self, events: list[Event]) -> None:
-        for kind, count in Tally(event.kind for event in events).items():
-            _bound(self._event_children, self.events, kind).inc(count)
-
-    def count_lookup(self, status: str) -> None:
-        """One customer lookup's outcome (``ringway_customer_lookups_total{status}``)."""
-        _bound(self._lookup_children, self.lookups, status).inc()
+    def watch_subscribers(self, count: Callable[[], int]) -> None:
+        """``ringway_subscribers`` is ``count()`` at scrape time (not set per event)."""
+        self.subscribers.set_function(count)
 
     def watch(self, source: Callable[[], Snapshot]) -> None:
         """Register the scrape-time collector of queue and agent figures."""
         self.registry.register(KpiCollector(source))
+
+
+class _Decisions:
+    """One command's decision-time histogram: counts per bucket (not cumulative)."""
+
+    __slots__ = ("buckets", "created", "total")
+
+    def __init__(self) -> None:
+        self.buckets = [0.0] * len(_DECISION_BOUNDS)
+        self.total = 0.0  # the sum of observations, added in the same order as the client
+        self.created = time.time()
+
+
+class _Count:
+    __slots__ = ("created", "value")
+
+    def __init__(self) -> None:
+        self.value = 0.0
+        self.created = time.time()
+
+
+_DECISION_BOUNDS = (*DECISION_BUCKETS, math.inf)
+_BOUND_LABELS: tuple[str, ...] = tuple(
+    floatToGoString(bound)  # type: ignore[no-untyped-call]  # the client's own "le" text
+    for bound in _DECISION_BOUNDS
+)
+_DECISIONS = ("ringway_routing_decision_seconds", "Time inside the routing core per command")
+_EVENTS = ("ringway_events", "Router events by kind")
+_LOOKUPS = ("ringway_customer_lookups", "Customer lookups by outcome")
+
+
+class _Tallies(Collector):
+    """Decision times per command, events per kind and lookups per status, read at scrape.
+
+    Updated and scraped on the event loop thread only (the metrics endpoint's ASGI app
+    bakes its output synchronously there), so no lock is needed.
+    """
+
+    def __init__(self) -> None:
+        self._decisions: dict[str, _Decisions] = {}
+        self._events: dict[str, _Count] = {}
+        self._lookups: dict[str, _Count] = {}
+
+    def observe_decision(self, command: str, seconds: float) -> None:
+        decisions = self._decisions.get(command)
+        if decisions is None:
+            decisions = self._decisions[command] = _Decisions()
+        decisions.total += seconds
+        index = bisect_left(_DECISION_BOUNDS, seconds)  # the first bound >= seconds
+        if index < len(_DECISION_BOUNDS) and seconds <= _DECISION_BOUNDS[index]:  # not NaN
+            decisions.buckets[index] += 1.0
+
+    def count_events(self, events: list[Event]) -> None:
+        counts = self._events
+        for event in events:
+            count = counts.get(event.kind)
+            if count is None:
+                count = counts[event.kind] = _Count()
+            count.value += 1.0
+
+    def count_lookup(self, status: str) -> None:
+        count = self._lookups.get(status)
+        if count is None:
+            count = self._lookups[status] = _Count()
+        count.value += 1.0
+
+    def describe(self) -> Iterable[Metric]:
+        """The family names, so the registry refuses a clash and serves ``name[]`` queries."""
+        return [
+            Metric(*_DECISIONS, "histogram"),
+            Metric(*_EVENTS, "counter"),
+            Metric(*_LOOKUPS, "counter"),
+        ]
+
+    def collect(self) -> Iterable[Metric]:
+        created = _created_series()
+        histogram = Metric(*_DECISIONS, "histogram")
+        name = _DECISIONS[0]
+        for command, decisions in list(self._decisions.items()):
+            accumulated = 0.0
+            for bound, count in zip(_BOUND_LABELS, decisions.buckets, strict=True):
+                accumulated += count
+                histogram.add_sample(
+                    f"{name}_bucket", {"command": command, "le": bound}, accumulated
+                )
+            histogram.add_sample(f"{name}_count", {"command": command}, accumulated)
+            histogram.add_sample(f"{name}_sum", {"command": command}, decisions.total)
+            if created:
+                histogram.add_sample(f"{name}_created", {"command": command}, decisions.created)
+        yield histogram
+        yield _counter(_EVENTS, "kind", self._events, created)
+        yield _counter(_LOOKUPS, "status", self._lookups, created)
+
+
+def _counter(
+    family: tuple[str, str], label: str, counts: dict[str, _Count], created: bool
+) -> Metric:
+    """What a labelled prometheus `Counter` collects: ``_total`` (and ``_created``)."""
+    name = family[0]
+    metric = Metric(*family, "counter")
+    for value, count in list(counts.items()):
+        metric.add_sample(f"{name}_total", {label: value}, count.value)
+        if created:
+            metric.add_sample(f"{name}_created", {label: value}, count.created)
+    return metric
+
+
+def _created_series() -> bool:
+    # The client library's own switch (PROMETHEUS_DISABLE_CREATED_SERIES, or
+    # disable_created_metrics()), read at scrape time as its instruments do.
+    return bool(getattr(prometheus_metrics, "_use_created", True))
 
 
 Guard = Callable[[str | None], object]  # raises AuthError to refuse
@@ -227,11 +333,3 @@ class MetricsEndpoint:
                 await coded_error_response(exc)(scope, receive, send)
                 return
         await self._inner(scope, receive, send)
-
-
-def _bound(children: dict[str, Any], metric: Any, label: str) -> Any:
-    """``metric``'s child for ``label``, bound once and kept in ``children``."""
-    child = children.get(label)
-    if child is None:
-        child = children[label] = metric.labels(label)
-    return child

@@ -20,7 +20,6 @@ commands with the host's 503 (its API forwards them to the leader instead).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -34,7 +33,7 @@ from crm.errors import CrmError
 from crm.lookup import CustomerLookup, LookupResult
 from crm.model import Interaction
 from crm.store import CustomerStore
-from ringway.bus import DEFAULT_LIMIT, EventBus, Subscription
+from ringway.bus import DEFAULT_LIMIT, EventBus, Listener, Subscription
 from ringway.config import RingwayConfig
 from ringway.eventlog import SQLiteEventLog
 from ringway.eventlog_pg import PostgresEventLog
@@ -102,10 +101,18 @@ class RoutingService:
         self._last_now = 0.0
         self._router: Router | None = None
         self._persister: EventPersister | None = None
-        self._timer: asyncio.Task[None] | None = None
-        self._wake: asyncio.Event | None = None  # made in start(): it belongs to that loop
+        # The router's next deadline as one loop timer, moved only when a command moves
+        # the deadline (`_arm`): no task woken per command, none armed while no contact
+        # or offer has a deadline. `_timer_at` is the deadline it is armed for.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._timing = False  # this node routes: keep the timer armed
+        self._ticking = False  # inside the timer's own tick: it re-arms itself after
+        self._pausing = False  # after a tick that left a deadline due: wait a little first
         self._writes: dict[str, asyncio.Task[None]] = {}
         self._transcripts: list[TranscriptSource] = []
+        self.metrics.watch_subscribers(self.bus.__len__)  # read at scrape time
         self.metrics.watch(self.snapshot)
 
     # ----------------------------------------------------------------- lifecycle
@@ -124,7 +131,6 @@ class RoutingService:
         event_log = await asyncio.to_thread(_open_event_log, setting)
         self._persister = EventPersister(event_log)
         self._persister.start()
-        self._wake = asyncio.Event()
         if self.host is not None:  # the host installs a router whenever this node leads
             await self.host.start(self, event_log.last_seq)
             return
@@ -141,15 +147,13 @@ class RoutingService:
         self._start_timer()
 
     def _start_timer(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._timer = loop.create_task(self._run_timer(), name="ringway-timer")
+        self._loop = asyncio.get_running_loop()
+        self._timing = True
+        self._arm()
 
     async def _stop_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer
-            self._timer = None
+        self._timing = False
+        self._disarm()
 
     @property
     def reads(self) -> RoutingReads:
@@ -199,7 +203,6 @@ class RoutingService:
         if self._writes:
             await asyncio.gather(*self._writes.values(), return_exceptions=True)
         self.bus.close_all("service stopping")
-        self.metrics.subscribers.set(0)
         try:
             if self._persister is not None:
                 persister, self._persister = self._persister, None
@@ -234,28 +237,26 @@ class RoutingService:
             self._publish(events)
         else:
             self.host.after_command(events)  # published by publish_committed, once durable
-            if self._wake is not None:
-                self._wake.set()
+        self._arm()  # a command may have created an earlier deadline
         return events
 
     def publish_committed(self, events: list[ev.Event], *, history: bool) -> None:
         """A cluster host's committed events; ``history``: this node writes CRM history."""
         self._publish(events, history=history)
+        self._arm()
 
     def _publish(self, events: list[ev.Event], *, history: bool = True) -> None:
         if not events:
             return
+        apply = self.stats.apply
         for event in events:
-            self.stats.apply(event)
+            apply(event)
             if history and isinstance(event, ev.ContactCompleted) and event.customer_id is not None:
                 self._start_history_write(event)
         if self._persister is not None:
             self._persister.submit(events)
         self.bus.publish(events)
-        self.metrics.subscribers.set(len(self.bus))
         self.metrics.count_events(events)
-        if self._wake is not None:
-            self._wake.set()  # a command may have created an earlier deadline
 
     async def create_contact(self, new: NewContact) -> Contact:
         """Look the customer up (time-boxed), then queue the contact with its pop and tier.
@@ -265,7 +266,11 @@ class RoutingService:
         if self._router is None and self.host is not None:
             return await self.host.create_contact(new)
         queue = self._queue_for(new)
-        result = await self._look_up(new)
+        result = new.lookup  # already looked up by the B2BUA (ringway.caller_lookups)
+        if result is not None:
+            self.metrics.count_lookup(result.status.value)
+        else:
+            result = await self._look_up(new)
         customer = result.customer
         contact = Contact(
             id=new.id or f"c-{os.urandom(8).hex()}",
@@ -300,9 +305,6 @@ class RoutingService:
         return name
 
     async def _look_up(self, new: NewContact) -> LookupResult:
-        if new.lookup is not None:  # already looked up by the B2BUA (ringway.caller_lookups)
-            self.metrics.count_lookup(new.lookup.status.value)
-            return new.lookup
         origin = new.origin
         by_email = new.channel is Channel.EMAIL or (
             origin is not None and "@" in origin and not _is_phone_uri(origin)
@@ -359,28 +361,67 @@ class RoutingService:
 
     # -------------------------------------------------------------------- timer
 
-    async def _run_timer(self) -> None:
-        """Sleep until the router's next deadline (or a command moves it), then tick."""
-        wake = self._wake
-        assert wake is not None
-        while True:
-            deadline = self.router.next_deadline()
-            delay = None if deadline is None else deadline - self._clock()
-            if delay is None or delay > 0:
-                wake.clear()
-                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that
-                # lands as the wake-up completes, and stop() would then wait forever.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await wake.wait()
-                continue
-            try:
-                self.execute("tick", self.router.tick)
-            except Exception:  # a bug in one tick must not stop every future timer
-                log.exception("router tick failed")
-            after = self.router.next_deadline()
-            if after is not None and after <= self._clock():
-                await asyncio.sleep(MIN_TIMER_SLEEP_S)
+    def _arm(self) -> None:
+        """Keep one loop timer at the router's next deadline (none when it has none).
+
+        Called after every command; costs a deadline read and a compare when the
+        deadline did not move, which is the common case (a contact queued or ended
+        with no offer, wrap-up or timed queue).
+        """
+        if not self._timing or self._ticking or self._pausing or self._router is None:
+            return
+        try:
+            deadline = self._router.next_deadline()
+        except Exception:  # the command that called us succeeded: do not fail it
+            log.exception("router deadline unreadable; the timer stays as it was")
+            return
+        if deadline == self._timer_at:  # armed for it already (or both None)
+            return
+        self._disarm()
+        if deadline is not None:
+            self._schedule(deadline, deadline - self._clock())
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = None
+        self._pausing = False
+
+    def _schedule(self, deadline: float | None, delay: float) -> None:
+        # The deadline is on the wall clock (``clock``); the loop's timer runs on its own
+        # monotonic clock, so the wait is converted as a delay, as asyncio.timeout did.
+        loop = self._loop
+        assert loop is not None
+        self._timer_at = deadline
+        self._timer = loop.call_at(loop.time() + max(delay, 0.0), self._on_timer)
+
+    def _on_timer(self) -> None:
+        """The deadline came: tick (or wait on, if the loop's timer woke a little early)."""
+        self._timer = None
+        self._timer_at = None
+        self._pausing = False
+        if not self._timing or self._router is None:
+            return
+        router = self._router
+        deadline = router.next_deadline()
+        if deadline is None or deadline - self._clock() > 0:
+            self._arm()  # woke early (the loop's timers have ~1 ms granularity) or moved
+            return
+        self._ticking = True
+        try:
+            self.execute("tick", router.tick)
+        except Exception:  # a bug in one tick must not stop every future timer
+            log.exception("router tick failed")
+        finally:
+            self._ticking = False
+        after = router.next_deadline()
+        if after is not None and after <= self._clock():
+            # never spin if a deadline does not move after a tick
+            self._schedule(None, MIN_TIMER_SLEEP_S)
+            self._pausing = True
+        else:
+            self._arm()
 
     # ---------------------------------------------------------------- reading
 
@@ -394,13 +435,17 @@ class RoutingService:
         given (a consumer of one kind is not woken for every event); see `ringway.bus`."""
         log = self.host.events if self.host is not None else self.router.store.events
         backlog = [] if after_seq is None else log.read(after_seq, limit + 1)
-        subscription = self.bus.attach(Subscription(limit, kinds), backlog)
-        self.metrics.subscribers.set(len(self.bus))
-        return subscription
+        return self.bus.attach(Subscription(limit, kinds), backlog)
+
+    def listen(
+        self, handle: Callable[[ev.Event], None], kinds: frozenset[str] | None = None
+    ) -> Listener:
+        """Live events from now, handed to ``handle`` on the loop (see `ringway.bus.Listener`):
+        for in-process consumers that never await while handling an event."""
+        return self.bus.attach(Listener(handle, asyncio.get_running_loop(), kinds))
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self.bus.detach(subscription)
-        self.metrics.subscribers.set(len(self.bus))
 
     def snapshot(self) -> Snapshot:
         """Queue and agent figures for a metrics scrape (empty before start)."""

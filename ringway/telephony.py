@@ -48,7 +48,7 @@ from ivr.flows import DEMO_FLOWS, FlowRun, FlowSet, load_flows
 from ivr.media.audio import announcement
 from ivr.media.recorder import Recorder
 from ivr.registrar import Registrar
-from ringway.bus import Subscription
+from ringway.bus import Listener
 from ringway.caller_lookups import CallerLookups
 from ringway.calls import CallRecords
 from ringway.cluster import ClusterNode
@@ -67,7 +67,6 @@ log = logging.getLogger(__name__)
 
 SIP_PASSWORD_ENV = "RINGWAY_SIP_PASSWORD_{extension}"
 DEFAULT_AHT_S = 180.0  # expected-wait estimate before a queue has handled any call
-FEED_LIMIT = 1_000_000
 AGENT_TARGET = "agent:"  # the router's ContactTransferred target for a direct transfer
 _ENDED_BY_ROUTER = (ev.ContactCancelled, ev.ContactEnded, ev.ContactAbandoned)
 
@@ -129,6 +128,7 @@ class RouterCentre:
         self.forwarder = CommandForwarder(service, self.by_contact.get)
         self.shared_phones: SharedPhones | None = None  # a cluster's phones on other nodes
         self.lookups = CallerLookups()  # the B2BUA's lookups, for the calls' contacts
+        self._holds: dict[str, QueueHold] = {}  # queue_hold's answers, by queue
 
     # -- set-up --------------------------------------------------------------------------
 
@@ -297,8 +297,13 @@ class RouterCentre:
 
     def queue_hold(self, queue: str) -> QueueHold:
         """The queue's ``hold`` settings: music on hold, announcements (both by default)."""
-        doc = self.service.config.hold_for(queue)
-        return QueueHold(music=doc.music, announcements=doc.announcements)
+        hold = self._holds.get(queue)
+        if hold is None:
+            # once per queue: the service's configuration is fixed for its lifetime, and
+            # hold_for builds a default settings model on every call
+            doc = self.service.config.hold_for(queue)
+            hold = self._holds[queue] = QueueHold(music=doc.music, announcements=doc.announcements)
+        return hold
 
     # -- recording and call detail records (`ringway.telephony_records`) ----------------
 
@@ -403,7 +408,7 @@ class Telephony:
         if calls is not None:
             calls.call_control = self.monitoring  # POST /contacts/{id}/monitor reaches us
         self.credentials = credentials
-        self._feed: asyncio.Task[None] | None = None
+        self._feed: Listener | None = None
         self._phones: asyncio.Task[None] | None = None
 
     @property
@@ -414,7 +419,8 @@ class Telephony:
         loop = asyncio.get_running_loop()
         self.centre.archive.loop_offset = time.time() - loop.time()
         await self.edge.start()
-        self._feed = loop.create_task(self._follow(), name="telephony-feed")
+        # every router event, handed over on the loop without a task of its own
+        self._feed = self.service.listen(self._on_event)
         host = self.service.host
         if isinstance(host, ClusterNode):  # phones registered on any node ring from here
             extensions = sorted(self.credentials)
@@ -432,20 +438,13 @@ class Telephony:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._phones
         if self._feed is not None:
-            self._feed.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._feed
+            self._feed.stop()
+            self.service.unsubscribe(self._feed)
             self._feed = None
         await self.edge.stop()
 
-    async def _follow(self) -> None:
-        subscription: Subscription = self.service.subscribe(limit=FEED_LIMIT)
-        while True:
-            async for event in subscription:
-                try:
-                    self.centre.on_event(event)
-                except Exception:  # one call's trouble must not stop every other call
-                    log.exception("telephony: event %s failed", event.seq)
-            if subscription.reason == "service stopping":
-                return
-            subscription = self.service.subscribe(subscription.last_seq, limit=FEED_LIMIT)
+    def _on_event(self, event: ev.Event) -> None:
+        try:
+            self.centre.on_event(event)
+        except Exception:  # one call's trouble must not stop every other call
+            log.exception("telephony: event %s failed", event.seq)
