@@ -188,6 +188,17 @@ def _thread_cpu() -> dict[str, float]:
     return out
 
 
+def _outcomes(data_dir: Path) -> dict[str, int]:
+    """cdr.jsonl by outcome, and how many name no contact (a call the router never saw)."""
+    out: Counter[str] = Counter()
+    path = data_dir / "cdr.jsonl"
+    for line in path.read_text().splitlines() if path.exists() else []:
+        record = json.loads(line)
+        out[str(record.get("outcome"))] += 1
+        out["without_contact"] += not record.get("contact_id")
+    return dict(out)
+
+
 def _cdr_lines(data_dir: Path) -> int:
     path = data_dir / "cdr.jsonl"
     if not path.exists():
@@ -279,6 +290,8 @@ async def measure(
         "wall_s": round(wall, 2),
         "responses": dict(uac.statuses),
         "cdr_lines": _cdr_lines(data),
+        # every call was queued, then abandoned by its BYE: anything else is a lost contact
+        "cdr_outcomes": _outcomes(data),
         "calls_live_at_end": live,
     }
 

@@ -30,6 +30,8 @@ def test_every_call_answered_released_and_filed() -> None:
     assert result["responses"]["INVITE 200"] == 80
     assert result["responses"]["BYE 200"] == 80
     assert result["cdr_lines"] == 80
+    # each call queued (a contact), then abandoned by its BYE: none lost before the router
+    assert result["cdr_outcomes"] == {"abandoned_in_queue": 80, "without_contact": 0}
     assert result["calls_live_at_end"] == 0
     assert result["cpu_us_per_call"] > 0
     assert set(result["thread_cpu_us_per_call"]) >= {"MainThread"}
