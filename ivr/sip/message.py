@@ -265,6 +265,13 @@ class ParsedHead:
     headers: Headers
     duplicate: str | None = None  # the first field that may appear once but did not
 
+    def __init__(
+        self, start: str, headers: Headers, duplicate: str | None = None
+    ) -> None:  # compiled: see `ivr.sip.actions`
+        self.start = start
+        self.headers = headers
+        self.duplicate = duplicate
+
 
 def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
     """Parse one whole message.
