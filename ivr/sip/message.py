@@ -296,10 +296,10 @@ def parse_head(raw: bytes) -> ParsedHead:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SipParseError("header block is not UTF-8") from None
-    crlfs = text.count("\r\n")
+    lines = text.split("\r\n")
+    crlfs = len(lines) - 1  # one CRLF between two lines: cheaper than counting them
     if text.count("\n") != crlfs or text.count("\r") != crlfs:
         raise SipParseError("bare CR or LF in the header block")
-    lines = text.split("\r\n")
     fields: list[HeaderField] = []
     bad: str | None = None
     known = _KEYS
