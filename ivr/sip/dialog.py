@@ -122,7 +122,7 @@ class Dialog:
         local_tag = response.to_tag
         if not local_tag:
             raise LocalSipError("a dialog-creating response needs a To tag (§12.1.1)")
-        return cls(
+        return Dialog(  # not cls(...): a direct call, compiled (no subclasses)
             call_id=request.call_id,
             local_tag=local_tag,
             remote_tag=request.from_tag or "",
@@ -143,7 +143,7 @@ class Dialog:
         remote_tag = response.to_tag
         if not remote_tag:
             raise RemoteSipError("dialog-creating response without a To tag")
-        return cls(
+        return Dialog(  # not cls(...): a direct call, compiled (no subclasses)
             call_id=request.call_id,
             local_tag=request.from_tag or "",
             remote_tag=remote_tag,

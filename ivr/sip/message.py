@@ -287,7 +287,15 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
     end = data.find(b"\r\n\r\n", start)
     if end < 0:
         raise SipParseError("no empty line after the header block")
-    return build_message(parse_head(data[start:end]), data[end + 4 :], stream=stream)
+    message = build_message(parse_head(data[start:end]), data[end + 4 :], stream=stream)
+    if len(message.body) == len(data) - end - 4:  # nothing after the body: no copy needed
+        # The wire form is the bytes received (the raw lines are kept, the start line is
+        # rebuilt from its three parts): `serialise` returns them until a header changes
+        # (a stamped Via: §18.2.1), instead of joining the lines again when a server
+        # transaction keeps its request as bytes (`Transaction.release`).
+        wire = data if start == 0 else data[start:]
+        message.headers.memo[_WIRE] = (message.start_line(), message.body, wire)
+    return message
 
 
 def parse_head(raw: bytes) -> ParsedHead:
