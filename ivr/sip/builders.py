@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from ivr.sip.errors import SipParseError
 from ivr.sip.headers import HeaderField, Headers
-from ivr.sip.message import TO_TAG_MEMO, Request, Response
+from ivr.sip.message import Request, Response
 from ivr.sip.values import MAGIC_COOKIE, NameAddr, Via
 
 REASONS = {
@@ -56,9 +56,7 @@ REASONS = {
 
 # §8.2.6.2: the headers a response copies from its request, in this order.
 _COPIED = ("via", "from", "to", "call-id", "cseq")
-_COPIED_KEYS = frozenset(_COPIED)
 _COPIED_MEMO = "\0copied"  # `Headers.memo` key: the request's fields a response copies
-_TAGGED_MEMO = "\0tagged-to"  # `Headers.memo` key: (our To tag, the To field carrying it)
 
 
 def reason_phrase(status: int) -> str:
@@ -90,7 +88,6 @@ def make_response(
 ) -> Response:
     """A response to `request` per §8.2.6: Via, From, To, Call-ID, CSeq copied."""
     fields = _copy_fields(request.headers, status, to_tag)
-    tagged_to = request.headers.memo.get(_TAGGED_MEMO)
     if status == 100 and (timestamp := request.headers.get("timestamp")) is not None:
         fields.append(HeaderField("Timestamp", timestamp))  # §8.2.6.1
     # The fields are listed before the block is made: `Headers.add` would drop the
@@ -99,23 +96,7 @@ def make_response(
     if content_type is not None:
         fields.append(HeaderField("Content-Type", content_type, key="content-type"))
     fields.append(HeaderField("Content-Length", str(len(body)), key="content-length"))
-    response = Response(status, reason or reason_phrase(status), Headers(fields), body)
-    if to_tag and status != 100 and tagged_to is not None and tagged_to[0] == to_tag:
-        _known_to(request, response, to_tag)
-    return response
-
-
-def _known_to(request: Request, response: Response, to_tag: str) -> None:
-    """The response's To view, from the request's: our own To is not parsed again.
-
-    Only when the request's To had no tag parameter at all: then parsing
-    `value;tag=T` gives the request's name-addr with ("tag", T) appended, which
-    is what `with_tag` makes (the dialog, §12.1.1, and the 2xx retransmitter read it)."""
-    parsed = request.headers.memo.get("to")
-    if isinstance(parsed, NameAddr) and parsed.tag is None:
-        memo = response.headers.memo
-        memo["to"] = parsed.with_tag(to_tag)
-        memo[TO_TAG_MEMO] = to_tag
+    return Response(status, reason or reason_phrase(status), Headers(fields), body)
 
 
 def stateless_tag(headers: Headers) -> str:
@@ -165,20 +146,13 @@ def make_request(
 
 
 def _copy_fields(source: Headers, status: int, to_tag: str | None) -> list[HeaderField]:
-    memo = source.memo
-    copied = memo.get(_COPIED_MEMO)
+    copied = source.memo.get(_COPIED_MEMO)
     if copied is None:  # a request is answered up to four times (100, 180, 200, retransmits)
-        copied = memo[_COPIED_MEMO] = [f for f in source.fields if f.key in _COPIED_KEYS]
+        copied = source.memo[_COPIED_MEMO] = [f for f in source.fields if f.key in _COPIED]
     fields = []
     for f in copied:
         if f.key == "to" and to_tag and status != 100 and ";tag=" not in f.value.replace(" ", ""):
-            tagged = memo.get(_TAGGED_MEMO)  # the 180 and the 200 carry the same tag
-            if tagged is None or tagged[0] != to_tag:
-                tagged = memo[_TAGGED_MEMO] = (
-                    to_tag,
-                    HeaderField(f.name, f"{f.value};tag={to_tag}", key="to"),
-                )
-            fields.append(tagged[1])
+            fields.append(HeaderField(f.name, f"{f.value};tag={to_tag}", key="to"))
         else:
             fields.append(f)  # shared: a field is never changed in place, only replaced
     return fields
