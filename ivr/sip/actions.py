@@ -11,6 +11,13 @@ from dataclasses import dataclass
 
 from ivr.sip.message import Request, Response
 
+# Each record spells out its `__init__`, which `dataclass` then leaves alone: mypyc
+# compiles it, where the generated one stays interpreted Python (about 10x slower:
+# several of these are made for every message). The signatures are the ones
+# `dataclass` would write; tests/sip/test_sip_records.py holds them to it.
+# `object.__setattr__` because the records are frozen: mypyc turns that call, spelled
+# out (not through an alias), into a plain store.
+
 RELIABLE_TRANSPORTS = frozenset({"TCP", "TLS", "SCTP", "TLS-SCTP", "WS", "WSS"})
 
 TxKey = tuple[str, ...]
@@ -23,6 +30,11 @@ class Peer:
     host: str
     port: int
     transport: str = "UDP"
+
+    def __init__(self, host: str, port: int, transport: str = "UDP") -> None:
+        object.__setattr__(self, "host", host)
+        object.__setattr__(self, "port", port)
+        object.__setattr__(self, "transport", transport)
 
     @property
     def reliable(self) -> bool:
@@ -39,6 +51,14 @@ class SendMessage:
     peer: Peer
     retransmission: bool = False
 
+    def __init__(
+        self, *, data: bytes, message: Request | Response, peer: Peer, retransmission: bool = False
+    ) -> None:
+        object.__setattr__(self, "data", data)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "peer", peer)
+        object.__setattr__(self, "retransmission", retransmission)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliverRequest:
@@ -51,6 +71,11 @@ class DeliverRequest:
     request: Request
     peer: Peer
     tx: TxKey | None
+
+    def __init__(self, *, request: Request, peer: Peer, tx: TxKey | None) -> None:
+        object.__setattr__(self, "request", request)
+        object.__setattr__(self, "peer", peer)
+        object.__setattr__(self, "tx", tx)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +91,14 @@ class DeliverResponse:
     tx: TxKey
     local: bool = False
 
+    def __init__(
+        self, *, response: Response, request: Request, tx: TxKey, local: bool = False
+    ) -> None:
+        object.__setattr__(self, "response", response)
+        object.__setattr__(self, "request", request)
+        object.__setattr__(self, "tx", tx)
+        object.__setattr__(self, "local", local)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TransactionFailed:
@@ -75,12 +108,20 @@ class TransactionFailed:
     request: Request
     reason: str
 
+    def __init__(self, *, tx: TxKey, request: Request, reason: str) -> None:
+        object.__setattr__(self, "tx", tx)
+        object.__setattr__(self, "request", request)
+        object.__setattr__(self, "reason", reason)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AckTimeout:
     """No ACK for a 2xx within 64·T1: the UAS should end the session with BYE (§13.3.1.4)."""
 
     response: Response
+
+    def __init__(self, *, response: Response) -> None:
+        object.__setattr__(self, "response", response)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +130,10 @@ class Dropped:
 
     peer: Peer
     reason: str
+
+    def __init__(self, *, peer: Peer, reason: str) -> None:
+        object.__setattr__(self, "peer", peer)
+        object.__setattr__(self, "reason", reason)
 
 
 Action = SendMessage | DeliverRequest | DeliverResponse | TransactionFailed | AckTimeout | Dropped

@@ -31,6 +31,22 @@ class _Pending:
     due: float
     give_up: float
 
+    def __init__(
+        self,
+        response: Response,
+        data: bytes,
+        peer: Peer,
+        interval: float,
+        due: float,
+        give_up: float,
+    ) -> None:  # compiled: see `ivr.sip.actions`
+        self.response = response
+        self.data = data
+        self.peer = peer
+        self.interval = interval
+        self.due = due
+        self.give_up = give_up
+
 
 def answer_key(message: Request | Response) -> AnswerKey:
     return (message.call_id, message.to_tag or "", message.cseq.number)

@@ -57,6 +57,7 @@ class Dialog:
     """One dialog's state (§12): tags, sequence numbers, remote target, routes."""
 
     __slots__ = (
+        "_id",
         "call_id",
         "local_contact",
         "local_party",
@@ -99,10 +100,13 @@ class Dialog:
         self.remote_seq = remote_seq
         self.secure = secure
         self.state = state
+        # Made once: a dialog's id never changes (§12), and it is looked up about
+        # six times a call (a NamedTuple is built through an interpreted __new__).
+        self._id = DialogId(call_id, local_tag, remote_tag)
 
     @property
     def id(self) -> DialogId:
-        return DialogId(self.call_id, self.local_tag, self.remote_tag)
+        return self._id
 
     # -- creation --------------------------------------------------------------------
 
@@ -118,7 +122,7 @@ class Dialog:
         local_tag = response.to_tag
         if not local_tag:
             raise LocalSipError("a dialog-creating response needs a To tag (§12.1.1)")
-        return cls(
+        return Dialog(  # not cls(...): a direct call, compiled (no subclasses)
             call_id=request.call_id,
             local_tag=local_tag,
             remote_tag=request.from_tag or "",
@@ -139,7 +143,7 @@ class Dialog:
         remote_tag = response.to_tag
         if not remote_tag:
             raise RemoteSipError("dialog-creating response without a To tag")
-        return cls(
+        return Dialog(  # not cls(...): a direct call, compiled (no subclasses)
             call_id=request.call_id,
             local_tag=request.from_tag or "",
             remote_tag=remote_tag,

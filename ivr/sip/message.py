@@ -112,9 +112,18 @@ class Message:
         try:
             return self.headers.cached(key, parse)
         except SipParseError as exc:
-            exc.can_respond = isinstance(self, Request) and key != "via"
-            exc.headers = self.headers
-            raise
+            raise self._view_error(exc, key) from None
+
+    def _view_error(self, exc: SipParseError, key: str) -> SipParseError:
+        """`exc` made answerable as the parser's own errors are (§18.2.2: not a bad Via)."""
+        exc.can_respond = isinstance(self, Request) and key != "via"
+        exc.headers = self.headers
+        return exc
+
+    # The views read on every request are parsed inline, not through `_view`: a
+    # lambda there is a closure object and a generic call per first read, about a
+    # dozen a call. Each keeps `_view`'s contract: parsed once until the headers
+    # change, a `SipParseError` marked by `_view_error`.
 
     def _required(self, name: str) -> str:
         value = self.headers.get(name)
@@ -124,9 +133,13 @@ class Message:
 
     @property
     def top_via(self) -> Via:
-        via = self.headers.memo.get("via")
+        memo = self.headers.memo
+        via = memo.get("via")
         if via is None:
-            via = self._view("via", lambda: parse_via(split_commas(self._required("via"))[0]))
+            try:
+                via = memo["via"] = parse_via(split_commas(self._required("via"))[0])
+            except SipParseError as exc:
+                raise self._view_error(exc, "via") from None
         return via
 
     @property
@@ -135,9 +148,13 @@ class Message:
 
     @property
     def cseq(self) -> CSeq:
-        cseq = self.headers.memo.get("cseq")
+        memo = self.headers.memo
+        cseq = memo.get("cseq")
         if cseq is None:
-            cseq = self._view("cseq", lambda: parse_cseq(self._required("cseq")))
+            try:
+                cseq = memo["cseq"] = parse_cseq(self._required("cseq"))
+            except SipParseError as exc:
+                raise self._view_error(exc, "cseq") from None
         return cseq
 
     @property
@@ -147,16 +164,24 @@ class Message:
 
     @property
     def from_(self) -> NameAddr:
-        found = self.headers.memo.get("from")
+        memo = self.headers.memo
+        found = memo.get("from")
         if found is None:
-            found = self._view("from", lambda: parse_name_addr(self._required("from")))
+            try:
+                found = memo["from"] = parse_name_addr(self._required("from"))
+            except SipParseError as exc:
+                raise self._view_error(exc, "from") from None
         return found
 
     @property
     def to(self) -> NameAddr:
-        found = self.headers.memo.get("to")
+        memo = self.headers.memo
+        found = memo.get("to")
         if found is None:
-            found = self._view("to", lambda: parse_name_addr(self._required("to")))
+            try:
+                found = memo["to"] = parse_name_addr(self._required("to"))
+            except SipParseError as exc:
+                raise self._view_error(exc, "to") from None
         return found
 
     @property
@@ -265,6 +290,13 @@ class ParsedHead:
     headers: Headers
     duplicate: str | None = None  # the first field that may appear once but did not
 
+    def __init__(
+        self, start: str, headers: Headers, duplicate: str | None = None
+    ) -> None:  # compiled: see `ivr.sip.actions`
+        self.start = start
+        self.headers = headers
+        self.duplicate = duplicate
+
 
 def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
     """Parse one whole message.
@@ -280,7 +312,15 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
     end = data.find(b"\r\n\r\n", start)
     if end < 0:
         raise SipParseError("no empty line after the header block")
-    return build_message(parse_head(data[start:end]), data[end + 4 :], stream=stream)
+    message = build_message(parse_head(data[start:end]), data[end + 4 :], stream=stream)
+    if len(message.body) == len(data) - end - 4:  # nothing after the body: no copy needed
+        # The wire form is the bytes received (the raw lines are kept, the start line is
+        # rebuilt from its three parts): `serialise` returns them until a header changes
+        # (a stamped Via: §18.2.1), instead of joining the lines again when a server
+        # transaction keeps its request as bytes (`Transaction.release`).
+        wire = data if start == 0 else data[start:]
+        message.headers.memo[_WIRE] = (message.start_line(), message.body, wire)
+    return message
 
 
 def parse_head(raw: bytes) -> ParsedHead:
@@ -289,10 +329,10 @@ def parse_head(raw: bytes) -> ParsedHead:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SipParseError("header block is not UTF-8") from None
-    crlfs = text.count("\r\n")
+    lines = text.split("\r\n")
+    crlfs = len(lines) - 1  # one CRLF between two lines: cheaper than counting them
     if text.count("\n") != crlfs or text.count("\r") != crlfs:
         raise SipParseError("bare CR or LF in the header block")
-    lines = text.split("\r\n")
     fields: list[HeaderField] = []
     bad: str | None = None
     known = _KEYS
@@ -359,10 +399,11 @@ def _usable_via(headers: Headers) -> bool:
     value = headers.get("via")
     if value is None:
         return False
-    try:
-        headers.cached("via", lambda: parse_via(split_commas(value)[0]))
-    except SipParseError:
-        return False
+    if "via" not in headers.memo:  # parsed here, as `top_via` would (no closure)
+        try:
+            headers.memo["via"] = parse_via(split_commas(value)[0])
+        except SipParseError:
+            return False
     return True
 
 
@@ -408,7 +449,8 @@ def _check_headers(
         if headers.get(key) is None:
             raise _error(f"missing {key} header", headers, can_respond)
     try:
-        headers.cached("cseq", lambda: parse_cseq(headers.get("cseq") or ""))
+        if "cseq" not in headers.memo:  # parsed as `Message.cseq` would (no closure)
+            headers.memo["cseq"] = parse_cseq(headers.get("cseq") or "")
         if not can_respond:  # a response, or a request we could not answer anyway
             headers.cached("via", lambda: parse_via(split_commas(headers.get("via") or "")[0]))
     except SipParseError as exc:

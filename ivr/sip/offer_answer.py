@@ -50,6 +50,31 @@ class LocalMedia:
     session_version: int = 0
     username: str = "ringway"
 
+    def __init__(
+        self,
+        *,
+        address: str,
+        port: int,
+        codecs: tuple[str, ...] = ("PCMU", "PCMA"),
+        telephone_events: str | None = "0-16",
+        dtmf_payload_type: int = 101,
+        ptime: int = 20,
+        direction: str = "sendrecv",
+        session_id: int = 0,
+        session_version: int = 0,
+        username: str = "ringway",
+    ) -> None:  # compiled: see `ivr.sip.actions`
+        object.__setattr__(self, "address", address)
+        object.__setattr__(self, "port", port)
+        object.__setattr__(self, "codecs", codecs)
+        object.__setattr__(self, "telephone_events", telephone_events)
+        object.__setattr__(self, "dtmf_payload_type", dtmf_payload_type)
+        object.__setattr__(self, "ptime", ptime)
+        object.__setattr__(self, "direction", direction)
+        object.__setattr__(self, "session_id", session_id)
+        object.__setattr__(self, "session_version", session_version)
+        object.__setattr__(self, "username", username)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Negotiated:
@@ -65,11 +90,40 @@ class Negotiated:
     ptime: int
     direction: str
 
+    def __init__(
+        self,
+        *,
+        codec: str,
+        payload_type: int,
+        clock_rate: int,
+        dtmf_payload_type: int | None,
+        dtmf_events: str | None,
+        remote_address: str,
+        remote_port: int,
+        ptime: int,
+        direction: str,
+    ) -> None:  # compiled: see `ivr.sip.actions`
+        object.__setattr__(self, "codec", codec)
+        object.__setattr__(self, "payload_type", payload_type)
+        object.__setattr__(self, "clock_rate", clock_rate)
+        object.__setattr__(self, "dtmf_payload_type", dtmf_payload_type)
+        object.__setattr__(self, "dtmf_events", dtmf_events)
+        object.__setattr__(self, "remote_address", remote_address)
+        object.__setattr__(self, "remote_port", remote_port)
+        object.__setattr__(self, "ptime", ptime)
+        object.__setattr__(self, "direction", direction)
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:
     sdp: SessionDescription
     media: Negotiated
+
+    def __init__(
+        self, sdp: SessionDescription, media: Negotiated
+    ) -> None:  # compiled: see `ivr.sip.actions`
+        object.__setattr__(self, "sdp", sdp)
+        object.__setattr__(self, "media", media)
 
 
 def answer(offer: SessionDescription, local: LocalMedia) -> Answer:

@@ -45,6 +45,14 @@ class RtpMap:
     clock_rate: int
     channels: int = 1
 
+    def __init__(
+        self, payload_type: int, encoding: str, clock_rate: int, channels: int = 1
+    ) -> None:  # compiled: see `ivr.sip.actions`
+        object.__setattr__(self, "payload_type", payload_type)
+        object.__setattr__(self, "encoding", encoding)
+        object.__setattr__(self, "clock_rate", clock_rate)
+        object.__setattr__(self, "channels", channels)
+
 
 def _attribute(lines: list[Line], name: str) -> str | None:
     """Value of the first `a=name:value` (or "" for a flag `a=name`)."""
@@ -138,6 +146,13 @@ class SessionDescription:
     media: list[Media]
     eol: str = "\r\n"
 
+    def __init__(
+        self, lines: list[Line], media: list[Media], eol: str = "\r\n"
+    ) -> None:  # compiled: see `ivr.sip.actions`
+        self.lines = lines
+        self.media = media
+        self.eol = eol
+
     @property
     def origin(self) -> Origin:
         for kind, value in self.lines:
@@ -160,11 +175,31 @@ class SessionDescription:
         return _direction(media.lines) or _direction(self.lines) or "sendrecv"
 
     def serialise(self) -> bytes:
+        return (self.eol.join(self._text_lines()) + self.eol).encode()
+
+    def serialise_around_port(self, index: int) -> tuple[bytes, bytes]:
+        """The wire form cut where the port of `media[index]` goes: `serialise()` is
+        `before + str(port).encode() + after` for that stream's port, whatever it is."""
+        media = self.media[index]
+        if media.port_count is not None:  # "port/count": not a single port to rewrite
+            raise ValueError("the stream has a port count")
+        before = "".join(line + self.eol for line in self._text_lines(index))
+        cut = (before + f"m={media.media} ").encode()
+        whole = self.serialise()
+        port = str(media.port).encode()
+        if not whole.startswith(cut + port + b" "):  # never: `_text_lines` writes both
+            raise ValueError("the m= line is not where it was written")
+        return cut, whole[len(cut) + len(port) :]
+
+    def _text_lines(self, until: int | None = None) -> list[str]:
+        """The lines of the description, or those above the m= line of `media[until]`."""
         out = [f"{k}={v}" for k, v in self.lines]
-        for m in self.media:
+        for i, m in enumerate(self.media):
+            if i == until:
+                break
             out.append(f"m={m.m_line}")
             out.extend(f"{k}={v}" for k, v in m.lines)
-        return (self.eol.join(out) + self.eol).encode()
+        return out
 
     def __bytes__(self) -> bytes:
         return self.serialise()

@@ -346,6 +346,24 @@ class _Step:
     message: Request | Response | None
     out: list[Action]
 
+    def __init__(
+        self,
+        tx: Transaction,
+        event: Event,
+        now: float,
+        cfg: TimerConfig,
+        schedule: Schedule,
+        message: Request | Response | None,
+        out: list[Action],
+    ) -> None:  # compiled: see `ivr.sip.actions`
+        self.tx = tx
+        self.event = event
+        self.now = now
+        self.cfg = cfg
+        self.schedule = schedule
+        self.message = message
+        self.out = out
+
 
 def step(
     tx: Transaction,

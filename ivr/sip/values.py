@@ -141,6 +141,13 @@ class NameAddr:
     display_name: str | None = None
     params: Params = ()
 
+    def __init__(
+        self, uri: str, display_name: str | None = None, params: Params = ()
+    ) -> None:  # compiled: see `ivr.sip.actions`
+        object.__setattr__(self, "uri", uri)
+        object.__setattr__(self, "display_name", display_name)
+        object.__setattr__(self, "params", params)
+
     @property
     def tag(self) -> str | None:
         return param_value(self.params, "tag")
@@ -218,6 +225,20 @@ class Via:
     params: Params = ()
     protocol: str = "SIP/2.0"
 
+    def __init__(
+        self,
+        transport: str,
+        host: str,
+        port: int | None = None,
+        params: Params = (),
+        protocol: str = "SIP/2.0",
+    ) -> None:  # compiled: see `ivr.sip.actions`
+        object.__setattr__(self, "transport", transport)
+        object.__setattr__(self, "host", host)
+        object.__setattr__(self, "port", port)
+        object.__setattr__(self, "params", params)
+        object.__setattr__(self, "protocol", protocol)
+
     @property
     def branch(self) -> str | None:
         return param_value(self.params, "branch")
@@ -284,6 +305,10 @@ MAX_CSEQ = 2**32 - 1  # "expressible as a 32-bit unsigned integer" (§8.1.1.5)
 class CSeq:
     number: int
     method: str
+
+    def __init__(self, number: int, method: str) -> None:  # compiled: see `ivr.sip.actions`
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "method", method)
 
     def __str__(self) -> str:
         return f"{self.number} {self.method}"

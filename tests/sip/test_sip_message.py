@@ -49,12 +49,34 @@ def test_sip_7_captured_message_round_trips_byte_for_byte(path: Path) -> None:
     message = parse_message(data, stream="tcp" in path.parent.name)
     assert message.serialise() == data
     assert bytes(message) == data
+    message.headers.memo.clear()  # not the received bytes kept: the lines joined again
+    assert message.serialise() == data
+
+
+def test_sip_7_an_unchanged_datagram_serialises_to_the_bytes_received() -> None:
+    """No copy, no join: `Transaction.release` keeps a request as these bytes."""
+    data = load("call_udp/01-INVITE.sip")
+    message = parse_message(data)
+    assert message.serialise() is data
+    message.target = "sip:other@192.0.2.1"  # the start line changed: built again
+    assert message.serialise() == data.replace(
+        data.split(b"\r\n")[0], b"INVITE sip:other@192.0.2.1 SIP/2.0"
+    )
+    stamped = parse_message(data)
+    stamped.headers.replace_first_element("via", "SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKx")
+    assert b"192.0.2.9" in stamped.serialise()  # a changed header: built again (§18.2.1)
+    bodied = parse_message(data)
+    bodied.body = b""
+    assert not bodied.serialise().endswith(parse_message(data).body)
 
 
 def test_sip_25_tortuous_invite_round_trips_and_reads_like_rfc_4475() -> None:
     data = load("handmade/tortuous_invite.sip")
     message = request("handmade/tortuous_invite.sip")
     assert message.serialise() == data
+    message.headers.memo.clear()  # the folded lines joined again, not the bytes kept
+    assert message.serialise() == data
+    message = request("handmade/tortuous_invite.sip")
     assert message.method == "INVITE"
     assert message.uri.user == "vivekg" and message.uri.has_param("unknownparam")
     assert message.to.tag == "1918181833n"
