@@ -5,11 +5,12 @@
     b2bua.attach(edge)
 
 `B2bua` is the edge's `CallHandler`: an INVITE gets 180, an RTP port (reused
-from an ended call when one has rested: `ivr.calls.ports`), a customer lookup on its CLI (P-Asserted-Identity, RFC 3325 §9.1, else From),
-then 200 and a `CallSession` running the IVR. Each call's `CallDriver` feeds
-the session call-control events (from SIP, RTP and the router, through
-`ContactCentre`) and executes the commands it returns. Everything here runs on
-the event loop thread; nothing blocks.
+from an ended call when one has rested: `ivr.calls.ports`), a customer lookup on
+its CLI (P-Asserted-Identity, RFC 3325 §9.1, else From), then 200 and a
+`CallSession` running the IVR. Each call's `CallDriver` feeds the session
+call-control events (from SIP, RTP and the router, through `ContactCentre`) and
+executes the commands it returns. Everything here runs on the event loop thread;
+nothing blocks.
 """
 
 from __future__ import annotations
