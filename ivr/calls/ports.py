@@ -21,13 +21,16 @@ A reused port must never give a call what was meant for the one before it:
   nothing it still plays or relays goes out from the next call's port.
 
 Ports rest in order of return (first in, first out) and close after `idle`
-seconds unused, or at once when `keep` are already resting; `close()` (the
+seconds unused, or at once when `keep` are already resting (by default an
+eighth of the process's file-descriptor limit, at most 4,096: resting ports must
+not starve the SIP edge's connections or the data files); `close()` (the
 B2BUA's stop) closes every resting port.
 """
 
 from __future__ import annotations
 
 import asyncio
+import resource
 import socket
 from collections import deque
 from typing import cast
@@ -37,6 +40,14 @@ from ivr.media.endpoint import Address, MediaEndpoint
 REST_S = 1.0  # a given-back port drops everything this long before it is reused
 IDLE_S = 60.0  # a port unused this long is closed
 KEEP = 4096  # at most this many resting ports (file descriptors) are kept
+
+
+def default_keep() -> int:
+    """Resting ports to keep: an eighth of the soft descriptor limit, 16 to `KEEP`."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return KEEP
+    return max(16, min(KEEP, soft // 8))
 
 
 class RtpPort(asyncio.DatagramProtocol):
@@ -83,10 +94,11 @@ class RtpPorts:
     """The RTP ports of one host address, on one event loop (the first that opens one)."""
 
     def __init__(
-        self, host: str, *, rest: float = REST_S, idle: float = IDLE_S, keep: int = KEEP
+        self, host: str, *, rest: float = REST_S, idle: float = IDLE_S, keep: int | None = None
     ) -> None:
         self.host = host
-        self.rest, self.idle, self.keep = rest, idle, keep
+        self.rest, self.idle = rest, idle
+        self.keep = default_keep() if keep is None else keep
         self._resting: deque[RtpPort] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.opened = 0  # sockets opened

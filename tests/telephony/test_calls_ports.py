@@ -7,6 +7,7 @@ import asyncio
 import gc
 import os
 import random
+import resource
 import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from ivr.calls.media import CallMedia, MediaLeg
-from ivr.calls.ports import RtpPorts
+from ivr.calls.ports import KEEP, RtpPorts, default_keep
 from ivr.media.audio import PromptLibrary
 from ivr.media.dtmf import DtmfDigit
 from ivr.media.rtp import RtpPacket
@@ -268,3 +269,17 @@ def test_an_agent_leg_closed_while_its_new_port_attaches_gives_it_back(use_uvloo
         assert len(os.listdir("/proc/self/fd")) == before
 
     in_loops(main, use_uvloop)
+
+
+def test_resting_ports_are_bounded_by_the_descriptor_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+        assert default_keep() == 128 and RtpPorts("127.0.0.1").keep == 128
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+        assert default_keep() == 16
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert default_keep() == (
+        KEEP if soft == resource.RLIM_INFINITY else max(16, min(KEEP, soft // 8))
+    )
