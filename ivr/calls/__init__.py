@@ -6,3 +6,7 @@ Signalling becomes call-control events at the edge (`events.py`); the pure
 RTP endpoints and a `ContactCentre` (the router side, `ringway.telephony`).
 Neither the router nor the IVR flow engine ever sees a SIP message.
 """
+
+from router._native import use_native
+
+use_native(__path__, __name__)  # the call path may load compiled (docs/native-build.md)

@@ -4,12 +4,13 @@
     edge = SipEdge(host, port, credentials, handler=b2bua, registrar=...)
     b2bua.attach(edge)
 
-`B2bua` is the edge's `CallHandler`: an INVITE gets 180, two RTP ports, a
-customer lookup on its CLI (P-Asserted-Identity, RFC 3325 §9.1, else From),
-then 200 and a `CallSession` running the IVR. Each call's `CallDriver` feeds
-the session call-control events (from SIP, RTP and the router, through
-`ContactCentre`) and executes the commands it returns. Everything here runs on
-the event loop thread; nothing blocks.
+`B2bua` is the edge's `CallHandler`: an INVITE gets 180, an RTP port (reused
+from an ended call when one has rested: `ivr.calls.ports`), a customer lookup on
+its CLI (P-Asserted-Identity, RFC 3325 §9.1, else From), then 200 and a
+`CallSession` running the IVR. Each call's `CallDriver` feeds the session
+call-control events (from SIP, RTP and the router, through `ContactCentre`) and
+executes the commands it returns. Everything here runs on the event loop thread;
+nothing blocks.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ivr.calls import events as ce
 from ivr.calls.driver import CallDriver
 from ivr.calls.flow import FlowRunLike
 from ivr.calls.media import CallMedia, hold_music
+from ivr.calls.ports import RtpPorts
 from ivr.calls.session import CallSession, QueueHold
 from ivr.edge import Call, CallHandler, SipEdge
 from ivr.media.audio import PromptLibrary
@@ -134,6 +136,7 @@ class B2bua(CallHandler):
         self.drivers: dict[str, CallDriver] = {}  # by the caller's Call-ID
         self._setups: dict[str, asyncio.Task[None]] = {}
         self._received: dict[str, float] = {}  # INVITE arrival (loop time), until set up
+        self.ports = RtpPorts(host)  # the calls' RTP ports, reused from call to call
 
     def hold_music_in(self, codec: str) -> bytes:
         """`hold_music` in G.711 law ``codec`` ("PCMU", "PCMA"), encoded once."""
@@ -156,6 +159,7 @@ class B2bua(CallHandler):
             # its abandon or wrap-up, the agent's phone its CANCEL or BYE
             driver.call.hang_up()
             driver.handle(ce.CallEnded(side="caller", reason="shutdown"))
+        self.ports.close()
 
     # -- CallHandler ---------------------------------------------------------------------
 
@@ -172,7 +176,7 @@ class B2bua(CallHandler):
         self._received.pop(call_id, None)
 
     async def _set_up(self, call: Call) -> None:
-        media = CallMedia(self.host, self.rng, self.prompts)
+        media = CallMedia(self.host, self.rng, self.prompts, self.ports)
         try:
             await media.open()
         except OSError:
@@ -187,6 +191,9 @@ class B2bua(CallHandler):
             media.close()
             call.reject(500)
             return
+        except BaseException:  # cancelled (`stop`): the port goes back, not astray
+            media.close()
+            raise
         if call.tx is None:  # cancelled while we looked the caller up
             media.close()
             return

@@ -158,49 +158,65 @@ class CallDriver:
         self._rearm()
 
     def _execute(self, command: cmd.Command) -> None:
-        media = self.media
-        if isinstance(command, cmd.PlayPrompts):
-            self._pending_prompt = True
-            media.caller.play_encoded(media.encoded(command.prompts))
-        elif isinstance(command, cmd.StopPlayback):
-            self._pending_prompt = False
-            media.caller.stop()
-        elif isinstance(command, cmd.StartHold):
-            self._hold(music=command.music)
-        elif isinstance(command, cmd.Announce):
-            media.caller.announce_encoded(
-                media.encoded(self.centre.announcement(command.contact_id))
-            )
-        elif isinstance(command, cmd.CreateContact):
-            self._spawn(self._create_contact(command))
-        elif isinstance(command, cmd.CreateCallback):
-            self._spawn(self._create_callback(command))
-        elif isinstance(command, cmd.RingAgent):
-            self._ring(command.agent_id)
-        elif isinstance(command, cmd.CancelAgent | cmd.HangUpAgent):
-            self._drop_agent(command.agent_id)
-        elif isinstance(command, cmd.Bridge):
-            media.bridge()
-            self._record()
-        elif isinstance(command, cmd.Unbridge):
-            self._unbridging()
-            self._stop_recording()
-            media.unbridge()
-        else:
-            self._router_or_end(command)
+        # one look-up by the command's class instead of a chain of isinstance checks
+        # (the commands are final records; `_handler_for` still serves a subclass)
+        kind = type(command)
+        run = _HANDLERS.get(kind)
+        if run is None:
+            run = _handler_for(kind)
+        run(self, command)
 
-    def _router_or_end(self, command: cmd.Command) -> None:
-        centre = self.centre
-        if isinstance(command, cmd.AcceptOffer):
-            centre.accept(command.agent_id, command.contact_id)
-        elif isinstance(command, cmd.RejectOffer):
-            centre.reject(command.agent_id, command.contact_id, command.status)
-        elif isinstance(command, cmd.EndContact):
-            centre.end(command.contact_id)
-        elif isinstance(command, cmd.HangUpCaller):
-            self._hang_up_caller()
-        elif isinstance(command, cmd.WriteRecord):
-            self._finish(command.record)
+    def _play(self, command: cmd.PlayPrompts) -> None:
+        self._pending_prompt = True
+        media = self.media
+        media.caller.play_encoded(media.encoded(command.prompts))
+
+    def _stop_playback(self, command: cmd.StopPlayback) -> None:
+        self._pending_prompt = False
+        self.media.caller.stop()
+
+    def _start_hold(self, command: cmd.StartHold) -> None:
+        self._hold(music=command.music)
+
+    def _announce(self, command: cmd.Announce) -> None:
+        media = self.media
+        media.caller.announce_encoded(media.encoded(self.centre.announcement(command.contact_id)))
+
+    def _start_contact(self, command: cmd.CreateContact) -> None:
+        self._spawn(self._create_contact(command))
+
+    def _start_callback(self, command: cmd.CreateCallback) -> None:
+        self._spawn(self._create_callback(command))
+
+    def _ring_agent(self, command: cmd.RingAgent) -> None:
+        self._ring(command.agent_id)
+
+    def _agent_off(self, command: cmd.CancelAgent | cmd.HangUpAgent) -> None:
+        self._drop_agent(command.agent_id)
+
+    def _bridge(self, command: cmd.Bridge) -> None:
+        self.media.bridge()
+        self._record()
+
+    def _unbridge(self, command: cmd.Unbridge) -> None:
+        self._unbridging()
+        self._stop_recording()
+        self.media.unbridge()
+
+    def _accept(self, command: cmd.AcceptOffer) -> None:
+        self.centre.accept(command.agent_id, command.contact_id)
+
+    def _reject(self, command: cmd.RejectOffer) -> None:
+        self.centre.reject(command.agent_id, command.contact_id, command.status)
+
+    def _end_contact(self, command: cmd.EndContact) -> None:
+        self.centre.end(command.contact_id)
+
+    def _hang_up(self, command: cmd.HangUpCaller) -> None:
+        self._hang_up_caller()
+
+    def _write_record(self, command: cmd.WriteRecord) -> None:
+        self._finish(command.record)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = self.loop.create_task(work)
@@ -335,6 +351,42 @@ class CallDriver:
     def _on_timer(self) -> None:
         self._timer = None
         self._run(self.session.on_timer(self.loop.time() + 1e-6))
+
+
+_Handler = Callable[[CallDriver, Any], None]
+
+# What `CallDriver._execute` runs for each command, by class.
+_HANDLERS: dict[type, _Handler] = {
+    cmd.PlayPrompts: CallDriver._play,
+    cmd.StopPlayback: CallDriver._stop_playback,
+    cmd.StartHold: CallDriver._start_hold,
+    cmd.Announce: CallDriver._announce,
+    cmd.CreateContact: CallDriver._start_contact,
+    cmd.CreateCallback: CallDriver._start_callback,
+    cmd.RingAgent: CallDriver._ring_agent,
+    cmd.CancelAgent: CallDriver._agent_off,
+    cmd.HangUpAgent: CallDriver._agent_off,
+    cmd.Bridge: CallDriver._bridge,
+    cmd.Unbridge: CallDriver._unbridge,
+    cmd.AcceptOffer: CallDriver._accept,
+    cmd.RejectOffer: CallDriver._reject,
+    cmd.EndContact: CallDriver._end_contact,
+    cmd.HangUpCaller: CallDriver._hang_up,
+    cmd.WriteRecord: CallDriver._write_record,
+}
+
+
+def _ignore(driver: CallDriver, command: Any) -> None:
+    pass
+
+
+def _handler_for(kind: type) -> _Handler:
+    """A subclass of a command runs as its base; anything else is ignored, as before."""
+    for base in kind.__mro__:
+        run = _HANDLERS.get(base)
+        if run is not None:
+            return run
+    return _ignore
 
 
 def _strip_tag(name_addr: str) -> str:

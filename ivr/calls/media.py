@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from ivr.calls.ports import RtpPort, RtpPorts
 from ivr.media.audio import PROMPT_DIR, PromptLibrary, silence, tone
 from ivr.media.clock import ClockHandle, MediaClock, media_clock
 from ivr.media.dtmf import DtmfDigit
@@ -38,15 +39,20 @@ def hold_music(prompts: PromptLibrary, name: str, directory: Path = PROMPT_DIR) 
 
 
 class MediaLeg:
-    """One UDP port: an endpoint, and (on the caller leg) a player pumped on its deadlines."""
+    """One UDP port: an endpoint, and (on the caller leg) a player pumped on its deadlines.
 
-    def __init__(self, host: str, rng: random.Random) -> None:
+    With `ports`, the port comes from that pool when one is free and goes back to it
+    when the leg closes (`ivr.calls.ports`); without, the leg opens and closes its own."""
+
+    def __init__(self, host: str, rng: random.Random, ports: RtpPorts | None = None) -> None:
         self.host = host
         self.rng = rng
+        self.ports = ports
         self.endpoint = MediaEndpoint(dtmf_payload_type=None)
         self.transport: asyncio.DatagramTransport | None = None
         self._sock: socket.socket | None = None  # bound, not yet handed to the loop
         self._attaching: asyncio.Task[None] | None = None
+        self._port: RtpPort | None = None  # held from `ports`
         self.port = 0
         self.player: Player | None = None
         self.negotiated: Negotiated | None = None
@@ -62,7 +68,7 @@ class MediaLeg:
         loop with `sock=` skips `create_datagram_endpoint`'s address resolution, the
         larger part of opening a port. Datagrams arriving before the loop takes the
         socket wait in the kernel's buffer."""
-        if self._sock is not None or self.transport is not None:
+        if self._sock is not None or self.transport is not None or self._port is not None:
             return
         sock = socket.socket(_family(self.host), socket.SOCK_DGRAM)
         try:
@@ -76,20 +82,55 @@ class MediaLeg:
 
     async def open(self) -> None:
         """Bind (if not yet) and start receiving on the loop."""
+        if self._take_port():
+            return
         self.bind()
         sock, self._sock = self._sock, None
-        if sock is not None:
+        if sock is None:
+            return
+        if self.ports is None:
             self.transport = await self._loop_transport(sock)
+        else:
+            self._hold(await self.ports.open(sock))
 
     def open_soon(self) -> None:
         """`bind()` now and hand the socket to the loop in a task: for a caller that
         needs the port number at once (an SDP offer built synchronously)."""
+        if self._take_port():
+            return
         self.bind()
         sock, self._sock = self._sock, None
         if sock is not None:
             self._attaching = asyncio.get_running_loop().create_task(self._attach(sock))
 
+    def _take_port(self) -> bool:
+        """Hold a rested port of the pool, if there is one and this leg has none yet."""
+        ports = self.ports
+        if ports is None or self._sock is not None or self.transport is not None:
+            return False
+        if self._port is not None or self._attaching is not None:
+            return True  # already open, or opening
+        port = ports.take()
+        if port is None:
+            return False
+        self._hold(port)
+        return True
+
+    def _hold(self, port: RtpPort) -> None:
+        self._port = port
+        self.port = port.port
+        port.hold(self.endpoint)
+        self.transport = port.transport
+
     async def _attach(self, sock: socket.socket) -> None:
+        if self.ports is not None:
+            port = await self.ports.open(sock)
+            if self._attaching is asyncio.current_task():
+                self._attaching = None
+                self._hold(port)
+            else:  # closed meanwhile: the new port is still good for the next call
+                self.ports.give_back(port)
+            return
         transport = await self._loop_transport(sock)
         if self._attaching is asyncio.current_task():
             self.transport, self._attaching = transport, None
@@ -221,6 +262,10 @@ class MediaLeg:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+        port = self._port
+        if port is not None and self.ports is not None:
+            self._port = self.transport = None
+            self.ports.give_back(port)  # the endpoint loses the socket (nothing more sent)
         if self.transport is not None:
             self.transport.close()
             self.transport = None
@@ -248,10 +293,16 @@ def _literal_family(host: str) -> socket.AddressFamily | None:
 class CallMedia:
     """Both legs of one call, the prompt library, and the bridge between them."""
 
-    def __init__(self, host: str, rng: random.Random, prompts: PromptLibrary) -> None:
+    def __init__(
+        self,
+        host: str,
+        rng: random.Random,
+        prompts: PromptLibrary,
+        ports: RtpPorts | None = None,
+    ) -> None:
         self.prompts = prompts
-        self.caller = MediaLeg(host, rng)
-        self.agent = MediaLeg(host, rng)
+        self.caller = MediaLeg(host, rng, ports)
+        self.agent = MediaLeg(host, rng, ports)
         self.rng = rng
         self.bridged_at: tuple[int, int] | None = None  # packets received when bridged
         self.relayed = {"caller_to_agent": 0, "agent_to_caller": 0}

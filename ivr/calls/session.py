@@ -53,14 +53,23 @@ from ivr.calls.flow import FlowAction, FlowRunLike, fa
 TIMELINE_LIMIT = 200  # events kept per call record (a stuck IVR loop must not grow it)
 
 
-def vars_of(event: ce.CallEvent) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in event.__dataclass_fields__}
-
-
-def _name(event: ce.CallEvent) -> str:
+def _snake(name: str) -> str:
     """`AgentLegFailed` → `agent_leg_failed`."""
-    name = type(event).__name__
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+# Per event class: its timeline name and field names, worked out once. Every call logs
+# a few events, and deriving both per event (a generator over the class name, a dict
+# of every field) was most of what the timeline cost.
+_SHAPES: dict[type, tuple[str, tuple[str, ...]]] = {}
+
+
+def _shape(event: ce.CallEvent) -> tuple[str, tuple[str, ...]]:
+    kind = type(event)
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        shape = _SHAPES[kind] = (_snake(kind.__name__), tuple(event.__dataclass_fields__))
+    return shape
 
 
 class Phase(enum.Enum):
@@ -146,8 +155,13 @@ class CallSession:
         """The call's own event timeline, kept in its detail record (capped)."""
         timeline: list[dict[str, Any]] = self.record["events"]
         if len(timeline) < TIMELINE_LIMIT and not isinstance(event, ce.PromptFinished):
-            fields = {k: v for k, v in vars_of(event).items() if v is not None}
-            timeline.append({"at": now, "phase": self.phase.value, "event": _name(event), **fields})
+            name, fields = _shape(event)
+            entry: dict[str, Any] = {"at": now, "phase": self.phase.value, "event": name}
+            for field in fields:  # the event's fields in declared order, None left out
+                value = getattr(event, field)
+                if value is not None:
+                    entry[field] = value
+            timeline.append(entry)
 
     def next_deadline(self) -> float | None:
         if self.phase is Phase.IVR:

@@ -277,6 +277,59 @@ def test_the_record_keeps_the_call_timeline() -> None:
     assert timeline[-1]["phase"] == "bridged" and timeline[-1]["side"] == "caller"
 
 
+def test_each_event_class_is_logged_by_its_name_and_fields_in_order() -> None:
+    """The timeline entry of every event class: "at", "phase", "event" (the class name in
+    snake case), then the event's fields in declared order, a None value left out."""
+    events: list[ce.CallEvent] = [
+        ce.DigitsCollected(digit="4", method="info"),
+        ce.ContactQueued(contact_id="c-9", queue="sales"),
+        ce.RoutingFailed(reason="full"),
+        ce.AgentOffered(agent_id="ann"),
+        ce.AgentRinging(agent_id="ann"),
+        ce.CallAnswered(agent_id="ann"),
+        ce.AgentLegFailed(agent_id="ann", status=486),
+        ce.OfferWithdrawn(agent_id="ann", reason="rona"),
+        ce.Transferred(agent_id="ann", target="agent:bob"),
+        ce.CallEnded(side="agent", reason="bye"),
+    ]
+    s = CallSession("call-2", FlowRun(FLOWS, "main", rng=random.Random(1)))
+    for at, event in enumerate(events):
+        s._log(event, float(at))
+    s._log(ce.PromptFinished(), 99.0)  # not kept: a prompt ends many times a call
+    timeline = s.record["events"]
+    assert [list(entry) for entry in timeline[:2]] == [
+        ["at", "phase", "event", "digit", "method"],
+        ["at", "phase", "event", "contact_id", "queue"],
+    ]
+    assert timeline[6] == {
+        "at": 6.0,
+        "phase": "ivr",
+        "event": "agent_leg_failed",
+        "agent_id": "ann",
+        "status": 486,
+    }
+    assert [e["event"] for e in timeline] == [
+        "digits_collected",
+        "contact_queued",
+        "routing_failed",
+        "agent_offered",
+        "agent_ringing",
+        "call_answered",
+        "agent_leg_failed",
+        "offer_withdrawn",
+        "transferred",
+        "call_ended",
+    ]
+
+
+def test_a_none_field_is_left_out_of_the_timeline() -> None:
+    s = CallSession("call-3", FlowRun(FLOWS, "main", rng=random.Random(1)))
+    s._log(ce.DigitsCollected(digit="1", method=None), 1.0)  # type: ignore[arg-type]
+    assert s.record["events"] == [
+        {"at": 1.0, "phase": "ivr", "event": "digits_collected", "digit": "1"}
+    ]
+
+
 SILENT = QueueHold(music=False, announcements=False)
 
 
