@@ -73,6 +73,7 @@ _IN_DIALOG = (
     "Call-ID: {i}-core@127.0.0.1\r\nCSeq: {n} {method}\r\nContact: sip:sipp@127.0.0.1:{uac}\r\n"
     "Max-Forwards: 70\r\nSubject: Performance Test\r\nContent-Length: 0\r\n\r\n"
 )
+_KEPT_FROM = 10_000_000  # call numbers of the --waiting calls
 _STATUS = re.compile(rb"^SIP/2\.0 (\d{3}) ")
 _CALL_ID = re.compile(rb"\r\nCall-ID: (\d+)-core@")
 _CSEQ = re.compile(rb"\r\nCSeq: \d+ ([A-Z]+)")
@@ -110,6 +111,7 @@ class Uac:
         self.peer = Peer("127.0.0.1", self.port, "UDP")
         self.fields = {"sip": sip_port, "uac": self.port, "cli": CALLER}
         self.tags: dict[int, str] = {}
+        self.kept = 0  # calls left waiting in the queue throughout (--waiting)
         self.waiting: set[int] = set()  # calls whose awaited final response is not in
         self.awaited = b"INVITE"
         self.done: asyncio.Future[None] | None = None
@@ -160,7 +162,7 @@ class Uac:
         await self._send_all(
             b"INVITE", [_INVITE.format(i=i, **self.fields).encode() for i in calls], calls
         )
-        await self._until_queued(count)
+        await self._until_queued(self.kept + count)
         ends: list[bytes] = []
         for i in calls:
             tag = self.tags.pop(i)
@@ -168,6 +170,18 @@ class Uac:
                 text = _IN_DIALOG.format(method=method, i=i, n=n, tag=tag, **self.fields)
                 ends.append(text.encode())
         await self._send_all(b"BYE", ends, calls)
+
+    async def keep_waiting(self, first: int, count: int) -> None:
+        """``count`` calls answered, ACKed and left waiting in the queue (sipp's ``-d``)."""
+        calls = range(first, first + count)
+        await self._send_all(
+            b"INVITE", [_INVITE.format(i=i, **self.fields).encode() for i in calls], calls
+        )
+        for i in calls:
+            text = _IN_DIALOG.format(method="ACK", i=i, n=1, tag=self.tags.pop(i), **self.fields)
+            self.edge.on_data(text.encode(), self.peer, self.loop.time())
+        self.kept += count
+        await self._until_queued(self.kept)
 
     async def _until_queued(self, count: int) -> None:
         """Every answered call of the wave routed to the queue before its BYE, as sipp's
@@ -245,7 +259,7 @@ def _callgrind(command: str, *, on: bool) -> None:
 
 
 async def measure(
-    calls: int, warmup: int, wave: int, tmp: Path, profile: Path | None = None
+    calls: int, warmup: int, wave: int, tmp: Path, profile: Path | None = None, waiting: int = 0
 ) -> dict[str, Any]:
     from ringway.app import build
     from ringway.config import load_config
@@ -271,6 +285,8 @@ async def measure(
         router = bundle.service.router
         uac = Uac(bundle.telephony.edge, sip_port, lambda: len(router.waiting("cps")))
         try:
+            for first in range(0, waiting, 100):
+                await uac.keep_waiting(_KEPT_FROM + first, min(100, waiting - first))
             for first in range(0, warmup, wave):
                 await uac.wave(first, min(wave, warmup - first))
             await _until_cdrs(data, warmup)
@@ -304,6 +320,7 @@ async def measure(
         "calls": calls,
         "warmup_calls": warmup,
         "wave": wave,
+        "waiting_throughout": waiting,
         "cpu_us_per_call": round(service_cpu / calls * 1e6, 1),
         "harness_us_per_call": round(harness / calls * 1e6, 1),
         "calls_per_cpu_second": round(calls / service_cpu) if service_cpu > 0 else None,
@@ -322,7 +339,7 @@ def _run_child(args: argparse.Namespace) -> dict[str, Any]:
 
     tmp = Path(tempfile.mkdtemp(prefix="ringway-router-core-"))
     try:
-        running = measure(args.calls, args.warmup, args.wave, tmp, args.cprofile)
+        running = measure(args.calls, args.warmup, args.wave, tmp, args.cprofile, args.waiting)
         result: dict[str, Any] = uvloop.run(running)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -346,7 +363,7 @@ def _run_callgrind(args: argparse.Namespace) -> dict[str, Any]:
         "valgrind", "--tool=callgrind", "--fair-sched=yes", "--instr-atstart=no",
         f"--callgrind-out-file={out}",
         sys.executable, __file__, "--calls", str(args.calls), "--warmup", str(args.warmup),
-        "--wave", str(args.wave),
+        "--wave", str(args.wave), "--waiting", str(args.waiting),
     ]  # fmt: skip
     env = os.environ | {"RINGWAY_CALLGRIND": "1", "PYTHONMALLOC": "malloc"}
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -371,6 +388,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=3000, help="measured calls")
     parser.add_argument("--warmup", type=int, default=500, help="calls before measuring")
     parser.add_argument("--wave", type=int, default=50, help="calls in flight per wave")
+    parser.add_argument(
+        "--waiting", type=int, default=0, help="calls left waiting in the queue throughout"
+    )
     parser.add_argument("--callgrind", action="store_true", help="count instructions too")
     parser.add_argument(
         "--cprofile", type=Path, help="cProfile (event-loop thread, CPU time) to this file"
