@@ -248,7 +248,7 @@ async def _until_cdrs(data_dir: Path, count: int) -> None:
         await asyncio.sleep(0.01)
 
 
-def _callgrind(command: str, *, on: bool) -> None:
+def _callgrind(*, on: bool) -> None:
     """Callgrind's instrumentation on or off in this process (when run under valgrind)."""
     if os.environ.get("RINGWAY_CALLGRIND"):
         subprocess.run(
@@ -291,7 +291,7 @@ async def measure(
                 await uac.wave(first, min(wave, warmup - first))
             await _until_cdrs(data, warmup)
             harness0, threads0 = uac.harness_cpu, _thread_cpu()
-            _callgrind("instr", on=True)
+            _callgrind(on=True)
             profiler = cProfile.Profile(time.thread_time) if profile is not None else None
             if profiler is not None:
                 profiler.enable()
@@ -303,7 +303,7 @@ async def measure(
             if profiler is not None:
                 profiler.disable()
                 profiler.dump_stats(profile)  # type: ignore[arg-type]
-            _callgrind("instr", on=False)
+            _callgrind(on=False)
             threads = _thread_cpu()
             harness = uac.harness_cpu - harness0
         finally:

@@ -266,6 +266,14 @@ class CdrStore:
             for _, committed in batch + self._queued:
                 if committed is not None:
                     committed.cancel()
+            # an `add_soon` row has nobody to tell: say it (its cdr.jsonl line is written)
+            unfiled = [row for row, committed in self._queued if committed is None]
+            if unfiled:
+                log.warning(
+                    "%d CDRs not filed, the CDR writer was cancelled (first: call %r)",
+                    len(unfiled),
+                    unfiled[0][0],
+                )
             self._queued = []
             raise
         finally:

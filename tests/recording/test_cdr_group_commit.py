@@ -177,3 +177,27 @@ def test_a_disposition_set_while_the_cdr_is_queued_finds_it(tmp_path: Path) -> N
         await store.close()
 
     asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+
+
+def test_a_cancelled_writer_names_the_unwaited_rows_it_drops(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`add_soon` rows have no caller to raise to: a writer cancelled (the loop going
+    down without `close`) with such rows still queued logs how many were not filed."""
+
+    async def scenario() -> None:
+        store = CdrStore(tmp_path / "calls.sqlite3", gather_s=60.0)
+        for index in range(3):
+            store.add_soon(cdr(index))
+        await asyncio.sleep(0)  # the writer is waiting out its window
+        writer = store._writer
+        assert writer is not None
+        writer.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writer
+        await store.close()
+
+    with caplog.at_level("WARNING", logger="ringway.cdr"):
+        asyncio.run(scenario())
+    assert "3 CDRs not filed" in caplog.text
+    assert "call-0@trunk" in caplog.text
