@@ -185,6 +185,11 @@ class ContactCheck:
             contacts_waiting_before=round(self.base.get(WAITING, 0.0)),
             contacts_waiting_after=self.waiting,
             lookups_matched=delta("ringway_customer_lookups_total:matched"),
+            # which of the edge's overload signals fired in this probe (ivr.transport)
+            overload_triggers={
+                signal: delta(f"ringway_sip_overloads_total:{signal}")
+                for signal in ("lag", "busy", "queue")
+            },
             server_rss_mib=rss_mib(self.server.proc.pid),
         )
         # Every call sipp completed made exactly one contact, and its BYE ended it: no

@@ -19,10 +19,15 @@ consecutive late probes mean the loop cannot keep up. Lag alone misses the
 commonest overload, though: with a big receive buffer the backlog waits in the
 kernel, and the loop, busy all the time in short callbacks, is never late by
 much. So each probe also reads the CPU time the loop's thread used since the
-last one; when that share of the wall clock (smoothed over ~50 ms) exceeds
-`max_busy`, it sheds the same way. CPU time, not wall time spent in callbacks:
-on a shared machine a callback preempted by another process looks busy on the
-wall clock while the loop is not saturated at all. The last signal is the
+last one; when that share of the wall clock, smoothed over `busy_window` seconds,
+exceeds `max_busy`, it sheds the same way. The window is half a second, not the
+~50 ms it once was: a garbage collection holds the loop thread for 30-140 ms at
+a time under load and filled a 50 ms window on its own, so the edge shed at two
+thirds of what it could carry. Sustained saturation still shows within a second,
+and a backlog that builds faster than that is caught by the third signal. CPU
+time, not wall time spent in callbacks: on a shared machine a callback preempted
+by another process looks busy on the wall clock while the loop is not saturated
+at all. The last signal is the
 backlog itself: each probe peeks at the oldest datagram waiting in the UDP
 socket's receive queue (MSG_PEEK) with its kernel arrival time (SO_TIMESTAMP)
 and so reads how long it has waited -- exactly, where dividing the queue's
@@ -50,6 +55,7 @@ import os
 import socket
 import struct
 from collections.abc import Coroutine
+from math import exp
 from time import thread_time, time
 from typing import Any, Protocol, TypeVar
 
@@ -181,6 +187,7 @@ class SipTransport:
         hold: float = 0.25,
         late_probes: int = 3,
         max_busy: float = 0.9,
+        busy_window: float = 0.5,
         receive_buffer: int = 4 * 1024 * 1024,
         max_queue_delay: float = 0.3,
         queue_for: float = 0.15,
@@ -201,6 +208,7 @@ class SipTransport:
         self._late = 0
         self.late_probes = late_probes
         self.max_busy = max_busy
+        self.busy_window = busy_window  # seconds the CPU share is smoothed over
         self.utilisation = 0.0  # the loop thread's smoothed CPU share
         self._last_probe = self._last_cpu = 0.0
         self.errors = 0
@@ -313,7 +321,8 @@ class SipTransport:
         self.peak_lag = max(self.peak_lag, self.lag)
         self._late = self._late + 1 if self.lag > self.max_lag else 0
         cpu, elapsed = thread_time(), max(now - self._last_probe, 1e-3)
-        self.utilisation += 0.2 * (min(1.0, (cpu - self._last_cpu) / elapsed) - self.utilisation)
+        share = min(1.0, (cpu - self._last_cpu) / elapsed)
+        self.utilisation = smoothed_share(self.utilisation, share, elapsed, self.busy_window)
         self._last_cpu, self._last_probe = cpu, now
         reason = self._overload(now)
         if reason is not None:
@@ -365,6 +374,13 @@ class SipTransport:
                 seconds, micros = _TIMEVAL.unpack_from(data)
                 return max(0.0, time() - float(seconds) - float(micros) / 1e6)
         return 0.0
+
+
+def smoothed_share(average: float, share: float, elapsed: float, window: float) -> float:
+    """`average` moved towards `share`, the CPU share of the last `elapsed` seconds: an
+    exponential average over `window` seconds of wall clock, whatever the probes'
+    spacing (a late probe covers more time and so weighs more)."""
+    return average + (1.0 - exp(-elapsed / window)) * (share - average)
 
 
 def _peeker(sock: Any) -> socket.socket | None:

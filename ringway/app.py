@@ -43,6 +43,7 @@ from ringway.dialer_live.settings import DialerSettings
 from ringway.metrics import MetricsEndpoint, ServiceMetrics
 from ringway.pgsupport import POSTGRES_PREFIX, redact
 from ringway.service import RoutingService
+from ringway.sip_metrics import SipEdgeCollector
 from ringway.telephony import Telephony, TelephonySettings, sip_credentials
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,7 @@ def build(
         node.app = app
     if telephony is not None:
         app.include_router(calls_api.router, prefix=API_PREFIX)
+        metrics.registry.register(SipEdgeCollector(telephony.edge))
     hub = install_desktop(app, service, auth, config, mail)
     if outbound is not None:  # preview dialing reaches the agents' desktops
         outbound.attach_desktop(hub)
