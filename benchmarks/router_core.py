@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import re
@@ -291,6 +292,8 @@ async def measure(
                 await uac.wave(first, min(wave, warmup - first))
             await _until_cdrs(data, warmup)
             harness0, threads0 = uac.harness_cpu, _thread_cpu()
+            tracked0 = len(gc.get_objects())
+            pauses = GcPauses()
             _callgrind(on=True)
             profiler = cProfile.Profile(time.thread_time) if profile is not None else None
             if profiler is not None:
@@ -304,6 +307,8 @@ async def measure(
                 profiler.disable()
                 profiler.dump_stats(profile)  # type: ignore[arg-type]
             _callgrind(on=False)
+            pauses.stop()
+            tracked = len(gc.get_objects()) - tracked0
             threads = _thread_cpu()
             harness = uac.harness_cpu - harness0
         finally:
@@ -331,7 +336,43 @@ async def measure(
         # every call was queued, then abandoned by its BYE: anything else is a lost contact
         "cdr_outcomes": _outcomes(data),
         "calls_live_at_end": live,
+        # the cyclic collector's share: its passes, and the GC-tracked objects the calls
+        # left behind (transactions kept for retransmissions, the router's history)
+        "gc": pauses.summary(calls),
+        "gc_tracked_left_per_call": round(tracked / calls, 1),
     }
+
+
+class GcPauses:
+    """The collector's passes while measuring, timed through `gc.callbacks`."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.count = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self.longest = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self.started
+        generation = info["generation"]
+        self.count[generation] += 1
+        self.seconds[generation] += pause
+        self.longest = max(self.longest, pause)
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def summary(self, calls: int) -> dict[str, Any]:
+        return {
+            "collections_by_generation": self.count,
+            "ms_by_generation": [round(s * 1e3, 1) for s in self.seconds],
+            "us_per_call": round(sum(self.seconds) / calls * 1e6, 1),
+            "longest_ms": round(self.longest * 1e3, 1),
+        }
 
 
 def _run_child(args: argparse.Namespace) -> dict[str, Any]:
