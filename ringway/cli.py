@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -132,9 +133,13 @@ def serve(
 
     from ivr.flows import FlowError
     from ringway.app import build
-    from ringway.runtime import tune_gc
+    from ringway.runtime import gc_thresholds, tune_gc
     from ringway.telephony import TelephonySettings
 
+    try:
+        thresholds = gc_thresholds(os.environ)
+    except ValueError as exc:
+        fail(str(exc))
     cfg = _load(config)
     overrides = {"host": host, "http_port": http_port, "smtp_port": smtp_port}
     service = cfg.service.model_copy(update={k: v for k, v in overrides.items() if v is not None})
@@ -160,7 +165,7 @@ def serve(
     _print_banner(cfg, bundle.admin_token, bundle.generated_passwords)
     if telephony is not None:
         _print_sip_banner(telephony.host, telephony.port, bundle.sip_passwords)
-    tune_gc()
+    tune_gc(thresholds)
     uvicorn.run(
         bundle.app,
         host=service.host,
