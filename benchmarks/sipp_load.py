@@ -83,6 +83,15 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
+def main_thread_cpu(pid: int) -> float:
+    """CPU seconds used so far by `pid`'s main thread (the event loop's, in Ringway)."""
+    try:
+        fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def _children_cpu() -> float:
     usage = os.times()
     return usage.children_user + usage.children_system
@@ -138,6 +147,7 @@ def probe(port: int, server_pid: int, rate: int, load: Load) -> dict[str, Any]:
     errs = [load.tmp / f"err_{port}_{rate}_{i}.log" for i in range(procs)]
     local_ports = load.ports_for(procs)
     cpu0, sipp0, started = tree_cpu(server_pid), _children_cpu(), time.monotonic()
+    loop0 = main_thread_cpu(server_pid)
     running = [
         subprocess.Popen(
             _sipp_command(port, rate / procs, n, load, err, local),
@@ -154,6 +164,7 @@ def probe(port: int, server_pid: int, rate: int, load: Load) -> dict[str, Any]:
         codes.append(proc.returncode)
     wall = time.monotonic() - started
     server_cpu = tree_cpu(server_pid) - cpu0
+    loop_cpu = main_thread_cpu(server_pid) - loop0
     sipp_cpu = _children_cpu() - sipp0  # every sipp was waited for: its time is counted
     ok = sum(max(_stat(o, "Successful call"), 0) for o in outputs)
     failed = sum(max(_stat(o, "Failed call"), 0) for o in outputs)
@@ -175,6 +186,8 @@ def probe(port: int, server_pid: int, rate: int, load: Load) -> dict[str, Any]:
         "achieved_cps": round(min(achieved, rate), 1),
         "server_cpu_share": round(server_cpu / wall, 2),
         "server_cpu_us_per_call": round(server_cpu / max(ok, 1) * 1e6, 1),
+        # of which the main thread's (Ringway's event loop; the rest: writer threads)
+        "server_main_thread_cpu_us_per_call": round(loop_cpu / max(ok, 1) * 1e6, 1),
         "sipp_cpu_share": round(sipp_cpu / wall, 2),
         "passed": set(codes) == {0} and failed == 0 and ok == calls and achieved >= 0.95 * rate,
     }
