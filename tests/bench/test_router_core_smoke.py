@@ -35,6 +35,9 @@ def test_every_call_answered_released_and_filed() -> None:
     assert result["calls_live_at_end"] == 0
     assert result["cpu_us_per_call"] > 0
     assert set(result["thread_cpu_us_per_call"]) >= {"MainThread"}
+    gc_passes = result["gc"]
+    assert len(gc_passes["collections_by_generation"]) == 3 and gc_passes["us_per_call"] >= 0
+    assert result["gc_tracked_left_per_call"] is not None
 
 
 def test_bad_arguments_exit_2_with_one_line() -> None:

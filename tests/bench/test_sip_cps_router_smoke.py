@@ -33,6 +33,9 @@ def test_router_path_probe_creates_and_ends_one_contact_per_call() -> None:
     assert (router["contacts_created"], router["contacts_ended"]) == (calls, calls)
     assert router["contacts_all_ended"] and router["contacts_waiting_at_end"] == 0
     assert step["lookups_matched"] == calls  # the caller's number found the demo customer
+    # the edge's overload signals, read from /metrics: none fired at this rate
+    assert step["overload_triggers"] == {"lag": 0, "busy": 0, "queue": 0}
+    assert 0 < step["server_main_thread_cpu_us_per_call"] <= step["server_cpu_us_per_call"]
     cdrs = router["cdrs"]
     assert cdrs["cdr_jsonl_lines"] == cdrs["cdr_store_rows"] == calls
     assert cdrs["outcomes"] == {"abandoned_in_queue": calls}
