@@ -137,11 +137,18 @@ class Headers:
         """The value of the first field called `name` (any form, any case)."""
         first = self._first
         if first is None:
+            first = self.first_values()
+        key = _KEY_OF.get(name)  # header_key inlined: this runs ~25 times per call
+        return first.get(key if key is not None else header_key(name))
+
+    def first_values(self) -> dict[str, str]:
+        """Key -> value of the first field with that key; read it, never change it."""
+        first = self._first
+        if first is None:
             first = self._first = {}
             for f in reversed(self._fields):
                 first[f.key] = f.value
-        key = _KEY_OF.get(name)  # header_key inlined: this runs ~25 times per call
-        return first.get(key if key is not None else header_key(name))
+        return first
 
     def get_all(self, name: str) -> list[str]:
         """The value of every field called `name`, one per header line, in order."""

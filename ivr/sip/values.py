@@ -89,7 +89,12 @@ def parse_header_params(text: str) -> Params:
         return ()
     if text[0] != ";":
         raise SipParseError(f"expected ';' before parameters in {text!r}")
-    pieces = _split_semicolons(text[1:])
+    return _parse_params(text[1:])
+
+
+def _parse_params(text: str) -> Params:
+    """The parameters after the first `;` of `*( SEMI generic-param )`, text stripped."""
+    pieces = _split_semicolons(text)
     out: list[tuple[str, str | None]] = []
     for piece in pieces:
         name, eq, value = piece.partition("=")
@@ -277,6 +282,26 @@ class Via:
 
 
 def parse_via(value: str) -> Via:
+    # The form nearly every Via takes: "SIP/2.0/UDP host:port;params", one SP after
+    # the transport. Read with finds and slices; anything else (LWS around the
+    # slashes, another case, a tab) takes the general path below, which gives the
+    # same Via for this form.
+    if value.startswith("SIP/2.0/"):
+        space = value.find(" ", 8)
+        transport = value[8:space]
+        after = value[space + 1 : space + 2]
+        if space > 8 and transport.isalpha() and after and not after.isspace():
+            semi = value.find(";", space + 1)
+            if semi < 0:
+                host, port = parse_host_port(value[space + 1 :])
+                return Via(transport.upper(), host, port, (), "SIP/2.0")
+            host, port = parse_host_port(value[space + 1 : semi])
+            params = _parse_params(value[semi + 1 :].rstrip())
+            return Via(transport.upper(), host, port, params, "SIP/2.0")
+    return _parse_via(value)
+
+
+def _parse_via(value: str) -> Via:
     parts = value.split("/", 2)
     if len(parts) != 3:
         raise SipParseError(f"malformed Via {value!r}")
