@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from ivr.sip.errors import SipParseError
 from ivr.sip.headers import HeaderField, Headers, header_key
@@ -33,31 +33,31 @@ from ivr.sip.values import (
 
 T = TypeVar("T")
 
-SIP_VERSION = "SIP/2.0"
-CRLF = "\r\n"
+SIP_VERSION: Final = "SIP/2.0"
+CRLF: Final = "\r\n"
 
 # token (§25.1): alphanum and -.!%*_+`'~
 _TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+").fullmatch
 # Header names repeat in every message: name as written -> key, validated once.
-_KEYS: dict[str, str] = {}
-_MAX_KEYS = 4096  # random names from a flood must not grow it without bound
+_KEYS: Final[dict[str, str]] = {}
+_MAX_KEYS: Final = 4096  # random names from a flood must not grow it without bound
 # Keys of `Headers.memo` entries that are not header views.
 _WIRE, _FROM_TAG, _TO_TAG = "\0wire", "\0from-tag", "\0to-tag"
 FROM_TAG_MEMO, TO_TAG_MEMO = _FROM_TAG, _TO_TAG
 _UNKNOWN = "\0unknown"  # `ParsedHead.duplicate` when parsing could not tell
 # Fields every request and response carries (§8.1.1); Via is checked apart.
-_REQUIRED = ("from", "to", "call-id", "cseq")
+_REQUIRED: Final = ("from", "to", "call-id", "cseq")
 # Fields that may appear once only (§7.3.1 and RFC 4475 §3.1.2.19).
-_SINGLETONS = frozenset(
+_SINGLETONS: Final = frozenset(
     {"call-id", "cseq", "from", "to", "content-length", "max-forwards", "content-type"}
 )
 # Whole header lines seen before -> their field, shared between messages: a field is
 # never changed in place, only replaced (`Headers.set`), so sharing is safe, and most
 # lines repeat call after call. Via (branch), From (tag) and Call-ID are new in every
 # transaction or call (§8.1.1.4, §8.1.1.7, §19.3): they would only churn the cache.
-_LINES: dict[str, HeaderField] = {}
-_MAX_LINES = 2048
-_UNIQUE = frozenset({"via", "from", "call-id"})
+_LINES: Final[dict[str, HeaderField]] = {}
+_MAX_LINES: Final = 2048
+_UNIQUE: Final = frozenset({"via", "from", "call-id"})
 
 
 def is_token(text: str) -> bool:
@@ -98,8 +98,13 @@ class Message:
         wire = memo.get(_WIRE)
         if wire is not None and wire[0] == start and wire[1] is self.body:
             return wire[2]  # type: ignore[no-any-return]
-        head = CRLF.join([start, *self.headers.lines()])
-        data = (head + "\r\n\r\n").encode() + self.body
+        parts = [start]
+        for f in self.headers._fields:
+            raw = f.raw
+            parts.append(raw if raw is not None else f"{f.name}: {f.value}")
+        parts.append("")  # the joined lines end with the empty line: CRLF CRLF (§7)
+        parts.append("")
+        data = CRLF.join(parts).encode() + self.body
         memo[_WIRE] = (start, self.body, data)
         return data
 
@@ -337,13 +342,9 @@ def parse_head(raw: bytes) -> ParsedHead:
     except UnicodeDecodeError:
         raise SipParseError("header block is not UTF-8") from None
     lines = text.split("\r\n")
-    # A bare CR or LF is left inside a line by the split: one join (a copy) and two
-    # memchr scans find it, where counting both characters walked the block twice.
-    joined = "".join(lines)
-    if joined.find("\r") >= 0 or joined.find("\n") >= 0:
+    start = lines[0]
+    if start.find("\r") >= 0 or start.find("\n") >= 0:
         raise SipParseError("bare CR or LF in the header block")
-    if text.find("\r\n ") >= 0 or text.find("\r\n\t") >= 0:
-        return _parse_folded(lines)  # §7.3.1 continuation lines: rare, the general loop
     fields: list[HeaderField] = []
     bad: str | None = None
     cache = _LINES
@@ -355,6 +356,13 @@ def parse_head(raw: bytes) -> ParsedHead:
         line = lines[i]
         field = cache.get(line)  # a line seen before (Max-Forwards: 70, CSeq: 1 INVITE)
         if field is None:
+            # A cached line was checked when it was first read: neither a bare CR or
+            # LF (left inside a line by the split) nor a continuation line.
+            if line.find("\r") >= 0 or line.find("\n") >= 0:
+                raise SipParseError("bare CR or LF in the header block")
+            first = line[:1]
+            if first == " " or first == "\t":  # §7.3.1 folding: rare, the general loop
+                return _parse_folded(lines)
             field = _new_field(line)
             if field is None:
                 bad = bad or f"malformed header line {line[:60]!r}"
@@ -371,9 +379,9 @@ def parse_head(raw: bytes) -> ParsedHead:
             duplicate = field.name
     headers = Headers(fields, index=index)
     if bad is not None:  # read on, so the 400 can still be sent along the Via
-        is_request = lines[0][:4].upper() != "SIP/"
+        is_request = start[:4].upper() != "SIP/"
         raise SipParseError(bad, can_respond=is_request and _usable_via(headers), headers=headers)
-    return ParsedHead(lines[0], headers, duplicate)
+    return ParsedHead(start, headers, duplicate)
 
 
 def _new_field(line: str) -> HeaderField | None:
@@ -393,6 +401,9 @@ def _new_field(line: str) -> HeaderField | None:
 
 def _parse_folded(lines: list[str]) -> ParsedHead:
     """`parse_head` for a block with continuation lines (§7.3.1): fields built one by one."""
+    joined = "".join(lines)  # what `parse_head` has not checked yet: every line
+    if joined.find("\r") >= 0 or joined.find("\n") >= 0:
+        raise SipParseError("bare CR or LF in the header block")
     fields: list[HeaderField] = []
     bad: str | None = None
     for i in range(1, len(lines)):
@@ -455,7 +466,7 @@ def _usable_via(headers: Headers) -> bool:
 
 # The methods of RFC 3261 and its extensions: tokens, so a start line naming one
 # needs no pattern match (§25.1 Method).
-_METHODS = frozenset(
+_METHODS: Final = frozenset(
     {
         "INVITE",
         "ACK",
