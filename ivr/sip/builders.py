@@ -13,7 +13,7 @@ from typing import Final
 
 from ivr.sip.errors import SipParseError
 from ivr.sip.headers import HeaderField, Headers
-from ivr.sip.message import Request, Response
+from ivr.sip.message import FROM_TAG_MEMO, TO_TAG_MEMO, Request, Response
 from ivr.sip.values import MAGIC_COOKIE, NameAddr, Via
 
 REASONS: Final = {
@@ -99,7 +99,34 @@ def make_response(
     if content_type is not None:
         fields.append(HeaderField("Content-Type", content_type, key="content-type"))
     fields.append(HeaderField("Content-Length", str(len(body)), key="content-length"))
-    return Response(status, reason or reason_phrase(status), Headers(fields), body)
+    response = Response(status, reason or reason_phrase(status), Headers(fields), body)
+    _seed_tags(request.headers, response.headers.memo, status, to_tag)
+    return response
+
+
+def _adds_tag(to: str, status: int, to_tag: str | None) -> bool:
+    """Whether a response adds `to_tag` to the request's To (§8.2.6.2): not a 100,
+    and not when the To has a tag already."""
+    return bool(to_tag) and status != 100 and ";tag=" not in to.replace(" ", "")
+
+
+def _seed_tags(source: Headers, memo: dict[str, object], status: int, to_tag: str | None) -> None:
+    """The response's From and To tags, from what the request's parse found.
+
+    From is copied unchanged, so its tag is the request's. To is the request's, or
+    the request's with `;tag=` appended when it had no tag parameter at all; a
+    tag already there (even spelt `;TAG=`, which `_adds_tag` does not see) is
+    the first and so the one read. Seeded, the edge's `to_tag`/`from_tag` on its
+    own 200 need no parse.
+    """
+    src = source.memo
+    if FROM_TAG_MEMO in src:
+        memo[FROM_TAG_MEMO] = src[FROM_TAG_MEMO]
+    if TO_TAG_MEMO in src:
+        tag = src[TO_TAG_MEMO]
+        if tag is None and _adds_tag(source.get("to") or "", status, to_tag):
+            tag = to_tag
+        memo[TO_TAG_MEMO] = tag
 
 
 def stateless_tag(headers: Headers) -> str:
@@ -159,7 +186,7 @@ def _copy_fields(source: Headers, status: int, to_tag: str | None) -> list[Heade
         copied = found  # typed: its fields are read natively, not looked up by name
     fields: list[HeaderField] = []
     for f in copied:
-        if f.key == "to" and to_tag and status != 100 and ";tag=" not in f.value.replace(" ", ""):
+        if f.key == "to" and to_tag and _adds_tag(f.value, status, to_tag):
             # The 180 and the 200 of an INVITE carry the same tag: one field for both.
             cached = memo.get(_TAGGED_TO_MEMO)
             tagged: HeaderField

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import Final
 
 from ivr.sip.errors import SipParseError
 from ivr.sip.uri import Params, Uri, format_params, parse_host_port, parse_uri
@@ -123,8 +123,12 @@ def _split_semicolons(text: str) -> list[str]:
 
 def param_value(params: Params, name: str) -> str | None:
     name = name.lower()
+    size = len(name)
     for key, value in params:
-        if key.lower() == name:
+        # Equal lengths first: only a name as long as `name` is lowered and compared
+        # (str.lower keeps the length except for U+0130, whose lower form is not ASCII
+        # and so never equals a parameter name we ask for).
+        if len(key) == size and (key == name or key.lower() == name):
             return "" if value is None else value
     return None
 
@@ -179,8 +183,26 @@ class NameAddr:
         return f"{display}<{self.uri}>{format_params(self.params)}"
 
 
-@lru_cache(maxsize=4096)  # To and Contact repeat between calls; a NameAddr is immutable
+# Parsed values by their text. A plain dict read by compiled code, not `lru_cache`:
+# a hit costs one look-up instead of a generic call that builds a key, and the
+# values are immutable, so sharing is safe. Emptied when full (a flood of
+# distinct values), then filled again by what repeats.
+_NAME_ADDRS: Final[dict[str, NameAddr]] = {}  # To and Contact repeat between calls
+_CSEQS: Final[dict[str, CSeq]] = {}  # "1 INVITE", "2 BYE": the same few values
+_MAX_CACHED: Final = 4096
+
+
 def parse_name_addr(value: str) -> NameAddr:
+    found = _NAME_ADDRS.get(value)
+    if found is None:
+        found = _parse_name_addr(value)
+        if len(_NAME_ADDRS) >= _MAX_CACHED:
+            _NAME_ADDRS.clear()
+        _NAME_ADDRS[value] = found
+    return found
+
+
+def _parse_name_addr(value: str) -> NameAddr:
     text = value.strip()
     if text == "*":
         return NameAddr(uri="*")
@@ -216,6 +238,8 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*").fullmatch
 
 def _is_scheme(text: str) -> bool:
     """scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (§25.1, RFC 2396)."""
+    if text == "sip" or text == "sips" or text == "tel":  # nearly every URI: no pattern
+        return True
     return _SCHEME(text) is not None
 
 
@@ -339,8 +363,17 @@ class CSeq:
         return f"{self.number} {self.method}"
 
 
-@lru_cache(maxsize=1024)  # "1 INVITE", "2 BYE": the same few values call after call
 def parse_cseq(value: str) -> CSeq:
+    found = _CSEQS.get(value)
+    if found is None:
+        found = _parse_cseq(value)
+        if len(_CSEQS) >= _MAX_CACHED:
+            _CSEQS.clear()
+        _CSEQS[value] = found
+    return found
+
+
+def _parse_cseq(value: str) -> CSeq:
     parts = value.split()
     if len(parts) != 2 or not parts[0].isdigit() or not parts[0].isascii():
         raise SipParseError(f"malformed CSeq {value!r}")
