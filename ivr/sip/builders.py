@@ -57,8 +57,8 @@ REASONS: Final = {
 
 # §8.2.6.2: the headers a response copies from its request, in this order.
 _COPIED: Final = frozenset({"via", "from", "to", "call-id", "cseq"})
-_COPIED_MEMO = "\0copied"  # `Headers.memo` key: the request's fields a response copies
-_TAGGED_TO_MEMO = "\0tagged-to"  # `Headers.memo` key: the To field with our tag added
+_COPIED_MEMO: Final = "\0copied"  # `Headers.memo` key: the request's fields a response copies
+_TAGGED_TO_MEMO: Final = "\0tagged-to"  # `Headers.memo` key: the To field with our tag added
 
 
 def reason_phrase(status: int) -> str:

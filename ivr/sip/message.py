@@ -42,8 +42,12 @@ _TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+").fullmatch
 _KEYS: Final[dict[str, str]] = {}
 _MAX_KEYS: Final = 4096  # random names from a flood must not grow it without bound
 # Keys of `Headers.memo` entries that are not header views.
-_WIRE, _FROM_TAG, _TO_TAG = "\0wire", "\0from-tag", "\0to-tag"
-FROM_TAG_MEMO, TO_TAG_MEMO = _FROM_TAG, _TO_TAG
+# Final: compiled, each is a constant, not a look-up in the module's globals.
+_WIRE: Final = "\0wire"
+_FROM_TAG: Final = "\0from-tag"
+_TO_TAG: Final = "\0to-tag"
+FROM_TAG_MEMO: Final = "\0from-tag"
+TO_TAG_MEMO: Final = "\0to-tag"
 _UNKNOWN = "\0unknown"  # `ParsedHead.duplicate` when parsing could not tell
 # Fields every request and response carries (§8.1.1); Via is checked apart.
 _REQUIRED: Final = ("from", "to", "call-id", "cseq")
@@ -319,19 +323,26 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
     is mandatory.
     """
     start = 0
-    while data.startswith(b"\r\n", start):  # §7.5: ignore CRLFs before the start line
-        start += 2
-    end = data.find(b"\r\n\r\n", start)
+    if data.startswith(b"\r\n"):  # one-argument startswith: a compiled primitive
+        while data.startswith(b"\r\n", start):  # §7.5: ignore CRLFs before the start line
+            start += 2
+        end = data.find(b"\r\n\r\n", start)
+    else:
+        end = data.find(b"\r\n\r\n")
     if end < 0:
         raise SipParseError("no empty line after the header block")
-    message = build_message(parse_head(data[start:end]), data[end + 4 :], stream=stream)
+    head = parse_head(data[start:end])
+    message = build_message(head, data[end + 4 :], stream=stream)
     if len(message.body) == len(data) - end - 4:  # nothing after the body: no copy needed
         # The wire form is the bytes received (the raw lines are kept, the start line is
         # rebuilt from its three parts): `serialise` returns them until a header changes
         # (a stamped Via: §18.2.1), instead of joining the lines again when a server
-        # transaction keeps its request as bytes (`Transaction.release`).
+        # transaction keeps its request as bytes (`Transaction.release`). A request line
+        # is its three parts joined by single spaces (`_request_from` split it so), so
+        # the received text is what `start_line` would rebuild.
         wire = data if start == 0 else data[start:]
-        message.headers.memo[_WIRE] = (message.start_line(), message.body, wire)
+        line = head.start if isinstance(message, Request) else message.start_line()
+        message.headers.memo[_WIRE] = (line, message.body, wire)
     return message
 
 
@@ -372,11 +383,11 @@ def parse_head(raw: bytes) -> ParsedHead:
                     cache.clear()
                 cache[line] = field
         fields.append(field)
+        size = len(index)
         key = field.key
-        if key not in index:
-            index[key] = field.value
-        elif duplicate is None and key in _SINGLETONS:
-            duplicate = field.name
+        index.setdefault(key, field.value)  # one hash probe: a first value goes in
+        if len(index) == size and duplicate is None and key in _SINGLETONS:
+            duplicate = field.name  # the key was there: a second field of it
     headers = Headers(fields, index=index)
     if bad is not None:  # read on, so the 400 can still be sent along the Via
         is_request = start[:4].upper() != "SIP/"

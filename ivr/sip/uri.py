@@ -12,7 +12,7 @@ from typing import Final
 
 from ivr.sip.errors import SipParseError
 
-SUPPORTED_SCHEMES = frozenset({"sip", "sips", "tel"})
+SUPPORTED_SCHEMES: Final = frozenset({"sip", "sips", "tel"})
 
 Params = tuple[tuple[str, str | None], ...]
 

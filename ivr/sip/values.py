@@ -15,7 +15,7 @@ from typing import Final
 from ivr.sip.errors import SipParseError
 from ivr.sip.uri import Params, Uri, format_params, parse_host_port, parse_uri
 
-MAGIC_COOKIE = "z9hG4bK"  # §8.1.1.7
+MAGIC_COOKIE: Final = "z9hG4bK"  # §8.1.1.7
 
 
 # -- lists, quoted strings, parameters ---------------------------------------------
@@ -347,7 +347,7 @@ def _parse_via(value: str) -> Via:
 
 # -- CSeq (§20.16) --------------------------------------------------------------------
 
-MAX_CSEQ = 2**32 - 1  # "expressible as a 32-bit unsigned integer" (§8.1.1.5)
+MAX_CSEQ: Final = 2**32 - 1  # "expressible as a 32-bit unsigned integer" (§8.1.1.5)
 
 
 @dataclass(frozen=True, slots=True)
