@@ -142,3 +142,20 @@ def test_every_captured_message_round_trips_after_the_line_cache_is_warm() -> No
             message = parse_message(data, stream="tcp" in path.parent.name)
             message.headers.memo.clear()  # the lines joined again, not the bytes kept
             assert message.serialise() == data, path
+
+
+def test_a_flood_of_distinct_lines_and_values_never_grows_the_caches_past_their_bound() -> None:
+    from ivr.sip import message, uri, values
+
+    for i in range(message._MAX_LINES + 50):
+        flood = INVITE.replace(b"Performance Test", f"flood {i}".encode())
+        flood = flood.replace(b"To: service <sip:service", f"To: <sip:u{i}".encode())
+        parsed = request(flood)
+        assert parsed.to.uri == f"sip:u{i}@127.0.0.1:5060"
+        assert len(message._LINES) <= message._MAX_LINES
+    for i in range(values._MAX_CACHED + 50):
+        values.parse_name_addr(f"<sip:n{i}@example.com>")
+        uri.parse_uri(f"sip:n{i}@example.com")
+    assert len(values._NAME_ADDRS) <= values._MAX_CACHED
+    assert len(uri._URIS) <= uri._MAX_CACHED
+    assert request(INVITE).headers.get("subject") == "Performance Test"
