@@ -9,13 +9,14 @@ from __future__ import annotations
 import random
 import zlib
 from collections.abc import Iterable
+from typing import Final
 
 from ivr.sip.errors import SipParseError
 from ivr.sip.headers import HeaderField, Headers
-from ivr.sip.message import Request, Response
+from ivr.sip.message import FROM_TAG_MEMO, TO_TAG_MEMO, Request, Response
 from ivr.sip.values import MAGIC_COOKIE, NameAddr, Via
 
-REASONS = {
+REASONS: Final = {
     100: "Trying",
     180: "Ringing",
     181: "Call Is Being Forwarded",
@@ -55,8 +56,9 @@ REASONS = {
 }
 
 # §8.2.6.2: the headers a response copies from its request, in this order.
-_COPIED = ("via", "from", "to", "call-id", "cseq")
-_COPIED_MEMO = "\0copied"  # `Headers.memo` key: the request's fields a response copies
+_COPIED: Final = frozenset({"via", "from", "to", "call-id", "cseq"})
+_COPIED_MEMO: Final = "\0copied"  # `Headers.memo` key: the request's fields a response copies
+_TAGGED_TO_MEMO: Final = "\0tagged-to"  # `Headers.memo` key: the To field with our tag added
 
 
 def reason_phrase(status: int) -> str:
@@ -92,11 +94,39 @@ def make_response(
         fields.append(HeaderField("Timestamp", timestamp))  # §8.2.6.1
     # The fields are listed before the block is made: `Headers.add` would drop the
     # block's caches once per field, and a response is built two or three times a call.
-    fields.extend(HeaderField(name, value) for name, value in headers)
+    for name, value in headers:  # a loop, not a generator: cheaper compiled
+        fields.append(HeaderField(name, value))
     if content_type is not None:
         fields.append(HeaderField("Content-Type", content_type, key="content-type"))
     fields.append(HeaderField("Content-Length", str(len(body)), key="content-length"))
-    return Response(status, reason or reason_phrase(status), Headers(fields), body)
+    response = Response(status, reason or reason_phrase(status), Headers(fields), body)
+    _seed_tags(request.headers, response.headers.memo, status, to_tag)
+    return response
+
+
+def _adds_tag(to: str, status: int, to_tag: str | None) -> bool:
+    """Whether a response adds `to_tag` to the request's To (§8.2.6.2): not a 100,
+    and not when the To has a tag already."""
+    return bool(to_tag) and status != 100 and ";tag=" not in to.replace(" ", "")
+
+
+def _seed_tags(source: Headers, memo: dict[str, object], status: int, to_tag: str | None) -> None:
+    """The response's From and To tags, from what the request's parse found.
+
+    From is copied unchanged, so its tag is the request's. To is the request's, or
+    the request's with `;tag=` appended when it had no tag parameter at all; a
+    tag already there (even spelt `;TAG=`, which `_adds_tag` does not see) is
+    the first and so the one read. Seeded, the edge's `to_tag`/`from_tag` on its
+    own 200 need no parse.
+    """
+    src = source.memo
+    if FROM_TAG_MEMO in src:
+        memo[FROM_TAG_MEMO] = src[FROM_TAG_MEMO]
+    if TO_TAG_MEMO in src:
+        tag = src[TO_TAG_MEMO]
+        if tag is None and _adds_tag(source.get("to") or "", status, to_tag):
+            tag = to_tag
+        memo[TO_TAG_MEMO] = tag
 
 
 def stateless_tag(headers: Headers) -> str:
@@ -146,13 +176,26 @@ def make_request(
 
 
 def _copy_fields(source: Headers, status: int, to_tag: str | None) -> list[HeaderField]:
-    copied = source.memo.get(_COPIED_MEMO)
-    if copied is None:  # a request is answered up to four times (100, 180, 200, retransmits)
-        copied = source.memo[_COPIED_MEMO] = [f for f in source.fields if f.key in _COPIED]
-    fields = []
+    memo = source.memo
+    found = memo.get(_COPIED_MEMO)
+    copied: list[HeaderField]
+    if found is None:  # a request is answered up to four times (100, 180, 200, retransmits)
+        copied = [f for f in source.fields if f.key in _COPIED]
+        memo[_COPIED_MEMO] = copied
+    else:
+        copied = found  # typed: its fields are read natively, not looked up by name
+    fields: list[HeaderField] = []
     for f in copied:
-        if f.key == "to" and to_tag and status != 100 and ";tag=" not in f.value.replace(" ", ""):
-            fields.append(HeaderField(f.name, f"{f.value};tag={to_tag}", key="to"))
+        if f.key == "to" and to_tag and _adds_tag(f.value, status, to_tag):
+            # The 180 and the 200 of an INVITE carry the same tag: one field for both.
+            cached = memo.get(_TAGGED_TO_MEMO)
+            tagged: HeaderField
+            if cached is not None and cached[0] == to_tag:
+                tagged = cached[1]
+            else:
+                tagged = HeaderField(f.name, f"{f.value};tag={to_tag}", key="to")
+                memo[_TAGGED_TO_MEMO] = (to_tag, tagged)
+            fields.append(tagged)
         else:
             fields.append(f)  # shared: a field is never changed in place, only replaced
     return fields

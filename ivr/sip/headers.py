@@ -14,14 +14,14 @@ a dozen times for every time it is changed).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from ivr.sip.values import split_commas
 
 T = TypeVar("T")
 
 # §7.3.3 and the IANA SIP header registry: compact form -> long name.
-COMPACT_FORMS = {
+COMPACT_FORMS: Final = {
     "a": "accept-contact",
     "b": "referred-by",
     "c": "content-type",
@@ -45,7 +45,7 @@ COMPACT_FORMS = {
 
 # Headers whose grammar is a comma-separated list (§7.3.1): `Headers.values`
 # splits them. Authorization and WWW-Authenticate are *not* lists of values.
-LIST_HEADERS = frozenset(
+LIST_HEADERS: Final = frozenset(
     {
         "accept",
         "accept-encoding",
@@ -69,8 +69,8 @@ LIST_HEADERS = frozenset(
 
 
 _MISSING: Any = object()  # `Headers.cached`: no entry (None may be a parsed value)
-_KEY_OF: dict[str, str] = {}  # name as written -> key; names repeat in every message
-_MAX_KEYS = 4096  # random names from a flood must not grow it without bound
+_KEY_OF: Final[dict[str, str]] = {}  # name as written -> key; names repeat in every message
+_MAX_KEYS: Final = 4096  # random names from a flood must not grow it without bound
 
 
 def header_key(name: str) -> str:
@@ -137,11 +137,18 @@ class Headers:
         """The value of the first field called `name` (any form, any case)."""
         first = self._first
         if first is None:
+            first = self.first_values()
+        key = _KEY_OF.get(name)  # header_key inlined: this runs ~25 times per call
+        return first.get(key if key is not None else header_key(name))
+
+    def first_values(self) -> dict[str, str]:
+        """Key -> value of the first field with that key; read it, never change it."""
+        first = self._first
+        if first is None:
             first = self._first = {}
             for f in reversed(self._fields):
                 first[f.key] = f.value
-        key = _KEY_OF.get(name)  # header_key inlined: this runs ~25 times per call
-        return first.get(key if key is not None else header_key(name))
+        return first
 
     def get_all(self, name: str) -> list[str]:
         """The value of every field called `name`, one per header line, in order."""

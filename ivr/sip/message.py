@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from ivr.sip.errors import SipParseError
 from ivr.sip.headers import HeaderField, Headers, header_key
@@ -33,24 +33,35 @@ from ivr.sip.values import (
 
 T = TypeVar("T")
 
-SIP_VERSION = "SIP/2.0"
-CRLF = "\r\n"
+SIP_VERSION: Final = "SIP/2.0"
+CRLF: Final = "\r\n"
 
 # token (§25.1): alphanum and -.!%*_+`'~
 _TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+").fullmatch
 # Header names repeat in every message: name as written -> key, validated once.
-_KEYS: dict[str, str] = {}
-_MAX_KEYS = 4096  # random names from a flood must not grow it without bound
+_KEYS: Final[dict[str, str]] = {}
+_MAX_KEYS: Final = 4096  # random names from a flood must not grow it without bound
 # Keys of `Headers.memo` entries that are not header views.
-_WIRE, _FROM_TAG, _TO_TAG = "\0wire", "\0from-tag", "\0to-tag"
-FROM_TAG_MEMO, TO_TAG_MEMO = _FROM_TAG, _TO_TAG
+# Final: compiled, each is a constant, not a look-up in the module's globals.
+_WIRE: Final = "\0wire"
+_FROM_TAG: Final = "\0from-tag"
+_TO_TAG: Final = "\0to-tag"
+FROM_TAG_MEMO: Final = "\0from-tag"
+TO_TAG_MEMO: Final = "\0to-tag"
 _UNKNOWN = "\0unknown"  # `ParsedHead.duplicate` when parsing could not tell
 # Fields every request and response carries (§8.1.1); Via is checked apart.
-_REQUIRED = ("from", "to", "call-id", "cseq")
+_REQUIRED: Final = ("from", "to", "call-id", "cseq")
 # Fields that may appear once only (§7.3.1 and RFC 4475 §3.1.2.19).
-_SINGLETONS = frozenset(
+_SINGLETONS: Final = frozenset(
     {"call-id", "cseq", "from", "to", "content-length", "max-forwards", "content-type"}
 )
+# Whole header lines seen before -> their field, shared between messages: a field is
+# never changed in place, only replaced (`Headers.set`), so sharing is safe, and most
+# lines repeat call after call. Via (branch), From (tag) and Call-ID are new in every
+# transaction or call (§8.1.1.4, §8.1.1.7, §19.3): they would only churn the cache.
+_LINES: Final[dict[str, HeaderField]] = {}
+_MAX_LINES: Final = 2048
+_UNIQUE: Final = frozenset({"via", "from", "call-id"})
 
 
 def is_token(text: str) -> bool:
@@ -91,8 +102,13 @@ class Message:
         wire = memo.get(_WIRE)
         if wire is not None and wire[0] == start and wire[1] is self.body:
             return wire[2]  # type: ignore[no-any-return]
-        head = CRLF.join([start, *self.headers.lines()])
-        data = (head + "\r\n\r\n").encode() + self.body
+        parts = [start]
+        for f in self.headers._fields:
+            raw = f.raw
+            parts.append(raw if raw is not None else f"{f.name}: {f.value}")
+        parts.append("")  # the joined lines end with the empty line: CRLF CRLF (§7)
+        parts.append("")
+        data = CRLF.join(parts).encode() + self.body
         memo[_WIRE] = (start, self.body, data)
         return data
 
@@ -307,19 +323,26 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
     is mandatory.
     """
     start = 0
-    while data.startswith(b"\r\n", start):  # §7.5: ignore CRLFs before the start line
-        start += 2
-    end = data.find(b"\r\n\r\n", start)
+    if data.startswith(b"\r\n"):  # one-argument startswith: a compiled primitive
+        while data.startswith(b"\r\n", start):  # §7.5: ignore CRLFs before the start line
+            start += 2
+        end = data.find(b"\r\n\r\n", start)
+    else:
+        end = data.find(b"\r\n\r\n")
     if end < 0:
         raise SipParseError("no empty line after the header block")
-    message = build_message(parse_head(data[start:end]), data[end + 4 :], stream=stream)
+    head = parse_head(data[start:end])
+    message = build_message(head, data[end + 4 :], stream=stream)
     if len(message.body) == len(data) - end - 4:  # nothing after the body: no copy needed
         # The wire form is the bytes received (the raw lines are kept, the start line is
         # rebuilt from its three parts): `serialise` returns them until a header changes
         # (a stamped Via: §18.2.1), instead of joining the lines again when a server
-        # transaction keeps its request as bytes (`Transaction.release`).
+        # transaction keeps its request as bytes (`Transaction.release`). A request line
+        # is its three parts joined by single spaces (`_request_from` split it so), so
+        # the received text is what `start_line` would rebuild.
         wire = data if start == 0 else data[start:]
-        message.headers.memo[_WIRE] = (message.start_line(), message.body, wire)
+        line = head.start if isinstance(message, Request) else message.start_line()
+        message.headers.memo[_WIRE] = (line, message.body, wire)
     return message
 
 
@@ -330,63 +353,107 @@ def parse_head(raw: bytes) -> ParsedHead:
     except UnicodeDecodeError:
         raise SipParseError("header block is not UTF-8") from None
     lines = text.split("\r\n")
-    crlfs = len(lines) - 1  # one CRLF between two lines: cheaper than counting them
-    if text.count("\n") != crlfs or text.count("\r") != crlfs:
+    start = lines[0]
+    if start.find("\r") >= 0 or start.find("\n") >= 0:
         raise SipParseError("bare CR or LF in the header block")
     fields: list[HeaderField] = []
     bad: str | None = None
-    known = _KEYS
+    cache = _LINES
     # The index of first values `Headers.get` builds, and the singleton check of
     # `_check_headers`, done in this one pass over the lines instead of two more.
-    index: dict[str, str] | None = {}
+    index: dict[str, str] = {}
     duplicate: str | None = None
-    for line in lines[1:]:
+    for i in range(1, len(lines)):
+        line = lines[i]
+        field = cache.get(line)  # a line seen before (Max-Forwards: 70, CSeq: 1 INVITE)
+        if field is None:
+            # A cached line was checked when it was first read: neither a bare CR or
+            # LF (left inside a line by the split) nor a continuation line.
+            if line.find("\r") >= 0 or line.find("\n") >= 0:
+                raise SipParseError("bare CR or LF in the header block")
+            first = line[:1]
+            if first == " " or first == "\t":  # §7.3.1 folding: rare, the general loop
+                return _parse_folded(lines)
+            field = _new_field(line)
+            if field is None:
+                bad = bad or f"malformed header line {line[:60]!r}"
+                continue
+            if field.key not in _UNIQUE:
+                if len(cache) >= _MAX_LINES:  # a flood of distinct lines: start again
+                    cache.clear()
+                cache[line] = field
+        fields.append(field)
+        size = len(index)
+        key = field.key
+        index.setdefault(key, field.value)  # one hash probe: a first value goes in
+        if len(index) == size and duplicate is None and key in _SINGLETONS:
+            duplicate = field.name  # the key was there: a second field of it
+    headers = Headers(fields, index=index)
+    if bad is not None:  # read on, so the 400 can still be sent along the Via
+        is_request = start[:4].upper() != "SIP/"
+        raise SipParseError(bad, can_respond=is_request and _usable_via(headers), headers=headers)
+    return ParsedHead(start, headers, duplicate)
+
+
+def _new_field(line: str) -> HeaderField | None:
+    """The field of one unfolded header line, or None if it is not `token LWS ":" value`."""
+    colon = line.find(":")
+    if colon <= 0:
+        return None
+    name = line[:colon]
+    key = _KEYS.get(name)  # the usual case: a name seen before, no LWS before ':'
+    if key is None:
+        name = name.rstrip(" \t")
+        key = _field_key(name)
+        if key is None:
+            return None
+    return HeaderField(name, line[colon + 1 :].strip(" \t"), line, key)
+
+
+def _parse_folded(lines: list[str]) -> ParsedHead:
+    """`parse_head` for a block with continuation lines (§7.3.1): fields built one by one."""
+    joined = "".join(lines)  # what `parse_head` has not checked yet: every line
+    if joined.find("\r") >= 0 or joined.find("\n") >= 0:
+        raise SipParseError("bare CR or LF in the header block")
+    fields: list[HeaderField] = []
+    bad: str | None = None
+    for i in range(1, len(lines)):
+        line = lines[i]
         first = line[:1]
         if first == " " or first == "\t":  # §7.3.1: a continuation line is one SP
             if fields:
+                # A fresh field (never one of `_LINES`'): it is changed in place here.
                 last = fields[-1]
                 last.raw = f"{last.raw}\r\n{line}"
                 last.value = (last.value + " " + line.strip(" \t")).strip(" \t")
-                index = None  # a value changed after it was indexed: built on demand
             else:
                 bad = bad or "continuation line before any header"
             continue
-        colon = line.find(":")
-        if colon > 0:
-            name = line[:colon]
-            key = known.get(name)  # the usual case: a name seen before, no LWS before ':'
-            if key is None:
-                name = name.rstrip(" \t")
-                key = _field_key(name)
-            if key is not None:
-                value = line[colon + 1 :].strip(" \t")
-                fields.append(HeaderField(name, value, line, key))
-                if index is not None:
-                    if key not in index:
-                        index[key] = value
-                    elif duplicate is None and key in _SINGLETONS:
-                        duplicate = name
-                continue
-        bad = bad or f"malformed header line {line[:60]!r}"
-    headers = Headers(fields, index=index)
-    if bad is not None:  # read on, so the 400 can still be sent along the Via
+        field = _new_field(line)
+        if field is None:
+            bad = bad or f"malformed header line {line[:60]!r}"
+        else:
+            fields.append(field)
+    headers = Headers(fields)  # index built on demand: values changed as lines were read
+    if bad is not None:
         is_request = lines[0][:4].upper() != "SIP/"
         raise SipParseError(bad, can_respond=is_request and _usable_via(headers), headers=headers)
-    return ParsedHead(lines[0], headers, duplicate if index is not None else _UNKNOWN)
+    return ParsedHead(lines[0], headers, _UNKNOWN)
 
 
 def build_message(head: ParsedHead, body: bytes, *, stream: bool) -> Request | Response:
     headers = head.headers
+    index = headers.first_values()
     if head.start[:4].upper() == "SIP/":
         response = _response_from(head.start, headers)
-        _check_headers(headers, can_respond=False, duplicate=head.duplicate)
-        response.body = _frame_body(headers, body, stream=stream, can_respond=False)
+        _check_headers(headers, index, False, head.duplicate)
+        response.body = _frame_body(headers, index, body, stream, False)
         return response
     can_respond = _usable_via(headers)
     request = _request_from(head.start, headers, can_respond)
-    _check_headers(headers, can_respond=can_respond, duplicate=head.duplicate)
+    _check_headers(headers, index, can_respond, head.duplicate)
     _check_request(request, can_respond)
-    request.body = _frame_body(headers, body, stream=stream, can_respond=can_respond)
+    request.body = _frame_body(headers, index, body, stream, can_respond)
     return request
 
 
@@ -396,23 +463,47 @@ def _error(detail: str, headers: Headers, can_respond: bool, status: int = 400) 
 
 def _usable_via(headers: Headers) -> bool:
     """A request can be answered only along a top Via we can read (§18.2.2)."""
-    value = headers.get("via")
+    value = headers.first_values().get("via")
     if value is None:
         return False
-    if "via" not in headers.memo:  # parsed here, as `top_via` would (no closure)
+    memo = headers.memo
+    if "via" not in memo:  # parsed here, as `top_via` would (no closure)
         try:
-            headers.memo["via"] = parse_via(split_commas(value)[0])
+            memo["via"] = parse_via(split_commas(value)[0])
         except SipParseError:
             return False
     return True
 
 
+# The methods of RFC 3261 and its extensions: tokens, so a start line naming one
+# needs no pattern match (§25.1 Method).
+_METHODS: Final = frozenset(
+    {
+        "INVITE",
+        "ACK",
+        "BYE",
+        "CANCEL",
+        "OPTIONS",
+        "REGISTER",
+        "PRACK",
+        "SUBSCRIBE",
+        "NOTIFY",
+        "PUBLISH",
+        "INFO",
+        "REFER",
+        "MESSAGE",
+        "UPDATE",
+    }
+)
+
+
 def _request_from(start: str, headers: Headers, can_respond: bool) -> Request:
     parts = start.split(" ")
-    if len(parts) != 3 or not is_token(parts[0]) or not parts[1]:
+    if len(parts) != 3 or not parts[1] or (parts[0] not in _METHODS and not is_token(parts[0])):
         raise _error(f"malformed request line {start[:80]!r}", headers, can_respond)
     method, target, version = parts
-    _check_version(version, headers, can_respond)
+    if version != SIP_VERSION:
+        _check_version(version, headers, can_respond)
     return Request(method, target, headers, version=version)
 
 
@@ -421,7 +512,8 @@ def _response_from(start: str, headers: Headers) -> Response:
     code, _, reason = rest.partition(" ")
     if len(code) != 3 or not code.isdigit() or not code.isascii() or not "100" <= code <= "699":
         raise _error(f"malformed status line {start[:80]!r}", headers, False)
-    _check_version(version, headers, False)
+    if version != SIP_VERSION:
+        _check_version(version, headers, False)
     return Response(int(code), reason, headers, version=version)
 
 
@@ -436,23 +528,28 @@ def _check_version(version: str, headers: Headers, can_respond: bool) -> None:
 
 
 def _check_headers(
-    headers: Headers, *, can_respond: bool, duplicate: str | None = _UNKNOWN
+    headers: Headers, index: dict[str, str], can_respond: bool, duplicate: str | None
 ) -> None:
-    """`duplicate`: what `parse_head` found, or `_UNKNOWN` to look here."""
-    if headers.get("via") is None:
+    """`index`: `headers.first_values()`; `duplicate`: what `parse_head` found, or
+    `_UNKNOWN` to look here."""
+    via = index.get("via")
+    if via is None:
         raise _error("missing Via header", headers, False)
     if duplicate is _UNKNOWN:
         duplicate = _duplicate_singleton(headers)
     if duplicate is not None:
         raise _error(f"more than one {duplicate} header", headers, can_respond)
-    for key in _REQUIRED:
-        if headers.get(key) is None:
-            raise _error(f"missing {key} header", headers, can_respond)
+    cseq = index.get("cseq")
+    if cseq is None or "from" not in index or "to" not in index or "call-id" not in index:
+        for key in _REQUIRED:  # name the first one missing, in the usual order
+            if key not in index:
+                raise _error(f"missing {key} header", headers, can_respond)
+    memo = headers.memo
     try:
-        if "cseq" not in headers.memo:  # parsed as `Message.cseq` would (no closure)
-            headers.memo["cseq"] = parse_cseq(headers.get("cseq") or "")
-        if not can_respond:  # a response, or a request we could not answer anyway
-            headers.cached("via", lambda: parse_via(split_commas(headers.get("via") or "")[0]))
+        if "cseq" not in memo:  # parsed as `Message.cseq` would (no closure)
+            memo["cseq"] = parse_cseq(cseq or "")
+        if not can_respond and "via" not in memo:  # a response, or a request we could
+            memo["via"] = parse_via(split_commas(via)[0])  # not answer anyway
     except SipParseError as exc:
         raise _error(exc.detail, headers, can_respond) from None
 
@@ -477,8 +574,10 @@ def _check_request(request: Request, can_respond: bool) -> None:
         raise _error(exc.detail, request.headers, can_respond, status=exc.status) from None
 
 
-def _frame_body(headers: Headers, body: bytes, *, stream: bool, can_respond: bool) -> bytes:
-    text = headers.get("content-length")
+def _frame_body(
+    headers: Headers, index: dict[str, str], body: bytes, stream: bool, can_respond: bool
+) -> bytes:
+    text = index.get("content-length")
     if text is None:
         if stream:
             raise _error("Content-Length is required on stream transports", headers, can_respond)

@@ -8,11 +8,11 @@ written in the canonical order (scheme, userinfo, host, port, params, headers).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from typing import Final
 
 from ivr.sip.errors import SipParseError
 
-SUPPORTED_SCHEMES = frozenset({"sip", "sips", "tel"})
+SUPPORTED_SCHEMES: Final = frozenset({"sip", "sips", "tel"})
 
 Params = tuple[tuple[str, str | None], ...]
 
@@ -67,8 +67,24 @@ def format_params(params: Params) -> str:
     return "".join(f";{k}" if v is None else f";{k}={v}" for k, v in params)
 
 
-@lru_cache(maxsize=4096)  # Request-URIs and Contacts repeat; a Uri is immutable
+# Parsed values by their text: a plain dict read by compiled code, cheaper than
+# `lru_cache`'s generic call; the values are immutable. Emptied when full.
+_URIS: Final[dict[str, Uri]] = {}  # Request-URIs and Contacts repeat
+_HOST_PORTS: Final[dict[str, tuple[str, int | None]]] = {}
+_MAX_CACHED: Final = 4096
+
+
 def parse_uri(text: str) -> Uri:
+    found = _URIS.get(text)
+    if found is None:
+        found = _parse_uri(text)
+        if len(_URIS) >= _MAX_CACHED:
+            _URIS.clear()
+        _URIS[text] = found
+    return found
+
+
+def _parse_uri(text: str) -> Uri:
     """Parse a Request-URI or a URI taken out of a name-addr (§19.1.1, §25.1).
 
     Raises `SipParseError` 416 for a scheme we do not serve (§8.2.2.1) and 400
@@ -105,9 +121,18 @@ def parse_uri(text: str) -> Uri:
     )
 
 
-@lru_cache(maxsize=4096)
 def parse_host_port(text: str) -> tuple[str, int | None]:
     """`host[:port]` with IPv6 references in brackets (§25.1 hostport)."""
+    found = _HOST_PORTS.get(text)
+    if found is None:
+        found = _parse_host_port(text)
+        if len(_HOST_PORTS) >= _MAX_CACHED:
+            _HOST_PORTS.clear()
+        _HOST_PORTS[text] = found
+    return found
+
+
+def _parse_host_port(text: str) -> tuple[str, int | None]:
     text = text.strip()
     if text.startswith("["):
         end = text.find("]")

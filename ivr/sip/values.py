@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import Final
 
 from ivr.sip.errors import SipParseError
 from ivr.sip.uri import Params, Uri, format_params, parse_host_port, parse_uri
 
-MAGIC_COOKIE = "z9hG4bK"  # §8.1.1.7
+MAGIC_COOKIE: Final = "z9hG4bK"  # §8.1.1.7
 
 
 # -- lists, quoted strings, parameters ---------------------------------------------
@@ -89,7 +89,12 @@ def parse_header_params(text: str) -> Params:
         return ()
     if text[0] != ";":
         raise SipParseError(f"expected ';' before parameters in {text!r}")
-    pieces = _split_semicolons(text[1:])
+    return _parse_params(text[1:])
+
+
+def _parse_params(text: str) -> Params:
+    """The parameters after the first `;` of `*( SEMI generic-param )`, text stripped."""
+    pieces = _split_semicolons(text)
     out: list[tuple[str, str | None]] = []
     for piece in pieces:
         name, eq, value = piece.partition("=")
@@ -118,8 +123,12 @@ def _split_semicolons(text: str) -> list[str]:
 
 def param_value(params: Params, name: str) -> str | None:
     name = name.lower()
+    size = len(name)
     for key, value in params:
-        if key.lower() == name:
+        # Equal lengths first: only a name as long as `name` is lowered and compared
+        # (str.lower keeps the length except for U+0130, whose lower form is not ASCII
+        # and so never equals a parameter name we ask for).
+        if len(key) == size and (key == name or key.lower() == name):
             return "" if value is None else value
     return None
 
@@ -174,8 +183,26 @@ class NameAddr:
         return f"{display}<{self.uri}>{format_params(self.params)}"
 
 
-@lru_cache(maxsize=4096)  # To and Contact repeat between calls; a NameAddr is immutable
+# Parsed values by their text. A plain dict read by compiled code, not `lru_cache`:
+# a hit costs one look-up instead of a generic call that builds a key, and the
+# values are immutable, so sharing is safe. Emptied when full (a flood of
+# distinct values), then filled again by what repeats.
+_NAME_ADDRS: Final[dict[str, NameAddr]] = {}  # To and Contact repeat between calls
+_CSEQS: Final[dict[str, CSeq]] = {}  # "1 INVITE", "2 BYE": the same few values
+_MAX_CACHED: Final = 4096
+
+
 def parse_name_addr(value: str) -> NameAddr:
+    found = _NAME_ADDRS.get(value)
+    if found is None:
+        found = _parse_name_addr(value)
+        if len(_NAME_ADDRS) >= _MAX_CACHED:
+            _NAME_ADDRS.clear()
+        _NAME_ADDRS[value] = found
+    return found
+
+
+def _parse_name_addr(value: str) -> NameAddr:
     text = value.strip()
     if text == "*":
         return NameAddr(uri="*")
@@ -211,6 +238,8 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*").fullmatch
 
 def _is_scheme(text: str) -> bool:
     """scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (§25.1, RFC 2396)."""
+    if text == "sip" or text == "sips" or text == "tel":  # nearly every URI: no pattern
+        return True
     return _SCHEME(text) is not None
 
 
@@ -277,6 +306,26 @@ class Via:
 
 
 def parse_via(value: str) -> Via:
+    # The form nearly every Via takes: "SIP/2.0/UDP host:port;params", one SP after
+    # the transport. Read with finds and slices; anything else (LWS around the
+    # slashes, another case, a tab) takes the general path below, which gives the
+    # same Via for this form.
+    if value.startswith("SIP/2.0/"):
+        space = value.find(" ", 8)
+        transport = value[8:space]
+        after = value[space + 1 : space + 2]
+        if space > 8 and transport.isalpha() and after and not after.isspace():
+            semi = value.find(";", space + 1)
+            if semi < 0:
+                host, port = parse_host_port(value[space + 1 :])
+                return Via(transport.upper(), host, port, (), "SIP/2.0")
+            host, port = parse_host_port(value[space + 1 : semi])
+            params = _parse_params(value[semi + 1 :].rstrip())
+            return Via(transport.upper(), host, port, params, "SIP/2.0")
+    return _parse_via(value)
+
+
+def _parse_via(value: str) -> Via:
     parts = value.split("/", 2)
     if len(parts) != 3:
         raise SipParseError(f"malformed Via {value!r}")
@@ -298,7 +347,7 @@ def parse_via(value: str) -> Via:
 
 # -- CSeq (§20.16) --------------------------------------------------------------------
 
-MAX_CSEQ = 2**32 - 1  # "expressible as a 32-bit unsigned integer" (§8.1.1.5)
+MAX_CSEQ: Final = 2**32 - 1  # "expressible as a 32-bit unsigned integer" (§8.1.1.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,8 +363,17 @@ class CSeq:
         return f"{self.number} {self.method}"
 
 
-@lru_cache(maxsize=1024)  # "1 INVITE", "2 BYE": the same few values call after call
 def parse_cseq(value: str) -> CSeq:
+    found = _CSEQS.get(value)
+    if found is None:
+        found = _parse_cseq(value)
+        if len(_CSEQS) >= _MAX_CACHED:
+            _CSEQS.clear()
+        _CSEQS[value] = found
+    return found
+
+
+def _parse_cseq(value: str) -> CSeq:
     parts = value.split()
     if len(parts) != 2 or not parts[0].isdigit() or not parts[0].isascii():
         raise SipParseError(f"malformed CSeq {value!r}")
