@@ -75,11 +75,12 @@ class LookupResult:
         customer = self.customer
         tier = customer.tier if customer is not None else None
         return {
-            "status": self.status.value,
+            # str() of a StrEnum is its value, without the enum's `value` property (Python)
+            "status": str(self.status),
             "normalized": self.normalized,
             "label": self._label(customer),
             "customer_id": customer.id if customer is not None else None,
-            "tier": tier.value if tier is not None else None,
+            "tier": str(tier) if tier is not None else None,
             "candidates": [c.to_dict() for c in self.candidates],
         }
 

@@ -108,7 +108,8 @@ class Customer:
             "name": self.name,
             "phones": list(self.phones),
             "emails": list(self.emails),
-            "tier": self.tier.value if self.tier is not None else None,
+            # str() of a StrEnum is its value, cheaper than the enum's `value` property
+            "tier": str(self.tier) if self.tier is not None else None,
             "account_manager": self.account_manager,
             "backup_agent": self.backup_agent,
             "language": self.language,

@@ -181,7 +181,8 @@ Row = tuple[Any, ...]
 
 def _row(cdr: CallDetailRecord) -> Row:
     details = None if cdr.details is None else json.dumps(cdr.details)
-    return (*_as_is(cdr), cdr.outcome.value, details)
+    # str() of a StrEnum is its value, without the enum's `value` property (Python code)
+    return (*_as_is(cdr), str(cdr.outcome), details)
 
 
 def _record(row: sqlite3.Row) -> CallDetailRecord:
@@ -508,24 +509,37 @@ class CallDetails:
         return cdr
 
     def _from_record(self, record: Mapping[str, Any]) -> CallDetailRecord:
-        ended = _number(record.get("ended_at"))
-        started = _number(record.get("started_at"), record.get("answered_at")) or ended
+        # Each key read once, the helpers quick on the common shapes (a float time, a str
+        # or None, no dialer block): a CDR per call is built on the router path.
+        get = record.get
+        ended = _number(get("ended_at"))
+        answered = _number(get("answered_at"))
+        # the start, else the answer, else (none, or a zero) the end: as `a or b` did
+        started = _number(get("started_at"))
         if started is None:
-            raise CdrError(f"call {record.get('call_id')!r} has no times")
+            started = answered
+        if not started:
+            started = ended
+        if started is None:
+            raise CdrError(f"call {get('call_id')!r} has no times")
+        dialer = get("dialer")
+        direction = get("direction")
         return self._build(
-            call_id=str(record.get("call_id") or ""),
+            call_id=str(get("call_id") or ""),
             started_at=started,
             ended_at=ended,
-            answered_at=_number(record.get("answered_at")),
-            cli=_text(record.get("cli")),
-            to=_text(record.get("dialed")),
-            contact_id=_text(record.get("contact_id")),
-            hangup_by=_text(record.get("hangup_by")),
-            recording_id=_text(record.get("recording_id")),
+            answered_at=answered,
+            cli=_text(get("cli")),
+            to=_text(get("dialed")),
+            contact_id=_text(get("contact_id")),
+            hangup_by=_text(get("hangup_by")),
+            recording_id=_text(get("recording_id")),
             outcome=_driver_outcome(record),
-            direction=str(record.get("direction") or "inbound"),
-            connected_at=_number(record.get("bridged_at")),
-            details=_details(record.get("dialer")),
+            direction=direction
+            if direction and type(direction) is str
+            else str(direction or "inbound"),
+            connected_at=_number(get("bridged_at")),
+            details=None if dialer is None else _details(dialer),
         )
 
     def _contact(self, contact_id: str | None) -> Contact | None:
@@ -579,28 +593,41 @@ class CallDetails:
 _COMPLETIONS = frozenset({ev.ContactCompleted.kind})
 
 
-def _number(*values: object) -> float | None:
-    for value in values:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
+def _number(value: object) -> float | None:
+    """A time as the record's float (an int too, never a bool); anything else None."""
+    if type(value) is float:  # the common case: float() of a float is itself
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
     return None
 
 
 def _text(value: object) -> str | None:
-    return None if value is None or value == "" else str(value)
+    if value is None or value == "":
+        return None
+    return value if type(value) is str else str(value)
 
 
 def _details(value: object) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, Mapping) else None
 
 
+# What in a driver's own outcome says the call failed to be set up or routed.
+_FAILED_WORDS = ("fail", "reject", "error", "refused")
+_OUTCOME_VALUES = frozenset(outcome.value for outcome in Outcome)
+
+
 def _driver_outcome(record: Mapping[str, Any]) -> Outcome | None:
     """What the contact cannot say: a call that never queued, or one that failed."""
-    said = str(record.get("outcome") or "")
-    if record.get("direction") == "outbound" and said in Outcome.__members__.values():
+    said = record.get("outcome") or ""
+    if type(said) is not str:
+        said = str(said)
+    if record.get("direction") == "outbound" and said in _OUTCOME_VALUES:
         return Outcome(said)  # the dialer's own outcome (busy, no_answer, ...)
-    if any(word in said for word in ("fail", "reject", "error", "refused")):
-        return Outcome.FAILED
+    # a plain loop, not any() over a generator: one per call on the router path
+    for word in _FAILED_WORDS:
+        if word in said:
+            return Outcome.FAILED
     return None if record.get("contact_id") else Outcome.IVR
 
 

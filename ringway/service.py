@@ -46,6 +46,7 @@ from ringway.service_types import (
     ReservationReader,
     RouterHost,
     RoutingReads,
+    new_contact_id,
 )
 from router import events as ev
 from router.agents import Agent
@@ -268,12 +269,15 @@ class RoutingService:
         queue = self._queue_for(new)
         result = new.lookup  # already looked up by the B2BUA (ringway.caller_lookups)
         if result is not None:
-            self.metrics.count_lookup(result.status.value)
+            # str() of a StrEnum is its value, without the enum's `value` property (a
+            # Python function); so for the tier below
+            self.metrics.count_lookup(str(result.status))
         else:
             result = await self._look_up(new)
         customer = result.customer
+        tier = customer.tier if customer is not None else None  # result.tier, found once
         contact = Contact(
-            id=new.id or f"c-{os.urandom(8).hex()}",
+            id=new.id or new_contact_id(),
             channel=new.channel,
             queue=queue,
             created_at=self.now(),
@@ -282,7 +286,7 @@ class RoutingService:
             entry_point=new.entry_point,
             language=new.language or (customer.language if customer else None),
             customer_id=customer.id if customer else None,
-            tier=result.tier.value if result.tier is not None else None,
+            tier=str(tier) if tier is not None else None,
             preferred_agent=new.preferred_agent,
             exclusive_agent=new.exclusive_agent,
             attributes={**new.attributes, "pop": result.to_pop()},
@@ -313,7 +317,7 @@ class RoutingService:
             result = await self.lookup.lookup_email(origin)
         else:
             result = await self.lookup.lookup_cli(origin)
-        self.metrics.count_lookup(result.status.value)
+        self.metrics.count_lookup(str(result.status))
         return result
 
     async def complete(

@@ -55,6 +55,7 @@ from ringway.cluster import ClusterNode
 from ringway.cluster.phones import SharedPhones
 from ringway.config import RingwayConfig
 from ringway.service import NewContact, RoutingService
+from ringway.service_types import new_contact_id
 from ringway.telephony_forward import LOCAL_COMMANDS, CommandForwarder
 from ringway.telephony_monitor import Monitoring
 from ringway.telephony_records import CallArchive, caller_number
@@ -156,35 +157,40 @@ class RouterCentre:
         attributes: dict[str, str],
         priority: int,
     ) -> str:
+        contact_id = new_contact_id()
         new = NewContact(
             channel=Channel.VOICE,
             queue=queue,
             origin=cli,
             priority=priority,
-            attributes={**attributes, "sip_call_id": call_id, **self._carrier()},
-            id=f"c-{os.urandom(8).hex()}",
+            attributes=self._attributes(attributes, call_id),
+            id=contact_id,
             lookup=self.lookups.claim(call_id, cli),
         )
-        assert new.id is not None
         driver = self._driver_for_call(call_id)
         if driver is not None:
             # before it exists: on a cluster follower, the leader's offer can be replayed
             # here before the forwarded create_contact answers
-            self.by_contact[new.id] = driver
+            self.by_contact[contact_id] = driver
         try:
             contact = await self.service.create_contact(new)
         except RoutingError as exc:
-            self.by_contact.pop(new.id, None)
+            self.by_contact.pop(contact_id, None)
             raise RoutingRefused(exc.message) from exc
-        if contact.status not in (ContactStatus.QUEUED, ContactStatus.OFFERED):
-            self.by_contact.pop(new.id, None)
+        status = contact.status
+        if status is not ContactStatus.QUEUED and status is not ContactStatus.OFFERED:
+            self.by_contact.pop(contact_id, None)
             raise RoutingRefused(f"contact {contact.id} is {contact.status.value}")
         return contact.id
 
-    def _carrier(self) -> dict[str, str]:
-        """On a cluster, the node whose SIP edge carries the call (`cluster.phones`)."""
+    def _attributes(self, attributes: dict[str, str], call_id: str) -> dict[str, Any]:
+        """The IVR's attributes, the SIP Call-ID and, on a cluster, the node whose SIP
+        edge carries the call (`cluster.phones`)."""
+        carried = {**attributes, "sip_call_id": call_id}
         host = self.service.host
-        return {"sip_node": host.node_id} if isinstance(host, ClusterNode) else {}
+        if isinstance(host, ClusterNode):
+            carried["sip_node"] = host.node_id
+        return carried
 
     async def create_callback(self, *, call_id: str, queue: str, number: str) -> None:
         channel = self.service.reads.queues[queue].channel
