@@ -269,11 +269,11 @@ class RouterCentre:
         Where this node routes, at once, as it always did; on a cluster follower it is
         forwarded to the leader (`RoutingService.call`) in the background, in order per
         contact, and None means only "sent" (see `ringway.telephony_forward`)."""
-        if not isinstance(self.service.reads, Router):
+        router = self.service.reads  # where this node routes, its `Router` itself
+        if not isinstance(router, Router):
             self.forwarder.send(name, about, args)  # `about`: the contact, for ordering
             return None
         run = LOCAL_COMMANDS[name]
-        router = self.service.router
         try:
             self.service.execute(name, lambda now: run(router, args, now))
         except RoutingError as exc:

@@ -98,6 +98,7 @@ class CallArchive:
         self._finishing: dict[str, asyncio.Task[str | None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lines: list[str] = []  # cdr.jsonl lines of this loop iteration, not yet written
+        self._announcements: dict[str, str | None] = {}  # recording_announcement's, by queue
 
     def recording_announcement(self, contact_id: str) -> str | None:
         """The prompt the contact's queue plays before it records, if it records."""
@@ -107,8 +108,15 @@ class CallArchive:
             queue = self.service.reads.contact(contact_id).queue
         except RoutingError:
             return None
+        try:
+            return self._announcements[queue]
+        except KeyError:
+            pass
+        # once per queue: the service's configuration is fixed for its lifetime, and a
+        # queue without recording settings builds a default settings model every time
         policy = self.calls.recordings.policy(queue)
-        return policy.announcement if policy.enabled else None
+        announcement = self._announcements[queue] = policy.announcement if policy.enabled else None
+        return announcement
 
     def start_recording(
         self, contact_id: str, call_id: str, policy: RecordingDoc | None = None
