@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import operator
@@ -174,6 +175,31 @@ class CallDetailRecord:
             "direction": self.direction,
             **({"dialer": self.details} if self.details is not None else {}),
         }
+
+
+def _record_maker() -> Callable[..., CallDetailRecord]:
+    """A `CallDetailRecord` constructor taking every field positionally, in declaration
+    order, for the CDR built on the router path per call. The dataclass's own (frozen,
+    slots) takes them by keyword and sets each through ``object.__setattr__``: ~36,000
+    instructions for 17 fields, against ~14,000 for this one, which allocates the
+    object and stores each field through its slot (no ``__post_init__`` to run; the
+    record is the same, field for field, tests/recording/test_servicelean_cdr.py).
+    Generated source, as the dataclass's own methods are."""
+    names = [f.name for f in dataclasses.fields(CallDetailRecord)]
+    namespace: dict[str, Any] = {"_new_record": object.__new__, "_record_cls": CallDetailRecord}
+    lines = [f"def make_record({', '.join(names)}):", "    made = _new_record(_record_cls)"]
+    for index, name in enumerate(names):
+        if name in ("made", "_new_record", "_record_cls") or name.startswith("_set_"):
+            raise TypeError(f"CallDetailRecord: field {name} clashes with the constructor")
+        namespace[f"_set_{index}"] = CallDetailRecord.__dict__[name].__set__
+        lines.append(f"    _set_{index}(made, {name})")
+    lines.append("    return made")
+    exec("\n".join(lines), namespace)
+    made: Callable[..., CallDetailRecord] = namespace["make_record"]
+    return made
+
+
+_make_record = _record_maker()
 
 
 def _iso(at: float | None) -> str | None:
@@ -452,6 +478,41 @@ class CallDetails:
         adds (queue, agent, customer, disposition; for a call from a caller, when the agent
         was connected and, failing the driver's, the CLI). A dialled call's connection time
         is the dialer's, who bridged it. Raises `CdrError`."""
+        return self._built(
+            call_id,
+            started_at,
+            ended_at,
+            answered_at,
+            cli,
+            to,
+            contact_id,
+            hangup_by,
+            recording_id,
+            outcome,
+            direction,
+            connected_at,
+            details,
+        )
+
+    def _built(
+        self,
+        call_id: str,
+        started_at: float,
+        ended_at: float | None,
+        answered_at: float | None,
+        cli: str | None,
+        to: str | None,
+        contact_id: str | None,
+        hangup_by: str | None,
+        recording_id: str | None,
+        outcome: Outcome | None,
+        direction: str,
+        connected_at: float | None,
+        details: dict[str, Any] | None,
+    ) -> CallDetailRecord:
+        """`_build` with its arguments in that order, for the router path: a call of 13
+        keyword arguments cost ~7,000 instructions (each name searched for among the
+        parameters), positional ones ~1,000."""
         end = self.service.now() if ended_at is None else ended_at
         if not call_id or end < started_at:
             raise CdrError(f"call {call_id!r}: needs a call id and ended_at >= started_at")
@@ -466,24 +527,25 @@ class CallDetails:
             if direction != "outbound":
                 connected = contact.answered_at
                 cli = cli or contact.origin
-        return CallDetailRecord(
-            call_id=call_id,
-            started_at=started_at,
-            ended_at=end,
-            answered_at=answered_at,
-            connected_at=connected,
-            cli=cli,
-            dialed=to,
-            contact_id=contact_id,
-            queue=queue,
-            agent_id=agent_id,
-            customer_id=customer_id,
-            disposition=disposition,
-            hangup_by=hangup_by,
-            recording_id=recording_id,
-            outcome=outcome or _outcome(contact),
-            direction=direction,
-            details=details,
+        # every field, in declaration order (`_record_maker`)
+        return _make_record(
+            call_id,
+            started_at,
+            end,
+            outcome or _outcome(contact),
+            contact_id,
+            cli,
+            to,
+            answered_at,
+            connected,
+            queue,
+            agent_id,
+            customer_id,
+            disposition,
+            recording_id,
+            hangup_by,
+            direction,
+            details,
         )
 
     def submit(self, record: Mapping[str, Any]) -> asyncio.Task[CallDetailRecord | None]:
@@ -535,22 +597,20 @@ class CallDetails:
             raise CdrError(f"call {get('call_id')!r} has no times")
         dialer = get("dialer")
         direction = get("direction")
-        return self._build(
-            call_id=str(get("call_id") or ""),
-            started_at=started,
-            ended_at=ended,
-            answered_at=answered,
-            cli=_text(get("cli")),
-            to=_text(get("dialed")),
-            contact_id=_text(get("contact_id")),
-            hangup_by=_text(get("hangup_by")),
-            recording_id=_text(get("recording_id")),
-            outcome=_driver_outcome(record),
-            direction=direction
-            if direction and type(direction) is str
-            else str(direction or "inbound"),
-            connected_at=_number(get("bridged_at")),
-            details=None if dialer is None else _details(dialer),
+        return self._built(
+            str(get("call_id") or ""),
+            started,
+            ended,
+            answered,
+            _text(get("cli")),
+            _text(get("dialed")),
+            _text(get("contact_id")),
+            _text(get("hangup_by")),
+            _text(get("recording_id")),
+            _driver_outcome(record),
+            direction if direction and type(direction) is str else str(direction or "inbound"),
+            _number(get("bridged_at")),
+            None if dialer is None else _details(dialer),
         )
 
     def _contact(self, contact_id: str | None) -> Contact | None:

@@ -205,3 +205,18 @@ def test_a_queues_recording_announcement_is_read_once() -> None:
     said = [archive.recording_announcement(c) for c in ("c1", "c2", "c3", "c4", "c1")]
     assert said == ["call_recorded", "call_recorded", None, None, "call_recorded"]
     assert asked == ["sales", "support"]
+
+
+def test_the_positional_maker_builds_the_dataclasss_record() -> None:
+    from dataclasses import FrozenInstanceError, fields
+
+    from ringway.cdr import _make_record
+
+    values = {f.name: f"v{i}" for i, f in enumerate(fields(CallDetailRecord))}
+    values["outcome"] = Outcome.ANSWERED
+    made = _make_record(*values.values())
+    assert made == CallDetailRecord(**values)
+    assert repr(made) == repr(CallDetailRecord(**values))
+    assert {f.name: getattr(made, f.name) for f in fields(made)} == values
+    with pytest.raises(FrozenInstanceError):
+        made.queue = "other"  # type: ignore[misc]
