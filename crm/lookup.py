@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from crm.model import Customer, Tier
+from crm.model import Customer, Tier, slot_constructor
 from crm.phone import normalize_email, normalize_phone
 from crm.store import CachedPhoneLookups, CustomerStore
 
@@ -135,8 +135,12 @@ class CustomerLookup:
         return _result(key, found)
 
 
+# status, normalized, candidates: positionally (`slot_constructor`), one per lookup
+_make_result = slot_constructor(LookupResult)
+
+
 def _result(key: str, found: list[Customer]) -> LookupResult:
     if not found:
-        return LookupResult(status=LookupStatus.UNKNOWN, normalized=key)
+        return _make_result(LookupStatus.UNKNOWN, key, ())
     status = LookupStatus.MATCHED if len(found) == 1 else LookupStatus.MULTIPLE
-    return LookupResult(status=status, normalized=key, candidates=tuple(found))
+    return _make_result(status, key, tuple(found))

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crm.model import slot_constructor
 from ivr.calls import events as ce
 from ivr.calls.b2bua import B2bua
 from ivr.calls.driver import CallDriver
@@ -70,6 +71,9 @@ SIP_PASSWORD_ENV = "RINGWAY_SIP_PASSWORD_{extension}"
 DEFAULT_AHT_S = 180.0  # expected-wait estimate before a queue has handled any call
 AGENT_TARGET = "agent:"  # the router's ContactTransferred target for a direct transfer
 _ENDED_BY_ROUTER = (ev.ContactCancelled, ev.ContactEnded, ev.ContactAbandoned)
+# A routed call's `NewContact`, every field positionally (`slot_constructor`): the
+# keyword constructor of the frozen record cost ~3 times as much, per call.
+_make_new_contact = slot_constructor(NewContact)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,14 +162,18 @@ class RouterCentre:
         priority: int,
     ) -> str:
         contact_id = new_contact_id()
-        new = NewContact(
-            channel=Channel.VOICE,
-            queue=queue,
-            origin=cli,
-            priority=priority,
-            attributes=self._attributes(attributes, call_id),
-            id=contact_id,
-            lookup=self.lookups.claim(call_id, cli),
+        new = _make_new_contact(
+            Channel.VOICE,  # channel
+            queue,
+            None,  # entry_point
+            cli,  # origin
+            None,  # language
+            priority,
+            self._attributes(attributes, call_id),
+            contact_id,  # id
+            None,  # preferred_agent
+            False,  # exclusive_agent
+            self.lookups.claim(call_id, cli),  # lookup
         )
         driver = self._driver_for_call(call_id)
         if driver is not None:
