@@ -150,7 +150,8 @@ class RouterCentre:
         name = self.flows.entry_for(dialed)
         number = caller_number(cli, self.service.config.service.default_region)
         attributes = {} if number is None else {"cli": number}
-        return FlowRun(self.flows, name, customer=customer, attributes=attributes, rng=self.rng)
+        # positionally (flows, flow_name, customer, attributes, rng): once per call
+        return FlowRun(self.flows, name, customer, attributes, self.rng)
 
     async def create_contact(
         self,

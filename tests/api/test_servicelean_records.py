@@ -70,3 +70,27 @@ def test_a_routed_calls_new_contact_and_lookup_are_the_keyword_built_ones() -> N
         lookup=found,
     )
     assert made == expected and made.lookup is found
+
+
+def test_the_services_contact_is_the_keyword_built_one() -> None:
+    from ringway.service import _new_contact
+    from router.model import Contact
+
+    kw: dict[str, Any] = {
+        "id": "c-1",
+        "channel": Channel.VOICE,
+        "queue": "cps",
+        "created_at": 1_800_000_000.5,
+        "priority": 2,
+        "origin": "sip:x@h",
+        "entry_point": "dnis",
+        "language": "en-GB",
+        "customer_id": "cust-1",
+        "tier": "gold",
+        "preferred_agent": "alice",
+        "exclusive_agent": True,
+        "attributes": {"pop": {"status": "matched"}},
+    }
+    made = _new_contact(*kw.values())
+    assert made == Contact(**kw)
+    assert made.decisions == [] and made.decisions is not _new_contact(*kw.values()).decisions
