@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from crm.model import Customer, Tier
+from crm.model import Customer, Tier, slot_constructor
 from crm.phone import normalize_email, normalize_phone
 from crm.store import CachedPhoneLookups, CustomerStore
 
@@ -75,11 +75,12 @@ class LookupResult:
         customer = self.customer
         tier = customer.tier if customer is not None else None
         return {
-            "status": self.status.value,
+            # str() of a StrEnum is its value, without the enum's `value` property (Python)
+            "status": str(self.status),
             "normalized": self.normalized,
             "label": self._label(customer),
             "customer_id": customer.id if customer is not None else None,
-            "tier": tier.value if tier is not None else None,
+            "tier": str(tier) if tier is not None else None,
             "candidates": [c.to_dict() for c in self.candidates],
         }
 
@@ -134,8 +135,12 @@ class CustomerLookup:
         return _result(key, found)
 
 
+# status, normalized, candidates: positionally (`slot_constructor`), one per lookup
+_make_result = slot_constructor(LookupResult)
+
+
 def _result(key: str, found: list[Customer]) -> LookupResult:
     if not found:
-        return LookupResult(status=LookupStatus.UNKNOWN, normalized=key)
+        return _make_result(LookupStatus.UNKNOWN, key, ())
     status = LookupStatus.MATCHED if len(found) == 1 else LookupStatus.MULTIPLE
-    return LookupResult(status=status, normalized=key, candidates=tuple(found))
+    return _make_result(status, key, tuple(found))

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from crm.errors import CustomerNotFound, DuplicateCustomer, DuplicateInteraction, StoreClosed
-from crm.model import Consent, Customer, Interaction, Tier, instant_key
+from crm.model import Consent, Customer, Interaction, Tier, instant_key, slot_constructor
 from crm.phone import normalize_email, normalize_phone
 from crm.sqlite_schema import connect, transaction
 from crm.store import CustomerStore, check_page
@@ -66,22 +66,27 @@ _FIND_BY_PHONE = (
 )
 
 
+# Customer's fields, positionally (`slot_constructor`): a copy per cached lookup
+_make_customer = slot_constructor(Customer)
+
+
 def _copy(c: Customer) -> Customer:
     """A cached customer for a caller: Customer is frozen but its preferences dict is
-    not, so callers never share it. The constructor, not `dataclasses.replace` (half
-    the cost, per call); tests/crm/test_crm_sqlite_cache.py fails if a field is missed."""
-    return Customer(
-        id=c.id,
-        name=c.name,
-        phones=c.phones,
-        emails=c.emails,
-        tier=c.tier,
-        account_manager=c.account_manager,
-        backup_agent=c.backup_agent,
-        language=c.language,
-        preferences=dict(c.preferences),
-        consents=c.consents,
-        segment=c.segment,
+    not, so callers never share it. Built by `slot_constructor` (a third of the keyword
+    constructor's cost, which was half of `dataclasses.replace`'s), every field in
+    declaration order; tests/crm/test_crm_sqlite_cache.py fails if a field is missed."""
+    return _make_customer(
+        c.id,
+        c.name,
+        c.phones,
+        c.emails,
+        c.tier,
+        c.account_manager,
+        c.backup_agent,
+        c.language,
+        dict(c.preferences),
+        c.consents,
+        c.segment,
     )
 
 

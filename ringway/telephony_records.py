@@ -15,9 +15,11 @@ import asyncio
 import contextlib
 import functools
 import json
+import json.encoder
 import logging
 import os
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,40 @@ log = logging.getLogger(__name__)
 # record is the driver's fresh dict of scalars, lists and dicts, never circular (were
 # it, the encoder would still raise, RecursionError for ValueError).
 _CDR_JSON = json.JSONEncoder(default=str, check_circular=False)
+# What `_CDR_JSON.encode(cdr)` runs for a dict, without building the C encoder (and a
+# float closure) again per call: `JSONEncoder.iterencode` makes one per encode from the
+# same settings. Reusable because it keeps no state between calls: no circular-check
+# markers (check_circular=False above). Without the C accelerator, the encoder itself.
+_C_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_CDR_TIMES = ("started_at", "answered_at", "queued_at", "bridged_at", "ended_at")
+_NUMBER = (int, float)  # what `isinstance(..., int | float)` took, as a tuple (quicker)
+
+
+def _encoder(encoder: json.JSONEncoder) -> Callable[[dict[str, Any]], str]:
+    """``encoder.encode`` for a dict, with one C encoder built once (when it can be)."""
+    if _C_MAKE_ENCODER is None or encoder.indent is not None or encoder.check_circular:
+        return encoder.encode  # the Python encoder, or one whose markers are per call
+    chunks = _C_MAKE_ENCODER(
+        None,  # markers: no circular check
+        encoder.default,
+        json.encoder.encode_basestring_ascii
+        if encoder.ensure_ascii
+        else json.encoder.encode_basestring,
+        encoder.indent,
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+
+    def encode(record: dict[str, Any]) -> str:
+        return "".join(chunks(record, 0))
+
+    return encode
+
+
+_cdr_line = _encoder(_CDR_JSON)
 _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -62,6 +98,7 @@ class CallArchive:
         self._finishing: dict[str, asyncio.Task[str | None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lines: list[str] = []  # cdr.jsonl lines of this loop iteration, not yet written
+        self._announcements: dict[str, str | None] = {}  # recording_announcement's, by queue
 
     def recording_announcement(self, contact_id: str) -> str | None:
         """The prompt the contact's queue plays before it records, if it records."""
@@ -71,8 +108,15 @@ class CallArchive:
             queue = self.service.reads.contact(contact_id).queue
         except RoutingError:
             return None
+        try:
+            return self._announcements[queue]
+        except KeyError:
+            pass
+        # once per queue: the service's configuration is fixed for its lifetime, and a
+        # queue without recording settings builds a default settings model every time
         policy = self.calls.recordings.policy(queue)
-        return policy.announcement if policy.enabled else None
+        announcement = self._announcements[queue] = policy.announcement if policy.enabled else None
+        return announcement
 
     def start_recording(
         self, contact_id: str, call_id: str, policy: RecordingDoc | None = None
@@ -124,11 +168,13 @@ class CallArchive:
         """File one call's record; times in loop seconds (made epoch here). The dialer's
         records carry ``direction: outbound``; the B2BUA's are inbound."""
         cdr.setdefault("direction", "inbound")
-        for key in ("started_at", "answered_at", "queued_at", "bridged_at", "ended_at"):
-            if isinstance(cdr.get(key), int | float):
-                cdr[key] = round(cdr[key] + self.loop_offset, 3)
+        offset = self.loop_offset
+        for key in _CDR_TIMES:
+            value = cdr.get(key)
+            if isinstance(value, _NUMBER):
+                cdr[key] = round(value + offset, 3)
         self.cdrs.append(cdr)
-        self._append(_CDR_JSON.encode(cdr) + "\n")
+        self._append(_cdr_line(cdr) + "\n")
         if self.calls is not None:
             self._file(cdr)
 
