@@ -19,8 +19,13 @@ Rules (read these first; the code below only interprets them):
 * Server non-INVITE (§17.2.2, Figure 8): Trying absorbs retransmissions;
   Proceeding/Completed resend the last response; Completed lasts Timer J
   (64·T1 unreliable, 0 reliable).
-* A server INVITE in Accepted and a server non-INVITE in Completed keep their
-  messages as bytes only (`release`).
+* Six states are only waited out: server INVITE Accepted (Timer L) and
+  Confirmed (I), server non-INVITE Completed (J), client INVITE Accepted (M)
+  and Completed (D), client non-INVITE Completed (K). Each has one timer, which
+  ends it, and every rule out of it loops back or terminates (`RETAINED`). The
+  layer keeps a transaction in one of them as a tuple of atomic values
+  (`Kept`), which the garbage collector does not track, and revives it
+  (`revive`) only for an event that reaches it.
 * A wire or timer event with no rule is absorbed. A TU event with no rule is
   the TU's bug: `LocalSipError`.
 * A timer of 0 s (reliable transports) fires at once, inside the same step.
@@ -232,6 +237,32 @@ KEEPS: dict[tuple[Kind, State], frozenset[Timer]] = {
 _KEEP_NONE: frozenset[Timer] = frozenset()
 TIMER_EVENTS = {timer: Event(timer) for timer in Timer}  # Event(timer) is a slow lookup
 
+# The states a transaction only waits out, by the one timer that ends each (the
+# timer names the state: STARTS starts it on entering that state and nowhere
+# else). `keeps_request`: a rule of the state can still need the request --
+# a server non-INVITE's transport error reports it (§17.2.4), a client INVITE
+# in Accepted passes every 2xx up with it (RFC 6026 §8.4). `keeps_data`: a rule
+# resends bytes -- a server non-INVITE its final response (§17.2.2), a client
+# INVITE its ACK for a non-2xx (§17.1.1.2). A server INVITE in Accepted resends
+# nothing: the TU retransmits its 2xx itself (§13.3.1.4, RFC 6026 §7.1).
+RETAINED: dict[Timer, tuple[Kind, State, bool, bool]] = {
+    # timer: (kind, state, keeps_request, keeps_data)
+    Timer.L: (Kind.SERVER_INVITE, ACCEPTED, False, False),  # RFC 6026 §8.7; §13.3.1.4
+    Timer.I: (Kind.SERVER_INVITE, CONFIRMED, False, False),  # §17.2.1: absorbs ACKs
+    Timer.J: (Kind.SERVER_NON_INVITE, COMPLETED, True, True),  # §17.2.2
+    Timer.M: (Kind.CLIENT_INVITE, ACCEPTED, True, False),  # RFC 6026 §8.4
+    Timer.D: (Kind.CLIENT_INVITE, COMPLETED, False, True),  # §17.1.1.2
+    Timer.K: (Kind.CLIENT_NON_INVITE, COMPLETED, False, False),  # §17.1.2.2
+}
+RETAINED_BY_NAME = {timer.value: spec for timer, spec in RETAINED.items()}  # as in `Kept`
+
+# A transaction in a retained state, kept until its deadline: (timer name,
+# deadline, request bytes or b"", last response / ACK bytes or None, peer host,
+# port, transport). Only str, float, bytes, int and None: CPython stops tracking
+# such a tuple at the next collection that sees it, so 32 s of ended calls
+# (~25,000 transactions at 800 calls/s) cost no collection any work.
+Kept = tuple[str, float, bytes, bytes | None, str, int, str]
+
 
 @dataclass(frozen=True, slots=True)
 class TimerConfig:
@@ -259,10 +290,10 @@ class Transaction:
     """One transaction's state; `step` moves it by the tables above."""
 
     __slots__ = (
+        "_ack",
         "_last",
         "_request",
         "_request_wire",
-        "ack",
         "ack_data",
         "deadlines",
         "intervals",
@@ -274,24 +305,27 @@ class Transaction:
         "state",
     )
 
-    def __init__(self, key: TxKey, kind: Kind, request: Request, peer: Peer) -> None:
+    def __init__(
+        self, key: TxKey, kind: Kind, request: Request | None, peer: Peer, wire: bytes = b""
+    ) -> None:
+        """`request` parsed, or None and `wire` its bytes (a revived transaction)."""
         self.key = key
         self.kind = kind
-        self._request: Request | None = request
+        self._request = request
+        self._request_wire = wire
         self.peer = peer
         self.state = INITIAL[kind]
-        self.request_data = request.serialise() if kind.client else b""
+        self.request_data = request.serialise() if request is not None and kind.client else wire
         self._last: Response | None = None  # server: the last response sent ...
         self.last_data: bytes | None = None  # ... and its bytes
-        self._request_wire = b""  # a released server request, as bytes
-        self.ack: Request | None = None  # client INVITE: the ACK for a non-2xx
-        self.ack_data: bytes | None = None
+        self._ack: Request | None = None  # client INVITE: the ACK for a non-2xx ...
+        self.ack_data: bytes | None = None  # ... and its bytes
         self.deadlines: dict[Timer, float] = {}
         self.intervals: dict[Timer, float] = {}
 
     @property
     def request(self) -> Request:
-        if self._request is None:  # released: parse it back (a rare path: timeouts, errors)
+        if self._request is None:  # revived: parse it back (a rare path: errors, 2xx resent)
             message = parse_message(self._request_wire)
             assert isinstance(message, Request)
             self._request = message
@@ -309,21 +343,44 @@ class Transaction:
     def last(self, response: Response | None) -> None:
         self._last = response
 
-    def release(self) -> None:
-        """Keep only bytes while the transaction waits out Timer L or J (64·T1, 32 s).
+    @property
+    def ack(self) -> Request | None:
+        if self._ack is None and self.ack_data is not None:
+            message = parse_message(self.ack_data)
+            assert isinstance(message, Request)
+            self._ack = message
+        return self._ack
 
-        A server INVITE in Accepted absorbs retransmissions and passes ACKs on
-        (RFC 6026 §8.7); a server non-INVITE in Completed resends the bytes of
-        its final response (§17.2.2). Neither needs the parsed messages, and
-        keeping two message graphs alive 32 s per call made every garbage
-        collection walk them. They are parsed back if ever asked for.
-        """
-        if self._request is not None:
-            self._request_wire = self._request.serialise()
-            self._request = None
-        self._last = None
-        if self.state is ACCEPTED:  # the TU retransmits its 2xx itself (§13.3.1.4)
-            self.last_data = None
+    @ack.setter
+    def ack(self, ack: Request | None) -> None:
+        self._ack = ack
+
+    def kept(self, timer: Timer, deadline: float) -> Kept:
+        """This transaction, entering the retained state `timer` ends, as a `Kept` tuple.
+
+        Only what the state's rules can still use is kept: the parsed messages
+        and the dicts go, so nothing of the call is left for the collector."""
+        _, _, keeps_request, keeps_data = RETAINED[timer]
+        client = self.kind.client
+        wire = b""
+        if keeps_request:
+            wire = self.request_data if client else self.request.serialise()
+        data = (self.ack_data if client else self.last_data) if keeps_data else None
+        peer = self.peer
+        return (timer.value, deadline, wire, data, peer.host, peer.port, peer.transport)
+
+
+def revive(key: TxKey, kept: Kept) -> Transaction:
+    """The transaction `kept` stands for, to run one event through the tables."""
+    name, _, wire, data, host, port, transport = kept
+    kind, state, _, _ = RETAINED_BY_NAME[name]
+    tx = Transaction(key, kind, None, Peer(host, port, transport), wire)
+    tx.state = state
+    if kind.client:
+        tx.ack_data = data
+    else:
+        tx.last_data = data
+    return tx
 
 
 Schedule = Callable[[Transaction, Timer, float], None]
@@ -384,10 +441,6 @@ def step(
         _DO[do](ctx)
     if target is not tx.state:
         tx.state = target
-        if (target is ACCEPTED and tx.kind is Kind.SERVER_INVITE) or (
-            target is COMPLETED and tx.kind is Kind.SERVER_NON_INVITE
-        ):
-            tx.release()
         if target is TERMINATED:
             tx.deadlines.clear()
         else:
@@ -441,22 +494,25 @@ def _resend(s: _Step) -> None:
     tx = s.tx
     if tx.kind.client:
         s.out.append(_again(tx.request_data, tx.request, tx.peer))
-    elif tx.last is not None and tx.last_data is not None:
-        s.out.append(_again(tx.last_data, tx.last, tx.peer))
+    else:
+        last = tx.last
+        if last is not None and tx.last_data is not None:
+            s.out.append(_again(tx.last_data, last, tx.peer))
 
 
 def _ack(s: _Step) -> None:
     assert isinstance(s.message, Response)
     tx = s.tx
-    tx.ack = ack_for_non_2xx(tx.request, s.message)
-    tx.ack_data = tx.ack.serialise()
-    s.out.append(SendMessage(data=tx.ack_data, message=tx.ack, peer=tx.peer))
+    ack = ack_for_non_2xx(tx.request, s.message)
+    tx.ack, tx.ack_data = ack, ack.serialise()
+    s.out.append(SendMessage(data=tx.ack_data, message=ack, peer=tx.peer))
 
 
 def _resend_ack(s: _Step) -> None:
     tx = s.tx
-    if tx.ack is not None and tx.ack_data is not None:
-        s.out.append(_again(tx.ack_data, tx.ack, tx.peer))
+    ack = tx.ack
+    if ack is not None and tx.ack_data is not None:
+        s.out.append(_again(tx.ack_data, ack, tx.peer))
 
 
 def _again(data: bytes, message: Request | Response, peer: Peer) -> SendMessage:
