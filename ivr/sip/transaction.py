@@ -331,7 +331,7 @@ class TransactionLayer:
 
     def _add(self, tx: Transaction, now: float) -> Transaction:
         self._txs[tx.key] = tx
-        if not tx.kind.client:
+        if not tx.client:
             self._servers += 1
         enter_initial(tx, now, self.timers, self._schedule)
         return tx
@@ -403,5 +403,5 @@ class TransactionLayer:
 
 def _server(found: Transaction | Kept) -> bool:
     if isinstance(found, Transaction):
-        return not found.kind.client
+        return not found.client
     return found[0] in _SERVER_KEPT

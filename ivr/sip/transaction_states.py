@@ -235,6 +235,7 @@ KEEPS: dict[tuple[Kind, State], frozenset[Timer]] = {
     (Kind.CLIENT_NON_INVITE, PROCEEDING): frozenset({Timer.E, Timer.F}),
 }
 _KEEP_NONE: frozenset[Timer] = frozenset()
+_CLIENT_KINDS = frozenset({Kind.CLIENT_INVITE, Kind.CLIENT_NON_INVITE})
 TIMER_EVENTS = {timer: Event(timer) for timer in Timer}  # Event(timer) is a slow lookup
 
 # The states a transaction only waits out, by the one timer that ends each (the
@@ -295,6 +296,7 @@ class Transaction:
         "_request",
         "_request_wire",
         "ack_data",
+        "client",
         "deadlines",
         "intervals",
         "key",
@@ -311,11 +313,12 @@ class Transaction:
         """`request` parsed, or None and `wire` its bytes (a revived transaction)."""
         self.key = key
         self.kind = kind
+        self.client = kind in _CLIENT_KINDS  # `kind.client` is a property call on an Enum
         self._request = request
         self._request_wire = wire
         self.peer = peer
         self.state = INITIAL[kind]
-        self.request_data = request.serialise() if request is not None and kind.client else wire
+        self.request_data = request.serialise() if request is not None and self.client else wire
         self._last: Response | None = None  # server: the last response sent ...
         self.last_data: bytes | None = None  # ... and its bytes
         self._ack: Request | None = None  # client INVITE: the ACK for a non-2xx ...
@@ -361,7 +364,7 @@ class Transaction:
         Only what the state's rules can still use is kept: the parsed messages
         and the dicts go, so nothing of the call is left for the collector."""
         _, _, keeps_request, keeps_data = RETAINED[timer]
-        client = self.kind.client
+        client = self.client
         wire = b""
         if keeps_request:
             wire = self.request_data if client else self.request.serialise()
@@ -376,7 +379,7 @@ def revive(key: TxKey, kept: Kept) -> Transaction:
     kind, state, _, _ = RETAINED_BY_NAME[name]
     tx = Transaction(key, kind, None, Peer(host, port, transport), wire)
     tx.state = state
-    if kind.client:
+    if tx.client:
         tx.ack_data = data
     else:
         tx.last_data = data
@@ -492,7 +495,7 @@ def _send(s: _Step) -> None:
 
 def _resend(s: _Step) -> None:
     tx = s.tx
-    if tx.kind.client:
+    if tx.client:
         s.out.append(_again(tx.request_data, tx.request, tx.peer))
     else:
         last = tx.last
@@ -532,7 +535,7 @@ def _rearm(next_interval: Callable[[float, TimerConfig], float]) -> Callable[[_S
 
 def _timeout(s: _Step) -> None:
     tx = s.tx
-    if tx.kind.client:  # §17.1.1.2 / §17.1.2.2: Timer B or F is a 408 for the TU (§8.1.3.1)
+    if tx.client:  # §17.1.1.2 / §17.1.2.2: Timer B or F is a 408 for the TU (§8.1.3.1)
         s.out.append(_local_response(tx, 408))
     else:  # §17.2.1: Timer H, the ACK never came
         s.out.append(TransactionFailed(tx=tx.key, request=tx.request, reason="no ACK (Timer H)"))
@@ -540,7 +543,7 @@ def _timeout(s: _Step) -> None:
 
 def _transport_failed(s: _Step) -> None:
     tx = s.tx
-    if tx.kind.client:  # §8.1.3.1: a transport error is treated as a 503
+    if tx.client:  # §8.1.3.1: a transport error is treated as a 503
         s.out.append(_local_response(tx, 503))
     else:
         s.out.append(TransactionFailed(tx=tx.key, request=tx.request, reason="transport error"))
