@@ -52,6 +52,7 @@ from ivr.sip.transaction_states import (
     RETAINED_BY_NAME,
     TERMINATED,
     TIMER_EVENTS,
+    TIMER_NAMES,
     Event,
     Kept,
     Kind,
@@ -63,7 +64,7 @@ from ivr.sip.transaction_states import (
     revive,
     step,
 )
-from ivr.sip.values import Via
+from ivr.sip.values import MAGIC_COOKIE, Via
 
 
 def client_key(branch: str, method: str) -> TxKey:
@@ -73,9 +74,10 @@ def client_key(branch: str, method: str) -> TxKey:
 def server_key(request: Request) -> TxKey:
     via = request.top_via
     method = "INVITE" if request.method == "ACK" else request.method
-    if via.rfc3261_branch:
+    branch = via.branch  # once: `rfc3261_branch` would look it up again
+    if branch is not None and branch.startswith(MAGIC_COOKIE):
         host, port = via.sent_by
-        return ("s", via.branch or "", host, str(port), method)
+        return ("s", branch, host, str(port), method)
     # RFC 2543 peers (§17.2.3, second half). The ACK repeats the INVITE's
     # Request-URI, From tag, Call-ID, CSeq number and top Via.
     cseq = str(request.cseq.number)
@@ -140,7 +142,7 @@ def check_tu_headers(request: Request) -> None:
 TimerEntry = tuple[float, int, str, TxKey]  # deadline, seq, timer name, transaction key
 ExpiryEntry = tuple[float, TxKey]  # a retained transaction's deadline and key
 
-_TIMERS_BY_NAME = {timer.value: timer for timer in Timer}
+_TIMERS_BY_NAME = {name: timer for timer, name in TIMER_NAMES.items()}
 _SERVER_KEPT = frozenset(name for name, spec in RETAINED_BY_NAME.items() if not spec[0].client)
 
 
@@ -340,7 +342,7 @@ class TransactionLayer:
         if timer in RETAINED:  # the state's only timer, and its end: keep it as a tuple
             self._retain(tx, timer, when)
         else:
-            heapq.heappush(self._heap, (when, next(self._seq), timer.value, tx.key))
+            heapq.heappush(self._heap, (when, next(self._seq), TIMER_NAMES[timer], tx.key))
 
     def _retain(self, tx: Transaction, timer: Timer, when: float) -> None:
         key = tx.key

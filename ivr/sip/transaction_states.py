@@ -237,6 +237,8 @@ KEEPS: dict[tuple[Kind, State], frozenset[Timer]] = {
 _KEEP_NONE: frozenset[Timer] = frozenset()
 _CLIENT_KINDS = frozenset({Kind.CLIENT_INVITE, Kind.CLIENT_NON_INVITE})
 TIMER_EVENTS = {timer: Event(timer) for timer in Timer}  # Event(timer) is a slow lookup
+EVENT_TIMERS = {event: timer for timer, event in TIMER_EVENTS.items()}
+TIMER_NAMES = {timer: timer.value for timer in Timer}  # `.value` is a property call on an Enum
 
 # The states a transaction only waits out, by the one timer that ends each (the
 # timer names the state: STARTS starts it on entering that state and nowhere
@@ -255,7 +257,7 @@ RETAINED: dict[Timer, tuple[Kind, State, bool, bool]] = {
     Timer.D: (Kind.CLIENT_INVITE, COMPLETED, False, True),  # §17.1.1.2
     Timer.K: (Kind.CLIENT_NON_INVITE, COMPLETED, False, False),  # §17.1.2.2
 }
-RETAINED_BY_NAME = {timer.value: spec for timer, spec in RETAINED.items()}  # as in `Kept`
+RETAINED_BY_NAME = {TIMER_NAMES[timer]: spec for timer, spec in RETAINED.items()}  # see `Kept`
 
 # A transaction in a retained state, kept until its deadline: (timer name,
 # deadline, request bytes or b"", last response / ACK bytes or None, peer host,
@@ -370,7 +372,7 @@ class Transaction:
             wire = self.request_data if client else self.request.serialise()
         data = (self.ack_data if client else self.last_data) if keeps_data else None
         peer = self.peer
-        return (timer.value, deadline, wire, data, peer.host, peer.port, peer.transport)
+        return (TIMER_NAMES[timer], deadline, wire, data, peer.host, peer.port, peer.transport)
 
 
 def revive(key: TxKey, kept: Kept) -> Transaction:
@@ -454,13 +456,19 @@ def step(
 def _start_timers(
     tx: Transaction, now: float, cfg: TimerConfig, schedule: Schedule
 ) -> list[Action]:
+    where = (tx.kind, tx.state)
     if tx.deadlines:
-        keep = KEEPS.get((tx.kind, tx.state), _KEEP_NONE)
+        keep = KEEPS.get(where, _KEEP_NONE)
         for timer in [t for t in tx.deadlines if t not in keep]:
             del tx.deadlines[timer]
+    out: list[Action] = []
+    starts = STARTS.get(where)
+    if starts is None:  # a server's initial state, or Proceeding: nothing to start
+        return out
+    reliable = tx.peer.reliable
     fire_now: list[Timer] = []
-    for timer in STARTS.get((tx.kind, tx.state), ()):
-        interval = cfg.initial(timer, tx.peer.reliable)
+    for timer in starts:
+        interval = cfg.initial(timer, reliable)
         if interval is None:
             continue
         if interval == 0:
@@ -469,7 +477,6 @@ def _start_timers(
         tx.intervals[timer] = interval
         tx.deadlines[timer] = now + interval
         schedule(tx, timer, now + interval)
-    out: list[Action] = []
     for timer in fire_now:
         if tx.state is not TERMINATED:
             out += step(tx, TIMER_EVENTS[timer], now, cfg, schedule)
@@ -524,8 +531,7 @@ def _again(data: bytes, message: Request | Response, peer: Peer) -> SendMessage:
 
 def _rearm(next_interval: Callable[[float, TimerConfig], float]) -> Callable[[_Step], None]:
     def rearm(s: _Step) -> None:
-        timer = s.event.value
-        assert isinstance(timer, Timer)
+        timer = EVENT_TIMERS[s.event]
         interval = s.tx.intervals[timer] = next_interval(s.tx.intervals[timer], s.cfg)
         s.tx.deadlines[timer] = s.now + interval
         s.schedule(s.tx, timer, s.now + interval)
