@@ -214,7 +214,8 @@ class SipEdge:
         media_port: int = 40000,
         # Each call holds ~2 server transactions for 64·T1 = 32 s after it ends (Timers J/L,
         # RFC 3261 §17.2.2): 100,000 capped sustained traffic near 1,560 calls/s. Ended
-        # transactions keep only bytes now (~3.7 KiB a call, docs/sip-performance.md).
+        # transactions are tuples of bytes and numbers the garbage collector does not track
+        # (`ivr.sip.transaction`, ~3.7 KiB a call, docs/sip-performance.md).
         max_server_transactions: int | None = 500_000,
         max_lag: float = 0.05,
         max_busy: float = 0.9,
