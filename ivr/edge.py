@@ -54,7 +54,7 @@ from ivr.sip.answer import AnswerRetransmitter
 from ivr.sip.builders import error_response, make_response, new_branch, new_tag, stateless_tag
 from ivr.sip.dialog import Dialog, DialogId, DialogTable
 from ivr.sip.errors import RemoteSipError, SipParseError
-from ivr.sip.message import Request, Response, parse_message
+from ivr.sip.message import TO_TAG_MEMO, Request, Response, parse_message
 from ivr.sip.offer_answer import LocalMedia, Negotiated, answer, make_offer
 from ivr.sip.sdp import parse_sdp
 from ivr.sip.sdp_cache import AnswerCache
@@ -130,8 +130,12 @@ class Call:
             body=sdp,
             content_type="application/sdp",
         )
+        # The To tag is ours: cache it as `ok.to_tag` would parse it back from the To just
+        # built (a NameAddr parse a call: the tag is new every call). The 2xx
+        # retransmission's key reads it (§13.3.1.4), the dialog takes it as given.
+        ok.headers.memo[TO_TAG_MEMO] = self.tag
         try:
-            self.dialog = Dialog.as_uas(self.invite, ok)
+            self.dialog = Dialog.as_uas(self.invite, ok, local_tag=self.tag)
         except RemoteSipError as exc:  # no readable Contact: no dialog possible (§12.1)
             self.reject(exc.status)
             return None
@@ -210,7 +214,8 @@ class SipEdge:
         media_port: int = 40000,
         # Each call holds ~2 server transactions for 64·T1 = 32 s after it ends (Timers J/L,
         # RFC 3261 §17.2.2): 100,000 capped sustained traffic near 1,560 calls/s. Ended
-        # transactions keep only bytes now (~3.7 KiB a call, docs/sip-performance.md).
+        # transactions are tuples of bytes and numbers the garbage collector does not track
+        # (`ivr.sip.transaction`, ~3.7 KiB a call, docs/sip-performance.md).
         max_server_transactions: int | None = 500_000,
         max_lag: float = 0.05,
         max_busy: float = 0.9,

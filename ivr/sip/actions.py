@@ -39,7 +39,10 @@ class Peer:
     @property
     def reliable(self) -> bool:
         """Reliable transports switch the retransmission timers off (§17.1.1.2)."""
-        return self.transport.upper() in RELIABLE_TRANSPORTS
+        transport = self.transport
+        if transport == "UDP":  # nearly every peer: no upper-casing, no set lookup
+            return False
+        return transport.upper() in RELIABLE_TRANSPORTS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

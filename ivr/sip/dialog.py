@@ -58,12 +58,12 @@ class Dialog:
 
     __slots__ = (
         "_id",
+        "_local_party",
+        "_remote_party",
         "call_id",
         "local_contact",
-        "local_party",
         "local_seq",
         "local_tag",
-        "remote_party",
         "remote_seq",
         "remote_tag",
         "remote_target",
@@ -91,8 +91,11 @@ class Dialog:
         self.call_id = call_id
         self.local_tag = local_tag
         self.remote_tag = remote_tag
-        self.local_party = local_party.without_tag()
-        self.remote_party = remote_party.without_tag()
+        # Kept as given, the tag dropped when read: only requests we send read them, and
+        # the caller's From always has a tag (§8.1.1.3), so dropping it here cost a
+        # NameAddr per call that most calls never use.
+        self._local_party = local_party
+        self._remote_party = remote_party
         self.remote_target = remote_target
         self.route_set = route_set
         self.local_contact = local_contact
@@ -108,32 +111,54 @@ class Dialog:
     def id(self) -> DialogId:
         return self._id
 
+    @property
+    def local_party(self) -> NameAddr:
+        """Our URI and display name, without a tag (§12.1.1, §12.1.2)."""
+        return self._local_party.without_tag()
+
+    @property
+    def remote_party(self) -> NameAddr:
+        return self._remote_party.without_tag()
+
     # -- creation --------------------------------------------------------------------
 
     @classmethod
     def as_uas(
-        cls, request: Request, response: Response, *, local_seq: int | None = None
+        cls,
+        request: Request,
+        response: Response,
+        *,
+        local_seq: int | None = None,
+        local_tag: str | None = None,
     ) -> Dialog:
         """The UAS side, from the request and the 1xx/2xx we answer it with (§12.1.1).
 
         `local_seq` seeds our CSeq for requests we will send (§8.1.1.5 wants an
-        arbitrary start; pass one from the injected RNG).
+        arbitrary start; pass one from the injected RNG). `local_tag`: the To tag
+        the caller gave `response`, built from `request` (`make_response`); the
+        local URI is then read from the request's To, which the response copies
+        (§8.2.6.2), instead of parsing the response's To back -- a NameAddr parse
+        per call, the response's To tag being new every call.
         """
-        local_tag = response.to_tag
+        if local_tag is None:
+            local_tag = response.to_tag
+            local_party = response.to
+        else:
+            local_party = request.to
         if not local_tag:
             raise LocalSipError("a dialog-creating response needs a To tag (§12.1.1)")
         return Dialog(  # not cls(...): a direct call, compiled (no subclasses)
             call_id=request.call_id,
             local_tag=local_tag,
             remote_tag=request.from_tag or "",
-            local_party=response.to,
+            local_party=local_party,
             remote_party=request.from_,
             remote_target=_contact_uri(request),
             route_set=tuple(request.record_route),
             local_contact=_first_contact(response),
             local_seq=local_seq,
             remote_seq=request.cseq.number,
-            secure=request.uri.scheme == "sips",
+            secure=_secure(request),
             state=_state_for(response),
         )
 
@@ -153,7 +178,7 @@ class Dialog:
             route_set=tuple(reversed(response.record_route)),
             local_contact=_first_contact(request),
             local_seq=request.cseq.number,
-            secure=request.uri.scheme == "sips",
+            secure=_secure(request),
             state=_state_for(response),
         )
 
@@ -260,7 +285,9 @@ class DialogTable:
     """Dialogs by id; routes in-dialog requests and answers strangers with 481."""
 
     def __init__(self) -> None:
-        self._dialogs: dict[DialogId, Dialog] = {}
+        # Keyed by `DialogId`s, looked up with plain tuples: equal and hashed alike, and
+        # a NamedTuple is built through an interpreted __new__ (twice a call: ACK, BYE).
+        self._dialogs: dict[tuple[str, str, str], Dialog] = {}
 
     def __len__(self) -> int:
         return len(self._dialogs)
@@ -274,7 +301,8 @@ class DialogTable:
     def remove(self, dialog: Dialog) -> None:
         self._dialogs.pop(dialog.id, None)
 
-    def get(self, dialog_id: DialogId) -> Dialog | None:
+    def get(self, dialog_id: tuple[str, str, str]) -> Dialog | None:
+        """The dialog of `dialog_id` (a `DialogId`, or the same three strings)."""
         return self._dialogs.get(dialog_id)
 
     def for_request(self, request: Request) -> Dialog | None:
@@ -287,7 +315,7 @@ class DialogTable:
         to_tag = request.to_tag
         if not to_tag:
             return None
-        dialog = self._dialogs.get(DialogId(request.call_id, to_tag, request.from_tag or ""))
+        dialog = self._dialogs.get((request.call_id, to_tag, request.from_tag or ""))
         if dialog is None:
             raise CallDoesNotExist(f"no dialog for Call-ID {request.call_id!r}")
         dialog.receive_request(request)
@@ -295,7 +323,7 @@ class DialogTable:
 
     def for_response(self, response: Response) -> Dialog | None:
         remote = response.to_tag or ""
-        return self._dialogs.get(DialogId(response.call_id, response.from_tag or "", remote))
+        return self._dialogs.get((response.call_id, response.from_tag or "", remote))
 
 
 def _contact_uri(message: Request | Response) -> str:
@@ -303,6 +331,13 @@ def _contact_uri(message: Request | Response) -> str:
     if not contacts or contacts[0].uri == "*":
         raise RemoteSipError("a dialog-creating message needs a Contact (§12.1)")
     return contacts[0].uri
+
+
+def _secure(request: Request) -> bool:
+    """A sips Request-URI (§12.1.1, §12.1.2); schemes compare without case (§19.1.4).
+
+    Read off the text: parsing the whole URI for its scheme cost more."""
+    return request.target[:5].lower() == "sips:"
 
 
 def _first_contact(message: Request | Response) -> str:

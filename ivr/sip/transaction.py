@@ -16,6 +16,21 @@ nothing are dropped (RFC 6026 §8.9); so are responses with more than one Via
 Received requests get `received`/`rport` on their top Via (§18.2.1, RFC 3581
 §4); responses go back to the address the request came from.
 
+Retained transactions: a transaction that only waits out its last timer
+(server INVITE Accepted for Timer L, RFC 6026 §8.7; server non-INVITE Completed
+for Timer J, §17.2.2; and the other four of `RETAINED`) is kept as a `Kept`
+tuple of bytes, numbers and strings, not as a `Transaction`. At 800 calls/s
+that is ~25,000 transactions kept 32 s each: as objects with their parsed
+messages, every collection of the garbage collector traced them; as tuples of
+atomic values the collector stops tracking them at its first pass. An event
+that reaches one (a retransmitted BYE, an ACK reusing the INVITE's branch)
+revives it for one step of the tables; its timer expiring just deletes it
+(every retained state's timer ends it with no action).
+
+Timers are a heap of (deadline, seq, timer name, key) for live transactions and
+one FIFO of (deadline, key) per interval for retained ones. Neither holds a
+transaction: an entry whose transaction has gone or moved on is skipped.
+
 Load shedding: with `max_server_transactions` set, a *new* request beyond it is
 answered 503 + Retry-After statelessly (§21.5.4) while retransmissions of
 requests already held keep being absorbed -- the collapse the research notes
@@ -26,24 +41,30 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections import deque
 
 from ivr.sip.actions import Action, DeliverRequest, Dropped, Peer, SendMessage, TxKey
 from ivr.sip.builders import error_response, make_response, stateless_tag
 from ivr.sip.errors import LocalSipError, SipParseError
 from ivr.sip.message import FROM_TAG_MEMO, TO_TAG_MEMO, Request, Response, parse_message
 from ivr.sip.transaction_states import (
+    RETAINED,
+    RETAINED_BY_NAME,
     TERMINATED,
     TIMER_EVENTS,
+    TIMER_NAMES,
     Event,
+    Kept,
     Kind,
     State,
     Timer,
     TimerConfig,
     Transaction,
     enter_initial,
+    revive,
     step,
 )
-from ivr.sip.values import Via
+from ivr.sip.values import MAGIC_COOKIE, Via
 
 
 def client_key(branch: str, method: str) -> TxKey:
@@ -53,9 +74,10 @@ def client_key(branch: str, method: str) -> TxKey:
 def server_key(request: Request) -> TxKey:
     via = request.top_via
     method = "INVITE" if request.method == "ACK" else request.method
-    if via.rfc3261_branch:
+    branch = via.branch  # once: `rfc3261_branch` would look it up again
+    if branch is not None and branch.startswith(MAGIC_COOKIE):
         host, port = via.sent_by
-        return ("s", via.branch or "", host, str(port), method)
+        return ("s", branch, host, str(port), method)
     # RFC 2543 peers (§17.2.3, second half). The ACK repeats the INVITE's
     # Request-URI, From tag, Call-ID, CSeq number and top Via.
     cseq = str(request.cseq.number)
@@ -117,6 +139,13 @@ def check_tu_headers(request: Request) -> None:
         raise
 
 
+TimerEntry = tuple[float, int, str, TxKey]  # deadline, seq, timer name, transaction key
+ExpiryEntry = tuple[float, TxKey]  # a retained transaction's deadline and key
+
+_TIMERS_BY_NAME = {name: timer for timer, name in TIMER_NAMES.items()}
+_SERVER_KEPT = frozenset(name for name, spec in RETAINED_BY_NAME.items() if not spec[0].client)
+
+
 class TransactionLayer:
     def __init__(
         self,
@@ -131,10 +160,14 @@ class TransactionLayer:
         self.auto_trying = auto_trying
         self.max_server_transactions = max_server_transactions
         self.retry_after = retry_after
-        self._txs: dict[TxKey, Transaction] = {}
+        # Live transactions, and retained ones as `Kept` tuples (see the module's doc).
+        self._txs: dict[TxKey, Transaction | Kept] = {}
         self._servers = 0
-        self._heap: list[tuple[float, int, Timer, Transaction]] = []
+        self._heap: list[TimerEntry] = []
         self._seq = itertools.count()
+        # Retained transactions' deadlines, one FIFO per interval (64·T1, T4): a clock
+        # that only goes forward appends each in deadline order.
+        self._expiry: dict[float, deque[ExpiryEntry]] = {}
 
     # -- introspection -------------------------------------------------------------
 
@@ -143,7 +176,11 @@ class TransactionLayer:
 
     def state(self, tx: TxKey) -> State | None:
         found = self._txs.get(tx)
-        return None if found is None else found.state
+        if found is None:
+            return None
+        if isinstance(found, Transaction):
+            return found.state
+        return RETAINED_BY_NAME[found[0]][1]
 
     # -- from the wire -----------------------------------------------------------------
 
@@ -174,10 +211,10 @@ class TransactionLayer:
             stamp_via(request, peer)
         key = server_key(request)
         check_tu_headers(request)
-        tx = self._txs.get(key)
-        if tx is not None:
+        found = self._txs.get(key)
+        if found is not None:
             event = Event.ACK if request.method == "ACK" else Event.REQUEST
-            return self._step(tx, event, now, request)
+            return self._step_any(key, found, event, now, request)
         if request.method == "ACK":  # the ACK to a 2xx: its own transaction (§17.2.3)
             return [DeliverRequest(request=request, peer=peer, tx=None)]
         limit = self.max_server_transactions
@@ -204,8 +241,8 @@ class TransactionLayer:
         if len(response.vias) != 1:
             return [Dropped(peer=peer, reason="response with more than one Via (§18.1.2)")]
         key = client_key(response.top_via.branch or "", response.cseq.method)
-        tx = self._txs.get(key)
-        if tx is None:
+        found = self._txs.get(key)
+        if found is None:
             return [Dropped(peer=peer, reason="no matching client transaction (RFC 6026 §8.9)")]
         status = response.status
         if status < 200:
@@ -214,7 +251,7 @@ class TransactionLayer:
             event = Event.RESPONSE_2XX
         else:
             event = Event.RESPONSE_FINAL
-        return self._step(tx, event, now, response)
+        return self._step_any(key, found, event, now, response)
 
     # -- from the TU ---------------------------------------------------------------------
 
@@ -234,7 +271,7 @@ class TransactionLayer:
 
     def send_response(self, tx: TxKey, response: Response, now: float) -> list[Action]:
         found = self._txs.get(tx)
-        if found is None or found.kind.client:
+        if found is None or not _server(found):
             raise LocalSipError(f"no server transaction {tx!r} (already terminated?)")
         if response.status < 200:
             event = Event.SEND_1XX
@@ -242,12 +279,12 @@ class TransactionLayer:
             event = Event.SEND_2XX
         else:
             event = Event.SEND_FINAL
-        return self._step(found, event, now, response)
+        return self._step_any(tx, found, event, now, response)
 
     def transport_error(self, tx: TxKey, now: float) -> list[Action]:
         """The transport could not send for `tx` (ICMP unreachable, connection lost)."""
         found = self._txs.get(tx)
-        return [] if found is None else self._step(found, Event.TRANSPORT_ERROR, now)
+        return [] if found is None else self._step_any(tx, found, Event.TRANSPORT_ERROR, now)
 
     def send_stateless(self, message: Request | Response, peer: Peer) -> SendMessage:
         """Send outside any transaction: the ACK to a 2xx (§13.2.2.4)."""
@@ -263,44 +300,110 @@ class TransactionLayer:
 
     def next_deadline(self) -> float | None:
         heap = self._heap
-        while heap and not _live(heap[0]):
+        while heap and not self._live(heap[0]):
             heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        best = heap[0][0] if heap else None
+        for queue in self._expiry.values():
+            while queue and not self._kept(queue[0]):
+                queue.popleft()
+            if queue and (best is None or queue[0][0] < best):
+                best = queue[0][0]
+        return best
 
     def handle_timer(self, now: float) -> list[Action]:
         actions: list[Action] = []
         heap = self._heap
         while heap and heap[0][0] <= now:
             entry = heapq.heappop(heap)
-            if _live(entry):
-                _, _, timer, tx = entry
+            if self._live(entry):
+                tx = self._txs[entry[3]]
+                assert isinstance(tx, Transaction)
+                timer = _TIMERS_BY_NAME[entry[2]]
                 del tx.deadlines[timer]
                 actions += self._step(tx, TIMER_EVENTS[timer], now)
+        # A retained transaction's timer ends it with no action (`RETAINED`): no step needed.
+        for queue in self._expiry.values():
+            while queue and queue[0][0] <= now:
+                due = queue.popleft()
+                if self._kept(due):
+                    self._forget(self._txs.pop(due[1]))
         return actions
 
     # -- plumbing ------------------------------------------------------------------------
 
     def _add(self, tx: Transaction, now: float) -> Transaction:
         self._txs[tx.key] = tx
-        if not tx.kind.client:
+        if not tx.client:
             self._servers += 1
         enter_initial(tx, now, self.timers, self._schedule)
         return tx
 
     def _schedule(self, tx: Transaction, timer: Timer, when: float) -> None:
-        heapq.heappush(self._heap, (when, next(self._seq), timer, tx))
+        if timer in RETAINED:  # the state's only timer, and its end: keep it as a tuple
+            self._retain(tx, timer, when)
+        else:
+            heapq.heappush(self._heap, (when, next(self._seq), TIMER_NAMES[timer], tx.key))
+
+    def _retain(self, tx: Transaction, timer: Timer, when: float) -> None:
+        key = tx.key
+        self._txs[key] = tx.kept(timer, when)
+        interval = tx.intervals[timer]
+        queue = self._expiry.get(interval)
+        if queue is None:
+            queue = self._expiry[interval] = deque()
+        if queue and when < queue[-1][0]:  # a clock set back (tests): keep the order
+            index = len(queue)
+            while index and queue[index - 1][0] > when:
+                index -= 1
+            queue.insert(index, (when, key))
+        else:
+            queue.append((when, key))
+
+    def _step_any(
+        self,
+        key: TxKey,
+        found: Transaction | Kept,
+        event: Event,
+        now: float,
+        message: Request | Response | None = None,
+    ) -> list[Action]:
+        if isinstance(found, Transaction):
+            return self._step(found, event, now, message)
+        # Retained: revive it for this one event. Its rules loop back or terminate, so
+        # the tuple stays as it was or goes.
+        tx = revive(key, found)
+        actions = step(tx, event, now, self.timers, self._schedule, message)
+        if tx.state is TERMINATED:  # (`found` may be a copy: compiled, a tuple is unboxed)
+            self._forget(self._txs.pop(key))
+        return actions
 
     def _step(
         self, tx: Transaction, event: Event, now: float, message: Request | Response | None = None
     ) -> list[Action]:
         actions = step(tx, event, now, self.timers, self._schedule, message)
         if tx.state is TERMINATED and self._txs.get(tx.key) is tx:
-            del self._txs[tx.key]
-            if not tx.kind.client:
-                self._servers -= 1
+            self._forget(self._txs.pop(tx.key))
         return actions
 
+    def _forget(self, gone: Transaction | Kept) -> None:
+        """Count a transaction that just left `_txs` out of the server total."""
+        if _server(gone):
+            self._servers -= 1
 
-def _live(entry: tuple[float, int, Timer, Transaction]) -> bool:
-    when, _, timer, tx = entry
-    return tx.state is not TERMINATED and tx.deadlines.get(timer) == when
+    def _live(self, entry: TimerEntry) -> bool:
+        """A timer still armed: its transaction is live and has this deadline for it."""
+        tx = self._txs.get(entry[3])
+        return (
+            isinstance(tx, Transaction) and tx.deadlines.get(_TIMERS_BY_NAME[entry[2]]) == entry[0]
+        )
+
+    def _kept(self, entry: ExpiryEntry) -> bool:
+        """A retained transaction's deadline still stands (it was not ended early)."""
+        kept = self._txs.get(entry[1])
+        return isinstance(kept, tuple) and kept[1] == entry[0]
+
+
+def _server(found: Transaction | Kept) -> bool:
+    if isinstance(found, Transaction):
+        return not found.client
+    return found[0] in _SERVER_KEPT

@@ -19,8 +19,13 @@ Rules (read these first; the code below only interprets them):
 * Server non-INVITE (§17.2.2, Figure 8): Trying absorbs retransmissions;
   Proceeding/Completed resend the last response; Completed lasts Timer J
   (64·T1 unreliable, 0 reliable).
-* A server INVITE in Accepted and a server non-INVITE in Completed keep their
-  messages as bytes only (`release`).
+* Six states are only waited out: server INVITE Accepted (Timer L) and
+  Confirmed (I), server non-INVITE Completed (J), client INVITE Accepted (M)
+  and Completed (D), client non-INVITE Completed (K). Each has one timer, which
+  ends it, and every rule out of it loops back or terminates (`RETAINED`). The
+  layer keeps a transaction in one of them as a tuple of atomic values
+  (`Kept`), which the garbage collector does not track, and revives it
+  (`revive`) only for an event that reaches it.
 * A wire or timer event with no rule is absorbed. A TU event with no rule is
   the TU's bug: `LocalSipError`.
 * A timer of 0 s (reliable transports) fires at once, inside the same step.
@@ -230,7 +235,36 @@ KEEPS: dict[tuple[Kind, State], frozenset[Timer]] = {
     (Kind.CLIENT_NON_INVITE, PROCEEDING): frozenset({Timer.E, Timer.F}),
 }
 _KEEP_NONE: frozenset[Timer] = frozenset()
+_CLIENT_KINDS = frozenset({Kind.CLIENT_INVITE, Kind.CLIENT_NON_INVITE})
 TIMER_EVENTS = {timer: Event(timer) for timer in Timer}  # Event(timer) is a slow lookup
+EVENT_TIMERS = {event: timer for timer, event in TIMER_EVENTS.items()}
+TIMER_NAMES = {timer: timer.value for timer in Timer}  # `.value` is a property call on an Enum
+
+# The states a transaction only waits out, by the one timer that ends each (the
+# timer names the state: STARTS starts it on entering that state and nowhere
+# else). `keeps_request`: a rule of the state can still need the request --
+# a server non-INVITE's transport error reports it (§17.2.4), a client INVITE
+# in Accepted passes every 2xx up with it (RFC 6026 §8.4). `keeps_data`: a rule
+# resends bytes -- a server non-INVITE its final response (§17.2.2), a client
+# INVITE its ACK for a non-2xx (§17.1.1.2). A server INVITE in Accepted resends
+# nothing: the TU retransmits its 2xx itself (§13.3.1.4, RFC 6026 §7.1).
+RETAINED: dict[Timer, tuple[Kind, State, bool, bool]] = {
+    # timer: (kind, state, keeps_request, keeps_data)
+    Timer.L: (Kind.SERVER_INVITE, ACCEPTED, False, False),  # RFC 6026 §8.7; §13.3.1.4
+    Timer.I: (Kind.SERVER_INVITE, CONFIRMED, False, False),  # §17.2.1: absorbs ACKs
+    Timer.J: (Kind.SERVER_NON_INVITE, COMPLETED, True, True),  # §17.2.2
+    Timer.M: (Kind.CLIENT_INVITE, ACCEPTED, True, False),  # RFC 6026 §8.4
+    Timer.D: (Kind.CLIENT_INVITE, COMPLETED, False, True),  # §17.1.1.2
+    Timer.K: (Kind.CLIENT_NON_INVITE, COMPLETED, False, False),  # §17.1.2.2
+}
+RETAINED_BY_NAME = {TIMER_NAMES[timer]: spec for timer, spec in RETAINED.items()}  # see `Kept`
+
+# A transaction in a retained state, kept until its deadline: (timer name,
+# deadline, request bytes or b"", last response / ACK bytes or None, peer host,
+# port, transport). Only str, float, bytes, int and None: CPython stops tracking
+# such a tuple at the next collection that sees it, so 32 s of ended calls
+# (~25,000 transactions at 800 calls/s) cost no collection any work.
+Kept = tuple[str, float, bytes, bytes | None, str, int, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,11 +293,12 @@ class Transaction:
     """One transaction's state; `step` moves it by the tables above."""
 
     __slots__ = (
+        "_ack",
         "_last",
         "_request",
         "_request_wire",
-        "ack",
         "ack_data",
+        "client",
         "deadlines",
         "intervals",
         "key",
@@ -274,24 +309,28 @@ class Transaction:
         "state",
     )
 
-    def __init__(self, key: TxKey, kind: Kind, request: Request, peer: Peer) -> None:
+    def __init__(
+        self, key: TxKey, kind: Kind, request: Request | None, peer: Peer, wire: bytes = b""
+    ) -> None:
+        """`request` parsed, or None and `wire` its bytes (a revived transaction)."""
         self.key = key
         self.kind = kind
-        self._request: Request | None = request
+        self.client = kind in _CLIENT_KINDS  # `kind.client` is a property call on an Enum
+        self._request = request
+        self._request_wire = wire
         self.peer = peer
         self.state = INITIAL[kind]
-        self.request_data = request.serialise() if kind.client else b""
+        self.request_data = request.serialise() if request is not None and self.client else wire
         self._last: Response | None = None  # server: the last response sent ...
         self.last_data: bytes | None = None  # ... and its bytes
-        self._request_wire = b""  # a released server request, as bytes
-        self.ack: Request | None = None  # client INVITE: the ACK for a non-2xx
-        self.ack_data: bytes | None = None
+        self._ack: Request | None = None  # client INVITE: the ACK for a non-2xx ...
+        self.ack_data: bytes | None = None  # ... and its bytes
         self.deadlines: dict[Timer, float] = {}
         self.intervals: dict[Timer, float] = {}
 
     @property
     def request(self) -> Request:
-        if self._request is None:  # released: parse it back (a rare path: timeouts, errors)
+        if self._request is None:  # revived: parse it back (a rare path: errors, 2xx resent)
             message = parse_message(self._request_wire)
             assert isinstance(message, Request)
             self._request = message
@@ -309,21 +348,44 @@ class Transaction:
     def last(self, response: Response | None) -> None:
         self._last = response
 
-    def release(self) -> None:
-        """Keep only bytes while the transaction waits out Timer L or J (64·T1, 32 s).
+    @property
+    def ack(self) -> Request | None:
+        if self._ack is None and self.ack_data is not None:
+            message = parse_message(self.ack_data)
+            assert isinstance(message, Request)
+            self._ack = message
+        return self._ack
 
-        A server INVITE in Accepted absorbs retransmissions and passes ACKs on
-        (RFC 6026 §8.7); a server non-INVITE in Completed resends the bytes of
-        its final response (§17.2.2). Neither needs the parsed messages, and
-        keeping two message graphs alive 32 s per call made every garbage
-        collection walk them. They are parsed back if ever asked for.
-        """
-        if self._request is not None:
-            self._request_wire = self._request.serialise()
-            self._request = None
-        self._last = None
-        if self.state is ACCEPTED:  # the TU retransmits its 2xx itself (§13.3.1.4)
-            self.last_data = None
+    @ack.setter
+    def ack(self, ack: Request | None) -> None:
+        self._ack = ack
+
+    def kept(self, timer: Timer, deadline: float) -> Kept:
+        """This transaction, entering the retained state `timer` ends, as a `Kept` tuple.
+
+        Only what the state's rules can still use is kept: the parsed messages
+        and the dicts go, so nothing of the call is left for the collector."""
+        _, _, keeps_request, keeps_data = RETAINED[timer]
+        client = self.client
+        wire = b""
+        if keeps_request:
+            wire = self.request_data if client else self.request.serialise()
+        data = (self.ack_data if client else self.last_data) if keeps_data else None
+        peer = self.peer
+        return (TIMER_NAMES[timer], deadline, wire, data, peer.host, peer.port, peer.transport)
+
+
+def revive(key: TxKey, kept: Kept) -> Transaction:
+    """The transaction `kept` stands for, to run one event through the tables."""
+    name, _, wire, data, host, port, transport = kept
+    kind, state, _, _ = RETAINED_BY_NAME[name]
+    tx = Transaction(key, kind, None, Peer(host, port, transport), wire)
+    tx.state = state
+    if tx.client:
+        tx.ack_data = data
+    else:
+        tx.last_data = data
+    return tx
 
 
 Schedule = Callable[[Transaction, Timer, float], None]
@@ -384,10 +446,6 @@ def step(
         _DO[do](ctx)
     if target is not tx.state:
         tx.state = target
-        if (target is ACCEPTED and tx.kind is Kind.SERVER_INVITE) or (
-            target is COMPLETED and tx.kind is Kind.SERVER_NON_INVITE
-        ):
-            tx.release()
         if target is TERMINATED:
             tx.deadlines.clear()
         else:
@@ -398,13 +456,19 @@ def step(
 def _start_timers(
     tx: Transaction, now: float, cfg: TimerConfig, schedule: Schedule
 ) -> list[Action]:
+    where = (tx.kind, tx.state)
     if tx.deadlines:
-        keep = KEEPS.get((tx.kind, tx.state), _KEEP_NONE)
+        keep = KEEPS.get(where, _KEEP_NONE)
         for timer in [t for t in tx.deadlines if t not in keep]:
             del tx.deadlines[timer]
+    out: list[Action] = []
+    starts = STARTS.get(where)
+    if starts is None:  # a server's initial state, or Proceeding: nothing to start
+        return out
+    reliable = tx.peer.reliable
     fire_now: list[Timer] = []
-    for timer in STARTS.get((tx.kind, tx.state), ()):
-        interval = cfg.initial(timer, tx.peer.reliable)
+    for timer in starts:
+        interval = cfg.initial(timer, reliable)
         if interval is None:
             continue
         if interval == 0:
@@ -413,7 +477,6 @@ def _start_timers(
         tx.intervals[timer] = interval
         tx.deadlines[timer] = now + interval
         schedule(tx, timer, now + interval)
-    out: list[Action] = []
     for timer in fire_now:
         if tx.state is not TERMINATED:
             out += step(tx, TIMER_EVENTS[timer], now, cfg, schedule)
@@ -439,24 +502,27 @@ def _send(s: _Step) -> None:
 
 def _resend(s: _Step) -> None:
     tx = s.tx
-    if tx.kind.client:
+    if tx.client:
         s.out.append(_again(tx.request_data, tx.request, tx.peer))
-    elif tx.last is not None and tx.last_data is not None:
-        s.out.append(_again(tx.last_data, tx.last, tx.peer))
+    else:
+        last = tx.last
+        if last is not None and tx.last_data is not None:
+            s.out.append(_again(tx.last_data, last, tx.peer))
 
 
 def _ack(s: _Step) -> None:
     assert isinstance(s.message, Response)
     tx = s.tx
-    tx.ack = ack_for_non_2xx(tx.request, s.message)
-    tx.ack_data = tx.ack.serialise()
-    s.out.append(SendMessage(data=tx.ack_data, message=tx.ack, peer=tx.peer))
+    ack = ack_for_non_2xx(tx.request, s.message)
+    tx.ack, tx.ack_data = ack, ack.serialise()
+    s.out.append(SendMessage(data=tx.ack_data, message=ack, peer=tx.peer))
 
 
 def _resend_ack(s: _Step) -> None:
     tx = s.tx
-    if tx.ack is not None and tx.ack_data is not None:
-        s.out.append(_again(tx.ack_data, tx.ack, tx.peer))
+    ack = tx.ack
+    if ack is not None and tx.ack_data is not None:
+        s.out.append(_again(tx.ack_data, ack, tx.peer))
 
 
 def _again(data: bytes, message: Request | Response, peer: Peer) -> SendMessage:
@@ -465,8 +531,7 @@ def _again(data: bytes, message: Request | Response, peer: Peer) -> SendMessage:
 
 def _rearm(next_interval: Callable[[float, TimerConfig], float]) -> Callable[[_Step], None]:
     def rearm(s: _Step) -> None:
-        timer = s.event.value
-        assert isinstance(timer, Timer)
+        timer = EVENT_TIMERS[s.event]
         interval = s.tx.intervals[timer] = next_interval(s.tx.intervals[timer], s.cfg)
         s.tx.deadlines[timer] = s.now + interval
         s.schedule(s.tx, timer, s.now + interval)
@@ -476,7 +541,7 @@ def _rearm(next_interval: Callable[[float, TimerConfig], float]) -> Callable[[_S
 
 def _timeout(s: _Step) -> None:
     tx = s.tx
-    if tx.kind.client:  # §17.1.1.2 / §17.1.2.2: Timer B or F is a 408 for the TU (§8.1.3.1)
+    if tx.client:  # §17.1.1.2 / §17.1.2.2: Timer B or F is a 408 for the TU (§8.1.3.1)
         s.out.append(_local_response(tx, 408))
     else:  # §17.2.1: Timer H, the ACK never came
         s.out.append(TransactionFailed(tx=tx.key, request=tx.request, reason="no ACK (Timer H)"))
@@ -484,7 +549,7 @@ def _timeout(s: _Step) -> None:
 
 def _transport_failed(s: _Step) -> None:
     tx = s.tx
-    if tx.kind.client:  # §8.1.3.1: a transport error is treated as a 503
+    if tx.client:  # §8.1.3.1: a transport error is treated as a 503
         s.out.append(_local_response(tx, 503))
     else:
         s.out.append(TransactionFailed(tx=tx.key, request=tx.request, reason="transport error"))
