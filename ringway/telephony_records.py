@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from crm.phone import normalize_phone
 from ivr.media.recorder import Recorder
 from ringway.calls import CallRecords
@@ -73,7 +75,22 @@ def _encoder(encoder: json.JSONEncoder) -> Callable[[dict[str, Any]], str]:
     return encode
 
 
-_cdr_line = _encoder(_CDR_JSON)
+_json_line = _encoder(_CDR_JSON)
+# orjson writes the same document ~6x faster than the C json encoder (1.2 against 7.4
+# µs for a queued-then-abandoned call's record): compact, UTF-8 rather than \u escapes,
+# and NaN/Infinity as null (strict JSON, which every JSON Lines reader accepts). What it
+# refuses (an integer beyond 64 bits, a key of another type) goes through json instead.
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def _cdr_line(record: dict[str, Any]) -> bytes:
+    """One cdr.jsonl line (without its newline), as UTF-8."""
+    try:
+        return orjson.dumps(record, default=str, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        return _json_line(record).encode("utf-8")
+
+
 _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -97,7 +114,7 @@ class CallArchive:
         self._recordings: dict[str, RecordingSession] = {}  # by the caller's Call-ID
         self._finishing: dict[str, asyncio.Task[str | None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._lines: list[str] = []  # cdr.jsonl lines of this loop iteration, not yet written
+        self._lines: list[bytes] = []  # cdr.jsonl lines of this loop iteration, not yet written
         self._announcements: dict[str, str | None] = {}  # recording_announcement's, by queue
 
     def recording_announcement(self, contact_id: str) -> str | None:
@@ -174,7 +191,7 @@ class CallArchive:
             if isinstance(value, _NUMBER):
                 cdr[key] = round(value + offset, 3)
         self.cdrs.append(cdr)
-        self._append(_cdr_line(cdr) + "\n")
+        self._append(_cdr_line(cdr) + b"\n")
         if self.calls is not None:
             self._file(cdr)
 
@@ -215,7 +232,7 @@ class CallArchive:
             "recording_id": recording_id,
         }
 
-    def _append(self, line: str) -> None:
+    def _append(self, line: bytes) -> None:
         """One line for cdr.jsonl, written with the others of this loop iteration: calls
         that end together (a burst of BYEs) cost one open and one write, not one each.
         Lines keep their order; without a running loop the line is written at once."""
@@ -234,7 +251,7 @@ class CallArchive:
         lines, self._lines = self._lines, []
         if not lines:
             return
-        data = "".join(lines).encode("utf-8")
+        data = b"".join(lines)
         with contextlib.suppress(OSError):  # the CDR store and the memory copy still get it
             # os.open/os.write: three system calls (open, write, close), where a text file
             # object adds fstat, ioctl and lseek, and the wrapper objects, every time

@@ -34,10 +34,20 @@ T0 = 1_800_000_000.0
         {"big_int": 2**80, "quote": 'a"b\\c\n\t', "ctl": "\x00\x1f"},
     ],
 )
-def test_a_cdr_line_is_the_text_json_dumps_gives(record: dict[Any, Any]) -> None:
-    expected = json.dumps(record, default=str)
-    assert _cdr_line(record) == expected
-    assert _cdr_line(record) == _CDR_JSON.encode(record)  # and again: nothing kept between
+def test_a_cdr_line_is_the_document_json_dumps_gives(record: dict[Any, Any]) -> None:
+    line = _cdr_line(record)
+    assert isinstance(line, bytes) and b"\n" not in line
+    expected = json.loads(json.dumps(record, default=str))
+    # orjson writes NaN and the infinities as null (strict JSON); json writes NaN/Infinity
+    strict = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+              for k, v in expected.items()}  # fmt: skip
+    assert json.loads(line) == strict
+    assert _cdr_line(record) == line  # nothing kept between lines
+
+
+def test_a_record_orjson_refuses_is_written_by_json() -> None:
+    record = {"big_int": 2**80, "call_id": "c1"}  # beyond orjson's 64-bit integers
+    assert _cdr_line(record) == _CDR_JSON.encode(record).encode("utf-8")
 
 
 def test_a_cdr_line_raises_what_the_encoder_raises() -> None:

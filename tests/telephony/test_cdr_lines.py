@@ -50,10 +50,14 @@ def test_without_a_running_loop_the_line_is_written_at_once(tmp_path: Path) -> N
     assert [r["call_id"] for r in lines(tmp_path)] == ["alone"]
 
 
-def test_a_line_is_the_text_json_dumps_gives_and_the_directory_is_made(tmp_path: Path) -> None:
+def test_a_line_is_compact_utf8_json_and_the_directory_is_made(tmp_path: Path) -> None:
     cdrs = archive(tmp_path)  # data dir not made yet: the first write makes it
     record = {"call_id": "c\u00e9", "media": {"path": Path("/x/y.wav")}, "digits": "1#"}
     cdrs.record(dict(record))
     text = (tmp_path / "data" / "cdr.jsonl").read_text(encoding="utf-8")
-    expected = json.dumps({**record, "direction": "inbound"}, default=str) + "\n"
-    assert text == expected  # non-ASCII escaped, a Path as its text, ", " separators
+    # a Path as its text, non-ASCII as UTF-8, no spaces: one JSON document per line
+    assert (
+        text
+        == '{"call_id":"c\u00e9","media":{"path":"/x/y.wav"},"digits":"1#","direction":"inbound"}\n'
+    )
+    assert json.loads(text) == {**record, "media": {"path": "/x/y.wav"}, "direction": "inbound"}
