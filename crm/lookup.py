@@ -101,14 +101,27 @@ class CustomerLookup:
     async def lookup_cli(self, raw_cli: str | None) -> LookupResult:
         """Find the customers holding the caller id a SIP edge handed over."""
         e164 = normalize_phone(raw_cli, self._region)
-        if e164 is not None and self._cached_by_phone is not None:
-            try:
-                found = self._cached_by_phone(e164)
-            except Exception:  # the store's own lookup below reports it, time-boxed
-                found = None
-            if found is not None:
-                return _result(e164, found)
+        known = self._cached(e164)
+        if known is not None:
+            return known
         return await self._lookup(e164, self._store.find_by_phone, "cli")
+
+    def lookup_cli_now(self, raw_cli: str | None) -> LookupResult | None:
+        """`lookup_cli`'s answer when it needs no I/O (a number the store's cache knows,
+        or one that is no number at all), else None: then await `lookup_cli`."""
+        e164 = normalize_phone(raw_cli, self._region)
+        if e164 is None:
+            return LookupResult(status=LookupStatus.INVALID)
+        return self._cached(e164)
+
+    def _cached(self, e164: str | None) -> LookupResult | None:
+        if e164 is None or self._cached_by_phone is None:
+            return None
+        try:
+            found = self._cached_by_phone(e164)
+        except Exception:  # the store's own lookup reports it, time-boxed (`_lookup`)
+            return None
+        return None if found is None else _result(e164, found)
 
     async def lookup_email(self, raw: str | None) -> LookupResult:
         """Find the customers holding an e-mail sender address (``Name <a@b>`` accepted)."""

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crm.lookup import LookupResult
 from crm.model import slot_constructor
 from ivr.calls import events as ce
 from ivr.calls.b2bua import B2bua
@@ -139,6 +140,19 @@ class RouterCentre:
 
     async def customer_for(self, cli: str | None, call_id: str) -> dict[str, Any] | None:
         result = await self.service.lookup.lookup_cli(cli)
+        return self._customer(result, cli, call_id)
+
+    def customer_now(self, cli: str | None, call_id: str) -> tuple[bool, dict[str, Any] | None]:
+        """`customer_for` without waiting, when the lookup needs no I/O: (True, record);
+        (False, None) when it would wait (then the B2BUA awaits `customer_for`)."""
+        result = self.service.lookup.lookup_cli_now(cli)
+        if result is None:
+            return False, None
+        return True, self._customer(result, cli, call_id)
+
+    def _customer(
+        self, result: LookupResult, cli: str | None, call_id: str
+    ) -> dict[str, Any] | None:
         self.lookups.keep(call_id, cli, result)  # for the contact, if the IVR queues soon
         customer = result.customer
         return None if customer is None else customer.to_dict()
