@@ -47,6 +47,10 @@ class ContactCentre(Protocol):
         """The caller's customer record; the centre may keep the lookup for the call's
         contact (`create_contact` with the same `call_id`)."""
 
+    def customer_now(self, cli: str | None, call_id: str) -> tuple[bool, dict[str, Any] | None]:
+        """`customer_for` when it needs no waiting: (True, record or None); else
+        (False, None), and the set-up awaits `customer_for`."""
+
     def new_flow(
         self, dialed: str, customer: dict[str, Any] | None, cli: str | None
     ) -> FlowRunLike: ...
@@ -165,7 +169,18 @@ class B2bua(CallHandler):
 
     def on_invite(self, call: Call) -> None:
         loop = asyncio.get_running_loop()  # once: each look-up is a getpid() system call
-        self._received[call.call_id] = loop.time()
+        received = loop.time()
+        cli = caller_id(call.invite)
+        try:
+            known, customer = self.centre.customer_now(cli, call.call_id)
+        except Exception:  # the awaited lookup below reports it, or degrades it
+            known, customer = False, None
+        if known:  # nothing to wait for: answered before on_invite returns, so the
+            # edge sends the 200 alone (no 180, no 100: §8.2.6.1 wants a provisional
+            # only from a UAS that will not answer within 200 ms), and no task is made
+            self._set_up_now(call, cli, customer, received)
+            return
+        self._received[call.call_id] = received
         call.ring()
         task = loop.create_task(self._set_up(call))
         self._setups[call.call_id] = task
@@ -197,6 +212,38 @@ class B2bua(CallHandler):
         if call.tx is None:  # cancelled while we looked the caller up
             media.close()
             return
+        self._answer(call, media, cli, customer, flow, self._received.get(call.call_id))
+
+    def _set_up_now(
+        self, call: Call, cli: str | None, customer: dict[str, Any] | None, received: float
+    ) -> None:
+        """`_set_up` without waiting: the port bound now (handed to the loop soon), the
+        customer already known."""
+        media = CallMedia(self.host, self.rng, self.prompts, self.ports)
+        try:
+            media.caller.open_soon()
+        except OSError:
+            call.reject(503)  # no RTP port: the trunk may try elsewhere (§21.5.4)
+            return
+        try:
+            flow = self.centre.new_flow(call.invite.uri.user or "", customer, cli)
+        except Exception:
+            log.exception("call %s: set-up failed", call.call_id)
+            media.close()
+            call.reject(500)
+            return
+        self._answer(call, media, cli, customer, flow, received)
+
+    def _answer(
+        self,
+        call: Call,
+        media: CallMedia,
+        cli: str | None,
+        customer: dict[str, Any] | None,
+        flow: FlowRunLike,
+        received: float | None,
+    ) -> None:
+        """200 with our SDP answer, then the IVR session and its driver."""
         negotiated = call.answer(media.caller.local())
         if negotiated is None:  # 488/400 already sent
             media.close()
@@ -210,7 +257,7 @@ class B2bua(CallHandler):
             announce_every=self.announce_every,
             hold_for=self.centre.queue_hold,
         )
-        session.record["started_at"] = self._received.get(call.call_id)
+        session.record["started_at"] = received
         if customer is not None:
             session.record["customer_id"] = customer.get("id")
         driver = CallDriver(self, call, session, media)

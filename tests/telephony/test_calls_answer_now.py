@@ -1,0 +1,106 @@
+"""A caller the customer store's cache knows is answered at once: 200 alone, no 180.
+
+`B2bua.on_invite` answers before it returns when nothing needs waiting for (the
+phone cache has the number): the edge then sends the 200 without a provisional
+(RFC 3261 §8.2.6.1 asks for one only from a UAS that will not answer within
+200 ms). A number the cache has not seen yet still gets 180 while it is read.
+Both calls run the IVR with the customer's record all the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import httpx
+
+from ivr.sip.message import Response, parse_message
+from ivr.transport import run
+from ringway.app import build
+from ringway.config import demo_config_path, load_config_text
+from ringway.telephony import TelephonySettings
+
+JAMES = "+447700900456"  # demo customer cust-1002
+SDP = (
+    b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    b"m=audio 6000 RTP/AVP 0\r\n"
+)
+
+
+def request(method: str, port: int, me: int, call_id: str, to_tag: str = "") -> bytes:
+    cseq = 1 if method in ("INVITE", "ACK") else 2
+    tag = f";tag={to_tag}" if to_tag else ""
+    body = SDP if method == "INVITE" else b""
+    lines = [
+        f"{method} sip:18005550101@127.0.0.1:{port} SIP/2.0",
+        f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK{call_id}{method};rport",
+        "Max-Forwards: 70",
+        f"From: <sip:{JAMES}@127.0.0.1>;tag=caller-{call_id}",
+        f"To: <sip:18005550101@127.0.0.1>{tag}",
+        f"Call-ID: {call_id}",
+        f"CSeq: {cseq} {method}",
+        f"Contact: <sip:caller@127.0.0.1:{me}>",
+        *(["Content-Type: application/sdp"] if body else []),
+        f"Content-Length: {len(body)}",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def place_call(sock: socket.socket, port: int, call_id: str) -> list[int]:
+    """INVITE until the 200, ACK, BYE until its 200: the INVITE's statuses in order."""
+    loop = asyncio.get_running_loop()
+    me = sock.getsockname()[1]
+    sock.sendto(request("INVITE", port, me, call_id), ("127.0.0.1", port))
+    statuses: list[int] = []
+    while True:
+        answer = parse_message(await asyncio.wait_for(loop.sock_recv(sock, 65535), 5))
+        assert isinstance(answer, Response)
+        statuses.append(answer.status)
+        if answer.status >= 200:
+            break
+    to_tag = answer.to_tag or ""
+    sock.sendto(request("ACK", port, me, call_id, to_tag), ("127.0.0.1", port))
+    await asyncio.sleep(0.1)  # in the IVR, then the queue
+    sock.sendto(request("BYE", port, me, call_id, to_tag), ("127.0.0.1", port))
+    while True:
+        bye = parse_message(await asyncio.wait_for(loop.sock_recv(sock, 65535), 5))
+        assert isinstance(bye, Response)
+        if bye.cseq.method == "BYE":
+            assert bye.status == 200
+            return statuses
+
+
+def test_a_known_caller_gets_200_alone_and_a_cold_one_180_first(tmp_path: Path) -> None:
+    text = demo_config_path().read_text()
+    text = text.replace("  data_dir: var\n", f'  data_dir: "{tmp_path}"\n')
+    text = text.replace("  smtp_port: 2525", "  smtp_port: null #")  # the SQLite CRM stays
+    config = load_config_text(text, "demo-answer-now.yaml")
+    bundle = build(config, {}, sip=TelephonySettings(host="127.0.0.1", port=0))
+
+    async def main() -> None:
+        app = bundle.app
+        async with app.router.lifespan_context(app):
+            assert bundle.telephony is not None
+            port = bundle.telephony.port
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.bind(("127.0.0.1", 0))
+                sock.setblocking(False)
+                cold = await place_call(sock, port, "cold1")
+                warm = await place_call(sock, port, "warm1")
+            assert cold[0] == 180 and cold[-1] == 200  # read from the store, ringing
+            assert warm == [200]  # the cache knew the number: answered at once
+            transport = httpx.ASGITransport(app=app)
+            headers = {"Authorization": f"Bearer {bundle.admin_token}"}
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                records = [
+                    (await client.get(f"/api/v1/calls/{call_id}", headers=headers)).json()
+                    for call_id in ("cold1", "warm1")
+                ]
+            # both ran the demo IVR for the known customer (its menu, hung up in it)
+            for record in records:
+                assert record["customer_id"] == "cust-1002", record
+                assert record["outcome"] == "abandoned_in_ivr", record
+                assert record["started_at"] <= record["answered_at"] <= record["ended_at"]
+
+    run(main())
