@@ -15,7 +15,7 @@ from router_testkit import add_agent, arrive, build, queue
 from router import events as ev
 from router.explain import Candidate, Decision
 from router.model import Channel, Contact, ContactStatus
-from router.store.memory import MemoryEventLog, MemoryStore, freeze, thaw
+from router.store.memory import RECENT, MemoryEventLog, MemoryStore, freeze, thaw
 
 POP: dict[str, Any] = {
     "status": "matched",
@@ -62,21 +62,17 @@ def tracked_growth(fill: Any, count: int) -> float:
     return (len(gc.get_objects()) - before) / count
 
 
-def test_freeze_and_thaw_give_back_equal_containers_of_the_same_types() -> None:
-    value = {"a": [1, 2.0, None, True], ("k", 1): ("x", ["y"]), "e": {}, "l": [], "t": ()}
-    back = thaw(freeze(value))
-    assert back == value and type(back[("k", 1)]) is tuple and type(back["a"]) is list
-    assert type(back[("k", 1)][1]) is list and back is not value
-    odd = OrderedDict(a=1)  # not an exact dict: kept as it is
-    assert thaw(freeze({"o": odd}))["o"] is odd
-    data = [complex(0, 2), complex(3, 0), "x"]  # a complex that is data, not a header
-    assert thaw(freeze(data)) == data and thaw(freeze(1.5)) == 1.5
-    flat = freeze(value)
-    assert all(not isinstance(item, (dict, list, tuple)) for item in flat)
-
-
-def test_a_finished_contact_reads_back_equal_with_its_enums_and_decisions() -> None:
+def store_with_frozen(*contacts: Contact) -> MemoryStore:
+    """A store holding ``contacts`` finished, frozen: `RECENT` newer ones after them."""
     store = MemoryStore()
+    for contact in contacts:
+        store.put_contact(contact)
+    for i in range(RECENT):
+        store.put_contact(finished(f"newer-{i}"))
+    return store
+
+
+def test_a_frozen_contact_reads_back_equal_with_its_enums_and_decisions() -> None:
     decision = Decision(
         at=1.0,
         trigger="contact_arrived",
@@ -88,27 +84,70 @@ def test_a_finished_contact_reads_back_equal_with_its_enums_and_decisions() -> N
         candidates=(Candidate(id="ann", score=(1.0,)),),
     )
     contact = finished("c-1", decisions=[decision], disposition="sale", notes="n")
-    store.put_contact(contact)
+    store = store_with_frozen(contact, finished("c-2"))
     back = store.get_contact("c-1")
     assert back is not None and back == contact and back is not contact
     assert back.channel is Channel.VOICE and back.status is ContactStatus.ABANDONED
     assert back.decisions == [decision] and type(back.decisions) is list
     assert back.attributes == contact.attributes and back.to_dict() == contact.to_dict()
     assert type(back.attributes["pop"]["candidates"][0]["pair"]) is tuple
-    assert [c.id for c in store.contacts()] == ["c-1"] and list(store.contacts()) == [contact]
-    assert store.get_contact("c-2") is None
+    assert store.get_contact("c-2") == finished("c-2")
+    assert store.get_contact("c-3") is None
+    listed = list(store.contacts())  # oldest first, as they finished
+    assert [c.id for c in listed[:3]] == ["c-1", "c-2", "newer-0"] and listed[0] == contact
+
+
+def test_freeze_and_thaw_give_back_equal_containers_of_the_same_types() -> None:
+    value = {"a": [1, 2.0, None, True], ("k", 1): ("x", ["y"]), "e": {}, "l": [], "t": ()}
+    value["long"] = list(range(100))  # past the headers made once
+    back = thaw(freeze(value))
+    assert back == value and type(back[("k", 1)]) is tuple and type(back["a"]) is list
+    assert type(back[("k", 1)][1]) is list and back is not value
+    data = [complex(0, 2), complex(3, 0), "x"]  # complex numbers that are data
+    assert thaw(freeze(data)) == data and thaw(freeze(1.5)) == 1.5
+    assert all(not isinstance(item, (dict, list, tuple)) for item in freeze(value))
+
+
+def test_objects_of_other_types_in_the_attributes_are_kept_as_they_are() -> None:
+    ordered = OrderedDict(a=1)
+    odd: dict[str, Any] = {"channel": Channel.CHAT, "ordered": ordered}
+    store = store_with_frozen(finished("c-1", attributes=odd))
+    back = store.get_contact("c-1")
+    assert back is not None and back.attributes == odd
+    assert back.attributes["channel"] is Channel.CHAT and back.attributes["ordered"] is ordered
+
+
+def test_the_newest_finished_contacts_are_kept_as_they_are() -> None:
+    store = MemoryStore()
+    contact = finished("c-1")
+    store.put_contact(contact)
+    assert store.get_contact("c-1") is contact  # the service reads it as the call ends
+
+
+def test_the_history_keeps_its_bound_and_a_contact_written_again_moves_up() -> None:
+    store = MemoryStore(keep_finished=RECENT + 2)
+    for i in range(RECENT + 5):
+        store.put_contact(finished(f"c-{i}"))
+    ids = [c.id for c in store.contacts()]
+    assert ids == [f"c-{i}" for i in range(3, RECENT + 5)]
+    store.put_contact(finished("c-3", notes="again"))  # frozen, written again: newest
+    ids = [c.id for c in store.contacts()]
+    assert len(ids) == RECENT + 2 and ids[-1] == "c-3" and ids.count("c-3") == 1
+    again = store.get_contact("c-3")
+    assert again is not None and again.notes == "again"
+    assert MemoryStore(keep_finished=0).get_contact("c-3") is None
 
 
 def test_finished_contacts_leave_nothing_for_the_collector_to_trace() -> None:
-    store = MemoryStore()
+    store = store_with_frozen()
 
     def fill() -> None:
-        for i in range(1000):
+        for i in range(2000):
             store.put_contact(finished(f"c-{i}"))
 
     # unfrozen: the Contact, its decisions list and a dozen containers of its attributes
-    assert tracked_growth(fill, 1000) < 0.1
-    assert store.get_contact("c-999") == finished("c-999")
+    assert tracked_growth(fill, 2000) < 0.1
+    assert store.get_contact("c-0") == finished("c-0")
 
 
 def test_the_event_ring_reads_back_equal_events_and_leaves_nothing_to_trace() -> None:
