@@ -190,27 +190,34 @@ class _EventShape:
 class _EventClass:
     """One event class: its fields' reader and its shapes by which fields hold enums."""
 
-    def __init__(self, cls: type[Any], read: Callable[[Any], tuple[Any, ...]]) -> None:
+    def __init__(self, cls: type[Any], read: Callable[[Any], tuple[Any, ...]] | None) -> None:
         self.cls = cls
-        self.read = read  # ``attrgetter`` of every field: one C call, a tuple
+        self.read = read  # ``attrgetter`` of every field (one C call, a tuple); None: kept
         self.shapes: dict[tuple[tuple[int, Any], ...], _EventShape] = {}
 
+    def shape(self, enums: tuple[tuple[int, Any], ...]) -> _EventShape:
+        shape = self.shapes.get(enums)
+        if shape is None:
+            shape = self.shapes[enums] = _EventShape(len(_SHAPES), self.cls, enums)
+            _SHAPES.append(shape)
+        return shape
 
-_CLASSES: dict[type[Any], _EventClass | None] = {}  # None: a class kept unfrozen
+
+_CLASSES: dict[type[Any], _EventClass] = {}
 _SHAPES: list[_EventShape] = []  # by code
 _ENUM_TYPES: dict[type[Any], bool] = {}  # is this value type an `Enum`?
 
 
-def _event_class(cls: type[Any]) -> _EventClass | None:
-    if cls in _CLASSES:
-        return _CLASSES[cls]
-    known: _EventClass | None = None
-    if dataclasses.is_dataclass(cls):
-        names = [f.name for f in dataclasses.fields(cls)]
-        # ``seq`` first (`Event`'s own fields come first): `_seq` reads it there
-        if len(names) >= 2 and names[0] == "seq":
-            known = _EventClass(cls, operator.attrgetter(*names))
-    _CLASSES[cls] = known
+def _event_class(cls: type[Any]) -> _EventClass:
+    known = _CLASSES.get(cls)
+    if known is None:
+        read = None
+        if dataclasses.is_dataclass(cls):
+            names = [f.name for f in dataclasses.fields(cls)]
+            # ``seq`` first (`Event`'s own fields come first): `_seq` reads it there
+            if len(names) >= 2 and names[0] == "seq":
+                read = operator.attrgetter(*names)
+        known = _CLASSES[cls] = _EventClass(cls, read)
     return known
 
 
@@ -222,38 +229,29 @@ def _is_enum(kind: type[Any]) -> bool:
     return known
 
 
-def _shape(known: _EventClass, enums: tuple[tuple[int, Any], ...]) -> _EventShape:
-    shape = known.shapes.get(enums)
-    if shape is None:
-        shape = known.shapes[enums] = _EventShape(len(_SHAPES), known.cls, enums)
-        _SHAPES.append(shape)
-    return shape
-
-
 def freeze_event(event: Event) -> Any:
     """The event as one tuple: its shape's code, then its fields (a `StrEnum` member as
     its value; `thaw_event` makes it the member again). An event of a class it cannot
     read field by field is kept as it is."""
     known = _event_class(type(event))
-    if known is None:
+    read = known.read
+    if read is None:
         return event
-    values = known.read(event)
+    out: list[Any] = [0]
+    out.extend(read(event))
     enums: list[tuple[int, Any]] | None = None
-    for i, value in enumerate(values):
+    for i in range(1, len(out)):
+        value = out[i]
         kind = type(value)
         if kind is str or kind is float or kind is int or value is None or kind is bool:
             continue
         if _is_enum(kind):
+            out[i] = value._value_
             if enums is None:
                 enums = []
-            enums.append((i, kind))
-    if enums is None:
-        return (_shape(known, ()).code, *values)
-    plain = list(values)
-    for i, _ in enums:
-        member: Any = plain[i]
-        plain[i] = member._value_
-    return (_shape(known, tuple(enums)).code, *plain)
+            enums.append((i - 1, kind))
+    out[0] = known.shape(() if enums is None else tuple(enums)).code
+    return tuple(out)
 
 
 def thaw_event(frozen: Any) -> Event:
