@@ -139,7 +139,9 @@ def test_the_history_keeps_its_bound_and_a_contact_written_again_moves_up() -> N
 
 
 def test_finished_contacts_leave_nothing_for_the_collector_to_trace() -> None:
-    store = store_with_frozen()
+    store = MemoryStore(keep_finished=10**6)  # nothing dropped: all 2,000 stay
+    for i in range(RECENT):
+        store.put_contact(finished(f"first-{i}"))
 
     def fill() -> None:
         for i in range(2000):
@@ -147,6 +149,7 @@ def test_finished_contacts_leave_nothing_for_the_collector_to_trace() -> None:
 
     # unfrozen: the Contact, its decisions list and a dozen containers of its attributes
     assert tracked_growth(fill, 2000) < 0.1
+    assert len(list(store.contacts())) == RECENT + 2000
     assert store.get_contact("c-0") == finished("c-0")
 
 
