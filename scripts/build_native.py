@@ -72,6 +72,7 @@ COMPILED = (
     "ivr/calls/media.py",
     "ivr/calls/ports.py",
     "ivr/calls/session.py",
+    "ivr/flows/run.py",
     "simulation/collect.py",
     "simulation/customers.py",
     "simulation/people.py",

@@ -309,10 +309,21 @@ class CallMedia:
     ) -> None:
         self.prompts = prompts
         self.caller = MediaLeg(host, rng, ports)
-        self.agent = MediaLeg(host, rng, ports)
+        self._agent: MediaLeg | None = None  # made by `agent`, when first needed
+        self._host, self._ports = host, ports
         self.rng = rng
         self.bridged_at: tuple[int, int] | None = None  # packets received when bridged
         self.relayed = {"caller_to_agent": 0, "agent_to_caller": 0}
+
+    @property
+    def agent(self) -> MediaLeg:
+        """The agent-facing leg, made on first use: a caller who is never put through to
+        an agent (the SIP router path: queued, then abandoned) needs no second leg, and
+        making one was about half of the call's media set-up."""
+        leg = self._agent
+        if leg is None:
+            leg = self._agent = MediaLeg(self._host, self.rng, self._ports)
+        return leg
 
     async def open(self) -> None:
         """Open the caller leg. The agent leg's port is opened by `open_agent()` when an
@@ -352,7 +363,8 @@ class CallMedia:
     def unbridge(self) -> None:
         self._count()
         self.caller.endpoint.bridge = None
-        self.agent.endpoint.bridge = None
+        if self._agent is not None:
+            self._agent.endpoint.bridge = None
 
     def _count(self) -> None:
         """Packets relayed each way while bridged (the far endpoint's arrivals)."""
@@ -360,19 +372,23 @@ class CallMedia:
             return
         caller0, agent0 = self.bridged_at
         self.relayed["caller_to_agent"] += self.caller.endpoint.received - caller0
-        self.relayed["agent_to_caller"] += self.agent.endpoint.received - agent0
+        self.relayed["agent_to_caller"] += self.agent.endpoint.received - agent0  # bridged
         self.bridged_at = None
 
     def close(self) -> dict[str, int]:
         """Close both ports; returns the media counters for the call detail record."""
         self._count()
-        for leg in (self.caller, self.agent):
-            with contextlib.suppress(Exception):
-                leg.close()
+        caller, agent = self.caller.endpoint, None
+        for leg in (self.caller, self._agent):
+            if leg is not None:
+                with contextlib.suppress(Exception):
+                    leg.close()
+        if self._agent is not None:
+            agent = self._agent.endpoint
         return {
             **self.relayed,
             "played_to_caller": self.caller.played,
-            "caller_packets": self.caller.endpoint.received,
-            "agent_packets": self.agent.endpoint.received,
-            "dropped": self.caller.endpoint.dropped + self.agent.endpoint.dropped,
+            "caller_packets": caller.received,
+            "agent_packets": 0 if agent is None else agent.received,
+            "dropped": caller.dropped + (0 if agent is None else agent.dropped),
         }

@@ -1,6 +1,7 @@
 """The compiled call path (docs/native-build.md): `ivr.calls.session`, `driver`, `media`
-and `ports` load compiled in the test run, and a call's session gives the same
-commands and the same detail record compiled and with RINGWAY_PURE=1."""
+and `ports`, and the IVR's `ivr.flows.run`, load compiled in the test run, and a call's
+session gives the same commands and the same detail record compiled and with
+RINGWAY_PURE=1."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import ivr.calls.driver
 import ivr.calls.media
 import ivr.calls.ports
 import ivr.calls.session
+import ivr.flows.run
 from router import _native as native
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +28,7 @@ import json, random, sys
 from dataclasses import asdict
 from ivr.calls import events as ce
 import ivr.calls.session as module
+import ivr.flows.run as flow_module
 from ivr.calls.session import CallSession
 from ivr.flows import DEMO_FLOWS, FlowRun, load_flows
 
@@ -45,7 +48,8 @@ for at, event in enumerate([
     steps.append(s.handle(event, float(at)))
     steps.append(s.on_timer(float(at) + 0.5))
 out = [[type(c).__name__, asdict(c)] for step in steps for c in step]
-print(json.dumps({"file": module.__file__, "out": out}, default=str))
+print(json.dumps({"file": module.__file__, "flow_file": flow_module.__file__, "out": out},
+                 default=str))
 """
 
 
@@ -64,7 +68,8 @@ def _run(pure: bool) -> dict[str, object]:
 
 
 def test_the_test_run_uses_the_compiled_call_path() -> None:
-    for module in (ivr.calls.session, ivr.calls.driver, ivr.calls.media, ivr.calls.ports):
+    compiled = (ivr.calls.session, ivr.calls.driver, ivr.calls.media, ivr.calls.ports)
+    for module in (*compiled, ivr.flows.run):
         assert native.is_compiled(module), f"{module.__name__} loaded from {module.__file__}"
     # The B2BUA stays interpreted: its tests drive it with stand-in calls and drivers.
     assert not native.is_compiled(ivr.calls.b2bua)
@@ -73,6 +78,8 @@ def test_the_test_run_uses_the_compiled_call_path() -> None:
 def test_a_call_gives_the_same_commands_and_record_compiled_and_interpreted() -> None:
     compiled, pure = _run(pure=False), _run(pure=True)
     assert str(compiled["file"]).endswith(".so") and str(pure["file"]).endswith(".py")
+    assert str(compiled["flow_file"]).endswith(".so")
+    assert str(pure["flow_file"]).endswith(".py")
     assert compiled["out"] == pure["out"]
     kinds = [kind for kind, _ in compiled["out"]]  # type: ignore[attr-defined]
     assert kinds[-2:] == ["WriteRecord", "HangUpAgent"]  # the late answer is hung up
