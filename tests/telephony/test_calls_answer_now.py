@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from ivr.sip.builders import make_response
 from ivr.sip.message import Response, parse_message
 from ivr.transport import run
 from ringway.app import build
@@ -102,5 +103,66 @@ def test_a_known_caller_gets_200_alone_and_a_cold_one_180_first(tmp_path: Path) 
                 assert record["customer_id"] == "cust-1002", record
                 assert record["outcome"] == "abandoned_in_ivr", record
                 assert record["started_at"] <= record["answered_at"] <= record["ended_at"]
+
+    run(main())
+
+
+HANG_UP_AT_ONCE = """\
+entries:
+  "*": main
+flows:
+  main:
+    start: bye
+    nodes:
+      bye: {type: hangup, prompts: [], reason: closed}
+"""
+
+
+def test_an_ivr_that_hangs_up_at_once_byes_a_caller_answered_inside_on_invite(
+    tmp_path: Path,
+) -> None:
+    """The set-up runs inside the edge's INVITE handling; an IVR that ends the call there
+    and then still gives the caller its 200 first, then our BYE (§15), and a CDR."""
+    flows = tmp_path / "hang.yaml"
+    flows.write_text(HANG_UP_AT_ONCE)
+    text = demo_config_path().read_text()
+    text = text.replace("  data_dir: var\n", f'  data_dir: "{tmp_path}"\n')
+    text = text.replace("  smtp_port: 2525", "  smtp_port: null #")
+    config = load_config_text(text, "demo-hang-up.yaml")
+    settings = TelephonySettings(host="127.0.0.1", port=0, flows=flows)
+    bundle = build(config, {}, sip=settings)
+
+    async def call(sock: socket.socket, port: int, call_id: str) -> list[str]:
+        loop = asyncio.get_running_loop()
+        me = sock.getsockname()[1]
+        sock.sendto(request("INVITE", port, me, call_id), ("127.0.0.1", port))
+        seen: list[str] = []
+        while "BYE" not in seen:
+            message = parse_message(await asyncio.wait_for(loop.sock_recv(sock, 65535), 5))
+            if isinstance(message, Response):
+                seen.append(str(message.status))
+                if message.status == 200:
+                    ack = request("ACK", port, me, call_id, message.to_tag or "")
+                    sock.sendto(ack, ("127.0.0.1", port))
+            else:
+                seen.append(message.method)
+                sock.sendto(bytes(make_response(message, 200)), ("127.0.0.1", port))
+        return seen
+
+    async def main() -> None:
+        app = bundle.app
+        async with app.router.lifespan_context(app):
+            assert bundle.telephony is not None
+            port = bundle.telephony.port
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.bind(("127.0.0.1", 0))
+                sock.setblocking(False)
+                cold = await call(sock, port, "hang-cold")
+                warm = await call(sock, port, "hang-warm")
+                await asyncio.sleep(0.1)
+            assert cold == ["180", "200", "BYE"]
+            assert warm == ["200", "BYE"]  # answered inside on_invite, then our BYE
+            records = {r["call_id"]: r for r in bundle.telephony.centre.cdrs}
+            assert records["hang-warm"]["outcome"] == records["hang-cold"]["outcome"]
 
     run(main())
