@@ -4,13 +4,14 @@
     edge = SipEdge(host, port, credentials, handler=b2bua, registrar=...)
     b2bua.attach(edge)
 
-`B2bua` is the edge's `CallHandler`: an INVITE gets 180, an RTP port (reused
-from an ended call when one has rested: `ivr.calls.ports`), a customer lookup on
-its CLI (P-Asserted-Identity, RFC 3325 §9.1, else From), then 200 and a
-`CallSession` running the IVR. Each call's `CallDriver` feeds the session
-call-control events (from SIP, RTP and the router, through `ContactCentre`) and
-executes the commands it returns. Everything here runs on the event loop thread;
-nothing blocks.
+`B2bua` is the edge's `CallHandler`: an INVITE gets an RTP port (reused from an
+ended call when one has rested: `ivr.calls.ports`), a customer lookup on its CLI
+(P-Asserted-Identity, RFC 3325 §9.1, else From), then 200 and a `CallSession`
+running the IVR. A caller the customer store's cache knows is answered before
+`on_invite` returns; any other hears 180 while its record is read. Each call's
+`CallDriver` feeds the session call-control events (from SIP, RTP and the router,
+through `ContactCentre`) and executes the commands it returns. Everything here
+runs on the event loop thread; nothing blocks.
 """
 
 from __future__ import annotations
@@ -200,11 +201,8 @@ class B2bua(CallHandler):
         try:
             cli = caller_id(call.invite)
             customer = await self.centre.customer_for(cli, call.call_id)
-            flow = self.centre.new_flow(call.invite.uri.user or "", customer, cli)
         except Exception:
-            log.exception("call %s: set-up failed", call.call_id)
-            media.close()
-            call.reject(500)
+            self._set_up_failed(call, media)
             return
         except BaseException:  # cancelled (`stop`): the port goes back, not astray
             media.close()
@@ -212,7 +210,7 @@ class B2bua(CallHandler):
         if call.tx is None:  # cancelled while we looked the caller up
             media.close()
             return
-        self._answer(call, media, cli, customer, flow, self._received.get(call.call_id))
+        self._answer(call, media, cli, customer, self._received.get(call.call_id))
 
     def _set_up_now(
         self, call: Call, cli: str | None, customer: dict[str, Any] | None, received: float
@@ -225,14 +223,12 @@ class B2bua(CallHandler):
         except OSError:
             call.reject(503)  # no RTP port: the trunk may try elsewhere (§21.5.4)
             return
-        try:
-            flow = self.centre.new_flow(call.invite.uri.user or "", customer, cli)
-        except Exception:
-            log.exception("call %s: set-up failed", call.call_id)
-            media.close()
-            call.reject(500)
-            return
-        self._answer(call, media, cli, customer, flow, received)
+        self._answer(call, media, cli, customer, received)
+
+    def _set_up_failed(self, call: Call, media: CallMedia) -> None:
+        log.exception("call %s: set-up failed", call.call_id)
+        media.close()
+        call.reject(500)
 
     def _answer(
         self,
@@ -240,10 +236,15 @@ class B2bua(CallHandler):
         media: CallMedia,
         cli: str | None,
         customer: dict[str, Any] | None,
-        flow: FlowRunLike,
         received: float | None,
     ) -> None:
-        """200 with our SDP answer, then the IVR session and its driver."""
+        """The IVR for the dialed user, 200 with our SDP answer, then the session and its
+        driver."""
+        try:
+            flow = self.centre.new_flow(call.invite.uri.user or "", customer, cli)
+        except Exception:
+            self._set_up_failed(call, media)
+            return
         negotiated = call.answer(media.caller.local())
         if negotiated is None:  # 488/400 already sent
             media.close()

@@ -10,7 +10,9 @@ Both calls run the IVR with the customer's record all the same.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +20,7 @@ import httpx
 from ivr.sip.builders import make_response
 from ivr.sip.message import Response, parse_message
 from ivr.transport import run
-from ringway.app import build
+from ringway.app import ServiceBundle, build
 from ringway.config import demo_config_path, load_config_text
 from ringway.telephony import TelephonySettings
 
@@ -72,21 +74,32 @@ async def place_call(sock: socket.socket, port: int, call_id: str) -> list[int]:
             return statuses
 
 
-def test_a_known_caller_gets_200_alone_and_a_cold_one_180_first(tmp_path: Path) -> None:
+def sqlite_crm_centre(tmp_path: Path, flows: Path | None = None) -> ServiceBundle:
+    """The demo centre with its SQLite customer store (whose phone cache this is about)."""
     text = demo_config_path().read_text()
     text = text.replace("  data_dir: var\n", f'  data_dir: "{tmp_path}"\n')
     text = text.replace("  smtp_port: 2525", "  smtp_port: null #")  # the SQLite CRM stays
     config = load_config_text(text, "demo-answer-now.yaml")
-    bundle = build(config, {}, sip=TelephonySettings(host="127.0.0.1", port=0))
+    return build(config, {}, sip=TelephonySettings(host="127.0.0.1", port=0, flows=flows))
+
+
+@contextlib.contextmanager
+def caller_socket() -> Iterator[socket.socket]:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.setblocking(False)
+        yield sock
+
+
+def test_a_known_caller_gets_200_alone_and_a_cold_one_180_first(tmp_path: Path) -> None:
+    bundle = sqlite_crm_centre(tmp_path)
 
     async def main() -> None:
         app = bundle.app
         async with app.router.lifespan_context(app):
             assert bundle.telephony is not None
             port = bundle.telephony.port
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-                sock.bind(("127.0.0.1", 0))
-                sock.setblocking(False)
+            with caller_socket() as sock:
                 cold = await place_call(sock, port, "cold1")
                 warm = await place_call(sock, port, "warm1")
             assert cold[0] == 180 and cold[-1] == 200  # read from the store, ringing
@@ -125,12 +138,7 @@ def test_an_ivr_that_hangs_up_at_once_byes_a_caller_answered_inside_on_invite(
     and then still gives the caller its 200 first, then our BYE (§15), and a CDR."""
     flows = tmp_path / "hang.yaml"
     flows.write_text(HANG_UP_AT_ONCE)
-    text = demo_config_path().read_text()
-    text = text.replace("  data_dir: var\n", f'  data_dir: "{tmp_path}"\n')
-    text = text.replace("  smtp_port: 2525", "  smtp_port: null #")
-    config = load_config_text(text, "demo-hang-up.yaml")
-    settings = TelephonySettings(host="127.0.0.1", port=0, flows=flows)
-    bundle = build(config, {}, sip=settings)
+    bundle = sqlite_crm_centre(tmp_path, flows)
 
     async def call(sock: socket.socket, port: int, call_id: str) -> list[str]:
         loop = asyncio.get_running_loop()
@@ -154,9 +162,7 @@ def test_an_ivr_that_hangs_up_at_once_byes_a_caller_answered_inside_on_invite(
         async with app.router.lifespan_context(app):
             assert bundle.telephony is not None
             port = bundle.telephony.port
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-                sock.bind(("127.0.0.1", 0))
-                sock.setblocking(False)
+            with caller_socket() as sock:
                 cold = await call(sock, port, "hang-cold")
                 warm = await call(sock, port, "hang-warm")
                 await asyncio.sleep(0.1)
@@ -164,5 +170,45 @@ def test_an_ivr_that_hangs_up_at_once_byes_a_caller_answered_inside_on_invite(
             assert warm == ["200", "BYE"]  # answered inside on_invite, then our BYE
             records = {r["call_id"]: r for r in bundle.telephony.centre.cdrs}
             assert records["hang-warm"]["outcome"] == records["hang-cold"]["outcome"]
+
+    run(main())
+
+
+def test_a_failed_set_up_is_a_500_on_either_path_and_leaves_no_call(tmp_path: Path) -> None:
+    """The IVR cannot start (a broken flow set): the caller gets 500 whether answered
+    inside on_invite or after the awaited lookup, and nothing of the call stays."""
+    bundle = sqlite_crm_centre(tmp_path)
+
+    def broken_flow(*args: object) -> object:
+        raise RuntimeError("flow set unreadable")
+
+    async def statuses(sock: socket.socket, port: int, invite: bytes) -> list[int]:
+        loop = asyncio.get_running_loop()
+        sock.sendto(invite, ("127.0.0.1", port))
+        seen: list[int] = []
+        while not seen or seen[-1] < 200:
+            answer = parse_message(await asyncio.wait_for(loop.sock_recv(sock, 65535), 5))
+            assert isinstance(answer, Response)
+            seen.append(answer.status)
+        return seen
+
+    async def main() -> None:
+        app = bundle.app
+        async with app.router.lifespan_context(app):
+            telephony = bundle.telephony
+            assert telephony is not None
+            await telephony.service.lookup.lookup_cli(f"sip:{JAMES}@127.0.0.1")  # warm
+            telephony.centre.new_flow = broken_flow  # type: ignore[assignment,method-assign]
+            port = telephony.port
+            with caller_socket() as sock:
+                me = sock.getsockname()[1]
+                warm = await statuses(sock, port, request("INVITE", port, me, "broken-warm"))
+                # a number the cache has not seen: the awaited path
+                cold_invite = request("INVITE", port, me, "broken-cold")
+                cold_invite = cold_invite.replace(JAMES.encode(), b"+447700900999")
+                cold = await statuses(sock, port, cold_invite)
+            assert warm == [500]
+            assert cold == [180, 500]
+            assert telephony.b2bua.drivers == {} and telephony.b2bua._setups == {}
 
     run(main())
