@@ -212,10 +212,27 @@ def _record(row: sqlite3.Row) -> CallDetailRecord:
 
 
 # Every row has every column (`_row`), so one statement inserts them all.
-_INSERT = (
-    f"INSERT OR REPLACE INTO cdrs ({', '.join(_COLUMNS)})"
-    f" VALUES ({', '.join('?' for _ in _COLUMNS)})"
-)
+_INSERT_INTO = f"INSERT OR REPLACE INTO cdrs ({', '.join(_COLUMNS)}) VALUES "
+_ONE_ROW = f"({', '.join('?' for _ in _COLUMNS)})"
+_INSERT = _INSERT_INTO + _ONE_ROW
+# A batch goes in with multi-row INSERTs of these sizes (its size taken apart in powers
+# of two), as the event log's rows do (ringway/eventlog.py): pysqlite releases the GIL
+# around each sqlite3_step, so executemany handed the GIL to the busy event loop's
+# thread and back once per CDR, a futex hand-off each. A statement keeps under the 999
+# parameters of SQLite builds before 3.32. Rows in one statement are applied in order,
+# so a later row for the same call replaces an earlier one, as one by one.
+_CHUNKS = tuple(size for size in (32, 16, 8, 4, 2, 1) if size * len(_COLUMNS) <= 999)
+_INSERTS = {size: _INSERT_INTO + ",".join([_ONE_ROW] * size) for size in _CHUNKS}
+
+
+def _insert_rows(conn: sqlite3.Connection, rows: list[Row]) -> None:
+    """Insert ``rows`` in order, in the caller's transaction."""
+    start = 0
+    for size in _CHUNKS:
+        while len(rows) - start >= size:
+            chunk = rows[start : start + size]
+            conn.execute(_INSERTS[size], [value for row in chunk for value in row])
+            start += size
 
 
 class CdrStore:
@@ -313,7 +330,7 @@ class CdrStore:
     async def _write_batch(self, batch: list[tuple[Row, asyncio.Future[None] | None]]) -> None:
         rows = [row for row, _ in batch]
         try:
-            await self._run(lambda conn: conn.executemany(_INSERT, rows))
+            await self._run(lambda conn: _insert_rows(conn, rows))
         except Exception as exc:
             if len(batch) == 1:
                 _failed(*batch[0], exc)

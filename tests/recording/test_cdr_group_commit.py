@@ -52,7 +52,7 @@ def test_calls_ending_together_share_one_transaction(tmp_path: Path) -> None:
         await asyncio.gather(*(store.add(cdr(index)) for index in range(100)))
         # every add has returned: all 100 rows are readable from outside
         assert len(committed_ids(path)) == 100
-        assert store.jobs == 1  # one executemany, one commit
+        assert store.jobs == 1  # one job (its multi-row INSERTs), one commit
         await store.close()
 
     asyncio.run(scenario())
