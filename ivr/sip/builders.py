@@ -180,7 +180,7 @@ def _copy_fields(source: Headers, status: int, to_tag: str | None) -> list[Heade
     found = memo.get(_COPIED_MEMO)
     copied: list[HeaderField]
     if found is None:  # a request is answered up to four times (100, 180, 200, retransmits)
-        copied = [f for f in source.fields if f.key in _COPIED]
+        copied = [f for f in source._fields if f.key in _COPIED]  # no tuple copy
         memo[_COPIED_MEMO] = copied
     else:
         copied = found  # typed: its fields are read natively, not looked up by name

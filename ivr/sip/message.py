@@ -218,9 +218,15 @@ class Message:
 
     @property
     def contacts(self) -> list[NameAddr]:
-        return self._view(
-            "contact", lambda: [parse_name_addr(v) for v in self.headers.values("contact")]
-        )
+        memo = self.headers.memo
+        found: list[NameAddr] | None = memo.get("contact")
+        if found is None:
+            try:
+                found = [parse_name_addr(v) for v in self.headers.values("contact")]
+            except SipParseError as exc:
+                raise self._view_error(exc, "contact") from None
+            memo["contact"] = found
+        return found
 
     @property
     def record_route(self) -> list[str]:
