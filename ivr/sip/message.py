@@ -62,6 +62,8 @@ _SINGLETONS: Final = frozenset(
 _LINES: Final[dict[str, HeaderField]] = {}
 _MAX_LINES: Final = 2048
 _UNIQUE: Final = frozenset({"via", "from", "call-id"})
+_STATUS_LINES: Final[dict[tuple[int, str], str]] = {}  # (status, reason) -> status line
+_LWS: Final = frozenset({" ", "\t"})  # what a header value is stripped of (§7.3.1)
 
 
 def is_token(text: str) -> bool:
@@ -295,7 +297,18 @@ class Response(Message):
         self.reason = reason
 
     def start_line(self) -> str:
-        return f"{self.version} {self.status} {self.reason}"
+        if self.version is not SIP_VERSION and self.version != SIP_VERSION:
+            return f"{self.version} {self.status} {self.reason}"
+        # Read two or three times per response (`serialise` compares it with the wire
+        # form it kept), and the same few statuses every call: built once.
+        pair = (self.status, self.reason)
+        line = _STATUS_LINES.get(pair)
+        if line is None:
+            line = f"{SIP_VERSION} {self.status} {self.reason}"
+            if len(_STATUS_LINES) >= _MAX_KEYS:
+                _STATUS_LINES.clear()
+            _STATUS_LINES[pair] = line
+        return line
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {self.reason}>"
@@ -413,7 +426,11 @@ def _new_field(line: str) -> HeaderField | None:
         key = _field_key(name)
         if key is None:
             return None
-    return HeaderField(name, line[colon + 1 :].strip(" \t"), line, key)
+    # The usual "Name: value": one slice, not a slice and a stripped copy of it.
+    value = line[colon + 2 :] if line[colon + 1 : colon + 2] == " " else line[colon + 1 :]
+    if value[:1] in _LWS or value[-1:] in _LWS:
+        value = value.strip(" \t")
+    return HeaderField(name, value, line, key)
 
 
 def _parse_folded(lines: list[str]) -> ParsedHead:
