@@ -345,12 +345,22 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
     if data.startswith(b"\r\n"):  # one-argument startswith: a compiled primitive
         while data.startswith(b"\r\n", start):  # §7.5: ignore CRLFs before the start line
             start += 2
+    try:
+        # The usual message is ASCII through and through (SDP included): decoded whole,
+        # a compiled primitive, its empty line is found with a compiled str find, and
+        # the header block is that text's slice -- what the UTF-8 decoding of its bytes
+        # would give. (bytes.find is a generic method call: ~2,000 instructions.)
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
         end = data.find(b"\r\n\r\n", start)
+        if end < 0:
+            raise SipParseError("no empty line after the header block") from None
+        head = parse_head(data[start:end])
     else:
-        end = data.find(b"\r\n\r\n")
-    if end < 0:
-        raise SipParseError("no empty line after the header block")
-    head = parse_head(data[start:end])
+        end = text.find("\r\n\r\n", start)
+        if end < 0:
+            raise SipParseError("no empty line after the header block")
+        head = parse_head_text(text[start:end])
     message = build_message(head, data[end + 4 :], stream=stream)
     if len(message.body) == len(data) - end - 4:  # nothing after the body: no copy needed
         # The wire form is the bytes received (the raw lines are kept, the start line is
@@ -371,6 +381,11 @@ def parse_head(raw: bytes) -> ParsedHead:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SipParseError("header block is not UTF-8") from None
+    return parse_head_text(text)
+
+
+def parse_head_text(text: str) -> ParsedHead:
+    """`parse_head` for the block already decoded."""
     lines = text.split("\r\n")
     start = lines[0]
     if start.find("\r") >= 0 or start.find("\n") >= 0:

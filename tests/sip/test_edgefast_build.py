@@ -8,6 +8,7 @@ import random
 import pytest
 
 from ivr.sip.builders import make_response, new_branch, new_call_id, new_tag
+from ivr.sip.errors import SipParseError
 from ivr.sip.message import Request, Response, parse_message
 
 INVITE = (
@@ -95,3 +96,29 @@ def test_header_values_are_stripped_of_lws(line: bytes, value: str) -> None:
     message = parse_message(data)
     assert message.headers.get("subject") == value
     assert message.serialise() == data
+
+
+def test_a_message_that_is_not_ascii_parses_as_before() -> None:
+    utf8 = INVITE.replace(b"From: sipp", 'From: "Zoë"'.encode())
+    message = parse_message(utf8)
+    assert message.from_.display_name == "Zoë" and message.serialise() == utf8
+    binary = INVITE.replace(b"Content-Length: 0", b"Content-Length: 4") + b"\xff\x00\x80a"
+    message = parse_message(binary)
+    assert message.body == b"\xff\x00\x80a" and message.serialise() == binary
+    leading = b"\r\n\r\n" + binary
+    assert parse_message(leading).serialise() == binary
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        (INVITE.replace(b"sipp <", b"\xff <"), "header block is not UTF-8"),
+        (INVITE[:-2], "no empty line after the header block"),
+        (INVITE[:-2] + b"\xff", "no empty line after the header block"),
+        (b"\r\n" + INVITE[:-4], "no empty line after the header block"),
+    ],
+)
+def test_undecodable_or_unended_blocks_are_still_400s(data: bytes, detail: str) -> None:
+    with pytest.raises(SipParseError) as caught:
+        parse_message(data)
+    assert caught.value.detail == detail
