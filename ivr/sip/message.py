@@ -244,7 +244,7 @@ class Message:
 
 
 class Request(Message):
-    __slots__ = ("_target", "_uri", "method")
+    __slots__ = ("_received", "_target", "_uri", "method")
 
     def __init__(
         self,
@@ -258,6 +258,10 @@ class Request(Message):
         self.method = method
         self._target = target
         self._uri: Uri | None = None
+        # The start line as received, with the parts it was split into: `start_line`
+        # returns it while they are still the parts (a request serialised again to be
+        # kept, `Transaction.kept`, need not rebuild it).
+        self._received: tuple[str, str, str, str] | None = None
 
     @property
     def target(self) -> str:
@@ -275,6 +279,14 @@ class Request(Message):
         return self._uri
 
     def start_line(self) -> str:
+        received = self._received
+        if (
+            received is not None
+            and received[0] is self.method
+            and received[1] is self._target
+            and received[2] is self.version
+        ):
+            return received[3]
         return f"{self.method} {self._target} {self.version}"
 
     def __repr__(self) -> str:
@@ -542,7 +554,9 @@ def _request_from(start: str, headers: Headers, can_respond: bool) -> Request:
     method, target, version = parts
     if version != SIP_VERSION:
         _check_version(version, headers, can_respond)
-    return Request(method, target, headers, version=version)
+    request = Request(method, target, headers, version=version)
+    request._received = (method, target, version, start)  # split on single spaces
+    return request
 
 
 def _response_from(start: str, headers: Headers) -> Response:

@@ -122,3 +122,16 @@ def test_undecodable_or_unended_blocks_are_still_400s(data: bytes, detail: str) 
     with pytest.raises(SipParseError) as caught:
         parse_message(data)
     assert caught.value.detail == detail
+
+
+def test_a_received_request_line_is_rebuilt_once_its_parts_change() -> None:
+    request = invite()
+    assert request.start_line() == "INVITE sip:service@127.0.0.1:5060 SIP/2.0"
+    request.method = "OPTIONS"
+    assert request.start_line() == "OPTIONS sip:service@127.0.0.1:5060 SIP/2.0"
+    request = invite()
+    request.target = "sip:other@h"
+    assert request.serialise().startswith(b"INVITE sip:other@h SIP/2.0\r\n")
+    request = invite()
+    request.version = "SIP/2.1"
+    assert request.start_line() == "INVITE sip:service@127.0.0.1:5060 SIP/2.1"
