@@ -141,6 +141,14 @@ class Headers:
         key = _KEY_OF.get(name)  # header_key inlined: this runs ~25 times per call
         return first.get(key if key is not None else header_key(name))
 
+    def first(self, key: str) -> str | None:
+        """`get` for a name that is already its key (lower-case long form): the views'
+        own reads skip mapping the name (a look-up each, several a message)."""
+        first = self._first
+        if first is None:
+            first = self.first_values()
+        return first.get(key)
+
     def first_values(self) -> dict[str, str]:
         """Key -> value of the first field with that key; read it, never change it."""
         first = self._first

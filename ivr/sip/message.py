@@ -48,6 +48,7 @@ _FROM_TAG: Final = "\0from-tag"
 _TO_TAG: Final = "\0to-tag"
 FROM_TAG_MEMO: Final = "\0from-tag"
 TO_TAG_MEMO: Final = "\0to-tag"
+_NO_TAG: Final[object] = object()  # `from_tag`/`to_tag`: not read yet (None is a value)
 _UNKNOWN = "\0unknown"  # `ParsedHead.duplicate` when parsing could not tell
 # Fields every request and response carries (§8.1.1); Via is checked apart.
 _REQUIRED: Final = ("from", "to", "call-id", "cseq")
@@ -64,6 +65,11 @@ _MAX_LINES: Final = 2048
 _UNIQUE: Final = frozenset({"via", "from", "call-id"})
 _STATUS_LINES: Final[dict[tuple[int, str], str]] = {}  # (status, reason) -> status line
 _LWS: Final = frozenset({" ", "\t"})  # what a header value is stripped of (§7.3.1)
+
+
+def _first_element(value: str) -> str:
+    """`split_commas(value)[0]` without the list when there is one element (§7.3.1)."""
+    return value.strip() if "," not in value else split_commas(value)[0]
 
 
 def is_token(text: str) -> bool:
@@ -144,7 +150,8 @@ class Message:
     # change, a `SipParseError` marked by `_view_error`.
 
     def _required(self, name: str) -> str:
-        value = self.headers.get(name)
+        """The first value of the header whose key is `name` (§7.3.3), or a 400."""
+        value = self.headers.first(name)
         if value is None:
             raise SipParseError(f"missing {name} header")
         return value
@@ -155,7 +162,7 @@ class Message:
         via = memo.get("via")
         if via is None:
             try:
-                via = memo["via"] = parse_via(split_commas(self._required("via"))[0])
+                via = memo["via"] = parse_via(_first_element(self._required("via")))
             except SipParseError as exc:
                 raise self._view_error(exc, "via") from None
         return via
@@ -177,7 +184,7 @@ class Message:
 
     @property
     def call_id(self) -> str:
-        value = self.headers.get("call-id")
+        value = self.headers.first("call-id")
         return value if value is not None else self._required("call-id")
 
     @property
@@ -205,18 +212,18 @@ class Message:
     @property
     def from_tag(self) -> str | None:
         memo = self.headers.memo
-        if _FROM_TAG in memo:
-            return memo[_FROM_TAG]  # type: ignore[no-any-return]
-        tag = memo[_FROM_TAG] = self.from_.tag
-        return tag
+        tag = memo.get(_FROM_TAG, _NO_TAG)  # one look-up: a tag may be None
+        if tag is _NO_TAG:
+            tag = memo[_FROM_TAG] = self.from_.tag
+        return tag  # type: ignore[no-any-return]
 
     @property
     def to_tag(self) -> str | None:
         memo = self.headers.memo
-        if _TO_TAG in memo:
-            return memo[_TO_TAG]  # type: ignore[no-any-return]
-        tag = memo[_TO_TAG] = self.to.tag
-        return tag
+        tag = memo.get(_TO_TAG, _NO_TAG)
+        if tag is _NO_TAG:
+            tag = memo[_TO_TAG] = self.to.tag
+        return tag  # type: ignore[no-any-return]
 
     @property
     def contacts(self) -> list[NameAddr]:
@@ -519,7 +526,7 @@ def _usable_via(headers: Headers) -> bool:
     memo = headers.memo
     if "via" not in memo:  # parsed here, as `top_via` would (no closure)
         try:
-            memo["via"] = parse_via(split_commas(value)[0])
+            memo["via"] = parse_via(_first_element(value))
         except SipParseError:
             return False
     return True
@@ -601,7 +608,7 @@ def _check_headers(
         if "cseq" not in memo:  # parsed as `Message.cseq` would (no closure)
             memo["cseq"] = parse_cseq(cseq or "")
         if not can_respond and "via" not in memo:  # a response, or a request we could
-            memo["via"] = parse_via(split_commas(via)[0])  # not answer anyway
+            memo["via"] = parse_via(_first_element(via))  # not answer anyway
     except SipParseError as exc:
         raise _error(exc.detail, headers, can_respond) from None
 
