@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from ivr.sip.errors import SipParseError
-from ivr.sip.headers import HeaderField, Headers
+from ivr.sip.headers import HeaderField, Headers, adopt_fields
 from ivr.sip.message import FROM_TAG_MEMO, TO_TAG_MEMO, Request, Response
 from ivr.sip.values import MAGIC_COOKIE, NameAddr, Via
 
@@ -104,7 +104,7 @@ def make_response(
     if content_type is not None:
         fields.append(_added_field("Content-Type", content_type))
     fields.append(_length_field(len(body)))
-    response = Response(status, reason or reason_phrase(status), Headers(fields), body)
+    response = Response(status, reason or reason_phrase(status), adopt_fields(fields), body)
     _seed_tags(request.headers, response.headers.memo, status, to_tag)
     return response
 

@@ -83,6 +83,14 @@ def header_key(name: str) -> str:
     return key
 
 
+def adopt_fields(fields: list[HeaderField], index: dict[str, str] | None = None) -> Headers:
+    """A header block around `fields` itself, not a copy of it: for the parser and the
+    builders, which made the list and hand it over (a copy a message saved)."""
+    headers = Headers(index=index)
+    headers._fields = fields
+    return headers
+
+
 class HeaderField:
     """One header line: `name` as written, its unfolded `value`, its `raw` text."""
 

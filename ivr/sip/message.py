@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Final, TypeVar
 
 from ivr.sip.errors import SipParseError
-from ivr.sip.headers import HeaderField, Headers, header_key
+from ivr.sip.headers import HeaderField, Headers, adopt_fields, header_key
 from ivr.sip.uri import Uri, parse_uri
 from ivr.sip.values import (
     CSeq,
@@ -63,6 +63,7 @@ _SINGLETONS: Final = frozenset(
 _LINES: Final[dict[str, HeaderField]] = {}
 _MAX_LINES: Final = 2048
 _UNIQUE: Final = frozenset({"via", "from", "call-id"})
+_LENGTH_VALUES: Final[dict[str, int]] = {}  # Content-Length text -> its value, validated
 _STATUS_LINES: Final[dict[tuple[int, str], str]] = {}  # (status, reason) -> status line
 _LWS: Final = frozenset({" ", "\t"})  # what a header value is stripped of (§7.3.1)
 
@@ -441,7 +442,7 @@ def parse_head_text(text: str) -> ParsedHead:
         index.setdefault(key, field.value)  # one hash probe: a first value goes in
         if len(index) == size and duplicate is None and key in _SINGLETONS:
             duplicate = field.name  # the key was there: a second field of it
-    headers = Headers(fields, index=index)
+    headers = adopt_fields(fields, index)
     if bad is not None:  # read on, so the 400 can still be sent along the Via
         is_request = start[:4].upper() != "SIP/"
         raise SipParseError(bad, can_respond=is_request and _usable_via(headers), headers=headers)
@@ -641,9 +642,13 @@ def _frame_body(
         if stream:
             raise _error("Content-Length is required on stream transports", headers, can_respond)
         return body
-    if not text.isdigit() or not text.isascii():
-        raise _error(f"malformed Content-Length {text!r}", headers, can_respond)
-    length = int(text)
+    length = _LENGTH_VALUES.get(text)  # "0", "129": the same few texts message after message
+    if length is None:
+        if not text.isdigit() or not text.isascii():
+            raise _error(f"malformed Content-Length {text!r}", headers, can_respond)
+        length = int(text)
+        if len(_LENGTH_VALUES) < _MAX_KEYS:
+            _LENGTH_VALUES[text] = length
     if length > len(body):
         # §18.3: "If the transport packet ends before the end of the message
         # body, this is considered an error." A request gets a 400.

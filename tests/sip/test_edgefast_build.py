@@ -135,3 +135,19 @@ def test_a_received_request_line_is_rebuilt_once_its_parts_change() -> None:
     request = invite()
     request.version = "SIP/2.1"
     assert request.start_line() == "INVITE sip:service@127.0.0.1:5060 SIP/2.1"
+
+
+@pytest.mark.parametrize(
+    ("length", "body"),
+    [(b"0", b""), (b"00", b""), (b"4", b"abcd"), (b"3", b"abc"), (b"5", None)]
+    + [(bad, None) for bad in (b"x", b"-1", b"\xd9\xa3", b"")],
+)
+def test_content_length_is_read_the_same_every_time(length: bytes, body: bytes | None) -> None:
+    data = INVITE.replace(b"Content-Length: 0", b"Content-Length: " + length) + b"abcd"
+    for _ in range(2):  # the second time from the cache of lengths read
+        if body is None:
+            with pytest.raises(SipParseError) as caught:
+                parse_message(data)
+            assert caught.value.status == 400 and caught.value.can_respond
+        else:
+            assert parse_message(data).body == body
