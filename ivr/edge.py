@@ -122,11 +122,12 @@ class Call:
         except RemoteSipError as exc:  # NoCommonCodec → 488 (RFC 3264 §6), bad SDP → 400
             self.reject(exc.status)
             return None
+        contact = self.edge.contact
         ok = make_response(
             self.invite,
             200,
             to_tag=self.tag,
-            headers=[("Contact", self.edge.contact), ("Allow", ALLOW)],
+            headers=[("Contact", contact), ("Allow", ALLOW)],
             body=sdp,
             content_type="application/sdp",
         )
@@ -135,14 +136,16 @@ class Call:
         # retransmission's key reads it (§13.3.1.4), the dialog takes it as given.
         ok.headers.memo[TO_TAG_MEMO] = self.tag
         try:
-            self.dialog = Dialog.as_uas(self.invite, ok, local_tag=self.tag)
+            self.dialog = Dialog.as_uas(self.invite, ok, local_tag=self.tag, local_contact=contact)
         except RemoteSipError as exc:  # no readable Contact: no dialog possible (§12.1)
             self.reject(exc.status)
             return None
         self.edge.dialogs.add(self.dialog)
         self.edge.calls[self.dialog.id] = self
         if self._respond(ok):
-            self.edge.answers.start(ok, self.peer, self.edge.now())
+            # The key `answer_key(ok)` would read back from the response just built.
+            key = (self.invite.call_id, self.tag, self.invite.cseq.number)
+            self.edge.answers.start(ok, self.peer, self.edge.now(), key)
         return negotiated
 
     def hang_up(self) -> None:

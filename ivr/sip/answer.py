@@ -62,11 +62,18 @@ class AnswerRetransmitter:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def start(self, response: Response, peer: Peer, now: float) -> None:
-        """Call after the first 2xx went out through the transaction layer."""
+    def start(
+        self, response: Response, peer: Peer, now: float, key: AnswerKey | None = None
+    ) -> None:
+        """Call after the first 2xx went out through the transaction layer.
+
+        `key`: `answer_key(response)` when the caller has its parts at hand (the
+        INVITE's Call-ID and CSeq, the To tag it chose): read back from a response
+        just built, the Call-ID indexed its header block for one look-up."""
         t1 = self.timers.t1
         pending = _Pending(response, response.serialise(), peer, t1, now + t1, now + 64 * t1)
-        key = answer_key(response)
+        if key is None:
+            key = answer_key(response)
         self._pending[key] = pending
         heapq.heappush(self._heap, (pending.due, next(self._seq), key))
 

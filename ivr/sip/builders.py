@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from ivr.sip.errors import SipParseError
-from ivr.sip.headers import HeaderField, Headers
+from ivr.sip.headers import HeaderField, Headers, adopt_fields
 from ivr.sip.message import FROM_TAG_MEMO, TO_TAG_MEMO, Request, Response
 from ivr.sip.values import MAGIC_COOKIE, NameAddr, Via
 
@@ -65,17 +65,22 @@ def reason_phrase(status: int) -> str:
     return REASONS.get(status, REASONS.get(status // 100 * 100, "Unknown"))
 
 
+# Zero-padded lower-case hex of n < 2**bits: hex(n | 2**bits) without its "0x1".
+# The same text as format(n, "0{bits/4}x"), whose format-spec call cost ~2,000
+# instructions compiled (a tag is made for every call).
+
+
 def new_branch(rng: random.Random) -> str:
     """A branch unique in space and time, with the §8.1.1.7 magic cookie."""
-    return f"{MAGIC_COOKIE}{rng.getrandbits(64):016x}"
+    return MAGIC_COOKIE + hex(rng.getrandbits(64) | 1 << 64)[3:]
 
 
 def new_tag(rng: random.Random) -> str:
-    return f"{rng.getrandbits(48):012x}"  # §19.3: at least 32 bits of randomness
+    return hex(rng.getrandbits(48) | 1 << 48)[3:]  # §19.3: at least 32 bits of randomness
 
 
 def new_call_id(rng: random.Random, host: str) -> str:
-    return f"{rng.getrandbits(96):024x}@{host}"
+    return hex(rng.getrandbits(96) | 1 << 96)[3:] + "@" + host
 
 
 def make_response(
@@ -95,13 +100,43 @@ def make_response(
     # The fields are listed before the block is made: `Headers.add` would drop the
     # block's caches once per field, and a response is built two or three times a call.
     for name, value in headers:  # a loop, not a generator: cheaper compiled
-        fields.append(HeaderField(name, value))
+        fields.append(_added_field(name, value))
     if content_type is not None:
-        fields.append(HeaderField("Content-Type", content_type, key="content-type"))
-    fields.append(HeaderField("Content-Length", str(len(body)), key="content-length"))
-    response = Response(status, reason or reason_phrase(status), Headers(fields), body)
+        fields.append(_added_field("Content-Type", content_type))
+    fields.append(_length_field(len(body)))
+    response = Response(status, reason or reason_phrase(status), adopt_fields(fields), body)
     _seed_tags(request.headers, response.headers.memo, status, to_tag)
     return response
+
+
+# The fields a response adds repeat response after response (Contact, Allow,
+# Content-Type: application/sdp, Content-Length: 0): made once, with their wire text,
+# and shared -- a field is never changed in place, only replaced (`Headers.set`).
+_ADDED: Final[dict[tuple[str, str], HeaderField]] = {}
+_LENGTHS: Final[dict[int, HeaderField]] = {}
+_MAX_ADDED: Final = 1024  # values from the TU (a Retry-After, a Warning) must not grow it
+
+
+def _added_field(name: str, value: str) -> HeaderField:
+    pair = (name, value)
+    field = _ADDED.get(pair)
+    if field is None:
+        field = HeaderField(name, value, f"{name}: {value}")
+        if len(_ADDED) >= _MAX_ADDED:
+            _ADDED.clear()
+        _ADDED[pair] = field
+    return field
+
+
+def _length_field(length: int) -> HeaderField:
+    field = _LENGTHS.get(length)
+    if field is None:
+        value = str(length)
+        field = HeaderField("Content-Length", value, f"Content-Length: {value}", "content-length")
+        if len(_LENGTHS) >= _MAX_ADDED:
+            _LENGTHS.clear()
+        _LENGTHS[length] = field
+    return field
 
 
 def _adds_tag(to: str, status: int, to_tag: str | None) -> bool:
@@ -120,6 +155,9 @@ def _seed_tags(source: Headers, memo: dict[str, object], status: int, to_tag: st
     own 200 need no parse.
     """
     src = source.memo
+    cseq = src.get("cseq")
+    if cseq is not None:  # the CSeq field is copied (§8.2.6.2): its parse is the same
+        memo["cseq"] = cseq
     if FROM_TAG_MEMO in src:
         memo[FROM_TAG_MEMO] = src[FROM_TAG_MEMO]
     if TO_TAG_MEMO in src:
@@ -180,7 +218,7 @@ def _copy_fields(source: Headers, status: int, to_tag: str | None) -> list[Heade
     found = memo.get(_COPIED_MEMO)
     copied: list[HeaderField]
     if found is None:  # a request is answered up to four times (100, 180, 200, retransmits)
-        copied = [f for f in source.fields if f.key in _COPIED]
+        copied = [f for f in source._fields if f.key in _COPIED]  # no tuple copy
         memo[_COPIED_MEMO] = copied
     else:
         copied = found  # typed: its fields are read natively, not looked up by name

@@ -83,6 +83,14 @@ def header_key(name: str) -> str:
     return key
 
 
+def adopt_fields(fields: list[HeaderField], index: dict[str, str] | None = None) -> Headers:
+    """A header block around `fields` itself, not a copy of it: for the parser and the
+    builders, which made the list and hand it over (a copy a message saved)."""
+    headers = Headers(index=index)
+    headers._fields = fields
+    return headers
+
+
 class HeaderField:
     """One header line: `name` as written, its unfolded `value`, its `raw` text."""
 
@@ -140,6 +148,14 @@ class Headers:
             first = self.first_values()
         key = _KEY_OF.get(name)  # header_key inlined: this runs ~25 times per call
         return first.get(key if key is not None else header_key(name))
+
+    def first(self, key: str) -> str | None:
+        """`get` for a name that is already its key (lower-case long form): the views'
+        own reads skip mapping the name (a look-up each, several a message)."""
+        first = self._first
+        if first is None:
+            first = self.first_values()
+        return first.get(key)
 
     def first_values(self) -> dict[str, str]:
         """Key -> value of the first field with that key; read it, never change it."""

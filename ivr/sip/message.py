@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Final, TypeVar
 
 from ivr.sip.errors import SipParseError
-from ivr.sip.headers import HeaderField, Headers, header_key
+from ivr.sip.headers import HeaderField, Headers, adopt_fields, header_key
 from ivr.sip.uri import Uri, parse_uri
 from ivr.sip.values import (
     CSeq,
@@ -48,6 +48,7 @@ _FROM_TAG: Final = "\0from-tag"
 _TO_TAG: Final = "\0to-tag"
 FROM_TAG_MEMO: Final = "\0from-tag"
 TO_TAG_MEMO: Final = "\0to-tag"
+_NO_TAG: Final[object] = object()  # `from_tag`/`to_tag`: not read yet (None is a value)
 _UNKNOWN = "\0unknown"  # `ParsedHead.duplicate` when parsing could not tell
 # Fields every request and response carries (§8.1.1); Via is checked apart.
 _REQUIRED: Final = ("from", "to", "call-id", "cseq")
@@ -62,6 +63,14 @@ _SINGLETONS: Final = frozenset(
 _LINES: Final[dict[str, HeaderField]] = {}
 _MAX_LINES: Final = 2048
 _UNIQUE: Final = frozenset({"via", "from", "call-id"})
+_LENGTH_VALUES: Final[dict[str, int]] = {}  # Content-Length text -> its value, validated
+_STATUS_LINES: Final[dict[tuple[int, str], str]] = {}  # (status, reason) -> status line
+_LWS: Final = frozenset({" ", "\t"})  # what a header value is stripped of (§7.3.1)
+
+
+def _first_element(value: str) -> str:
+    """`split_commas(value)[0]` without the list when there is one element (§7.3.1)."""
+    return value.strip() if "," not in value else split_commas(value)[0]
 
 
 def is_token(text: str) -> bool:
@@ -142,7 +151,8 @@ class Message:
     # change, a `SipParseError` marked by `_view_error`.
 
     def _required(self, name: str) -> str:
-        value = self.headers.get(name)
+        """The first value of the header whose key is `name` (§7.3.3), or a 400."""
+        value = self.headers.first(name)
         if value is None:
             raise SipParseError(f"missing {name} header")
         return value
@@ -153,7 +163,7 @@ class Message:
         via = memo.get("via")
         if via is None:
             try:
-                via = memo["via"] = parse_via(split_commas(self._required("via"))[0])
+                via = memo["via"] = parse_via(_first_element(self._required("via")))
             except SipParseError as exc:
                 raise self._view_error(exc, "via") from None
         return via
@@ -175,7 +185,7 @@ class Message:
 
     @property
     def call_id(self) -> str:
-        value = self.headers.get("call-id")
+        value = self.headers.first("call-id")
         return value if value is not None else self._required("call-id")
 
     @property
@@ -203,24 +213,30 @@ class Message:
     @property
     def from_tag(self) -> str | None:
         memo = self.headers.memo
-        if _FROM_TAG in memo:
-            return memo[_FROM_TAG]  # type: ignore[no-any-return]
-        tag = memo[_FROM_TAG] = self.from_.tag
-        return tag
+        tag = memo.get(_FROM_TAG, _NO_TAG)  # one look-up: a tag may be None
+        if tag is _NO_TAG:
+            tag = memo[_FROM_TAG] = self.from_.tag
+        return tag  # type: ignore[no-any-return]
 
     @property
     def to_tag(self) -> str | None:
         memo = self.headers.memo
-        if _TO_TAG in memo:
-            return memo[_TO_TAG]  # type: ignore[no-any-return]
-        tag = memo[_TO_TAG] = self.to.tag
-        return tag
+        tag = memo.get(_TO_TAG, _NO_TAG)
+        if tag is _NO_TAG:
+            tag = memo[_TO_TAG] = self.to.tag
+        return tag  # type: ignore[no-any-return]
 
     @property
     def contacts(self) -> list[NameAddr]:
-        return self._view(
-            "contact", lambda: [parse_name_addr(v) for v in self.headers.values("contact")]
-        )
+        memo = self.headers.memo
+        found: list[NameAddr] | None = memo.get("contact")
+        if found is None:
+            try:
+                found = [parse_name_addr(v) for v in self.headers.values("contact")]
+            except SipParseError as exc:
+                raise self._view_error(exc, "contact") from None
+            memo["contact"] = found
+        return found
 
     @property
     def record_route(self) -> list[str]:
@@ -236,7 +252,7 @@ class Message:
 
 
 class Request(Message):
-    __slots__ = ("_target", "_uri", "method")
+    __slots__ = ("_received", "_target", "_uri", "method")
 
     def __init__(
         self,
@@ -250,6 +266,10 @@ class Request(Message):
         self.method = method
         self._target = target
         self._uri: Uri | None = None
+        # The start line as received, with the parts it was split into: `start_line`
+        # returns it while they are still the parts (a request serialised again to be
+        # kept, `Transaction.kept`, need not rebuild it).
+        self._received: tuple[str, str, str, str] | None = None
 
     @property
     def target(self) -> str:
@@ -267,6 +287,14 @@ class Request(Message):
         return self._uri
 
     def start_line(self) -> str:
+        received = self._received
+        if (
+            received is not None
+            and received[0] is self.method
+            and received[1] is self._target
+            and received[2] is self.version
+        ):
+            return received[3]
         return f"{self.method} {self._target} {self.version}"
 
     def __repr__(self) -> str:
@@ -289,7 +317,18 @@ class Response(Message):
         self.reason = reason
 
     def start_line(self) -> str:
-        return f"{self.version} {self.status} {self.reason}"
+        if self.version is not SIP_VERSION and self.version != SIP_VERSION:
+            return f"{self.version} {self.status} {self.reason}"
+        # Read two or three times per response (`serialise` compares it with the wire
+        # form it kept), and the same few statuses every call: built once.
+        pair = (self.status, self.reason)
+        line = _STATUS_LINES.get(pair)
+        if line is None:
+            line = f"{SIP_VERSION} {self.status} {self.reason}"
+            if len(_STATUS_LINES) >= _MAX_KEYS:
+                _STATUS_LINES.clear()
+            _STATUS_LINES[pair] = line
+        return line
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {self.reason}>"
@@ -326,12 +365,22 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
     if data.startswith(b"\r\n"):  # one-argument startswith: a compiled primitive
         while data.startswith(b"\r\n", start):  # §7.5: ignore CRLFs before the start line
             start += 2
+    try:
+        # The usual message is ASCII through and through (SDP included): decoded whole,
+        # a compiled primitive, its empty line is found with a compiled str find, and
+        # the header block is that text's slice -- what the UTF-8 decoding of its bytes
+        # would give. (bytes.find is a generic method call: ~2,000 instructions.)
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
         end = data.find(b"\r\n\r\n", start)
+        if end < 0:
+            raise SipParseError("no empty line after the header block") from None
+        head = parse_head(data[start:end])
     else:
-        end = data.find(b"\r\n\r\n")
-    if end < 0:
-        raise SipParseError("no empty line after the header block")
-    head = parse_head(data[start:end])
+        end = text.find("\r\n\r\n", start)
+        if end < 0:
+            raise SipParseError("no empty line after the header block")
+        head = parse_head_text(text[start:end])
     message = build_message(head, data[end + 4 :], stream=stream)
     if len(message.body) == len(data) - end - 4:  # nothing after the body: no copy needed
         # The wire form is the bytes received (the raw lines are kept, the start line is
@@ -352,6 +401,11 @@ def parse_head(raw: bytes) -> ParsedHead:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SipParseError("header block is not UTF-8") from None
+    return parse_head_text(text)
+
+
+def parse_head_text(text: str) -> ParsedHead:
+    """`parse_head` for the block already decoded."""
     lines = text.split("\r\n")
     start = lines[0]
     if start.find("\r") >= 0 or start.find("\n") >= 0:
@@ -388,7 +442,7 @@ def parse_head(raw: bytes) -> ParsedHead:
         index.setdefault(key, field.value)  # one hash probe: a first value goes in
         if len(index) == size and duplicate is None and key in _SINGLETONS:
             duplicate = field.name  # the key was there: a second field of it
-    headers = Headers(fields, index=index)
+    headers = adopt_fields(fields, index)
     if bad is not None:  # read on, so the 400 can still be sent along the Via
         is_request = start[:4].upper() != "SIP/"
         raise SipParseError(bad, can_respond=is_request and _usable_via(headers), headers=headers)
@@ -407,7 +461,11 @@ def _new_field(line: str) -> HeaderField | None:
         key = _field_key(name)
         if key is None:
             return None
-    return HeaderField(name, line[colon + 1 :].strip(" \t"), line, key)
+    # The usual "Name: value": one slice, not a slice and a stripped copy of it.
+    value = line[colon + 2 :] if line[colon + 1 : colon + 2] == " " else line[colon + 1 :]
+    if value[:1] in _LWS or value[-1:] in _LWS:
+        value = value.strip(" \t")
+    return HeaderField(name, value, line, key)
 
 
 def _parse_folded(lines: list[str]) -> ParsedHead:
@@ -469,7 +527,7 @@ def _usable_via(headers: Headers) -> bool:
     memo = headers.memo
     if "via" not in memo:  # parsed here, as `top_via` would (no closure)
         try:
-            memo["via"] = parse_via(split_commas(value)[0])
+            memo["via"] = parse_via(_first_element(value))
         except SipParseError:
             return False
     return True
@@ -504,7 +562,9 @@ def _request_from(start: str, headers: Headers, can_respond: bool) -> Request:
     method, target, version = parts
     if version != SIP_VERSION:
         _check_version(version, headers, can_respond)
-    return Request(method, target, headers, version=version)
+    request = Request(method, target, headers, version=version)
+    request._received = (method, target, version, start)  # split on single spaces
+    return request
 
 
 def _response_from(start: str, headers: Headers) -> Response:
@@ -549,7 +609,7 @@ def _check_headers(
         if "cseq" not in memo:  # parsed as `Message.cseq` would (no closure)
             memo["cseq"] = parse_cseq(cseq or "")
         if not can_respond and "via" not in memo:  # a response, or a request we could
-            memo["via"] = parse_via(split_commas(via)[0])  # not answer anyway
+            memo["via"] = parse_via(_first_element(via))  # not answer anyway
     except SipParseError as exc:
         raise _error(exc.detail, headers, can_respond) from None
 
@@ -582,9 +642,13 @@ def _frame_body(
         if stream:
             raise _error("Content-Length is required on stream transports", headers, can_respond)
         return body
-    if not text.isdigit() or not text.isascii():
-        raise _error(f"malformed Content-Length {text!r}", headers, can_respond)
-    length = int(text)
+    length = _LENGTH_VALUES.get(text)  # "0", "129": the same few texts message after message
+    if length is None:
+        if not text.isdigit() or not text.isascii():
+            raise _error(f"malformed Content-Length {text!r}", headers, can_respond)
+        length = int(text)
+        if len(_LENGTH_VALUES) < _MAX_KEYS:
+            _LENGTH_VALUES[text] = length
     if length > len(body):
         # §18.3: "If the transport packet ends before the end of the message
         # body, this is considered an error." A request gets a 400.

@@ -56,6 +56,7 @@ from ivr.sip.transaction_states import (
     Event,
     Kept,
     Kind,
+    Schedule,
     State,
     Timer,
     TimerConfig,
@@ -168,6 +169,8 @@ class TransactionLayer:
         # Retained transactions' deadlines, one FIFO per interval (64·T1, T4): a clock
         # that only goes forward appends each in deadline order.
         self._expiry: dict[float, deque[ExpiryEntry]] = {}
+        # Bound once: `self._schedule` made a bound-method object at every step.
+        self._scheduler: Schedule = self._schedule
 
     # -- introspection -------------------------------------------------------------
 
@@ -335,7 +338,7 @@ class TransactionLayer:
         self._txs[tx.key] = tx
         if not tx.client:
             self._servers += 1
-        enter_initial(tx, now, self.timers, self._schedule)
+        enter_initial(tx, now, self.timers, self._scheduler)
         return tx
 
     def _schedule(self, tx: Transaction, timer: Timer, when: float) -> None:
@@ -372,7 +375,7 @@ class TransactionLayer:
         # Retained: revive it for this one event. Its rules loop back or terminate, so
         # the tuple stays as it was or goes.
         tx = revive(key, found)
-        actions = step(tx, event, now, self.timers, self._schedule, message)
+        actions = step(tx, event, now, self.timers, self._scheduler, message)
         if tx.state is TERMINATED:  # (`found` may be a copy: compiled, a tuple is unboxed)
             self._forget(self._txs.pop(key))
         return actions
@@ -380,7 +383,7 @@ class TransactionLayer:
     def _step(
         self, tx: Transaction, event: Event, now: float, message: Request | Response | None = None
     ) -> list[Action]:
-        actions = step(tx, event, now, self.timers, self._schedule, message)
+        actions = step(tx, event, now, self.timers, self._scheduler, message)
         if tx.state is TERMINATED and self._txs.get(tx.key) is tx:
             self._forget(self._txs.pop(tx.key))
         return actions

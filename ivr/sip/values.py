@@ -122,7 +122,12 @@ def _split_semicolons(text: str) -> list[str]:
 
 
 def param_value(params: Params, name: str) -> str | None:
-    name = name.lower()
+    return lower_param(params, name.lower())
+
+
+def lower_param(params: Params, name: str) -> str | None:
+    """`param_value` for a `name` already in lower case: the views' own names (tag,
+    branch, rport), read several times a message, skip lowering it every time."""
     size = len(name)
     for key, value in params:
         # Equal lengths first: only a name as long as `name` is lowered and compared
@@ -159,7 +164,7 @@ class NameAddr:
 
     @property
     def tag(self) -> str | None:
-        return param_value(self.params, "tag")
+        return lower_param(self.params, "tag")
 
     def param(self, name: str) -> str | None:
         return param_value(self.params, name)
@@ -192,14 +197,68 @@ _CSEQS: Final[dict[str, CSeq]] = {}  # "1 INVITE", "2 BYE": the same few values
 _MAX_CACHED: Final = 4096
 
 
+_TAG_PARAM: Final = ";tag="
+
+
+def _spliceable(text: str) -> bool:
+    """`text` can be put back as a parameter value after a cached parse of the rest:
+    not empty, no LWS at either end (a parameter value is stripped), and nothing the
+    parse of the rest would read: no quote, semicolon or angle bracket (§25.1). Every
+    token qualifies (tags, branches: §19.3, §8.1.1.7). A few primitives, not a
+    pattern match (a generic call of ~2,000 instructions)."""
+    return (
+        len(text) > 0
+        and len(text.strip()) == len(text)
+        and '"' not in text
+        and ";" not in text
+        and "<" not in text
+        and ">" not in text
+    )
+
+
 def parse_name_addr(value: str) -> NameAddr:
     found = _NAME_ADDRS.get(value)
-    if found is None:
-        found = _parse_name_addr(value)
-        if len(_NAME_ADDRS) >= _MAX_CACHED:
-            _NAME_ADDRS.clear()
-        _NAME_ADDRS[value] = found
+    if found is not None:
+        return found
+    # A From or To with a tag is new in every call (§19.3), and was parsed in full each
+    # time. What precedes a last `;tag=` repeats call after call: that part is parsed
+    # once and cached, the tag appended as the last parameter, as the full parse has
+    # it (`_spliceable`: the tag holds nothing the parse could read differently).
+    cut = value.rfind(_TAG_PARAM)
+    if cut > 0:
+        tag = value[cut + 5 :]
+        if _spliceable(tag):
+            head = _NAME_ADDRS.get(value[:cut])
+            if head is None:
+                head = _parse_tagless(value[:cut])
+            if head is not None:
+                # Concatenated, not unpacked: compiled, unpacking builds a list first.
+                params = head.params + (("tag", tag),)  # noqa: RUF005
+                found = NameAddr(head.uri, head.display_name, params)
+                _remember(value, found)  # the call's next requests repeat it
+                return found
+    found = _parse_name_addr(value)
+    _remember(value, found)
     return found
+
+
+def _parse_tagless(head: str) -> NameAddr | None:
+    """`head` parsed and cached, or None to parse the whole value instead: its error
+    is the one to report, which may name the whole value (`_parse_name_addr`)."""
+    try:
+        found = _parse_name_addr(head)
+    except SipParseError:
+        return None
+    if found.uri == "*":  # "*;tag=x" is no "*" (§20.10): the full parse decides
+        return None
+    _remember(head, found)
+    return found
+
+
+def _remember(value: str, found: NameAddr) -> None:
+    if len(_NAME_ADDRS) >= _MAX_CACHED:
+        _NAME_ADDRS.clear()
+    _NAME_ADDRS[value] = found
 
 
 def _parse_name_addr(value: str) -> NameAddr:
@@ -270,20 +329,20 @@ class Via:
 
     @property
     def branch(self) -> str | None:
-        return param_value(self.params, "branch")
+        return lower_param(self.params, "branch")
 
     @property
     def received(self) -> str | None:
-        return param_value(self.params, "received")
+        return lower_param(self.params, "received")
 
     @property
     def rport(self) -> str | None:
         """ "" for the bare `;rport` a client sends (RFC 3581 §3), else the port."""
-        return param_value(self.params, "rport")
+        return lower_param(self.params, "rport")
 
     @property
     def maddr(self) -> str | None:
-        return param_value(self.params, "maddr")
+        return lower_param(self.params, "maddr")
 
     @property
     def rfc3261_branch(self) -> bool:
@@ -305,7 +364,72 @@ class Via:
         return f"{self.protocol}/{self.transport} {self.host}{port}{format_params(self.params)}"
 
 
+_BRANCH_PARAM: Final = ";branch="
+# Vias by their text with the branch value left out -> that Via (branch "") and the
+# index of its branch parameter; (None, -1): not of that shape (`_via_template`).
+_VIAS: Final[dict[str, tuple[Via | None, int]]] = {}
+
+
 def parse_via(value: str) -> Via:
+    """One element of a Via header parsed (§20.42).
+
+    The branch is new in every transaction (§8.1.1.7) while the rest of a peer's
+    Via repeats: the Via is cached by its text without the branch value, which
+    is put back as the parameter it was."""
+    at = value.find(_BRANCH_PARAM)
+    if at > 0:
+        start = at + 8
+        end = value.find(";", start)
+        if end < 0:
+            end = len(value)
+        branch = value[start:end]
+        if _spliceable(branch):
+            key = value[:start] + value[end:]
+            cached = _VIAS.get(key)
+            if cached is None:
+                cached = _via_template(key, value, at, branch)
+            via, index = cached
+            if via is not None:
+                return Via(
+                    via.transport, via.host, via.port, _with_branch(via.params, index, branch)
+                )
+    return _parse_via_text(value)
+
+
+def _with_branch(params: Params, index: int, branch: str) -> Params:
+    if index == 0 and len(params) == 1:  # the usual Via: the branch its one parameter
+        return (("branch", branch),)
+    return params[:index] + (("branch", branch),) + params[index + 1 :]  # noqa: RUF005 (as above)
+
+
+def _via_template(key: str, value: str, at: int, branch: str) -> tuple[Via | None, int]:
+    """The cache entry for `key`: its Via and the index of the branch parameter, when
+    putting `branch` back there gives what parsing `value` gives; else (None, -1).
+
+    The index is that of the parameter the `;` at `at` opens (the first `;` after
+    sent-by opens the parameters, §20.42). Checking against a full parse rules out
+    every other reading of that `;` (inside a quoted string, or before the
+    parameters); a token put in a parameter's value is read the same whatever its
+    characters. Raises what parsing `value` raises."""
+    whole = _parse_via_text(value)
+    entry: tuple[Via | None, int] = (None, -1)
+    try:
+        via: Via | None = _parse_via_text(key)
+    except SipParseError:
+        via = None
+    if via is not None and via.protocol == "SIP/2.0":
+        index = key.count(";", 0, at)
+        if 0 <= index < len(via.params):
+            params = _with_branch(via.params, index, branch)
+            if Via(via.transport, via.host, via.port, params) == whole:
+                entry = (via, index)
+    if len(_VIAS) >= _MAX_CACHED:
+        _VIAS.clear()
+    _VIAS[key] = entry
+    return entry
+
+
+def _parse_via_text(value: str) -> Via:
     # The form nearly every Via takes: "SIP/2.0/UDP host:port;params", one SP after
     # the transport. Read with finds and slices; anything else (LWS around the
     # slashes, another case, a tab) takes the general path below, which gives the
