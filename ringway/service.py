@@ -280,9 +280,9 @@ class RoutingService:
     def _publish(self, events: list[ev.Event], *, history: bool = True) -> None:
         if not events:
             return
-        apply = self.stats.apply
+        stats = self.stats  # a native StatsBook: a direct call per event, no bound method
         for event in events:
-            apply(event)
+            stats.apply(event)
             if history and isinstance(event, ev.ContactCompleted) and event.customer_id is not None:
                 self._start_history_write(event)
         if self._persister is not None:
