@@ -175,7 +175,7 @@ class RoutingService:
     def _start_timer(self, router: Deadlines) -> None:
         self._loop = asyncio.get_running_loop()
         self._timed = router
-        self._arm()
+        _arm(self)
 
     async def _stop_timer(self) -> None:
         self._timed = None
@@ -240,11 +240,7 @@ class RoutingService:
             await self.customers.close()
 
     def now(self) -> float:
-        # Never backwards (an NTP step): the core and the StatsBook assume it.
-        now = self._clock()
-        if now > self._last_now:  # max() without the builtin's call
-            self._last_now = now
-        return self._last_now
+        return _clock_now(self)
 
     # ------------------------------------------------------------------ commands
 
@@ -261,34 +257,23 @@ class RoutingService:
         host = self.host
         if host is not None:
             host.before_command(name)
-        now = self.now()
+        # module functions, not methods: a compiled call each, where a method of this
+        # plain class is looked up by name and called through its Python wrapper
+        now = _clock_now(self)
         started = _perf_counter()
         events = command(now)
         self.metrics.observe_decision(name, _perf_counter() - started)
         if host is None:
-            self._publish(events)
+            _publish(self, events, True)
         else:
             host.after_command(events)  # published by publish_committed, once durable
-        self._arm()  # a command may have created an earlier deadline
+        _arm(self)  # a command may have created an earlier deadline
         return events
 
     def publish_committed(self, events: list[ev.Event], *, history: bool) -> None:
         """A cluster host's committed events; ``history``: this node writes CRM history."""
-        self._publish(events, history=history)
-        self._arm()
-
-    def _publish(self, events: list[ev.Event], *, history: bool = True) -> None:
-        if not events:
-            return
-        stats = self.stats  # a native StatsBook: a direct call per event, no bound method
-        for event in events:
-            stats.apply(event)
-            if history and isinstance(event, ev.ContactCompleted) and event.customer_id is not None:
-                self._start_history_write(event)
-        if self._persister is not None:
-            self._persister.submit(events)
-        self.bus.publish(events)
-        self.metrics.count_events(events)
+        _publish(self, events, history)
+        _arm(self)
 
     async def create_contact(self, new: NewContact) -> Contact:
         """Look the customer up (time-boxed), then queue the contact with its pop and tier.
@@ -311,7 +296,7 @@ class RoutingService:
             new.id or new_contact_id(),  # id
             new.channel,
             queue,
-            self.now(),  # created_at
+            _clock_now(self),  # created_at
             new.priority,
             new.origin,
             new.entry_point,
@@ -397,27 +382,6 @@ class RoutingService:
 
     # -------------------------------------------------------------------- timer
 
-    def _arm(self) -> None:
-        """Keep one loop timer at the router's next deadline (none when it has none).
-
-        Called after every command; costs a deadline read and a compare when the
-        deadline did not move, which is the common case (a contact queued or ended
-        with no offer, wrap-up or timed queue).
-        """
-        timed = self._timed
-        if timed is None or self._ticking or self._pausing:
-            return
-        try:
-            deadline = timed.next_deadline()
-        except Exception:  # the command that called us succeeded: do not fail it
-            log.exception("router deadline unreadable; the timer stays as it was")
-            return
-        if deadline == self._timer_at:  # armed for it already (or both None)
-            return
-        self._disarm()
-        if deadline is not None:
-            self._schedule(deadline, deadline - self._clock())
-
     def _disarm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -443,7 +407,7 @@ class RoutingService:
             return
         deadline = router.next_deadline()
         if deadline is None or deadline - self._clock() > 0:
-            self._arm()  # woke early (the loop's timers have ~1 ms granularity) or moved
+            _arm(self)  # woke early (the loop's timers have ~1 ms granularity) or moved
             return
         self._ticking = True
         try:
@@ -458,7 +422,7 @@ class RoutingService:
             self._schedule(None, MIN_TIMER_SLEEP_S)
             self._pausing = True
         else:
-            self._arm()
+            _arm(self)
 
     # ---------------------------------------------------------------- reading
 
@@ -490,6 +454,57 @@ class RoutingService:
             hosted = self.host.snapshot() if self.host is not None else None
             return hosted or Snapshot(queues=[])
         return snapshot(self._router, self.stats, self.now())
+
+
+# The service's per-command steps (see `RoutingService.execute`).
+
+
+def _clock_now(service: RoutingService) -> float:
+    """`RoutingService.now`."""
+    # Never backwards (an NTP step): the core and the StatsBook assume it.
+    now = service._clock()
+    if now > service._last_now:  # max() without the builtin's call
+        service._last_now = now
+    return service._last_now
+
+
+def _publish(service: RoutingService, events: list[ev.Event], history: bool) -> None:
+    """Hand a command's events, in order, to the stats, the event log, the live
+    subscribers and the metrics; ``history``: start the CRM history writes."""
+    if not events:
+        return
+    stats = service.stats  # a native StatsBook: a direct call per event, no bound method
+    for event in events:
+        stats.apply(event)
+        if history and isinstance(event, ev.ContactCompleted) and event.customer_id is not None:
+            service._start_history_write(event)
+    persister = service._persister
+    if persister is not None:
+        persister.submit(events)
+    service.bus.publish(events)
+    service.metrics.count_events(events)
+
+
+def _arm(service: RoutingService) -> None:
+    """Keep one loop timer at the router's next deadline (none when it has none).
+
+    Called after every command; costs a deadline read and a compare when the
+    deadline did not move, which is the common case (a contact queued or ended
+    with no offer, wrap-up or timed queue).
+    """
+    timed = service._timed
+    if timed is None or service._ticking or service._pausing:
+        return
+    try:
+        deadline = timed.next_deadline()
+    except Exception:  # the command that called us succeeded: do not fail it
+        log.exception("router deadline unreadable; the timer stays as it was")
+        return
+    if deadline == service._timer_at:  # armed for it already (or both None)
+        return
+    service._disarm()
+    if deadline is not None:
+        service._schedule(deadline, deadline - service._clock())
 
 
 # The service's router commands, bound with functools.partial (see `RoutingService`):
