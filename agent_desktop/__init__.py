@@ -13,3 +13,7 @@ The protocol is documented in ``docs/desktop-protocol.md``. Layout:
 * ``routes`` — mounting on the app; ``web/`` — the pages (no build step);
 * ``client`` — a Python client of the protocol (tests, benchmark, scripts).
 """
+
+from router._native import use_native
+
+use_native(__path__, __name__)  # the call's service side may load compiled (docs/native-build.md)

@@ -93,6 +93,15 @@ class Consent:
         )
 
 
+def _consent_dicts(consents: tuple[Consent, ...]) -> list[dict[str, Any]]:
+    """``[c.to_dict() for c in consents]``; for none (most customers) without the
+    comprehension, whose frame is most of the cost then: `Customer.to_dict` runs twice
+    per routed call (the IVR's record of the caller, the agent's screen-pop)."""
+    if not consents:
+        return []
+    return [c.to_dict() for c in consents]
+
+
 def _consent_order(indexed: tuple[int, Consent]) -> tuple[int, int]:
     # Never raise while answering a consent question: an unparseable time sorts first.
     position, consent = indexed
@@ -139,7 +148,7 @@ class Customer:
             "backup_agent": self.backup_agent,
             "language": self.language,
             "preferences": dict(self.preferences),
-            "consents": [c.to_dict() for c in self.consents],
+            "consents": _consent_dicts(self.consents),
             "segment": self.segment,
         }
 

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import math
 import time
-from bisect import bisect_left
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -165,7 +164,7 @@ class ServiceMetrics:
     """The app's registry and the instruments the service updates as it runs.
 
     The per-call instruments (decision times, events by kind, lookups by outcome) are
-    plain numbers in `_Tallies`, turned into samples only when scraped: a prometheus
+    plain numbers in `_Counts`, turned into samples only when scraped: a prometheus
     child's ``inc``/``observe`` takes a lock and a few calls, and these run several
     times per call. The exposition is sample for sample what the client library's
     `Histogram` and `Counter` would give (tests/api/test_metrics_exposition.py).
@@ -175,16 +174,26 @@ class ServiceMetrics:
         self.registry = CollectorRegistry()
         reg = self.registry
         # Registered first, so the families keep their place in the exposition.
-        self._tallies = _Tallies()
-        reg.register(self._tallies)
+        self._counts = _Counts()
+        reg.register(_Tallies(self._counts))
         self.subscribers = Gauge("ringway_subscribers", "Live event consumers", registry=reg)
         self.dropped = Counter(
             "ringway_subscribers_dropped", "Event consumers dropped as too slow", registry=reg
         )
-        # the tallies' own methods, bound once: no delegating call per update
-        self.observe_decision = self._tallies.observe_decision
-        self.count_events = self._tallies.count_events
-        self.count_lookup = self._tallies.count_lookup  # ringway_customer_lookups_total{status}
+
+    # The per-call updates: compiled, a native call each (the counts are a native class).
+
+    def observe_decision(self, command: str, seconds: float) -> None:
+        """``ringway_routing_decision_seconds{command}``: one routing command's time."""
+        self._counts.observe_decision(command, seconds)
+
+    def count_events(self, events: list[Event]) -> None:
+        """``ringway_events_total{kind}``."""
+        self._counts.count_events(events)
+
+    def count_lookup(self, status: str) -> None:
+        """``ringway_customer_lookups_total{status}``."""
+        self._counts.count_lookup(status)
 
     def watch_subscribers(self, count: Callable[[], int]) -> None:
         """``ringway_subscribers`` is ``count()`` at scrape time (not set per event)."""
@@ -224,40 +233,54 @@ _EVENTS = ("ringway_events", "Router events by kind")
 _LOOKUPS = ("ringway_customer_lookups", "Customer lookups by outcome")
 
 
-class _Tallies(Collector):
-    """Decision times per command, events per kind and lookups per status, read at scrape.
+class _Counts:
+    """Decision times per command, events per kind and lookups per status.
 
-    Updated and scraped on the event loop thread only (the metrics endpoint's ASGI app
-    bakes its output synchronously there), so no lock is needed.
+    A native class of its own (`_Tallies`, the registry's view of it, must subclass the
+    client library's interpreted `Collector`, which would make it a plain class): its
+    updates run several times per call. Updated and scraped on the event loop thread
+    only (the metrics endpoint's ASGI app bakes its output synchronously there), so no
+    lock is needed.
     """
 
     def __init__(self) -> None:
-        self._decisions: dict[str, _Decisions] = {}
-        self._events: dict[str, _Count] = {}
-        self._lookups: dict[str, _Count] = {}
+        self.decisions: dict[str, _Decisions] = {}
+        self.events: dict[str, _Count] = {}
+        self.lookups: dict[str, _Count] = {}
 
     def observe_decision(self, command: str, seconds: float) -> None:
-        decisions = self._decisions.get(command)
+        decisions = self.decisions.get(command)
         if decisions is None:
-            decisions = self._decisions[command] = _Decisions()
+            decisions = self.decisions[command] = _Decisions()
         decisions.total += seconds
-        index = bisect_left(_DECISION_BOUNDS, seconds)  # the first bound >= seconds
-        if index < len(_DECISION_BOUNDS) and seconds <= _DECISION_BOUNDS[index]:  # not NaN
-            decisions.buckets[index] += 1.0
+        # The first bound >= seconds (a dozen bounds: a scan beats bisect's call). NaN
+        # is >= none of them and lands in no bucket, as with the client's histogram.
+        for index, bound in enumerate(_DECISION_BOUNDS):
+            if seconds <= bound:
+                decisions.buckets[index] += 1.0
+                return
 
     def count_events(self, events: list[Event]) -> None:
-        counts = self._events
+        counts = self.events
         for event in events:
-            count = counts.get(event.kind)
+            kind = event.kind
+            count = counts.get(kind)
             if count is None:
-                count = counts[event.kind] = _Count()
+                count = counts[kind] = _Count()
             count.value += 1.0
 
     def count_lookup(self, status: str) -> None:
-        count = self._lookups.get(status)
+        count = self.lookups.get(status)
         if count is None:
-            count = self._lookups[status] = _Count()
+            count = self.lookups[status] = _Count()
         count.value += 1.0
+
+
+class _Tallies(Collector):
+    """The registry's view of the `_Counts`: turned into samples only when scraped."""
+
+    def __init__(self, counts: _Counts) -> None:
+        self._counts = counts
 
     def describe(self) -> Iterable[Metric]:
         """The family names, so the registry refuses a clash and serves ``name[]`` queries."""
@@ -271,7 +294,7 @@ class _Tallies(Collector):
         created = _created_series()
         histogram = Metric(*_DECISIONS, "histogram")
         name = _DECISIONS[0]
-        for command, decisions in list(self._decisions.items()):
+        for command, decisions in list(self._counts.decisions.items()):
             accumulated = 0.0
             for bound, count in zip(_BOUND_LABELS, decisions.buckets, strict=True):
                 accumulated += count
@@ -283,8 +306,8 @@ class _Tallies(Collector):
             if created:
                 histogram.add_sample(f"{name}_created", {"command": command}, decisions.created)
         yield histogram
-        yield _counter(_EVENTS, "kind", self._events, created)
-        yield _counter(_LOOKUPS, "status", self._lookups, created)
+        yield _counter(_EVENTS, "kind", self._counts.events, created)
+        yield _counter(_LOOKUPS, "status", self._counts.lookups, created)
 
 
 def _counter(

@@ -20,6 +20,7 @@ commands with the host's 503 (its API forwards them to the leader instead).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import random
@@ -27,7 +28,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from mypy_extensions import mypyc_attr
 
 from crm.errors import CrmError
 from crm.lookup import CustomerLookup, LookupResult
@@ -79,6 +82,22 @@ _perf_counter = time.perf_counter  # per command, twice: one global read, not tw
 _new_contact: Callable[..., Contact] = positional(Contact, 13)
 
 
+class Deadlines(Protocol):
+    """What the service's timer needs of the router: its next deadline and the tick."""
+
+    def next_deadline(self) -> float | None: ...
+
+    def tick(self, now: float) -> list[ev.Event]: ...
+
+
+# Compiled, but a plain Python class: the dialer's wallboard keys its figures by the
+# service in a WeakKeyDictionary (`ringway.dialer_live.wallboard`), which a native class
+# (no __weakref__ slot) refuses, and tests replace `execute` on an instance to make a
+# command fail. Its methods are compiled all the same; only its fields are read through
+# the instance dict rather than as struct fields. No closures in its methods: mypyc
+# (2.4) crashes compiling one in a plain class's method, so the commands it runs are
+# module functions bound with functools.partial.
+@mypyc_attr(native_class=False)
 class RoutingService:
     def __init__(
         self,
@@ -102,18 +121,19 @@ class RoutingService:
             customers, service.default_region, service.lookup_timeout_ms / 1000
         )
         self.stats = StatsBook({q.name: q for q in config.queues}, service.stats_window_s)
-        self.bus = EventBus(on_drop=lambda _: self.metrics.dropped.inc())
+        self.bus = EventBus(on_drop=self._subscriber_dropped)
         self._clock = clock
         self._last_now = 0.0
         self._router: Router | None = None
         self._persister: EventPersister | None = None
         # The router's next deadline as one loop timer, moved only when a command moves
         # the deadline (`_arm`): no task woken per command, none armed while no contact
-        # or offer has a deadline. `_timer_at` is the deadline it is armed for.
+        # or offer has a deadline. `_timer_at` is the deadline it is armed for; `_timed`
+        # the router it ticks while this node routes (None: the timer is off).
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._timed: Deadlines | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
-        self._timing = False  # this node routes: keep the timer armed
         self._ticking = False  # inside the timer's own tick: it re-arms itself after
         self._pausing = False  # after a tick that left a deadline due: wait a little first
         self._writes: dict[str, asyncio.Task[None]] = {}
@@ -142,7 +162,7 @@ class RoutingService:
             return
         rng = random.Random(os.urandom(16))
         store = MemoryStore(first_seq=event_log.last_seq)
-        self._router = Router(
+        router = self._router = Router(
             self.config.queues,
             rng=rng,
             store=store,
@@ -150,15 +170,15 @@ class RoutingService:
         )
         for agent in self.config.agents:  # offline until they log in
             self._add_agent(agent.to_agent())
-        self._start_timer()
+        self._start_timer(router)
 
-    def _start_timer(self) -> None:
+    def _start_timer(self, router: Deadlines) -> None:
         self._loop = asyncio.get_running_loop()
-        self._timing = True
-        self._arm()
+        self._timed = router
+        _arm(self)
 
     async def _stop_timer(self) -> None:
-        self._timing = False
+        self._timed = None
         self._disarm()
 
     @property
@@ -187,19 +207,22 @@ class RoutingService:
     def install_router(self, router: Router) -> None:
         """Route with ``router`` from now on (a cluster node that took the lead)."""
         self._router = router
-        self._start_timer()
+        self._start_timer(router)
 
     async def remove_router(self) -> None:
         """Stop routing here (a cluster node whose term as leader ended)."""
         await self._stop_timer()
         self._router = None
 
+    def _subscriber_dropped(self, _: Subscription) -> None:
+        self.metrics.dropped.inc()
+
     def add_transcript_source(self, source: TranscriptSource) -> None:
         """Channels (chat, e-mail) add their record of a contact to its history notes."""
         self._transcripts.append(source)
 
     def _add_agent(self, agent: Agent) -> None:
-        self.execute("add_agent", lambda now: self.router.add_agent(agent, now))
+        self.execute("add_agent", functools.partial(_add_agent, self, agent))
 
     async def stop(self) -> None:
         """Stop the timer, finish history writes, flush the event log, close the stores."""
@@ -217,11 +240,7 @@ class RoutingService:
             await self.customers.close()
 
     def now(self) -> float:
-        # Never backwards (an NTP step): the core and the StatsBook assume it.
-        now = self._clock()
-        if now > self._last_now:  # max() without the builtin's call
-            self._last_now = now
-        return self._last_now
+        return _clock_now(self)
 
     # ------------------------------------------------------------------ commands
 
@@ -238,34 +257,23 @@ class RoutingService:
         host = self.host
         if host is not None:
             host.before_command(name)
-        now = self.now()
+        # module functions, not methods: a compiled call each, where a method of this
+        # plain class is looked up by name and called through its Python wrapper
+        now = _clock_now(self)
         started = _perf_counter()
         events = command(now)
         self.metrics.observe_decision(name, _perf_counter() - started)
         if host is None:
-            self._publish(events)
+            _publish(self, events, True)
         else:
             host.after_command(events)  # published by publish_committed, once durable
-        self._arm()  # a command may have created an earlier deadline
+        _arm(self)  # a command may have created an earlier deadline
         return events
 
     def publish_committed(self, events: list[ev.Event], *, history: bool) -> None:
         """A cluster host's committed events; ``history``: this node writes CRM history."""
-        self._publish(events, history=history)
-        self._arm()
-
-    def _publish(self, events: list[ev.Event], *, history: bool = True) -> None:
-        if not events:
-            return
-        apply = self.stats.apply
-        for event in events:
-            apply(event)
-            if history and isinstance(event, ev.ContactCompleted) and event.customer_id is not None:
-                self._start_history_write(event)
-        if self._persister is not None:
-            self._persister.submit(events)
-        self.bus.publish(events)
-        self.metrics.count_events(events)
+        _publish(self, events, history)
+        _arm(self)
 
     async def create_contact(self, new: NewContact) -> Contact:
         """Look the customer up (time-boxed), then queue the contact with its pop and tier.
@@ -288,7 +296,7 @@ class RoutingService:
             new.id or new_contact_id(),  # id
             new.channel,
             queue,
-            self.now(),  # created_at
+            _clock_now(self),  # created_at
             new.priority,
             new.origin,
             new.entry_point,
@@ -299,7 +307,7 @@ class RoutingService:
             new.exclusive_agent,
             {**new.attributes, "pop": result.to_pop()},  # attributes
         )
-        self.execute("contact_arrived", lambda now: self.router.contact_arrived(contact, now))
+        self.execute("contact_arrived", functools.partial(_contact_arrived, self, contact))
         return contact
 
     def _queue_for(self, new: NewContact) -> str:
@@ -334,9 +342,7 @@ class RoutingService:
         """Complete the contact, then wait until its interaction is in the customer's history."""
         events = self.execute(
             "complete",
-            lambda now: self.router.complete(
-                agent_id, contact_id, now, disposition=disposition, notes=notes
-            ),
+            functools.partial(_complete, self, agent_id, contact_id, disposition, notes),
         )
         write = self._writes.get(contact_id)
         if write is not None:
@@ -346,7 +352,10 @@ class RoutingService:
     def _start_history_write(self, event: ev.ContactCompleted) -> None:
         task = asyncio.get_running_loop().create_task(self._write_history(event))
         self._writes[event.contact_id] = task
-        task.add_done_callback(lambda _: self._writes.pop(event.contact_id, None))
+        task.add_done_callback(functools.partial(self._history_written, event.contact_id))
+
+    def _history_written(self, contact_id: str, _: asyncio.Task[None]) -> None:
+        self._writes.pop(contact_id, None)
 
     async def _write_history(self, event: ev.ContactCompleted) -> None:
         contact = self.router.store.get_contact(event.contact_id)
@@ -373,26 +382,6 @@ class RoutingService:
 
     # -------------------------------------------------------------------- timer
 
-    def _arm(self) -> None:
-        """Keep one loop timer at the router's next deadline (none when it has none).
-
-        Called after every command; costs a deadline read and a compare when the
-        deadline did not move, which is the common case (a contact queued or ended
-        with no offer, wrap-up or timed queue).
-        """
-        if not self._timing or self._ticking or self._pausing or self._router is None:
-            return
-        try:
-            deadline = self._router.next_deadline()
-        except Exception:  # the command that called us succeeded: do not fail it
-            log.exception("router deadline unreadable; the timer stays as it was")
-            return
-        if deadline == self._timer_at:  # armed for it already (or both None)
-            return
-        self._disarm()
-        if deadline is not None:
-            self._schedule(deadline, deadline - self._clock())
-
     def _disarm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -413,12 +402,12 @@ class RoutingService:
         self._timer = None
         self._timer_at = None
         self._pausing = False
-        if not self._timing or self._router is None:
+        router = self._timed
+        if router is None:
             return
-        router = self._router
         deadline = router.next_deadline()
         if deadline is None or deadline - self._clock() > 0:
-            self._arm()  # woke early (the loop's timers have ~1 ms granularity) or moved
+            _arm(self)  # woke early (the loop's timers have ~1 ms granularity) or moved
             return
         self._ticking = True
         try:
@@ -433,7 +422,7 @@ class RoutingService:
             self._schedule(None, MIN_TIMER_SLEEP_S)
             self._pausing = True
         else:
-            self._arm()
+            _arm(self)
 
     # ---------------------------------------------------------------- reading
 
@@ -465,6 +454,80 @@ class RoutingService:
             hosted = self.host.snapshot() if self.host is not None else None
             return hosted or Snapshot(queues=[])
         return snapshot(self._router, self.stats, self.now())
+
+
+# The service's per-command steps (see `RoutingService.execute`).
+
+
+def _clock_now(service: RoutingService) -> float:
+    """`RoutingService.now`."""
+    # Never backwards (an NTP step): the core and the StatsBook assume it.
+    now = service._clock()
+    if now > service._last_now:  # max() without the builtin's call
+        service._last_now = now
+    return service._last_now
+
+
+def _publish(service: RoutingService, events: list[ev.Event], history: bool) -> None:
+    """Hand a command's events, in order, to the stats, the event log, the live
+    subscribers and the metrics; ``history``: start the CRM history writes."""
+    if not events:
+        return
+    stats = service.stats  # a native StatsBook: a direct call per event, no bound method
+    for event in events:
+        stats.apply(event)
+        if history and isinstance(event, ev.ContactCompleted) and event.customer_id is not None:
+            service._start_history_write(event)
+    persister = service._persister
+    if persister is not None:
+        persister.submit(events)
+    service.bus.publish(events)
+    service.metrics.count_events(events)
+
+
+def _arm(service: RoutingService) -> None:
+    """Keep one loop timer at the router's next deadline (none when it has none).
+
+    Called after every command; costs a deadline read and a compare when the
+    deadline did not move, which is the common case (a contact queued or ended
+    with no offer, wrap-up or timed queue).
+    """
+    timed = service._timed
+    if timed is None or service._ticking or service._pausing:
+        return
+    try:
+        deadline = timed.next_deadline()
+    except Exception:  # the command that called us succeeded: do not fail it
+        log.exception("router deadline unreadable; the timer stays as it was")
+        return
+    if deadline == service._timer_at:  # armed for it already (or both None)
+        return
+    service._disarm()
+    if deadline is not None:
+        service._schedule(deadline, deadline - service._clock())
+
+
+# The service's router commands, bound with functools.partial (see `RoutingService`):
+# each reads the router when it runs, inside `execute`, as a lambda would.
+
+
+def _add_agent(service: RoutingService, agent: Agent, now: float) -> list[ev.Event]:
+    return service.router.add_agent(agent, now)
+
+
+def _contact_arrived(service: RoutingService, contact: Contact, now: float) -> list[ev.Event]:
+    return service.router.contact_arrived(contact, now)
+
+
+def _complete(
+    service: RoutingService,
+    agent_id: str,
+    contact_id: str,
+    disposition: str | None,
+    notes: str,
+    now: float,
+) -> list[ev.Event]:
+    return service.router.complete(agent_id, contact_id, now, disposition=disposition, notes=notes)
 
 
 def _open_event_log(setting: str) -> SQLiteEventLog | PostgresEventLog:

@@ -72,6 +72,19 @@ SIP_PASSWORD_ENV = "RINGWAY_SIP_PASSWORD_{extension}"
 DEFAULT_AHT_S = 180.0  # expected-wait estimate before a queue has handled any call
 AGENT_TARGET = "agent:"  # the router's ContactTransferred target for a direct transfer
 _ENDED_BY_ROUTER = (ev.ContactCancelled, ev.ContactEnded, ev.ContactAbandoned)
+# The kinds of router event `RouterCentre.on_event` acts on. The feed is handed only
+# these: a batch of others (a contact queued, an agent's state) schedules no hand-over.
+CALL_EVENT_KINDS = frozenset(
+    kind.kind
+    for kind in (
+        ev.ContactOffered,
+        ev.OfferRejected,
+        ev.OfferRescinded,
+        *_ENDED_BY_ROUTER,
+        ev.ContactOverflowed,
+        ev.ContactTransferred,
+    )
+)
 # A routed call's `NewContact`, every field positionally (`slot_constructor`): the
 # keyword constructor of the frozen record cost ~3 times as much, per call.
 _make_new_contact = slot_constructor(NewContact)
@@ -448,8 +461,8 @@ class Telephony:
         loop = asyncio.get_running_loop()
         self.centre.archive.loop_offset = time.time() - loop.time()
         await self.edge.start()
-        # every router event, handed over on the loop without a task of its own
-        self._feed = self.service.listen(self._on_event)
+        # the router events of calls, handed over on the loop without a task of its own
+        self._feed = self.service.listen(self._on_event, CALL_EVENT_KINDS)
         host = self.service.host
         if isinstance(host, ClusterNode):  # phones registered on any node ring from here
             extensions = sorted(self.credentials)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from crm.memory import MemoryCustomerStore
 from ringway.service import NewContact, RoutingService
+from router import events as ev
 from router.model import Channel
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class StuckRouter:
     def next_deadline(self) -> float:
         return 0.0  # always due
 
-    def tick(self, now: float) -> list[object]:
+    def tick(self, now: float) -> list[ev.Event]:
         self.ticks.append(now)
         return []
 
@@ -97,7 +98,7 @@ def test_a_tick_that_leaves_its_deadline_due_waits_before_the_next(
     async def main() -> None:
         service = await started(make_config)
         stuck = StuckRouter()
-        service._router = stuck  # type: ignore[assignment]
+        service._timed = stuck  # the router the timer ticks (`Deadlines`)
         service.execute("poke", lambda now: [])  # a command: the timer sees the deadline
         await asyncio.sleep(0.05)
         # one tick, then at most one per MIN_TIMER_SLEEP_S (1 ms): not thousands

@@ -162,3 +162,56 @@ def test_compiled_and_interpreted_sip_send_the_same_bytes() -> None:
     assert sum(data.startswith(b"BYE ") for data in wire) > 10
     for index, (left, right) in enumerate(zip(compiled_out, pure_out, strict=True)):
         assert left == right, f"row {index} differs: {left[0]!r} / {right[0]!r}"
+
+
+# The call's service side: the B2BUA, the telephony centre, the routing service, the
+# event bus and its listeners (the desktop hub, the chat desk), the metrics tallies.
+SERVICE_SIDE = (
+    "ivr.calls.b2bua",
+    "ringway.telephony",
+    "ringway.service",
+    "ringway.bus",
+    "ringway.metrics",
+    "agent_desktop.hub",
+    "agent_desktop.chat",
+)
+
+
+def loaded_from(pure: bool) -> dict[str, str]:
+    """Where a child process loads the service-side modules from."""
+    code = (
+        "import importlib, json, sys\n"
+        f"names = {list(SERVICE_SIDE)!r}\n"
+        "json.dump({n: importlib.import_module(n).__file__ for n in names}, sys.stdout)\n"
+    )
+    env = {**os.environ, native.PURE_ENV: "1" if pure else "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    files: dict[str, str] = json.loads(done.stdout)
+    return files
+
+
+def test_the_service_side_loads_compiled_and_pure_when_asked() -> None:
+    compiled, pure = loaded_from(pure=False), loaded_from(pure=True)
+    assert sorted(compiled) == sorted(pure) == sorted(SERVICE_SIDE)
+    assert all(file.endswith(".so") for file in compiled.values()), compiled
+    assert all(file.endswith(".py") for file in pure.values()), pure
+
+
+def test_the_routing_service_stays_a_plain_class_compiled() -> None:
+    """Compiled methods, but a plain class: the dialer's wallboard keeps it as a weak key,
+    and a test may replace a method on an instance (tests/api/test_api_errors.py)."""
+    import weakref
+
+    import ringway.bus
+    import ringway.service
+    from crm.memory import MemoryCustomerStore
+    from ringway.config import demo_config_path, load_config
+
+    assert native.is_compiled(ringway.service) and native.is_compiled(ringway.bus)
+    service = ringway.service.RoutingService(load_config(demo_config_path()), MemoryCustomerStore())
+    assert weakref.ref(service)() is service
+    service.now = lambda: 7.0  # type: ignore[method-assign]
+    assert service.now() == 7.0

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import httpx
 
+from ivr.flows import FlowSet
 from ivr.sip.builders import make_response
 from ivr.sip.message import Response, parse_message
 from ivr.transport import run
@@ -179,8 +180,17 @@ def test_a_failed_set_up_is_a_500_on_either_path_and_leaves_no_call(tmp_path: Pa
     inside on_invite or after the awaited lookup, and nothing of the call stays."""
     bundle = sqlite_crm_centre(tmp_path)
 
-    def broken_flow(*args: object) -> object:
-        raise RuntimeError("flow set unreadable")
+    class Unreadable(Mapping[str, str]):
+        """Entries that fail to read: choosing the call's flow raises."""
+
+        def __getitem__(self, key: str) -> str:
+            raise RuntimeError("flow set unreadable")
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(())
+
+        def __len__(self) -> int:
+            return 0
 
     async def statuses(sock: socket.socket, port: int, invite: bytes) -> list[int]:
         loop = asyncio.get_running_loop()
@@ -198,7 +208,11 @@ def test_a_failed_set_up_is_a_500_on_either_path_and_leaves_no_call(tmp_path: Pa
             telephony = bundle.telephony
             assert telephony is not None
             await telephony.service.lookup.lookup_cli(f"sip:{JAMES}@127.0.0.1")  # warm
-            telephony.centre.new_flow = broken_flow  # type: ignore[assignment,method-assign]
+            # the real centre, choosing from a broken flow set (a compiled
+            # RouterCentre's methods cannot be replaced on the instance)
+            telephony.centre.flows = FlowSet(
+                source="broken", flows=telephony.flows.flows, entries=Unreadable()
+            )
             port = telephony.port
             with caller_socket() as sock:
                 me = sock.getsockname()[1]
