@@ -94,6 +94,13 @@ def _cdr_line(record: dict[str, Any]) -> bytes:
 _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 
 
+def _hangup_by(side: object) -> str:
+    """Who hung up, in the CDR store's words."""
+    if side in ("caller", "agent", "customer"):
+        return str(side)  # one of those words (as it was given: str() of a str is itself)
+    return "system"
+
+
 @functools.lru_cache(maxsize=4096)
 def caller_number(cli: str | None, region: str) -> str | None:
     """`normalize_phone`, remembered: a call's CLI is normalised for its IVR and again
@@ -204,8 +211,13 @@ class CallArchive:
             return
         assert self.calls is not None
         try:
-            # built now and queued for the store's next batch: no task, no future per call
-            self.calls.cdrs.file(self._for_store(cdr, None))
+            # built now and queued for the store's next batch: no task, no future per
+            # call; the record as `_for_store` gives it, without the copy
+            cli = cdr.get("cli")
+            region = self.service.config.service.default_region
+            self.calls.cdrs.file_call(
+                cdr, caller_number(cli, region) or cli, _hangup_by(cdr.get("hangup_side"))
+            )
         except Exception:  # the call's teardown must go on whatever the CDR store does
             log.exception("CDR for call %r not filed", cdr.get("call_id"))
 
@@ -224,11 +236,10 @@ class CallArchive:
         """The record as the CDR store takes it: the CLI normalised, who hung up in its
         words, the recording's id (or none)."""
         region = self.service.config.service.default_region
-        side = cdr.get("hangup_side")
         return {
             **cdr,
             "cli": caller_number(cdr.get("cli"), region) or cdr.get("cli"),
-            "hangup_by": side if side in ("caller", "agent", "customer") else "system",
+            "hangup_by": _hangup_by(cdr.get("hangup_side")),
             "recording_id": recording_id,
         }
 
