@@ -156,7 +156,8 @@ class CallSession:
         timeline: list[dict[str, Any]] = self.record["events"]
         if len(timeline) < TIMELINE_LIMIT and not isinstance(event, ce.PromptFinished):
             name, fields = _shape(event)
-            entry: dict[str, Any] = {"at": now, "phase": self.phase.value, "event": name}
+            # `_value_`: what `.value` gives, without enum's Python-level descriptor
+            entry: dict[str, Any] = {"at": now, "phase": self.phase._value_, "event": name}
             for field in fields:  # the event's fields in declared order, None left out
                 value = getattr(event, field)
                 if value is not None:
@@ -331,7 +332,7 @@ class CallSession:
             out.append(cmd.HangUpCaller(reason=event.reason))
         if contact is not None and event.side != "router":  # the router ended it already
             out.append(cmd.EndContact(contact_id=contact))
-        self.record["outcome"] = _OUTCOMES[phase]
+        self.record["outcome"] = _OUTCOMES[phase._value_]
         return out + self._finish(now)
 
     def _after_end(self, event: ce.CallEvent) -> list[cmd.Command]:
@@ -355,10 +356,12 @@ class CallSession:
         return [cmd.WriteRecord(record=dict(self.record))]
 
 
+# The outcome of a call that ends in each phase, by the phase's value: an Enum member
+# hashes in Python (enum.py's `__hash__`), a str by its cached hash.
 _OUTCOMES = {
-    Phase.IVR: "abandoned_in_ivr",
-    Phase.ROUTING: "abandoned_in_queue",
-    Phase.QUEUED: "abandoned_in_queue",
-    Phase.RINGING: "abandoned_ringing",
-    Phase.BRIDGED: "completed",
+    Phase.IVR.value: "abandoned_in_ivr",
+    Phase.ROUTING.value: "abandoned_in_queue",
+    Phase.QUEUED.value: "abandoned_in_queue",
+    Phase.RINGING.value: "abandoned_ringing",
+    Phase.BRIDGED.value: "completed",
 }
