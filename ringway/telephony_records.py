@@ -17,6 +17,7 @@ import functools
 import json
 import json.encoder
 import logging
+import math
 import os
 from collections import deque
 from collections.abc import Callable
@@ -84,11 +85,39 @@ _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
 def _cdr_line(record: dict[str, Any]) -> bytes:
-    """One cdr.jsonl line (without its newline), as UTF-8."""
+    """One cdr.jsonl line (without its newline), as UTF-8.
+
+    First without OPT_NON_STR_KEYS, which takes orjson's slower path for every dict
+    (~21,000 instructions a router-path record against ~14,000); a record it refuses
+    that way (a key that is not a str) is written with it, the same text for the rest."""
+    try:
+        return orjson.dumps(record, default=str)
+    except orjson.JSONEncodeError:
+        pass
     try:
         return orjson.dumps(record, default=str, option=_ORJSON_OPTIONS)
     except orjson.JSONEncodeError:
         return _json_line(record).encode("utf-8")
+
+
+# Loop seconds + the offset, to the millisecond: `round(t, 3)` formats the float as
+# decimal text and parses it back (~3,600 instructions, four times a call).
+_TWO_52 = float(2**52)
+
+
+def _to_ms(t: float) -> float:
+    """``round(t, 3)`` for a float, exactly. For 0 < t*1000 < 2**52 whose fraction is
+    more than one ulp from a half, the nearest integer to the computed product is the
+    nearest to the exact one (the product is off by at most half an ulp), and dividing
+    that integer by 1000 rounds correctly, as reading its decimal text does; anything
+    else (a half within an ulp, zero, negative, huge, NaN) goes to `round` itself."""
+    scaled = t * 1000.0
+    if 0.0 < scaled < _TWO_52:
+        whole = math.floor(scaled)
+        fraction = scaled - whole  # exact: both in the same binade's unit grid
+        if abs(fraction - 0.5) > math.ulp(scaled):
+            return (whole + 1 if fraction > 0.5 else whole) / 1000.0
+    return round(t, 3)
 
 
 _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
@@ -196,7 +225,7 @@ class CallArchive:
         for key in _CDR_TIMES:
             value = cdr.get(key)
             if isinstance(value, _NUMBER):
-                cdr[key] = round(value + offset, 3)
+                cdr[key] = _to_ms(value + offset)
         self.cdrs.append(cdr)
         self._append(_cdr_line(cdr) + b"\n")
         if self.calls is not None:
