@@ -48,7 +48,14 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
 
-from ivr.flows.actions import FlowAction, Hangup, OfferCallback, Play, Route, StopPlayback
+from ivr.flows.actions import (
+    FlowAction,
+    Hangup,
+    OfferCallback,
+    Play,
+    StopPlayback,
+    new_route,
+)
 from ivr.flows.entry import DigitEntry, Outcome
 from ivr.flows.model import FlowSet
 from ivr.flows.nodes import (
@@ -234,7 +241,7 @@ class FlowRun:
 
     def _enter_route(self, node: RouteNode, now: float) -> str | None:
         attributes = dict(self.attributes)
-        self._finish(Route(queue=node.queue, attributes=attributes, priority=node.priority))
+        self._finish(new_route(node.queue, attributes, node.priority))
         return None
 
     def _enter_hangup(self, node: HangupNode, now: float) -> str | None:
