@@ -102,21 +102,24 @@ def _cdr_line(record: dict[str, Any]) -> bytes:
 
 # Loop seconds + the offset, to the millisecond: `round(t, 3)` formats the float as
 # decimal text and parses it back (~3,600 instructions, four times a call).
-_TWO_52 = float(2**52)
+_TWO_43 = float(2**43)  # milliseconds until the year 2248; an ulp there is 2**-10
+_BELOW_HALF = 0.5 - 2.0**-9  # a fraction this far from a half is more than an ulp from it
+_ABOVE_HALF = 0.5 + 2.0**-9
 
 
 def _to_ms(t: float) -> float:
-    """``round(t, 3)`` for a float, exactly. For 0 < t*1000 < 2**52 whose fraction is
-    more than one ulp from a half, the nearest integer to the computed product is the
-    nearest to the exact one (the product is off by at most half an ulp), and dividing
-    that integer by 1000 rounds correctly, as reading its decimal text does; anything
-    else (a half within an ulp, zero, negative, huge, NaN) goes to `round` itself."""
+    """``round(t, 3)`` for a float, exactly. For 0 < t*1000 < 2**43 whose fraction is
+    more than 2**-9 (over one ulp) from a half, the nearest integer to the computed
+    product is the nearest to the exact one (the product is off by at most half an
+    ulp), and dividing that integer by 1000 rounds correctly, as reading its decimal
+    text does; anything else (near a half, zero, negative, huge, NaN) goes to `round`."""
     scaled = t * 1000.0
-    if 0.0 < scaled < _TWO_52:
-        whole = math.floor(scaled)
-        fraction = scaled - whole  # exact: both in the same binade's unit grid
-        if abs(fraction - 0.5) > math.ulp(scaled):
-            return (whole + 1 if fraction > 0.5 else whole) / 1000.0
+    if 0.0 < scaled < _TWO_43:
+        fraction, whole = math.modf(scaled)  # both exact
+        if fraction < _BELOW_HALF:
+            return whole / 1000.0
+        if fraction > _ABOVE_HALF:
+            return (whole + 1.0) / 1000.0
     return round(t, 3)
 
 
