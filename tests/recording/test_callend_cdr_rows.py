@@ -227,3 +227,30 @@ def test_the_archive_files_the_normalised_caller_and_who_hung_up(
     assert columns["cli"] == stored_cli and columns["hangup_by"] == hangup_by
     assert columns["recording_id"] is None and columns["queue"] == "sales"
     assert archive.cdrs[0]["cli"] == cli  # the record itself keeps the driver's CLI
+
+
+@pytest.mark.parametrize("status", list(ContactStatus))
+def test_the_outcome_by_status_value_is_the_one_by_member(status: ContactStatus) -> None:
+    from ringway.cdr import _BY_STATUS, _outcome
+
+    found = SimpleNamespace(status=status)
+    assert _outcome(found) is _BY_STATUS.get(status, Outcome.ABANDONED)  # type: ignore[arg-type]
+    assert _outcome(None) is Outcome.IVR
+
+
+@pytest.mark.parametrize(
+    "said", ["routing_failed", "rejected", "error", "refused", "abandoned_in_queue", "", None, 7]
+)
+@pytest.mark.parametrize("contact_id", [None, "c-1"])
+def test_a_failure_said_is_read_the_same_the_second_time(said: Any, contact_id: Any) -> None:
+    from ringway.cdr import _driver_outcome
+
+    record = {"outcome": said, "contact_id": contact_id}
+    words = ("fail", "reject", "error", "refused")
+    expected = (
+        Outcome.FAILED
+        if any(w in str(said or "") for w in words)
+        else (None if contact_id else Outcome.IVR)
+    )
+    assert _driver_outcome(record) is expected
+    assert _driver_outcome(record) is expected  # now from the kept answer
