@@ -249,7 +249,11 @@ def _row_writer(cls: type[Event]) -> Callable[[Event], Row]:
     names = [f.name for f in dataclasses.fields(cls) if f.name not in _COLUMNS]
     if not names:
         return _row_from_dict
-    namespace: dict[str, Any] = {"_str": encode_basestring_ascii, "_value": _json_value}
+    namespace: dict[str, Any] = {
+        "_str": encode_basestring_ascii,
+        "_int": int.__repr__,
+        "_value": _json_value,
+    }
     lines = ["def write(event):"]
     parts = []
     for index, name in enumerate(names):
@@ -257,7 +261,13 @@ def _row_writer(cls: type[Event]) -> Callable[[Event], Row]:
         namespace[f"_key{index}"] = f"{separator}{encode_basestring_ascii(name)}:"
         lines.append(f"    v{index} = event.{name}")
         parts.append(f"_key{index}")
-        parts.append(f"(_str(v{index}) if type(v{index}) is str else _value(v{index}))")
+        # `_json_value`'s answer for the common values inline (a str or a StrEnum, None,
+        # an exact int), without a Python call each; the rest through it
+        v = f"v{index}"
+        parts.append(
+            f"(_str({v}) if isinstance({v}, str) else 'null' if {v} is None"
+            f" else _int({v}) if type({v}) is int else _value({v}))"
+        )
     parts.append('"}"')
     if "queue" in names:
         queue = f"v{names.index('queue')}"

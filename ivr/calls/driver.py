@@ -22,6 +22,7 @@ from ivr.calls.media import CallMedia
 from ivr.calls.outbound import OutboundCall
 from ivr.calls.session import CallSession, Phase
 from ivr.edge import Call
+from ivr.flows.actions import frozen_positional
 from ivr.media.dtmf import DtmfDigit
 from ivr.sip.errors import SipError
 from ivr.sip.offer_answer import Negotiated
@@ -270,7 +271,7 @@ class CallDriver:
             log.exception("call %s: the contact was not created", self.call.call_id)
             self.handle(ce.RoutingFailed(reason="internal error"))
             return
-        self.handle(ce.ContactQueued(contact_id=contact_id, queue=command.queue))
+        self.handle(_contact_queued(contact_id, command.queue))
 
     async def _create_callback(self, command: cmd.CreateCallback) -> None:
         try:
@@ -354,6 +355,9 @@ class CallDriver:
 
 
 _Handler = Callable[[CallDriver, Any], None]
+
+# `ce.ContactQueued(contact_id=..., queue=...)`, positionally (`frozen_positional`)
+_contact_queued: Callable[[str, str], ce.ContactQueued] = frozen_positional(ce.ContactQueued)
 
 # What `CallDriver._execute` runs for each command, by class.
 _HANDLERS: dict[type, _Handler] = {

@@ -49,6 +49,7 @@ from typing import Any
 from ivr.calls import commands as cmd
 from ivr.calls import events as ce
 from ivr.calls.flow import FlowAction, FlowRunLike, fa
+from ivr.flows.actions import frozen_positional
 
 TIMELINE_LIMIT = 200  # events kept per call record (a stuck IVR loop must not grow it)
 
@@ -156,7 +157,8 @@ class CallSession:
         timeline: list[dict[str, Any]] = self.record["events"]
         if len(timeline) < TIMELINE_LIMIT and not isinstance(event, ce.PromptFinished):
             name, fields = _shape(event)
-            entry: dict[str, Any] = {"at": now, "phase": self.phase.value, "event": name}
+            # `_value_`: what `.value` gives, without enum's Python-level descriptor
+            entry: dict[str, Any] = {"at": now, "phase": self.phase._value_, "event": name}
             for field in fields:  # the event's fields in declared order, None left out
                 value = getattr(event, field)
                 if value is not None:
@@ -222,13 +224,11 @@ class CallSession:
         if isinstance(action, fa.Route):
             self.phase = Phase.ROUTING
             self.queue = action.queue
-            self.record.update(queue=action.queue, ivr_attributes=dict(self.flow.attributes))
+            record = self.record  # keys set one by one: `update(**...)` builds a dict first
+            record["queue"] = action.queue
+            record["ivr_attributes"] = dict(self.flow.attributes)
             attributes = {**self.flow.attributes, **action.attributes}
-            return [
-                cmd.CreateContact(
-                    queue=action.queue, attributes=attributes, priority=action.priority
-                )
-            ]
+            return [_create_contact(action.queue, attributes, action.priority)]
         if isinstance(action, fa.OfferCallback):
             self.record["callback"] = action.number
             out: list[cmd.Command] = [cmd.CreateCallback(queue=action.queue, number=action.number)]
@@ -249,7 +249,10 @@ class CallSession:
             self.record["routing_error"] = event.reason
             return self._hang_up("routing_failed", now)
         self.contact_id, self.queue = event.contact_id, event.queue
-        self.record.update(contact_id=event.contact_id, queue=event.queue, queued_at=now)
+        record = self.record
+        record["contact_id"] = event.contact_id
+        record["queue"] = event.queue
+        record["queued_at"] = now
         self.phase = Phase.QUEUED
         start = self._start_hold(event.queue, now)
         if not self._announcing:
@@ -263,7 +266,12 @@ class CallSession:
         self._announcing = hold.announcements
         self.record["hold"] = {"music": hold.music, "announcements": hold.announcements}
         self._schedule_announcement(now)
-        return cmd.StartHold(music=hold.music)
+        music = hold.music
+        if music is True:
+            return _HOLD_WITH_MUSIC
+        if music is False:
+            return _HOLD_QUIET
+        return cmd.StartHold(music=music)
 
     def _schedule_announcement(self, now: float) -> None:
         every = self.announce_every if self._announcing else None
@@ -320,7 +328,9 @@ class CallSession:
         phase = self.phase
         if phase is Phase.ENDED:
             return []
-        self.record.update(hangup_side=event.side, hangup_reason=event.reason)
+        record = self.record
+        record["hangup_side"] = event.side
+        record["hangup_reason"] = event.reason
         out: list[cmd.Command] = []
         agent, contact = self.agent_id, self.contact_id
         if phase is Phase.RINGING and agent is not None:
@@ -330,8 +340,8 @@ class CallSession:
         if event.side != "caller":
             out.append(cmd.HangUpCaller(reason=event.reason))
         if contact is not None and event.side != "router":  # the router ended it already
-            out.append(cmd.EndContact(contact_id=contact))
-        self.record["outcome"] = _OUTCOMES[phase]
+            out.append(_end_contact(contact))
+        self.record["outcome"] = _OUTCOMES[phase._value_]
         return out + self._finish(now)
 
     def _after_end(self, event: ce.CallEvent) -> list[cmd.Command]:
@@ -352,13 +362,25 @@ class CallSession:
         self._next_announce = None
         self.record["ended_at"] = now
         self.record["digits"] = self.digits
-        return [cmd.WriteRecord(record=dict(self.record))]
+        return [_write_record(dict(self.record))]
 
+
+# The outcome of a call that ends in each phase, by the phase's value: an Enum member
+# hashes in Python (enum.py's `__hash__`), a str by its cached hash.
+# The commands a call builds on its way, positionally (`frozen_positional`: the
+# dataclass's keyword `__init__` cost about twice as much). Hold is one of two values.
+_create_contact: Callable[[str, dict[str, str], int], cmd.CreateContact] = frozen_positional(
+    cmd.CreateContact
+)
+_end_contact: Callable[[str], cmd.EndContact] = frozen_positional(cmd.EndContact)
+_write_record: Callable[[dict[str, Any]], cmd.WriteRecord] = frozen_positional(cmd.WriteRecord)
+_HOLD_WITH_MUSIC = cmd.StartHold(music=True)
+_HOLD_QUIET = cmd.StartHold(music=False)
 
 _OUTCOMES = {
-    Phase.IVR: "abandoned_in_ivr",
-    Phase.ROUTING: "abandoned_in_queue",
-    Phase.QUEUED: "abandoned_in_queue",
-    Phase.RINGING: "abandoned_ringing",
-    Phase.BRIDGED: "completed",
+    Phase.IVR.value: "abandoned_in_ivr",
+    Phase.ROUTING.value: "abandoned_in_queue",
+    Phase.QUEUED.value: "abandoned_in_queue",
+    Phase.RINGING.value: "abandoned_ringing",
+    Phase.BRIDGED.value: "completed",
 }

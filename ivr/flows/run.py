@@ -48,7 +48,14 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
 
-from ivr.flows.actions import FlowAction, Hangup, OfferCallback, Play, Route, StopPlayback
+from ivr.flows.actions import (
+    FlowAction,
+    Hangup,
+    OfferCallback,
+    Play,
+    StopPlayback,
+    new_route,
+)
 from ivr.flows.entry import DigitEntry, Outcome
 from ivr.flows.model import FlowSet
 from ivr.flows.nodes import (
@@ -140,7 +147,9 @@ class FlowRun:
         return self._dispatch(Event.TIMER, now, "")
 
     def _dispatch(self, event: Event, now: float, digit: str) -> list[FlowAction]:
-        handler = _TRANSITIONS.get((self.state, event))
+        # keyed by the members' values: an Enum member hashes in Python (enum.py's
+        # `__hash__`, ~600 instructions), a str by its cached hash
+        handler = _BY_VALUES.get((self.state._value_, event._value_))
         self._out, self._hops = [], 0
         if handler is not None:
             handler(self, now, digit)
@@ -198,33 +207,65 @@ class FlowRun:
             target = self._enter(self._flow.nodes[target], now)
 
     def _enter(self, node: AnyNode, now: float) -> str | None:
-        """Enter ``node``; return the node to go to at once, or None to wait/stop."""
+        """Enter ``node``; return the node to go to at once, or None to wait/stop.
+
+        By the node's class in one look-up: the nodes are pydantic models, whose
+        metaclass checks ``isinstance`` in Python (~2,000 instructions each), and a
+        route node was the sixth class pattern below. A subclass of a node type (none
+        is loaded from YAML) still goes through the patterns."""
+        enter = _ENTER.get(type(node))
+        if enter is not None:
+            return enter(self, node, now)
+        return self._enter_matched(node, now)
+
+    def _enter_play(self, node: PlayNode, now: float) -> str | None:
+        if node.interruptible and self._buffer:
+            return node.next  # type-ahead skips what the caller already knows
+        self._play(node.prompts, node.interruptible, node.next, now)
+        return None
+
+    def _enter_collector(self, node: Collector, now: float) -> str | None:
+        self._collector, self._failures = node, 0
+        return self._prompt(node.prompts, now)
+
+    def _enter_branch(self, node: BranchNode, now: float) -> str | None:
+        return node.cases.get(self._value(node.by) or "", node.default)
+
+    def _enter_split(self, node: SplitNode, now: float) -> str | None:
+        names = list(node.weights)
+        return self._rng.choices(names, weights=list(node.weights.values()))[0]
+
+    def _enter_set(self, node: SetNode, now: float) -> str | None:
+        self.attributes.update(node.attributes)
+        return node.next
+
+    def _enter_route(self, node: RouteNode, now: float) -> str | None:
+        attributes = dict(self.attributes)
+        self._finish(new_route(node.queue, attributes, node.priority))
+        return None
+
+    def _enter_hangup(self, node: HangupNode, now: float) -> str | None:
+        self._end_with(node.prompts, Hangup(reason=node.reason), now)
+        return None
+
+    def _enter_matched(self, node: AnyNode, now: float) -> str | None:
         match node:
             case PlayNode():
-                if node.interruptible and self._buffer:
-                    return node.next  # type-ahead skips what the caller already knows
-                self._play(node.prompts, node.interruptible, node.next, now)
-                return None
+                return self._enter_play(node, now)
             case CollectNode() | MenuNode():
-                self._collector, self._failures = node, 0
-                return self._prompt(node.prompts, now)
+                return self._enter_collector(node, now)
             case BranchNode():
-                return node.cases.get(self._value(node.by) or "", node.default)
+                return self._enter_branch(node, now)
             case SplitNode():
-                names = list(node.weights)
-                return self._rng.choices(names, weights=list(node.weights.values()))[0]
+                return self._enter_split(node, now)
             case SetNode():
-                self.attributes.update(node.attributes)
-                return node.next
+                return self._enter_set(node, now)
             case RouteNode():
-                attributes = dict(self.attributes)
-                self._finish(Route(queue=node.queue, attributes=attributes, priority=node.priority))
-                return None
+                return self._enter_route(node, now)
             case CallbackNode():
                 return self._enter_callback(node, now)
             case HangupNode():
-                self._end_with(node.prompts, Hangup(reason=node.reason), now)
-                return None
+                return self._enter_hangup(node, now)
 
     def _enter_callback(self, node: CallbackNode, now: float) -> str | None:
         number = self.attributes.get(node.number_from, "").strip()
@@ -358,4 +399,21 @@ _TRANSITIONS: dict[tuple[State, Event], Handler] = {
     (State.PROMPTING, Event.TIMER): FlowRun._prompt_watchdog,
     (State.WAITING, Event.DIGIT): FlowRun._waiting_digit,
     (State.WAITING, Event.TIMER): FlowRun._waiting_timer,
+}
+# The same table keyed by the members' values (`FlowRun._dispatch`).
+_BY_VALUES: dict[tuple[str, str], Handler] = {
+    (state.value, event.value): handler for (state, event), handler in _TRANSITIONS.items()
+}
+
+# How `FlowRun._enter` enters a node, by its exact class.
+_ENTER: dict[type, Callable[[FlowRun, Any, float], str | None]] = {
+    PlayNode: FlowRun._enter_play,
+    CollectNode: FlowRun._enter_collector,
+    MenuNode: FlowRun._enter_collector,
+    BranchNode: FlowRun._enter_branch,
+    SplitNode: FlowRun._enter_split,
+    SetNode: FlowRun._enter_set,
+    RouteNode: FlowRun._enter_route,
+    CallbackNode: FlowRun._enter_callback,
+    HangupNode: FlowRun._enter_hangup,
 }

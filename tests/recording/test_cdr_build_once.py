@@ -220,7 +220,7 @@ def test_a_failing_cdr_store_never_stops_the_calls_teardown(
     from ringway.telephony_records import CallArchive
 
     class Exploding:
-        def file(self, record: Any) -> None:
+        def file_call(self, record: Any, cli: Any, hangup_by: Any) -> None:
             raise TypeError("a bug in the CDR store")
 
     config = load_config_text(f'service: {{data_dir: "{tmp_path}"}}\nqueues: [{{name: q}}]')
