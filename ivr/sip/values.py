@@ -231,7 +231,9 @@ def parse_name_addr(value: str) -> NameAddr:
             head = _NAME_ADDRS.get(value[:cut])
             if head is None:
                 head = _parse_tagless(value[:cut])
-            if head is not None:
+            # "*;tag=x" is no "*" (§20.10): the full parse decides, even when a bare "*"
+            # (a REGISTER's Contact) was cached before
+            if head is not None and head.uri != "*":
                 # Concatenated, not unpacked: compiled, unpacking builds a list first.
                 params = head.params + (("tag", tag),)  # noqa: RUF005
                 found = NameAddr(head.uri, head.display_name, params)
@@ -248,8 +250,6 @@ def _parse_tagless(head: str) -> NameAddr | None:
     try:
         found = _parse_name_addr(head)
     except SipParseError:
-        return None
-    if found.uri == "*":  # "*;tag=x" is no "*" (§20.10): the full parse decides
         return None
     _remember(head, found)
     return found

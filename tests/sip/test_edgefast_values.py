@@ -152,3 +152,11 @@ def test_what_can_be_spliced_back() -> None:
     assert _spliceable("z9hG4bK-1.2!%*_+`'~") and _spliceable("a b,c=d")
     for bad in ("", " a", "a\t", 'a"', "a;", "a>", "<a", "a\xa0"):
         assert not _spliceable(bad)
+
+
+def test_a_bare_star_cached_first_does_not_make_a_tagged_star_valid() -> None:
+    # a REGISTER's "Contact: *" caches "*"; a From of "*;tag=x" must still be refused,
+    # as the full parse refuses it (the order the suite first ran them in)
+    assert cached_name_addr("*") == full_name_addr("*")
+    assert cached_name_addr("*;tag=x") == full_name_addr("*;tag=x")
+    assert isinstance(full_name_addr("*;tag=x"), tuple)  # an error, not an address
