@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from crm.model import Customer, Tier, slot_constructor
+from crm.model import Customer, Tier
 from crm.phone import normalize_email, normalize_phone
 from crm.store import CachedPhoneLookups, CustomerStore
+from router.record import slot_constructor
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,7 @@ bad request body is reported, not stored.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -20,29 +19,6 @@ from crm.errors import InvalidCustomer
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 T = TypeVar("T")
-
-
-def slot_constructor(cls: type[T]) -> Callable[..., T]:
-    """A constructor of the frozen slots dataclass ``cls`` taking every field
-    positionally, in declaration order (none defaulted), for records built per call.
-
-    The dataclass's own ``__init__`` takes keywords (~600 instructions an argument:
-    each name is searched for among the parameters) and sets each field through
-    ``object.__setattr__`` (~1,500 more); this one allocates the object and stores
-    each field through its slot's descriptor. The classes it serves have no
-    ``__post_init__``. Generated source, as the dataclass's own methods are."""
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {"_new_record": object.__new__, "_record_cls": cls}
-    lines = [f"def make({', '.join(names)}):", "    made = _new_record(_record_cls)"]
-    for index, name in enumerate(names):
-        if name in ("made", "_new_record", "_record_cls") or name.startswith("_set_"):
-            raise TypeError(f"{cls.__name__}: field {name} clashes with the constructor")
-        namespace[f"_set_{index}"] = cls.__dict__[name].__set__  # the slot's descriptor
-        lines.append(f"    _set_{index}(made, {name})")
-    lines.append("    return made")
-    exec("\n".join(lines), namespace)
-    made: Callable[..., T] = namespace["make"]
-    return made
 
 
 class Tier(StrEnum):

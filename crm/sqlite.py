@@ -35,11 +35,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from crm.errors import CustomerNotFound, DuplicateCustomer, DuplicateInteraction, StoreClosed
-from crm.model import Consent, Customer, Interaction, Tier, instant_key, slot_constructor
+from crm.model import Consent, Customer, Interaction, Tier, instant_key
 from crm.phone import normalize_email, normalize_phone
 from crm.sqlite_schema import connect, transaction
 from crm.store import CustomerStore, check_page
 from crm.validate import validate_customer, validate_interaction
+from router.record import slot_constructor
 
 T = TypeVar("T")
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import logging
 import operator
@@ -32,12 +31,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from crm.model import slot_constructor
 from ringway.service import RoutingService
-from ringway.sqlitework import SQLiteWorker
+from ringway.sqlitework import SQLiteWorker, insert_rows, multirow_inserts
 from router import events as ev
 from router.errors import RoutingError
 from router.model import Contact, ContactStatus
+from router.record import slot_constructor
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -261,29 +260,22 @@ _INSERT = (
     f"INSERT OR REPLACE INTO cdrs ({', '.join(_COLUMNS)})"
     f" VALUES ({', '.join('?' for _ in _COLUMNS)})"
 )
-# A batch goes in as multi-row INSERTs of these sizes (its size taken apart in powers of
-# two), as the event log's rows do (`ringway.eventlog`): one `sqlite3_step` (and one
-# hand-off of the GIL) per statement instead of per row, ~5,000 fewer instructions a
-# row. At most 32 rows (544 parameters) a statement: below the 999 of SQLite builds
-# before 3.32. The rows of one statement are written in order, so a later row for the
-# same call id still replaces an earlier one.
-_CHUNKS = (32, 16, 8, 4, 2, 1)
-_PLACES = f"({', '.join('?' for _ in _COLUMNS)})"
-_INSERTS = {
-    size: f"INSERT OR REPLACE INTO cdrs ({', '.join(_COLUMNS)}) VALUES "
-    + ", ".join([_PLACES] * size)
-    for size in _CHUNKS
-}
+# A batch goes in as multi-row INSERTs (`ringway.sqlitework.multirow_inserts`): one
+# `sqlite3_step` (and one hand-off of the GIL) per statement instead of per row, ~5,000
+# fewer instructions a row. At most 32 rows (544 parameters) a statement. The rows of
+# one statement are written in order, so a later row for the same call id still
+# replaces an earlier one.
+_INSERTS = multirow_inserts(
+    f"INSERT OR REPLACE INTO cdrs ({', '.join(_COLUMNS)}) VALUES ",
+    len(_COLUMNS),
+    (32, 16, 8, 4, 2),
+)
+_CHUNKS = tuple(_INSERTS)
 
 
 def _insert(conn: sqlite3.Connection, rows: list[Row]) -> None:
     """Insert ``rows`` in order, in the caller's transaction."""
-    start = 0
-    for size in _CHUNKS:
-        while len(rows) - start >= size:
-            chunk = rows[start : start + size]
-            conn.execute(_INSERTS[size], list(itertools.chain.from_iterable(chunk)))
-            start += size
+    insert_rows(conn, _INSERTS, rows)
 
 
 class CdrStore:

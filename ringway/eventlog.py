@@ -21,7 +21,6 @@ transaction per event is slow: use `append_many` (through `EventPersister`).
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import math
 import sqlite3
@@ -31,6 +30,7 @@ from os import PathLike
 from types import TracebackType
 from typing import Any
 
+from ringway.sqlitework import insert_rows, multirow_inserts
 from router.events import EVENT_TYPES, Event, event_from_dict
 
 SCHEMA_VERSION = 1
@@ -179,27 +179,16 @@ class SQLiteEventLog:
 
 Row = tuple[int, float, str, str | None, str]
 
-# Rows go in with multi-row INSERTs of these sizes (a batch's size taken apart in
-# powers of two), not one statement per row: pysqlite releases the GIL around each
-# sqlite3_step, so one step per event handed the GIL to the event loop's thread and
-# back once per event (a futex hand-off each, when the loop is busy). At most 128 rows
-# (640 parameters) a statement: below the 999 of SQLite builds before 3.32.
-_CHUNKS = (128, 64, 32, 16, 8, 4, 2, 1)
-_INSERTS = {
-    size: "INSERT INTO events (seq, at, kind, queue, data) VALUES "
-    + ",".join(["(?,?,?,?,?)"] * size)
-    for size in _CHUNKS
-}
+# Rows go in with multi-row INSERTs (`ringway.sqlitework.multirow_inserts`): at most
+# 128 rows (640 parameters) a statement, a batch's size taken apart in powers of two.
+_INSERTS = multirow_inserts(
+    "INSERT INTO events (seq, at, kind, queue, data) VALUES ", 5, (128, 64, 32, 16, 8, 4, 2)
+)
 
 
 def _insert(conn: sqlite3.Connection, rows: list[Row]) -> None:
     """Insert ``rows`` in order, in the caller's transaction."""
-    start = 0
-    for size in _CHUNKS:
-        while len(rows) - start >= size:
-            chunk = rows[start : start + size]
-            conn.execute(_INSERTS[size], list(itertools.chain.from_iterable(chunk)))
-            start += size
+    insert_rows(conn, _INSERTS, rows)
 
 
 # json.dumps with separators builds a new JSONEncoder per call; this one is built once

@@ -8,13 +8,43 @@ serialised without locks and the loop never waits on the disk.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+def multirow_inserts(head: str, columns: int, sizes: Sequence[int]) -> dict[int, str]:
+    """``head`` (``INSERT ... VALUES ``) with ``size`` rows of ``columns`` placeholders,
+    for each size: one statement inserts many rows. pysqlite releases the GIL around each
+    ``sqlite3_step``, so a statement per row (``executemany``) handed the GIL to the busy
+    event loop's thread and back once per row, a futex hand-off each (docs/sip-performance.md,
+    "Stop 15"). Sizes whose statement would pass the 999 parameters of SQLite builds before
+    3.32 are left out; 1 is always kept, so any batch can be taken apart."""
+    row = "(" + ",".join(["?"] * columns) + ")"
+    return {
+        size: head + ",".join([row] * size)
+        for size in sorted(set(sizes) | {1}, reverse=True)
+        if size == 1 or size * columns <= 999
+    }
+
+
+def insert_rows(
+    conn: sqlite3.Connection, statements: dict[int, str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert ``rows`` in order with `multirow_inserts`' ``statements`` (largest first),
+    in the caller's transaction. Rows of one statement are applied in order, so a later
+    row can replace an earlier one as it would one by one."""
+    start = 0
+    for size, statement in statements.items():
+        while len(rows) - start >= size:
+            chunk = rows[start : start + size]
+            conn.execute(statement, list(itertools.chain.from_iterable(chunk)))
+            start += size
 
 
 class StoreClosed(RuntimeError):

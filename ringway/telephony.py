@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 from crm.lookup import LookupResult
-from crm.model import slot_constructor
 from ivr.calls import events as ce
 from ivr.calls.b2bua import B2bua
 from ivr.calls.driver import CallDriver
@@ -65,6 +64,7 @@ from router import events as ev
 from router.engine import Router
 from router.errors import RoutingError
 from router.model import Channel, ContactStatus
+from router.record import slot_constructor
 
 log = logging.getLogger(__name__)
 

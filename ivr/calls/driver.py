@@ -22,11 +22,11 @@ from ivr.calls.media import CallMedia
 from ivr.calls.outbound import OutboundCall
 from ivr.calls.session import CallSession, Phase
 from ivr.edge import Call
-from ivr.flows.actions import frozen_positional
 from ivr.media.dtmf import DtmfDigit
 from ivr.sip.errors import SipError
 from ivr.sip.offer_answer import Negotiated
 from ivr.sip.uri import parse_uri
+from router.record import slot_constructor
 
 if TYPE_CHECKING:
     from ivr.calls.b2bua import B2bua
@@ -356,8 +356,8 @@ class CallDriver:
 
 _Handler = Callable[[CallDriver, Any], None]
 
-# `ce.ContactQueued(contact_id=..., queue=...)`, positionally (`frozen_positional`)
-_contact_queued: Callable[[str, str], ce.ContactQueued] = frozen_positional(ce.ContactQueued)
+# `ce.ContactQueued(contact_id=..., queue=...)`, positionally (`slot_constructor`)
+_contact_queued: Callable[[str, str], ce.ContactQueued] = slot_constructor(ce.ContactQueued)
 
 # What `CallDriver._execute` runs for each command, by class.
 _HANDLERS: dict[type, _Handler] = {

@@ -49,7 +49,7 @@ from typing import Any
 from ivr.calls import commands as cmd
 from ivr.calls import events as ce
 from ivr.calls.flow import FlowAction, FlowRunLike, fa
-from ivr.flows.actions import frozen_positional
+from router.record import slot_constructor
 
 TIMELINE_LIMIT = 200  # events kept per call record (a stuck IVR loop must not grow it)
 
@@ -367,13 +367,13 @@ class CallSession:
 
 # The outcome of a call that ends in each phase, by the phase's value: an Enum member
 # hashes in Python (enum.py's `__hash__`), a str by its cached hash.
-# The commands a call builds on its way, positionally (`frozen_positional`: the
+# The commands a call builds on its way, positionally (`slot_constructor`: the
 # dataclass's keyword `__init__` cost about twice as much). Hold is one of two values.
-_create_contact: Callable[[str, dict[str, str], int], cmd.CreateContact] = frozen_positional(
+_create_contact: Callable[[str, dict[str, str], int], cmd.CreateContact] = slot_constructor(
     cmd.CreateContact
 )
-_end_contact: Callable[[str], cmd.EndContact] = frozen_positional(cmd.EndContact)
-_write_record: Callable[[dict[str, Any]], cmd.WriteRecord] = frozen_positional(cmd.WriteRecord)
+_end_contact: Callable[[str], cmd.EndContact] = slot_constructor(cmd.EndContact)
+_write_record: Callable[[dict[str, Any]], cmd.WriteRecord] = slot_constructor(cmd.WriteRecord)
 _HOLD_WITH_MUSIC = cmd.StartHold(music=True)
 _HOLD_QUIET = cmd.StartHold(music=False)
 

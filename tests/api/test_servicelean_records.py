@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from crm.lookup import LookupResult, LookupStatus, _result
-from crm.model import Consent, Customer, Tier, slot_constructor
+from crm.model import Consent, Customer, Tier
 from ringway.cdr import CallDetailRecord
 from ringway.service_types import NewContact
 from ringway.telephony import _make_new_contact
 from router.model import Channel
+from router.record import slot_constructor
 
 
 def distinct_values(cls: type[Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The records a call builds on its way, made positionally (`frozen_positional`), are
+"""The records a call builds on its way, made positionally (`slot_constructor`), are
 the ones the dataclasses' keyword constructors made: equal, same repr, still frozen."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from ivr.calls import commands as cmd
 from ivr.calls import driver, session
 from ivr.calls import events as ce
 from ivr.calls.session import CallSession, QueueHold
-from ivr.flows.actions import Route, frozen_positional, new_route
+from ivr.flows.actions import Route, new_route
+from router.record import slot_constructor
 
 CASES: list[tuple[Any, Any, dict[str, Any]]] = [
     (new_route, Route, {"queue": "sales", "attributes": {"cli": "+44"}, "priority": 5}),
@@ -53,7 +54,7 @@ def test_a_field_named_like_the_constructors_own_is_refused() -> None:
         made: int
 
     with pytest.raises(TypeError):
-        frozen_positional(Clash)
+        slot_constructor(Clash)
 
 
 class _Flow:
