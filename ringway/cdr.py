@@ -270,7 +270,6 @@ _INSERTS = multirow_inserts(
     len(_COLUMNS),
     (32, 16, 8, 4, 2),
 )
-_CHUNKS = tuple(_INSERTS)
 
 
 def _insert(conn: sqlite3.Connection, rows: list[Row]) -> None:

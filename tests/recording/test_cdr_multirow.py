@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ringway.cdr import _CHUNKS, _INSERT, CallDetailRecord, CdrStore, Outcome, _row
+from ringway.cdr import _INSERT, _INSERTS, CallDetailRecord, CdrStore, Outcome, _row
 
 
 def record(index: int, *, queue: str = "cps") -> CallDetailRecord:
@@ -72,5 +72,6 @@ def test_a_later_row_for_the_same_call_replaces_the_earlier(tmp_path: Path) -> N
 
 def test_statements_stay_under_old_sqlite_parameter_limit() -> None:
     columns = len(_row(record(0)))
-    assert max(_CHUNKS) * columns <= 999
-    assert _CHUNKS[-1] == 1  # any batch size can be taken apart
+    assert all(statement.count("?") == size * columns for size, statement in _INSERTS.items())
+    assert max(_INSERTS) * columns <= 999
+    assert 1 in _INSERTS  # any batch size can be taken apart
