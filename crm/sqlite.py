@@ -268,12 +268,19 @@ class SQLiteCustomerStore:
     def cached_by_phone(self, e164: str) -> builtins.list[Customer] | None:
         """What `find_by_phone` would answer, when known without a database read;
         None: ask `find_by_phone`. Synchronous, so a caller can skip the time box."""
+        answer = self.cached_phone_answer(e164)
+        return None if answer is None else [_copy(c) for c in answer]
+
+    def cached_phone_answer(self, e164: str) -> tuple[Customer, ...] | None:
+        """`cached_by_phone` without the copies: the cache's own tuple, which is never
+        changed, only replaced (`_keep_phone` makes a new one per read), so while it is
+        the same object the answer is the same (`crm.lookup` keeps its result by it)."""
         if self._closed:
             return None  # find_by_phone says StoreClosed
         key = normalize_phone(e164, "ZZ")
         if key is None:
-            return []
-        return self._cached_phone(key) if self._phones_current() else None
+            return ()
+        return self._by_phone.get(key) if self._phones_current() else None
 
     def _cached_phone(self, key: str) -> builtins.list[Customer] | None:
         found = self._by_phone.get(key)

@@ -79,3 +79,10 @@ class CachedPhoneLookups(Protocol):
     def cached_by_phone(self, e164: str) -> builtins.list[Customer] | None:
         """`find_by_phone`'s answer when known without I/O, else ``None``."""
         ...
+
+    def cached_phone_answer(self, e164: str) -> tuple[Customer, ...] | None:
+        """`cached_by_phone`'s customers as the store keeps them, not copied: the same
+        tuple object for as long as that answer holds, a new one once the store has read
+        the number again (so its identity says whether the answer changed). Read only:
+        a caller copies what it hands on."""
+        ...

@@ -26,6 +26,9 @@ from crm.lookup import LookupResult, LookupStatus
 REUSABLE = frozenset(
     {LookupStatus.MATCHED, LookupStatus.MULTIPLE, LookupStatus.UNKNOWN, LookupStatus.INVALID}
 )
+# The others, tested by identity: a set look-up hashes the member, which for an Enum
+# (a StrEnum's too) is enum.py's Python `__hash__`, once per call.
+_RETRIED = tuple(status for status in LookupStatus if status not in REUSABLE)
 
 
 class CallerLookups:
@@ -46,7 +49,7 @@ class CallerLookups:
         self._by_call: OrderedDict[str, tuple[str | None, LookupResult, float]] = OrderedDict()
 
     def keep(self, call_id: str, cli: str | None, result: LookupResult) -> None:
-        if result.status not in REUSABLE:
+        if result.status in _RETRIED:  # timed out or failed: looked up again at queue time
             return
         self._by_call[call_id] = (cli, result, self.clock())
         self._by_call.move_to_end(call_id)

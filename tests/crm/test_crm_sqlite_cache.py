@@ -235,7 +235,7 @@ def test_a_failing_cache_falls_back_to_the_time_boxed_lookup(tmp_path: Path) -> 
             def broken(e164: str) -> None:
                 raise RuntimeError("a bug in the cache")
 
-            store.cached_by_phone = broken  # type: ignore[method-assign,assignment]
+            store.cached_phone_answer = broken  # type: ignore[method-assign,assignment]
             result = await CustomerLookup(store, "GB").lookup_cli(MARGARET)
             assert result.status is LookupStatus.MATCHED  # answered by find_by_phone
         finally:
