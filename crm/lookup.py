@@ -30,6 +30,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from crm.model import Customer, Tier
 from crm.phone import normalize_email, normalize_phone
 from crm.store import CachedPhoneLookups, CustomerStore
@@ -49,6 +51,8 @@ class LookupStatus(StrEnum):
     ERROR = "error"  # the store raised; see the log
 
 
+# compiled (scripts/build_native.py), a plain dataclass: built by `slot_constructor`
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LookupResult:
     status: LookupStatus

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from mypy_extensions import mypyc_attr
+
 from crm.errors import InvalidCustomer
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -42,6 +44,9 @@ def instant_key(at: str) -> int:
     return (parse_instant(at) - _EPOCH) // timedelta(microseconds=1)
 
 
+# compiled (scripts/build_native.py), a plain dataclass: `router.record.slot_constructor`
+# builds it through its slots, and the API, the stores and the tests take it apart
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Consent:
     """One recorded answer to "may we contact you for ``purpose``?"."""
@@ -87,6 +92,9 @@ def _consent_order(indexed: tuple[int, Consent]) -> tuple[int, int]:
         return -(2**62), position
 
 
+# compiled (scripts/build_native.py), a plain dataclass: `router.record.slot_constructor`
+# builds it through its slots, and the API, the stores and the tests take it apart
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Customer:
     id: str
@@ -149,6 +157,9 @@ class Customer:
         )
 
 
+# compiled (scripts/build_native.py), a plain dataclass: `router.record.slot_constructor`
+# builds it through its slots, and the API, the stores and the tests take it apart
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Interaction:
     """One touch with a customer: a call, a chat, an e-mail, a callback, a task."""

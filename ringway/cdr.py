@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from ringway.service import RoutingService
-from ringway.sqlitework import SQLiteWorker, insert_rows, multirow_inserts
+from ringway.sqlitework import NullInliningInserts, SQLiteWorker
 from router import events as ev
 from router.errors import RoutingError
 from router.model import Contact, ContactStatus
@@ -264,8 +264,9 @@ _INSERT = (
 # `sqlite3_step` (and one hand-off of the GIL) per statement instead of per row, ~5,000
 # fewer instructions a row. At most 32 rows (544 parameters) a statement. The rows of
 # one statement are written in order, so a later row for the same call id still
-# replaces an earlier one.
-_INSERTS = multirow_inserts(
+# replaces an earlier one. A row's Nones (five in a router-path row) are written as
+# NULL in the statement, not bound (`NullInliningInserts`).
+_INSERTS = NullInliningInserts(
     f"INSERT OR REPLACE INTO cdrs ({', '.join(_COLUMNS)}) VALUES ",
     len(_COLUMNS),
     (32, 16, 8, 4, 2),
@@ -274,7 +275,7 @@ _INSERTS = multirow_inserts(
 
 def _insert(conn: sqlite3.Connection, rows: list[Row]) -> None:
     """Insert ``rows`` in order, in the caller's transaction."""
-    insert_rows(conn, _INSERTS, rows)
+    _INSERTS.insert(conn, rows)
 
 
 class CdrStore:

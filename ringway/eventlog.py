@@ -241,6 +241,8 @@ def _row_writer(cls: type[Event]) -> Callable[[Event], Row]:
     namespace: dict[str, Any] = {
         "_str": encode_basestring_ascii,
         "_int": int.__repr__,
+        "_float": float.__repr__,
+        "_finite": math.isfinite,
         "_value": _json_value,
     }
     lines = ["def write(event):"]
@@ -251,11 +253,13 @@ def _row_writer(cls: type[Event]) -> Callable[[Event], Row]:
         lines.append(f"    v{index} = event.{name}")
         parts.append(f"_key{index}")
         # `_json_value`'s answer for the common values inline (a str or a StrEnum, None,
-        # an exact int), without a Python call each; the rest through it
+        # an exact int, an exact finite float: an abandon's wait), without a Python call
+        # each; the rest through it
         v = f"v{index}"
         parts.append(
             f"(_str({v}) if isinstance({v}, str) else 'null' if {v} is None"
-            f" else _int({v}) if type({v}) is int else _value({v}))"
+            f" else _int({v}) if type({v}) is int"
+            f" else _float({v}) if type({v}) is float and _finite({v}) else _value({v}))"
         )
     parts.append('"}"')
     if "queue" in names:

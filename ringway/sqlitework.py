@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mypy_extensions import mypyc_attr
+
 T = TypeVar("T")
 
 
@@ -47,6 +49,74 @@ def insert_rows(
             start += size
 
 
+Shape = tuple[bool, ...]  # per column: whether the row's value there is None
+
+# Null shapes kept per table, each with its statements; past this (rows of ever new
+# shapes, which the call records do not have) they are built again as met.
+_SHAPES_KEPT = 64
+
+
+class NullInliningInserts:
+    """`multirow_inserts` and `insert_rows` with a row's None values written into the
+    statement as NULL rather than bound as parameters: the sqlite3 module binds a None
+    through its adapter registry (`ringway.cdr` registers None's adapter; without it
+    the look-up fails slowly), ~1,100 instructions a None, and a router-path CDR row
+    has five. What is stored is the same: a NULL either way. Consecutive rows with
+    their Nones in the same columns share statements, so rows stay in order (a later
+    row still replaces an earlier one under INSERT OR REPLACE)."""
+
+    def __init__(self, head: str, columns: int, sizes: Sequence[int]) -> None:
+        self.head = head
+        self.columns = columns
+        self.sizes = tuple(sizes)
+        self._by_shape: dict[Shape, dict[int, str]] = {}
+
+    def statements(self, shape: Shape) -> dict[int, str]:
+        """The statements for rows of ``shape``, by rows a statement, largest first
+        (sizes past 999 parameters left out, as `multirow_inserts` does)."""
+        known = self._by_shape.get(shape)
+        if known is not None:
+            return known
+        if len(self._by_shape) >= _SHAPES_KEPT:
+            self._by_shape.clear()
+        values = "(" + ",".join("NULL" if null else "?" for null in shape) + ")"
+        bound = max(shape.count(False), 1)
+        made = self._by_shape[shape] = {
+            size: self.head + ",".join([values] * size)
+            for size in sorted(set(self.sizes) | {1}, reverse=True)
+            if size == 1 or size * bound <= 999
+        }
+        return made
+
+    def insert(self, conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` in order, in the caller's transaction."""
+        start, count = 0, len(rows)
+        while start < count:
+            shape = _null_shape(rows[start])
+            end = start + 1
+            while end < count and _null_shape(rows[end]) == shape:
+                end += 1
+            _insert_bound(conn, self.statements(shape), rows[start:end])
+            start = end
+
+
+def _null_shape(row: Sequence[Any]) -> Shape:
+    return tuple([value is None for value in row])
+
+
+def _insert_bound(
+    conn: sqlite3.Connection, statements: dict[int, str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """`insert_rows` for rows of one null shape: only their other values are bound."""
+    start = 0
+    for size, statement in statements.items():
+        while len(rows) - start >= size:
+            chunk = rows[start : start + size]
+            conn.execute(statement, [value for row in chunk for value in row if value is not None])
+            start += size
+
+
+@mypyc_attr(native_class=False)  # compiled, an exception: a plain subclass of RuntimeError
 class StoreClosed(RuntimeError):
     """The store was closed; nothing more is read or written."""
 

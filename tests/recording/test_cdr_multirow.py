@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ringway.cdr import _INSERT, _INSERTS, CallDetailRecord, CdrStore, Outcome, _row
+from ringway.sqlitework import _null_shape
 
 
 def record(index: int, *, queue: str = "cps") -> CallDetailRecord:
@@ -72,6 +73,10 @@ def test_a_later_row_for_the_same_call_replaces_the_earlier(tmp_path: Path) -> N
 
 def test_statements_stay_under_old_sqlite_parameter_limit() -> None:
     columns = len(_row(record(0)))
-    assert all(statement.count("?") == size * columns for size, statement in _INSERTS.items())
-    assert max(_INSERTS) * columns <= 999
-    assert 1 in _INSERTS  # any batch size can be taken apart
+    assert _INSERTS.columns == columns
+    for shape in ((False,) * columns, _null_shape(_row(record(0)))):
+        statements = _INSERTS.statements(shape)
+        bound = shape.count(False)
+        assert all(statement.count("?") == size * bound for size, statement in statements.items())
+        assert max(statements) * bound <= 999
+        assert 1 in statements  # any batch size can be taken apart
