@@ -167,8 +167,9 @@ class RouterCentre:
         self, result: LookupResult, cli: str | None, call_id: str
     ) -> dict[str, Any] | None:
         self.lookups.keep(call_id, cli, result)  # for the contact, if the IVR queues soon
-        customer = result.customer
-        return None if customer is None else customer.to_dict()
+        # the record the IVR greets (its FlowRun copies it) and the set-up reads the id of:
+        # a repeat caller's is built once per record version (`LookupResult.customer_dict`)
+        return result.customer_dict()
 
     def new_flow(
         self, dialed: str, customer: dict[str, Any] | None, cli: str | None

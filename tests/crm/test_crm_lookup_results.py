@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import pytest
 
 import crm.lookup
-from crm.demo import seed
+from crm.demo import HOUSEHOLD_PHONE, seed
 from crm.lookup import CustomerLookup, LookupStatus
 from crm.sqlite import SQLiteCustomerStore
 
@@ -114,6 +114,7 @@ def test_a_result_never_reaches_the_stores_cache(tmp_path: Path) -> None:
 
 def test_the_kept_results_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(crm.lookup, "_RESULTS_KEPT", 3)
+    monkeypatch.setattr(crm.lookup, "_SHARED_POPS", {})  # without the other tests' pops
 
     async def scenario() -> None:
         store = await opened(str(tmp_path / "crm.db"))
@@ -124,6 +125,79 @@ def test_the_kept_results_are_bounded(tmp_path: Path, monkeypatch: pytest.Monkey
                 await lookup.lookup_cli(number)
                 assert lookup.lookup_cli_now(number) is not None
             assert list(lookup._results) == numbers[-3:]  # the oldest went first
+            kept = {id(result) for _, result in lookup._results.values()}
+            assert set(crm.lookup._SHARED_POPS) == kept  # and their pops with them
+            # another lookup's results push the oldest pops out: never more than the bound
+            other = CustomerLookup(store, "GB")
+            assert other.lookup_cli_now(numbers[0]) is not None  # the store's answer
+            assert len(crm.lookup._SHARED_POPS) == 3
+        finally:
+            await store.close()
+
+    run(scenario())
+
+
+def test_a_kept_results_pop_is_built_once_and_each_contact_gets_its_own(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = await opened(str(tmp_path / "crm.db"))
+        lookup = CustomerLookup(store, "GB")
+        try:
+            awaited = await lookup.lookup_cli(MARGARET)
+            result = lookup.lookup_cli_now(MARGARET)
+            assert result is not None and result.customer is not None
+            first, second = result.to_pop(), result.to_pop()
+            assert first == second == result._new_pop() == awaited.to_pop()
+            assert first is not second  # a key set on one contact's pop reaches no other
+            first["label"] = "changed"
+            assert second["label"] == "Margaret Thompson"
+            assert first["candidates"] is second["candidates"]  # built once: shared
+            # the set-up's record of the caller is the pop's, the customer's to_dict
+            assert result.customer_dict() == result.customer.to_dict()
+            assert result.customer_dict() is second["candidates"][0]
+            # a result nobody keeps builds its own, every time
+            assert awaited.to_pop()["candidates"] is not awaited.to_pop()["candidates"]
+            assert awaited.customer_dict() is not awaited.customer_dict()
+        finally:
+            await store.close()
+
+    run(scenario())
+
+
+def test_a_changed_record_drops_the_old_pop(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = await opened(str(tmp_path / "crm.db"))
+        lookup = CustomerLookup(store, "GB")
+        try:
+            await lookup.lookup_cli(MARGARET)
+            before = lookup.lookup_cli_now(MARGARET)
+            assert before is not None and before.customer is not None
+            assert id(before) in crm.lookup._SHARED_POPS
+            await store.update(replace(before.customer, name="Maggie Thompson"))
+            await lookup.lookup_cli(MARGARET)
+            after = lookup.lookup_cli_now(MARGARET)
+            assert after is not None and after is not before
+            assert after.to_pop()["label"] == "Maggie Thompson"
+            assert (after.customer_dict() or {})["name"] == "Maggie Thompson"
+            assert id(before) not in crm.lookup._SHARED_POPS
+            assert before.to_pop()["label"] == "Margaret Thompson"  # built afresh
+        finally:
+            await store.close()
+
+    run(scenario())
+
+
+def test_shared_and_unknown_numbers_have_no_customer_record(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = await opened(str(tmp_path / "crm.db"))
+        lookup = CustomerLookup(store, "GB")
+        try:
+            for number, status in ((HOUSEHOLD_PHONE, LookupStatus.MULTIPLE),
+                                   ("+442079460999", LookupStatus.UNKNOWN)):  # fmt: skip
+                await lookup.lookup_cli(number)
+                result = lookup.lookup_cli_now(number)
+                assert result is not None and result.status is status
+                assert result.customer_dict() is None
+                assert result.to_pop() == result._new_pop()
         finally:
             await store.close()
 
