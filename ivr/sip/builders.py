@@ -142,7 +142,11 @@ def _length_field(length: int) -> HeaderField:
 def _adds_tag(to: str, status: int, to_tag: str | None) -> bool:
     """Whether a response adds `to_tag` to the request's To (§8.2.6.2): not a 100,
     and not when the To has a tag already."""
-    return bool(to_tag) and status != 100 and ";tag=" not in to.replace(" ", "")
+    if not to_tag or status == 100:
+        return False
+    # No ';' at all, no tag parameter (the usual To of an INVITE): the copy without
+    # spaces, which a To with a display name always needs, is not made.
+    return ";" not in to or ";tag=" not in to.replace(" ", "")
 
 
 def _seed_tags(source: Headers, memo: dict[str, object], status: int, to_tag: str | None) -> None:
