@@ -166,7 +166,7 @@ def _seed_tags(source: Headers, memo: dict[str, object], status: int, to_tag: st
         memo[FROM_TAG_MEMO] = src[FROM_TAG_MEMO]
     if TO_TAG_MEMO in src:
         tag = src[TO_TAG_MEMO]
-        if tag is None and _adds_tag(source.get("to") or "", status, to_tag):
+        if tag is None and _adds_tag(source.first("to") or "", status, to_tag):
             tag = to_tag
         memo[TO_TAG_MEMO] = tag
 

@@ -64,7 +64,9 @@ _LINES: Final[dict[str, HeaderField]] = {}
 _MAX_LINES: Final = 2048
 _UNIQUE: Final = frozenset({"via", "from", "call-id"})
 _LENGTH_VALUES: Final[dict[str, int]] = {}  # Content-Length text -> its value, validated
-_STATUS_LINES: Final[dict[tuple[int, str], str]] = {}  # (status, reason) -> status line
+# status -> (reason, status line): keyed on the int, not on a (status, reason) pair
+# built and hashed for every look-up; a status seen with another reason replaces it.
+_STATUS_LINES: Final[dict[int, tuple[str, str]]] = {}
 
 
 def _first_element(value: str) -> str:
@@ -110,12 +112,17 @@ class Message:
         wire = memo.get(_WIRE)
         if wire is not None and wire[0] == start and wire[1] is self.body:
             return wire[2]  # type: ignore[no-any-return]
-        parts = [start]
-        for f in self.headers._fields:
+        fields = self.headers._fields
+        # Sized at once (the start line, a line a field, two empty strings), then
+        # filled: appending grew the list two or three times a message.
+        parts = [start] * (len(fields) + 3)
+        i = 1
+        for f in fields:
             raw = f.raw
-            parts.append(raw if raw is not None else f"{f.name}: {f.value}")
-        parts.append("")  # the joined lines end with the empty line: CRLF CRLF (§7)
-        parts.append("")
+            parts[i] = raw if raw is not None else f"{f.name}: {f.value}"
+            i += 1
+        parts[i] = ""  # the joined lines end with the empty line: CRLF CRLF (§7)
+        parts[i + 1] = ""
         data = CRLF.join(parts).encode() + self.body
         memo[_WIRE] = (start, self.body, data)
         return data
@@ -239,6 +246,8 @@ class Message:
 
     @property
     def record_route(self) -> list[str]:
+        if self.headers.first("record-route") is None:  # the usual: none, one look-up
+            return []
         return self.headers.values("record-route")
 
     @property
@@ -320,13 +329,11 @@ class Response(Message):
             return f"{self.version} {self.status} {self.reason}"
         # Read two or three times per response (`serialise` compares it with the wire
         # form it kept), and the same few statuses every call: built once.
-        pair = (self.status, self.reason)
-        line = _STATUS_LINES.get(pair)
-        if line is None:
-            line = f"{SIP_VERSION} {self.status} {self.reason}"
-            if len(_STATUS_LINES) >= _MAX_KEYS:
-                _STATUS_LINES.clear()
-            _STATUS_LINES[pair] = line
+        found = _STATUS_LINES.get(self.status)
+        if found is not None and found[0] == self.reason:
+            return found[1]
+        line = f"{SIP_VERSION} {self.status} {self.reason}"
+        _STATUS_LINES[self.status] = (self.reason, line)  # at most one entry a status
         return line
 
     def __repr__(self) -> str:
@@ -418,7 +425,12 @@ def parse_head_text(text: str) -> ParsedHead:
     duplicate: str | None = None
     for i in range(1, len(lines)):
         line = lines[i]
-        field = cache.get(line)  # a line seen before (Max-Forwards: 70, CSeq: 1 INVITE)
+        field = _unique_field(line)  # not in the cache: a new value every transaction
+        if field is not None:
+            if line.find("\r") >= 0 or line.find("\n") >= 0:
+                raise SipParseError("bare CR or LF in the header block")
+        else:
+            field = cache.get(line)  # a line seen before (Max-Forwards: 70, CSeq: 1 INVITE)
         if field is None:
             # A cached line was checked when it was first read: neither a bare CR or
             # LF (left inside a line by the split) nor a continuation line.
@@ -446,6 +458,25 @@ def parse_head_text(text: str) -> ParsedHead:
         is_request = start[:4].upper() != "SIP/"
         raise SipParseError(bad, can_respond=is_request and _usable_via(headers), headers=headers)
     return ParsedHead(start, headers, duplicate)
+
+
+def _unique_field(line: str) -> HeaderField | None:
+    """The field of a Via, From or Call-ID line in the spelling nearly every UA uses
+    ("Name: value"), else None.
+
+    These lines are new in every transaction or call (a branch, a tag, a Call-ID:
+    §8.1.1.7, §8.1.1.3, §8.1.1.4), so `_LINES` never holds them: they are matched
+    by prefix before the cache is probed (hashing the whole line for nothing), and
+    their name is a constant, not a slice looked up in `_KEYS`. Any other spelling
+    (compact form, other case, LWS before the colon) goes the general way, which
+    gives the same field for these."""
+    if line.startswith("Via: "):
+        return HeaderField("Via", line[5:].strip(" \t"), line, "via")
+    if line.startswith("From: "):
+        return HeaderField("From", line[6:].strip(" \t"), line, "from")
+    if line.startswith("Call-ID: "):
+        return HeaderField("Call-ID", line[9:].strip(" \t"), line, "call-id")
+    return None
 
 
 def _new_field(line: str) -> HeaderField | None:
