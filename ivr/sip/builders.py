@@ -62,7 +62,8 @@ _TAGGED_TO_MEMO: Final = "\0tagged-to"  # `Headers.memo` key: the To field with 
 
 
 def reason_phrase(status: int) -> str:
-    return REASONS.get(status, REASONS.get(status // 100 * 100, "Unknown"))
+    found = REASONS.get(status)  # the class's phrase looked up only when needed
+    return found if found is not None else REASONS.get(status // 100 * 100, "Unknown")
 
 
 # Zero-padded lower-case hex of n < 2**bits: hex(n | 2**bits) without its "0x1".

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Final, TypeVar
 
 from ivr.sip.errors import SipParseError
-from ivr.sip.headers import HeaderField, Headers, adopt_fields, header_key
+from ivr.sip.headers import HeaderField, Headers, adopt_fields, header_key, unique_field
 from ivr.sip.uri import Uri, parse_uri
 from ivr.sip.values import (
     CSeq,
@@ -425,7 +425,7 @@ def parse_head_text(text: str) -> ParsedHead:
     duplicate: str | None = None
     for i in range(1, len(lines)):
         line = lines[i]
-        field = _unique_field(line)  # not in the cache: a new value every transaction
+        field = unique_field(line)  # not in the cache: a new value every transaction
         if field is not None:
             if line.find("\r") >= 0 or line.find("\n") >= 0:
                 raise SipParseError("bare CR or LF in the header block")
@@ -458,36 +458,6 @@ def parse_head_text(text: str) -> ParsedHead:
         is_request = start[:4].upper() != "SIP/"
         raise SipParseError(bad, can_respond=is_request and _usable_via(headers), headers=headers)
     return ParsedHead(start, headers, duplicate)
-
-
-_V: Final = 0x56  # ord("V"): literals, so compiled they are inlined
-_F: Final = 0x46  # ord("F")
-_C: Final = 0x43  # ord("C")
-_A: Final = 0x61  # ord("a")
-
-
-def _unique_field(line: str) -> HeaderField | None:
-    """The field of a Via, From or Call-ID line in the spelling nearly every UA uses
-    ("Name: value"), else None.
-
-    These lines are new in every transaction or call (a branch, a tag, a Call-ID:
-    §8.1.1.7, §8.1.1.3, §8.1.1.4), so `_LINES` never holds them: they are matched
-    by prefix before the cache is probed (hashing the whole line for nothing), and
-    their name is a constant, not a slice looked up in `_KEYS`. Any other spelling
-    (compact form, other case, LWS before the colon) goes the general way, which
-    gives the same field for these."""
-    if len(line) < 5:
-        return None
-    # The first letter first: an inline character read, where each `startswith` is
-    # a call (~100 instructions), and most lines are none of the three.
-    first = ord(line[0])
-    if first == _V and line.startswith("Via: "):
-        return HeaderField("Via", line[5:].strip(" \t"), line, "via")
-    if first == _F and line.startswith("From: "):
-        return HeaderField("From", line[6:].strip(" \t"), line, "from")
-    if first == _C and ord(line[1]) == _A and line.startswith("Call-ID: "):  # not CSeq, Co...
-        return HeaderField("Call-ID", line[9:].strip(" \t"), line, "call-id")
-    return None
 
 
 def _new_field(line: str) -> HeaderField | None:
@@ -541,10 +511,21 @@ def _parse_folded(lines: list[str]) -> ParsedHead:
     return ParsedHead(lines[0], headers, _UNKNOWN)
 
 
+def _is_status_line(start: str) -> bool:
+    """Whether a start line opens with "SIP/" in any case (§7.2; a request opens with
+    its method). The first character is read inline: an ASCII one other than "S" or
+    "s" (a method's) rules it out without the slice and upper-cased copy; any other
+    goes to the full check (U+017F, long s, upper-cases to "S")."""
+    first = ord(start[0]) if start else 0
+    if first < 0x80 and first | 0x20 != 0x73:
+        return False
+    return start[:4].upper() == "SIP/"
+
+
 def build_message(head: ParsedHead, body: bytes, *, stream: bool) -> Request | Response:
     headers = head.headers
     index = headers.first_values()
-    if head.start[:4].upper() == "SIP/":
+    if _is_status_line(head.start):
         response = _response_from(head.start, headers)
         _check_headers(headers, index, False, head.duplicate)
         response.body = _frame_body(headers, index, body, stream, False)

@@ -1,7 +1,7 @@
 """Via, From and Call-ID lines are read by prefix, before the line cache is probed.
 
 They are new in every transaction or call, so `_LINES` never holds them;
-`message._unique_field` makes their field from the usual "Name: value" spelling
+`headers.unique_field` makes their field from the usual "Name: value" spelling
 without slicing and looking up the name. These tests pin that it gives the field
 the general reader (`_new_field`) gives, that the parser takes it, and that what
 the general reader checks still holds for these lines.
@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 
 from ivr.sip.errors import SipParseError
-from ivr.sip.message import _LINES, _new_field, _unique_field, parse_message
+from ivr.sip.headers import unique_field as _unique_field
+from ivr.sip.message import _LINES, _new_field, parse_message
 
 LINES = [
     "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1-0",
