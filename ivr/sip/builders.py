@@ -62,7 +62,8 @@ _TAGGED_TO_MEMO: Final = "\0tagged-to"  # `Headers.memo` key: the To field with 
 
 
 def reason_phrase(status: int) -> str:
-    return REASONS.get(status, REASONS.get(status // 100 * 100, "Unknown"))
+    found = REASONS.get(status)  # the class's phrase looked up only when needed
+    return found if found is not None else REASONS.get(status // 100 * 100, "Unknown")
 
 
 # Zero-padded lower-case hex of n < 2**bits: hex(n | 2**bits) without its "0x1".
@@ -142,7 +143,11 @@ def _length_field(length: int) -> HeaderField:
 def _adds_tag(to: str, status: int, to_tag: str | None) -> bool:
     """Whether a response adds `to_tag` to the request's To (§8.2.6.2): not a 100,
     and not when the To has a tag already."""
-    return bool(to_tag) and status != 100 and ";tag=" not in to.replace(" ", "")
+    if not to_tag or status == 100:
+        return False
+    # No ';' at all, no tag parameter (the usual To of an INVITE): the copy without
+    # spaces, which a To with a display name always needs, is not made.
+    return ";" not in to or ";tag=" not in to.replace(" ", "")
 
 
 def _seed_tags(source: Headers, memo: dict[str, object], status: int, to_tag: str | None) -> None:
@@ -162,7 +167,7 @@ def _seed_tags(source: Headers, memo: dict[str, object], status: int, to_tag: st
         memo[FROM_TAG_MEMO] = src[FROM_TAG_MEMO]
     if TO_TAG_MEMO in src:
         tag = src[TO_TAG_MEMO]
-        if tag is None and _adds_tag(source.get("to") or "", status, to_tag):
+        if tag is None and _adds_tag(source.first("to") or "", status, to_tag):
             tag = to_tag
         memo[TO_TAG_MEMO] = tag
 

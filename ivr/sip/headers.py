@@ -109,6 +109,37 @@ class HeaderField:
         return f"HeaderField({self.name!r}, {self.value!r})"
 
 
+_V: Final = 0x56  # ord("V"): literals, so compiled they are inlined
+_F: Final = 0x46  # ord("F")
+_C: Final = 0x43  # ord("C")
+_A: Final = 0x61  # ord("a")
+
+
+def unique_field(line: str) -> HeaderField | None:
+    """The field of a Via, From or Call-ID line in the spelling nearly every UA uses
+    ("Name: value"), else None.
+
+    These lines are new in every transaction or call (a branch, a tag, a Call-ID:
+    §8.1.1.7, §8.1.1.3, §8.1.1.4), so the parser's line cache (`message._LINES`)
+    never holds them: they are matched by prefix before the cache is probed
+    (hashing the whole line for nothing), and their name is a constant, not a
+    slice looked up. Any other spelling (compact form, other case, LWS before the
+    colon) goes the general way (`message._new_field`), which gives the same
+    field for these."""
+    if len(line) < 5:
+        return None
+    # The first letter first: an inline character read, where each `startswith` is
+    # a call (~100 instructions), and most lines are none of the three.
+    first = ord(line[0])
+    if first == _V and line.startswith("Via: "):
+        return HeaderField("Via", line[5:].strip(" \t"), line, "via")
+    if first == _F and line.startswith("From: "):
+        return HeaderField("From", line[6:].strip(" \t"), line, "from")
+    if first == _C and ord(line[1]) == _A and line.startswith("Call-ID: "):  # not CSeq, Co...
+        return HeaderField("Call-ID", line[9:].strip(" \t"), line, "call-id")
+    return None
+
+
 class Headers:
     """Ordered, case-insensitive, compact-form-aware header fields."""
 

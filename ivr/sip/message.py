@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Final, TypeVar
 
 from ivr.sip.errors import SipParseError
-from ivr.sip.headers import HeaderField, Headers, adopt_fields, header_key
+from ivr.sip.headers import HeaderField, Headers, adopt_fields, header_key, unique_field
 from ivr.sip.uri import Uri, parse_uri
 from ivr.sip.values import (
     CSeq,
@@ -64,8 +64,9 @@ _LINES: Final[dict[str, HeaderField]] = {}
 _MAX_LINES: Final = 2048
 _UNIQUE: Final = frozenset({"via", "from", "call-id"})
 _LENGTH_VALUES: Final[dict[str, int]] = {}  # Content-Length text -> its value, validated
-_STATUS_LINES: Final[dict[tuple[int, str], str]] = {}  # (status, reason) -> status line
-_LWS: Final = frozenset({" ", "\t"})  # what a header value is stripped of (§7.3.1)
+# status -> (reason, status line): keyed on the int, not on a (status, reason) pair
+# built and hashed for every look-up; a status seen with another reason replaces it.
+_STATUS_LINES: Final[dict[int, tuple[str, str]]] = {}
 
 
 def _first_element(value: str) -> str:
@@ -111,12 +112,17 @@ class Message:
         wire = memo.get(_WIRE)
         if wire is not None and wire[0] == start and wire[1] is self.body:
             return wire[2]  # type: ignore[no-any-return]
-        parts = [start]
-        for f in self.headers._fields:
+        fields = self.headers._fields
+        # Sized at once (the start line, a line a field, two empty strings), then
+        # filled: appending grew the list two or three times a message.
+        parts = [start] * (len(fields) + 3)
+        i = 1
+        for f in fields:
             raw = f.raw
-            parts.append(raw if raw is not None else f"{f.name}: {f.value}")
-        parts.append("")  # the joined lines end with the empty line: CRLF CRLF (§7)
-        parts.append("")
+            parts[i] = raw if raw is not None else f"{f.name}: {f.value}"
+            i += 1
+        parts[i] = ""  # the joined lines end with the empty line: CRLF CRLF (§7)
+        parts[i + 1] = ""
         data = CRLF.join(parts).encode() + self.body
         memo[_WIRE] = (start, self.body, data)
         return data
@@ -240,6 +246,8 @@ class Message:
 
     @property
     def record_route(self) -> list[str]:
+        if self.headers.first("record-route") is None:  # the usual: none, one look-up
+            return []
         return self.headers.values("record-route")
 
     @property
@@ -321,13 +329,11 @@ class Response(Message):
             return f"{self.version} {self.status} {self.reason}"
         # Read two or three times per response (`serialise` compares it with the wire
         # form it kept), and the same few statuses every call: built once.
-        pair = (self.status, self.reason)
-        line = _STATUS_LINES.get(pair)
-        if line is None:
-            line = f"{SIP_VERSION} {self.status} {self.reason}"
-            if len(_STATUS_LINES) >= _MAX_KEYS:
-                _STATUS_LINES.clear()
-            _STATUS_LINES[pair] = line
+        found = _STATUS_LINES.get(self.status)
+        if found is not None and found[0] == self.reason:
+            return found[1]
+        line = f"{SIP_VERSION} {self.status} {self.reason}"
+        _STATUS_LINES[self.status] = (self.reason, line)  # at most one entry a status
         return line
 
     def __repr__(self) -> str:
@@ -419,7 +425,12 @@ def parse_head_text(text: str) -> ParsedHead:
     duplicate: str | None = None
     for i in range(1, len(lines)):
         line = lines[i]
-        field = cache.get(line)  # a line seen before (Max-Forwards: 70, CSeq: 1 INVITE)
+        field = unique_field(line)  # not in the cache: a new value every transaction
+        if field is not None:
+            if line.find("\r") >= 0 or line.find("\n") >= 0:
+                raise SipParseError("bare CR or LF in the header block")
+        else:
+            field = cache.get(line)  # a line seen before (Max-Forwards: 70, CSeq: 1 INVITE)
         if field is None:
             # A cached line was checked when it was first read: neither a bare CR or
             # LF (left inside a line by the split) nor a continuation line.
@@ -463,8 +474,9 @@ def _new_field(line: str) -> HeaderField | None:
             return None
     # The usual "Name: value": one slice, not a slice and a stripped copy of it.
     value = line[colon + 2 :] if line[colon + 1 : colon + 2] == " " else line[colon + 1 :]
-    if value[:1] in _LWS or value[-1:] in _LWS:
-        value = value.strip(" \t")
+    # One primitive call, not two one-character slices and two set look-ups: with no
+    # LWS at either end (nearly every value) strip returns the value itself.
+    value = value.strip(" \t")
     return HeaderField(name, value, line, key)
 
 
@@ -499,10 +511,21 @@ def _parse_folded(lines: list[str]) -> ParsedHead:
     return ParsedHead(lines[0], headers, _UNKNOWN)
 
 
+def _is_status_line(start: str) -> bool:
+    """Whether a start line opens with "SIP/" in any case (§7.2; a request opens with
+    its method). The first character is read inline: an ASCII one other than "S" or
+    "s" (a method's) rules it out without the slice and upper-cased copy; any other
+    goes to the full check (U+017F, long s, upper-cases to "S")."""
+    first = ord(start[0]) if start else 0
+    if first < 0x80 and first | 0x20 != 0x73:
+        return False
+    return start[:4].upper() == "SIP/"
+
+
 def build_message(head: ParsedHead, body: bytes, *, stream: bool) -> Request | Response:
     headers = head.headers
     index = headers.first_values()
-    if head.start[:4].upper() == "SIP/":
+    if _is_status_line(head.start):
         response = _response_from(head.start, headers)
         _check_headers(headers, index, False, head.duplicate)
         response.body = _frame_body(headers, index, body, stream, False)

@@ -48,11 +48,13 @@ from ivr.sip.builders import error_response, make_response, stateless_tag
 from ivr.sip.errors import LocalSipError, SipParseError
 from ivr.sip.message import FROM_TAG_MEMO, TO_TAG_MEMO, Request, Response, parse_message
 from ivr.sip.transaction_states import (
+    PROCEEDING,
     RETAINED,
     RETAINED_BY_NAME,
     TERMINATED,
     TIMER_EVENTS,
     TIMER_NAMES,
+    TRYING,
     Event,
     Kept,
     Kind,
@@ -276,6 +278,10 @@ class TransactionLayer:
         found = self._txs.get(tx)
         if found is None or not _server(found):
             raise LocalSipError(f"no server transaction {tx!r} (already terminated?)")
+        if response.status >= 200 and isinstance(found, Transaction):
+            timer = _retained_by_final(found, response.status, self.timers)
+            if timer is not None:
+                return self._answer_at_once(found, response, timer, now)
         if response.status < 200:
             event = Event.SEND_1XX
         elif response.status < 300:
@@ -283,6 +289,23 @@ class TransactionLayer:
         else:
             event = Event.SEND_FINAL
         return self._step_any(tx, found, event, now, response)
+
+    def _answer_at_once(
+        self, tx: Transaction, response: Response, timer: Timer, now: float
+    ) -> list[Action]:
+        """`step` for a live server transaction's final response that moves it into the
+        retained state `timer` ends (`_retained_by_final`): the same `SendMessage`,
+        state and `Kept` tuple, without a step's record, its table look-ups and its
+        timer dicts -- the transaction leaves them behind at once anyway. Every call's
+        INVITE 2xx (Timer L, RFC 6026 §8.7) and BYE 200 (Timer J, §17.2.2) take it."""
+        data = response.serialise()
+        tx.last, tx.last_data = response, data  # a Timer J transaction keeps the bytes
+        tx.state = RETAINED[timer][1]
+        tx.deadlines.clear()  # a server's Proceeding/Trying runs none; keep `step`'s rule
+        interval = self.timers.initial(timer, tx.peer.reliable)
+        assert interval is not None  # `_retained_by_final` made sure: more than 0 s
+        self._retain(tx, timer, now + interval, interval)
+        return [SendMessage(data=data, message=response, peer=tx.peer)]
 
     def transport_error(self, tx: TxKey, now: float) -> list[Action]:
         """The transport could not send for `tx` (ICMP unreachable, connection lost)."""
@@ -336,21 +359,21 @@ class TransactionLayer:
 
     def _add(self, tx: Transaction, now: float) -> Transaction:
         self._txs[tx.key] = tx
-        if not tx.client:
+        if tx.client:
+            enter_initial(tx, now, self.timers, self._scheduler)
+        else:  # a server's initial state (Proceeding, Trying) starts no timer: `STARTS`
             self._servers += 1
-        enter_initial(tx, now, self.timers, self._scheduler)
         return tx
 
     def _schedule(self, tx: Transaction, timer: Timer, when: float) -> None:
         if timer in RETAINED:  # the state's only timer, and its end: keep it as a tuple
-            self._retain(tx, timer, when)
+            self._retain(tx, timer, when, tx.intervals[timer])
         else:
             heapq.heappush(self._heap, (when, next(self._seq), TIMER_NAMES[timer], tx.key))
 
-    def _retain(self, tx: Transaction, timer: Timer, when: float) -> None:
+    def _retain(self, tx: Transaction, timer: Timer, when: float, interval: float) -> None:
         key = tx.key
         self._txs[key] = tx.kept(timer, when)
-        interval = tx.intervals[timer]
         queue = self._expiry.get(interval)
         if queue is None:
             queue = self._expiry[interval] = deque()
@@ -404,6 +427,28 @@ class TransactionLayer:
         """A retained transaction's deadline still stands (it was not ended early)."""
         kept = self._txs.get(entry[1])
         return isinstance(kept, tuple) and kept[1] == entry[0]
+
+
+def _retained_by_final(tx: Transaction, status: int, cfg: TimerConfig) -> Timer | None:
+    """The retained state a final response moves a live server transaction into at
+    once, by the timer that ends it; None when the tables must decide.
+
+    A server INVITE in Proceeding goes to Accepted on a 2xx (Timer L: RFC 6026
+    §8.7); a 300-699 starts G and H, which are not retained. A server non-INVITE
+    in Trying or Proceeding goes to Completed on any final (Timer J, §17.2.2).
+    Only when the timer does not fire at once (J is 0 s on a reliable hop and
+    ends the transaction there: `step` does that)."""
+    state = tx.state
+    timer: Timer | None = None
+    if tx.kind is Kind.SERVER_INVITE:
+        if state is PROCEEDING and status < 300:
+            timer = Timer.L
+    elif state is TRYING or state is PROCEEDING:  # a server non-INVITE (the caller's check)
+        timer = Timer.J
+    if timer is None:
+        return None
+    interval = cfg.initial(timer, tx.peer.reliable)
+    return timer if interval is not None and interval > 0 else None
 
 
 def _server(found: Transaction | Kept) -> bool:
