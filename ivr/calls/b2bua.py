@@ -248,8 +248,9 @@ class B2bua(CallHandler):
     ) -> None:
         """The IVR for the dialed user, 200 with our SDP answer, then the session and its
         driver."""
+        dialed = call.invite.uri.user
         try:
-            flow = self.centre.new_flow(call.invite.uri.user or "", customer, cli)
+            flow = self.centre.new_flow(dialed or "", customer, cli)
         except Exception:
             self._set_up_failed(call, media)
             return
@@ -262,7 +263,7 @@ class B2bua(CallHandler):
             call.call_id,
             flow,
             cli=cli,
-            dialed=call.invite.uri.user,
+            dialed=dialed,
             announce_every=self.announce_every,
             hold_for=self.centre.queue_hold,
         )

@@ -60,7 +60,6 @@ from ivr.calls.events import (
     RoutingFailed,
 )
 from ivr.calls.flow import FlowAction, FlowRunLike, fa
-from router.record import slot_constructor
 
 TIMELINE_LIMIT = 200  # events kept per call record (a stuck IVR loop must not grow it)
 
@@ -242,7 +241,7 @@ class CallSession:
             record["queue"] = queue
             record["ivr_attributes"] = dict(gathered)
             attributes = {**gathered, **action.attributes}
-            return [_create_contact(queue, attributes, action.priority)]
+            return [cmd.CreateContact(queue=queue, attributes=attributes, priority=action.priority)]
         if isinstance(action, fa.OfferCallback):
             self.record["callback"] = action.number
             out: list[cmd.Command] = [cmd.CreateCallback(queue=action.queue, number=action.number)]
@@ -358,7 +357,7 @@ class CallSession:
         if side != "caller":
             out.append(cmd.HangUpCaller(reason=reason))
         if contact is not None and side != "router":  # the router ended it already
-            out.append(_end_contact(contact))
+            out.append(cmd.EndContact(contact_id=contact))
         record["outcome"] = _OUTCOMES[phase._value_]
         return out + self._finish(now)
 
@@ -380,21 +379,15 @@ class CallSession:
         self._next_announce = None
         self.record["ended_at"] = now
         self.record["digits"] = self.digits
-        return [_write_record(dict(self.record))]
+        return [cmd.WriteRecord(record=dict(self.record))]
 
 
-# The outcome of a call that ends in each phase, by the phase's value: an Enum member
-# hashes in Python (enum.py's `__hash__`), a str by its cached hash.
-# The commands a call builds on its way, positionally (`slot_constructor`: the
-# dataclass's keyword `__init__` cost about twice as much). Hold is one of two values.
-_create_contact: Callable[[str, dict[str, str], int], cmd.CreateContact] = slot_constructor(
-    cmd.CreateContact
-)
-_end_contact: Callable[[str], cmd.EndContact] = slot_constructor(cmd.EndContact)
-_write_record: Callable[[dict[str, Any]], cmd.WriteRecord] = slot_constructor(cmd.WriteRecord)
+# Hold is one of two values: one record each, shared (frozen).
 _HOLD_WITH_MUSIC = cmd.StartHold(music=True)
 _HOLD_QUIET = cmd.StartHold(music=False)
 
+# The outcome of a call that ends in each phase, by the phase's value: an Enum member
+# hashes in Python (enum.py's `__hash__`), a str by its cached hash.
 _OUTCOMES = {
     Phase.IVR.value: "abandoned_in_ivr",
     Phase.ROUTING.value: "abandoned_in_queue",
