@@ -87,6 +87,9 @@ class Call:
     def __init__(self, edge: SipEdge, request: Request, peer: Peer, tx: TxKey) -> None:
         self.edge = edge
         self.invite = request
+        # Read from the INVITE once: the B2BUA, the router's centre and the call's end
+        # ask for it about seven times a call, each a property and a header memo look-up.
+        self.call_id = request.call_id
         self.peer = peer
         self.tx: TxKey | None = tx
         self.tag = new_tag(edge.rng)
@@ -96,10 +99,6 @@ class Call:
         self.responded = False  # any response sent: no 100 Trying owed (§17.2.1)
         self.in_on_invite = False  # inside `on_invite`: a ring waits for what follows
         self.ring_held = False
-
-    @property
-    def call_id(self) -> str:
-        return self.invite.call_id
 
     def ring(self) -> None:
         if self.in_on_invite:  # sent when on_invite returns, unless an answer supersedes it
@@ -144,7 +143,7 @@ class Call:
         self.edge.calls[self.dialog.id] = self
         if self._respond(ok):
             # The key `answer_key(ok)` would read back from the response just built.
-            key = (self.invite.call_id, self.tag, self.invite.cseq.number)
+            key = (self.call_id, self.tag, self.invite.cseq.number)
             self.edge.answers.start(ok, self.peer, self.edge.now(), key)
         return negotiated
 

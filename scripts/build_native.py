@@ -69,6 +69,7 @@ COMPILED = (
     "ivr/sip/uri.py",
     "ivr/sip/values.py",
     "ivr/calls/b2bua.py",
+    "ivr/calls/commands.py",
     "ivr/calls/driver.py",
     "ivr/calls/media.py",
     "ivr/calls/ports.py",

@@ -1,4 +1,16 @@
-"""What a `CallSession` asks its driver to do: small frozen keyword-only records."""
+"""What a `CallSession` asks its driver to do: small frozen keyword-only records.
+
+Compiled, they are native classes (scripts/build_native.py): the session builds a
+few every call and the compiled driver reads their fields, each a struct access
+instead of CPython's attribute look-up. Each record spells out its `__init__`, which
+`dataclass` then leaves alone: mypyc compiles it, where the generated one stays
+interpreted (a keyword call of it cost ~1,900 instructions a record, the very thing
+`router.record.slot_constructor` was worked around with, which a native class
+refuses). The signatures are the ones `dataclass` would write, but for
+`CreateContact.attributes`, whose factory default is spelled None.
+`object.__setattr__` because the records are frozen: mypyc turns that call, spelled
+out, into a plain store.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +25,15 @@ class PlayPrompts:
     prompts: tuple[str, ...]
     interruptible: bool = False
 
+    def __init__(self, *, prompts: tuple[str, ...], interruptible: bool = False) -> None:
+        object.__setattr__(self, "prompts", prompts)
+        object.__setattr__(self, "interruptible", interruptible)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StopPlayback:
-    pass
+    def __init__(self) -> None:
+        pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,12 +44,18 @@ class StartHold:
 
     music: bool = True
 
+    def __init__(self, *, music: bool = True) -> None:
+        object.__setattr__(self, "music", music)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Announce:
     """Position in queue and expected wait, over the music (the driver asks the router)."""
 
     contact_id: str
+
+    def __init__(self, *, contact_id: str) -> None:
+        object.__setattr__(self, "contact_id", contact_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +66,13 @@ class CreateContact:
     attributes: dict[str, str] = field(default_factory=dict)
     priority: int = 0
 
+    def __init__(
+        self, *, queue: str, attributes: dict[str, str] | None = None, priority: int = 0
+    ) -> None:
+        object.__setattr__(self, "queue", queue)
+        object.__setattr__(self, "attributes", {} if attributes is None else attributes)
+        object.__setattr__(self, "priority", priority)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateCallback:
@@ -51,10 +81,17 @@ class CreateCallback:
     queue: str
     number: str
 
+    def __init__(self, *, queue: str, number: str) -> None:
+        object.__setattr__(self, "queue", queue)
+        object.__setattr__(self, "number", number)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RingAgent:
     agent_id: str
+
+    def __init__(self, *, agent_id: str) -> None:
+        object.__setattr__(self, "agent_id", agent_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +100,9 @@ class CancelAgent:
 
     agent_id: str
 
+    def __init__(self, *, agent_id: str) -> None:
+        object.__setattr__(self, "agent_id", agent_id)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Bridge:
@@ -70,16 +110,26 @@ class Bridge:
 
     agent_id: str
 
+    def __init__(self, *, agent_id: str) -> None:
+        object.__setattr__(self, "agent_id", agent_id)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unbridge:
     """Take the caller off the agent's leg (before a transfer)."""
+
+    def __init__(self) -> None:
+        pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AcceptOffer:
     agent_id: str
     contact_id: str
+
+    def __init__(self, *, agent_id: str, contact_id: str) -> None:
+        object.__setattr__(self, "agent_id", agent_id)
+        object.__setattr__(self, "contact_id", contact_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +140,11 @@ class RejectOffer:
     contact_id: str
     status: int
 
+    def __init__(self, *, agent_id: str, contact_id: str, status: int) -> None:
+        object.__setattr__(self, "agent_id", agent_id)
+        object.__setattr__(self, "contact_id", contact_id)
+        object.__setattr__(self, "status", status)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EndContact:
@@ -97,15 +152,24 @@ class EndContact:
 
     contact_id: str
 
+    def __init__(self, *, contact_id: str) -> None:
+        object.__setattr__(self, "contact_id", contact_id)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HangUpCaller:
     reason: str
 
+    def __init__(self, *, reason: str) -> None:
+        object.__setattr__(self, "reason", reason)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HangUpAgent:
     agent_id: str
+
+    def __init__(self, *, agent_id: str) -> None:
+        object.__setattr__(self, "agent_id", agent_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +177,9 @@ class WriteRecord:
     """The call detail record, once the call is over."""
 
     record: dict[str, Any]
+
+    def __init__(self, *, record: dict[str, Any]) -> None:
+        object.__setattr__(self, "record", record)
 
 
 Command = (

@@ -53,10 +53,10 @@ class MediaLeg:
         self._attaching: asyncio.Task[None] | None = None
         self._port: RtpPort | None = None  # held from `ports`
         self.port = 0
-        self.player: Player | None = None
+        self._player: Player | None = None  # made on first play: `player`
         self.negotiated: Negotiated | None = None
         self._handle: ClockHandle | None = None
-        self._clock: MediaClock | None = None  # the loop's shared clock, from connect()
+        self._clock: MediaClock | None = None  # the loop's shared clock, with the player
         self.played = 0  # RTP packets of prompts, music and announcements sent
         self.on_idle: Callable[[], None] | None = None
 
@@ -165,63 +165,88 @@ class MediaLeg:
         )
 
     def connect(self, media: Negotiated) -> None:
-        """Send to the address the peer's SDP named (symmetric RTP fills it in otherwise)."""
+        """Send to the address the peer's SDP named (symmetric RTP fills it in otherwise).
+
+        The player is made when something is first played (`player`), not here: a
+        caller who hears nothing from us (a queue without music or announcements, the
+        router path) costs no stream, no clock look-up and no random SSRC."""
         self.negotiated = media
         if media.remote_address and media.remote_port:
             self.endpoint.remote = (media.remote_address, media.remote_port)
         self.endpoint.dtmf_payload_type = media.dtmf_payload_type
-        loop = asyncio.get_running_loop()
-        self._clock = media_clock(loop)
-        self.player = Player(
-            start=loop.time(),
-            ssrc=self.rng.getrandbits(32),
-            codec=media.codec,
-            payload_type=media.payload_type,
-            sequence=self.rng.getrandbits(16),
-            timestamp=self.rng.getrandbits(32),
-        )
+        self._player = None  # a new negotiation: a new stream in its codec
 
     # -- playback ----------------------------------------------------------------------
 
     @property
     def codec(self) -> str | None:
         """The G.711 law negotiated on this leg, once connected."""
-        return self.player.codec if self.player is not None else None
+        media = self.negotiated
+        return media.codec if media is not None else None
+
+    @property
+    def player(self) -> Player | None:
+        """The leg's one outgoing stream (RFC 3550 §5.1: one SSRC, one sequence space
+        for the call), made on first use once connected; None before `connect`."""
+        player = self._player
+        if player is None and self.negotiated is not None:
+            player = self._player = self._new_player(self.negotiated)
+        return player
+
+    def _new_player(self, media: Negotiated) -> Player:
+        """Paced from now: the first frame goes out at once, not at a deadline long
+        past (connect time), which would send the frames since then in one burst."""
+        clock = self._clock = media_clock(asyncio.get_running_loop())
+        rng = self.rng
+        return Player(
+            start=clock.loop.time(),
+            ssrc=rng.getrandbits(32),
+            codec=media.codec,
+            payload_type=media.payload_type,
+            sequence=rng.getrandbits(16),
+            timestamp=rng.getrandbits(32),
+        )
 
     def play(self, pcm: bytes) -> None:
-        if self.player is not None:
-            self.player.play(pcm, now=self._now())
+        player = self.player
+        if player is not None:
+            player.play(pcm, now=self._now())
             self._kick()
 
     def play_encoded(self, octets: bytes) -> None:
         """`play` for audio already in this leg's law (`codec`): no encoding per call."""
-        if self.player is not None:
-            self.player.play_encoded(octets, now=self._now())
+        player = self.player
+        if player is not None:
+            player.play_encoded(octets, now=self._now())
             self._kick()
 
     def announce_encoded(self, octets: bytes) -> None:
-        if self.player is not None:
-            self.player.announce_encoded(octets, now=self._now())
+        player = self.player
+        if player is not None:
+            player.announce_encoded(octets, now=self._now())
             self._kick()
 
     def hold_encoded(self, octets: bytes) -> None:
-        if self.player is not None:
-            self.player.loop_encoded(octets, now=self._now())
+        player = self.player
+        if player is not None:
+            player.loop_encoded(octets, now=self._now())
             self._kick()
 
     def announce(self, pcm: bytes) -> None:
-        if self.player is not None:
-            self.player.announce(pcm, now=self._now())
+        player = self.player
+        if player is not None:
+            player.announce(pcm, now=self._now())
             self._kick()
 
     def hold(self, pcm: bytes) -> None:
-        if self.player is not None:
-            self.player.loop(pcm, now=self._now())
+        player = self.player
+        if player is not None:
+            player.loop(pcm, now=self._now())
             self._kick()
 
     def stop(self) -> None:
-        if self.player is not None:
-            self.player.stop()
+        if self._player is not None:  # none made: nothing to stop
+            self._player.stop()
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
@@ -233,7 +258,7 @@ class MediaLeg:
         return (clock.loop if clock is not None else asyncio.get_running_loop()).time()
 
     def _kick(self) -> None:
-        player = self.player
+        player = self._player
         if self._handle is None and player is not None and self._clock is not None:
             deadline = player.next_deadline()
             if deadline is not None:
@@ -242,7 +267,7 @@ class MediaLeg:
 
     def _tick(self) -> None:
         self._handle = None
-        player = self.player
+        player = self._player
         if player is None:
             return
         deadline = player.next_deadline()
@@ -312,7 +337,8 @@ class CallMedia:
         self._host, self._ports = host, ports
         self.rng = rng
         self.bridged_at: tuple[int, int] | None = None  # packets received when bridged
-        self.relayed = {"caller_to_agent": 0, "agent_to_caller": 0}
+        self.caller_to_agent = 0  # RTP packets relayed each way while bridged
+        self.agent_to_caller = 0
 
     @property
     def agent(self) -> MediaLeg:
@@ -370,8 +396,8 @@ class CallMedia:
         if self.bridged_at is None:
             return
         caller0, agent0 = self.bridged_at
-        self.relayed["caller_to_agent"] += self.caller.endpoint.received - caller0
-        self.relayed["agent_to_caller"] += self.agent.endpoint.received - agent0  # bridged
+        self.caller_to_agent += self.caller.endpoint.received - caller0
+        self.agent_to_caller += self.agent.endpoint.received - agent0  # bridged
         self.bridged_at = None
 
     def close(self) -> dict[str, int]:
@@ -388,8 +414,9 @@ class CallMedia:
                     pass
         if self._agent is not None:
             agent = self._agent.endpoint
-        return {
-            **self.relayed,
+        return {  # the detail record's "media", in this order
+            "caller_to_agent": self.caller_to_agent,
+            "agent_to_caller": self.agent_to_caller,
             "played_to_caller": self.caller.played,
             "caller_packets": caller.received,
             "agent_packets": 0 if agent is None else agent.received,

@@ -48,8 +48,18 @@ from typing import Any
 
 from ivr.calls import commands as cmd
 from ivr.calls import events as ce
+
+# The events `handle` tells apart on every call, by name: compiled, `ce.CallEnded` is a
+# look-up in the module's globals and another in the interpreted module (~400
+# instructions each time), a name imported here only the first.
+from ivr.calls.events import (
+    CallEnded,
+    ContactQueued,
+    DigitsCollected,
+    PromptFinished,
+    RoutingFailed,
+)
 from ivr.calls.flow import FlowAction, FlowRunLike, fa
-from router.record import slot_constructor
 
 TIMELINE_LIMIT = 200  # events kept per call record (a stuck IVR loop must not grow it)
 
@@ -140,22 +150,24 @@ class CallSession:
 
     def handle(self, event: ce.CallEvent, now: float) -> list[cmd.Command]:
         self._log(event, now)
-        if isinstance(event, ce.CallEnded):
+        if isinstance(event, CallEnded):
             return self._ended(event, now)
         if self.phase is Phase.ENDED:
             return self._after_end(event)
-        if isinstance(event, ce.DigitsCollected):
+        if isinstance(event, DigitsCollected):
             return self._digit(event, now)
-        if isinstance(event, ce.PromptFinished):
+        if isinstance(event, PromptFinished):
             return self._prompt_done(now)
-        if isinstance(event, ce.ContactQueued | ce.RoutingFailed):
-            return self._routed(event, now)
+        if isinstance(event, ContactQueued):
+            return self._queued(event, now)
+        if isinstance(event, RoutingFailed):
+            return self._routing_failed(event, now)
         return self._agent_event(event, now)
 
     def _log(self, event: ce.CallEvent, now: float) -> None:
         """The call's own event timeline, kept in its detail record (capped)."""
         timeline: list[dict[str, Any]] = self.record["events"]
-        if len(timeline) < TIMELINE_LIMIT and not isinstance(event, ce.PromptFinished):
+        if len(timeline) < TIMELINE_LIMIT and not isinstance(event, PromptFinished):
             name, fields = _shape(event)
             # `_value_`: what `.value` gives, without enum's Python-level descriptor
             entry: dict[str, Any] = {"at": now, "phase": self.phase._value_, "event": name}
@@ -187,7 +199,7 @@ class CallSession:
 
     # -- IVR ---------------------------------------------------------------------------
 
-    def _digit(self, event: ce.DigitsCollected, now: float) -> list[cmd.Command]:
+    def _digit(self, event: DigitsCollected, now: float) -> list[cmd.Command]:
         self.digits += event.digit
         self.record["dtmf_method"] = event.method
         if self.phase is not Phase.IVR:
@@ -222,13 +234,14 @@ class CallSession:
             self._interruptible = self._playing = False
             return [cmd.StopPlayback()]
         if isinstance(action, fa.Route):
+            queue, gathered = action.queue, self.flow.attributes  # each read once
             self.phase = Phase.ROUTING
-            self.queue = action.queue
+            self.queue = queue
             record = self.record  # keys set one by one: `update(**...)` builds a dict first
-            record["queue"] = action.queue
-            record["ivr_attributes"] = dict(self.flow.attributes)
-            attributes = {**self.flow.attributes, **action.attributes}
-            return [_create_contact(action.queue, attributes, action.priority)]
+            record["queue"] = queue
+            record["ivr_attributes"] = dict(gathered)
+            attributes = {**gathered, **action.attributes}
+            return [cmd.CreateContact(queue=queue, attributes=attributes, priority=action.priority)]
         if isinstance(action, fa.OfferCallback):
             self.record["callback"] = action.number
             out: list[cmd.Command] = [cmd.CreateCallback(queue=action.queue, number=action.number)]
@@ -244,21 +257,23 @@ class CallSession:
 
     # -- routing -----------------------------------------------------------------------
 
-    def _routed(self, event: ce.ContactQueued | ce.RoutingFailed, now: float) -> list[cmd.Command]:
-        if isinstance(event, ce.RoutingFailed):
-            self.record["routing_error"] = event.reason
-            return self._hang_up("routing_failed", now)
-        self.contact_id, self.queue = event.contact_id, event.queue
+    def _routing_failed(self, event: RoutingFailed, now: float) -> list[cmd.Command]:
+        self.record["routing_error"] = event.reason
+        return self._hang_up("routing_failed", now)
+
+    def _queued(self, event: ContactQueued, now: float) -> list[cmd.Command]:
+        contact_id, queue = event.contact_id, event.queue  # each read once
+        self.contact_id, self.queue = contact_id, queue
         record = self.record
-        record["contact_id"] = event.contact_id
-        record["queue"] = event.queue
+        record["contact_id"] = contact_id
+        record["queue"] = queue
         record["queued_at"] = now
         self.phase = Phase.QUEUED
-        start = self._start_hold(event.queue, now)
+        start = self._start_hold(queue, now)
         if not self._announcing:
             return [start]
-        self.record["announcements"] += 1
-        return [start, cmd.Announce(contact_id=event.contact_id)]
+        record["announcements"] += 1
+        return [start, cmd.Announce(contact_id=contact_id)]
 
     def _start_hold(self, queue: str, now: float) -> cmd.StartHold:
         """The queue's hold settings from now on: music (or not), announcements (or not)."""
@@ -324,30 +339,32 @@ class CallSession:
 
     # -- the end -----------------------------------------------------------------------
 
-    def _ended(self, event: ce.CallEnded, now: float) -> list[cmd.Command]:
+    def _ended(self, event: CallEnded, now: float) -> list[cmd.Command]:
         phase = self.phase
         if phase is Phase.ENDED:
             return []
         record = self.record
-        record["hangup_side"] = event.side
-        record["hangup_reason"] = event.reason
+        side, reason = event.side, event.reason  # each read once
+        record["hangup_side"] = side
+        record["hangup_reason"] = reason
         out: list[cmd.Command] = []
         agent, contact = self.agent_id, self.contact_id
-        if phase is Phase.RINGING and agent is not None:
-            out.append(cmd.CancelAgent(agent_id=agent))
-        if phase is Phase.BRIDGED and agent is not None and event.side != "agent":
-            out.append(cmd.HangUpAgent(agent_id=agent))
-        if event.side != "caller":
-            out.append(cmd.HangUpCaller(reason=event.reason))
-        if contact is not None and event.side != "router":  # the router ended it already
-            out.append(_end_contact(contact))
-        self.record["outcome"] = _OUTCOMES[phase._value_]
+        if agent is not None:  # an agent leg only while ringing or bridged
+            if phase is Phase.RINGING:
+                out.append(cmd.CancelAgent(agent_id=agent))
+            elif phase is Phase.BRIDGED and side != "agent":
+                out.append(cmd.HangUpAgent(agent_id=agent))
+        if side != "caller":
+            out.append(cmd.HangUpCaller(reason=reason))
+        if contact is not None and side != "router":  # the router ended it already
+            out.append(cmd.EndContact(contact_id=contact))
+        record["outcome"] = _OUTCOMES[phase._value_]
         return out + self._finish(now)
 
     def _after_end(self, event: ce.CallEvent) -> list[cmd.Command]:
         if isinstance(event, ce.CallAnswered):
             return [cmd.HangUpAgent(agent_id=event.agent_id)]
-        if isinstance(event, ce.ContactQueued):  # created while the caller hung up
+        if isinstance(event, ContactQueued):  # created while the caller hung up
             self.contact_id = event.contact_id
             self.record.update(contact_id=event.contact_id, queue=event.queue)
             return [cmd.EndContact(contact_id=event.contact_id)]
@@ -362,21 +379,15 @@ class CallSession:
         self._next_announce = None
         self.record["ended_at"] = now
         self.record["digits"] = self.digits
-        return [_write_record(dict(self.record))]
+        return [cmd.WriteRecord(record=dict(self.record))]
 
 
-# The outcome of a call that ends in each phase, by the phase's value: an Enum member
-# hashes in Python (enum.py's `__hash__`), a str by its cached hash.
-# The commands a call builds on its way, positionally (`slot_constructor`: the
-# dataclass's keyword `__init__` cost about twice as much). Hold is one of two values.
-_create_contact: Callable[[str, dict[str, str], int], cmd.CreateContact] = slot_constructor(
-    cmd.CreateContact
-)
-_end_contact: Callable[[str], cmd.EndContact] = slot_constructor(cmd.EndContact)
-_write_record: Callable[[dict[str, Any]], cmd.WriteRecord] = slot_constructor(cmd.WriteRecord)
+# Hold is one of two values: one record each, shared (frozen).
 _HOLD_WITH_MUSIC = cmd.StartHold(music=True)
 _HOLD_QUIET = cmd.StartHold(music=False)
 
+# The outcome of a call that ends in each phase, by the phase's value: an Enum member
+# hashes in Python (enum.py's `__hash__`), a str by its cached hash.
 _OUTCOMES = {
     Phase.IVR.value: "abandoned_in_ivr",
     Phase.ROUTING.value: "abandoned_in_queue",

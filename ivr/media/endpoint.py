@@ -36,7 +36,7 @@ class MediaEndpoint(asyncio.DatagramProtocol):
     ) -> None:
         self.remote = remote
         self.dtmf_payload_type = dtmf_payload_type
-        self.dtmf = DtmfReceiver()
+        self._dtmf: DtmfReceiver | None = None  # made by the first telephone-event: `dtmf`
         self.on_digit = on_digit
         self.recorder = recorder
         self.on_sent = on_sent  # (deadline, actual) per packet, for lateness measurement
@@ -44,6 +44,20 @@ class MediaEndpoint(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.dropped = 0
         self.received = 0
+
+    @property
+    def dtmf(self) -> DtmfReceiver:
+        """The RFC 4733 receiver, made on first use: most callers never press a key (a
+        queued call's leg is made, held and closed without one), and making it was
+        half of what a new endpoint cost."""
+        receiver = self._dtmf
+        if receiver is None:
+            receiver = self._dtmf = DtmfReceiver()
+        return receiver
+
+    @dtmf.setter
+    def dtmf(self, receiver: DtmfReceiver) -> None:
+        self._dtmf = receiver
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # the selector loop's datagram transport does not subclass DatagramTransport

@@ -1,5 +1,7 @@
 """The records a call builds on its way, made positionally (`slot_constructor`), are
-the ones the dataclasses' keyword constructors made: equal, same repr, still frozen."""
+the ones the dataclasses' keyword constructors made: equal, same repr, still frozen.
+(The session's commands have their own compiled `__init__`s instead:
+test_calls_commands.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 import pytest
 
 from ivr.calls import commands as cmd
-from ivr.calls import driver, session
+from ivr.calls import driver
 from ivr.calls import events as ce
 from ivr.calls.session import CallSession, QueueHold
 from ivr.flows.actions import Route, new_route
@@ -17,13 +19,6 @@ from router.record import slot_constructor
 
 CASES: list[tuple[Any, Any, dict[str, Any]]] = [
     (new_route, Route, {"queue": "sales", "attributes": {"cli": "+44"}, "priority": 5}),
-    (
-        session._create_contact,
-        cmd.CreateContact,
-        {"queue": "q", "attributes": {"a": "b"}, "priority": 0},
-    ),
-    (session._end_contact, cmd.EndContact, {"contact_id": "c-1"}),
-    (session._write_record, cmd.WriteRecord, {"record": {"call_id": "x", "events": []}}),
     (driver._contact_queued, ce.ContactQueued, {"contact_id": "c-1", "queue": "q"}),
 ]
 
