@@ -312,21 +312,25 @@ class StatsBook:
 
     def _count_event(self, event: ev.Event) -> _QueueBook | None:
         """Count ``event`` in its queue's book (returned); None when it carries no KPI."""
+        # Each case costs an isinstance check and a module attribute look-up (~650
+        # instructions compiled), so the commonest come first: every contact is queued,
+        # and a caller who hangs up in the queue abandons. (The classes are disjoint, all
+        # direct subclasses of `Event`: the order changes no outcome.)
         match event:
             case ev.ContactQueued():
                 return self._count(event.queue, "offered", event.at)
+            case ev.ContactAbandoned():
+                return self._abandoned(event)
             case ev.ContactOffered():
                 return self._count(event.queue, "offers", event.at)
+            case ev.OfferAccepted():
+                return self._answered(event)
             case ev.ContactCompleted():
                 return self._count(event.queue, "handled", event.at, event.handle)
             case ev.OfferRejected(reason="timeout"):
                 return self._count(event.queue, "ronas", event.at)
             case ev.OfferRejected(reason="rejected"):
                 return self._count(event.queue, "rejects", event.at)
-            case ev.OfferAccepted():
-                return self._answered(event)
-            case ev.ContactAbandoned():
-                return self._abandoned(event)
         return None
 
     def _count(self, queue: str, name: str, at: float, value: float = 0.0) -> _QueueBook:
