@@ -49,13 +49,12 @@ from ringway.service_types import (
     ReservationReader,
     RouterHost,
     RoutingReads,
-    new_contact_id,
 )
 from router import events as ev
 from router.agents import Agent
 from router.engine import Router
 from router.errors import UnknownQueue
-from router.model import Channel, Contact, arriving_contact
+from router.model import Channel, Contact, arriving_contact, new_contact_id
 from router.stats import StatsBook
 from router.store.memory import MemoryStore
 
