@@ -49,14 +49,12 @@ from ringway.service_types import (
     ReservationReader,
     RouterHost,
     RoutingReads,
-    new_contact_id,
 )
 from router import events as ev
 from router.agents import Agent
 from router.engine import Router
 from router.errors import UnknownQueue
-from router.model import Channel, Contact
-from router.record import positional
+from router.model import Channel, Contact, arriving_contact, new_contact_id
 from router.stats import StatsBook
 from router.store.memory import MemoryStore
 
@@ -77,9 +75,6 @@ TranscriptSource = Callable[[str], str | None]
 RELEASES = frozenset({"not_ready", "logout", "agent_disconnected", "release_agent"})
 MIN_TIMER_SLEEP_S = 0.001  # never spin if a deadline does not move after a tick
 _perf_counter = time.perf_counter  # per command, twice: one global read, not two
-# A contact from its first 13 fields positionally (`router.record.positional`): the
-# dataclass's keyword-only constructor matched 13 names per contact.
-_new_contact: Callable[..., Contact] = positional(Contact, 13)
 
 
 class Deadlines(Protocol):
@@ -204,6 +199,10 @@ class RoutingService:
 
         return await apply_call(self, name, args)
 
+    def routes_here(self) -> bool:
+        """This process's router takes commands now (a cluster node: while it leads)."""
+        return self._router is not None
+
     def install_router(self, router: Router) -> None:
         """Route with ``router`` from now on (a cluster node that took the lead)."""
         self._router = router
@@ -282,45 +281,73 @@ class RoutingService:
         """
         if self._router is None and self.host is not None:
             return await self.host.create_contact(new)
-        queue = self._queue_for(new)
+        queue = self._queue_for(new.channel, new.queue, new.entry_point)
         result = new.lookup  # already looked up by the B2BUA (ringway.caller_lookups)
-        if result is not None:
+        if result is None:
+            result = await self._look_up(new)
+        else:
             # str() of a StrEnum is its value, without the enum's `value` property (a
             # Python function); so for the tier below
             self.metrics.count_lookup(str(result.status))
-        else:
-            result = await self._look_up(new)
-        customer = result.customer
-        tier = customer.tier if customer is not None else None  # result.tier, found once
-        contact = _new_contact(  # Contact's first 13 fields, in order (the rest default)
-            new.id or new_contact_id(),  # id
+        return _queue_contact(
+            self,
+            new.id or new_contact_id(),
             new.channel,
             queue,
-            _clock_now(self),  # created_at
             new.priority,
             new.origin,
             new.entry_point,
-            new.language or (customer.language if customer else None),  # language
-            customer.id if customer else None,  # customer_id
-            str(tier) if tier is not None else None,  # tier
+            new.language,
             new.preferred_agent,
             new.exclusive_agent,
-            {**new.attributes, "pop": result.to_pop()},  # attributes
+            new.attributes,
+            result,
         )
-        self.execute("contact_arrived", functools.partial(_contact_arrived, self, contact))
-        return contact
 
-    def _queue_for(self, new: NewContact) -> str:
-        name = new.queue or self.config.queue_for(new.channel.value, new.entry_point)
+    def create_contact_now(
+        self,
+        contact_id: str,
+        channel: Channel,
+        queue: str,
+        origin: str | None,
+        priority: int,
+        attributes: dict[str, Any],
+        lookup: LookupResult,
+    ) -> Contact | None:
+        """`create_contact` without waiting, where it needs no I/O: this node routes and
+        the customer was already looked up (``lookup``). The same contact, metrics and
+        events; None when it would have to wait (a cluster node that does not route
+        forwards to the leader): then await `create_contact`. Raises RoutingError."""
+        if self._router is None:
+            return None
+        queue = self._queue_for(channel, queue, None)  # refused before the lookup counts
+        self.metrics.count_lookup(str(lookup.status))
+        return _queue_contact(
+            self,
+            contact_id,
+            channel,
+            queue,
+            priority,
+            origin,
+            None,  # entry_point
+            None,  # language
+            None,  # preferred_agent
+            False,  # exclusive_agent
+            attributes,
+            lookup,
+        )
+
+    def _queue_for(self, channel: Channel, name: str | None, entry_point: str | None) -> str:
+        name = name or self.config.queue_for(channel.value, entry_point)
         if name is None:
-            raise UnknownQueue(f"no queue takes {new.channel.value} contacts; name one")
+            raise UnknownQueue(f"no queue takes {channel.value} contacts; name one")
         queue = self.router.queues.get(name)
         if queue is None:
             known = ", ".join(sorted(self.router.queues))
             raise UnknownQueue(f"unknown queue {name!r} (known: {known})")
-        if queue.channel is not new.channel:
+        if queue.channel is not channel:
             raise ChannelMismatch(
-                f"queue {name} takes {queue.channel.value} contacts, not {new.channel.value}"
+                f"queue {name} takes {queue.channel.value} contacts, not {channel.value}"
             )
         return name
 
@@ -466,6 +493,42 @@ def _clock_now(service: RoutingService) -> float:
     if now > service._last_now:  # max() without the builtin's call
         service._last_now = now
     return service._last_now
+
+
+def _queue_contact(
+    service: RoutingService,
+    contact_id: str,
+    channel: Channel,
+    queue: str,
+    priority: int,
+    origin: str | None,
+    entry_point: str | None,
+    language: str | None,
+    preferred_agent: str | None,
+    exclusive_agent: bool,
+    attributes: dict[str, Any],
+    result: LookupResult,
+) -> Contact:
+    """Queue a contact whose customer is looked up (``result``): its pop, tier, language."""
+    customer = result.customer
+    tier = customer.tier if customer is not None else None  # result.tier, found once
+    contact = arriving_contact(
+        contact_id,
+        channel,
+        queue,
+        _clock_now(service),  # created_at
+        priority,
+        origin,
+        entry_point,
+        language or (customer.language if customer else None),
+        customer.id if customer else None,  # customer_id
+        str(tier) if tier is not None else None,  # tier
+        preferred_agent,
+        exclusive_agent,
+        {**attributes, "pop": result.to_pop()},
+    )
+    service.execute("contact_arrived", functools.partial(_contact_arrived, service, contact))
+    return contact
 
 
 def _publish(service: RoutingService, events: list[ev.Event], history: bool) -> None:

@@ -8,7 +8,6 @@ re-exports every name here.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -17,6 +16,7 @@ from router import events as ev
 from router.agents import Agent
 from router.errors import RoutingError
 from router.model import Channel, Contact, Reservation
+from router.model import new_contact_id as new_contact_id  # compiled there (once per contact)
 from router.queues import Queue
 from router.store.base import EventLog
 
@@ -24,28 +24,6 @@ if TYPE_CHECKING:
     from crm.lookup import LookupResult
     from ringway.metrics import Snapshot
     from ringway.service import RoutingService
-
-
-# Contact ids: "c-" and 16 hex digits (8 bytes) of os.urandom, unguessable as before.
-# Read for ids in batches: one getrandom system call (and one hex) per _IDS_PER_READ
-# contacts instead of one per contact, on the router path's every call.
-_ID_BYTES = 8
-_IDS_PER_READ = 256
-_ids: list[str] = []
-
-
-def new_contact_id() -> str:
-    """A fresh contact id, ``c-`` and 64 random bits in hex (from `os.urandom`)."""
-    if not _ids:
-        text = os.urandom(_ID_BYTES * _IDS_PER_READ).hex()
-        step = 2 * _ID_BYTES
-        _ids.extend(f"c-{text[i : i + step]}" for i in range(0, len(text), step))
-    return _ids.pop()
-
-
-# A forked child must not hand out the ids its parent still holds: it reads its own.
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_ids.clear)
 
 
 class ChannelMismatch(RoutingError):

@@ -56,14 +56,13 @@ from ringway.cluster import ClusterNode
 from ringway.cluster.phones import SharedPhones
 from ringway.config import RingwayConfig
 from ringway.service import NewContact, RoutingService
-from ringway.service_types import new_contact_id
 from ringway.telephony_forward import LOCAL_COMMANDS, CommandForwarder
 from ringway.telephony_monitor import Monitoring
 from ringway.telephony_records import CallArchive, caller_number
 from router import events as ev
 from router.engine import Router
 from router.errors import RoutingError
-from router.model import Channel, ContactStatus
+from router.model import Channel, Contact, ContactStatus, new_contact_id
 from router.record import slot_constructor
 
 log = logging.getLogger(__name__)
@@ -214,9 +213,49 @@ class RouterCentre:
         except RoutingError as exc:
             self.by_contact.pop(contact_id, None)
             raise RoutingRefused(exc.message) from exc
+        return self._queued(contact)
+
+    def create_contact_now(
+        self, call_id: str, cli: str | None, queue: str, attributes: dict[str, str], priority: int
+    ) -> str | None:
+        """`create_contact` without waiting, where nothing needs it: this node routes and
+        the B2BUA's lookup of the caller is still fresh (`CallerLookups`). The contact id;
+        None when it would wait (the driver then awaits `create_contact`, which looks the
+        caller up again or forwards to the leader). Raises `RoutingRefused`."""
+        service = self.service
+        if not service.routes_here():
+            return None  # a cluster follower: the leader creates it (a round trip)
+        lookup = self.lookups.claim(call_id, cli)
+        if lookup is None:
+            return None  # looked up again, in the awaited path (I/O)
+        contact_id = new_contact_id()
+        driver = self._driver_for_call(call_id)
+        if driver is not None:
+            self.by_contact[contact_id] = driver  # as in create_contact
+        try:
+            contact = service.create_contact_now(
+                contact_id,
+                Channel.VOICE,
+                queue,
+                cli,  # origin
+                priority,
+                self._attributes(attributes, call_id),
+                lookup,
+            )
+        except RoutingError as exc:
+            self.by_contact.pop(contact_id, None)
+            raise RoutingRefused(exc.message) from exc
+        if contact is None:  # cannot happen: it routes here (checked above)
+            self.by_contact.pop(contact_id, None)
+            return None
+        return self._queued(contact)
+
+    def _queued(self, contact: Contact) -> str:
+        """The id of a contact the router took (queued, or offered at once); refused
+        otherwise (e.g. ended on arrival)."""
         status = contact.status
         if status is not ContactStatus.QUEUED and status is not ContactStatus.OFFERED:
-            self.by_contact.pop(contact_id, None)
+            self.by_contact.pop(contact.id, None)
             raise RoutingRefused(f"contact {contact.id} is {contact.status.value}")
         return contact.id
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ivr.calls import commands as cmd
 from ivr.calls import events as ce
@@ -35,6 +35,17 @@ log = logging.getLogger(__name__)
 
 NO_PHONE = 480  # Temporarily Unavailable: the agent has no registered phone
 NO_PORT = 503  # Service Unavailable: no RTP port could be opened for the agent leg
+
+
+class ImmediateContacts(Protocol):
+    """A `ContactCentre` that can queue a call at once when nothing needs waiting for
+    (`ringway.telephony.RouterCentre`); a centre without it always creates in a task."""
+
+    def create_contact_now(
+        self, call_id: str, cli: str | None, queue: str, attributes: dict[str, str], priority: int
+    ) -> str | None:
+        """`create_contact` without awaiting: the contact id, or None when it would have
+        to wait (then the driver awaits `create_contact`). Raises `RoutingRefused`."""
 
 
 class AgentLeg:
@@ -99,6 +110,13 @@ class CallDriver:
         self.before_unbridge: list[Callable[[], None]] = []
         self._pending_prompt = False
         self.record: dict[str, Any] | None = None
+        # Events a command caused at once (a contact created without waiting), handed to
+        # the session as soon as the commands of its current answer have run
+        self._caused: list[ce.CallEvent] = []
+        # (not in the B2BUA's `ContactCentre` protocol: a centre without it, e.g. a test's,
+        # creates every contact in a task, as all did before)
+        immediate = self.centre if hasattr(self.centre, "create_contact_now") else None
+        self._immediate = cast("ImmediateContacts | None", immediate)
         media.on_digit(self._digit)
         media.caller.on_idle = self._prompt_idle
 
@@ -156,6 +174,10 @@ class CallDriver:
     def _run(self, commands: list[cmd.Command]) -> None:
         for command in commands:
             self._execute(command)
+        caused = self._caused
+        if caused:  # the session has answered: its next event, before any from the loop
+            self.handle(caused.pop(0))  # (which runs its commands and re-arms)
+            return
         self._rearm()
 
     def _execute(self, command: cmd.Command) -> None:
@@ -184,6 +206,28 @@ class CallDriver:
         media.caller.announce_encoded(media.encoded(self.centre.announcement(command.contact_id)))
 
     def _start_contact(self, command: cmd.CreateContact) -> None:
+        """Queue the call: at once where the centre can (no task, no awaits: the router
+        is here and the caller already looked up), else in a task."""
+        immediate = self._immediate
+        if immediate is not None:
+            try:
+                contact_id = immediate.create_contact_now(
+                    self.call.call_id,
+                    self.session.record.get("cli"),
+                    command.queue,
+                    command.attributes,
+                    command.priority,
+                )
+            except RoutingRefused as exc:
+                self._caused.append(ce.RoutingFailed(reason=str(exc)))
+                return
+            except Exception:  # never leave the caller in limbo: hang up, keep the trace
+                log.exception("call %s: the contact was not created", self.call.call_id)
+                self._caused.append(ce.RoutingFailed(reason="internal error"))
+                return
+            if contact_id is not None:
+                self._caused.append(_contact_queued(contact_id, command.queue))
+                return
         self._spawn(self._create_contact(command))
 
     def _start_callback(self, command: cmd.CreateCallback) -> None:

@@ -89,13 +89,26 @@ def _freeze_into(out: list[Any], value: Any) -> None:
         out.append(value)
     elif isinstance(value, dict) and kind is dict:
         out.append(_header(_DICT, len(value)))
+        # A str key, or an atom item, appended here: most of what a contact's attributes
+        # hold, one recursive call fewer each (the same atoms as `_freeze_into` gives)
         for key, item in value.items():
-            _freeze_into(out, key)
-            _freeze_into(out, item)
+            if type(key) is str:
+                out.append(key)
+            else:
+                _freeze_into(out, key)
+            item_kind = type(item)
+            if item_kind is str or item is None or item_kind is int or item_kind is float:
+                out.append(item)
+            else:
+                _freeze_into(out, item)
     elif isinstance(value, list) and kind is list:
         out.append(_header(_LIST, len(value)))
         for item in value:
-            _freeze_into(out, item)
+            item_kind = type(item)
+            if item_kind is str or item is None or item_kind is int or item_kind is float:
+                out.append(item)
+            else:
+                _freeze_into(out, item)
     elif isinstance(value, tuple) and kind is tuple:
         out.append(_header(_TUPLE, len(value)))
         for item in value:
@@ -194,12 +207,19 @@ class _EventClass:
         self.cls = cls
         self.read = read  # ``attrgetter`` of every field (one C call, a tuple); None: kept
         self.shapes: dict[tuple[tuple[int, Any], ...], _EventShape] = {}
+        self.last: _EventShape | None = None
 
     def shape(self, enums: tuple[tuple[int, Any], ...]) -> _EventShape:
+        # The class's events mostly have one shape: the last one, compared before the
+        # look-up (a tuple key hashed per event)
+        last = self.last
+        if last is not None and last.enums == enums:
+            return last
         shape = self.shapes.get(enums)
         if shape is None:
             shape = self.shapes[enums] = _EventShape(len(_SHAPES), self.cls, enums)
             _SHAPES.append(shape)
+        self.last = shape
         return shape
 
 
@@ -237,21 +257,21 @@ def freeze_event(event: Event) -> Any:
     read = known.read
     if read is None:
         return event
-    out: list[Any] = [0]
-    out.extend(read(event))
+    values: tuple[Any, ...] = read(event)
+    out: list[Any] | None = None  # the fields with enum members as values, once one is
     enums: list[tuple[int, Any]] | None = None
-    for i in range(1, len(out)):
-        value = out[i]
+    for i, value in enumerate(values):
         kind = type(value)
         if kind is str or kind is float or kind is int or value is None or kind is bool:
             continue
         if _is_enum(kind):
+            if out is None or enums is None:
+                out, enums = list(values), []
             out[i] = value._value_
-            if enums is None:
-                enums = []
-            enums.append((i - 1, kind))
-    out[0] = known.shape(() if enums is None else tuple(enums)).code
-    return tuple(out)
+            enums.append((i, kind))
+    if out is None or enums is None:
+        return (known.shape(()).code, *values)
+    return (known.shape(tuple(enums)).code, *out)
 
 
 def thaw_event(frozen: Any) -> Event:

@@ -74,8 +74,8 @@ def test_a_routed_calls_new_contact_and_lookup_are_the_keyword_built_ones() -> N
 
 
 def test_the_services_contact_is_the_keyword_built_one() -> None:
-    from ringway.service import _new_contact
     from router.model import Contact
+    from router.model import arriving_contact as _new_contact  # the service's constructor
 
     kw: dict[str, Any] = {
         "id": "c-1",
