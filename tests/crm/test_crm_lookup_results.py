@@ -4,33 +4,17 @@ as soon as the record changes (the store's own write, another connection's commi
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Coroutine
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
+from crm_kit import MARGARET, opened, run
 
 import crm.lookup
-from crm.demo import HOUSEHOLD_PHONE, seed
+from crm.demo import HOUSEHOLD_PHONE
 from crm.lookup import CustomerLookup, LookupStatus
-from crm.sqlite import SQLiteCustomerStore
-
-T = TypeVar("T")
-MARGARET = "+442079460958"  # cust-1001
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-async def opened(path: str) -> SQLiteCustomerStore:
-    store = await SQLiteCustomerStore.open(path)
-    await seed(store)
-    return store
 
 
 def test_a_repeat_callers_result_is_built_once(tmp_path: Path) -> None:

@@ -9,33 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Coroutine
 from contextlib import closing
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
+from crm_kit import MARGARET, opened, run
 
 import crm.lookup
 import crm.sqlite
-from crm.demo import HOUSEHOLD_PHONE, seed
+from crm.demo import HOUSEHOLD_PHONE
 from crm.lookup import CustomerLookup, LookupStatus
 from crm.model import Customer
 from crm.sqlite import SQLiteCustomerStore, _copy
-
-T = TypeVar("T")
-MARGARET = "+442079460958"  # cust-1001
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-async def opened(path: str) -> SQLiteCustomerStore:
-    store = await SQLiteCustomerStore.open(path)
-    await seed(store)
-    return store
 
 
 def no_worker(store: SQLiteCustomerStore) -> None:
