@@ -16,7 +16,6 @@ from router import events as ev
 from router.agents import Agent
 from router.errors import RoutingError
 from router.model import Channel, Contact, Reservation
-from router.model import new_contact_id as new_contact_id  # compiled there (once per contact)
 from router.queues import Queue
 from router.store.base import EventLog
 

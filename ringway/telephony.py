@@ -55,14 +55,14 @@ from ringway.calls import CallRecords
 from ringway.cluster import ClusterNode
 from ringway.cluster.phones import SharedPhones
 from ringway.config import RingwayConfig
-from ringway.service import NewContact, RoutingService
+from ringway.service import NewContact, RoutingService, new_contact_id
 from ringway.telephony_forward import LOCAL_COMMANDS, CommandForwarder
 from ringway.telephony_monitor import Monitoring
 from ringway.telephony_records import CallArchive, caller_number
 from router import events as ev
 from router.engine import Router
 from router.errors import RoutingError
-from router.model import Channel, Contact, ContactStatus, new_contact_id
+from router.model import Channel, Contact, ContactStatus
 from router.record import slot_constructor
 
 log = logging.getLogger(__name__)

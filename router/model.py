@@ -8,7 +8,6 @@ voice call, a chat, an e-mail, a callback, an outbound dial, or a generic task
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -212,27 +211,3 @@ def arriving_contact(
     contact.index_version = 0
     contact.decisions = []
     return contact
-
-
-# Contact ids: "c-" and 16 hex digits (8 bytes) of os.urandom, unguessable as before
-# (`ringway.service_types` hands them out; here, they are compiled: ~3,000 instructions
-# less per call than an interpreted function called from compiled code).
-# Read for ids in batches: one getrandom system call (and one hex) per _IDS_PER_READ
-# contacts instead of one per contact, on the router path's every call.
-_ID_BYTES = 8
-_IDS_PER_READ = 256
-_ids: list[str] = []
-
-
-def new_contact_id() -> str:
-    """A fresh contact id, ``c-`` and 64 random bits in hex (from `os.urandom`)."""
-    if not _ids:
-        text = os.urandom(_ID_BYTES * _IDS_PER_READ).hex()
-        step = 2 * _ID_BYTES
-        _ids.extend(f"c-{text[i : i + step]}" for i in range(0, len(text), step))
-    return _ids.pop()
-
-
-# A forked child must not hand out the ids its parent still holds: it reads its own.
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_ids.clear)

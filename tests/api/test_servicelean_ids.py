@@ -8,16 +8,16 @@ import re
 
 import pytest
 
+import ringway.service as ids_home  # where the ids are made (compiled)
 from crm.lookup import LookupResult, LookupStatus
 from crm.model import Customer, Tier
-from ringway.service_types import new_contact_id
-from router import model as service_types  # where the ids are made (compiled)
+from ringway.service import new_contact_id
 
 ID = re.compile(r"c-[0-9a-f]{16}")
 
 
 def test_ids_have_the_old_shape_and_do_not_repeat() -> None:
-    ids = [new_contact_id() for _ in range(5 * service_types._IDS_PER_READ + 7)]
+    ids = [new_contact_id() for _ in range(5 * ids_home._IDS_PER_READ + 7)]
     assert all(ID.fullmatch(i) for i in ids)
     assert len(set(ids)) == len(ids)
     # 64 random bits each: the hex digits are spread, not a counter's
@@ -32,17 +32,17 @@ def test_ids_are_read_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
         reads.append(n)
         return real(n)
 
-    service_types._ids.clear()
-    monkeypatch.setattr(os, "urandom", urandom)  # the module router.model reads it from
-    for _ in range(2 * service_types._IDS_PER_READ):
+    ids_home._ids.clear()
+    monkeypatch.setattr(os, "urandom", urandom)  # the module ringway.service reads it from
+    for _ in range(2 * ids_home._IDS_PER_READ):
         new_contact_id()
-    assert reads == [8 * service_types._IDS_PER_READ] * 2
+    assert reads == [8 * ids_home._IDS_PER_READ] * 2
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_does_not_reuse_the_parents_ids() -> None:
     new_contact_id()  # the parent holds a batch
-    held = set(service_types._ids)
+    held = set(ids_home._ids)
     assert held
     reading, writing = os.pipe()
     pid = os.fork()
