@@ -51,10 +51,18 @@ from ivr.sip.actions import (
     TxKey,
 )
 from ivr.sip.answer import AnswerRetransmitter
-from ivr.sip.builders import error_response, make_response, new_branch, new_tag, stateless_tag
+from ivr.sip.builders import (
+    error_response,
+    header_lines,
+    make_response,
+    new_branch,
+    new_tag,
+    response_data,
+    stateless_tag,
+)
 from ivr.sip.dialog import Dialog, DialogId, DialogTable
 from ivr.sip.errors import RemoteSipError, SipParseError
-from ivr.sip.message import TO_TAG_MEMO, Request, Response, parse_message
+from ivr.sip.message import Request, Response, parse_message
 from ivr.sip.offer_answer import LocalMedia, Negotiated, answer, make_offer
 from ivr.sip.sdp import parse_sdp
 from ivr.sip.sdp_cache import AnswerCache
@@ -64,6 +72,7 @@ from ivr.transport import SipTransport
 ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, REFER, NOTIFY"
 _METHODS = frozenset(m.strip() for m in ALLOW.split(","))
 _SHED_PREFIXES = (b"INVITE ", b"REGISTER ")
+SDP = "application/sdp"
 
 ResponseCallback = Callable[[Response, bool], None]  # (response, made up locally: 408/503)
 
@@ -121,30 +130,37 @@ class Call:
         except RemoteSipError as exc:  # NoCommonCodec → 488 (RFC 3264 §6), bad SDP → 400
             self.reject(exc.status)
             return None
-        contact = self.edge.contact
-        ok = make_response(
-            self.invite,
-            200,
-            to_tag=self.tag,
-            headers=[("Contact", contact), ("Allow", ALLOW)],
-            body=sdp,
-            content_type="application/sdp",
-        )
-        # The To tag is ours: cache it as `ok.to_tag` would parse it back from the To just
-        # built (a NameAddr parse a call: the tag is new every call). The 2xx
-        # retransmission's key reads it (§13.3.1.4), the dialog takes it as given.
-        ok.headers.memo[TO_TAG_MEMO] = self.tag
+        edge = self.edge
+        contact, tail = edge.answer_lines()
         try:
-            self.dialog = Dialog.as_uas(self.invite, ok, local_tag=self.tag, local_contact=contact)
+            dialog = Dialog.answering(self.invite, 200, local_tag=self.tag, local_contact=contact)
         except RemoteSipError as exc:  # no readable Contact: no dialog possible (§12.1)
             self.reject(exc.status)
             return None
-        self.edge.dialogs.add(self.dialog)
-        self.edge.calls[self.dialog.id] = self
-        if self._respond(ok):
-            # The key `answer_key(ok)` would read back from the response just built.
-            key = (self.call_id, self.tag, self.invite.cseq.number)
-            self.edge.answers.start(ok, self.peer, self.edge.now(), key)
+        self.dialog = dialog
+        edge.dialogs.add(dialog)
+        edge.calls[dialog.id] = self
+        tx = self.tx
+        self.tx = None
+        self.responded = True
+        edge._invites.pop(tx, None)
+        # Only bytes: the transaction keeps none of it (Timer L, RFC 6026 §8.7), the
+        # retransmitter resends the bytes (§13.3.1.4); `make_response` would have built
+        # a Response, its header block and fields to serialise them once.
+        ok = response_data(self.invite, 200, to_tag=self.tag, tail=tail, body=sdp)
+        now = edge.now()
+        actions = edge.layer.send_response_data(tx, 200, ok, now)
+        if actions is None:  # the transaction is gone: `send_response` says so
+            headers = [("Contact", contact), ("Allow", ALLOW)]
+            slow = make_response(
+                self.invite, 200, to_tag=self.tag, headers=headers, body=sdp, content_type=SDP
+            )
+            actions = edge.layer.send_response(tx, slow, now)
+        edge.execute(actions)
+        edge.kick()
+        # The key `answer_key` would read back from the 200: its Call-ID, our tag, its CSeq.
+        key = (self.call_id, self.tag, self.invite.cseq.number)
+        edge.answers.start_data(ok, self.peer, now, key)
         return negotiated
 
     def hang_up(self) -> None:
@@ -248,10 +264,21 @@ class SipEdge:
         self.retry_after = retry_after
         self.counters = {"shed": 0, "dropped": 0, "ignored": 0, "ack_timeouts": 0}
         self.transport: SipTransport | None = None
+        self._answer_lines: tuple[str, int, str, str] | None = None  # `answer_lines`
 
     @property
     def contact(self) -> str:
         return f"<sip:ringway@{self.host}:{self.port}>"
+
+    def answer_lines(self) -> tuple[str, str]:
+        """Our Contact, and the lines a 200 with our SDP adds to the copied ones
+        (`response_data`'s tail): made once for the address they name, not per call."""
+        found = self._answer_lines
+        if found is None or found[0] != self.host or found[1] != self.port:
+            contact = self.contact
+            tail = header_lines([("Contact", contact), ("Allow", ALLOW)], SDP)
+            found = self._answer_lines = (self.host, self.port, contact, tail)
+        return found[2], found[3]
 
     async def start(self) -> None:
         self.transport = SipTransport(
@@ -396,8 +423,16 @@ class SipEdge:
         if tx is None:
             return
         tag = stateless_tag(request.headers) if not request.to_tag else None
+        now = self.now()
+        if request.method != "INVITE":  # a final that ends its transaction (Timer J): bytes
+            tail = header_lines(headers) if headers else ""
+            data = response_data(request, status, to_tag=tag, tail=tail)
+            actions = self.layer.send_response_data(tx, status, data, now)
+            if actions is not None:
+                self.execute(actions)
+                return
         response = make_response(request, status, to_tag=tag, headers=headers)
-        self.execute(self.layer.send_response(tx, response, self.now()))
+        self.execute(self.layer.send_response(tx, response, now))
 
     def _request(self, request: Request, peer: Peer, tx: TxKey | None) -> None:
         method = request.method

@@ -16,7 +16,7 @@ import itertools
 from dataclasses import dataclass
 
 from ivr.sip.actions import AckTimeout, Action, Peer, SendMessage
-from ivr.sip.message import Request, Response
+from ivr.sip.message import Request, Response, parse_message
 from ivr.sip.transaction_states import TimerConfig
 
 AnswerKey = tuple[str, str, int]  # Call-ID, local (To) tag, CSeq number
@@ -24,7 +24,7 @@ AnswerKey = tuple[str, str, int]  # Call-ID, local (To) tag, CSeq number
 
 @dataclass(slots=True)
 class _Pending:
-    response: Response
+    response: Response | None  # None: parsed back from `data` when the ACK never comes
     data: bytes
     peer: Peer
     interval: float
@@ -33,7 +33,7 @@ class _Pending:
 
     def __init__(
         self,
-        response: Response,
+        response: Response | None,
         data: bytes,
         peer: Peer,
         interval: float,
@@ -70,10 +70,19 @@ class AnswerRetransmitter:
         `key`: `answer_key(response)` when the caller has its parts at hand (the
         INVITE's Call-ID and CSeq, the To tag it chose): read back from a response
         just built, the Call-ID indexed its header block for one look-up."""
-        t1 = self.timers.t1
-        pending = _Pending(response, response.serialise(), peer, t1, now + t1, now + 64 * t1)
         if key is None:
             key = answer_key(response)
+        self._start(response, response.serialise(), peer, now, key)
+
+    def start_data(self, data: bytes, peer: Peer, now: float, key: AnswerKey) -> None:
+        """`start` for a 2xx built only as bytes (`response_data`): its key given."""
+        self._start(None, data, peer, now, key)
+
+    def _start(
+        self, response: Response | None, data: bytes, peer: Peer, now: float, key: AnswerKey
+    ) -> None:
+        t1 = self.timers.t1
+        pending = _Pending(response, data, peer, t1, now + t1, now + 64 * t1)
         self._pending[key] = pending
         heapq.heappush(self._heap, (pending.due, next(self._seq), key))
 
@@ -100,7 +109,7 @@ class AnswerRetransmitter:
         pending = self._pending[key]
         if now >= pending.give_up:
             del self._pending[key]
-            return AckTimeout(response=pending.response)
+            return AckTimeout(response=_response(pending))
         pending.interval = min(2 * pending.interval, self.timers.t2)
         pending.due = min(now + pending.interval, pending.give_up)
         heapq.heappush(self._heap, (pending.due, next(self._seq), key))
@@ -111,3 +120,14 @@ class AnswerRetransmitter:
     def _live(self, entry: tuple[float, int, AnswerKey]) -> bool:
         pending = self._pending.get(entry[2])
         return pending is not None and pending.due == entry[0]
+
+
+def _response(pending: _Pending) -> Response:
+    """The 2xx of `pending`; one sent as bytes only is parsed back (the byte-exact
+    round trip: the response those bytes were serialised from)."""
+    response = pending.response
+    if response is None:
+        parsed = parse_message(pending.data)
+        assert isinstance(parsed, Response)
+        response = pending.response = parsed
+    return response
