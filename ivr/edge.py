@@ -143,7 +143,8 @@ class Call:
         tx = self.tx
         self.tx = None
         self.responded = True
-        edge._invites.pop(tx, None)
+        if tx in edge._invites:  # `in` and `del`: `pop` is a generic method call, compiled
+            del edge._invites[tx]
         # Only bytes: the transaction keeps none of it (Timer L, RFC 6026 §8.7), the
         # retransmitter resends the bytes (§13.3.1.4); `make_response` would have built
         # a Response, its header block and fields to serialise them once.
@@ -193,7 +194,8 @@ class Call:
         self.responded = True
         if response.status >= 200:
             self.tx = None
-            self.edge._invites.pop(tx, None)
+            if tx in self.edge._invites:
+                del self.edge._invites[tx]
         self.edge.execute(self.edge.layer.send_response(tx, response, self.edge.now()))
         self.edge.kick()
         return True
@@ -367,9 +369,10 @@ class SipEdge:
             self._send(SendMessage(data=response.serialise(), message=response, peer=peer))
 
     def next_deadline(self) -> float | None:
-        deadlines = (self.layer.next_deadline(), self.answers.next_deadline())
-        times = [t for t in deadlines if t is not None]
-        return min(times) if times else None
+        layer, answers = self.layer.next_deadline(), self.answers.next_deadline()
+        if layer is None or answers is None:  # no tuple and list for the usual one or none
+            return answers if layer is None else layer
+        return min(layer, answers)
 
     def on_timer(self, now: float) -> None:
         self.execute(self.layer.handle_timer(now) + self.answers.handle_timer(now))
@@ -477,10 +480,12 @@ class SipEdge:
             return
         if dialog is None:
             return
-        user: DialogUser | None = self.calls.get(dialog.id) or self.users.get(dialog.id)
-        if request.method == "ACK":
+        method = request.method
+        if method == "ACK":  # it only stops the 2xx (§13.3.1.4): no user to look up
             self.answers.ack_received(request)
-        elif request.method == "BYE":
+            return
+        user: DialogUser | None = self.calls.get(dialog.id) or self.users.get(dialog.id)
+        if method == "BYE":
             self._reply(tx, request, 200)
             if user is not None and dialog.id in self.users:
                 self.remove_dialog(dialog)
@@ -534,7 +539,9 @@ class SipEdge:
     def _end(self, dialog_id: DialogId | None) -> None:
         if dialog_id is None:
             return
-        call = self.calls.pop(dialog_id, None)
+        call = self.calls.get(dialog_id)
+        if call is not None:
+            del self.calls[dialog_id]
         dialog = self.dialogs.get(dialog_id)
         if dialog is not None:
             self.dialogs.remove(dialog)

@@ -123,13 +123,17 @@ def response_data(
     each ending in CRLF (`header_lines`), Content-Type included; Content-Length is
     appended here. tests/sip/test_reply_wire.py holds it to `make_response`'s bytes.
     """
-    memo = request.headers.memo
-    copied: list[HeaderField] | None = memo.get(_COPIED_MEMO)
-    if copied is None:
-        copied = _copied(request.headers)
+    headers = request.headers
+    # One pass over the request's fields: the copied ones are not listed first (and
+    # kept in the memo, `_copied`), the request being answered this once.
+    copied: list[HeaderField] | None = headers.memo.get(_COPIED_MEMO)
+    fields = headers._fields if copied is None else copied
     lines = [_status_line(status)]
-    for f in copied:
-        if f.key == "to" and to_tag and _adds_tag(f.value, status, to_tag):
+    for f in fields:
+        key = f.key
+        if key not in _COPIED:
+            continue
+        if key == "to" and to_tag and _adds_tag(f.value, status, to_tag):
             lines.append(f"{f.name}: {f.value};tag={to_tag}")  # as `_copy_fields` builds it
         else:
             raw = f.raw

@@ -311,7 +311,9 @@ class DialogTable:
         self._dialogs[dialog.id] = dialog
 
     def remove(self, dialog: Dialog) -> None:
-        self._dialogs.pop(dialog.id, None)
+        dialogs, key = self._dialogs, dialog.id
+        if key in dialogs:  # `in` and `del`: `pop` is a generic method call, compiled
+            del dialogs[key]
 
     def get(self, dialog_id: tuple[str, str, str]) -> Dialog | None:
         """The dialog of `dialog_id` (a `DialogId`, or the same three strings)."""

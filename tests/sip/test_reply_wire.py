@@ -11,11 +11,12 @@ the messages those bytes parse back to.
 
 from __future__ import annotations
 
+import heapq
 from pathlib import Path
 
 import pytest
 
-from ivr.sip.actions import DeliverRequest, Peer, SendMessage
+from ivr.sip.actions import AckTimeout, DeliverRequest, Peer, SendMessage
 from ivr.sip.answer import AnswerRetransmitter
 from ivr.sip.builders import header_lines, make_response, response_data
 from ivr.sip.message import Request, Response, parse_message
@@ -204,3 +205,80 @@ def test_a_send_message_without_its_message_parses_it_back_once() -> None:
     assert sent.message is first
     given = make_response(request("plain"), 200, to_tag="f00d")
     assert SendMessage(data=data, message=given, peer=UDP).message is given
+
+
+class HeapOnly:
+    """The retransmitter before the FIFO of first retransmissions: one heap for all."""
+
+    def __init__(self, t1: float = 0.5, t2: float = 4.0) -> None:
+        self.t1, self.t2 = t1, t2
+        self.pending: dict[tuple[str, str, int], list[float]] = {}  # interval, due, give_up
+        self.heap: list[tuple[float, int, tuple[str, str, int]]] = []
+        self.seq = 0
+
+    def start(self, key: tuple[str, str, int], now: float) -> None:
+        self.pending[key] = [self.t1, now + self.t1, now + 64 * self.t1]
+        self.seq += 1
+        heapq.heappush(self.heap, (now + self.t1, self.seq, key))
+
+    def handle_timer(self, now: float) -> list[tuple[str, str]]:
+        out = []
+        while self.heap and self.heap[0][0] <= now:
+            due, _, key = heapq.heappop(self.heap)
+            state = self.pending.get(key)
+            if state is None or state[1] != due:
+                continue
+            if now >= state[2]:
+                del self.pending[key]
+                out.append(("timeout", key[0]))
+                continue
+            state[0] = min(2 * state[0], self.t2)
+            state[1] = min(now + state[0], state[2])
+            self.seq += 1
+            heapq.heappush(self.heap, (state[1], self.seq, key))
+            out.append(("again", key[0]))
+        return out
+
+
+def test_the_first_retransmissions_queue_keeps_the_heaps_order() -> None:
+    """Starts in time order (and one with the clock set back), ACKs, and timers run
+    both exactly at each deadline and on a coarse tick that finds several due: the
+    same retransmissions and timeouts, in the same order, as one heap gives."""
+    for tick in (None, 0.37, 1.3):
+        answers, reference = AnswerRetransmitter(), HeapOnly()
+        starts = [(f"c{i}", 0.1 * i) for i in range(12)] + [("back", 0.45)]
+        acks = {"c3": 0.8, "c7": 3.0, "c0": 0.2}
+        got: list[tuple[str, str]] = []
+        expected: list[tuple[str, str]] = []
+        now = 0.0
+        events = sorted(
+            [(t, "start", c) for c, t in starts] + [(t, "ack", c) for c, t in acks.items()]
+        )
+        while events or answers.next_deadline() is not None:
+            due = answers.next_deadline()
+            if tick is not None and due is not None:
+                due = (due // tick + 1) * tick  # a coarse timer finds it late
+            if events and (due is None or events[0][0] <= due):
+                when, kind, call = events.pop(0)
+                now = max(now, when) if call != "back" else when
+                key = (call, "tag", 1)
+                if kind == "start":
+                    invite = parse_message(PLAIN.replace("1-1@127.0.0.1", call).encode())
+                    assert isinstance(invite, Request)
+                    answers.start_data(response_data(invite, 200, to_tag="tag"), UDP, now, key)
+                    reference.start(key, now)
+                else:
+                    answers._pending.pop(key, None)
+                    reference.pending.pop(key, None)
+                continue
+            assert due is not None
+            now = due
+            for action in answers.handle_timer(now):
+                if isinstance(action, SendMessage):
+                    got.append(("again", action.message.call_id))
+                else:
+                    assert isinstance(action, AckTimeout)
+                    got.append(("timeout", action.response.call_id))
+            expected += reference.handle_timer(now)
+        assert got == expected and len(got) > 20
+        assert len(answers) == len(reference.pending) == 0
