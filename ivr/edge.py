@@ -458,12 +458,15 @@ class SipEdge:
 
     def _invite(self, request: Request, peer: Peer, tx: TxKey) -> None:
         call = Call(self, request, peer, tx)
-        self._invites[tx] = call
         call.in_on_invite = True
         try:
             self.handler.on_invite(call)
         finally:
             call.in_on_invite = False
+            # Only a call still unanswered can be CANCELled (§9.2): one answered inside
+            # `on_invite` (no CANCEL can arrive meanwhile) is never listed, nor unlisted.
+            if call.tx is not None:
+                self._invites[tx] = call
         if call.tx is None:  # answered or rejected at once: a held ring is superseded
             return
         if call.ring_held:

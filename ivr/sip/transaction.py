@@ -79,8 +79,11 @@ def server_key(request: Request) -> TxKey:
     method = "INVITE" if request.method == "ACK" else request.method
     branch = via.branch  # once: `rfc3261_branch` would look it up again
     if branch is not None and branch.startswith(MAGIC_COOKIE):
-        host, port = via.sent_by
-        return ("s", branch, host, str(port), method)
+        # `via.sent_by` spelt out: no tuple made and unpacked, and the port's text kept
+        port = via.port
+        if port is None:  # the transport's default port (§18.2.2)
+            port = 5061 if via.transport in ("TLS", "WSS") else 5060
+        return ("s", branch, via.host.lower(), _port_text(port), method)
     # RFC 2543 peers (§17.2.3, second half). The ACK repeats the INVITE's
     # Request-URI, From tag, Call-ID, CSeq number and top Via.
     cseq = str(request.cseq.number)
@@ -93,6 +96,18 @@ def server_key(request: Request) -> TxKey:
         str(via),
         method,
     )
+
+
+_PORT_TEXTS: dict[int, str] = {}  # port -> its text: the same few ports, request after request
+
+
+def _port_text(port: int) -> str:
+    text = _PORT_TEXTS.get(port)
+    if text is None:
+        text = str(port)
+        if len(_PORT_TEXTS) < 4096:  # a flood of ports must not grow it without bound
+            _PORT_TEXTS[port] = text
+    return text
 
 
 # What rewriting the top Via leaves valid in `Headers.memo`: the other fields' typed
