@@ -51,10 +51,18 @@ from ivr.sip.actions import (
     TxKey,
 )
 from ivr.sip.answer import AnswerRetransmitter
-from ivr.sip.builders import error_response, make_response, new_branch, new_tag, stateless_tag
+from ivr.sip.builders import (
+    error_response,
+    header_lines,
+    make_response,
+    new_branch,
+    new_tag,
+    response_data,
+    stateless_tag,
+)
 from ivr.sip.dialog import Dialog, DialogId, DialogTable
 from ivr.sip.errors import RemoteSipError, SipParseError
-from ivr.sip.message import TO_TAG_MEMO, Request, Response, parse_message
+from ivr.sip.message import Request, Response, parse_message
 from ivr.sip.offer_answer import LocalMedia, Negotiated, answer, make_offer
 from ivr.sip.sdp import parse_sdp
 from ivr.sip.sdp_cache import AnswerCache
@@ -64,6 +72,7 @@ from ivr.transport import SipTransport
 ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, REFER, NOTIFY"
 _METHODS = frozenset(m.strip() for m in ALLOW.split(","))
 _SHED_PREFIXES = (b"INVITE ", b"REGISTER ")
+SDP = "application/sdp"
 
 ResponseCallback = Callable[[Response, bool], None]  # (response, made up locally: 408/503)
 
@@ -121,30 +130,38 @@ class Call:
         except RemoteSipError as exc:  # NoCommonCodec → 488 (RFC 3264 §6), bad SDP → 400
             self.reject(exc.status)
             return None
-        contact = self.edge.contact
-        ok = make_response(
-            self.invite,
-            200,
-            to_tag=self.tag,
-            headers=[("Contact", contact), ("Allow", ALLOW)],
-            body=sdp,
-            content_type="application/sdp",
-        )
-        # The To tag is ours: cache it as `ok.to_tag` would parse it back from the To just
-        # built (a NameAddr parse a call: the tag is new every call). The 2xx
-        # retransmission's key reads it (§13.3.1.4), the dialog takes it as given.
-        ok.headers.memo[TO_TAG_MEMO] = self.tag
+        edge = self.edge
+        contact, tail = edge.answer_lines()
         try:
-            self.dialog = Dialog.as_uas(self.invite, ok, local_tag=self.tag, local_contact=contact)
+            dialog = Dialog.answering(self.invite, 200, local_tag=self.tag, local_contact=contact)
         except RemoteSipError as exc:  # no readable Contact: no dialog possible (§12.1)
             self.reject(exc.status)
             return None
-        self.edge.dialogs.add(self.dialog)
-        self.edge.calls[self.dialog.id] = self
-        if self._respond(ok):
-            # The key `answer_key(ok)` would read back from the response just built.
-            key = (self.call_id, self.tag, self.invite.cseq.number)
-            self.edge.answers.start(ok, self.peer, self.edge.now(), key)
+        self.dialog = dialog
+        edge.dialogs.add(dialog)
+        edge.calls[dialog.id] = self
+        tx = self.tx
+        self.tx = None
+        self.responded = True
+        if tx in edge._invites:  # `in` and `del`: `pop` is a generic method call, compiled
+            del edge._invites[tx]
+        # Only bytes: the transaction keeps none of it (Timer L, RFC 6026 §8.7), the
+        # retransmitter resends the bytes (§13.3.1.4); `make_response` would have built
+        # a Response, its header block and fields to serialise them once.
+        ok = response_data(self.invite, 200, to_tag=self.tag, tail=tail, body=sdp)
+        now = edge.now()
+        actions = edge.layer.send_response_data(tx, 200, ok, now)
+        if actions is None:  # the transaction is gone: `send_response` says so
+            headers = [("Contact", contact), ("Allow", ALLOW)]
+            slow = make_response(
+                self.invite, 200, to_tag=self.tag, headers=headers, body=sdp, content_type=SDP
+            )
+            actions = edge.layer.send_response(tx, slow, now)
+        edge.execute(actions)
+        edge.kick()
+        # The key `answer_key` would read back from the 200: its Call-ID, our tag, its CSeq.
+        key = (self.call_id, self.tag, self.invite.cseq.number)
+        edge.answers.start_data(ok, self.peer, now, key)
         return negotiated
 
     def hang_up(self) -> None:
@@ -177,7 +194,8 @@ class Call:
         self.responded = True
         if response.status >= 200:
             self.tx = None
-            self.edge._invites.pop(tx, None)
+            if tx in self.edge._invites:
+                del self.edge._invites[tx]
         self.edge.execute(self.edge.layer.send_response(tx, response, self.edge.now()))
         self.edge.kick()
         return True
@@ -248,10 +266,21 @@ class SipEdge:
         self.retry_after = retry_after
         self.counters = {"shed": 0, "dropped": 0, "ignored": 0, "ack_timeouts": 0}
         self.transport: SipTransport | None = None
+        self._answer_lines: tuple[str, int, str, str] | None = None  # `answer_lines`
 
     @property
     def contact(self) -> str:
         return f"<sip:ringway@{self.host}:{self.port}>"
+
+    def answer_lines(self) -> tuple[str, str]:
+        """Our Contact, and the lines a 200 with our SDP adds to the copied ones
+        (`response_data`'s tail): made once for the address they name, not per call."""
+        found = self._answer_lines
+        if found is None or found[0] != self.host or found[1] != self.port:
+            contact = self.contact
+            tail = header_lines([("Contact", contact), ("Allow", ALLOW)], SDP)
+            found = self._answer_lines = (self.host, self.port, contact, tail)
+        return found[2], found[3]
 
     async def start(self) -> None:
         self.transport = SipTransport(
@@ -340,9 +369,10 @@ class SipEdge:
             self._send(SendMessage(data=response.serialise(), message=response, peer=peer))
 
     def next_deadline(self) -> float | None:
-        deadlines = (self.layer.next_deadline(), self.answers.next_deadline())
-        times = [t for t in deadlines if t is not None]
-        return min(times) if times else None
+        layer, answers = self.layer.next_deadline(), self.answers.next_deadline()
+        if layer is None or answers is None:  # no tuple and list for the usual one or none
+            return answers if layer is None else layer
+        return min(layer, answers)
 
     def on_timer(self, now: float) -> None:
         self.execute(self.layer.handle_timer(now) + self.answers.handle_timer(now))
@@ -396,8 +426,16 @@ class SipEdge:
         if tx is None:
             return
         tag = stateless_tag(request.headers) if not request.to_tag else None
+        now = self.now()
+        if request.method != "INVITE":  # a final that ends its transaction (Timer J): bytes
+            tail = header_lines(headers) if headers else ""
+            data = response_data(request, status, to_tag=tag, tail=tail)
+            actions = self.layer.send_response_data(tx, status, data, now)
+            if actions is not None:
+                self.execute(actions)
+                return
         response = make_response(request, status, to_tag=tag, headers=headers)
-        self.execute(self.layer.send_response(tx, response, self.now()))
+        self.execute(self.layer.send_response(tx, response, now))
 
     def _request(self, request: Request, peer: Peer, tx: TxKey | None) -> None:
         method = request.method
@@ -420,12 +458,15 @@ class SipEdge:
 
     def _invite(self, request: Request, peer: Peer, tx: TxKey) -> None:
         call = Call(self, request, peer, tx)
-        self._invites[tx] = call
         call.in_on_invite = True
         try:
             self.handler.on_invite(call)
         finally:
             call.in_on_invite = False
+            # Only a call still unanswered can be CANCELled (§9.2): one answered inside
+            # `on_invite` (no CANCEL can arrive meanwhile) is never listed, nor unlisted.
+            if call.tx is not None:
+                self._invites[tx] = call
         if call.tx is None:  # answered or rejected at once: a held ring is superseded
             return
         if call.ring_held:
@@ -442,10 +483,12 @@ class SipEdge:
             return
         if dialog is None:
             return
-        user: DialogUser | None = self.calls.get(dialog.id) or self.users.get(dialog.id)
-        if request.method == "ACK":
+        method = request.method
+        if method == "ACK":  # it only stops the 2xx (§13.3.1.4): no user to look up
             self.answers.ack_received(request)
-        elif request.method == "BYE":
+            return
+        user: DialogUser | None = self.calls.get(dialog.id) or self.users.get(dialog.id)
+        if method == "BYE":
             self._reply(tx, request, 200)
             if user is not None and dialog.id in self.users:
                 self.remove_dialog(dialog)
@@ -499,7 +542,9 @@ class SipEdge:
     def _end(self, dialog_id: DialogId | None) -> None:
         if dialog_id is None:
             return
-        call = self.calls.pop(dialog_id, None)
+        call = self.calls.get(dialog_id)
+        if call is not None:
+            del self.calls[dialog_id]
         dialog = self.dialogs.get(dialog_id)
         if dialog is not None:
             self.dialogs.remove(dialog)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.sip.message import Request, Response
+from ivr.sip.message import Request, Response, parse_message
 
 # Each record spells out its `__init__`, which `dataclass` then leaves alone: mypyc
 # compiles it, where the generated one stays interpreted Python (about 10x slower:
@@ -45,22 +45,41 @@ class Peer:
         return transport.upper() in RELIABLE_TRANSPORTS
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SendMessage:
-    """Put `data` (the serialised `message`) on the wire towards `peer`."""
+    """Put `data` (the serialised `message`) on the wire towards `peer`.
 
-    data: bytes
-    message: Request | Response
-    peer: Peer
-    retransmission: bool = False
+    `message` may be left out when only the bytes were built (`response_data`: the
+    answers that end their transaction at once): the transport reads only `data`,
+    and `message` is then parsed back from it when someone asks -- the byte-exact
+    round trip makes that the message the bytes were serialised from."""
+
+    __slots__ = ("_message", "data", "peer", "retransmission")
 
     def __init__(
-        self, *, data: bytes, message: Request | Response, peer: Peer, retransmission: bool = False
+        self,
+        *,
+        data: bytes,
+        message: Request | Response | None = None,
+        peer: Peer,
+        retransmission: bool = False,
     ) -> None:
-        object.__setattr__(self, "data", data)
-        object.__setattr__(self, "message", message)
-        object.__setattr__(self, "peer", peer)
-        object.__setattr__(self, "retransmission", retransmission)
+        self.data = data
+        self._message = message
+        self.peer = peer
+        self.retransmission = retransmission
+
+    @property
+    def message(self) -> Request | Response:
+        found = self._message
+        if found is None:
+            found = self._message = parse_message(self.data)
+        return found
+
+    def __repr__(self) -> str:
+        return (
+            f"SendMessage(data={self.data!r}, peer={self.peer!r}, "
+            f"retransmission={self.retransmission!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -110,6 +110,65 @@ def make_response(
     return response
 
 
+def response_data(
+    request: Request, status: int, *, to_tag: str | None = None, tail: str = "", body: bytes = b""
+) -> bytes:
+    """`make_response(request, status, to_tag=..., ...).serialise()`, without the response.
+
+    A final answer that leaves its transaction at once (the INVITE's 2xx, a BYE's
+    200: `TransactionLayer.send_response_data`) is only ever needed as bytes, so the
+    Response, its header block, its fields and their memo are never made: the copied
+    Via/From/To/Call-ID/CSeq lines (§8.2.6.2, in the request's order, each as
+    received) are joined straight behind the status line. `tail`: the added lines,
+    each ending in CRLF (`header_lines`), Content-Type included; Content-Length is
+    appended here. tests/sip/test_reply_wire.py holds it to `make_response`'s bytes.
+    """
+    headers = request.headers
+    # One pass over the request's fields: the copied ones are not listed first (and
+    # kept in the memo, `_copied`), the request being answered this once.
+    copied: list[HeaderField] | None = headers.memo.get(_COPIED_MEMO)
+    fields = headers._fields if copied is None else copied
+    lines = [_status_line(status)]
+    for f in fields:
+        key = f.key
+        if key not in _COPIED:
+            continue
+        if key == "to" and to_tag and _adds_tag(f.value, status, to_tag):
+            lines.append(f"{f.name}: {f.value};tag={to_tag}")  # as `_copy_fields` builds it
+        else:
+            raw = f.raw
+            lines.append(raw if raw is not None else f"{f.name}: {f.value}")
+    if status == 100 and (timestamp := request.headers.get("timestamp")) is not None:
+        lines.append(f"Timestamp: {timestamp}")  # §8.2.6.1
+    lines.append(f"{tail}Content-Length: {len(body)}\r\n\r\n")
+    text = "\r\n".join(lines)
+    return text.encode() + body if body else text.encode()
+
+
+def header_lines(pairs: Iterable[tuple[str, str]], content_type: str | None = None) -> str:
+    """The `tail` of `response_data` for these added headers (and Content-Type)."""
+    text = "".join([f"{name}: {value}\r\n" for name, value in pairs])
+    return text if content_type is None else f"{text}Content-Type: {content_type}\r\n"
+
+
+_STATUS_TEXT: Final[dict[int, str]] = {}  # status -> its status line, as `Response` writes it
+
+
+def _status_line(status: int) -> str:
+    line = _STATUS_TEXT.get(status)
+    if line is None:
+        line = _STATUS_TEXT[status] = f"SIP/2.0 {status} {reason_phrase(status)}"
+    return line
+
+
+def _copied(source: Headers) -> list[HeaderField]:
+    """The request's fields a response copies (§8.2.6.2), kept in its memo: a request
+    is answered up to four times (100, 180, 200, retransmissions)."""
+    copied = [f for f in source._fields if f.key in _COPIED]  # no tuple copy
+    source.memo[_COPIED_MEMO] = copied
+    return copied
+
+
 # The fields a response adds repeat response after response (Contact, Allow,
 # Content-Type: application/sdp, Content-Length: 0): made once, with their wire text,
 # and shared -- a field is never changed in place, only replaced (`Headers.set`).
@@ -220,13 +279,9 @@ def make_request(
 
 def _copy_fields(source: Headers, status: int, to_tag: str | None) -> list[HeaderField]:
     memo = source.memo
-    found = memo.get(_COPIED_MEMO)
-    copied: list[HeaderField]
-    if found is None:  # a request is answered up to four times (100, 180, 200, retransmits)
-        copied = [f for f in source._fields if f.key in _COPIED]  # no tuple copy
-        memo[_COPIED_MEMO] = copied
-    else:
-        copied = found  # typed: its fields are read natively, not looked up by name
+    found: list[HeaderField] | None = memo.get(_COPIED_MEMO)
+    # typed: its fields are read natively, not looked up by name
+    copied = _copied(source) if found is None else found
     fields: list[HeaderField] = []
     for f in copied:
         if f.key == "to" and to_tag and _adds_tag(f.value, status, to_tag):

@@ -150,20 +150,29 @@ class Dialog:
             local_party = request.to
         if not local_tag:
             raise LocalSipError("a dialog-creating response needs a To tag (§12.1.1)")
-        return Dialog(  # not cls(...): a direct call, compiled (no subclasses)
-            call_id=request.call_id,
-            local_tag=local_tag,
-            remote_tag=request.from_tag or "",
-            local_party=local_party,
-            remote_party=request.from_,
-            remote_target=_contact_uri(request),
-            route_set=tuple(request.record_route),
-            local_contact=local_contact if local_contact else _first_contact(response),
-            local_seq=local_seq,
-            remote_seq=request.cseq.number,
-            secure=_secure(request),
-            state=_state_for(response),
-        )
+        target = _contact_uri(request)  # its error first, as ever
+        contact = local_contact if local_contact else _first_contact(response)
+        state = _state_for(response)
+        return _uas(request, local_tag, local_party, target, contact, local_seq, state)
+
+    @classmethod
+    def answering(
+        cls,
+        request: Request,
+        status: int,
+        *,
+        local_tag: str,
+        local_contact: str,
+        local_seq: int | None = None,
+    ) -> Dialog:
+        """`as_uas` for the `status` response (1xx/2xx) to `request` that adds our
+        `local_tag` to the request's To and carries `local_contact`, before (or without)
+        that response being built: it is sent as bytes (`response_data`)."""
+        if not local_tag:
+            raise LocalSipError("a dialog-creating response needs a To tag (§12.1.1)")
+        target = _contact_uri(request)
+        state = _state_for_status(status)
+        return _uas(request, local_tag, request.to, target, local_contact, local_seq, state)
 
     @classmethod
     def as_uac(cls, request: Request, response: Response) -> Dialog:
@@ -302,7 +311,9 @@ class DialogTable:
         self._dialogs[dialog.id] = dialog
 
     def remove(self, dialog: Dialog) -> None:
-        self._dialogs.pop(dialog.id, None)
+        dialogs, key = self._dialogs, dialog.id
+        if key in dialogs:  # `in` and `del`: `pop` is a generic method call, compiled
+            del dialogs[key]
 
     def get(self, dialog_id: tuple[str, str, str]) -> Dialog | None:
         """The dialog of `dialog_id` (a `DialogId`, or the same three strings)."""
@@ -353,9 +364,38 @@ def _first_contact(message: Request | Response) -> str:
     return contacts[0]
 
 
+def _uas(
+    request: Request,
+    local_tag: str,
+    local_party: NameAddr,
+    remote_target: str,
+    local_contact: str,
+    local_seq: int | None,
+    state: DialogState,
+) -> Dialog:
+    return Dialog(  # not cls(...): a direct call, compiled (no subclasses)
+        call_id=request.call_id,
+        local_tag=local_tag,
+        remote_tag=request.from_tag or "",
+        local_party=local_party,
+        remote_party=request.from_,
+        remote_target=remote_target,
+        route_set=tuple(request.record_route),
+        local_contact=local_contact,
+        local_seq=local_seq,
+        remote_seq=request.cseq.number,
+        secure=_secure(request),
+        state=state,
+    )
+
+
 def _state_for(response: Response) -> DialogState:
-    if 100 < response.status < 200:
+    return _state_for_status(response.status)
+
+
+def _state_for_status(status: int) -> DialogState:
+    if 100 < status < 200:
         return DialogState.EARLY
-    if 200 <= response.status < 300:
+    if 200 <= status < 300:
         return DialogState.CONFIRMED
-    raise LocalSipError(f"a {response.status} does not create a dialog (§12.1)")
+    raise LocalSipError(f"a {status} does not create a dialog (§12.1)")

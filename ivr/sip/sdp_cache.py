@@ -24,7 +24,6 @@ _MAX_ENTRIES = 512  # distinct offers remembered; a flood of random offers only 
 # Every `LocalMedia` field but the port: a field added later is in the key by itself.
 KEY_FIELDS = tuple(f.name for f in fields(LocalMedia) if f.name != "port")
 
-_Key = tuple[bytes, tuple[object, ...]]
 # (the answer up to our port, the answer after it, the negotiated media)
 _Entry = tuple[bytes, bytes, Negotiated | None]
 
@@ -49,18 +48,40 @@ def media_key(local: LocalMedia) -> tuple[object, ...]:
     )
 
 
+def same_media(one: LocalMedia, other: LocalMedia) -> bool:
+    """`media_key(one) == media_key(other)`, field by field, without building the keys
+    (compiled: native compares; a call's fields are mostly the last call's objects,
+    which compare at once)."""
+    return (
+        one.address == other.address
+        and one.codecs == other.codecs
+        and one.telephone_events == other.telephone_events
+        and one.dtmf_payload_type == other.dtmf_payload_type
+        and one.ptime == other.ptime
+        and one.direction == other.direction
+        and one.session_id == other.session_id
+        and one.session_version == other.session_version
+        and one.username == other.username
+    )
+
+
 class AnswerCache:
     def __init__(self, max_entries: int = _MAX_ENTRIES) -> None:
         self.max_entries = max_entries
-        self._answers: dict[_Key, _Entry] = {}
+        # By `media_key`, then by offer bytes: a call whose media is the last call's
+        # (`same_media`) hashes its offer only, not a key tuple of nine fields built
+        # and hashed again for every call.
+        self._answers: dict[tuple[object, ...], dict[bytes, _Entry]] = {}
+        self._size = 0  # answers kept, across all media
+        self._last: tuple[LocalMedia, dict[bytes, _Entry]] | None = None
         self.hits = 0
 
     def answer(self, offer: bytes, local: LocalMedia) -> tuple[bytes, Negotiated | None]:
         """Our SDP for an INVITE body: the answer to its offer, or our offer if it has none.
 
         Raises `RemoteSipError` (NoCommonCodec → 488, bad SDP → 400) like `answer`."""
-        key = (offer, media_key(local))
-        found = self._answers.get(key)
+        answers = self._for_media(local)
+        found = answers.get(offer)
         if found is not None:
             self.hits += 1
             before, after, negotiated = found
@@ -76,8 +97,24 @@ class AnswerCache:
         ours = [i for i, m in enumerate(sdp.media) if m.port == local.port]
         if local.port == 0 or len(ours) != 1:  # no one m= line that is ours: not kept
             return data, negotiated
-        if len(self._answers) >= self.max_entries:
+        if self._size >= self.max_entries:
             self._answers.clear()
+            self._size = 0
+            self._last = None
+            answers = self._for_media(local)
         before, after = sdp.serialise_around_port(ours[0])
-        self._answers[key] = (before, after, negotiated)
+        answers[offer] = (before, after, negotiated)
+        self._size += 1
         return data, negotiated
+
+    def _for_media(self, local: LocalMedia) -> dict[bytes, _Entry]:
+        """The answers kept for `local`'s `media_key` (made empty if none)."""
+        last = self._last
+        if last is not None and same_media(last[0], local):
+            return last[1]
+        key = media_key(local)
+        answers = self._answers.get(key)
+        if answers is None:
+            answers = self._answers[key] = {}
+        self._last = (local, answers)
+        return answers

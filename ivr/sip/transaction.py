@@ -79,8 +79,11 @@ def server_key(request: Request) -> TxKey:
     method = "INVITE" if request.method == "ACK" else request.method
     branch = via.branch  # once: `rfc3261_branch` would look it up again
     if branch is not None and branch.startswith(MAGIC_COOKIE):
-        host, port = via.sent_by
-        return ("s", branch, host, str(port), method)
+        # `via.sent_by` spelt out: no tuple made and unpacked, and the port's text kept
+        port = via.port
+        if port is None:  # the transport's default port (§18.2.2)
+            port = 5061 if via.transport in ("TLS", "WSS") else 5060
+        return ("s", branch, via.host.lower(), _port_text(port), method)
     # RFC 2543 peers (§17.2.3, second half). The ACK repeats the INVITE's
     # Request-URI, From tag, Call-ID, CSeq number and top Via.
     cseq = str(request.cseq.number)
@@ -93,6 +96,18 @@ def server_key(request: Request) -> TxKey:
         str(via),
         method,
     )
+
+
+_PORT_TEXTS: dict[int, str] = {}  # port -> its text: the same few ports, request after request
+
+
+def _port_text(port: int) -> str:
+    text = _PORT_TEXTS.get(port)
+    if text is None:
+        text = str(port)
+        if len(_PORT_TEXTS) < 4096:  # a flood of ports must not grow it without bound
+            _PORT_TEXTS[port] = text
+    return text
 
 
 # What rewriting the top Via leaves valid in `Headers.memo`: the other fields' typed
@@ -290,6 +305,32 @@ class TransactionLayer:
             event = Event.SEND_FINAL
         return self._step_any(tx, found, event, now, response)
 
+    def send_response_data(
+        self, tx: TxKey, status: int, data: bytes, now: float
+    ) -> list[Action] | None:
+        """`send_response` for a final response given as its bytes (`response_data`)
+        that ends a live server transaction's last live state: into the retained
+        state (`_answer_at_once`) or, its timer being 0 s (Timer J on a reliable hop),
+        terminated there, as `step` would. Nothing then reads the Response, so none is
+        made. None, with nothing done, when the tables must decide (a 1xx, a non-2xx
+        to an INVITE, a transaction not live): send the Response instead."""
+        found = self._txs.get(tx)
+        if status < 200 or not isinstance(found, Transaction) or found.client:
+            return None
+        timer = _final_timer(found, status)
+        if timer is None:
+            return None
+        interval = self.timers.initial(timer, found.peer.reliable)
+        if interval is None:  # L and J always start: not reached
+            return None
+        if interval > 0:
+            return self._retained_at_once(found, data, None, timer, interval, now)
+        # §17.2.2: Timer J of 0 s fires at once and the transaction is gone.
+        found.state = TERMINATED
+        found.deadlines.clear()
+        self._forget(self._txs.pop(tx))
+        return [SendMessage(data=data, peer=found.peer)]
+
     def _answer_at_once(
         self, tx: Transaction, response: Response, timer: Timer, now: float
     ) -> list[Action]:
@@ -298,12 +339,22 @@ class TransactionLayer:
         state and `Kept` tuple, without a step's record, its table look-ups and its
         timer dicts -- the transaction leaves them behind at once anyway. Every call's
         INVITE 2xx (Timer L, RFC 6026 §8.7) and BYE 200 (Timer J, §17.2.2) take it."""
-        data = response.serialise()
+        interval = self.timers.initial(timer, tx.peer.reliable)
+        assert interval is not None  # `_retained_by_final` made sure: more than 0 s
+        return self._retained_at_once(tx, response.serialise(), response, timer, interval, now)
+
+    def _retained_at_once(
+        self,
+        tx: Transaction,
+        data: bytes,
+        response: Response | None,
+        timer: Timer,
+        interval: float,
+        now: float,
+    ) -> list[Action]:
         tx.last, tx.last_data = response, data  # a Timer J transaction keeps the bytes
         tx.state = RETAINED[timer][1]
         tx.deadlines.clear()  # a server's Proceeding/Trying runs none; keep `step`'s rule
-        interval = self.timers.initial(timer, tx.peer.reliable)
-        assert interval is not None  # `_retained_by_final` made sure: more than 0 s
         self._retain(tx, timer, now + interval, interval)
         return [SendMessage(data=data, message=response, peer=tx.peer)]
 
@@ -431,24 +482,28 @@ class TransactionLayer:
 
 def _retained_by_final(tx: Transaction, status: int, cfg: TimerConfig) -> Timer | None:
     """The retained state a final response moves a live server transaction into at
-    once, by the timer that ends it; None when the tables must decide.
-
-    A server INVITE in Proceeding goes to Accepted on a 2xx (Timer L: RFC 6026
-    §8.7); a 300-699 starts G and H, which are not retained. A server non-INVITE
-    in Trying or Proceeding goes to Completed on any final (Timer J, §17.2.2).
-    Only when the timer does not fire at once (J is 0 s on a reliable hop and
-    ends the transaction there: `step` does that)."""
-    state = tx.state
-    timer: Timer | None = None
-    if tx.kind is Kind.SERVER_INVITE:
-        if state is PROCEEDING and status < 300:
-            timer = Timer.L
-    elif state is TRYING or state is PROCEEDING:  # a server non-INVITE (the caller's check)
-        timer = Timer.J
+    once, by the timer that ends it; None when the tables must decide: only when
+    the timer does not fire at once (J is 0 s on a reliable hop and ends the
+    transaction there: `step` does that)."""
+    timer = _final_timer(tx, status)
     if timer is None:
         return None
     interval = cfg.initial(timer, tx.peer.reliable)
     return timer if interval is not None and interval > 0 else None
+
+
+def _final_timer(tx: Transaction, status: int) -> Timer | None:
+    """The timer of the state a final response moves a live server transaction into,
+    when that state is retained (`RETAINED`): a server INVITE in Proceeding goes to
+    Accepted on a 2xx (Timer L: RFC 6026 §8.7); a 300-699 starts G and H, which are
+    not retained. A server non-INVITE in Trying or Proceeding goes to Completed on any
+    final (Timer J, §17.2.2)."""
+    state = tx.state
+    if tx.kind is Kind.SERVER_INVITE:
+        return Timer.L if state is PROCEEDING and status < 300 else None
+    if state is TRYING or state is PROCEEDING:  # a server non-INVITE (the caller's check)
+        return Timer.J
+    return None
 
 
 def _server(found: Transaction | Kept) -> bool:

@@ -23,7 +23,6 @@ from ivr.sip import values
 ROOT = Path(__file__).resolve().parents[2]
 RECORDS = [
     ("ivr.sip.actions", "Peer"),
-    ("ivr.sip.actions", "SendMessage"),
     ("ivr.sip.actions", "DeliverRequest"),
     ("ivr.sip.actions", "DeliverResponse"),
     ("ivr.sip.actions", "TransactionFailed"),
