@@ -312,7 +312,17 @@ class RouterCentre:
             self._command("reject", contact_id, agent_id=agent_id, contact_id=contact_id)
 
     def end(self, contact_id: str) -> None:
-        self._command("end", contact_id, contact_id=contact_id)
+        """`_command` ``end``, without its argument dict or `LOCAL_COMMANDS`' interpreted
+        lambda: every routed call ends its contact (the caller hung up, or the agent)."""
+        service = self.service
+        router = service.reads
+        if not isinstance(router, Router):
+            self.forwarder.send("end", contact_id, {"contact_id": contact_id})
+            return
+        try:
+            service.execute("end", lambda now: router.end(contact_id, now))
+        except RoutingError as exc:
+            log.info("telephony: %s refused: %s", "end", exc)
 
     def transfer(self, agent_id: str, contact_id: str, target: str) -> str | None:
         if target.startswith(AGENT_TARGET):
