@@ -55,7 +55,13 @@ from ringway.calls import CallRecords
 from ringway.cluster import ClusterNode
 from ringway.cluster.phones import SharedPhones
 from ringway.config import RingwayConfig
-from ringway.service import NewContact, RoutingService, new_contact_id
+from ringway.service import (
+    NewContact,
+    RoutingService,
+    create_contact_now,
+    execute_command,
+    new_contact_id,
+)
 from ringway.telephony_forward import LOCAL_COMMANDS, CommandForwarder
 from ringway.telephony_monitor import Monitoring
 from ringway.telephony_records import CallArchive, caller_number
@@ -233,7 +239,8 @@ class RouterCentre:
         if driver is not None:
             self.by_contact[contact_id] = driver  # as in create_contact
         try:
-            contact = service.create_contact_now(
+            contact = create_contact_now(  # `service.create_contact_now`, compiled
+                service,
                 contact_id,
                 Channel.VOICE,
                 queue,
@@ -320,7 +327,7 @@ class RouterCentre:
             self.forwarder.send("end", contact_id, {"contact_id": contact_id})
             return
         try:
-            service.execute("end", lambda now: router.end(contact_id, now))
+            execute_command(service, "end", lambda now: router.end(contact_id, now))
         except RoutingError as exc:
             log.info("telephony: %s refused: %s", "end", exc)
 

@@ -90,7 +90,7 @@ _SHARED_MARK: Final = complex(_SHARED, 0)  # the next item: a shared frozen list
 # most contacts that share it: the collector has untracked it by the time it examines
 # theirs, so they are untracked on their first examination all the same.
 _SHARED_KEEP: Final = 1024
-_shared_lists: dict[int, tuple[list[Any], tuple[Any, ...]]] = {}
+_shared_lists: dict[int, tuple[list[Any], tuple[Any, ...], int]] = {}
 
 
 def _header(kind: int, length: int) -> complex:
@@ -145,14 +145,12 @@ def _frozen_list(value: list[Any]) -> tuple[Any, ...]:
     """The list of records frozen (flat, as `freeze` gives it), once per list object."""
     key = id(value)
     known = _shared_lists.get(key)
-    if known is not None and known[0] is value:
-        frozen = known[1]
-        if frozen[0] == _header(_LIST, len(value)):  # not grown or shrunk in place
-            return frozen
+    if known is not None and known[0] is value and known[2] == len(value):
+        return known[1]  # (the length: not grown or shrunk in place)
     frozen = freeze(value)
     if len(_shared_lists) >= _SHARED_KEEP:
         del _shared_lists[next(iter(_shared_lists))]  # the oldest first
-    _shared_lists[key] = (value, frozen)
+    _shared_lists[key] = (value, frozen, len(value))
     return frozen
 
 
