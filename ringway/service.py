@@ -226,7 +226,7 @@ class RoutingService:
 
     def routes_here(self) -> bool:
         """This process's router takes commands now (a cluster node: while it leads)."""
-        return self._router is not None
+        return routes_here(self)
 
     def install_router(self, router: Router) -> None:
         """Route with ``router`` from now on (a cluster node that took the lead)."""
@@ -483,6 +483,11 @@ class RoutingService:
 # not methods: a compiled call each, where a method of this plain class is looked up by
 # name and called through its Python wrapper (~1,000 instructions a call). Compiled
 # callers on the router path (`ringway.telephony`) call the public ones directly.
+
+
+def routes_here(service: RoutingService) -> bool:
+    """`RoutingService.routes_here`."""
+    return service._router is not None
 
 
 def execute_command(service: RoutingService, name: str, command: Command) -> list[ev.Event]:

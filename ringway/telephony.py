@@ -61,6 +61,7 @@ from ringway.service import (
     create_contact_now,
     execute_command,
     new_contact_id,
+    routes_here,
 )
 from ringway.telephony_forward import LOCAL_COMMANDS, CommandForwarder
 from ringway.telephony_monitor import Monitoring
@@ -229,7 +230,7 @@ class RouterCentre:
         None when it would wait (the driver then awaits `create_contact`, which looks the
         caller up again or forwards to the leader). Raises `RoutingRefused`."""
         service = self.service
-        if not service.routes_here():
+        if not routes_here(service):
             return None  # a cluster follower: the leader creates it (a round trip)
         lookup = self.lookups.claim(call_id, cli)
         if lookup is None:

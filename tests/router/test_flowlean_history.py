@@ -264,3 +264,29 @@ def test_events_of_one_class_in_several_shapes_read_back_with_their_own_types() 
     assert back == made
     assert [type(e.channel) for e in back] == [type(e.channel) for e in made]  # type: ignore[attr-defined]
     assert [type(e.tier) for e in back] == [type(e.tier) for e in made]  # type: ignore[attr-defined]
+
+
+class _CountingStore(MemoryStore):
+    """A store that notes every contact written through to it, as written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[tuple[str, str]] = []
+
+    def put_contact(self, contact: Contact) -> None:
+        self.written.append((contact.id, contact.status.value))
+        super().put_contact(contact)
+
+
+def test_each_command_writes_each_contact_it_changed_once_as_last_changed() -> None:
+    store = _CountingStore()
+    router = build([queue("cps")], store=store)
+    arrive(router, "c-1", "cps", 1.0)  # one contact changed: written alone
+    assert store.written == [("c-1", "queued")]
+    add_agent(router, "ann")  # offered to ann: touched by the offer
+    assert store.written[1:] == [("c-1", "offered")]
+    store.written.clear()
+    router.end("c-1", 3.0)  # rescinded and abandoned: touched twice, written once
+    assert store.written == [("c-1", "abandoned")]
+    back = store.get_contact("c-1")
+    assert back is not None and back.status is ContactStatus.ABANDONED
