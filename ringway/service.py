@@ -226,7 +226,7 @@ class RoutingService:
 
     def routes_here(self) -> bool:
         """This process's router takes commands now (a cluster node: while it leads)."""
-        return self._router is not None
+        return routes_here(self)
 
     def install_router(self, router: Router) -> None:
         """Route with ``router`` from now on (a cluster node that took the lead)."""
@@ -278,21 +278,7 @@ class RoutingService:
 
     def execute(self, name: str, command: Command) -> list[ev.Event]:
         """Run one router command now and publish what it did. Raises RoutingError."""
-        host = self.host
-        if host is not None:
-            host.before_command(name)
-        # module functions, not methods: a compiled call each, where a method of this
-        # plain class is looked up by name and called through its Python wrapper
-        now = _clock_now(self)
-        started = _perf_counter()
-        events = command(now)
-        self.metrics.observe_decision(name, _perf_counter() - started)
-        if host is None:
-            _publish(self, events, True)
-        else:
-            host.after_command(events)  # published by publish_committed, once durable
-        _arm(self)  # a command may have created an earlier deadline
-        return events
+        return execute_command(self, name, command)
 
     def publish_committed(self, events: list[ev.Event], *, history: bool) -> None:
         """A cluster host's committed events; ``history``: this node writes CRM history."""
@@ -343,23 +329,8 @@ class RoutingService:
         the customer was already looked up (``lookup``). The same contact, metrics and
         events; None when it would have to wait (a cluster node that does not route
         forwards to the leader): then await `create_contact`. Raises RoutingError."""
-        if self._router is None:
-            return None
-        queue = self._queue_for(channel, queue, None)  # refused before the lookup counts
-        self.metrics.count_lookup(str(lookup.status))
-        return _queue_contact(
-            self,
-            contact_id,
-            channel,
-            queue,
-            priority,
-            origin,
-            None,  # entry_point
-            None,  # language
-            None,  # preferred_agent
-            False,  # exclusive_agent
-            attributes,
-            lookup,
+        return create_contact_now(
+            self, contact_id, channel, queue, origin, priority, attributes, lookup
         )
 
     def _queue_for(self, channel: Channel, name: str | None, entry_point: str | None) -> str:
@@ -508,7 +479,63 @@ class RoutingService:
         return snapshot(self._router, self.stats, self.now())
 
 
-# The service's per-command steps (see `RoutingService.execute`).
+# The service's per-command steps (see `RoutingService.execute`). Module functions,
+# not methods: a compiled call each, where a method of this plain class is looked up by
+# name and called through its Python wrapper (~1,000 instructions a call). Compiled
+# callers on the router path (`ringway.telephony`) call the public ones directly.
+
+
+def routes_here(service: RoutingService) -> bool:
+    """`RoutingService.routes_here`."""
+    return service._router is not None
+
+
+def execute_command(service: RoutingService, name: str, command: Command) -> list[ev.Event]:
+    """`RoutingService.execute`."""
+    host = service.host
+    if host is not None:
+        host.before_command(name)
+    now = _clock_now(service)
+    started = _perf_counter()
+    events = command(now)
+    service.metrics.observe_decision(name, _perf_counter() - started)
+    if host is None:
+        _publish(service, events, True)
+    else:
+        host.after_command(events)  # published by publish_committed, once durable
+    _arm(service)  # a command may have created an earlier deadline
+    return events
+
+
+def create_contact_now(
+    service: RoutingService,
+    contact_id: str,
+    channel: Channel,
+    queue: str,
+    origin: str | None,
+    priority: int,
+    attributes: dict[str, Any],
+    lookup: LookupResult,
+) -> Contact | None:
+    """`RoutingService.create_contact_now`."""
+    if service._router is None:
+        return None
+    queue = service._queue_for(channel, queue, None)  # refused before the lookup counts
+    service.metrics.count_lookup(str(lookup.status))
+    return _queue_contact(
+        service,
+        contact_id,
+        channel,
+        queue,
+        priority,
+        origin,
+        None,  # entry_point
+        None,  # language
+        None,  # preferred_agent
+        False,  # exclusive_agent
+        attributes,
+        lookup,
+    )
 
 
 def _clock_now(service: RoutingService) -> float:
@@ -517,6 +544,7 @@ def _clock_now(service: RoutingService) -> float:
     now = service._clock()
     if now > service._last_now:  # max() without the builtin's call
         service._last_now = now
+        return now
     return service._last_now
 
 
@@ -552,7 +580,9 @@ def _queue_contact(
         exclusive_agent,
         {**attributes, "pop": result.to_pop()},
     )
-    service.execute("contact_arrived", functools.partial(_contact_arrived, service, contact))
+    execute_command(
+        service, "contact_arrived", functools.partial(_contact_arrived, service, contact)
+    )
     return contact
 
 

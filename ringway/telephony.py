@@ -55,7 +55,14 @@ from ringway.calls import CallRecords
 from ringway.cluster import ClusterNode
 from ringway.cluster.phones import SharedPhones
 from ringway.config import RingwayConfig
-from ringway.service import NewContact, RoutingService, new_contact_id
+from ringway.service import (
+    NewContact,
+    RoutingService,
+    create_contact_now,
+    execute_command,
+    new_contact_id,
+    routes_here,
+)
 from ringway.telephony_forward import LOCAL_COMMANDS, CommandForwarder
 from ringway.telephony_monitor import Monitoring
 from ringway.telephony_records import CallArchive, caller_number
@@ -223,7 +230,7 @@ class RouterCentre:
         None when it would wait (the driver then awaits `create_contact`, which looks the
         caller up again or forwards to the leader). Raises `RoutingRefused`."""
         service = self.service
-        if not service.routes_here():
+        if not routes_here(service):
             return None  # a cluster follower: the leader creates it (a round trip)
         lookup = self.lookups.claim(call_id, cli)
         if lookup is None:
@@ -233,7 +240,8 @@ class RouterCentre:
         if driver is not None:
             self.by_contact[contact_id] = driver  # as in create_contact
         try:
-            contact = service.create_contact_now(
+            contact = create_contact_now(  # `service.create_contact_now`, compiled
+                service,
                 contact_id,
                 Channel.VOICE,
                 queue,
@@ -312,7 +320,17 @@ class RouterCentre:
             self._command("reject", contact_id, agent_id=agent_id, contact_id=contact_id)
 
     def end(self, contact_id: str) -> None:
-        self._command("end", contact_id, contact_id=contact_id)
+        """`_command` ``end``, without its argument dict or `LOCAL_COMMANDS`' interpreted
+        lambda: every routed call ends its contact (the caller hung up, or the agent)."""
+        service = self.service
+        router = service.reads
+        if not isinstance(router, Router):
+            self.forwarder.send("end", contact_id, {"contact_id": contact_id})
+            return
+        try:
+            execute_command(service, "end", lambda now: router.end(contact_id, now))
+        except RoutingError as exc:
+            log.info("telephony: %s refused: %s", "end", exc)
 
     def transfer(self, agent_id: str, contact_id: str, target: str) -> str | None:
         if target.startswith(AGENT_TARGET):

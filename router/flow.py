@@ -479,9 +479,14 @@ class Flow(Matcher):
         touched = self._touched
         if self._write_through:
             store = self.store
-            # Each changed contact once, in the order first changed, as last changed.
-            for contact in {c.id: c for c in touched}.values():
-                store.put_contact(contact)
+            # Each changed contact once, in the order first changed, as last changed; a
+            # command that changed one contact (most: a contact queued, a hang-up) writes
+            # it without the dictionary that drops repeats.
+            if len(touched) == 1:
+                store.put_contact(touched[0])
+            else:
+                for contact in {c.id: c for c in touched}.values():
+                    store.put_contact(contact)
             for agent in dirty_agents.values():
                 store.put_agent(agent)
         elif self._log_many is not None:

@@ -64,7 +64,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, cast
 
 from mypy_extensions import mypyc_attr
 
@@ -78,6 +78,9 @@ DEFAULT_SHORT_ABANDON_S = 5.0
 # event did it, ~4,000 instructions each for a queue's nine windows. Only memory waits
 # on it (at most this many seconds of samples more); a query expires to its own `now`.
 EXPIRE_STEP_S = 1.0
+# (module globals, read once per event: `ev.ContactQueued` is a look-up in another module)
+_QUEUED: Final = ev.ContactQueued
+_ABANDONED: Final = ev.ContactAbandoned
 
 
 class _Window:
@@ -312,6 +315,18 @@ class StatsBook:
 
     def _count_event(self, event: ev.Event) -> _QueueBook | None:
         """Count ``event`` in its queue's book (returned); None when it carries no KPI."""
+        # The router path's two events by their exact class first, in one compare each
+        # (`_count_matched` below: ~650 instructions a case). A subclass goes through
+        # the patterns, as before.
+        kind = type(event)
+        if kind is _QUEUED:
+            queued = cast(ev.ContactQueued, event)
+            return self._count(queued.queue, "offered", queued.at)
+        if kind is _ABANDONED:
+            return self._abandoned(cast(ev.ContactAbandoned, event))
+        return self._count_matched(event)
+
+    def _count_matched(self, event: ev.Event) -> _QueueBook | None:
         # Each case costs an isinstance check and a module attribute look-up (~650
         # instructions compiled), so the commonest come first: every contact is queued,
         # and a caller who hangs up in the queue abandons. (The classes are disjoint, all

@@ -14,8 +14,9 @@ traces it again on each pass that reaches its generation: the history was ~14 of
 finished, once `RECENT` newer ones have, is kept as one tuple of atoms: its fields,
 its decisions if an offer left any, and its attributes flattened (`freeze`: exact
 dicts, lists and tuples become a header and their items; an object of another type,
-a subclass included, is kept as it is); an event is kept as a tuple of its class's
-code and its fields, a `StrEnum` member as its value. CPython stops tracking
+a subclass included, is kept as it is; a list of records, the customer pop's, is
+frozen once and shared, see `_shared_lists`); an event is kept as a tuple of its
+class's code and its fields, a `StrEnum` member as its value. CPython stops tracking
 a tuple of atoms the first time a collection examines it (``_PyTuple_MaybeUntrack``),
 so from then on the history costs the collector nothing. A flat tuple, not nested
 ones: a pass examines inner tuples after the one that holds them, so each level of
@@ -72,9 +73,24 @@ _DICT: Final = 0
 _LIST: Final = 1
 _TUPLE: Final = 2
 _ESCAPE: Final = 3
+_SHARED: Final = 4
 _SMALL: Final = 32  # headers of containers shorter than this are made once, here
 _HEADERS: Final = tuple([complex(kind, n) for kind in range(3) for n in range(_SMALL)])
 _ESCAPED: Final = complex(_ESCAPE, 0)
+_SHARED_MARK: Final = complex(_SHARED, 0)  # the next item: a shared frozen list (below)
+
+# A list of records (its first item a dict) in a contact's attributes, frozen once per
+# list object and shared by every frozen contact that holds that list: the customer
+# pop's ``candidates``, which the CRM look-up builds once per customer record version
+# and hands to every call of that customer (read only, `crm.lookup.LookupResult.to_pop`)
+# -- most of a routed call's frozen contact (~40 of its values, ~10,000 instructions a
+# call to freeze again). Kept by identity with the list itself (so its id is not reused
+# while kept) and its length (a list grown in place is frozen anew); bounded, oldest
+# dropped first. A frozen contact then holds one inner tuple, of atoms, made long before
+# most contacts that share it: the collector has untracked it by the time it examines
+# theirs, so they are untracked on their first examination all the same.
+_SHARED_KEEP: Final = 1024
+_shared_lists: dict[int, tuple[list[Any], tuple[Any, ...], int]] = {}
 
 
 def _header(kind: int, length: int) -> complex:
@@ -83,7 +99,8 @@ def _header(kind: int, length: int) -> complex:
     return complex(kind, length)
 
 
-def _freeze_into(out: list[Any], value: Any) -> None:
+def _freeze_into(out: list[Any], value: Any, share: bool = False) -> None:
+    """``share``: lists of records inside are frozen once per list (`_shared_lists`)."""
     kind = type(value)
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         out.append(value)
@@ -95,29 +112,46 @@ def _freeze_into(out: list[Any], value: Any) -> None:
             if type(key) is str:
                 out.append(key)
             else:
-                _freeze_into(out, key)
+                _freeze_into(out, key, share)
             item_kind = type(item)
             if item_kind is str or item is None or item_kind is int or item_kind is float:
                 out.append(item)
             else:
-                _freeze_into(out, item)
+                _freeze_into(out, item, share)
     elif isinstance(value, list) and kind is list:
+        if share and value and type(value[0]) is dict:
+            out.append(_SHARED_MARK)
+            out.append(_frozen_list(value))
+            return
         out.append(_header(_LIST, len(value)))
         for item in value:
             item_kind = type(item)
             if item_kind is str or item is None or item_kind is int or item_kind is float:
                 out.append(item)
             else:
-                _freeze_into(out, item)
+                _freeze_into(out, item, share)
     elif isinstance(value, tuple) and kind is tuple:
         out.append(_header(_TUPLE, len(value)))
         for item in value:
-            _freeze_into(out, item)
+            _freeze_into(out, item, share)
     elif kind is complex:
         out.append(_ESCAPED)
         out.append(value)
     else:
         out.append(value)  # kept as it is (and tracked: so is the tuple holding it)
+
+
+def _frozen_list(value: list[Any]) -> tuple[Any, ...]:
+    """The list of records frozen (flat, as `freeze` gives it), once per list object."""
+    key = id(value)
+    known = _shared_lists.get(key)
+    if known is not None and known[0] is value and known[2] == len(value):
+        return known[1]  # (the length: not grown or shrunk in place)
+    frozen = freeze(value)
+    if len(_shared_lists) >= _SHARED_KEEP:
+        del _shared_lists[next(iter(_shared_lists))]  # the oldest first
+    _shared_lists[key] = (value, frozen, len(value))
+    return frozen
 
 
 def _thaw_from(frozen: tuple[Any, ...], at: int) -> tuple[Any, int]:
@@ -130,6 +164,8 @@ def _thaw_from(frozen: tuple[Any, ...], at: int) -> tuple[Any, int]:
     at += 1
     if kind == _ESCAPE:
         return frozen[at], at + 1
+    if kind == _SHARED:
+        return _thaw_from(frozen[at], 0)[0], at + 1
     if kind == _DICT:
         out: dict[Any, Any] = {}
         for _ in range(count):
@@ -159,7 +195,8 @@ def thaw(frozen: tuple[Any, ...]) -> Any:
 def freeze_contact(c: Contact) -> tuple[Any, ...]:
     """The contact as one flat tuple: its fields but ``attributes`` and ``decisions``,
     in order; the number of decisions and the decisions (kept as they are); then the
-    attributes, frozen (`freeze`)."""
+    attributes, frozen (`freeze`), but for lists of records, which are shared
+    (`_shared_lists`: the customer pop's candidates)."""
     channel: Any = c.channel
     status: Any = c.status
     decisions = c.decisions
@@ -174,7 +211,7 @@ def freeze_contact(c: Contact) -> tuple[Any, ...]:
     ]  # fmt: skip
     if decisions:
         out.extend(decisions)
-    _freeze_into(out, c.attributes)
+    _freeze_into(out, c.attributes, True)
     return tuple(out)
 
 
@@ -193,11 +230,18 @@ def thaw_contact(frozen: tuple[Any, ...]) -> Contact:
 class _EventShape:
     """How the events of one class, with `StrEnum` members in the same fields, freeze."""
 
-    def __init__(self, code: int, cls: type[Any], enums: tuple[tuple[int, Any], ...]) -> None:
+    def __init__(
+        self, code: int, cls: type[Any], enums: tuple[tuple[int, Any], ...], width: int
+    ) -> None:
         self.code = code
         self.cls = cls
         self.enums = enums  # (field index, enum class) of the fields frozen as values
         self.make: Callable[..., Event] = positional(cls)
+        # per field: the enum class frozen there, or None (an atom): `_freeze_as` reads it
+        kinds: list[Any] = [None] * width
+        for i, enum in enums:
+            kinds[i] = enum
+        self.kinds: tuple[Any, ...] = tuple(kinds)
 
 
 class _EventClass:
@@ -209,15 +253,10 @@ class _EventClass:
         self.shapes: dict[tuple[tuple[int, Any], ...], _EventShape] = {}
         self.last: _EventShape | None = None
 
-    def shape(self, enums: tuple[tuple[int, Any], ...]) -> _EventShape:
-        # The class's events mostly have one shape: the last one, compared before the
-        # look-up (a tuple key hashed per event)
-        last = self.last
-        if last is not None and last.enums == enums:
-            return last
+    def shape(self, enums: tuple[tuple[int, Any], ...], width: int) -> _EventShape:
         shape = self.shapes.get(enums)
         if shape is None:
-            shape = self.shapes[enums] = _EventShape(len(_SHAPES), self.cls, enums)
+            shape = self.shapes[enums] = _EventShape(len(_SHAPES), self.cls, enums, width)
             _SHAPES.append(shape)
         self.last = shape
         return shape
@@ -258,6 +297,12 @@ def freeze_event(event: Event) -> Any:
     if read is None:
         return event
     values: tuple[Any, ...] = read(event)
+    # The class's events mostly have one shape, the last one: tried first
+    last = known.last
+    if last is not None:
+        frozen = _freeze_as(values, last)
+        if frozen is not None:
+            return frozen
     out: list[Any] | None = None  # the fields with enum members as values, once one is
     enums: list[tuple[int, Any]] | None = None
     for i, value in enumerate(values):
@@ -270,8 +315,31 @@ def freeze_event(event: Event) -> Any:
             out[i] = value._value_
             enums.append((i, kind))
     if out is None or enums is None:
-        return (known.shape(()).code, *values)
-    return (known.shape(tuple(enums)).code, *out)
+        return (known.shape((), len(values)).code, *values)
+    return (known.shape(tuple(enums), len(values)).code, *out)
+
+
+def _freeze_as(values: tuple[Any, ...], shape: _EventShape) -> tuple[Any, ...] | None:
+    """The fields frozen as ``shape`` freezes them: its code, then each field (an enum
+    member where the shape has one, as its value); None if they do not fit it (an atom
+    where it has an enum, or another class, or an object that is neither)."""
+    kinds = shape.kinds
+    if len(kinds) != len(values):
+        return None
+    out: list[Any] = [shape.code]
+    out.extend(values)
+    for i in range(len(values)):
+        value = values[i]
+        want = kinds[i]
+        if want is None:
+            kind = type(value)
+            if not (kind is str or kind is float or kind is int or value is None or kind is bool):
+                return None
+        elif type(value) is want:
+            out[i + 1] = value._value_
+        else:
+            return None
+    return tuple(out)
 
 
 def thaw_event(frozen: Any) -> Event:

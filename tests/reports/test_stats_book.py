@@ -263,3 +263,28 @@ def test_a_step_later_the_window_is_expired_by_apply_alone() -> None:
     book.apply(queued(5))
     book.apply(queued(10 + EXPIRE_STEP_S + 0.5))  # cutoff past 0, a step past the last
     assert len(book._books["sales"].windows["offered"]) == 2
+
+
+class _QueuedLater(ev.ContactQueued):
+    """A subclass: counted through the patterns, not the exact-class fast path."""
+
+
+class _AbandonedLater(ev.ContactAbandoned):
+    pass
+
+
+def test_queued_and_abandoned_count_the_same_by_class_or_subclass() -> None:
+    exact, sub = StatsBook({"sales": SALES}), StatsBook({"sales": SALES})
+    exact.apply(queued(1.0))
+    exact.apply(abandoned(2.0, wait=1.0, tier="gold"))
+    exact.apply(abandoned(3.0, wait=30.0))
+    sub.apply(_QueuedLater(at=1.0, contact_id="c1.0", queue="sales", channel="voice"))
+    sub.apply(
+        _AbandonedLater(
+            at=2.0, contact_id="c2.0", queue="sales", channel="voice", wait=1.0, tier="gold"
+        )
+    )
+    sub.apply(_AbandonedLater(at=3.0, contact_id="c3.0", queue="sales", channel="voice", wait=30.0))
+    kpis = exact.queue_kpis("sales", 10.0)
+    assert kpis == sub.queue_kpis("sales", 10.0)
+    assert kpis.offered == 1 and kpis.abandoned == 2 and kpis.short_abandoned == 1

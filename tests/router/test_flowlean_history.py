@@ -206,3 +206,87 @@ def test_a_routed_contact_and_its_events_read_back_as_the_router_made_them() -> 
     assert router.end("c-1", 6.0) == []  # already ended: nothing, as before
     logged = router.store.events.read(0, 1000)
     assert logged[-len(emitted) :] == emitted
+
+
+def test_a_pop_list_shared_by_contacts_is_frozen_once_and_read_back_their_own() -> None:
+    candidates: list[dict[str, Any]] = [{"id": "cust-1", "phones": ["+1"], "prefs": {}}]
+    pop = {"status": "matched", "candidates": candidates}  # as crm's shared pops share it
+    first = finished("c-1", attributes={"cli": "+1", "pop": dict(pop)})
+    second = finished("c-2", attributes={"cli": "+1", "pop": dict(pop)})
+    store = store_with_frozen(first, second)
+    frozen = [store._finished[c] for c in ("c-1", "c-2")]
+    inner = [[item for item in f if type(item) is tuple] for f in frozen]
+    assert len(inner[0]) == 1 and inner[0][0] is inner[1][0]  # one frozen list, shared
+    one, two = store.get_contact("c-1"), store.get_contact("c-2")
+    assert one is not None and two is not None and one == first and two == second
+    got = one.attributes["pop"]["candidates"]
+    assert got == candidates and got is not candidates
+    assert got is not two.attributes["pop"]["candidates"]  # each read its own records
+    got[0]["id"] = "changed"  # a reader's copy: the history stays as it was
+    assert store.get_contact("c-1") == first
+
+
+def test_a_shared_list_grown_in_place_is_frozen_anew() -> None:
+    candidates: list[dict[str, Any]] = [{"id": "cust-1"}]
+    store = store_with_frozen(finished("c-1", attributes={"pop": {"candidates": candidates}}))
+    candidates.append({"id": "cust-2"})
+    later = finished("c-2", attributes={"pop": {"candidates": candidates}})
+    store.put_contact(later)
+    for i in range(RECENT):
+        store.put_contact(finished(f"newest-{i}"))
+    back = store.get_contact("c-2")
+    assert back is not None and back.attributes["pop"]["candidates"] == [
+        {"id": "cust-1"},
+        {"id": "cust-2"},
+    ]
+    first = store.get_contact("c-1")  # as it was when it was frozen
+    assert first is not None and first.attributes["pop"]["candidates"] == [{"id": "cust-1"}]
+
+
+def test_events_of_one_class_in_several_shapes_read_back_with_their_own_types() -> None:
+    log = MemoryEventLog()
+    channels: list[Any] = [Channel.VOICE, "voice", Channel.CHAT, Channel.VOICE, None]
+    made = [
+        ev.ContactQueued(seq=i + 1, at=1.0, contact_id=f"c-{i}", queue="q", channel=channel)
+        for i, channel in enumerate(channels)
+    ]
+    made.append(
+        ev.ContactQueued(seq=6, at=1.0, contact_id="c", queue="q", channel="x", tier=Channel.EMAIL)
+    )  # type: ignore[arg-type]
+    made.append(
+        ev.ContactQueued(
+            seq=7, at=1.0, contact_id="c", queue="q", channel=Channel.TASK, tier=("t",)
+        )
+    )  # type: ignore[arg-type]
+    for event in made:
+        log.append(event)
+    back = log.read(0)
+    assert back == made
+    assert [type(e.channel) for e in back] == [type(e.channel) for e in made]  # type: ignore[attr-defined]
+    assert [type(e.tier) for e in back] == [type(e.tier) for e in made]  # type: ignore[attr-defined]
+
+
+class _CountingStore(MemoryStore):
+    """A store that notes every contact written through to it, as written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[tuple[str, str]] = []
+
+    def put_contact(self, contact: Contact) -> None:
+        self.written.append((contact.id, contact.status.value))
+        super().put_contact(contact)
+
+
+def test_each_command_writes_each_contact_it_changed_once_as_last_changed() -> None:
+    store = _CountingStore()
+    router = build([queue("cps")], store=store)
+    arrive(router, "c-1", "cps", 1.0)  # one contact changed: written alone
+    assert store.written == [("c-1", "queued")]
+    add_agent(router, "ann")  # offered to ann: touched by the offer
+    assert store.written[1:] == [("c-1", "offered")]
+    store.written.clear()
+    router.end("c-1", 3.0)  # rescinded and abandoned: touched twice, written once
+    assert store.written == [("c-1", "abandoned")]
+    back = store.get_contact("c-1")
+    assert back is not None and back.status is ContactStatus.ABANDONED
