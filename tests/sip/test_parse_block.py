@@ -159,3 +159,45 @@ def test_a_request_line_in_another_case_of_version_is_read_as_before() -> None:
         message = request(data)
         assert message.version == "sip/2.0"
         assert message.start_line() == "BYE sip:service@127.0.0.1:5060 sip/2.0"
+
+
+def test_a_header_the_message_lacks_reads_as_absent() -> None:
+    message = request(bodiless())
+    for name in ("contact", "record-route", "route", "allow", "supported", "x-none"):
+        assert message.headers.get(name) is None
+        assert name not in message.headers
+    assert message.record_route == []
+    assert message.contacts == []
+
+
+def test_the_first_value_wins_even_when_it_is_empty() -> None:
+    extra = b"Supported: \r\nSupported: timer\r\nRoute: <sip:p1>\r\nRoute: <sip:p2>\r\n"
+    extra += b"X-A: 1\r\nX-A: 2\r\n"
+    message = request(bodiless(extra))
+    assert message.headers.get("supported") == ""  # present, empty: not replaced
+    assert message.headers.get("route") == "<sip:p1>"
+    assert message.headers.get("x-a") == "1"
+    assert message.route == ["<sip:p1>", "<sip:p2>"]
+
+
+def test_many_header_names_past_the_seeds_room_are_all_read() -> None:
+    extra = b"".join(b"X-H%d: v%d\r\n" % (i, i) for i in range(40))
+    message = request(bodiless(extra))
+    assert [message.headers.get(f"x-h{i}") for i in range(40)] == [f"v{i}" for i in range(40)]
+    assert message.headers.get("call-id") == "block-1@127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("drop", "missing"),
+    [(b"To: ", "to"), (b"From: ", "from"), (b"Call-ID: ", "call-id"), (b"CSeq: ", "cseq")],
+)
+def test_a_missing_mandatory_header_is_named(drop: bytes, missing: str) -> None:
+    data = b"".join(line for line in bodiless().splitlines(True) if not line.startswith(drop))
+    with pytest.raises(SipParseError, match=f"missing {missing} header"):
+        parse_message(data)
+
+
+@pytest.mark.parametrize("name", [b"CSeq: 2 BYE", b"Call-ID: x", b"t: <sip:x>", b"l: 0"])
+def test_a_second_singleton_is_found_whatever_its_spelling(name: bytes) -> None:
+    with pytest.raises(SipParseError, match="more than one"):
+        parse_message(bodiless(name + b"\r\n"))
