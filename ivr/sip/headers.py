@@ -86,9 +86,7 @@ def header_key(name: str) -> str:
 def adopt_fields(fields: list[HeaderField], index: dict[str, str] | None = None) -> Headers:
     """A header block around `fields` itself, not a copy of it: for the parser and the
     builders, which made the list and hand it over (a copy a message saved)."""
-    headers = Headers(index=index)
-    headers._fields = fields
-    return headers
+    return Headers(fields, index=index, adopt=True)
 
 
 class HeaderField:
@@ -143,15 +141,26 @@ def unique_field(line: str) -> HeaderField | None:
 class Headers:
     """Ordered, case-insensitive, compact-form-aware header fields."""
 
-    __slots__ = ("_fields", "_first", "memo")
+    __slots__ = ("_fields", "_first", "_wire", "memo")
 
     def __init__(
-        self, fields: Iterable[HeaderField] = (), *, index: dict[str, str] | None = None
+        self,
+        fields: Iterable[HeaderField] = (),
+        *,
+        index: dict[str, str] | None = None,
+        adopt: bool = False,
     ) -> None:
-        """`index`: key -> first value of `fields`, when the caller has it (the parser)."""
-        self._fields: list[HeaderField] = list(fields)
+        """`index`: key -> first value of `fields`, when the caller has it (the parser).
+        `adopt`: a list `fields` is kept itself, not copied (`adopt_fields`)."""
+        self._fields: list[HeaderField] = (
+            fields if adopt and isinstance(fields, list) else list(fields)
+        )
         self._first: dict[str, str] | None = index  # key -> first value, built on demand
-        self.memo: dict[str, Any] = {}  # typed views and the wire form, by key
+        self.memo: dict[str, Any] = {}  # typed views, by key
+        # The wire form `Message.serialise` made or the parser kept: start line, body,
+        # bytes. A slot, not a `memo` entry: one look-up and one insert less a message,
+        # and one entry less in the dict that grows with every view read.
+        self._wire: tuple[str, bytes, bytes] | None = None
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
@@ -233,6 +242,7 @@ class Headers:
     def _changed(self) -> None:
         self.memo.clear()
         self._first = None
+        self._wire = None
 
     def add(self, name: str, value: str) -> None:
         self._changed()

@@ -43,7 +43,6 @@ _KEYS: Final[dict[str, str]] = {}
 _MAX_KEYS: Final = 4096  # random names from a flood must not grow it without bound
 # Keys of `Headers.memo` entries that are not header views.
 # Final: compiled, each is a constant, not a look-up in the module's globals.
-_WIRE: Final = "\0wire"
 _FROM_TAG: Final = "\0from-tag"
 _TO_TAG: Final = "\0to-tag"
 FROM_TAG_MEMO: Final = "\0from-tag"
@@ -108,11 +107,11 @@ class Message:
     def serialise(self) -> bytes:
         """The wire form, built once while headers, body and start line stay the same."""
         start = self.start_line()
-        memo = self.headers.memo
-        wire = memo.get(_WIRE)
+        headers = self.headers
+        wire = headers._wire
         if wire is not None and wire[0] == start and wire[1] is self.body:
-            return wire[2]  # type: ignore[no-any-return]
-        fields = self.headers._fields
+            return wire[2]
+        fields = headers._fields
         # Sized at once (the start line, a line a field, two empty strings), then
         # filled: appending grew the list two or three times a message.
         parts = [start] * (len(fields) + 3)
@@ -124,7 +123,7 @@ class Message:
         parts[i] = ""  # the joined lines end with the empty line: CRLF CRLF (§7)
         parts[i + 1] = ""
         data = CRLF.join(parts).encode() + self.body
-        memo[_WIRE] = (start, self.body, data)
+        headers._wire = (start, self.body, data)
         return data
 
     def __bytes__(self) -> bytes:
@@ -382,22 +381,21 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
         if end < 0:
             raise SipParseError("no empty line after the header block") from None
         head = parse_head(data[start:end])
+        first, headers, duplicate = head.start, head.headers, head.duplicate
     else:
         end = text.find("\r\n\r\n", start)
         if end < 0:
             raise SipParseError("no empty line after the header block")
-        head = parse_head_text(text[start:end])
-    message = build_message(head, data[end + 4 :], stream=stream)
+        first, headers, duplicate = _parse_lines(text[start:end].split(CRLF))
+    # A tuple, not a `ParsedHead`: compiled, a C struct, not an object made and freed.
+    message = _build(first, headers, duplicate, data[end + 4 :], stream)
     if len(message.body) == len(data) - end - 4:  # nothing after the body: no copy needed
-        # The wire form is the bytes received (the raw lines are kept, the start line is
-        # rebuilt from its three parts): `serialise` returns them until a header changes
-        # (a stamped Via: §18.2.1), instead of joining the lines again when a server
-        # transaction keeps its request as bytes (`Transaction.release`). A request line
-        # is its three parts joined by single spaces (`_request_from` split it so), so
-        # the received text is what `start_line` would rebuild.
+        # The wire form is the bytes received: `serialise` returns them until a header
+        # changes (a stamped Via: §18.2.1), not the lines joined again. A request line is
+        # its parts joined by single spaces (`_request_from`): what `start_line` rebuilds.
         wire = data if start == 0 else data[start:]
-        line = head.start if isinstance(message, Request) else message.start_line()
-        message.headers.memo[_WIRE] = (line, message.body, wire)
+        line = first if isinstance(message, Request) else message.start_line()
+        message.headers._wire = (line, message.body, wire)
     return message
 
 
@@ -412,29 +410,42 @@ def parse_head(raw: bytes) -> ParsedHead:
 
 def parse_head_text(text: str) -> ParsedHead:
     """`parse_head` for the block already decoded."""
-    lines = text.split("\r\n")
+    start, headers, duplicate = _parse_lines(text.split(CRLF))
+    return ParsedHead(start, headers, duplicate)
+
+
+# What `_parse_lines` fills its list of fields with before it reads them: one list of
+# the final size, then assigned, instead of an append a line and three regrowths.
+_NO_FIELD: Final = HeaderField("", "", "", "")
+
+
+def _parse_lines(lines: list[str]) -> tuple[str, Headers, str | None]:
+    """The parts of a `ParsedHead` from `lines`: the header block split on CRLF."""
+    # A bare CR or LF is looked for with `in` (~120 instructions), not `find` (~200).
     start = lines[0]
-    if start.find("\r") >= 0 or start.find("\n") >= 0:
+    if "\r" in start or "\n" in start:
         raise SipParseError("bare CR or LF in the header block")
-    fields: list[HeaderField] = []
+    count = len(lines)
+    fields: list[HeaderField] = [_NO_FIELD] * (count - 1)
+    kept = 0
     bad: str | None = None
     cache = _LINES
     # The index of first values `Headers.get` builds, and the singleton check of
     # `_check_headers`, done in this one pass over the lines instead of two more.
     index: dict[str, str] = {}
     duplicate: str | None = None
-    for i in range(1, len(lines)):
+    for i in range(1, count):
         line = lines[i]
         field = unique_field(line)  # not in the cache: a new value every transaction
         if field is not None:
-            if line.find("\r") >= 0 or line.find("\n") >= 0:
+            if "\r" in line or "\n" in line:
                 raise SipParseError("bare CR or LF in the header block")
         else:
             field = cache.get(line)  # a line seen before (Max-Forwards: 70, CSeq: 1 INVITE)
         if field is None:
             # A cached line was checked when it was first read: neither a bare CR or
             # LF (left inside a line by the split) nor a continuation line.
-            if line.find("\r") >= 0 or line.find("\n") >= 0:
+            if "\r" in line or "\n" in line:
                 raise SipParseError("bare CR or LF in the header block")
             first = line[:1]
             if first == " " or first == "\t":  # §7.3.1 folding: rare, the general loop
@@ -447,17 +458,20 @@ def parse_head_text(text: str) -> ParsedHead:
                 if len(cache) >= _MAX_LINES:  # a flood of distinct lines: start again
                     cache.clear()
                 cache[line] = field
-        fields.append(field)
+        fields[kept] = field
+        kept += 1
         size = len(index)
         key = field.key
         index.setdefault(key, field.value)  # one hash probe: a first value goes in
         if len(index) == size and duplicate is None and key in _SINGLETONS:
             duplicate = field.name  # the key was there: a second field of it
+    if kept < count - 1:  # malformed lines were left out
+        del fields[kept:]
     headers = adopt_fields(fields, index)
     if bad is not None:  # read on, so the 400 can still be sent along the Via
         is_request = start[:4].upper() != "SIP/"
         raise SipParseError(bad, can_respond=is_request and _usable_via(headers), headers=headers)
-    return ParsedHead(start, headers, duplicate)
+    return start, headers, duplicate
 
 
 def _new_field(line: str) -> HeaderField | None:
@@ -480,8 +494,8 @@ def _new_field(line: str) -> HeaderField | None:
     return HeaderField(name, value, line, key)
 
 
-def _parse_folded(lines: list[str]) -> ParsedHead:
-    """`parse_head` for a block with continuation lines (§7.3.1): fields built one by one."""
+def _parse_folded(lines: list[str]) -> tuple[str, Headers, str | None]:
+    """`_parse_lines` for a block with continuation lines (§7.3.1): fields built one by one."""
     joined = "".join(lines)  # what `parse_head` has not checked yet: every line
     if joined.find("\r") >= 0 or joined.find("\n") >= 0:
         raise SipParseError("bare CR or LF in the header block")
@@ -508,7 +522,7 @@ def _parse_folded(lines: list[str]) -> ParsedHead:
     if bad is not None:
         is_request = lines[0][:4].upper() != "SIP/"
         raise SipParseError(bad, can_respond=is_request and _usable_via(headers), headers=headers)
-    return ParsedHead(lines[0], headers, _UNKNOWN)
+    return lines[0], headers, _UNKNOWN
 
 
 def _is_status_line(start: str) -> bool:
@@ -523,16 +537,21 @@ def _is_status_line(start: str) -> bool:
 
 
 def build_message(head: ParsedHead, body: bytes, *, stream: bool) -> Request | Response:
-    headers = head.headers
+    return _build(head.start, head.headers, head.duplicate, body, stream)
+
+
+def _build(
+    start: str, headers: Headers, duplicate: str | None, body: bytes, stream: bool
+) -> Request | Response:
     index = headers.first_values()
-    if _is_status_line(head.start):
-        response = _response_from(head.start, headers)
-        _check_headers(headers, index, False, head.duplicate)
+    if _is_status_line(start):
+        response = _response_from(start, headers)
+        _check_headers(headers, index, False, duplicate)
         response.body = _frame_body(headers, index, body, stream, False)
         return response
     can_respond = _usable_via(headers)
-    request = _request_from(head.start, headers, can_respond)
-    _check_headers(headers, index, can_respond, head.duplicate)
+    request = _request_from(start, headers, can_respond)
+    _check_headers(headers, index, can_respond, duplicate)
     _check_request(request, can_respond)
     request.body = _frame_body(headers, index, body, stream, can_respond)
     return request
@@ -557,37 +576,38 @@ def _usable_via(headers: Headers) -> bool:
 
 
 # The methods of RFC 3261 and its extensions: tokens, so a start line naming one
-# needs no pattern match (§25.1 Method).
-_METHODS: Final = frozenset(
-    {
-        "INVITE",
-        "ACK",
-        "BYE",
-        "CANCEL",
-        "OPTIONS",
-        "REGISTER",
-        "PRACK",
-        "SUBSCRIBE",
-        "NOTIFY",
-        "PUBLISH",
-        "INFO",
-        "REFER",
-        "MESSAGE",
-        "UPDATE",
-    }
-)
+# needs no pattern match (§25.1 Method). One string split: fourteen lines otherwise.
+_METHOD_NAMES = "INVITE ACK BYE CANCEL OPTIONS REGISTER PRACK SUBSCRIBE NOTIFY PUBLISH INFO"
+_METHODS: Final = frozenset(f"{_METHOD_NAMES} REFER MESSAGE UPDATE".split())
+
+
+# Request lines read before -> `Request._received`: the same few lines call after call
+# (an INVITE to a service, an ACK or BYE to our Contact), one look-up instead of a split,
+# a method look-up and a tuple. Only lines that passed go in.
+_REQUEST_LINES: Final[dict[str, tuple[str, str, str, str]]] = {}
 
 
 def _request_from(start: str, headers: Headers, can_respond: bool) -> Request:
-    parts = start.split(" ")
-    if len(parts) != 3 or not parts[1] or (parts[0] not in _METHODS and not is_token(parts[0])):
+    parts = _REQUEST_LINES.get(start)
+    if parts is None:
+        parts = _request_parts(start, headers, can_respond)
+    request = Request(parts[0], parts[1], headers, version=parts[2])
+    request._received = parts
+    return request
+
+
+def _request_parts(start: str, headers: Headers, can_respond: bool) -> tuple[str, str, str, str]:
+    split = start.split(" ")
+    if len(split) != 3 or not split[1] or (split[0] not in _METHODS and not is_token(split[0])):
         raise _error(f"malformed request line {start[:80]!r}", headers, can_respond)
-    method, target, version = parts
+    method, target, version = split
     if version != SIP_VERSION:
         _check_version(version, headers, can_respond)
-    request = Request(method, target, headers, version=version)
-    request._received = (method, target, version, start)  # split on single spaces
-    return request
+    parts = (method, target, version, start)  # split on single spaces: `start_line`
+    if len(_REQUEST_LINES) >= _MAX_KEYS:  # a flood of distinct lines: start again
+        _REQUEST_LINES.clear()
+    _REQUEST_LINES[start] = parts
+    return parts
 
 
 def _response_from(start: str, headers: Headers) -> Response:

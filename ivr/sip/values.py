@@ -384,7 +384,8 @@ def parse_via(value: str) -> Via:
             end = len(value)
         branch = value[start:end]
         if _spliceable(branch):
-            key = value[:start] + value[end:]
+            # The usual Via ends with its branch: the key is one slice, not two joined.
+            key = value[:start] if end == len(value) else value[:start] + value[end:]
             cached = _VIAS.get(key)
             if cached is None:
                 cached = _via_template(key, value, at, branch)

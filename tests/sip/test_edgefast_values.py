@@ -152,6 +152,10 @@ def test_what_can_be_spliced_back() -> None:
     assert _spliceable("z9hG4bK-1.2!%*_+`'~") and _spliceable("a b,c=d")
     for bad in ("", " a", "a\t", 'a"', "a;", "a>", "<a", "a\xa0"):
         assert not _spliceable(bad)
+    # Each character read (`_spliceable` reads them one by one): at either end, inside.
+    for bad in ('"a', ";a", "a<", ">a", "\xa0a", "a\u2028", 'ab"c', "ab;c", "ab<c", "ab>c"):
+        assert not _spliceable(bad)
+    assert _spliceable("a") and _spliceable("\xe9t\xe9") and _spliceable("a\tb")
 
 
 def test_a_bare_star_cached_first_does_not_make_a_tagged_star_valid() -> None:

@@ -140,7 +140,7 @@ def test_every_captured_message_round_trips_after_the_line_cache_is_warm() -> No
         for path in CAPTURED:
             data = path.read_bytes()
             message = parse_message(data, stream="tcp" in path.parent.name)
-            message.headers.memo.clear()  # the lines joined again, not the bytes kept
+            message.headers._wire = None  # the lines joined again, not the bytes kept
             assert message.serialise() == data, path
 
 

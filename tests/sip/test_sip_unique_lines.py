@@ -23,6 +23,12 @@ LINES = [
     "From: ",
     "Call-ID: a84b4c76e66710@pc33.atlanta.com",
     "Call-ID:  x \t",
+    # Each end of the value alone with LWS (`headers._value_at` reads both ends).
+    "Via: SIP/2.0/UDP h;branch=z9hG4bK-4\t",
+    "Via: \tSIP/2.0/UDP h;branch=z9hG4bK-5",
+    "From:  <sip:a@example.com>;tag=2",
+    "Call-ID: y ",
+    "Call-ID:  ",
 ]
 
 
