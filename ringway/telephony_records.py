@@ -54,20 +54,23 @@ _NUMBER = (int, float)  # what `isinstance(..., int | float)` took, as a tuple (
 
 def _encoder(encoder: json.JSONEncoder) -> Callable[[dict[str, Any]], str]:
     """``encoder.encode`` for a dict, with one C encoder built once (when it can be)."""
-    if _C_MAKE_ENCODER is None or encoder.indent is not None or encoder.check_circular:
+    # Its settings read untyped: typeshed declares ``indent`` an int or a str, and
+    # compiled code checks what it reads against that (a None raised TypeError).
+    settings: Any = encoder
+    if _C_MAKE_ENCODER is None or settings.indent is not None or settings.check_circular:
         return encoder.encode  # the Python encoder, or one whose markers are per call
     chunks = _C_MAKE_ENCODER(
         None,  # markers: no circular check
-        encoder.default,
+        settings.default,
         json.encoder.encode_basestring_ascii
-        if encoder.ensure_ascii
+        if settings.ensure_ascii
         else json.encoder.encode_basestring,
-        encoder.indent,
-        encoder.key_separator,
-        encoder.item_separator,
-        encoder.sort_keys,
-        encoder.skipkeys,
-        encoder.allow_nan,
+        settings.indent,
+        settings.key_separator,
+        settings.item_separator,
+        settings.sort_keys,
+        settings.skipkeys,
+        settings.allow_nan,
     )
 
     def encode(record: dict[str, Any]) -> str:
