@@ -83,6 +83,7 @@ COMPILED = (
     "ringway/sqlitework.py",
     "ringway/cdr.py",
     "ringway/telephony_records.py",
+    "ringway/telephony_forward.py",
     "crm/model.py",
     "crm/lookup.py",
     "agent_desktop/chat.py",

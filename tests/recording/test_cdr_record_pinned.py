@@ -111,3 +111,31 @@ def test_a_router_path_record_is_filed_as_it_always_was(tmp_path: Path) -> None:
     (row,) = store.rows
     assert dict(zip(_COLUMNS, row, strict=True)) == ROW
     assert [type(v) for v in row] == [type(ROW[c]) for c in _COLUMNS]
+
+
+def test_times_of_other_number_types_are_made_epoch_as_before(tmp_path: Path) -> None:
+    class Seconds(float):
+        pass
+
+    service = service_with(data_dir=str(tmp_path))
+    archive = CallArchive(service, None, cdr_keep=10)
+    archive.loop_offset = OFFSET
+    record: dict[str, Any] = {
+        "call_id": "c1",
+        "started_at": 7,  # an int
+        "answered_at": True,  # a bool is an int
+        "queued_at": Seconds(8.25),
+        "bridged_at": "not a time",
+        "ended_at": None,
+    }
+    archive.record(record)
+    assert record == {
+        "call_id": "c1",
+        "started_at": round(7 + OFFSET, 3),
+        "answered_at": round(1 + OFFSET, 3),
+        "queued_at": round(8.25 + OFFSET, 3),
+        "bridged_at": "not a time",
+        "ended_at": None,
+        "direction": "inbound",
+    }
+    assert [type(record[k]) for k in ("started_at", "answered_at", "queued_at")] == [float] * 3
