@@ -214,6 +214,10 @@ class SQLiteCustomerStore:
         self._generation = 0
         self._private = self._path in _PRIVATE_PATHS
         self._reader: sqlite3.Connection | None = None  # the loop's data_version check
+        # The reader's one cursor, kept: `Connection.execute` makes a cursor per call,
+        # which the connection also registers (a weak reference, swept now and then):
+        # about half of what the check cost. Used on the loop only (made on the worker).
+        self._versions: sqlite3.Cursor | None = None
         self._data_version: int | None = None
 
     @classmethod
@@ -240,6 +244,7 @@ class SQLiteCustomerStore:
             self._conn = connect(self._path)
             if not self._private:
                 self._reader = _open_reader(self._path)
+                self._versions = self._reader.cursor()
         return job(self._conn)
 
     # -- the phone cache (module docstring) ------------------------------------------
@@ -253,11 +258,11 @@ class SQLiteCustomerStore:
         connection committed); False: the answer must come from the worker."""
         if self._private:
             return True  # only this store writes it, and its writes drop the cache
-        reader = self._reader
-        if reader is None:
+        versions = self._versions
+        if versions is None:
             return False  # not opened yet
         try:
-            version: int = reader.execute(_DATA_VERSION).fetchone()[0]
+            version: int = versions.execute(_DATA_VERSION).fetchone()[0]
         except sqlite3.Error:  # busy (timeout 0) or worse: ask the worker, which reports it
             return False
         if version != self._data_version:
@@ -378,6 +383,7 @@ class SQLiteCustomerStore:
     def _close_on_worker(self) -> None:
         # The reader first: the last connection to close checkpoints the WAL and removes it.
         if self._reader is not None:
+            self._versions = None
             self._reader.close()
             self._reader = None
         if self._conn is not None:

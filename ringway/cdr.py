@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Final, TypeVar, cast
+
+from mypy_extensions import mypyc_attr
 
 from ringway.service import RoutingService
 from ringway.sqlitework import NullInliningInserts, SQLiteWorker
@@ -42,7 +44,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # What a record that cannot be filed raises: the filing calls log it (a warning), and
 # the call goes on.
-_NOT_FILED = (RoutingError, OSError, sqlite3.Error)
+_NOT_FILED: Final = (RoutingError, OSError, sqlite3.Error)
 
 # A None parameter binds as NULL either way, but the sqlite3 module (3.11) finds that
 # out the slow way for each one: None is not among the types it binds as they are, so
@@ -113,6 +115,7 @@ def _add_columns(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE cdrs ADD COLUMN {name} {kind}")
 
 
+@mypyc_attr(native_class=False)  # compiled, a plain class: its code/status override the base's
 class CdrError(RoutingError):
     """A CDR the driver cannot file (HTTP-shaped like every routing error)."""
 
@@ -120,6 +123,9 @@ class CdrError(RoutingError):
     status = 422
 
 
+# A plain class, compiled: `slot_constructor` allocates it by hand and reads its slots,
+# which a native class has not; the API and the tests read and compare it as a dataclass.
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CallDetailRecord:
     call_id: str  # SIP Call-ID of the caller's dialog
@@ -180,7 +186,7 @@ class CallDetailRecord:
 # The record built per call on the router path, every field positionally in declaration
 # order: the dataclass's keyword constructor cost ~36,000 instructions for 17 fields,
 # this one ~14,000 (`crm.model.slot_constructor`).
-_make_record = slot_constructor(CallDetailRecord)
+_make_record: Final = slot_constructor(CallDetailRecord)
 
 
 def _iso(at: float | None) -> str | None:
@@ -193,7 +199,7 @@ def _iso(at: float | None) -> str | None:
 _CONVERTED = ("outcome", "details")
 _AS_IS = tuple(name for name in CallDetailRecord.__slots__ if name not in _CONVERTED)
 _COLUMNS = (*_AS_IS, *_CONVERTED)
-_as_is = operator.attrgetter(*_AS_IS)
+_as_is: Final = operator.attrgetter(*_AS_IS)
 Row = tuple[Any, ...]
 
 
@@ -278,6 +284,7 @@ def _insert(conn: sqlite3.Connection, rows: list[Row]) -> None:
     _INSERTS.insert(conn, rows)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # the tests count its batches in a subclass
 class CdrStore:
     """The CDR table, written by group commit: `add` returns once its row is committed,
     and the rows of the calls that end within ``gather_s`` of each other (at most
@@ -629,7 +636,7 @@ class CallDetails:
         self.store.add_soon(cdr)
         return cdr
 
-    def file_call(self, record: Mapping[str, Any], cli: object, hangup_by: object) -> None:
+    def file_call(self, record: dict[str, Any], cli: object, hangup_by: object) -> None:
         """`file` of ``record`` with its ``cli`` and ``hangup_by`` given (and no recording):
         what `ringway.telephony_records.CallArchive` files for a call, without copying
         the driver's record to change three keys, and with the store's row built
@@ -644,14 +651,15 @@ class CallDetails:
         self.store.add_row_soon(row)
 
     def _from_record(self, record: Mapping[str, Any]) -> CallDetailRecord:
-        get = record.get
+        facts = record if isinstance(record, dict) else dict(record)
+        get = facts.get
         return self._from_facts(
-            record, get("cli"), get("hangup_by"), get("recording_id"), _make_record
+            facts, get("cli"), get("hangup_by"), get("recording_id"), _make_record
         )
 
     def _from_facts(
         self,
-        record: Mapping[str, Any],
+        record: dict[str, Any],
         cli: object,
         hangup_by: object,
         recording_id: object,
@@ -662,29 +670,29 @@ class CallDetails:
         # Each key read once, the common shapes (a float time, a non-empty str, None, no
         # dialer block) taken here and the rest by the helpers, whose result is the same
         # for those: a CDR per call is built on the router path, and each helper call
-        # cost more than its work.
-        get = record.get
-        value = get("ended_at")
+        # cost more than its work. `record.get` each time, not a bound `get`: compiled,
+        # a dict's get is a C call, a bound method a Python-level one.
+        value = record.get("ended_at")
         ended = value if type(value) is float else _number(value)
-        value = get("answered_at")
+        value = record.get("answered_at")
         answered = value if type(value) is float else _number(value)
         # the start, else the answer, else (none, or a zero) the end: as `a or b` did
-        value = get("started_at")
+        value = record.get("started_at")
         started = value if type(value) is float else _number(value)
         if started is None:
             started = answered
         if not started:
             started = ended
         if started is None:
-            raise CdrError(f"call {get('call_id')!r} has no times")
-        dialer = get("dialer")
-        direction = get("direction")
-        dialed = get("dialed")
-        contact_id = get("contact_id")
-        bridged = get("bridged_at")
+            raise CdrError(f"call {record.get('call_id')!r} has no times")
+        dialer = record.get("dialer")
+        direction = record.get("direction")
+        dialed = record.get("dialed")
+        contact_id = record.get("contact_id")
+        bridged = record.get("bridged_at")
         return self._built(
             make,
-            str(get("call_id") or ""),
+            str(record.get("call_id") or ""),
             started,
             ended,
             answered,
@@ -770,20 +778,22 @@ def _details(value: object) -> dict[str, Any] | None:
 
 
 # What in a driver's own outcome says the call failed to be set up or routed.
-_FAILED_WORDS = ("fail", "reject", "error", "refused")
-_OUTCOME_VALUES = frozenset(outcome.value for outcome in Outcome)
+_FAILED_WORDS: Final = ("fail", "reject", "error", "refused")
+_OUTCOME_VALUES: Final = frozenset(outcome.value for outcome in Outcome)
 # Whether a driver's outcome text says so, by the text: a few texts, a call each.
-_FAILED_SAID: dict[str, bool] = {}
-_FAILED_SAID_KEEP = 1024
+_FAILED_SAID: Final[dict[str, bool]] = {}
+_FAILED_SAID_KEEP: Final = 1024
 # The members read per call, kept: `Outcome.IVR` is a Python-level look-up on the enum
 # class in 3.11 (~1,200 instructions), a module global one dict read.
-_IVR, _ABANDONED, _FAILED = Outcome.IVR, Outcome.ABANDONED, Outcome.FAILED
+_IVR: Final = Outcome.IVR
+_ABANDONED: Final = Outcome.ABANDONED
+_FAILED: Final = Outcome.FAILED
 # `_BY_STATUS` by the status's value: an Enum member (a StrEnum's too) hashes in Python
 # (enum.py's `__hash__`, ~800 instructions), a str by its cached hash.
-_BY_STATUS_VALUE = {status.value: outcome for status, outcome in _BY_STATUS.items()}
+_BY_STATUS_VALUE: Final = {status.value: outcome for status, outcome in _BY_STATUS.items()}
 
 
-def _driver_outcome(record: Mapping[str, Any]) -> Outcome | None:
+def _driver_outcome(record: dict[str, Any]) -> Outcome | None:
     """What the contact cannot say: a call that never queued, or one that failed."""
     said = record.get("outcome") or ""
     if type(said) is not str:

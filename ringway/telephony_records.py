@@ -22,7 +22,7 @@ import os
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -48,26 +48,29 @@ _CDR_JSON = json.JSONEncoder(default=str, check_circular=False)
 # same settings. Reusable because it keeps no state between calls: no circular-check
 # markers (check_circular=False above). Without the C accelerator, the encoder itself.
 _C_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
-_CDR_TIMES = ("started_at", "answered_at", "queued_at", "bridged_at", "ended_at")
-_NUMBER = (int, float)  # what `isinstance(..., int | float)` took, as a tuple (quicker)
+_CDR_TIMES: Final = ("started_at", "answered_at", "queued_at", "bridged_at", "ended_at")
+_NUMBER: Final = (int, float)  # what `isinstance(..., int | float)` took, as a tuple (quicker)
 
 
 def _encoder(encoder: json.JSONEncoder) -> Callable[[dict[str, Any]], str]:
     """``encoder.encode`` for a dict, with one C encoder built once (when it can be)."""
-    if _C_MAKE_ENCODER is None or encoder.indent is not None or encoder.check_circular:
+    # Its settings read untyped: typeshed declares ``indent`` an int or a str, and
+    # compiled code checks what it reads against that (a None raised TypeError).
+    settings: Any = encoder
+    if _C_MAKE_ENCODER is None or settings.indent is not None or settings.check_circular:
         return encoder.encode  # the Python encoder, or one whose markers are per call
     chunks = _C_MAKE_ENCODER(
         None,  # markers: no circular check
-        encoder.default,
+        settings.default,
         json.encoder.encode_basestring_ascii
-        if encoder.ensure_ascii
+        if settings.ensure_ascii
         else json.encoder.encode_basestring,
-        encoder.indent,
-        encoder.key_separator,
-        encoder.item_separator,
-        encoder.sort_keys,
-        encoder.skipkeys,
-        encoder.allow_nan,
+        settings.indent,
+        settings.key_separator,
+        settings.item_separator,
+        settings.sort_keys,
+        settings.skipkeys,
+        settings.allow_nan,
     )
 
     def encode(record: dict[str, Any]) -> str:
@@ -111,9 +114,10 @@ def _cdr_jsonl(record: dict[str, Any]) -> bytes:
 
 # Loop seconds + the offset, to the millisecond: `round(t, 3)` formats the float as
 # decimal text and parses it back (~3,600 instructions, four times a call).
-_TWO_43 = float(2**43)  # milliseconds until the year 2248; an ulp there is 2**-10
-_BELOW_HALF = 0.5 - 2.0**-9  # a fraction this far from a half is more than an ulp from it
-_ABOVE_HALF = 0.5 + 2.0**-9
+# Final literals: compiled, constants in the code rather than module globals read per use.
+_TWO_43: Final = 8796093022208.0  # 2**43 ms, the year 2248; an ulp there is 2**-10
+_BELOW_HALF: Final = 0.498046875  # 0.5 - 2**-9: this far from a half is over an ulp from it
+_ABOVE_HALF: Final = 0.501953125  # 0.5 + 2**-9
 
 
 def _to_ms(t: float) -> float:
@@ -124,7 +128,10 @@ def _to_ms(t: float) -> float:
     text does; anything else (near a half, zero, negative, huge, NaN) goes to `round`."""
     scaled = t * 1000.0
     if 0.0 < scaled < _TWO_43:
-        fraction, whole = math.modf(scaled)  # both exact
+        # both exact (`math.modf`'s; a C floor where compiled, not a call and a tuple):
+        # floor(x) <= x < 2*floor(x) for x >= 1, so x - floor(x) is exact (Sterbenz)
+        whole = float(math.floor(scaled))
+        fraction = scaled - whole
         if fraction < _BELOW_HALF:
             return whole / 1000.0
         if fraction > _ABOVE_HALF:
@@ -158,6 +165,8 @@ class CallArchive:
         self.calls = calls  # recordings and the CDR store (ringway.calls), when the app has them
         self.cdrs: deque[dict[str, Any]] = deque(maxlen=cdr_keep)
         self.cdr_path = Path(service.config.path_setting("{data_dir}")) / "cdr.jsonl"
+        # the CLI's region, read once: the service's configuration is fixed for its life
+        self._region = service.config.service.default_region
         self.loop_offset = 0.0  # wall clock minus loop clock, for the records
         self._recordings: dict[str, RecordingSession] = {}  # by the caller's Call-ID
         self._finishing: dict[str, asyncio.Task[str | None]] = {}
@@ -236,7 +245,10 @@ class CallArchive:
         offset = self.loop_offset
         for key in _CDR_TIMES:
             value = cdr.get(key)
-            if isinstance(value, _NUMBER):
+            # apart, not or-ed: the first branch's float is a C double where compiled
+            if type(value) is float:  # noqa: SIM114 (the driver's loop times)
+                cdr[key] = _to_ms(value + offset)
+            elif isinstance(value, _NUMBER):
                 cdr[key] = _to_ms(value + offset)
         self.cdrs.append(cdr)
         self._append(_cdr_jsonl(cdr))
@@ -246,18 +258,18 @@ class CallArchive:
     def _file(self, cdr: dict[str, Any]) -> None:
         """Into the CDR store (`GET /api/v1/cdrs`): at once, or once the call's recording
         is written, to name it."""
-        finishing = self._finishing.pop(cdr.get("call_id") or "", None)
-        if finishing is not None:
-            self._spawn(self._file_with_recording(cdr, finishing))
-            return
+        if self._finishing:  # a recording being written (none on most nodes' calls)
+            finishing = self._finishing.pop(cdr.get("call_id") or "", None)
+            if finishing is not None:
+                self._spawn(self._file_with_recording(cdr, finishing))
+                return
         assert self.calls is not None
         try:
             # built now and queued for the store's next batch: no task, no future per
             # call; the record as `_for_store` gives it, without the copy
             cli = cdr.get("cli")
-            region = self.service.config.service.default_region
             self.calls.cdrs.file_call(
-                cdr, caller_number(cli, region) or cli, _hangup_by(cdr.get("hangup_side"))
+                cdr, caller_number(cli, self._region) or cli, _hangup_by(cdr.get("hangup_side"))
             )
         except Exception:  # the call's teardown must go on whatever the CDR store does
             log.exception("CDR for call %r not filed", cdr.get("call_id"))
@@ -276,10 +288,9 @@ class CallArchive:
     def _for_store(self, cdr: dict[str, Any], recording_id: str | None) -> dict[str, Any]:
         """The record as the CDR store takes it: the CLI normalised, who hung up in its
         words, the recording's id (or none)."""
-        region = self.service.config.service.default_region
         return {
             **cdr,
-            "cli": caller_number(cdr.get("cli"), region) or cdr.get("cli"),
+            "cli": caller_number(cdr.get("cli"), self._region) or cdr.get("cli"),
             "hangup_by": _hangup_by(cdr.get("hangup_side")),
             "recording_id": recording_id,
         }

@@ -81,6 +81,8 @@ COMPILED = (
     "ringway/telephony.py",
     "ringway/caller_lookups.py",
     "ringway/sqlitework.py",
+    "ringway/telephony_records.py",
+    "ringway/telephony_forward.py",
     "crm/model.py",
     "crm/lookup.py",
     "agent_desktop/chat.py",

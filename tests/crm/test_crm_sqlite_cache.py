@@ -153,7 +153,7 @@ def test_a_busy_or_failed_check_asks_the_worker(tmp_path: Path) -> None:
         store = await opened(str(tmp_path / "crm.db"))
         try:
             await store.find_by_phone(MARGARET)
-            store._reader = Broken()  # type: ignore[assignment]
+            store._versions = Broken()  # type: ignore[assignment]
             assert store.cached_by_phone(MARGARET) is None
             assert [c.id for c in await store.find_by_phone(MARGARET)] == ["cust-1001"]
         finally:

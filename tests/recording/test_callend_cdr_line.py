@@ -48,6 +48,12 @@ def test_milliseconds_are_round_to_three_places_to_the_bit() -> None:
     assert wrong == []
 
 
+def test_the_bounds_are_the_powers_of_two_they_name() -> None:
+    from ringway.telephony_records import _ABOVE_HALF, _BELOW_HALF, _TWO_43
+
+    assert (float(2**43), 0.5 - 2.0**-9, 0.5 + 2.0**-9) == (_TWO_43, _BELOW_HALF, _ABOVE_HALF)
+
+
 def _with_option(record: dict[Any, Any]) -> bytes:
     return orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS)
 

@@ -5,14 +5,15 @@ multi-row INSERTs with the same result as one INSERT per row."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import sqlite3
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from cdr_kit import T0, Records, contact, service_with
 
 from ringway.cdr import (
     _COLUMNS,
@@ -24,46 +25,26 @@ from ringway.cdr import (
     _make_row,
     _row,
 )
-from router.errors import RoutingError
+from ringway.service import RoutingService
 from router.model import ContactStatus
 
-T0 = 1_800_000_000.0
-
-
-class Router:
-    def __init__(self, contacts: dict[str, Any]) -> None:
-        self.contacts = contacts
-
-    def contact(self, contact_id: str) -> Any:
-        try:
-            return self.contacts[contact_id]
-        except KeyError:
-            raise RoutingError(f"no contact {contact_id}") from None
-
-
-def contact(*, answered: bool, status: ContactStatus) -> SimpleNamespace:
-    return SimpleNamespace(
-        queue="sales",
-        customer_id="cust-1",
-        disposition="sold" if answered else None,
-        agent_id="alice",
-        answered_at=T0 + 5 if answered else None,
-        origin="+442079460958",
-        status=status,
-    )
-
-
 CONTACTS = {
-    "c-answered": contact(answered=True, status=ContactStatus.WRAP_UP),
-    "c-waiting": contact(answered=False, status=ContactStatus.QUEUED),
-    "c-gone": contact(answered=False, status=ContactStatus.ABANDONED),
+    "c-answered": contact("c-answered", answered=True, status=ContactStatus.WRAP_UP),
+    "c-waiting": contact("c-waiting", answered=False, status=ContactStatus.QUEUED),
+    "c-gone": contact("c-gone", answered=False, status=ContactStatus.ABANDONED),
 }
 
 
-class Capture:
-    """A CDR store that keeps what it is handed."""
+@functools.cache
+def _service() -> RoutingService:
+    return service_with(CONTACTS.values())
+
+
+class Capture(CdrStore):
+    """A CDR store that keeps what it is handed (nothing opened, nothing written)."""
 
     def __init__(self) -> None:
+        super().__init__(Path("/nowhere/calls.sqlite3"))
         self.rows: list[tuple[Any, ...]] = []
 
     def add_soon(self, cdr: CallDetailRecord) -> None:
@@ -73,9 +54,8 @@ class Capture:
         self.rows.append(row)
 
 
-def details_for(store: Any) -> CallDetails:
-    service = SimpleNamespace(now=lambda: T0 + 99, router=Router(CONTACTS))
-    return CallDetails(service, store)  # type: ignore[arg-type]
+def details_for(store: CdrStore) -> CallDetails:
+    return CallDetails(_service(), store)
 
 
 @pytest.mark.parametrize("details", [None, {"campaign": "spring", "ring_s": 3.5}])
@@ -205,15 +185,14 @@ def test_the_archive_files_the_normalised_caller_and_who_hung_up(
 ) -> None:
     from crm.memory import MemoryCustomerStore
     from ringway.config import load_config_text
-    from ringway.service import RoutingService
     from ringway.telephony_records import CallArchive
 
     config = load_config_text(
         f'service: {{data_dir: "{tmp_path}", default_region: GB}}\nqueues: [{{name: q}}]'
     )
     store = Capture()
-    calls = SimpleNamespace(cdrs=details_for(store))
-    archive = CallArchive(RoutingService(config, MemoryCustomerStore()), calls, cdr_keep=10)  # type: ignore[arg-type]
+    calls = Records(cdrs=details_for(store))
+    archive = CallArchive(RoutingService(config, MemoryCustomerStore()), calls, cdr_keep=10)
     record = {"call_id": "c1", "started_at": 1.0, "ended_at": 2.0, "cli": cli,
               "hangup_side": side, "contact_id": "c-gone"}  # fmt: skip
 
@@ -233,8 +212,8 @@ def test_the_archive_files_the_normalised_caller_and_who_hung_up(
 def test_the_outcome_by_status_value_is_the_one_by_member(status: ContactStatus) -> None:
     from ringway.cdr import _BY_STATUS, _outcome
 
-    found = SimpleNamespace(status=status)
-    assert _outcome(found) is _BY_STATUS.get(status, Outcome.ABANDONED)  # type: ignore[arg-type]
+    found = contact("c-1", answered=False, status=status)
+    assert _outcome(found) is _BY_STATUS.get(status, Outcome.ABANDONED)
     assert _outcome(None) is Outcome.IVR
 
 

@@ -9,44 +9,17 @@ import logging
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from cdr_kit import T0, NoStore, Records, contact, service_with
 
 from ringway.cdr import CallDetailRecord, CallDetails, CdrStore, Outcome, _outcome, _row
-from router.errors import RoutingError
-from router.model import ContactStatus
-
-T0 = 1_800_000_000.0
+from router.model import Contact, ContactStatus
 
 
-class Router:
-    def __init__(self, contacts: dict[str, Any]) -> None:
-        self.contacts = contacts
-
-    def contact(self, contact_id: str) -> Any:
-        try:
-            return self.contacts[contact_id]
-        except KeyError:
-            raise RoutingError(f"no contact {contact_id}") from None
-
-
-def details_for(contacts: dict[str, Any], store: Any = None) -> CallDetails:
-    service = SimpleNamespace(now=lambda: T0 + 99, router=Router(contacts))
-    return CallDetails(service, store)  # type: ignore[arg-type]
-
-
-def contact(*, answered: bool, status: ContactStatus) -> SimpleNamespace:
-    return SimpleNamespace(
-        queue="sales",
-        customer_id="cust-1",
-        disposition="sold" if answered else None,
-        agent_id="alice",
-        answered_at=T0 + 5 if answered else None,
-        origin="+442079460958",
-        status=status,
-    )
+def details_for(contacts: dict[str, Contact], store: CdrStore | None = None) -> CallDetails:
+    return CallDetails(service_with(contacts.values()), store or NoStore())
 
 
 def reference(facts: dict[str, Any], found: Any, connected_at: float | None) -> CallDetailRecord:
@@ -77,9 +50,9 @@ def reference(facts: dict[str, Any], found: Any, connected_at: float | None) -> 
 
 
 CONTACTS = {
-    "c-answered": contact(answered=True, status=ContactStatus.WRAP_UP),
-    "c-waiting": contact(answered=False, status=ContactStatus.QUEUED),
-    "c-gone": contact(answered=False, status=ContactStatus.ABANDONED),
+    "c-answered": contact("c-answered", answered=True, status=ContactStatus.WRAP_UP),
+    "c-waiting": contact("c-waiting", answered=False, status=ContactStatus.QUEUED),
+    "c-gone": contact("c-gone", answered=False, status=ContactStatus.ABANDONED),
 }
 
 
@@ -219,13 +192,14 @@ def test_a_failing_cdr_store_never_stops_the_calls_teardown(
     from ringway.service import RoutingService
     from ringway.telephony_records import CallArchive
 
-    class Exploding:
-        def file_call(self, record: Any, cli: Any, hangup_by: Any) -> None:
+    class Exploding(NoStore):
+        def add_row_soon(self, row: Any) -> None:
             raise TypeError("a bug in the CDR store")
 
     config = load_config_text(f'service: {{data_dir: "{tmp_path}"}}\nqueues: [{{name: q}}]')
-    calls = SimpleNamespace(cdrs=Exploding())
-    archive = CallArchive(RoutingService(config, MemoryCustomerStore()), calls, cdr_keep=10)  # type: ignore[arg-type]
+    service = RoutingService(config, MemoryCustomerStore())
+    calls = Records(cdrs=CallDetails(service, Exploding()))
+    archive = CallArchive(service, calls, cdr_keep=10)
 
     async def scenario() -> None:
         archive.record({"call_id": "c1", "started_at": 1.0, "ended_at": 2.0})  # no raise

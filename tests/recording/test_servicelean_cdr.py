@@ -10,14 +10,17 @@ import math
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from cdr_kit import NoStore, Records, contact, service_with
 
 from ringway.cdr import CallDetailRecord, CallDetails, Outcome, _outcome, _row
+from ringway.recordings import Recordings
+from ringway.schema import RecordingDoc
 from ringway.telephony_records import _CDR_JSON, CallArchive, _cdr_line
 from router.errors import RoutingError
+from router.model import ContactStatus
 
 T0 = 1_800_000_000.0
 
@@ -78,20 +81,8 @@ def _outcome_before(record: Mapping[str, Any]) -> Outcome | None:
     return None if record.get("contact_id") else Outcome.IVR
 
 
-class Router:
-    def __init__(self, contacts: dict[str, Any]) -> None:
-        self.contacts = contacts
-
-    def contact(self, contact_id: str) -> Any:
-        try:
-            return self.contacts[contact_id]
-        except KeyError:
-            raise RoutingError(f"no contact {contact_id}") from None
-
-
 def details() -> CallDetails:
-    service = SimpleNamespace(now=lambda: T0 + 99, router=Router({}))
-    return CallDetails(service, None)  # type: ignore[arg-type]
+    return CallDetails(service_with(now=T0 + 99), NoStore())
 
 
 def built_before(record: Mapping[str, Any]) -> CallDetailRecord:
@@ -199,19 +190,21 @@ def test_none_still_binds_as_null() -> None:
 def test_a_queues_recording_announcement_is_read_once() -> None:
     asked: list[str | None] = []
 
-    def policy(queue: str | None) -> SimpleNamespace:
-        asked.append(queue)
-        if queue == "sales":
-            return SimpleNamespace(enabled=True, announcement="call_recorded")
-        return SimpleNamespace(enabled=False, announcement="never played")
+    class Policies(Recordings):
+        def __init__(self) -> None:  # nothing stored: only the policy is read
+            pass
+
+        def policy(self, queue: str | None) -> RecordingDoc:
+            asked.append(queue)
+            if queue == "sales":
+                return RecordingDoc(enabled=True, announcement="call_recorded")
+            return RecordingDoc(enabled=False, announcement="never_played")
 
     queues = {"c1": "sales", "c2": "sales", "c3": "support", "c4": "support"}
-    reads = SimpleNamespace(contact=lambda c: SimpleNamespace(queue=queues[c]))
-    service = SimpleNamespace(
-        reads=reads, config=SimpleNamespace(path_setting=lambda value: "/nowhere")
+    service = service_with(
+        contact(c, answered=False, status=ContactStatus.QUEUED, queue=q) for c, q in queues.items()
     )
-    calls = SimpleNamespace(recordings=SimpleNamespace(policy=policy))
-    archive = CallArchive(service, calls, 10)  # type: ignore[arg-type]
+    archive = CallArchive(service, Records(recordings=Policies()), 10)
     said = [archive.recording_announcement(c) for c in ("c1", "c2", "c3", "c4", "c1")]
     assert said == ["call_recorded", "call_recorded", None, None, "call_recorded"]
     assert asked == ["sales", "support"]

@@ -65,3 +65,14 @@ def test_sizes_past_the_old_parameter_limit_are_left_out() -> None:
     inserts = NullInliningInserts("INSERT INTO t VALUES ", 100, (16, 8, 4))
     assert list(inserts.statements((False,) * 100)) == [8, 4, 1]  # 16 rows: 1,600
     assert list(inserts.statements((True,) * 50 + (False,) * 50)) == [16, 8, 4, 1]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [(), (None,), (1,), (None, 1, None), (1, None, "", 0, None), tuple([None] * 70), (0.0, False)],
+)
+def test_a_rows_null_mask_is_its_null_shape(row: tuple[Any, ...]) -> None:
+    from ringway.sqlitework import _mask_of, _null_mask, _null_shape
+
+    assert _null_mask(row) == _mask_of(_null_shape(row))
+    assert [_null_mask(row) >> i & 1 == 1 for i in range(len(row))] == list(_null_shape(row))
