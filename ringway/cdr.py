@@ -383,18 +383,23 @@ class CdrStore:
 
     async def _write_batch(self, batch: list[tuple[Row, asyncio.Future[None] | None]]) -> None:
         rows = [row for row, _ in batch]
+        failure: Exception | None = None
         try:
             await self._run(lambda conn: _insert(conn, rows))
         except Exception as exc:
-            if len(batch) == 1:
-                _failed(*batch[0], exc)
-            else:  # one bad row must not fail the others: each alone, in its own transaction
-                for row, committed in batch:
-                    await self._write_alone(row, committed)
-            return
-        for _, committed in batch:
-            if committed is not None:
-                _settle(committed, None)
+            failure = exc
+        # No await inside the except block: compiled by mypyc, a coroutine suspended there
+        # leaves the handled exception set on the thread, and a later bare `raise` (the
+        # cancelled writer's in `_write_queued`) re-raised this row's error, not its own.
+        if failure is None:
+            for _, committed in batch:
+                if committed is not None:
+                    _settle(committed, None)
+        elif len(batch) == 1:
+            _failed(*batch[0], failure)
+        else:  # one bad row must not fail the others: each alone, in its own transaction
+            for row, committed in batch:
+                await self._write_alone(row, committed)
 
     async def _write_alone(self, row: Row, committed: asyncio.Future[None] | None) -> None:
         try:

@@ -81,6 +81,7 @@ COMPILED = (
     "ringway/telephony.py",
     "ringway/caller_lookups.py",
     "ringway/sqlitework.py",
+    "ringway/cdr.py",
     "ringway/telephony_records.py",
     "ringway/telephony_forward.py",
     "crm/model.py",
