@@ -12,6 +12,7 @@ request's Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6.2) and adds its To-t
 from __future__ import annotations
 
 import asyncio
+import random
 import shutil
 import socket
 from collections.abc import Callable
@@ -23,18 +24,48 @@ SIPP = shutil.which("sipp")
 needs_sipp = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) not installed")
 
 
+# Ports the tests choose come from below Linux's ephemeral range (32768-60999 by
+# default, net.ipv4.ip_local_port_range): Ringway's RTP sockets, resting in their
+# pools for up to a minute, and every outgoing connection bind there at random. A
+# port checked free in that range could be taken by one of them before the peer
+# binds it, and sipp then exits 254 ("Unable to bind ... socket") with no call made.
+_CHOSEN = range(20000, 32000)
+_pick = random.Random()
+
+
+def _udp_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        try:
+            udp.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _tcp_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+        try:
+            tcp.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
     """A port free on both UDP and TCP right now (SIP listens on both)."""
     while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
+        port = _pick.choice(_CHOSEN)
+        if _udp_free(port) and _tcp_free(port):
+            return port
+
+
+def free_media_port() -> int:
+    """An even base for sipp's ``-mp``: sipp binds the port (audio) and the port + 2
+    (video), and their RTCP neighbours are kept clear as well."""
+    while True:
+        port = _pick.choice(_CHOSEN) & ~1
+        if all(_udp_free(port + offset) for offset in range(4)):
+            return port
 
 
 async def wait_for(

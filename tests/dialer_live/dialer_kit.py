@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from peer_kit import AWAIT_BYE, SIPP, answer, free_port, reply, scenario
+from peer_kit import AWAIT_BYE, SIPP, answer, free_media_port, free_port, reply, scenario
 
 from ringway.app import ServiceBundle, build
 from ringway.config import demo_config_path, load_config_text
@@ -154,7 +154,7 @@ async def carrier(
     command = [
         SIPP, *args, "-sf", str(xml), "-i", "127.0.0.1", "-p", str(port),
         *(["-rtp_echo"] if echo else []),
-        "-mi", "127.0.0.1", "-mp", str(free_port()), "-m", str(calls), "-nostdin",
+        "-mi", "127.0.0.1", "-mp", str(free_media_port()), "-m", str(calls), "-nostdin",
         "-timeout", f"{int(timeout)}s", "-timeout_error",
         "-trace_msg", "-message_file", str(messages),
         "-trace_err", "-error_file", str(tmp / f"{name}_err.log"),

@@ -26,6 +26,7 @@ from peer_kit import (
     REGISTER_XML,
     SIPP,
     answer,
+    free_media_port,
     free_port,
     reply,
     scenario,
@@ -150,7 +151,7 @@ async def start_sipp(
     xml.write_text(scenario)
     command = [
         SIPP, *args, "-sf", str(xml), "-i", "127.0.0.1", "-p", str(port),
-        "-mi", "127.0.0.1", "-mp", str(free_port()), "-m", str(calls),
+        "-mi", "127.0.0.1", "-mp", str(free_media_port()), "-m", str(calls),
         "-nostdin", "-timeout", f"{int(timeout)}s", "-timeout_error",
         "-trace_err", "-error_file", str(tmp / f"{name}_err.log"),
         "-trace_msg", "-message_file", str(tmp / f"{name}_msg.log"),
