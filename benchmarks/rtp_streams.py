@@ -15,18 +15,30 @@ process kept the ideal rate (N x 50 packets/s). Each step also reports the
 process's CPU over the window (`cpu_share`, `cpu_us_per_packet`). The ramp stops after the first
 failing step; ``max_streams_p99_lt_20ms`` is the largest passing N. The box's
 load average is reported: other jobs on a shared machine move the figure.
+
+Diagnostics per step (they change nothing measured): `setup_late_ms`, how late the
+first packet left (the players' schedule starts 0.1 s after the step began, so
+set-up slower than that starts every stream behind and its backlog goes out in a
+burst); `late_by_100ms`, the packets over 20 ms late per 100 ms of the window
+(lateness bunched at its start is that burst, spread out is stalls);
+`gc`, the collections in the window per generation with the longest pause; and
+`preempted`, the process's involuntary context switches in the window (another
+process on the core took it: a stall that is not this process's CPU).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 from ivr.media.audio import tone
 from ivr.media.endpoint import MediaEndpoint
@@ -43,14 +55,21 @@ sys.stdin.read()
 """
 
 
-async def step(streams: int, seconds: float, port: int) -> dict[str, float | int | bool]:
+async def step(streams: int, seconds: float, port: int) -> dict[str, float | int | bool | str]:
     loop = asyncio.get_running_loop()
     lateness: list[float] = []
     measure_from = measure_to = 0.0
 
+    first_late: list[float] = []  # diagnostics: how late the first packet left
+    late_at: list[float] = []  # diagnostics: deadlines of packets over 20 ms late
+
     def on_sent(deadline: float, now: float) -> None:
         if measure_from <= deadline < measure_to:
             lateness.append(now - deadline)
+            if now - deadline >= 0.020:
+                late_at.append(deadline - measure_from)
+        elif not first_late:
+            first_late.append(now - deadline)
 
     endpoints = []
     for _ in range(streams):
@@ -70,8 +89,14 @@ async def step(streams: int, seconds: float, port: int) -> dict[str, float | int
     measure_from, measure_to = start + 0.5, start + 0.5 + seconds
     await asyncio.sleep(measure_from - loop.time())
     cpu_from = time.process_time()  # this process's CPU over the measured window
+    switches_from = resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    timing = _time_collections(pauses)
+    gc.callbacks.append(timing)
     await asyncio.sleep(measure_to - loop.time())
+    gc.callbacks.remove(timing)
     cpu_s = time.process_time() - cpu_from
+    preempted = resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw - switches_from
     await asyncio.sleep(0.2)
     for task in tasks:
         task.cancel()
@@ -82,7 +107,7 @@ async def step(streams: int, seconds: float, port: int) -> dict[str, float | int
     sent = len(lateness)
     ideal = round(streams * 50 * seconds)
     p99 = lateness[int(0.99 * (sent - 1))] if sent else float("inf")
-    result: dict[str, float | int | bool] = {
+    result: dict[str, float | int | bool | str] = {
         "streams": streams,
         "packets_sent": sent,
         "ideal_packets": ideal,
@@ -95,10 +120,34 @@ async def step(streams: int, seconds: float, port: int) -> dict[str, float | int
         "cpu_us_per_packet": round(1e6 * cpu_s / sent, 2) if sent else -1.0,
     }
     result["pass"] = p99 < 0.020 and sent >= 0.99 * ideal
+    # diagnostics (nothing above depends on them)
+    result["setup_late_ms"] = round(1000 * first_late[0], 1) if first_late else -1.0
+    bins = [0] * max(1, round(seconds * 10))
+    for at in late_at:
+        bins[min(int(at * 10), len(bins) - 1)] += 1
+    result["late_by_100ms"] = ",".join(map(str, bins))
+    result["gc"] = ",".join(
+        f"gen{gen}:{len(times)}x<={1000 * max(times, default=0.0):.1f}ms"
+        for gen, times in pauses.items()
+    )
+    result["preempted"] = preempted
     return result
 
 
-async def run(seconds: float) -> list[dict[str, float | int | bool]]:
+def _time_collections(pauses: dict[int, list[float]]) -> Callable[[str, dict[str, int]], None]:
+    """A `gc.callbacks` entry that records each collection's wall time by generation."""
+    began = [0.0]
+
+    def timing(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            pauses[info["generation"]].append(time.perf_counter() - began[0])
+
+    return timing
+
+
+async def run(seconds: float) -> list[dict[str, float | int | bool | str]]:
     sink = subprocess.Popen(
         [sys.executable, "-c", SINK], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
