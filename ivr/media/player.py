@@ -48,7 +48,6 @@ class Player:
         payload_type: int | None = None,
     ) -> None:
         self.codec = codec
-        self._encode = ENCODERS[codec]
         self._silence = bytes([SILENCE[codec]]) * FRAME_SAMPLES
         self.payload_type = PAYLOAD_TYPES[codec] if payload_type is None else payload_type
         self.ssrc = ssrc
@@ -78,7 +77,7 @@ class Player:
 
     def encode(self, pcm: bytes) -> bytes:
         """16-bit PCM in this player's law (an odd trailing octet is dropped)."""
-        return self._encode(pcm[: len(pcm) - len(pcm) % 2])
+        return encode_pcm(self.codec, pcm)
 
     def play_encoded(self, octets: bytes, *, now: float | None = None) -> None:
         """`play` for a prompt already in the player's law (`codec`)."""
@@ -171,6 +170,20 @@ class Player:
 
     def _frames(self, encoded: bytes) -> tuple[bytes, ...]:
         return split_frames(encoded, self._silence)
+
+
+@lru_cache(maxsize=16)
+def encode_pcm(codec: str, pcm: bytes) -> bytes:
+    """16-bit PCM in G.711 law `codec` (an odd trailing octet is dropped), remembered.
+
+    Every caller put on hold or played a prompt as PCM (`play`, `loop`, `announce`)
+    hands the same PCM again, and encoding it was ~0.5 ms a second of audio, per
+    call: benchmarks/rtp_streams.py's set-up encodes one second per stream, and at
+    500 streams that overran the 0.1 s before the first packet was due, so every
+    stream started behind and its backlog went out in one burst (`handle_timer`
+    catches up) into the measured window. Bytes are immutable: sharing is safe. A
+    hit costs hashing the PCM once per object and comparing it."""
+    return ENCODERS[codec](pcm[: len(pcm) - len(pcm) % 2])
 
 
 @lru_cache(maxsize=32)

@@ -12,7 +12,7 @@ import pytest
 from ivr.media import g711
 from ivr.media.audio import PromptLibrary, announcement, load_wav, silence, tone, write_wav
 from ivr.media.errors import WavFormatError
-from ivr.media.player import Player
+from ivr.media.player import Player, encode_pcm
 
 ONE_SECOND = tone(440, 1000)
 
@@ -29,6 +29,20 @@ def test_t15_one_second_is_50_packets_of_160_bytes() -> None:
     assert {p.payload_type for p in packets} == {0} and {p.ssrc for p in packets} == {0x1234}
     assert b"".join(p.payload for p in packets) == g711.ulaw_encode(ONE_SECOND)
     assert player.next_deadline() is None
+
+
+def test_pcm_is_encoded_once_per_law_and_gives_the_same_octets() -> None:
+    """Every call played or held with the same PCM shares one encoding (the set-up of
+    benchmarks/rtp_streams.py encoded a second of audio per stream)."""
+    odd = ONE_SECOND + b"\x01"  # an odd trailing octet is dropped, as before
+    for law, encode in (("PCMU", g711.ulaw_encode), ("PCMA", g711.alaw_encode)):
+        first, second = Player(start=0.0, ssrc=1, codec=law), Player(start=0.0, ssrc=2, codec=law)
+        assert first.encode(ONE_SECOND) == encode(ONE_SECOND)
+        assert second.encode(bytes(ONE_SECOND)) is first.encode(ONE_SECOND)  # equal PCM: cached
+        assert first.encode(odd) == encode(ONE_SECOND)
+    assert encode_pcm("PCMU", ONE_SECOND) != encode_pcm("PCMA", ONE_SECOND)
+    with pytest.raises(KeyError):
+        Player(start=0.0, ssrc=1, codec="G722")
 
 
 def test_pacing_follows_next_deadline_every_20_ms() -> None:
