@@ -18,22 +18,32 @@ from ivr.media.player import FRAME_SECONDS, Player
 from ivr.transport import run
 
 
-class EarlyTimers:
+class EarlyTimers(asyncio.AbstractEventLoop):
     """A loop whose timers wake 0.9 ms before their time, as uvloop's whole-millisecond
-    timers can: no real loop does that on demand."""
+    timers can: no real loop does that on demand. A real `AbstractEventLoop`: the
+    compiled clock checks the type of the loop it is given."""
 
     def __init__(self) -> None:
         self.now = 100.0
-        self.timers: list[tuple[float, Callable[..., None], tuple[object, ...]]] = []
+        self.timers: list[tuple[float, Callable[..., object], tuple[object, ...]]] = []
 
     def time(self) -> float:
         return self.now
 
-    def call_at(self, when: float, callback: Callable[..., None], *args: object) -> None:
-        self.timers.append((when - 0.0009, callback, args))
+    def get_debug(self) -> bool:
+        return False
 
-    def call_later(self, delay: float, callback: Callable[..., None], *args: object) -> None:
+    def call_at(  # type: ignore[override]
+        self, when: float, callback: Callable[..., object], *args: object
+    ) -> asyncio.TimerHandle:
+        self.timers.append((when - 0.0009, callback, args))
+        return asyncio.TimerHandle(when, callback, args, self)
+
+    def call_later(  # type: ignore[override]
+        self, delay: float, callback: Callable[..., object], *args: object
+    ) -> asyncio.TimerHandle:
         self.timers.append((self.now + delay, callback, args))
+        return asyncio.TimerHandle(self.now + delay, callback, args, self)
 
     def run_next(self) -> None:
         self.timers.sort(key=lambda timer: timer[0])
@@ -44,7 +54,7 @@ class EarlyTimers:
 
 def test_a_slot_that_wakes_early_waits_rather_than_send_before_the_deadline() -> None:
     loop = EarlyTimers()
-    clock = MediaClock(loop, quantum=0.005)  # type: ignore[arg-type]
+    clock = MediaClock(loop, quantum=0.005)
     ran: list[float] = []
     clock.call_at(100.0123, lambda: ran.append(loop.now))  # slot boundary 100.015
     loop.run_next()  # the loop timer wakes at 100.0141
