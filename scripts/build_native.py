@@ -84,6 +84,7 @@ COMPILED = (
     "ringway/cdr.py",
     "ringway/telephony_records.py",
     "ringway/telephony_forward.py",
+    "ringway/persist.py",
     "crm/model.py",
     "crm/lookup.py",
     "agent_desktop/chat.py",
