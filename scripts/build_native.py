@@ -87,6 +87,7 @@ COMPILED = (
     "ringway/persist.py",
     "crm/model.py",
     "crm/lookup.py",
+    "crm/sqlite.py",
     "agent_desktop/chat.py",
     "agent_desktop/hub.py",
     "simulation/collect.py",
