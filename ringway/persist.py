@@ -16,13 +16,14 @@ neither loses the batch nor writes it twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
+
+from mypy_extensions import mypyc_attr
 
 from router.events import Event
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 5.0  # retry a failing disk at least this often
 
 
+@mypyc_attr(native_class=False)  # compiled, an exception: a plain subclass of RuntimeError
 class PersistError(RuntimeError):
     """Events could not be written (the cause is chained)."""
 
@@ -90,12 +92,19 @@ class EventPersister:
 
         Raises `PersistError` if the disk refuses; the events stay buffered.
         """
-        async with self._lock:
+        # The lock by hand, not `async with`: nothing awaited while an exception is
+        # being handled (the mypyc pitfall in docs/native-build.md).
+        await self._lock.acquire()
+        try:
             while self._buffer:
                 try:
                     await self._write_batch()
                 except Exception as exc:
-                    raise PersistError(f"{len(self._buffer)} events not persisted: {exc}") from exc
+                    error = PersistError(f"{len(self._buffer)} events not persisted: {exc}")
+                    error.__cause__ = exc  # compiled, mypyc drops `raise ... from`
+                    raise error  # noqa: B904 (the cause is set above)
+        finally:
+            self._lock.release()
 
     async def close(self) -> None:
         """Stop the flusher, write everything still buffered, close the log."""
@@ -108,20 +117,32 @@ class EventPersister:
             if not self._task.cancelled() and self._task.exception() is not None:
                 log.error("event persister task died", exc_info=self._task.exception())
         loop = asyncio.get_running_loop()
+        failure: BaseException | None = None
         try:
             await self.flush()
-        finally:
-            await loop.run_in_executor(self._executor, self._log.close)
-            self._executor.shutdown(wait=True)  # idle by now: joins at once
+        except BaseException as exc:  # cancelled too: the log is closed all the same
+            failure = exc
+        # Not awaited in an except or finally block: compiled by mypyc, a coroutine
+        # suspended there leaves the exception it handles set on the thread, and a later
+        # bare `raise` elsewhere re-raises that stale one (docs/native-build.md).
+        await loop.run_in_executor(self._executor, self._log.close)
+        self._executor.shutdown(wait=True)  # idle by now: joins at once
+        if failure is not None:
+            raise failure
 
     # ---------------------------------------------------------------- internals
 
     async def _run(self) -> None:
         delay = self._interval
+        loop = asyncio.get_running_loop()
         while not self._closed:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
+            # woken by a full batch, `close` or the timer (no `asyncio.timeout`: its exit
+            # is awaited while the timeout's error is handled, the mypyc pitfall above)
+            timer = loop.call_later(delay, self._wake.set)
+            try:
+                await self._wake.wait()
+            finally:
+                timer.cancel()
             self._wake.clear()
             if self._closed:
                 return  # close() does the last flush itself

@@ -1,5 +1,5 @@
-"""The CRM's model and lookup, the B2BUA's kept lookups and the SQLite helpers load
-compiled (scripts/build_native.py), with their records still plain dataclasses, and
+"""The CRM's model, lookup and SQLite store, the B2BUA's kept lookups and the SQLite
+helpers load compiled (scripts/build_native.py), with their records still plain dataclasses, and
 give the same pops compiled and with ``RINGWAY_PURE=1``."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import crm.lookup
 import crm.model
+import crm.sqlite
 import ringway.caller_lookups
 import ringway.sqlitework
 import router._native as native
@@ -20,19 +21,19 @@ from crm.lookup import LookupResult, LookupStatus
 from crm.model import Consent, Customer, Tier
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = (crm.model, crm.lookup, ringway.caller_lookups, ringway.sqlitework)
+MODULES = (crm.model, crm.lookup, crm.sqlite, ringway.caller_lookups, ringway.sqlitework)
 
 # A child's pops of a matched, a shared and an unknown number, and where its modules came from.
 CHILD = """
 import json, sys
-import crm.lookup, crm.model, ringway.caller_lookups, ringway.sqlitework
+import crm.lookup, crm.model, crm.sqlite, ringway.caller_lookups, ringway.sqlitework
 from crm.lookup import _result
 from crm.model import Consent, Customer, Tier
 ann = Customer(id="c-1", name="Ann", phones=("+441632960001",), tier=Tier.GOLD,
     preferences={"k": "v"}, consents=(Consent(purpose="sms", granted=True, at="2024-01-01"),))
 bo = Customer(id="c-2", name="Bo")
 pops = [_result("+441632960001", found).to_pop() for found in ([ann], [ann, bo], [])]
-modules = [m.__file__ for m in (crm.lookup, crm.model, ringway.caller_lookups,
+modules = [m.__file__ for m in (crm.lookup, crm.model, crm.sqlite, ringway.caller_lookups,
     ringway.sqlitework)]
 json.dump({"pops": pops, "dict": ann.to_dict(), "modules": modules}, sys.stdout)
 """

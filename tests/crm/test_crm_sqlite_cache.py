@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import fields, replace
 from pathlib import Path
@@ -19,25 +20,41 @@ from crm_kit import MARGARET, opened, run
 
 import crm.lookup
 import crm.sqlite
-from crm.demo import HOUSEHOLD_PHONE
+from crm.demo import HOUSEHOLD_PHONE, seed
 from crm.lookup import CustomerLookup, LookupStatus
-from crm.model import Customer
+from crm.model import Consent, Customer, Tier
 from crm.sqlite import SQLiteCustomerStore, _copy
 
 
-def no_worker(store: SQLiteCustomerStore) -> None:
-    """From here on a read that reaches the worker thread fails the test."""
+class RefusingExecutor(ThreadPoolExecutor):
+    """The store's worker thread, refusing every job: a read that reaches it fails."""
 
-    async def refuse(*args: Any, **kwargs: Any) -> Any:
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
         raise AssertionError("went to the worker thread")
 
-    store._run = refuse  # type: ignore[method-assign]
+
+def no_worker(store: SQLiteCustomerStore) -> ThreadPoolExecutor:
+    """From here on a read that reaches the worker thread fails the test; returns the
+    store's own executor, to put back before it closes."""
+    own = store._executor
+    store._executor = RefusingExecutor(max_workers=1)
+    return own
+
+
+class BrokenCache(SQLiteCustomerStore):
+    """A store whose cache has a bug."""
+
+    def cached_phone_answer(self, e164: str) -> tuple[Customer, ...] | None:
+        raise RuntimeError("a bug in the cache")
 
 
 def test_copy_keeps_every_field() -> None:
     # a distinct value per field: a field the copy forgot would come back as its default
+    # (of the field's type: compiled, `_copy` checks what it reads)
     values: dict[str, Any] = {f.name: f"v-{f.name}" for f in fields(Customer)}
-    values["preferences"] = {"k": "v"}
+    values |= {"phones": ("+441632960001",), "emails": ("ann@example.com",)}
+    values |= {"tier": Tier.GOLD, "preferences": {"k": "v"}}
+    values["consents"] = (Consent(purpose="sms", granted=True, at="2024-01-01"),)
     original = Customer(**values)
     copied = _copy(original)
     assert copied == original
@@ -52,14 +69,15 @@ def test_a_cached_answer_is_the_same_and_needs_no_worker(tmp_path: Path, where: 
             first = await store.find_by_phone(MARGARET)
             household = await store.find_by_phone(HOUSEHOLD_PHONE)
             nobody = await store.find_by_phone("+442079460999")
-            no_worker(store)
+            own = no_worker(store)
             assert await store.find_by_phone(MARGARET) == first
             assert await store.find_by_phone(HOUSEHOLD_PHONE) == household
             assert len(household) == 2
             assert await store.find_by_phone("+442079460999") == nobody == []
             assert store.cached_by_phone(MARGARET) == first
         finally:
-            store._run = SQLiteCustomerStore._run.__get__(store)  # type: ignore[method-assign]
+            if isinstance(store._executor, RefusingExecutor):
+                store._executor = own
             await store.close()
 
     run(scenario())
@@ -216,13 +234,9 @@ def test_a_cached_lookup_skips_the_time_box(
 
 def test_a_failing_cache_falls_back_to_the_time_boxed_lookup(tmp_path: Path) -> None:
     async def scenario() -> None:
-        store = await opened(str(tmp_path / "crm.db"))
+        store = await BrokenCache.open(str(tmp_path / "crm.db"))
+        await seed(store)
         try:
-
-            def broken(e164: str) -> None:
-                raise RuntimeError("a bug in the cache")
-
-            store.cached_phone_answer = broken  # type: ignore[method-assign]
             result = await CustomerLookup(store, "GB").lookup_cli(MARGARET)
             assert result.status is LookupStatus.MATCHED  # answered by find_by_phone
         finally:
