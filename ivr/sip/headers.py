@@ -243,9 +243,15 @@ class Headers:
 
     def values(self, name: str) -> list[str]:
         """Every element of a list header across all its lines (§7.3.1), in order."""
+        key = header_key(name)
         out: list[str] = []
-        for value in self.get_all(name):
-            out.extend(split_commas(value))
+        for f in self._fields:  # one pass, no `get_all` list in between
+            if f.key == key:
+                value = f.value
+                if "," in value:
+                    out.extend(split_commas(value))
+                else:  # the usual one Contact, one Via: what split_commas gives it
+                    out.append(value.strip())
         return out
 
     def count(self, name: str) -> int:
