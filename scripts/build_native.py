@@ -64,6 +64,7 @@ COMPILED = (
     "ivr/sip/offer_answer.py",
     "ivr/sip/sdp.py",
     "ivr/sip/sdp_cache.py",
+    "ivr/sip/start_line.py",
     "ivr/sip/transaction.py",
     "ivr/sip/transaction_states.py",
     "ivr/sip/uri.py",

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from typing import Final
 
 from ivr.sip.errors import SipParseError
-from ivr.sip.headers import HeaderField, Headers, adopt_fields
-from ivr.sip.message import FROM_TAG_MEMO, TO_TAG_MEMO, Request, Response
+from ivr.sip.headers import FROM_TAG_READ, TO_TAG_READ, HeaderField, Headers, adopt_fields
+from ivr.sip.message import Request, Response
 from ivr.sip.values import MAGIC_COOKIE, NameAddr, Via
 
 REASONS: Final = {
@@ -57,8 +57,6 @@ REASONS: Final = {
 
 # §8.2.6.2: the headers a response copies from its request, in this order.
 _COPIED: Final = frozenset({"via", "from", "to", "call-id", "cseq"})
-_COPIED_MEMO: Final = "\0copied"  # `Headers.memo` key: the request's fields a response copies
-_TAGGED_TO_MEMO: Final = "\0tagged-to"  # `Headers.memo` key: the To field with our tag added
 
 
 def reason_phrase(status: int) -> str:
@@ -95,18 +93,20 @@ def make_response(
     content_type: str | None = None,
 ) -> Response:
     """A response to `request` per §8.2.6: Via, From, To, Call-ID, CSeq copied."""
-    fields = _copy_fields(request.headers, status, to_tag)
+    added: list[HeaderField] = []
     if status == 100 and (timestamp := request.headers.get("timestamp")) is not None:
-        fields.append(HeaderField("Timestamp", timestamp))  # §8.2.6.1
+        added.append(HeaderField("Timestamp", timestamp))  # §8.2.6.1
     # The fields are listed before the block is made: `Headers.add` would drop the
     # block's caches once per field, and a response is built two or three times a call.
     for name, value in headers:  # a loop, not a generator: cheaper compiled
-        fields.append(_added_field(name, value))
+        added.append(_added_field(name, value))
     if content_type is not None:
-        fields.append(_added_field("Content-Type", content_type))
-    fields.append(_length_field(len(body)))
+        added.append(_added_field("Content-Type", content_type))
+    added.append(_length_field(len(body)))
+    # A new list: what `_copy_fields` gives may be the request's own.
+    fields = _copy_fields(request.headers, status, to_tag) + added
     response = Response(status, reason or reason_phrase(status), adopt_fields(fields), body)
-    _seed_tags(request.headers, response.headers.memo, status, to_tag)
+    _seed_tags(request.headers, response.headers, status, to_tag)
     return response
 
 
@@ -117,30 +117,30 @@ def response_data(
 
     A final answer that leaves its transaction at once (the INVITE's 2xx, a BYE's
     200: `TransactionLayer.send_response_data`) is only ever needed as bytes, so the
-    Response, its header block, its fields and their memo are never made: the copied
-    Via/From/To/Call-ID/CSeq lines (§8.2.6.2, in the request's order, each as
-    received) are joined straight behind the status line. `tail`: the added lines,
-    each ending in CRLF (`header_lines`), Content-Type included; Content-Length is
-    appended here. tests/sip/test_reply_wire.py holds it to `make_response`'s bytes.
+    Response and its header block are never made: the fields `_copy_fields` gives
+    (§8.2.6.2, what `make_response` copies) are written straight behind the status
+    line. `tail`: the added lines, each ending in CRLF (`header_lines`), Content-Type
+    included; Content-Length is appended here. tests/sip/test_reply_wire.py holds it
+    to `make_response`'s bytes.
     """
     headers = request.headers
-    # One pass over the request's fields: the copied ones are not listed first (and
-    # kept in the memo, `_copied`), the request being answered this once.
-    copied: list[HeaderField] | None = headers.memo.get(_COPIED_MEMO)
-    fields = headers._fields if copied is None else copied
-    lines = [_status_line(status)]
+    fields = _copy_fields(headers, status, to_tag)
+    timestamp = headers.get("timestamp") if status == 100 else None  # §8.2.6.1
+    # Sized at once and filled (the status line, a line a field, a Timestamp, the last
+    # line, two empty strings for the CRLF CRLF): appending grew the list a response.
+    lines = [_status_line(status)] * (len(fields) + (5 if timestamp is not None else 4))
+    i = 1
     for f in fields:
-        key = f.key
-        if key not in _COPIED:
-            continue
-        if key == "to" and to_tag and _adds_tag(f.value, status, to_tag):
-            lines.append(f"{f.name}: {f.value};tag={to_tag}")  # as `_copy_fields` builds it
-        else:
-            raw = f.raw
-            lines.append(raw if raw is not None else f"{f.name}: {f.value}")
-    if status == 100 and (timestamp := request.headers.get("timestamp")) is not None:
-        lines.append(f"Timestamp: {timestamp}")  # §8.2.6.1
-    lines.append(f"{tail}Content-Length: {len(body)}\r\n\r\n")
+        raw = f.raw
+        lines[i] = raw if raw is not None else f"{f.name}: {f.value}"
+        i += 1
+    if timestamp is not None:
+        lines[i] = f"Timestamp: {timestamp}"
+        i += 1
+    length = _length_field(len(body)).line()  # "Content-Length: N", made once a length
+    lines[i] = tail + length if tail else length
+    lines[i + 1] = ""
+    lines[i + 2] = ""
     text = "\r\n".join(lines)
     return text.encode() + body if body else text.encode()
 
@@ -162,10 +162,11 @@ def _status_line(status: int) -> str:
 
 
 def _copied(source: Headers) -> list[HeaderField]:
-    """The request's fields a response copies (§8.2.6.2), kept in its memo: a request
-    is answered up to four times (100, 180, 200, retransmissions)."""
-    copied = [f for f in source._fields if f.key in _COPIED]  # no tuple copy
-    source.memo[_COPIED_MEMO] = copied
+    """The request's fields a response copies (§8.2.6.2), kept on its header block: a
+    request is answered up to four times (100, 180, 200, retransmissions)."""
+    copied = source._copied
+    if copied is None:
+        copied = source._copied = [f for f in source._fields if f.key in _COPIED]
     return copied
 
 
@@ -209,7 +210,7 @@ def _adds_tag(to: str, status: int, to_tag: str | None) -> bool:
     return ";" not in to or ";tag=" not in to.replace(" ", "")
 
 
-def _seed_tags(source: Headers, memo: dict[str, object], status: int, to_tag: str | None) -> None:
+def _seed_tags(source: Headers, target: Headers, status: int, to_tag: str | None) -> None:
     """The response's From and To tags, from what the request's parse found.
 
     From is copied unchanged, so its tag is the request's. To is the request's, or
@@ -218,17 +219,17 @@ def _seed_tags(source: Headers, memo: dict[str, object], status: int, to_tag: st
     the first and so the one read. Seeded, the edge's `to_tag`/`from_tag` on its
     own 200 need no parse.
     """
-    src = source.memo
-    cseq = src.get("cseq")
-    if cseq is not None:  # the CSeq field is copied (§8.2.6.2): its parse is the same
-        memo["cseq"] = cseq
-    if FROM_TAG_MEMO in src:
-        memo[FROM_TAG_MEMO] = src[FROM_TAG_MEMO]
-    if TO_TAG_MEMO in src:
-        tag = src[TO_TAG_MEMO]
+    # The CSeq field is copied (§8.2.6.2): its parse is the same.
+    target._cseq = source._cseq
+    read = source._tags_read
+    if read & FROM_TAG_READ:
+        target._from_tag = source._from_tag
+    if read & TO_TAG_READ:
+        tag = source._to_tag
         if tag is None and _adds_tag(source.first("to") or "", status, to_tag):
             tag = to_tag
-        memo[TO_TAG_MEMO] = tag
+        target._to_tag = tag
+    target._tags_read = read
 
 
 def stateless_tag(headers: Headers) -> str:
@@ -278,25 +279,32 @@ def make_request(
 
 
 def _copy_fields(source: Headers, status: int, to_tag: str | None) -> list[HeaderField]:
-    memo = source.memo
-    found: list[HeaderField] | None = memo.get(_COPIED_MEMO)
-    # typed: its fields are read natively, not looked up by name
-    copied = _copied(source) if found is None else found
-    fields: list[HeaderField] = []
-    for f in copied:
-        if f.key == "to" and to_tag and _adds_tag(f.value, status, to_tag):
-            # The 180 and the 200 of an INVITE carry the same tag: one field for both.
-            cached = memo.get(_TAGGED_TO_MEMO)
-            tagged: HeaderField
-            if cached is not None and cached[0] == to_tag:
-                tagged = cached[1]
-            else:
-                tagged = HeaderField(f.name, f"{f.value};tag={to_tag}", key="to")
-                memo[_TAGGED_TO_MEMO] = (to_tag, tagged)
-            fields.append(tagged)
-        else:
-            fields.append(f)  # shared: a field is never changed in place, only replaced
+    """The fields a response to `source`'s request copies (§8.2.6.2), in order: the
+    request's own, but the To with `to_tag` added when `_adds_tag` says so. What
+    `make_response` and `response_data` both write. Read it, never change it: with
+    no tag to add it is the list kept on the request (`_copied`)."""
+    copied = _copied(source)
+    fields = copied
+    if to_tag and status != 100:
+        for i, f in enumerate(copied):
+            if f.key == "to" and _adds_tag(f.value, status, to_tag):
+                if fields is copied:
+                    fields = list(copied)  # a field is shared, never changed in place
+                fields[i] = _tagged_to(source, f, to_tag)
     return fields
+
+
+def _tagged_to(source: Headers, to: HeaderField, to_tag: str) -> HeaderField:
+    """The To field with `;tag=` added, its wire text written with it. The 180 and the
+    200 of an INVITE carry the same tag: one field for both, kept on the request."""
+    cached = source._tagged_to
+    if cached is not None and cached[0] == to_tag:
+        return cached[1]
+    name = to.name
+    line = f"{name}: {to.value};tag={to_tag}"  # the line `HeaderField.line` would write
+    tagged = HeaderField(name, line[len(name) + 2 :], line, "to")
+    source._tagged_to = (to_tag, tagged)
+    return tagged
 
 
 def _finish(

@@ -6,9 +6,10 @@ exact text it was received as (`raw`, folding included) until it is changed;
 that is what makes a parsed message re-serialise byte for byte.
 
 Values are kept as text. Typed views (Via, name-addr, CSeq) are parsed on demand
-by `ivr.sip.values` and cached here (`memo`) until the next mutation; so is an
-index of the first value per key, built on the first `get` (a message is read
-a dozen times for every time it is changed).
+by `ivr.sip.values` and cached here until the next mutation: the ones every
+message is read for in slots, any other in `cached`'s dict; so is an index of
+the first value per key, built on the first `get` (a message is read a dozen
+times for every time it is changed).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, TypeVar
 
-from ivr.sip.values import split_commas
+from ivr.sip.values import CSeq, NameAddr, Via, split_commas
 
 T = TypeVar("T")
 
@@ -68,6 +69,8 @@ LIST_HEADERS: Final = frozenset(
 )
 
 
+FROM_TAG_READ: Final = 1  # `Headers._tags_read`: `_from_tag` holds the From's tag
+TO_TAG_READ: Final = 2  # and `_to_tag` the To's
 _MISSING: Any = object()  # `Headers.cached`: no entry (None may be a parsed value)
 _KEY_OF: Final[dict[str, str]] = {}  # name as written -> key; names repeat in every message
 _MAX_KEYS: Final = 4096  # random names from a flood must not grow it without bound
@@ -141,7 +144,22 @@ def unique_field(line: str) -> HeaderField | None:
 class Headers:
     """Ordered, case-insensitive, compact-form-aware header fields."""
 
-    __slots__ = ("_fields", "_first", "_wire", "memo")
+    __slots__ = (
+        "_contacts",
+        "_copied",
+        "_cseq",
+        "_fields",
+        "_first",
+        "_from",
+        "_from_tag",
+        "_memo",
+        "_tagged_to",
+        "_tags_read",
+        "_to",
+        "_to_tag",
+        "_via",
+        "_wire",
+    )
 
     def __init__(
         self,
@@ -156,11 +174,23 @@ class Headers:
             fields if adopt and isinstance(fields, list) else list(fields)
         )
         self._first: dict[str, str] | None = index  # key -> first value, built on demand
-        self.memo: dict[str, Any] = {}  # typed views, by key
+        self._memo: dict[str, Any] | None = None  # `cached`'s views, made on first use
         # The wire form `Message.serialise` made or the parser kept: start line, body,
-        # bytes. A slot, not a `memo` entry: one look-up and one insert less a message,
-        # and one entry less in the dict that grows with every view read.
+        # bytes.
         self._wire: tuple[str, bytes, bytes] | None = None
+        # The typed views every message is read for (`ivr.sip.message.Message`) and
+        # what a response copies from it (`ivr.sip.builders`): slots, not entries of a
+        # dict that was made for every message and grew at its sixth.
+        self._via: Via | None = None
+        self._cseq: CSeq | None = None
+        self._from: NameAddr | None = None
+        self._to: NameAddr | None = None
+        self._contacts: list[NameAddr] | None = None
+        self._from_tag: str | None = None
+        self._to_tag: str | None = None
+        self._tags_read = 0  # FROM_TAG_READ | TO_TAG_READ: a tag may be None
+        self._copied: list[HeaderField] | None = None
+        self._tagged_to: tuple[str, HeaderField] | None = None
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
@@ -213,9 +243,15 @@ class Headers:
 
     def values(self, name: str) -> list[str]:
         """Every element of a list header across all its lines (§7.3.1), in order."""
+        key = header_key(name)
         out: list[str] = []
-        for value in self.get_all(name):
-            out.extend(split_commas(value))
+        for f in self._fields:  # one pass, no `get_all` list in between
+            if f.key == key:
+                value = f.value
+                if "," in value:
+                    out.extend(split_commas(value))
+                else:  # the usual one Contact, one Via: what split_commas gives it
+                    out.append(value.strip())
         return out
 
     def count(self, name: str) -> int:
@@ -224,11 +260,14 @@ class Headers:
 
     def cached(self, key: str, parse: Callable[[], T]) -> T:
         """`parse()` once per key until the headers change."""
+        memo = self._memo
+        if memo is None:
+            memo = self._memo = {}
         # A look-up, not try/except KeyError: most keys miss once per message, and a
         # raised KeyError (traceback entry included, compiled) cost more than the parse.
-        found = self.memo.get(key, _MISSING)
+        found = memo.get(key, _MISSING)
         if found is _MISSING:
-            found = self.memo[key] = parse()
+            found = memo[key] = parse()
         return found  # type: ignore[no-any-return]
 
     def lines(self) -> list[str]:
@@ -240,9 +279,28 @@ class Headers:
     # -- changing (each change drops the raw text of what it touches) ----------
 
     def _changed(self) -> None:
-        self.memo.clear()
+        self._memo = None
         self._first = None
         self._wire = None
+        self._via = None
+        self._cseq = None
+        self._from = None
+        self._to = None
+        self._contacts = None
+        self._tags_read = 0
+        self._copied = None
+        self._tagged_to = None
+
+    def replace_top_via(self, element: str, via: Via) -> None:
+        """`replace_first_element("via", element)` for `via` as `element`'s parse: the
+        other fields' views are kept (§18.2.1: a stamped Via changes nothing else), so
+        CSeq, From, To and Contact are not parsed again."""
+        cseq, from_, to, contacts = self._cseq, self._from, self._to, self._contacts
+        from_tag, to_tag, tags_read = self._from_tag, self._to_tag, self._tags_read
+        self.replace_first_element("via", element)
+        self._cseq, self._from, self._to, self._contacts = cseq, from_, to, contacts
+        self._from_tag, self._to_tag, self._tags_read = from_tag, to_tag, tags_read
+        self._via = via
 
     def add(self, name: str, value: str) -> None:
         self._changed()

@@ -13,13 +13,24 @@ are never answered, only discarded (§18.1.2).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
 from ivr.sip.errors import SipParseError
-from ivr.sip.headers import HeaderField, Headers, adopt_fields, header_key, unique_field
+from ivr.sip.headers import (
+    FROM_TAG_READ,
+    TO_TAG_READ,
+    HeaderField,
+    Headers,
+    adopt_fields,
+    header_key,
+    unique_field,
+)
+from ivr.sip.start_line import METHODS as _METHODS
+from ivr.sip.start_line import TOKEN as _TOKEN
+from ivr.sip.start_line import is_status_line as _is_status_line
+from ivr.sip.start_line import is_token
 from ivr.sip.uri import Uri, parse_uri
 from ivr.sip.values import (
     CSeq,
@@ -36,18 +47,9 @@ T = TypeVar("T")
 SIP_VERSION: Final = "SIP/2.0"
 CRLF: Final = "\r\n"
 
-# token (§25.1): alphanum and -.!%*_+`'~
-_TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+").fullmatch
 # Header names repeat in every message: name as written -> key, validated once.
 _KEYS: Final[dict[str, str]] = {}
 _MAX_KEYS: Final = 4096  # random names from a flood must not grow it without bound
-# Keys of `Headers.memo` entries that are not header views.
-# Final: compiled, each is a constant, not a look-up in the module's globals.
-_FROM_TAG: Final = "\0from-tag"
-_TO_TAG: Final = "\0to-tag"
-FROM_TAG_MEMO: Final = "\0from-tag"
-TO_TAG_MEMO: Final = "\0to-tag"
-_NO_TAG: Final[object] = object()  # `from_tag`/`to_tag`: not read yet (None is a value)
 _UNKNOWN = "\0unknown"  # `ParsedHead.duplicate` when parsing could not tell
 # Fields every request and response carries (§8.1.1); Via is checked apart.
 _REQUIRED: Final = ("from", "to", "call-id", "cseq")
@@ -71,10 +73,6 @@ _STATUS_LINES: Final[dict[int, tuple[str, str]]] = {}
 def _first_element(value: str) -> str:
     """`split_commas(value)[0]` without the list when there is one element (§7.3.1)."""
     return value.strip() if "," not in value else split_commas(value)[0]
-
-
-def is_token(text: str) -> bool:
-    return _TOKEN(text) is not None
 
 
 def _field_key(name: str) -> str | None:
@@ -164,11 +162,11 @@ class Message:
 
     @property
     def top_via(self) -> Via:
-        memo = self.headers.memo
-        via = memo.get("via")
+        headers = self.headers
+        via = headers._via
         if via is None:
             try:
-                via = memo["via"] = parse_via(_first_element(self._required("via")))
+                via = headers._via = parse_via(_first_element(self._required("via")))
             except SipParseError as exc:
                 raise self._view_error(exc, "via") from None
         return via
@@ -179,11 +177,11 @@ class Message:
 
     @property
     def cseq(self) -> CSeq:
-        memo = self.headers.memo
-        cseq = memo.get("cseq")
+        headers = self.headers
+        cseq = headers._cseq
         if cseq is None:
             try:
-                cseq = memo["cseq"] = parse_cseq(self._required("cseq"))
+                cseq = headers._cseq = parse_cseq(self._required("cseq"))
             except SipParseError as exc:
                 raise self._view_error(exc, "cseq") from None
         return cseq
@@ -195,52 +193,54 @@ class Message:
 
     @property
     def from_(self) -> NameAddr:
-        memo = self.headers.memo
-        found = memo.get("from")
+        headers = self.headers
+        found = headers._from
         if found is None:
             try:
-                found = memo["from"] = parse_name_addr(self._required("from"))
+                found = headers._from = parse_name_addr(self._required("from"))
             except SipParseError as exc:
                 raise self._view_error(exc, "from") from None
         return found
 
     @property
     def to(self) -> NameAddr:
-        memo = self.headers.memo
-        found = memo.get("to")
+        headers = self.headers
+        found = headers._to
         if found is None:
             try:
-                found = memo["to"] = parse_name_addr(self._required("to"))
+                found = headers._to = parse_name_addr(self._required("to"))
             except SipParseError as exc:
                 raise self._view_error(exc, "to") from None
         return found
 
     @property
     def from_tag(self) -> str | None:
-        memo = self.headers.memo
-        tag = memo.get(_FROM_TAG, _NO_TAG)  # one look-up: a tag may be None
-        if tag is _NO_TAG:
-            tag = memo[_FROM_TAG] = self.from_.tag
-        return tag  # type: ignore[no-any-return]
+        headers = self.headers
+        if headers._tags_read & FROM_TAG_READ:
+            return headers._from_tag
+        tag = headers._from_tag = self.from_.tag
+        headers._tags_read |= FROM_TAG_READ
+        return tag
 
     @property
     def to_tag(self) -> str | None:
-        memo = self.headers.memo
-        tag = memo.get(_TO_TAG, _NO_TAG)
-        if tag is _NO_TAG:
-            tag = memo[_TO_TAG] = self.to.tag
-        return tag  # type: ignore[no-any-return]
+        headers = self.headers
+        if headers._tags_read & TO_TAG_READ:
+            return headers._to_tag
+        tag = headers._to_tag = self.to.tag
+        headers._tags_read |= TO_TAG_READ
+        return tag
 
     @property
     def contacts(self) -> list[NameAddr]:
-        memo = self.headers.memo
-        found: list[NameAddr] | None = memo.get("contact")
+        headers = self.headers
+        found = headers._contacts
         if found is None:
             try:
-                found = [parse_name_addr(v) for v in self.headers.values("contact")]
+                found = [parse_name_addr(v) for v in headers.values("contact")]
             except SipParseError as exc:
                 raise self._view_error(exc, "contact") from None
-            memo["contact"] = found
+            headers._contacts = found
         return found
 
     @property
@@ -525,17 +525,6 @@ def _parse_folded(lines: list[str]) -> tuple[str, Headers, str | None]:
     return lines[0], headers, _UNKNOWN
 
 
-def _is_status_line(start: str) -> bool:
-    """Whether a start line opens with "SIP/" in any case (§7.2; a request opens with
-    its method). The first character is read inline: an ASCII one other than "S" or
-    "s" (a method's) rules it out without the slice and upper-cased copy; any other
-    goes to the full check (U+017F, long s, upper-cases to "S")."""
-    first = ord(start[0]) if start else 0
-    if first < 0x80 and first | 0x20 != 0x73:
-        return False
-    return start[:4].upper() == "SIP/"
-
-
 def build_message(head: ParsedHead, body: bytes, *, stream: bool) -> Request | Response:
     return _build(head.start, head.headers, head.duplicate, body, stream)
 
@@ -566,19 +555,12 @@ def _usable_via(headers: Headers) -> bool:
     value = headers.first_values().get("via")
     if value is None:
         return False
-    memo = headers.memo
-    if "via" not in memo:  # parsed here, as `top_via` would (no closure)
+    if headers._via is None:  # parsed here, as `top_via` would (no closure)
         try:
-            memo["via"] = parse_via(_first_element(value))
+            headers._via = parse_via(_first_element(value))
         except SipParseError:
             return False
     return True
-
-
-# The methods of RFC 3261 and its extensions: tokens, so a start line naming one
-# needs no pattern match (§25.1 Method). One string split: fourteen lines otherwise.
-_METHOD_NAMES = "INVITE ACK BYE CANCEL OPTIONS REGISTER PRACK SUBSCRIBE NOTIFY PUBLISH INFO"
-_METHODS: Final = frozenset(f"{_METHOD_NAMES} REFER MESSAGE UPDATE".split())
 
 
 # Request lines read before -> `Request._received`: the same few lines call after call
@@ -647,12 +629,11 @@ def _check_headers(
         for key in _REQUIRED:  # name the first one missing, in the usual order
             if key not in index:
                 raise _error(f"missing {key} header", headers, can_respond)
-    memo = headers.memo
     try:
-        if "cseq" not in memo:  # parsed as `Message.cseq` would (no closure)
-            memo["cseq"] = parse_cseq(cseq or "")
-        if not can_respond and "via" not in memo:  # a response, or a request we could
-            memo["via"] = parse_via(_first_element(via))  # not answer anyway
+        if headers._cseq is None:  # parsed as `Message.cseq` would (no closure)
+            headers._cseq = parse_cseq(cseq or "")
+        if not can_respond and headers._via is None:  # a response, or a request we could
+            headers._via = parse_via(_first_element(via))  # not answer anyway
     except SipParseError as exc:
         raise _error(exc.detail, headers, can_respond) from None
 

@@ -46,7 +46,7 @@ from collections import deque
 from ivr.sip.actions import Action, DeliverRequest, Dropped, Peer, SendMessage, TxKey
 from ivr.sip.builders import error_response, make_response, stateless_tag
 from ivr.sip.errors import LocalSipError, SipParseError
-from ivr.sip.message import FROM_TAG_MEMO, TO_TAG_MEMO, Request, Response, parse_message
+from ivr.sip.message import Request, Response, parse_message
 from ivr.sip.transaction_states import (
     PROCEEDING,
     RETAINED,
@@ -110,11 +110,6 @@ def _port_text(port: int) -> str:
     return text
 
 
-# What rewriting the top Via leaves valid in `Headers.memo`: the other fields' typed
-# views. Keeping them saves re-parsing CSeq, From, To and Contact for every request.
-_KEPT_VIEWS = ("cseq", "from", "to", "contact", FROM_TAG_MEMO, TO_TAG_MEMO)
-
-
 def stamp_via(request: Request, peer: Peer) -> None:
     """Add `received` (and fill `rport`) to the top Via as §18.2.1 / RFC 3581 §4 say."""
     via = request.top_via
@@ -128,12 +123,8 @@ def stamp_via(request: Request, peer: Peer) -> None:
     if rport == "":
         params.append(("rport", str(peer.port)))
     via = Via(via.transport, via.host, via.port, tuple(params), via.protocol)
-    headers = request.headers
-    memo = headers.memo
-    kept = [(key, memo[key]) for key in _KEPT_VIEWS if key in memo]
-    headers.replace_first_element("via", str(via))
-    headers.memo.update(kept)
-    headers.memo["via"] = via  # what parsing the new text would give
+    # The other fields' views kept: CSeq, From, To and Contact are not parsed again.
+    request.headers.replace_top_via(str(via), via)
 
 
 def check_tu_headers(request: Request) -> None:

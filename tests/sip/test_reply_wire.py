@@ -77,7 +77,7 @@ def request(name: str) -> Request:
 @pytest.mark.parametrize("to_tag", [None, "f00d"])
 def test_the_bytes_are_make_responses_bytes(name: str, status: int, to_tag: str | None) -> None:
     """With and without added headers and a body; a fresh request each time and the
-    same request answered twice (the copied fields are kept in its memo)."""
+    same request answered twice (the copied fields are kept on its header block)."""
     for headers, body, content_type in [([], b"", None), (ADDED, SDP, "application/sdp")]:
         tail = header_lines(headers, content_type)
         slow = make_response(
@@ -92,7 +92,7 @@ def test_the_bytes_are_make_responses_bytes(name: str, status: int, to_tag: str 
         assert response_data(once, status, to_tag=to_tag, tail=tail, body=body) == slow
         assert response_data(once, status, to_tag=to_tag, tail=tail, body=body) == slow
         made_first = request(name)
-        make_response(made_first, status, to_tag=to_tag)  # its memo filled by the slow path
+        make_response(made_first, status, to_tag=to_tag)  # its copied fields kept by the slow path
         assert response_data(made_first, status, to_tag=to_tag, tail=tail, body=body) == slow
 
 
