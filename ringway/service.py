@@ -110,6 +110,40 @@ class Deadlines(Protocol):
     def tick(self, now: float) -> list[ev.Event]: ...
 
 
+# The fields the per-command steps read (`execute_command`, `_publish`, `_arm`, the
+# clock), as a native object the service holds: from compiled code each is a struct
+# read, where the plain `RoutingService`'s are instance-dict look-ups (~200
+# instructions each, ~13 a command). `metrics`, `stats`, `bus` and `clock` are the
+# service's own, fixed for its lifetime (the service keeps them as attributes
+# too); the timer's state, the clock's last reading and the persister live only here.
+# The router and the cluster host stay the service's attributes: code outside this
+# module sets them (a test's stand-in host, a test kit's router).
+class _Hot:
+    def __init__(
+        self,
+        metrics: ServiceMetrics,
+        stats: StatsBook,
+        bus: EventBus,
+        clock: Callable[[], float],
+    ) -> None:
+        self.metrics = metrics
+        self.stats = stats
+        self.bus = bus
+        self.clock = clock
+        self.last_now = 0.0
+        self.persister: EventPersister | None = None
+        # The router's next deadline as one loop timer, moved only when a command moves
+        # the deadline (`_arm`): no task woken per command, none armed while no contact
+        # or offer has a deadline. `timer_at` is the deadline it is armed for; `timed`
+        # the router it ticks while this node routes (None: the timer is off).
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.timed: Deadlines | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.timer_at: float | None = None
+        self.ticking = False  # inside the timer's own tick: it re-arms itself after
+        self.pausing = False  # after a tick that left a deadline due: wait a little first
+
+
 # Compiled, but a plain Python class: the dialer's wallboard keys its figures by the
 # service in a WeakKeyDictionary (`ringway.dialer_live.wallboard`), which a native class
 # (no __weakref__ slot) refuses, and tests replace `execute` on an instance to make a
@@ -142,20 +176,9 @@ class RoutingService:
         )
         self.stats = StatsBook({q.name: q for q in config.queues}, service.stats_window_s)
         self.bus = EventBus(on_drop=self._subscriber_dropped)
-        self._clock = clock
-        self._last_now = 0.0
         self._router: Router | None = None
-        self._persister: EventPersister | None = None
-        # The router's next deadline as one loop timer, moved only when a command moves
-        # the deadline (`_arm`): no task woken per command, none armed while no contact
-        # or offer has a deadline. `_timer_at` is the deadline it is armed for; `_timed`
-        # the router it ticks while this node routes (None: the timer is off).
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._timed: Deadlines | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
-        self._ticking = False  # inside the timer's own tick: it re-arms itself after
-        self._pausing = False  # after a tick that left a deadline due: wait a little first
+        # what the per-command steps read, as struct fields (`_Hot`)
+        self._hot = _Hot(self.metrics, self.stats, self.bus, clock)
         self._writes: dict[str, asyncio.Task[None]] = {}
         self._transcripts: list[TranscriptSource] = []
         self.metrics.watch_subscribers(self.bus.__len__)  # read at scrape time
@@ -175,8 +198,8 @@ class RoutingService:
         """Open the event log, build the router after its last seq, add the agents."""
         setting = self.config.path_setting(self.config.service.event_log)
         event_log = await asyncio.to_thread(_open_event_log, setting)
-        self._persister = EventPersister(event_log)
-        self._persister.start()
+        persister = self._hot.persister = EventPersister(event_log)
+        persister.start()
         if self.host is not None:  # the host installs a router whenever this node leads
             await self.host.start(self, event_log.last_seq)
             return
@@ -193,13 +216,14 @@ class RoutingService:
         self._start_timer(router)
 
     def _start_timer(self, router: Deadlines) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._timed = router
-        _arm(self)
+        hot = self._hot
+        hot.loop = asyncio.get_running_loop()
+        hot.timed = router
+        _arm(self, hot)
 
     async def _stop_timer(self) -> None:
-        self._timed = None
-        self._disarm()
+        self._hot.timed = None
+        _disarm(self._hot)
 
     @property
     def reads(self) -> RoutingReads:
@@ -257,14 +281,15 @@ class RoutingService:
             await asyncio.gather(*self._writes.values(), return_exceptions=True)
         self.bus.close_all("service stopping")
         try:
-            if self._persister is not None:
-                persister, self._persister = self._persister, None
+            persister = self._hot.persister
+            if persister is not None:
+                self._hot.persister = None
                 await persister.close()
         finally:
             await self.customers.close()
 
     def now(self) -> float:
-        return _clock_now(self)
+        return _clock_now(self._hot)
 
     # ------------------------------------------------------------------ commands
 
@@ -282,8 +307,9 @@ class RoutingService:
 
     def publish_committed(self, events: list[ev.Event], *, history: bool) -> None:
         """A cluster host's committed events; ``history``: this node writes CRM history."""
-        _publish(self, events, history)
-        _arm(self)
+        hot = self._hot
+        _publish(self, hot, events, history)
+        _arm(self, hot)
 
     async def create_contact(self, new: NewContact) -> Contact:
         """Look the customer up (time-boxed), then queue the contact with its pop and tier.
@@ -302,6 +328,7 @@ class RoutingService:
             self.metrics.count_lookup(str(result.status))
         return _queue_contact(
             self,
+            self._hot,
             new.id or new_contact_id(),
             new.channel,
             queue,
@@ -405,47 +432,33 @@ class RoutingService:
 
     # -------------------------------------------------------------------- timer
 
-    def _disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._timer_at = None
-        self._pausing = False
-
-    def _schedule(self, deadline: float | None, delay: float) -> None:
-        # The deadline is on the wall clock (``clock``); the loop's timer runs on its own
-        # monotonic clock, so the wait is converted as a delay, as asyncio.timeout did.
-        loop = self._loop
-        assert loop is not None
-        self._timer_at = deadline
-        self._timer = loop.call_at(loop.time() + max(delay, 0.0), self._on_timer)
-
     def _on_timer(self) -> None:
         """The deadline came: tick (or wait on, if the loop's timer woke a little early)."""
-        self._timer = None
-        self._timer_at = None
-        self._pausing = False
-        router = self._timed
+        hot = self._hot
+        hot.timer = None
+        hot.timer_at = None
+        hot.pausing = False
+        router = hot.timed
         if router is None:
             return
         deadline = router.next_deadline()
-        if deadline is None or deadline - self._clock() > 0:
-            _arm(self)  # woke early (the loop's timers have ~1 ms granularity) or moved
+        if deadline is None or deadline - hot.clock() > 0:
+            _arm(self, hot)  # woke early (the loop's timers have ~1 ms granularity) or moved
             return
-        self._ticking = True
+        hot.ticking = True
         try:
             self.execute("tick", router.tick)
         except Exception:  # a bug in one tick must not stop every future timer
             log.exception("router tick failed")
         finally:
-            self._ticking = False
+            hot.ticking = False
         after = router.next_deadline()
-        if after is not None and after <= self._clock():
+        if after is not None and after <= hot.clock():
             # never spin if a deadline does not move after a tick
-            self._schedule(None, MIN_TIMER_SLEEP_S)
-            self._pausing = True
+            _schedule(self, hot, None, MIN_TIMER_SLEEP_S)
+            hot.pausing = True
         else:
-            _arm(self)
+            _arm(self, hot)
 
     # ---------------------------------------------------------------- reading
 
@@ -490,20 +503,30 @@ def routes_here(service: RoutingService) -> bool:
     return service._router is not None
 
 
+def local_router(service: RoutingService) -> Router | None:
+    """The router this process routes with now; None where it does not route (a
+    cluster node that does not lead, or a service not started)."""
+    return service._router
+
+
 def execute_command(service: RoutingService, name: str, command: Command) -> list[ev.Event]:
     """`RoutingService.execute`."""
+    return _execute(service, service._hot, name, command)
+
+
+def _execute(service: RoutingService, hot: _Hot, name: str, command: Command) -> list[ev.Event]:
     host = service.host
     if host is not None:
         host.before_command(name)
-    now = _clock_now(service)
+    now = _clock_now(hot)
     started = _perf_counter()
     events = command(now)
-    service.metrics.observe_decision(name, _perf_counter() - started)
+    hot.metrics.observe_decision(name, _perf_counter() - started)
     if host is None:
-        _publish(service, events, True)
+        _publish(service, hot, events, True)
     else:
         host.after_command(events)  # published by publish_committed, once durable
-    _arm(service)  # a command may have created an earlier deadline
+    _arm(service, hot)  # a command may have created an earlier deadline
     return events
 
 
@@ -518,12 +541,16 @@ def create_contact_now(
     lookup: LookupResult,
 ) -> Contact | None:
     """`RoutingService.create_contact_now`."""
-    if service._router is None:
+    router = service._router
+    if router is None:
         return None
-    queue = service._queue_for(channel, queue, None)  # refused before the lookup counts
-    service.metrics.count_lookup(str(lookup.status))
+    if not queue or _queue_channel(router, queue) is not channel:
+        queue = service._queue_for(channel, queue, None)  # refused before the lookup counts
+    hot = service._hot
+    hot.metrics.count_lookup(str(lookup.status))
     return _queue_contact(
         service,
+        hot,
         contact_id,
         channel,
         queue,
@@ -538,18 +565,25 @@ def create_contact_now(
     )
 
 
-def _clock_now(service: RoutingService) -> float:
+def _queue_channel(router: Router, name: str) -> Channel | None:
+    """The channel of the router's queue ``name``; None if it has no such queue."""
+    queue = router.queues.get(name)
+    return None if queue is None else queue.channel
+
+
+def _clock_now(hot: _Hot) -> float:
     """`RoutingService.now`."""
     # Never backwards (an NTP step): the core and the StatsBook assume it.
-    now = service._clock()
-    if now > service._last_now:  # max() without the builtin's call
-        service._last_now = now
+    now = hot.clock()
+    if now > hot.last_now:  # max() without the builtin's call
+        hot.last_now = now
         return now
-    return service._last_now
+    return hot.last_now
 
 
 def _queue_contact(
     service: RoutingService,
+    hot: _Hot,
     contact_id: str,
     channel: Channel,
     queue: str,
@@ -569,7 +603,7 @@ def _queue_contact(
         contact_id,
         channel,
         queue,
-        _clock_now(service),  # created_at
+        _clock_now(hot),  # created_at
         priority,
         origin,
         entry_point,
@@ -580,49 +614,71 @@ def _queue_contact(
         exclusive_agent,
         {**attributes, "pop": result.to_pop()},
     )
-    execute_command(
-        service, "contact_arrived", functools.partial(_contact_arrived, service, contact)
-    )
+    _execute(service, hot, "contact_arrived", functools.partial(_contact_arrived, service, contact))
     return contact
 
 
-def _publish(service: RoutingService, events: list[ev.Event], history: bool) -> None:
+def _publish(service: RoutingService, hot: _Hot, events: list[ev.Event], history: bool) -> None:
     """Hand a command's events, in order, to the stats, the event log, the live
     subscribers and the metrics; ``history``: start the CRM history writes."""
     if not events:
         return
-    stats = service.stats  # a native StatsBook: a direct call per event, no bound method
+    stats = hot.stats  # a native StatsBook: a direct call per event, no bound method
     for event in events:
         stats.apply(event)
         if history and isinstance(event, ev.ContactCompleted) and event.customer_id is not None:
             service._start_history_write(event)
-    persister = service._persister
+    persister = hot.persister
     if persister is not None:
         persister.submit(events)
-    service.bus.publish(events)
-    service.metrics.count_events(events)
+    hot.bus.publish(events)
+    hot.metrics.count_events(events)
 
 
-def _arm(service: RoutingService) -> None:
+def _arm(service: RoutingService, hot: _Hot) -> None:
     """Keep one loop timer at the router's next deadline (none when it has none).
 
     Called after every command; costs a deadline read and a compare when the
     deadline did not move, which is the common case (a contact queued or ended
     with no offer, wrap-up or timed queue).
     """
-    timed = service._timed
-    if timed is None or service._ticking or service._pausing:
+    timed = hot.timed
+    if timed is None or hot.ticking or hot.pausing:
         return
     try:
-        deadline = timed.next_deadline()
+        deadline = _next_deadline(timed)
     except Exception:  # the command that called us succeeded: do not fail it
         log.exception("router deadline unreadable; the timer stays as it was")
         return
-    if deadline == service._timer_at:  # armed for it already (or both None)
+    if deadline == hot.timer_at:  # armed for it already (or both None)
         return
-    service._disarm()
+    _disarm(hot)
     if deadline is not None:
-        service._schedule(deadline, deadline - service._clock())
+        _schedule(service, hot, deadline, deadline - hot.clock())
+
+
+def _next_deadline(timed: Deadlines) -> float | None:
+    if isinstance(timed, Router):  # the common case: a native call, not a method by name
+        return timed.next_deadline()
+    return timed.next_deadline()
+
+
+def _disarm(hot: _Hot) -> None:
+    timer = hot.timer
+    if timer is not None:
+        timer.cancel()
+        hot.timer = None
+    hot.timer_at = None
+    hot.pausing = False
+
+
+def _schedule(service: RoutingService, hot: _Hot, deadline: float | None, delay: float) -> None:
+    # The deadline is on the wall clock (``clock``); the loop's timer runs on its own
+    # monotonic clock, so the wait is converted as a delay, as asyncio.timeout did.
+    loop = hot.loop
+    assert loop is not None
+    hot.timer_at = deadline
+    hot.timer = loop.call_at(loop.time() + max(delay, 0.0), service._on_timer)
 
 
 # The service's router commands, bound with functools.partial (see `RoutingService`):
@@ -634,7 +690,10 @@ def _add_agent(service: RoutingService, agent: Agent, now: float) -> list[ev.Eve
 
 
 def _contact_arrived(service: RoutingService, contact: Contact, now: float) -> list[ev.Event]:
-    return service.router.contact_arrived(contact, now)
+    router = service._router  # `service.router` without its property's call
+    if router is None:
+        router = service.router  # raises: this node does not route
+    return router.contact_arrived(contact, now)
 
 
 def _complete(

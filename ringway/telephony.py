@@ -60,6 +60,7 @@ from ringway.service import (
     RoutingService,
     create_contact_now,
     execute_command,
+    local_router,
     new_contact_id,
     routes_here,
 )
@@ -323,10 +324,13 @@ class RouterCentre:
         """`_command` ``end``, without its argument dict or `LOCAL_COMMANDS`' interpreted
         lambda: every routed call ends its contact (the caller hung up, or the agent)."""
         service = self.service
-        router = service.reads
-        if not isinstance(router, Router):
-            self.forwarder.send("end", contact_id, {"contact_id": contact_id})
-            return
+        router = local_router(service)  # `service.reads` where it routes, without the property
+        if router is None:
+            reads = service.reads  # (raises where the service is not started)
+            if not isinstance(reads, Router):
+                self.forwarder.send("end", contact_id, {"contact_id": contact_id})
+                return
+            router = reads
         try:
             execute_command(service, "end", lambda now: router.end(contact_id, now))
         except RoutingError as exc:

@@ -50,7 +50,7 @@ def test_stop_is_prompt_whenever_it_lands_after_a_wake_up(make_config: ConfigFac
                 await asyncio.sleep(0)
             async with asyncio.timeout(2):
                 await service.stop()
-            assert service._timer is None
+            assert service._hot.timer is None
 
     asyncio.run(main())
 
