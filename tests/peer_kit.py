@@ -33,19 +33,10 @@ _CHOSEN = range(20000, 32000)
 _pick = random.Random()
 
 
-def _udp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+def _bindable(kind: socket.SocketKind, port: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as sock:
         try:
-            udp.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _tcp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-        try:
-            tcp.bind(("127.0.0.1", port))
+            sock.bind(("127.0.0.1", port))
         except OSError:
             return False
     return True
@@ -55,7 +46,7 @@ def free_port() -> int:
     """A port free on both UDP and TCP right now (SIP listens on both)."""
     while True:
         port = _pick.choice(_CHOSEN)
-        if _udp_free(port) and _tcp_free(port):
+        if _bindable(socket.SOCK_DGRAM, port) and _bindable(socket.SOCK_STREAM, port):
             return port
 
 
@@ -64,7 +55,7 @@ def free_media_port() -> int:
     (video), and their RTCP neighbours are kept clear as well."""
     while True:
         port = _pick.choice(_CHOSEN) & ~1
-        if all(_udp_free(port + offset) for offset in range(4)):
+        if all(_bindable(socket.SOCK_DGRAM, port + offset) for offset in range(4)):
             return port
 
 
