@@ -284,7 +284,7 @@ def _row_writer(cls: type[Event]) -> Callable[[Event], Row]:
         parts.append(f"_key{index}")
         # `_json_value`'s answer for the common values inline (a str or a StrEnum, None,
         # an exact int, an exact finite float: an abandon's wait), without a Python call
-        # each; the rest through it. An exact float in `_SHORT_RANGE` (finite there) by
+        # each; the rest through it. An exact float in [`_LOW`, `_HIGH`) or its negative by
         # `_short_float`, the same text as float's repr.
         v = f"v{index}"
         parts.append(
