@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, TypeVar
 
+from ivr.sip.start_line import TOKEN as _TOKEN
 from ivr.sip.values import CSeq, NameAddr, Via, split_commas
 
 T = TypeVar("T")
@@ -93,15 +94,19 @@ def adopt_fields(fields: list[HeaderField], index: dict[str, str] | None = None)
 
 
 class HeaderField:
-    """One header line: `name` as written, its unfolded `value`, its `raw` text."""
+    """One header line: `name` as written, its unfolded `value`, its `raw` text.
 
-    __slots__ = ("key", "name", "raw", "value")
+    `wire`: for a field of the line cache (`LINES`), its line with the CRLF that ends
+    it, what `scan_fields` compares in place; else "" (never predicted)."""
+
+    __slots__ = ("key", "name", "raw", "value", "wire")
 
     def __init__(self, name: str, value: str, raw: str | None = None, key: str | None = None):
         self.key = key if key is not None else header_key(name)
         self.name = name
         self.value = value
         self.raw = raw
+        self.wire = ""
 
     def line(self) -> str:
         return self.raw if self.raw is not None else f"{self.name}: {self.value}"
@@ -121,11 +126,11 @@ def unique_field(line: str) -> HeaderField | None:
     ("Name: value"), else None.
 
     These lines are new in every transaction or call (a branch, a tag, a Call-ID:
-    §8.1.1.7, §8.1.1.3, §8.1.1.4), so the parser's line cache (`message._LINES`)
+    §8.1.1.7, §8.1.1.3, §8.1.1.4), so the parser's line cache (`LINES`)
     never holds them: they are matched by prefix before the cache is probed
     (hashing the whole line for nothing), and their name is a constant, not a
     slice looked up. Any other spelling (compact form, other case, LWS before the
-    colon) goes the general way (`message._new_field`), which gives the same
+    colon) goes the general way (`new_field`), which gives the same
     field for these."""
     if len(line) < 5:
         return None
@@ -139,6 +144,145 @@ def unique_field(line: str) -> HeaderField | None:
     if first == _C and ord(line[1]) == _A and line.startswith("Call-ID: "):  # not CSeq, Co...
         return HeaderField("Call-ID", line[9:].strip(" \t"), line, "call-id")
     return None
+
+
+# -- reading a header block ------------------------------------------------------------
+
+# Header names repeat in every message: name as written -> key, validated once.
+_NAME_KEYS: Final[dict[str, str]] = {}
+# Fields that may appear once only (§7.3.1 and RFC 4475 §3.1.2.19).
+SINGLETONS: Final = frozenset(
+    {"call-id", "cseq", "from", "to", "content-length", "max-forwards", "content-type"}
+)
+# Whole header lines seen before -> their field, shared between messages: a field is
+# never changed in place, only replaced (`Headers.set`), so sharing is safe, and most
+# lines repeat call after call. Via (branch), From (tag) and Call-ID are new in every
+# transaction or call (§8.1.1.4, §8.1.1.7, §19.3): they would only churn the cache.
+LINES: Final[dict[str, HeaderField]] = {}
+MAX_LINES: Final = 2048
+UNIQUE: Final = frozenset({"via", "from", "call-id"})
+
+
+def field_key(name: str) -> str | None:
+    """The header key for a field name, or None if the name is not a token."""
+    key = _NAME_KEYS.get(name)
+    if key is None:
+        if _TOKEN(name) is None:
+            return None
+        key = header_key(name)
+        if len(_NAME_KEYS) < _MAX_KEYS:
+            _NAME_KEYS[name] = key
+    return key
+
+
+def new_field(line: str) -> HeaderField | None:
+    """The field of one unfolded header line, or None if it is not `token LWS ":" value`."""
+    colon = line.find(":")
+    if colon <= 0:
+        return None
+    name = line[:colon]
+    key = _NAME_KEYS.get(name)  # the usual case: a name seen before, no LWS before ':'
+    if key is None:
+        name = name.rstrip(" \t")
+        key = field_key(name)
+        if key is None:
+            return None
+    # The usual "Name: value": one slice, not a slice and a stripped copy of it.
+    value = line[colon + 2 :] if line[colon + 1 : colon + 2] == " " else line[colon + 1 :]
+    # One primitive call, not two one-character slices and two set look-ups: with no
+    # LWS at either end (nearly every value) strip returns the value itself.
+    value = value.strip(" \t")
+    return HeaderField(name, value, line, key)
+
+
+def remember_line(line: str, field: HeaderField) -> None:
+    """Put a new field of a line that repeats (not Via, From, Call-ID) in `LINES`."""
+    if field.key not in UNIQUE:
+        if len(LINES) >= MAX_LINES:  # a flood of distinct lines: start again
+            LINES.clear()
+        field.wire = line + "\r\n"
+        LINES[line] = field
+
+
+# Start line -> the fields of the last block read after it (`scan_fields`). A UA writes
+# its headers in the same order call after call: each line is first compared in place
+# with the one at its position last time, before it is cut out and looked up.
+_TEMPLATES: Final[dict[str, list[HeaderField]]] = {}
+_MAX_TEMPLATES: Final = 1024
+_MAX_PREDICTED: Final = 32  # positions remembered per start line
+
+
+def scan_fields(text: str, pos: int, end: int, start: str) -> tuple[Headers, str | None] | None:
+    """The header block `text[pos:end]` (each line ending in CRLF, `end` where the
+    closing CRLF CRLF starts) read as `message._parse_lines` reads it: its fields, with
+    the index of first values, and the first singleton that came twice. None when a
+    line needs the general reader (folding, a bare CR or LF, a malformed line, the
+    start line included): it then reads the whole block, errors included. `start`:
+    the block's start line; one with a template was checked when it was made.
+
+    A line equal to the one at its position after the same start line last time is
+    found by one in-place comparison (`str.find` bounded to its length): no line cut
+    out, hashed and looked up. Others are read one by one, as the general reader
+    does, and replace that position."""
+    template = _TEMPLATES.get(start)
+    if template is None:
+        if "\r" in start or "\n" in start:
+            return None
+        if len(_TEMPLATES) >= _MAX_TEMPLATES:
+            _TEMPLATES.clear()
+        template = _TEMPLATES[start] = []
+    known = len(template)
+    fields: list[HeaderField] = []
+    index: dict[str, str] = {}
+    duplicate: str | None = None
+    cache = LINES
+    limit = end + 2
+    i = 0
+    while pos < limit:
+        field: HeaderField | None = None
+        if i < known:
+            field = template[i]
+            wire = field.wire
+            size = len(wire)
+            if size and text.find(wire, pos, pos + size) == pos:
+                pos += size
+            else:
+                field = None
+        if field is None:
+            eol = text.find("\r\n", pos)  # found: at `end` at the latest
+            line = text[pos:eol]
+            pos = eol + 2
+            field = unique_field(line)
+            if field is not None:
+                if "\r" in line or "\n" in line:
+                    return None
+            else:
+                field = cache.get(line)
+                if field is None:
+                    if "\r" in line or "\n" in line:
+                        return None
+                    first = line[:1]
+                    if first == " " or first == "\t":  # §7.3.1 folding
+                        return None
+                    field = new_field(line)
+                    if field is None:
+                        return None
+                    remember_line(line, field)
+            if i < known:
+                template[i] = field
+            elif i < _MAX_PREDICTED:
+                template.append(field)
+                known += 1
+        fields.append(field)
+        i += 1
+        size = len(index)
+        key = field.key
+        index.setdefault(key, field.value)  # one hash probe: a first value goes in
+        if len(index) == size and duplicate is None and key in SINGLETONS:
+            duplicate = field.name  # the key was there: a second field of it
+    if i < known:
+        del template[i:]
+    return adopt_fields(fields, index), duplicate
 
 
 class Headers:

@@ -24,11 +24,15 @@ from ivr.sip.headers import (
     HeaderField,
     Headers,
     adopt_fields,
-    header_key,
+    remember_line,
+    scan_fields,
     unique_field,
 )
+from ivr.sip.headers import LINES as _LINES
+from ivr.sip.headers import MAX_LINES as _MAX_LINES  # noqa: F401 -- read by tests
+from ivr.sip.headers import SINGLETONS as _SINGLETONS
+from ivr.sip.headers import new_field as _new_field
 from ivr.sip.start_line import METHODS as _METHODS
-from ivr.sip.start_line import TOKEN as _TOKEN
 from ivr.sip.start_line import is_status_line as _is_status_line
 from ivr.sip.start_line import is_token
 from ivr.sip.uri import Uri, parse_uri
@@ -47,23 +51,10 @@ T = TypeVar("T")
 SIP_VERSION: Final = "SIP/2.0"
 CRLF: Final = "\r\n"
 
-# Header names repeat in every message: name as written -> key, validated once.
-_KEYS: Final[dict[str, str]] = {}
-_MAX_KEYS: Final = 4096  # random names from a flood must not grow it without bound
 _UNKNOWN = "\0unknown"  # `ParsedHead.duplicate` when parsing could not tell
+_MAX_KEYS: Final = 4096  # a flood of distinct texts must not grow a cache without bound
 # Fields every request and response carries (§8.1.1); Via is checked apart.
 _REQUIRED: Final = ("from", "to", "call-id", "cseq")
-# Fields that may appear once only (§7.3.1 and RFC 4475 §3.1.2.19).
-_SINGLETONS: Final = frozenset(
-    {"call-id", "cseq", "from", "to", "content-length", "max-forwards", "content-type"}
-)
-# Whole header lines seen before -> their field, shared between messages: a field is
-# never changed in place, only replaced (`Headers.set`), so sharing is safe, and most
-# lines repeat call after call. Via (branch), From (tag) and Call-ID are new in every
-# transaction or call (§8.1.1.4, §8.1.1.7, §19.3): they would only churn the cache.
-_LINES: Final[dict[str, HeaderField]] = {}
-_MAX_LINES: Final = 2048
-_UNIQUE: Final = frozenset({"via", "from", "call-id"})
 _LENGTH_VALUES: Final[dict[str, int]] = {}  # Content-Length text -> its value, validated
 # status -> (reason, status line): keyed on the int, not on a (status, reason) pair
 # built and hashed for every look-up; a status seen with another reason replaces it.
@@ -73,18 +64,6 @@ _STATUS_LINES: Final[dict[int, tuple[str, str]]] = {}
 def _first_element(value: str) -> str:
     """`split_commas(value)[0]` without the list when there is one element (§7.3.1)."""
     return value.strip() if "," not in value else split_commas(value)[0]
-
-
-def _field_key(name: str) -> str | None:
-    """The header key for a field name, or None if the name is not a token."""
-    key = _KEYS.get(name)
-    if key is None:
-        if _TOKEN(name) is None:
-            return None
-        key = header_key(name)
-        if len(_KEYS) < _MAX_KEYS:
-            _KEYS[name] = key
-    return key
 
 
 class Message:
@@ -386,7 +365,13 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
         end = text.find("\r\n\r\n", start)
         if end < 0:
             raise SipParseError("no empty line after the header block")
-        first, headers, duplicate = _parse_lines(text[start:end].split(CRLF))
+        eol = text.find("\r\n", start)  # the start line's end: at `end` at the latest
+        first = text[start:eol]
+        scanned = scan_fields(text, eol + 2, end, first)
+        if scanned is None:  # folding, a bad line: the general reader, its errors
+            first, headers, duplicate = _parse_lines(text[start:end].split(CRLF))
+        else:
+            headers, duplicate = scanned
     # A tuple, not a `ParsedHead`: compiled, a C struct, not an object made and freed.
     message = _build(first, headers, duplicate, data[end + 4 :], stream)
     if len(message.body) == len(data) - end - 4:  # nothing after the body: no copy needed
@@ -454,10 +439,7 @@ def _parse_lines(lines: list[str]) -> tuple[str, Headers, str | None]:
             if field is None:
                 bad = bad or f"malformed header line {line[:60]!r}"
                 continue
-            if field.key not in _UNIQUE:
-                if len(cache) >= _MAX_LINES:  # a flood of distinct lines: start again
-                    cache.clear()
-                cache[line] = field
+            remember_line(line, field)
         fields[kept] = field
         kept += 1
         size = len(index)
@@ -472,26 +454,6 @@ def _parse_lines(lines: list[str]) -> tuple[str, Headers, str | None]:
         is_request = start[:4].upper() != "SIP/"
         raise SipParseError(bad, can_respond=is_request and _usable_via(headers), headers=headers)
     return start, headers, duplicate
-
-
-def _new_field(line: str) -> HeaderField | None:
-    """The field of one unfolded header line, or None if it is not `token LWS ":" value`."""
-    colon = line.find(":")
-    if colon <= 0:
-        return None
-    name = line[:colon]
-    key = _KEYS.get(name)  # the usual case: a name seen before, no LWS before ':'
-    if key is None:
-        name = name.rstrip(" \t")
-        key = _field_key(name)
-        if key is None:
-            return None
-    # The usual "Name: value": one slice, not a slice and a stripped copy of it.
-    value = line[colon + 2 :] if line[colon + 1 : colon + 2] == " " else line[colon + 1 :]
-    # One primitive call, not two one-character slices and two set look-ups: with no
-    # LWS at either end (nearly every value) strip returns the value itself.
-    value = value.strip(" \t")
-    return HeaderField(name, value, line, key)
 
 
 def _parse_folded(lines: list[str]) -> tuple[str, Headers, str | None]:
