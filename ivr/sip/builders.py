@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from typing import Final
 
 from ivr.sip.errors import SipParseError
-from ivr.sip.headers import FROM_TAG_READ, TO_TAG_READ, HeaderField, Headers, adopt_fields
+from ivr.sip.headers import (
+    COPIED,
+    FROM_TAG_READ,
+    TO_TAG_READ,
+    HeaderField,
+    Headers,
+    adopt_fields,
+)
 from ivr.sip.message import Request, Response
 from ivr.sip.values import MAGIC_COOKIE, NameAddr, Via
 
@@ -54,9 +61,6 @@ REASONS: Final = {
     600: "Busy Everywhere",
     603: "Decline",
 }
-
-# §8.2.6.2: the headers a response copies from its request, in this order.
-_COPIED: Final = frozenset({"via", "from", "to", "call-id", "cseq"})
 
 
 def reason_phrase(status: int) -> str:
@@ -166,7 +170,7 @@ def _copied(source: Headers) -> list[HeaderField]:
     request is answered up to four times (100, 180, 200, retransmissions)."""
     copied = source._copied
     if copied is None:
-        copied = source._copied = [f for f in source._fields if f.key in _COPIED]
+        copied = source._copied = [f for f in source._fields if f.kind & COPIED]
     return copied
 
 

@@ -70,6 +70,28 @@ LIST_HEADERS: Final = frozenset(
 )
 
 
+# `HeaderField.kind`: bits for the keys the parser keeps first values of (`Headers.first`)
+# and checks (§8.1.1, §7.3.1), and those a response copies (§8.2.6.2).
+VIA: Final = 1
+FROM: Final = 2
+TO: Final = 4
+CALL_ID: Final = 8
+CSEQ: Final = 16
+LENGTH: Final = 32  # Content-Length
+MAX_FORWARDS: Final = 64
+CONTENT_TYPE: Final = 128
+COPIED: Final = VIA | FROM | TO | CALL_ID | CSEQ
+_ONCE: Final = FROM | TO | CALL_ID | CSEQ | LENGTH | MAX_FORWARDS | CONTENT_TYPE  # SINGLETONS
+_KINDS: Final = {
+    "via": VIA,
+    "from": FROM,
+    "to": TO,
+    "call-id": CALL_ID,
+    "cseq": CSEQ,
+    "content-length": LENGTH,
+    "max-forwards": MAX_FORWARDS,
+    "content-type": CONTENT_TYPE,
+}
 FROM_TAG_READ: Final = 1  # `Headers._tags_read`: `_from_tag` holds the From's tag
 TO_TAG_READ: Final = 2  # and `_to_tag` the To's
 _MISSING: Any = object()  # `Headers.cached`: no entry (None may be a parsed value)
@@ -96,17 +118,17 @@ def adopt_fields(fields: list[HeaderField], index: dict[str, str] | None = None)
 class HeaderField:
     """One header line: `name` as written, its unfolded `value`, its `raw` text.
 
-    `wire`: for a field of the line cache (`LINES`), its line with the CRLF that ends
-    it, what `scan_fields` compares in place; else "" (never predicted)."""
+    `kind`: its key's bit of `_KINDS`, or 0."""
 
-    __slots__ = ("key", "name", "raw", "value", "wire")
+    __slots__ = ("key", "kind", "name", "raw", "value")
 
     def __init__(self, name: str, value: str, raw: str | None = None, key: str | None = None):
-        self.key = key if key is not None else header_key(name)
+        key = key if key is not None else header_key(name)
+        self.key = key
+        self.kind = _KINDS.get(key, 0)
         self.name = name
         self.value = value
         self.raw = raw
-        self.wire = ""
 
     def line(self) -> str:
         return self.raw if self.raw is not None else f"{self.name}: {self.value}"
@@ -195,64 +217,68 @@ def new_field(line: str) -> HeaderField | None:
     return HeaderField(name, value, line, key)
 
 
+# What a list of fields is filled with before it is read: one list of the final size,
+# then assigned, instead of an append a line and three regrowths.
+_NO_FIELD: Final = HeaderField("", "", "", "")
+
+
 def remember_line(line: str, field: HeaderField) -> None:
     """Put a new field of a line that repeats (not Via, From, Call-ID) in `LINES`."""
     if field.key not in UNIQUE:
         if len(LINES) >= MAX_LINES:  # a flood of distinct lines: start again
             LINES.clear()
-        field.wire = line + "\r\n"
         LINES[line] = field
 
 
 # Start line -> the fields of the last block read after it (`scan_fields`). A UA writes
-# its headers in the same order call after call: each line is first compared in place
-# with the one at its position last time, before it is cut out and looked up.
+# its headers in the same order call after call: each line is first compared with the
+# raw text of the field at its place last time (a length check and a memcmp), before
+# it is hashed and looked up in `LINES`.
 _TEMPLATES: Final[dict[str, list[HeaderField]]] = {}
 _MAX_TEMPLATES: Final = 1024
-_MAX_PREDICTED: Final = 32  # positions remembered per start line
+_MAX_PREDICTED: Final = 32  # places remembered per start line
 
 
-def scan_fields(text: str, pos: int, end: int, start: str) -> tuple[Headers, str | None] | None:
-    """The header block `text[pos:end]` (each line ending in CRLF, `end` where the
-    closing CRLF CRLF starts) read as `message._parse_lines` reads it: its fields, with
-    the index of first values, and the first singleton that came twice. None when a
-    line needs the general reader (folding, a bare CR or LF, a malformed line, the
-    start line included): it then reads the whole block, errors included. `start`:
-    the block's start line; one with a template was checked when it was made.
+def scan_fields(lines: list[str]) -> tuple[Headers, str | None] | None:
+    """The header block split on CRLF (`lines[0]` its start line) read as
+    `message._parse_lines` reads it: its fields, and the first singleton that came
+    twice. None when a line needs the general reader (folding, a bare CR or LF, a
+    malformed line, the start line's included): it then reads the whole block,
+    errors included.
 
-    A line equal to the one at its position after the same start line last time is
-    found by one in-place comparison (`str.find` bounded to its length): no line cut
-    out, hashed and looked up. Others are read one by one, as the general reader
-    does, and replace that position."""
+    A line equal to the one at its place after the same start line last time is that
+    field again: no hash and look-up. The first values of the keys every layer reads
+    are kept in the block's slots (`Headers._hot`): no index dict made a message."""
+    start = lines[0]
     template = _TEMPLATES.get(start)
-    if template is None:
+    if template is None:  # a start line seen before was checked then
         if "\r" in start or "\n" in start:
             return None
         if len(_TEMPLATES) >= _MAX_TEMPLATES:
             _TEMPLATES.clear()
         template = _TEMPLATES[start] = []
     known = len(template)
-    fields: list[HeaderField] = []
-    index: dict[str, str] = {}
-    duplicate: str | None = None
+    count = len(lines)
+    fields: list[HeaderField] = [_NO_FIELD] * (count - 1)
     cache = LINES
-    limit = end + 2
-    i = 0
-    while pos < limit:
+    duplicate: str | None = None
+    seen = 0
+    via: str | None = None
+    from_: str | None = None
+    to: str | None = None
+    call_id: str | None = None
+    cseq: str | None = None
+    length: str | None = None
+    for i in range(1, count):
+        line = lines[i]
         field: HeaderField | None = None
-        if i < known:
-            field = template[i]
-            wire = field.wire
-            size = len(wire)
-            if size and text.find(wire, pos, pos + size) == pos:
-                pos += size
-            else:
+        if i <= known:
+            field = template[i - 1]
+            raw = field.raw
+            if raw is None or raw != line:  # equal: checked when first read
                 field = None
         if field is None:
-            eol = text.find("\r\n", pos)  # found: at `end` at the latest
-            line = text[pos:eol]
-            pos = eol + 2
-            field = unique_field(line)
+            field = unique_field(line)  # not in the cache: a new value every transaction
             if field is not None:
                 if "\r" in line or "\n" in line:
                     return None
@@ -268,21 +294,38 @@ def scan_fields(text: str, pos: int, end: int, start: str) -> tuple[Headers, str
                     if field is None:
                         return None
                     remember_line(line, field)
-            if i < known:
-                template[i] = field
-            elif i < _MAX_PREDICTED:
+            if i <= known:
+                template[i - 1] = field
+            elif i <= _MAX_PREDICTED:
                 template.append(field)
                 known += 1
-        fields.append(field)
-        i += 1
-        size = len(index)
-        key = field.key
-        index.setdefault(key, field.value)  # one hash probe: a first value goes in
-        if len(index) == size and duplicate is None and key in SINGLETONS:
-            duplicate = field.name  # the key was there: a second field of it
-    if i < known:
-        del template[i:]
-    return adopt_fields(fields, index), duplicate
+        fields[i - 1] = field
+        kind = field.kind
+        if kind:
+            if seen & kind:  # a second field of the key
+                if kind & _ONCE and duplicate is None:
+                    duplicate = field.name
+            else:
+                seen |= kind
+                if kind == VIA:
+                    via = field.value
+                elif kind == FROM:
+                    from_ = field.value
+                elif kind == TO:
+                    to = field.value
+                elif kind == CALL_ID:
+                    call_id = field.value
+                elif kind == CSEQ:
+                    cseq = field.value
+                elif kind == LENGTH:
+                    length = field.value
+    if count - 1 < known:
+        del template[count - 1 :]
+    headers = adopt_fields(fields)
+    headers._hot = True
+    headers._h_via, headers._h_from, headers._h_to = via, from_, to
+    headers._h_call_id, headers._h_cseq, headers._h_length = call_id, cseq, length
+    return headers, duplicate
 
 
 class Headers:
@@ -296,6 +339,13 @@ class Headers:
         "_first",
         "_from",
         "_from_tag",
+        "_h_call_id",
+        "_h_cseq",
+        "_h_from",
+        "_h_length",
+        "_h_to",
+        "_h_via",
+        "_hot",
         "_memo",
         "_tagged_to",
         "_tags_read",
@@ -335,6 +385,15 @@ class Headers:
         self._tags_read = 0  # FROM_TAG_READ | TO_TAG_READ: a tag may be None
         self._copied: list[HeaderField] | None = None
         self._tagged_to: tuple[str, HeaderField] | None = None
+        # The first values of the keys the parser reads, from its pass over the lines
+        # (`scan_fields`): `first` answers from these while `_hot`, until a change.
+        self._hot = False
+        self._h_via: str | None = None
+        self._h_from: str | None = None
+        self._h_to: str | None = None
+        self._h_call_id: str | None = None
+        self._h_cseq: str | None = None
+        self._h_length: str | None = None
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
@@ -357,15 +416,29 @@ class Headers:
 
     def get(self, name: str) -> str | None:
         """The value of the first field called `name` (any form, any case)."""
-        first = self._first
-        if first is None:
-            first = self.first_values()
         key = _KEY_OF.get(name)  # header_key inlined: this runs ~25 times per call
-        return first.get(key if key is not None else header_key(name))
+        return self.first(key if key is not None else header_key(name))
 
     def first(self, key: str) -> str | None:
         """`get` for a name that is already its key (lower-case long form): the views'
         own reads skip mapping the name (a look-up each, several a message)."""
+        if self._hot:  # a parsed block not changed since: its slots, or its fields
+            if key == "via":
+                return self._h_via
+            if key == "call-id":
+                return self._h_call_id
+            if key == "cseq":
+                return self._h_cseq
+            if key == "from":
+                return self._h_from
+            if key == "to":
+                return self._h_to
+            if key == "content-length":
+                return self._h_length
+            for f in self._fields:  # ~10 fields: fewer instructions than a dict made
+                if f.key == key:
+                    return f.value
+            return None
         first = self._first
         if first is None:
             first = self.first_values()
@@ -423,6 +496,7 @@ class Headers:
     # -- changing (each change drops the raw text of what it touches) ----------
 
     def _changed(self) -> None:
+        self._hot = False
         self._memo = None
         self._first = None
         self._wire = None

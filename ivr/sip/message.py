@@ -365,12 +365,12 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
         end = text.find("\r\n\r\n", start)
         if end < 0:
             raise SipParseError("no empty line after the header block")
-        eol = text.find("\r\n", start)  # the start line's end: at `end` at the latest
-        first = text[start:eol]
-        scanned = scan_fields(text, eol + 2, end, first)
+        lines = text[start:end].split(CRLF)
+        scanned = scan_fields(lines)
         if scanned is None:  # folding, a bad line: the general reader, its errors
-            first, headers, duplicate = _parse_lines(text[start:end].split(CRLF))
+            first, headers, duplicate = _parse_lines(lines)
         else:
+            first = lines[0]
             headers, duplicate = scanned
     # A tuple, not a `ParsedHead`: compiled, a C struct, not an object made and freed.
     message = _build(first, headers, duplicate, data[end + 4 :], stream)
@@ -399,9 +399,7 @@ def parse_head_text(text: str) -> ParsedHead:
     return ParsedHead(start, headers, duplicate)
 
 
-# What `_parse_lines` fills its list of fields with before it reads them: one list of
-# the final size, then assigned, instead of an append a line and three regrowths.
-_NO_FIELD: Final = HeaderField("", "", "", "")
+_NO_FIELD: Final = HeaderField("", "", "", "")  # fills a list of fields before it is read
 
 
 def _parse_lines(lines: list[str]) -> tuple[str, Headers, str | None]:
@@ -494,17 +492,16 @@ def build_message(head: ParsedHead, body: bytes, *, stream: bool) -> Request | R
 def _build(
     start: str, headers: Headers, duplicate: str | None, body: bytes, stream: bool
 ) -> Request | Response:
-    index = headers.first_values()
     if _is_status_line(start):
         response = _response_from(start, headers)
-        _check_headers(headers, index, False, duplicate)
-        response.body = _frame_body(headers, index, body, stream, False)
+        _check_headers(headers, False, duplicate)
+        response.body = _frame_body(headers, body, stream, False)
         return response
     can_respond = _usable_via(headers)
     request = _request_from(start, headers, can_respond)
-    _check_headers(headers, index, can_respond, duplicate)
+    _check_headers(headers, can_respond, duplicate)
     _check_request(request, can_respond)
-    request.body = _frame_body(headers, index, body, stream, can_respond)
+    request.body = _frame_body(headers, body, stream, can_respond)
     return request
 
 
@@ -514,7 +511,7 @@ def _error(detail: str, headers: Headers, can_respond: bool, status: int = 400) 
 
 def _usable_via(headers: Headers) -> bool:
     """A request can be answered only along a top Via we can read (§18.2.2)."""
-    value = headers.first_values().get("via")
+    value = headers.first("via")
     if value is None:
         return False
     if headers._via is None:  # parsed here, as `top_via` would (no closure)
@@ -574,22 +571,24 @@ def _check_version(version: str, headers: Headers, can_respond: bool) -> None:
     raise _error(f"malformed protocol version {version!r}", headers, can_respond)
 
 
-def _check_headers(
-    headers: Headers, index: dict[str, str], can_respond: bool, duplicate: str | None
-) -> None:
-    """`index`: `headers.first_values()`; `duplicate`: what `parse_head` found, or
-    `_UNKNOWN` to look here."""
-    via = index.get("via")
+def _check_headers(headers: Headers, can_respond: bool, duplicate: str | None) -> None:
+    """`duplicate`: what `parse_head` found, or `_UNKNOWN` to look here."""
+    via = headers.first("via")
     if via is None:
         raise _error("missing Via header", headers, False)
     if duplicate is _UNKNOWN:
         duplicate = _duplicate_singleton(headers)
     if duplicate is not None:
         raise _error(f"more than one {duplicate} header", headers, can_respond)
-    cseq = index.get("cseq")
-    if cseq is None or "from" not in index or "to" not in index or "call-id" not in index:
+    cseq = headers.first("cseq")
+    if (
+        cseq is None
+        or headers.first("from") is None
+        or headers.first("to") is None
+        or headers.first("call-id") is None
+    ):
         for key in _REQUIRED:  # name the first one missing, in the usual order
-            if key not in index:
+            if headers.first(key) is None:
                 raise _error(f"missing {key} header", headers, can_respond)
     try:
         if headers._cseq is None:  # parsed as `Message.cseq` would (no closure)
@@ -620,10 +619,8 @@ def _check_request(request: Request, can_respond: bool) -> None:
         raise _error(exc.detail, request.headers, can_respond, status=exc.status) from None
 
 
-def _frame_body(
-    headers: Headers, index: dict[str, str], body: bytes, stream: bool, can_respond: bool
-) -> bytes:
-    text = index.get("content-length")
+def _frame_body(headers: Headers, body: bytes, stream: bool, can_respond: bool) -> bytes:
+    text = headers.first("content-length")
     if text is None:
         if stream:
             raise _error("Content-Length is required on stream transports", headers, can_respond)

@@ -1,11 +1,11 @@
 """The header block read against the last one after the same start line.
 
-`headers.scan_fields` compares each line in place with the field at its position
-after the same start line last time (`_TEMPLATES`) and cuts out, hashes and looks
-up only the lines that differ. These tests pin that it gives what the general
-reader gives (`parse_head_text`: the block split on CRLF), errors included, for
-blocks that differ from the remembered one in every way a line can, and that the
-in-place comparison really is what finds a repeated line.
+`headers.scan_fields` compares each line with the raw text of the field at its
+place after the same start line last time (`_TEMPLATES`) and hashes and looks up
+only the lines that differ. These tests pin that it gives what the general reader
+gives (`parse_head_text`: the block split on CRLF), errors included, for blocks
+that differ from the remembered one in every way a line can, and that the
+comparison really is what finds a repeated line.
 """
 
 from __future__ import annotations
@@ -82,9 +82,7 @@ def both(text: str) -> tuple[tuple[object, ...], tuple[object, ...]]:
     return outcome(lambda: parse_message(data)), outcome(general)
 
 
-def test_blocks_that_differ_from_the_remembered_one_read_as_the_general_reader_reads_them() -> (
-    None
-):
+def test_blocks_that_differ_from_the_remembered_one_read_as_the_general_reader_reads_them() -> None:
     rng = random.Random(3261)
     for n in range(600):
         lines = list(BASE)
@@ -111,9 +109,9 @@ def test_a_bare_cr_or_lf_in_the_start_line_is_a_400_from_either_reader(start: st
     assert fast[0] == "error" and "bare CR or LF" in str(fast[1])
 
 
-def test_a_repeated_line_is_found_in_place_not_in_the_line_cache() -> None:
-    """Break the in-place comparison (or stop remembering blocks) and this fails: with
-    the line cache emptied, only the remembered block can give the same field again."""
+def test_a_repeated_line_is_found_in_the_remembered_block_not_in_the_line_cache() -> None:
+    """Break the comparison (or stop remembering blocks) and this fails: with the line
+    cache emptied, only the remembered block can give the same field again."""
     start = "INVITE sip:template-probe@example.com SIP/2.0"
     first = parse_message((block(BASE, 1, start) + "\r\n\r\n").encode())
     headers_module.LINES.clear()
