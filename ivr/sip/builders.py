@@ -15,6 +15,7 @@ from ivr.sip.errors import SipParseError
 from ivr.sip.headers import (
     COPIED,
     FROM_TAG_READ,
+    TO,
     TO_TAG_READ,
     HeaderField,
     Headers,
@@ -128,6 +129,20 @@ def response_data(
     to `make_response`'s bytes.
     """
     headers = request.headers
+    if status != 100 and headers._hot and headers._copy_start >= 0:
+        wire = headers._copy_wire
+        if wire is not None:
+            copied = _copied_bytes(headers, wire, status, to_tag)
+            if copied is not None:
+                end = f"{tail}{_length_field(len(body)).line()}\r\n\r\n" if tail else None
+                return b"".join(
+                    [
+                        _status_bytes(status),
+                        copied,
+                        _tail_bytes(end) if end is not None else _length_end(len(body)),
+                        body,
+                    ]
+                )
     fields = _copy_fields(headers, status, to_tag)
     timestamp = headers.get("timestamp") if status == 100 else None  # §8.2.6.1
     # Sized at once and filled (the status line, a line a field, a Timestamp, the last
@@ -147,6 +162,65 @@ def response_data(
     lines[i + 2] = ""
     text = "\r\n".join(lines)
     return text.encode() + body if body else text.encode()
+
+
+def _copied_bytes(headers: Headers, wire: bytes, status: int, to_tag: str | None) -> bytes | None:
+    """The copied fields' lines (§8.2.6.2) as received, with CRLFs before and after:
+    one slice of the request's bytes (`Headers._copy_start`), or two around the tag a
+    To gets. None when the To to tag was not received as `_tagged_to` writes it
+    ("Name: value"): `response_data` then writes the lines one by one."""
+    start, end = headers._copy_start - 2, headers._copy_end + 2  # the CRLFs around
+    to = headers._h_to
+    if not to_tag or to is None or not _adds_tag(to, status, to_tag):
+        return wire[start:end]
+    cut = headers._to_end
+    for f in headers._fields:
+        if f.kind == TO:  # the first To: the one `_copy_fields` tags (a second is a 400)
+            raw, size = f.raw, len(f.name)
+            if raw is None or len(raw) != size + 2 + len(f.value) or raw[size : size + 2] != ": ":
+                return None
+            break
+    return b"".join([wire[start:cut], _tag_bytes(to_tag), wire[cut:end]])
+
+
+# Bytes written into every answer, by what they are made from: the same few, call after
+# call (`_MAX_ADDED` bounds the ones the TU's text makes).
+_STATUS_BYTES: Final[dict[int, bytes]] = {}
+_TAIL_BYTES: Final[dict[str, bytes]] = {}
+_LENGTH_ENDS: Final[dict[int, bytes]] = {}
+
+
+def _status_bytes(status: int) -> bytes:
+    """The status line without its CRLF (the copied slice opens with one)."""
+    found = _STATUS_BYTES.get(status)
+    if found is None:
+        found = _STATUS_BYTES[status] = _status_line(status).encode()
+    return found
+
+
+def _tail_bytes(text: str) -> bytes:
+    found = _TAIL_BYTES.get(text)
+    if found is None:
+        found = text.encode()
+        if len(_TAIL_BYTES) >= _MAX_ADDED:
+            _TAIL_BYTES.clear()
+        _TAIL_BYTES[text] = found
+    return found
+
+
+def _length_end(length: int) -> bytes:
+    """ "Content-Length: N" and the CRLF CRLF that ends the header block."""
+    found = _LENGTH_ENDS.get(length)
+    if found is None:
+        found = f"{_length_field(length).line()}\r\n\r\n".encode()
+        if len(_LENGTH_ENDS) >= _MAX_ADDED:
+            _LENGTH_ENDS.clear()
+        _LENGTH_ENDS[length] = found
+    return found
+
+
+def _tag_bytes(tag: str) -> bytes:
+    return f";tag={tag}".encode()
 
 
 def header_lines(pairs: Iterable[tuple[str, str]], content_type: str | None = None) -> str:

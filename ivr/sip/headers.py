@@ -269,6 +269,10 @@ def scan_fields(lines: list[str]) -> tuple[Headers, str | None] | None:
     call_id: str | None = None
     cseq: str | None = None
     length: str | None = None
+    # Where the fields a response copies lie in the text (`Headers._copy_start`).
+    pos = len(start) + 2
+    copy_start = copy_end = to_end = -1
+    together = True
     for i in range(1, count):
         line = lines[i]
         field: HeaderField | None = None
@@ -301,6 +305,16 @@ def scan_fields(lines: list[str]) -> tuple[Headers, str | None] | None:
                 known += 1
         fields[i - 1] = field
         kind = field.kind
+        line_end = pos + len(line)
+        if kind & COPIED:
+            if copy_start < 0:
+                copy_start = pos
+            elif copy_end + 2 != pos:  # another line between two copied ones
+                together = False
+            copy_end = line_end
+            if kind == TO and to_end < 0:
+                to_end = line_end
+        pos = line_end + 2
         if kind:
             if seen & kind:  # a second field of the key
                 if kind & _ONCE and duplicate is None:
@@ -325,6 +339,8 @@ def scan_fields(lines: list[str]) -> tuple[Headers, str | None] | None:
     headers._hot = True
     headers._h_via, headers._h_from, headers._h_to = via, from_, to
     headers._h_call_id, headers._h_cseq, headers._h_length = call_id, cseq, length
+    if together:
+        headers._copy_start, headers._copy_end, headers._to_end = copy_start, copy_end, to_end
     return headers, duplicate
 
 
@@ -334,6 +350,9 @@ class Headers:
     __slots__ = (
         "_contacts",
         "_copied",
+        "_copy_end",
+        "_copy_start",
+        "_copy_wire",
         "_cseq",
         "_fields",
         "_first",
@@ -350,6 +369,7 @@ class Headers:
         "_tagged_to",
         "_tags_read",
         "_to",
+        "_to_end",
         "_to_tag",
         "_via",
         "_wire",
@@ -394,6 +414,14 @@ class Headers:
         self._h_call_id: str | None = None
         self._h_cseq: str | None = None
         self._h_length: str | None = None
+        # While `_hot`: the copied fields' lines (§8.2.6.2) are the received bytes'
+        # `_copy_start` to `_copy_end`, one after the other, the To's ending at
+        # `_to_end` (-1: none); `_copy_start` -1 when other lines lie between them.
+        # `builders.response_data` copies them from the received bytes in one slice.
+        self._copy_start = -1
+        self._copy_end = -1
+        self._to_end = -1
+        self._copy_wire: bytes | None = None  # the bytes received (`message.parse_message`)
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Headers:

@@ -381,6 +381,7 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
         wire = data if start == 0 else data[start:]
         line = first if isinstance(message, Request) else message.start_line()
         message.headers._wire = (line, message.body, wire)
+        message.headers._copy_wire = wire  # what `_copy_start` counts in (`scan_fields`)
     return message
 
 

@@ -83,7 +83,7 @@ def server_key(request: Request) -> TxKey:
         port = via.port
         if port is None:  # the transport's default port (§18.2.2)
             port = 5061 if via.transport in ("TLS", "WSS") else 5060
-        return ("s", branch, via.host.lower(), _port_text(port), method)
+        return ("s", branch, _host_key(via.host), _port_text(port), method)
     # RFC 2543 peers (§17.2.3, second half). The ACK repeats the INVITE's
     # Request-URI, From tag, Call-ID, CSeq number and top Via.
     cseq = str(request.cseq.number)
@@ -99,6 +99,16 @@ def server_key(request: Request) -> TxKey:
 
 
 _PORT_TEXTS: dict[int, str] = {}  # port -> its text: the same few ports, request after request
+_HOST_KEYS: dict[str, str] = {}  # sent-by host -> lower-cased: `lower` made a string a request
+
+
+def _host_key(host: str) -> str:
+    key = _HOST_KEYS.get(host)
+    if key is None:
+        key = host.lower()
+        if len(_HOST_KEYS) < 4096:  # a flood of hosts must not grow it without bound
+            _HOST_KEYS[host] = key
+    return key
 
 
 def _port_text(port: int) -> str:

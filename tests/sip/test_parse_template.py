@@ -132,3 +132,17 @@ def test_a_field_read_after_a_changed_line_keeps_its_place_in_the_remembered_blo
     for n, lines in enumerate([BASE, shifted, BASE, BASE[:4], BASE, shifted]):
         fast, general = both(block(lines, n, start))
         assert fast == general
+
+
+def test_the_first_values_kept_in_slots_give_way_to_a_change() -> None:
+    message = parse_message((block(BASE, 3) + "\r\n\r\n").encode())
+    headers = message.headers
+    assert headers._hot
+    assert (message.call_id, headers.get("content-length")) == ("3-tpl@127.0.0.1", "0")
+    assert headers.get("subject") == "Performance Test"  # not a slot: read from the fields
+    assert headers.get("p-asserted-identity") is None
+    headers.set("Call-ID", "changed@example.com")
+    assert not headers._hot
+    assert message.call_id == "changed@example.com"
+    headers.replace_first_element("via", "SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK-x")
+    assert headers.first("via") == "SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK-x"
