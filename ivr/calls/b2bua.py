@@ -150,6 +150,19 @@ class B2bua(CallHandler):
         self._setups: dict[str, asyncio.Task[None]] = {}
         self._received: dict[str, float] = {}  # INVITE arrival (loop time), until set up
         self.ports = RtpPorts(host)  # the calls' RTP ports, reused from call to call
+        # `immediate_centre`'s answer, and the centre it is for
+        self._immediate_for: object = None
+        self._immediate: object = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # `on_invite`'s running loop
+
+    def immediate_centre(self) -> object:
+        """The centre when it can queue a call at once (`create_contact_now`, not in the
+        `ContactCentre` protocol), else None: asked once per centre, not once per call."""
+        centre = self.centre
+        if centre is not self._immediate_for:
+            self._immediate = centre if hasattr(centre, "create_contact_now") else None
+            self._immediate_for = centre
+        return self._immediate
 
     def hold_music_in(self, codec: str) -> bytes:
         """`hold_music` in G.711 law ``codec`` ("PCMU", "PCMA"), encoded once."""
@@ -187,7 +200,11 @@ class B2bua(CallHandler):
         if known:  # nothing to wait for: answered before on_invite returns, so the
             # edge sends the 200 alone (no 180, no 100: §8.2.6.1 wants a provisional
             # only from a UAS that will not answer within 200 ms), and no task is made
-            self._set_up_now(call, cli, customer, received)
+            self._loop = loop  # for the call's driver, made before this returns
+            try:
+                self._set_up_now(call, cli, customer, received)
+            finally:
+                self._loop = None  # (a driver made later asks the loop itself)
             return
         self._received[call.call_id] = received
         call.ring()
@@ -270,7 +287,7 @@ class B2bua(CallHandler):
         session.record["started_at"] = received
         if customer is not None:
             session.record["customer_id"] = customer.get("id")
-        driver = CallDriver(self, call, session, media)
+        driver = CallDriver(self, call, session, media, self._loop)
         self.drivers[call.call_id] = driver
         self.centre.call_started(driver)
         driver.start()
