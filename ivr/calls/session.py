@@ -404,7 +404,8 @@ class CallSession:
         if contact is not None and side != "router":  # the router ended it already
             out.append(cmd.EndContact(contact_id=contact))
         record["outcome"] = _OUTCOMES[phase._value_]
-        return out + self._finish(now)
+        out.append(self._record_written(now))  # (appended: no second list to join)
+        return out
 
     def _after_end(self, event: ce.CallEvent) -> list[cmd.Command]:
         if isinstance(event, ce.CallAnswered):
@@ -423,11 +424,16 @@ class CallSession:
         return [cmd.HangUpCaller(reason=reason), *self._finish(now)]
 
     def _finish(self, now: float) -> list[cmd.Command]:
+        return [self._record_written(now)]
+
+    def _record_written(self, now: float) -> cmd.WriteRecord:
+        """The call is over: ENDED, and its record handed out (a copy)."""
         self.phase = Phase.ENDED
         self._next_announce = None
-        self.record["ended_at"] = now
-        self.record["digits"] = self.digits
-        return [cmd.WriteRecord(record=dict(self.record))]
+        record = self.record
+        record["ended_at"] = now
+        record["digits"] = self.digits
+        return cmd.WriteRecord(record=dict(record))
 
 
 # Hold is one of two values: one record each, shared (frozen).

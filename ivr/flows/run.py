@@ -179,8 +179,10 @@ class FlowRun:
     ) -> None:
         self._flows = flows
         self._flow = flows.flows[flow_name]  # `flows.flow(name)` without the method call
-        self._customer = None if customer is None else dict(customer)
-        self.attributes: dict[str, str] = dict(attributes or {})
+        # copies (a dict's own `copy`, not the generic `dict(mapping)`: ~300 instructions
+        # less each)
+        self._customer = None if customer is None else _copied(customer)
+        self.attributes: dict[str, str] = {} if not attributes else _copied(attributes)
         self._rng = rng if rng is not None else random.Random(0)
         self.state = State.IDLE
         self.result: FlowAction | None = None  # the terminal action once finished
@@ -484,6 +486,14 @@ class FlowRun:
         self.state, self.result = State.FINISHED, action
         self._deadline, self._collector, self._entry = None, None, None
         self._buffer.clear()
+
+
+def _copied(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """`dict(mapping)`: a shallow copy, the same keys in the same order."""
+    if type(mapping) is dict:  # (a subclass's `copy` might not give a plain dict)
+        copied: dict[str, Any] = mapping.copy()
+        return copied
+    return dict(mapping)
 
 
 Handler = Callable[[FlowRun, float, str], None]

@@ -50,6 +50,10 @@ def test_contact_queued_is_handle_of_the_event() -> None:
     b = direct.contact_queued("c-1", "billing", 2.0)
     assert dumped(a) == dumped(b)
     assert by_event.record == direct.record
+    # the same entries with their keys in the same order (the CDR line's bytes)
+    assert [list(e.items()) for e in by_event.record["events"]] == [
+        list(e.items()) for e in direct.record["events"]
+    ]
     assert by_event.record["events"][-1] == {
         "at": 2.0,
         "phase": "routing",
