@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from ivr.calls import events as ce
@@ -150,6 +150,28 @@ class B2bua(CallHandler):
         self._setups: dict[str, asyncio.Task[None]] = {}
         self._received: dict[str, float] = {}  # INVITE arrival (loop time), until set up
         self.ports = RtpPorts(host)  # the calls' RTP ports, reused from call to call
+        # `immediate_centre`'s answer and the centre's `queue_hold`, for this centre
+        self._immediate_for: object = None
+        self._immediate: object = None
+        self._hold_for: Callable[[str], QueueHold] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # `on_invite`'s running loop
+
+    def immediate_centre(self) -> object:
+        """The centre when it can queue a call at once (`create_contact_now`, not in the
+        `ContactCentre` protocol), else None: asked once per centre, not once per call."""
+        centre = self.centre
+        if centre is not self._immediate_for:
+            self._immediate = centre if hasattr(centre, "create_contact_now") else None
+            self._hold_for = centre.queue_hold
+            self._immediate_for = centre
+        return self._immediate
+
+    def _queue_hold(self) -> Callable[[str], QueueHold]:
+        """The centre's `queue_hold`, bound once per centre (not a bound method a call)."""
+        self.immediate_centre()
+        hold_for = self._hold_for
+        assert hold_for is not None
+        return hold_for
 
     def hold_music_in(self, codec: str) -> bytes:
         """`hold_music` in G.711 law ``codec`` ("PCMU", "PCMA"), encoded once."""
@@ -187,7 +209,11 @@ class B2bua(CallHandler):
         if known:  # nothing to wait for: answered before on_invite returns, so the
             # edge sends the 200 alone (no 180, no 100: §8.2.6.1 wants a provisional
             # only from a UAS that will not answer within 200 ms), and no task is made
-            self._set_up_now(call, cli, customer, received)
+            self._loop = loop  # for the call's driver, made before this returns
+            try:
+                self._set_up_now(call, cli, customer, received)
+            finally:
+                self._loop = None  # (a driver made later asks the loop itself)
             return
         self._received[call.call_id] = received
         call.ring()
@@ -265,12 +291,12 @@ class B2bua(CallHandler):
             cli=cli,
             dialed=dialed,
             announce_every=self.announce_every,
-            hold_for=self.centre.queue_hold,
+            hold_for=self._queue_hold(),
         )
         session.record["started_at"] = received
         if customer is not None:
             session.record["customer_id"] = customer.get("id")
-        driver = CallDriver(self, call, session, media)
+        driver = CallDriver(self, call, session, media, self._loop)
         self.drivers[call.call_id] = driver
         self.centre.call_started(driver)
         driver.start()

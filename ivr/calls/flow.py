@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ivr.flows import actions as fa
+from ivr.flows.run import FlowAction
 
 __all__ = ["FlowAction", "FlowRunLike", "fa"]
-
-FlowAction = fa.FlowAction
 
 
 class FlowRunLike(Protocol):

@@ -402,18 +402,23 @@ class CallMedia:
 
     def close(self) -> dict[str, int]:
         """Close both ports; returns the media counters for the call detail record."""
-        self._count()
+        if self.bridged_at is not None:
+            self._count()
         caller, agent = self.caller.endpoint, None
-        for leg in (self.caller, self._agent):
-            if leg is not None:
-                # `contextlib.suppress(Exception)` without its object (three Python
-                # calls in compiled code): one leg's failure must not keep the other open
-                try:  # noqa: SIM105
-                    leg.close()
-                except Exception:
-                    pass
-        if self._agent is not None:
-            agent = self._agent.endpoint
+        # each leg in turn, not a loop over a tuple of them (an iterator in compiled code)
+        # `contextlib.suppress(Exception)` without its object (three Python calls in
+        # compiled code): one leg's failure must not keep the other open
+        try:  # noqa: SIM105
+            self.caller.close()
+        except Exception:
+            pass
+        leg = self._agent
+        if leg is not None:
+            try:  # noqa: SIM105
+                leg.close()
+            except Exception:
+                pass
+            agent = leg.endpoint
         return {  # the detail record's "media", in this order
             "caller_to_agent": self.caller_to_agent,
             "agent_to_caller": self.agent_to_caller,

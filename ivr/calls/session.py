@@ -59,7 +59,13 @@ from ivr.calls.events import (
     PromptFinished,
     RoutingFailed,
 )
-from ivr.calls.flow import FlowAction, FlowRunLike, fa
+from ivr.calls.flow import FlowAction, FlowRunLike
+
+# The flow's actions from the module that defines them (`ivr.flows.actions` re-exports
+# them): compiled, they are native classes, so each `isinstance` below is a C type check
+# and each field a struct read, where through the interpreted module they were generic
+# look-ups (~1,800 instructions a routed call).
+from ivr.flows.run import OfferCallback, Play, Route, StopPlayback
 
 TIMELINE_LIMIT = 200  # events kept per call record (a stuck IVR loop must not grow it)
 
@@ -132,13 +138,15 @@ class CallSession:
         self._playing = False
         self._hang_up_after_prompt: str | None = None
         self._next_announce: float | None = None
+        # the record's "events" list, held here too: `_log` appends without a look-up
+        self._timeline: list[dict[str, Any]] = []
         self.record: dict[str, Any] = {
             "call_id": call_id,
             "cli": cli,
             "dialed": dialed,
             "agents_tried": [],
             "announcements": 0,
-            "events": [],
+            "events": self._timeline,
         }
 
     # -- inputs ------------------------------------------------------------------------
@@ -164,10 +172,45 @@ class CallSession:
             return self._routing_failed(event, now)
         return self._agent_event(event, now)
 
+    def contact_queued(self, contact_id: str, queue: str, now: float) -> list[cmd.Command]:
+        """`handle(ContactQueued(contact_id=contact_id, queue=queue), now)`, without the
+        event: the driver queues most calls at once (`create_contact_now`) and feeds the
+        session straight away. The event was an interpreted record built per call (~2,700
+        instructions) and read back field by field for the timeline (~1,500 more)."""
+        timeline = self._timeline
+        phase = self.phase
+        if len(timeline) < TIMELINE_LIMIT:  # `_log`'s entry, field for field
+            timeline.append(
+                {
+                    "at": now,
+                    "phase": phase._value_,
+                    "event": "contact_queued",
+                    "contact_id": contact_id,
+                    "queue": queue,
+                }
+            )
+        if phase is Phase.ENDED:
+            return self._after_end_queued(contact_id, queue)
+        return self._queued_as(contact_id, queue, now)
+
     def _log(self, event: ce.CallEvent, now: float) -> None:
         """The call's own event timeline, kept in its detail record (capped)."""
-        timeline: list[dict[str, Any]] = self.record["events"]
-        if len(timeline) < TIMELINE_LIMIT and not isinstance(event, PromptFinished):
+        timeline = self._timeline
+        if len(timeline) >= TIMELINE_LIMIT:
+            return
+        if type(event) is CallEnded:  # every call ends with one: its two fields by name
+            side, reason = event.side, event.reason
+            timeline.append(
+                {
+                    "at": now,
+                    "phase": self.phase._value_,
+                    "event": "call_ended",
+                    "side": side,
+                    "reason": reason,
+                }
+            )
+            return
+        if not isinstance(event, PromptFinished):
             name, fields = _shape(event)
             # `_value_`: what `.value` gives, without enum's Python-level descriptor
             entry: dict[str, Any] = {"at": now, "phase": self.phase._value_, "event": name}
@@ -225,15 +268,15 @@ class CallSession:
         return out
 
     def _flow_action(self, action: FlowAction, now: float) -> list[cmd.Command]:
-        if isinstance(action, fa.Play):
+        if isinstance(action, Play):
             self._interruptible, self._playing = action.interruptible, True
             return [
                 cmd.PlayPrompts(prompts=tuple(action.prompts), interruptible=action.interruptible)
             ]
-        if isinstance(action, fa.StopPlayback):
+        if isinstance(action, StopPlayback):
             self._interruptible = self._playing = False
             return [cmd.StopPlayback()]
-        if isinstance(action, fa.Route):
+        if isinstance(action, Route):
             queue, gathered = action.queue, self.flow.attributes  # each read once
             self.phase = Phase.ROUTING
             self.queue = queue
@@ -242,7 +285,7 @@ class CallSession:
             record["ivr_attributes"] = dict(gathered)
             attributes = {**gathered, **action.attributes}
             return [cmd.CreateContact(queue=queue, attributes=attributes, priority=action.priority)]
-        if isinstance(action, fa.OfferCallback):
+        if isinstance(action, OfferCallback):
             self.record["callback"] = action.number
             out: list[cmd.Command] = [cmd.CreateCallback(queue=action.queue, number=action.number)]
             return out + self._hang_up_when_quiet("callback", now)
@@ -262,7 +305,9 @@ class CallSession:
         return self._hang_up("routing_failed", now)
 
     def _queued(self, event: ContactQueued, now: float) -> list[cmd.Command]:
-        contact_id, queue = event.contact_id, event.queue  # each read once
+        return self._queued_as(event.contact_id, event.queue, now)
+
+    def _queued_as(self, contact_id: str, queue: str, now: float) -> list[cmd.Command]:
         self.contact_id, self.queue = contact_id, queue
         record = self.record
         record["contact_id"] = contact_id
@@ -359,27 +404,36 @@ class CallSession:
         if contact is not None and side != "router":  # the router ended it already
             out.append(cmd.EndContact(contact_id=contact))
         record["outcome"] = _OUTCOMES[phase._value_]
-        return out + self._finish(now)
+        out.append(self._record_written(now))  # (appended: no second list to join)
+        return out
 
     def _after_end(self, event: ce.CallEvent) -> list[cmd.Command]:
         if isinstance(event, ce.CallAnswered):
             return [cmd.HangUpAgent(agent_id=event.agent_id)]
         if isinstance(event, ContactQueued):  # created while the caller hung up
-            self.contact_id = event.contact_id
-            self.record.update(contact_id=event.contact_id, queue=event.queue)
-            return [cmd.EndContact(contact_id=event.contact_id)]
+            return self._after_end_queued(event.contact_id, event.queue)
         return []
+
+    def _after_end_queued(self, contact_id: str, queue: str) -> list[cmd.Command]:
+        self.contact_id = contact_id
+        self.record.update(contact_id=contact_id, queue=queue)
+        return [cmd.EndContact(contact_id=contact_id)]
 
     def _hang_up(self, reason: str, now: float) -> list[cmd.Command]:
         self.record.update(hangup_side="ivr", hangup_reason=reason, outcome=reason)
         return [cmd.HangUpCaller(reason=reason), *self._finish(now)]
 
     def _finish(self, now: float) -> list[cmd.Command]:
+        return [self._record_written(now)]
+
+    def _record_written(self, now: float) -> cmd.WriteRecord:
+        """The call is over: ENDED, and its record handed out (a copy)."""
         self.phase = Phase.ENDED
         self._next_announce = None
-        self.record["ended_at"] = now
-        self.record["digits"] = self.digits
-        return [cmd.WriteRecord(record=dict(self.record))]
+        record = self.record
+        record["ended_at"] = now
+        record["digits"] = self.digits
+        return cmd.WriteRecord(record=dict(record))
 
 
 # Hold is one of two values: one record each, shared (frozen).

@@ -45,17 +45,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Final, cast
 
-from ivr.flows.actions import (
-    FlowAction,
-    Hangup,
-    OfferCallback,
-    Play,
-    StopPlayback,
-    new_route,
-)
 from ivr.flows.entry import DigitEntry, Outcome
 from ivr.flows.model import FlowSet
 from ivr.flows.nodes import (
@@ -71,6 +64,88 @@ from ivr.flows.nodes import (
     SetNode,
     SplitNode,
 )
+
+# -- the actions (IVR-CONTRACT.md), re-exported by `ivr.flows.actions` ---------------
+#
+# Defined here, in the compiled module, so that they are native classes where the build
+# is used: a run builds one or more a call and the compiled session reads their fields
+# (a struct read, not CPython's attribute look-up; a `Route` built through
+# `slot_constructor` cost ~3,300 instructions, its three fields read ~800 more). Each
+# spells out its `__init__`, which `dataclass` leaves alone: mypyc compiles it (the
+# generated one stays interpreted), as `ivr.calls.commands` does.
+# `object.__setattr__` because the records are frozen: compiled, a plain store.
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Play:
+    """Play ``prompts`` (PromptLibrary names) in order, then call ``on_prompt_done``.
+
+    If ``interruptible``, a digit stops playback (the driver stops the player)
+    and the digit is delivered with ``on_digit``; otherwise digits typed during
+    the prompt are discarded by the run.
+    """
+
+    prompts: tuple[str, ...]
+    interruptible: bool
+
+    def __init__(self, *, prompts: tuple[str, ...], interruptible: bool) -> None:
+        object.__setattr__(self, "prompts", prompts)
+        object.__setattr__(self, "interruptible", interruptible)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StopPlayback:
+    """Stop the current prompt now (idempotent: the player may already be stopped)."""
+
+    def __init__(self) -> None:
+        pass
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Route:
+    """Hand the call to the router: queue it with these contact attributes."""
+
+    queue: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    priority: int = 0
+
+    def __init__(
+        self, *, queue: str, attributes: dict[str, str] | None = None, priority: int = 0
+    ) -> None:
+        object.__setattr__(self, "queue", queue)
+        object.__setattr__(self, "attributes", {} if attributes is None else attributes)
+        object.__setattr__(self, "priority", priority)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OfferCallback:
+    """Create a callback contact in ``queue`` for ``number``; the caller is then released."""
+
+    queue: str
+    number: str
+
+    def __init__(self, *, queue: str, number: str) -> None:
+        object.__setattr__(self, "queue", queue)
+        object.__setattr__(self, "number", number)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Hangup:
+    """End the call. ``reason`` is recorded (e.g. ``normal``, ``flow_loop``)."""
+
+    reason: str
+
+    def __init__(self, *, reason: str) -> None:
+        object.__setattr__(self, "reason", reason)
+
+
+FlowAction = Play | StopPlayback | Route | OfferCallback | Hangup
+TERMINAL = (Route, OfferCallback, Hangup)
+
+
+def new_route(queue: str, attributes: dict[str, str], priority: int) -> Route:
+    """`Route(queue=..., attributes=..., priority=...)`, positionally."""
+    return Route(queue=queue, attributes=attributes, priority=priority)
 
 
 class State(Enum):
@@ -103,9 +178,11 @@ class FlowRun:
         rng: random.Random | None = None,
     ) -> None:
         self._flows = flows
-        self._flow = flows.flow(flow_name)
-        self._customer = None if customer is None else dict(customer)
-        self.attributes: dict[str, str] = dict(attributes or {})
+        self._flow = flows.flows[flow_name]  # `flows.flow(name)` without the method call
+        # copies (a dict's own `copy`, not the generic `dict(mapping)`: ~300 instructions
+        # less each)
+        self._customer = None if customer is None else _copied(customer)
+        self.attributes: dict[str, str] = {} if not attributes else _copied(attributes)
         self._rng = rng if rng is not None else random.Random(0)
         self.state = State.IDLE
         self.result: FlowAction | None = None  # the terminal action once finished
@@ -127,7 +204,14 @@ class FlowRun:
         return self.state is State.FINISHED
 
     def start(self, now: float) -> list[FlowAction]:
-        return self._dispatch(Event.START, now, "")
+        if self.state is not State.IDLE:
+            return self._dispatch(Event.START, now, "")  # (no transition: ignored)
+        # (IDLE, START) is `_begin` (`_TRANSITIONS`), called directly: every call starts
+        # a run once, and the table's key tuple and generic call cost ~2,000 instructions
+        out: list[FlowAction] = []
+        self._out, self._hops = out, 0
+        self._begin(now, "")
+        return out
 
     def on_digit(self, digit: str, now: float) -> list[FlowAction]:
         key = digit.upper()  # SIP INFO bodies may carry "a"-"d" (RFC 4733 events 12-15)
@@ -213,9 +297,25 @@ class FlowRun:
         metaclass checks ``isinstance`` in Python (~2,000 instructions each), and a
         route node was the sixth class pattern below. A subclass of a node type (none
         is loaded from YAML) still goes through the patterns."""
-        enter = _ENTER.get(type(node))
-        if enter is not None:
-            return enter(self, node, now)
+        kind = _KINDS.get(type(node), -1)
+        # each `_ENTER` entry by its index, called directly (no generic call of a
+        # function object); `_KINDS` is built from `_ENTER`, in its order
+        if kind == _ROUTE:
+            return self._enter_route(cast("RouteNode", node), now)
+        if kind == 0:
+            return self._enter_play(cast("PlayNode", node), now)
+        if kind == 1 or kind == 2:
+            return self._enter_collector(cast("Collector", node), now)
+        if kind == 3:
+            return self._enter_branch(cast("BranchNode", node), now)
+        if kind == 4:
+            return self._enter_split(cast("SplitNode", node), now)
+        if kind == 5:
+            return self._enter_set(cast("SetNode", node), now)
+        if kind == 7:
+            return self._enter_callback(cast("CallbackNode", node), now)
+        if kind == 8:
+            return self._enter_hangup(cast("HangupNode", node), now)
         return self._enter_matched(node, now)
 
     def _enter_play(self, node: PlayNode, now: float) -> str | None:
@@ -388,6 +488,14 @@ class FlowRun:
         self._buffer.clear()
 
 
+def _copied(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """`dict(mapping)`: a shallow copy, the same keys in the same order."""
+    if type(mapping) is dict:  # (a subclass's `copy` might not give a plain dict)
+        copied: dict[str, Any] = mapping.copy()
+        return copied
+    return dict(mapping)
+
+
 Handler = Callable[[FlowRun, float, str], None]
 _TRANSITIONS: dict[tuple[State, Event], Handler] = {
     (State.IDLE, Event.START): FlowRun._begin,
@@ -417,3 +525,6 @@ _ENTER: dict[type, Callable[[FlowRun, Any, float], str | None]] = {
     CallbackNode: FlowRun._enter_callback,
     HangupNode: FlowRun._enter_hangup,
 }
+# `_ENTER`'s classes by index, the order `FlowRun._enter` tests them in.
+_KINDS: dict[type, int] = {cls: index for index, cls in enumerate(_ENTER)}
+_ROUTE: Final = 6  # `_KINDS[RouteNode]` (tests/ivr_flows/test_callend_flow_dispatch.py)

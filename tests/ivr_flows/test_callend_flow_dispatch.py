@@ -107,3 +107,25 @@ def test_the_transitions_by_value_are_the_table() -> None:
             assert _BY_VALUES.get((state._value_, event._value_)) is _TRANSITIONS.get(
                 (state, event)
             )
+
+
+def test_enter_calls_each_kind_by_its_index_in_the_table() -> None:
+    """`FlowRun._enter` calls the entry methods directly by `_KINDS` index: the indexes
+    must name the same methods as `_ENTER` (a reordered table would enter the wrong
+    kind of node)."""
+    from ivr.flows.nodes import RouteNode
+    from ivr.flows.run import _KINDS, _ROUTE
+
+    by_index = [
+        FlowRun._enter_play,
+        FlowRun._enter_collector,
+        FlowRun._enter_collector,
+        FlowRun._enter_branch,
+        FlowRun._enter_split,
+        FlowRun._enter_set,
+        FlowRun._enter_route,
+        FlowRun._enter_callback,
+        FlowRun._enter_hangup,
+    ]
+    assert [_ENTER[cls] for cls in sorted(_KINDS, key=_KINDS.__getitem__)] == by_index
+    assert _KINDS[RouteNode] == _ROUTE
