@@ -521,13 +521,57 @@ def _execute(service: RoutingService, hot: _Hot, name: str, command: Command) ->
     now = _clock_now(hot)
     started = _perf_counter()
     events = command(now)
+    _executed(service, hot, host, name, started, events)
+    return events
+
+
+def _arrive(service: RoutingService, hot: _Hot, contact: Contact) -> list[ev.Event]:
+    """`_execute` of ``contact_arrived``, the router called directly (no command object
+    made and called through Python's protocol: every contact arrives once)."""
+    host = service.host
+    if host is not None:
+        host.before_command("contact_arrived")
+    now = _clock_now(hot)
+    started = _perf_counter()
+    router = service._router  # `service.router` without its property's call
+    if router is None:
+        router = service.router  # raises: this node does not route
+    events = router.contact_arrived(contact, now)
+    _executed(service, hot, host, "contact_arrived", started, events)
+    return events
+
+
+def end_contact(service: RoutingService, router: Router, contact_id: str) -> list[ev.Event]:
+    """`RoutingService.execute` of ``end`` on ``router`` (the customer side ended), for
+    the router path (`ringway.telephony`): the router called directly, not through a
+    command object. Raises RoutingError."""
+    hot = service._hot
+    host = service.host
+    if host is not None:
+        host.before_command("end")
+    now = _clock_now(hot)
+    started = _perf_counter()
+    events = router.end(contact_id, now)
+    _executed(service, hot, host, "end", started, events)
+    return events
+
+
+def _executed(
+    service: RoutingService,
+    hot: _Hot,
+    host: RouterHost | None,
+    name: str,
+    started: float,
+    events: list[ev.Event],
+) -> None:
+    """What follows every command: its time observed, its events published (or handed
+    to the cluster host), the timer moved if its deadline did."""
     hot.metrics.observe_decision(name, _perf_counter() - started)
     if host is None:
         _publish(service, hot, events, True)
     else:
         host.after_command(events)  # published by publish_committed, once durable
     _arm(service, hot)  # a command may have created an earlier deadline
-    return events
 
 
 def create_contact_now(
@@ -614,7 +658,7 @@ def _queue_contact(
         exclusive_agent,
         {**attributes, "pop": result.to_pop()},
     )
-    _execute(service, hot, "contact_arrived", functools.partial(_contact_arrived, service, contact))
+    _arrive(service, hot, contact)
     return contact
 
 
@@ -687,13 +731,6 @@ def _schedule(service: RoutingService, hot: _Hot, deadline: float | None, delay:
 
 def _add_agent(service: RoutingService, agent: Agent, now: float) -> list[ev.Event]:
     return service.router.add_agent(agent, now)
-
-
-def _contact_arrived(service: RoutingService, contact: Contact, now: float) -> list[ev.Event]:
-    router = service._router  # `service.router` without its property's call
-    if router is None:
-        router = service.router  # raises: this node does not route
-    return router.contact_arrived(contact, now)
 
 
 def _complete(

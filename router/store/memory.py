@@ -42,8 +42,8 @@ from typing import Any, Final
 from mypy_extensions import mypyc_attr
 
 from router.agents import Agent
-from router.events import Event
-from router.model import Channel, Contact, ContactStatus, Reservation
+from router.events import ContactAbandoned, ContactQueued, Event
+from router.model import _FINAL, Channel, Contact, ContactStatus, Reservation
 from router.record import positional
 from router.store.base import EventLog
 
@@ -288,6 +288,17 @@ def _is_enum(kind: type[Any]) -> bool:
     return known
 
 
+# The shapes of the router's two commonest events as its emit sites build them (a
+# contact queued, a contact abandoned: every contact has one of each at least), their
+# codes fixed here at import: `router.flow` freezes them itself from the values it
+# builds them of (`MemoryEventLog.append_frozen`), the same tuple `freeze_event` gives
+# (tests/router/test_store_frozen_emit.py), without reading the event back field by
+# field (an ``attrgetter`` of ten generic look-ups, a list, a tuple: ~4,500
+# instructions an event). ``channel`` (index 4 of the fields) is a `Channel` member.
+QUEUED_CODE: Final[int] = _event_class(ContactQueued).shape(((4, Channel),), 9).code
+ABANDONED_CODE: Final[int] = _event_class(ContactAbandoned).shape(((4, Channel),), 8).code
+
+
 def freeze_event(event: Event) -> Any:
     """The event as one tuple: its shape's code, then its fields (a `StrEnum` member as
     its value; `thaw_event` makes it the member again). An event of a class it cannot
@@ -380,6 +391,15 @@ class MemoryEventLog:
         self._ring.append(freeze_event(event))
         self._last = event.seq
 
+    def append_frozen(self, seq: int, frozen: tuple[Any, ...]) -> None:
+        """`append` of an event already frozen as `freeze_event` freezes it (``frozen``,
+        its ``seq`` the event's). Only for this class itself, not a subclass, which may
+        act on `append` (the router checks the type: `router.flow`)."""
+        if seq != self._last + 1:
+            raise ValueError(f"event seq {seq} does not follow {self._last}")
+        self._ring.append(frozen)
+        self._last = seq
+
     @property
     def last_seq(self) -> int:
         return self._last
@@ -415,7 +435,8 @@ class MemoryStore:
         self._reservations: dict[str, Reservation] = {}
 
     def put_contact(self, contact: Contact) -> None:
-        if contact.status.is_final:
+        # ``in _FINAL``: `ContactStatus.is_final` without the property's generic look-up
+        if contact.status in _FINAL:
             contact_id = contact.id
             self._live.pop(contact_id, None)
             if not self._keep_finished:
@@ -423,11 +444,11 @@ class MemoryStore:
             recent, finished = self._recent, self._finished
             if contact_id in recent:  # written again (a command touched it twice)
                 recent.move_to_end(contact_id)
-            else:
-                finished.pop(contact_id, None)  # (frozen, and written again since)
+            elif contact_id in finished:  # (frozen, and written again since)
+                del finished[contact_id]
             recent[contact_id] = contact
             if len(recent) > RECENT:
-                old_id, old = recent.popitem(last=False)
+                old_id, old = recent.popitem(False)  # the oldest (``last=False``)
                 finished[old_id] = freeze_contact(old)
             while len(finished) + len(recent) > self._keep_finished:
                 (finished if finished else recent).popitem(last=False)
