@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from mypy_extensions import mypyc_attr
 
@@ -75,6 +75,10 @@ TranscriptSource = Callable[[str], str | None]
 RELEASES = frozenset({"not_ready", "logout", "agent_disconnected", "release_agent"})
 MIN_TIMER_SLEEP_S = 0.001  # never spin if a deadline does not move after a tick
 _perf_counter = time.perf_counter  # per command, twice: one global read, not two
+# (module constants, not a look-up in `router.events` per event)
+_QUEUED: Final = ev.ContactQueued
+_ABANDONED: Final = ev.ContactAbandoned
+_COMPLETED: Final = ev.ContactCompleted
 
 
 # Contact ids: "c-" and 16 hex digits (8 bytes) of os.urandom, unguessable. Made here,
@@ -670,8 +674,17 @@ def _publish(service: RoutingService, hot: _Hot, events: list[ev.Event], history
     stats = hot.stats  # a native StatsBook: a direct call per event, no bound method
     for event in events:
         stats.apply(event)
-        if history and isinstance(event, ev.ContactCompleted) and event.customer_id is not None:
-            service._start_history_write(event)
+        if history:
+            # (the router path's two kinds let go by their exact type, one compare each:
+            # neither is a `ContactCompleted`)
+            kind = type(event)
+            if (
+                kind is not _QUEUED
+                and kind is not _ABANDONED
+                and isinstance(event, _COMPLETED)
+                and event.customer_id is not None
+            ):
+                service._start_history_write(event)
     persister = hot.persister
     if persister is not None:
         persister.submit(events)

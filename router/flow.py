@@ -158,11 +158,17 @@ class Flow(Matcher):
         contact.index_version += 1
         contact.status = status
         contact.ended_at = now
-        self._waiting[contact.queue].pop(contact.id, None)
+        contact_id = contact.id
+        # ``in`` and ``del``: compiled, a dict's ``pop(key, None)`` is a method call by name
+        waiting = self._waiting[contact.queue]
+        if contact_id in waiting:
+            del waiting[contact_id]
         if contact.exclusive_agent:
-            self._exclusive.get(contact.preferred_agent or "", {}).pop(contact.id, None)
-        self._contacts.pop(contact.id, None)
-        self._touch_contact(contact)
+            self._exclusive.get(contact.preferred_agent or "", {}).pop(contact_id, None)
+        contacts = self._contacts
+        if contact_id in contacts:
+            del contacts[contact_id]
+        self._touched.append(contact)
 
     def _abandon(self, contact: Contact, now: float) -> None:
         ringing = contact.agent_id
