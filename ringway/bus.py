@@ -34,6 +34,10 @@ class Subscription:
         # ``last_seq``, so a consumer that resubscribes from it misses none it wants,
         # and they neither wake it nor count against ``limit``.
         self.kinds = kinds
+        # whether an event of each class is of ``kinds`` (an event's ``kind`` is its
+        # class's): a dict hit on the type, not the class attribute's generic look-up
+        # and the set's, for every event pushed
+        self._wanted: dict[type, bool] = {}
         self.reason: str | None = None
         self.last_seq = 0  # newest seq handed to this subscription
         self._items: deque[Event] = deque()
@@ -48,9 +52,20 @@ class Subscription:
     def closed(self) -> bool:
         return self.reason is not None
 
+    def wants(self, event: Event) -> bool:
+        """``event`` is of ``kinds`` (or ``kinds`` is None: every event is)."""
+        kinds = self.kinds
+        if kinds is None:
+            return True
+        cls = type(event)
+        wanted = self._wanted.get(cls)
+        if wanted is None:
+            wanted = self._wanted[cls] = event.kind in kinds
+        return wanted
+
     def push(self, event: Event) -> bool:
         """Buffer ``event``; False (and nothing buffered) when the buffer is full."""
-        if self.kinds is not None and event.kind not in self.kinds:
+        if not self.wants(event):
             self.last_seq = event.seq
             return True
         if len(self._items) >= self.limit:
@@ -121,7 +136,7 @@ class Listener(Subscription):
         self._stopped = False
 
     def push(self, event: Event) -> bool:
-        if self.kinds is not None and event.kind not in self.kinds:
+        if not self.wants(event):
             self.last_seq = event.seq
             return True
         self._items.append(event)

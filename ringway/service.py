@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from mypy_extensions import mypyc_attr
 
@@ -75,6 +75,10 @@ TranscriptSource = Callable[[str], str | None]
 RELEASES = frozenset({"not_ready", "logout", "agent_disconnected", "release_agent"})
 MIN_TIMER_SLEEP_S = 0.001  # never spin if a deadline does not move after a tick
 _perf_counter = time.perf_counter  # per command, twice: one global read, not two
+# (module constants, not a look-up in `router.events` per event)
+_QUEUED: Final = ev.ContactQueued
+_ABANDONED: Final = ev.ContactAbandoned
+_COMPLETED: Final = ev.ContactCompleted
 
 
 # Contact ids: "c-" and 16 hex digits (8 bytes) of os.urandom, unguessable. Made here,
@@ -521,13 +525,57 @@ def _execute(service: RoutingService, hot: _Hot, name: str, command: Command) ->
     now = _clock_now(hot)
     started = _perf_counter()
     events = command(now)
+    _executed(service, hot, host, name, started, events)
+    return events
+
+
+def _arrive(service: RoutingService, hot: _Hot, contact: Contact) -> list[ev.Event]:
+    """`_execute` of ``contact_arrived``, the router called directly (no command object
+    made and called through Python's protocol: every contact arrives once)."""
+    host = service.host
+    if host is not None:
+        host.before_command("contact_arrived")
+    now = _clock_now(hot)
+    started = _perf_counter()
+    router = service._router  # `service.router` without its property's call
+    if router is None:
+        router = service.router  # raises: this node does not route
+    events = router.contact_arrived(contact, now)
+    _executed(service, hot, host, "contact_arrived", started, events)
+    return events
+
+
+def end_contact(service: RoutingService, router: Router, contact_id: str) -> list[ev.Event]:
+    """`RoutingService.execute` of ``end`` on ``router`` (the customer side ended), for
+    the router path (`ringway.telephony`): the router called directly, not through a
+    command object. Raises RoutingError."""
+    hot = service._hot
+    host = service.host
+    if host is not None:
+        host.before_command("end")
+    now = _clock_now(hot)
+    started = _perf_counter()
+    events = router.end(contact_id, now)
+    _executed(service, hot, host, "end", started, events)
+    return events
+
+
+def _executed(
+    service: RoutingService,
+    hot: _Hot,
+    host: RouterHost | None,
+    name: str,
+    started: float,
+    events: list[ev.Event],
+) -> None:
+    """What follows every command: its time observed, its events published (or handed
+    to the cluster host), the timer moved if its deadline did."""
     hot.metrics.observe_decision(name, _perf_counter() - started)
     if host is None:
         _publish(service, hot, events, True)
     else:
         host.after_command(events)  # published by publish_committed, once durable
     _arm(service, hot)  # a command may have created an earlier deadline
-    return events
 
 
 def create_contact_now(
@@ -614,7 +662,7 @@ def _queue_contact(
         exclusive_agent,
         {**attributes, "pop": result.to_pop()},
     )
-    _execute(service, hot, "contact_arrived", functools.partial(_contact_arrived, service, contact))
+    _arrive(service, hot, contact)
     return contact
 
 
@@ -626,8 +674,17 @@ def _publish(service: RoutingService, hot: _Hot, events: list[ev.Event], history
     stats = hot.stats  # a native StatsBook: a direct call per event, no bound method
     for event in events:
         stats.apply(event)
-        if history and isinstance(event, ev.ContactCompleted) and event.customer_id is not None:
-            service._start_history_write(event)
+        if history:
+            # (the router path's two kinds let go by their exact type, one compare each:
+            # neither is a `ContactCompleted`)
+            kind = type(event)
+            if (
+                kind is not _QUEUED
+                and kind is not _ABANDONED
+                and isinstance(event, _COMPLETED)
+                and event.customer_id is not None
+            ):
+                service._start_history_write(event)
     persister = hot.persister
     if persister is not None:
         persister.submit(events)
@@ -687,13 +744,6 @@ def _schedule(service: RoutingService, hot: _Hot, deadline: float | None, delay:
 
 def _add_agent(service: RoutingService, agent: Agent, now: float) -> list[ev.Event]:
     return service.router.add_agent(agent, now)
-
-
-def _contact_arrived(service: RoutingService, contact: Contact, now: float) -> list[ev.Event]:
-    router = service._router  # `service.router` without its property's call
-    if router is None:
-        router = service.router  # raises: this node does not route
-    return router.contact_arrived(contact, now)
 
 
 def _complete(

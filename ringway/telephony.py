@@ -59,7 +59,7 @@ from ringway.service import (
     NewContact,
     RoutingService,
     create_contact_now,
-    execute_command,
+    end_contact,
     local_router,
     new_contact_id,
     routes_here,
@@ -220,7 +220,9 @@ class RouterCentre:
             contact = await self.service.create_contact(new)
         except RoutingError as exc:
             self.by_contact.pop(contact_id, None)
-            raise RoutingRefused(exc.message) from exc
+            refused = RoutingRefused(exc.message)
+            refused.__cause__ = exc  # compiled, mypyc drops `raise ... from`
+            raise refused  # noqa: B904 (the cause is set above)
         return self._queued(contact)
 
     def create_contact_now(
@@ -253,7 +255,9 @@ class RouterCentre:
             )
         except RoutingError as exc:
             self.by_contact.pop(contact_id, None)
-            raise RoutingRefused(exc.message) from exc
+            refused = RoutingRefused(exc.message)
+            refused.__cause__ = exc  # compiled, mypyc drops `raise ... from`
+            raise refused  # noqa: B904 (the cause is set above)
         if contact is None:  # cannot happen: it routes here (checked above)
             self.by_contact.pop(contact_id, None)
             return None
@@ -332,7 +336,7 @@ class RouterCentre:
                 return
             router = reads
         try:
-            execute_command(service, "end", lambda now: router.end(contact_id, now))
+            end_contact(service, router, contact_id)
         except RoutingError as exc:
             log.info("telephony: %s refused: %s", "end", exc)
 

@@ -70,9 +70,9 @@ def next_presence(current: Presence, action: Action, agent_id: str) -> Presence:
     try:
         return TRANSITIONS[(current, action)]
     except KeyError:
-        raise IllegalTransition(
-            f"agent {agent_id} cannot {action.value} while {current.value}"
-        ) from None
+        error = IllegalTransition(f"agent {agent_id} cannot {action.value} while {current.value}")
+        error.__suppress_context__ = True  # `from None`, which mypyc drops
+        raise error  # noqa: B904 (the context is suppressed above)
 
 
 @mypyc_attr(native_class=False)  # see router._native: a plain dataclass

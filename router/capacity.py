@@ -92,7 +92,9 @@ def capacity_from(
             return Channel(name)
         except ValueError:
             known = ", ".join(c.value for c in Channel)
-            raise InvalidConfig(f"unknown channel {name!r} (known: {known})") from None
+            error = InvalidConfig(f"unknown channel {name!r} (known: {known})")
+            error.__suppress_context__ = True  # `from None`, which mypyc drops
+            raise error  # noqa: B904 (the context is suppressed above)
 
     for name, limit in maximum.items():
         if limit < 0:

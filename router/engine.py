@@ -193,7 +193,7 @@ class Router(Flow):
         if contact.channel != queue.channel:
             self._check_channel(contact, queue)
         if contact.id in self._contacts or (
-            self._write_through and self.store.get_contact(contact.id) is not None
+            self._write_through and self._stored_contact(contact.id) is not None
         ):  # (a store that keeps no records holds no finished contact either)
             raise DuplicateContact(f"contact {contact.id} already exists")
         if contact.exclusive_agent and contact.preferred_agent is None:

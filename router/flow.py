@@ -12,6 +12,7 @@ import heapq
 import itertools
 import random
 from collections.abc import Callable, Iterator
+from typing import Final
 
 from router import events as ev
 from router.agents import Action, Agent, Presence
@@ -34,12 +35,15 @@ from router.events import (
 from router.explain import Decision
 from router.index import Entry
 from router.matching import Matcher
-from router.model import Contact, ContactStatus, Reservation, new_reservation
+from router.model import Channel, Contact, ContactStatus, Reservation, new_reservation
 from router.queues import Queue
 from router.store.base import RoutingStore
-from router.store.memory import MemoryStore
+from router.store.memory import ABANDONED_CODE, QUEUED_CODE, MemoryEventLog, MemoryStore
 
 MAX_DECISIONS_KEPT = 20  # per contact: enough to explain a RONA chain, bounded memory
+# A channel's value, for the events frozen at their emit sites (`_plain_log`): a dict
+# look-up, not the member's ``_value_`` through a generic attribute look-up
+_CHANNEL_VALUES: Final[dict[Channel, str]] = {channel: channel._value_ for channel in Channel}
 
 
 class Flow(Matcher):
@@ -74,9 +78,10 @@ class Flow(Matcher):
         self._log_many: Callable[[list[ev.Event]], None] | None = (
             None if self._write_through else getattr(self.store.events, "extend", None)
         )
-        self._emit: Callable[[ev.Event], None] = (
-            self._emit_logged if self._write_through else self._out.append
-        )
+        # The store itself when it is a plain `MemoryStore` (not a subclass, which may act
+        # on every write): its writes and its log's appends are then native calls, and the
+        # commonest events go to its log frozen already (`_plain_log`).
+        self._memory: MemoryStore | None = self.store if type(self.store) is MemoryStore else None
         self._res_deadlines: list[tuple[float, str]] = []
         self._wrap_deadlines: list[tuple[float, str]] = []
         self._arrivals = 0
@@ -111,20 +116,34 @@ class Flow(Matcher):
         self._waiting[queue.name][contact.id] = contact
         if index:
             self._push_contact(contact, queue)
-        self._emit(
-            new_contact_queued(
-                next(self._seqs),
-                now,
-                contact.id,
-                queue.name,
-                contact.channel,
-                contact.tier,
-                contact.priority,
-                contact.customer_id,
-                via,
-            )
+        seq = next(self._seqs)
+        contact_id, name, channel = contact.id, queue.name, contact.channel
+        tier, priority, customer_id = contact.tier, contact.priority, contact.customer_id
+        event = new_contact_queued(
+            seq, now, contact_id, name, channel, tier, priority, customer_id, via
         )
-        self._touch_contact(contact)
+        log = self._plain_log()
+        if log is not None and _atoms(contact_id, name, tier, customer_id, via):
+            # frozen here, as `freeze_event` freezes it (`MemoryEventLog.append_frozen`)
+            log.append_frozen(
+                seq,
+                (
+                    QUEUED_CODE,
+                    seq,
+                    now,
+                    contact_id,
+                    name,
+                    _CHANNEL_VALUES[channel],
+                    tier,
+                    priority,
+                    customer_id,
+                    via,
+                ),
+            )
+            self._out.append(event)
+        else:
+            self._emit(event)
+        self._touched.append(contact)
 
     def _requeue(self, contact: Contact, now: float) -> None:
         """Back to its original place: same queue, same rank key, same arrival order."""
@@ -139,28 +158,45 @@ class Flow(Matcher):
         contact.index_version += 1
         contact.status = status
         contact.ended_at = now
-        self._waiting[contact.queue].pop(contact.id, None)
+        contact_id = contact.id
+        # ``in`` and ``del``: compiled, a dict's ``pop(key, None)`` is a method call by name
+        waiting = self._waiting[contact.queue]
+        if contact_id in waiting:
+            del waiting[contact_id]
         if contact.exclusive_agent:
-            self._exclusive.get(contact.preferred_agent or "", {}).pop(contact.id, None)
-        self._contacts.pop(contact.id, None)
-        self._touch_contact(contact)
+            self._exclusive.get(contact.preferred_agent or "", {}).pop(contact_id, None)
+        contacts = self._contacts
+        if contact_id in contacts:
+            del contacts[contact_id]
+        self._touched.append(contact)
 
     def _abandon(self, contact: Contact, now: float) -> None:
         ringing = contact.agent_id
         freed = self._rescind_contact(contact, now, "abandoned")
         self._leave_queue(contact, ContactStatus.ABANDONED, now)
-        self._emit(
-            new_contact_abandoned(
-                next(self._seqs),
-                now,
-                contact.id,
-                contact.queue,
-                contact.channel,
-                contact.wait(now),
-                ringing,
-                contact.tier,
+        seq = next(self._seqs)
+        contact_id, name, channel, tier = contact.id, contact.queue, contact.channel, contact.tier
+        wait = contact.wait(now)
+        event = new_contact_abandoned(seq, now, contact_id, name, channel, wait, ringing, tier)
+        log = self._plain_log()
+        if log is not None and _atoms(contact_id, name, ringing, tier, ""):
+            log.append_frozen(
+                seq,
+                (
+                    ABANDONED_CODE,
+                    seq,
+                    now,
+                    contact_id,
+                    name,
+                    _CHANNEL_VALUES[channel],
+                    wait,
+                    ringing,
+                    tier,
+                ),
             )
-        )
+            self._out.append(event)
+        else:
+            self._emit(event)
         if freed is not None:
             self._match_agent(freed, now)
 
@@ -446,11 +482,32 @@ class Flow(Matcher):
         self._changed_at = self._unpushed_at = now
         self._unpushed[agent.id] = agent  # re-indexed before the heaps are next read
 
-    def _emit_logged(self, event: ev.Event) -> None:
-        """Log and hand out an event built with ``seq=next(self._seqs)`` (built at the call
-        site: keyword arguments passed through ``**fields`` cost a dict per event)."""
-        self.store.events.append(event)
+    def _emit(self, event: ev.Event) -> None:
+        """Hand out an event built with ``seq=next(self._seqs)`` (built at the call site:
+        keyword arguments passed through ``**fields`` cost a dict per event); logged at
+        once for a store that keeps records (a reader between commands sees the log
+        complete), the simulator's store gets the command's events logged together
+        when it finishes. (A method: a native call, where a bound method kept as an
+        attribute was called through Python's protocol.)"""
+        if self._write_through:
+            log = self._plain_log()
+            if log is not None:
+                log.append(event)
+            else:
+                self.store.events.append(event)
         self._out.append(event)
+
+    def _plain_log(self) -> MemoryEventLog | None:
+        """The store's log when the store is a plain `MemoryStore` with a plain
+        `MemoryEventLog` (neither a subclass): its ``append`` and ``append_frozen``
+        then run as native calls. None otherwise (the log's own ``append``)."""
+        memory = self._memory
+        if memory is None or memory is not self.store:
+            return None
+        log = memory.events
+        if type(log) is MemoryEventLog:
+            return log
+        return None
 
     def _finish(self) -> list[ev.Event]:
         """Announce changed agent states, write the changed records through to the store
@@ -464,11 +521,11 @@ class Flow(Matcher):
             self._flush_pushes()
         dirty_agents = self._dirty_agents
         if dirty_agents:  # one AgentStateChanged per agent whose shown state changed
-            now, seqs, emit = self._changed_at, self._seqs, self._emit
+            now, seqs = self._changed_at, self._seqs
             for agent in dirty_agents.values():
                 state = agent.state
                 if state is not agent.shown_state:
-                    emit(
+                    self._emit(
                         new_agent_state_changed(
                             next(seqs), now, agent.id, state, agent.shown_state, agent.reason
                         )
@@ -479,11 +536,16 @@ class Flow(Matcher):
         touched = self._touched
         if self._write_through:
             store = self.store
+            memory = self._memory
             # Each changed contact once, in the order first changed, as last changed; a
             # command that changed one contact (most: a contact queued, a hang-up) writes
-            # it without the dictionary that drops repeats.
+            # it without the dictionary that drops repeats (a plain `MemoryStore`'s
+            # write as a native call).
             if len(touched) == 1:
-                store.put_contact(touched[0])
+                if memory is not None and memory is store:
+                    memory.put_contact(touched[0])
+                else:
+                    store.put_contact(touched[0])
             else:
                 for contact in {c.id: c for c in touched}.values():
                     store.put_contact(contact)
@@ -505,8 +567,15 @@ class Flow(Matcher):
             raise UnknownAgent(f"unknown agent {agent_id!r}")
         return agent
 
+    def _stored_contact(self, contact_id: str) -> Contact | None:
+        """``self.store.get_contact``, as a native call for a plain `MemoryStore`."""
+        memory = self._memory
+        if memory is not None and memory is self.store:
+            return memory.get_contact(contact_id)
+        return self.store.get_contact(contact_id)
+
     def _contact(self, contact_id: str) -> Contact:
-        contact = self._contacts.get(contact_id) or self.store.get_contact(contact_id)
+        contact = self._contacts.get(contact_id) or self._stored_contact(contact_id)
         if contact is None:
             raise UnknownContact(f"unknown contact {contact_id!r}")
         return contact
@@ -550,3 +619,16 @@ class Flow(Matcher):
                 if first is not None:
                     times.append(first[0] + queue.max_wait_s)
         return times
+
+
+def _atoms(a: str, b: str, c: str | None, d: str | None, e: str) -> bool:
+    """Each of the values is an exact str (or None where it may be): what
+    `freeze_event` keeps as it is, so the tuple an emit site freezes is the one it gives
+    (a str subclass, an enum member in particular, goes through `freeze_event`)."""
+    return (
+        type(a) is str
+        and type(b) is str
+        and (c is None or type(c) is str)
+        and (d is None or type(d) is str)
+        and type(e) is str
+    )

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, cast
 
 from mypy_extensions import mypyc_attr
@@ -189,14 +189,17 @@ class QueueKpis:
         return data
 
 
-@mypyc_attr(native_class=False)  # see router._native: a plain dataclass
-@dataclass(slots=True)
 class _Band:
-    sla: ServiceLevel
-    answered: _Window = field(default_factory=_Window)  # value: wait
-    within: _Window = field(default_factory=_Window)
-    abandoned: _Window = field(default_factory=_Window)  # value: wait
-    short: _Window = field(default_factory=_Window)
+    """One SLA band's windows. (A native class compiled: `StatsBook.apply` reads its
+    windows on every answer and abandon, struct reads where a plain class's are generic
+    look-ups.)"""
+
+    def __init__(self, sla: ServiceLevel) -> None:
+        self.sla = sla
+        self.answered = _Window()  # value: wait
+        self.within = _Window()
+        self.abandoned = _Window()  # value: wait
+        self.short = _Window()
 
     def windows(self) -> tuple[_Window, ...]:
         return (self.answered, self.within, self.abandoned, self.short)
@@ -220,30 +223,67 @@ class _Band:
 
 
 class _QueueBook:
-    """Windows and running totals of one queue."""
+    """Windows and running totals of one queue.
+
+    The windows the hot kinds count in (``offered``) and every running total are the
+    book's own fields, not dict items by name: a struct read and an integer add each,
+    compiled. ``windows`` names the same `_Window` objects for the queries."""
 
     WINDOWED = ("offered", "handled", "offers", "ronas", "rejects")
 
     def __init__(self, queue: Queue) -> None:
         self.queue = queue
-        self.windows = {name: _Window() for name in self.WINDOWED}  # handled: value = handle
+        self.offered = _Window()
+        self.handled = _Window()  # value: handle
+        self.offers = _Window()
+        self.ronas = _Window()
+        self.rejects = _Window()
+        self.windows = {
+            "offered": self.offered,
+            "handled": self.handled,
+            "offers": self.offers,
+            "ronas": self.ronas,
+            "rejects": self.rejects,
+        }
         self.bands: dict[str, _Band] = {}
-        self.totals: dict[str, int] = dict.fromkeys(KpiTotals.__dataclass_fields__, 0)
+        # the running totals (`KpiTotals`), counted since the book started
+        self.n_offered = 0
+        self.n_answered = 0
+        self.n_within = 0
+        self.n_abandoned = 0
+        self.n_short = 0
+        self.n_handled = 0
+        self.n_offers = 0
+        self.n_ronas = 0
+        self.n_rejects = 0
         self.expired_to = float("-inf")  # the cutoff `expire` last ran to
+        self.default_band: _Band | None = None  # bands[""], once made
+
+    def kpi_totals(self) -> KpiTotals:
+        return KpiTotals(
+            offered=self.n_offered,
+            answered=self.n_answered,
+            answered_within_threshold=self.n_within,
+            abandoned=self.n_abandoned,
+            short_abandoned=self.n_short,
+            handled=self.n_handled,
+            offers=self.n_offers,
+            ronas=self.n_ronas,
+            rejects=self.n_rejects,
+        )
 
     def band(self, tier: str | None) -> _Band:
+        if tier is None:  # (the default band: no tier has its own SLA)
+            band = self.default_band
+            if band is not None:
+                return band
         name = self.queue.band(tier)
         band = self.bands.get(name)
         if band is None:
-            band = self.bands[name] = _Band(sla=self.queue.sla_for(tier))
+            band = self.bands[name] = _Band(self.queue.sla_for(tier))
+        if not name:
+            self.default_band = band
         return band
-
-    def count(
-        self, name: str, at: float, value: float = 0.0, window: _Window | None = None
-    ) -> None:
-        """One more ``name``: in its window (a band's, when given) and in the totals."""
-        (window if window is not None else self.windows[name]).add(at, value)
-        self.totals[name] += 1
 
     def expire(self, cutoff: float) -> None:
         self.expired_to = cutoff
@@ -277,13 +317,33 @@ class StatsBook:
 
     def apply(self, event: ev.Event) -> None:
         """Count one event; kinds that carry no KPI are ignored."""
-        book = self._count_event(event)
-        if book is not None:
-            # Expire as we go, so a queue nobody queries keeps only its window's samples
-            # (give or take `EXPIRE_STEP_S`).
-            cutoff = event.at - self.window_s
-            if cutoff >= book.expired_to + EXPIRE_STEP_S:
-                book.expire(cutoff)
+        # The router path's two events by their exact class first, in one compare each,
+        # each field read once (a generic look-up on an interpreted event). A subclass
+        # goes through the patterns (`_count_matched`).
+        kind = type(event)
+        if kind is _QUEUED:
+            queued = cast(ev.ContactQueued, event)
+            at = queued.at
+            book = self._book(queued.queue)
+            book.offered.add(at, 0.0)
+            book.n_offered += 1
+            self._expire_after(book, at)
+        elif kind is _ABANDONED:
+            abandoned = cast(ev.ContactAbandoned, event)
+            at = abandoned.at
+            book = self._abandoned_at(abandoned, at)
+            self._expire_after(book, at)
+        else:
+            counted = self._count_matched(event)
+            if counted is not None:
+                self._expire_after(counted, event.at)
+
+    def _expire_after(self, book: _QueueBook, at: float) -> None:
+        # Expire as we go, so a queue nobody queries keeps only its window's samples
+        # (give or take `EXPIRE_STEP_S`).
+        cutoff = at - self.window_s
+        if cutoff >= book.expired_to + EXPIRE_STEP_S:
+            book.expire(cutoff)
 
     def queue_kpis(self, queue: str, now: float) -> QueueKpis:
         """KPIs of ``queue`` over ``(now - window_s, now]``.
@@ -313,60 +373,64 @@ class StatsBook:
             queue = Queue(name=name, channel=Channel.TASK)
         return _QueueBook(queue)
 
-    def _count_event(self, event: ev.Event) -> _QueueBook | None:
-        """Count ``event`` in its queue's book (returned); None when it carries no KPI."""
-        # The router path's two events by their exact class first, in one compare each
-        # (`_count_matched` below: ~650 instructions a case). A subclass goes through
-        # the patterns, as before.
-        kind = type(event)
-        if kind is _QUEUED:
-            queued = cast(ev.ContactQueued, event)
-            return self._count(queued.queue, "offered", queued.at)
-        if kind is _ABANDONED:
-            return self._abandoned(cast(ev.ContactAbandoned, event))
-        return self._count_matched(event)
-
     def _count_matched(self, event: ev.Event) -> _QueueBook | None:
+        """Count ``event`` in its queue's book (returned); None when it carries no KPI."""
         # Each case costs an isinstance check and a module attribute look-up (~650
         # instructions compiled), so the commonest come first: every contact is queued,
         # and a caller who hangs up in the queue abandons. (The classes are disjoint, all
         # direct subclasses of `Event`: the order changes no outcome.)
         match event:
             case ev.ContactQueued():
-                return self._count(event.queue, "offered", event.at)
+                book = self._book(event.queue)
+                book.offered.add(event.at, 0.0)
+                book.n_offered += 1
+                return book
             case ev.ContactAbandoned():
-                return self._abandoned(event)
+                return self._abandoned_at(event, event.at)
             case ev.ContactOffered():
-                return self._count(event.queue, "offers", event.at)
+                book = self._book(event.queue)
+                book.offers.add(event.at, 0.0)
+                book.n_offers += 1
+                return book
             case ev.OfferAccepted():
                 return self._answered(event)
             case ev.ContactCompleted():
-                return self._count(event.queue, "handled", event.at, event.handle)
+                book = self._book(event.queue)
+                book.handled.add(event.at, event.handle)
+                book.n_handled += 1
+                return book
             case ev.OfferRejected(reason="timeout"):
-                return self._count(event.queue, "ronas", event.at)
+                book = self._book(event.queue)
+                book.ronas.add(event.at, 0.0)
+                book.n_ronas += 1
+                return book
             case ev.OfferRejected(reason="rejected"):
-                return self._count(event.queue, "rejects", event.at)
+                book = self._book(event.queue)
+                book.rejects.add(event.at, 0.0)
+                book.n_rejects += 1
+                return book
         return None
-
-    def _count(self, queue: str, name: str, at: float, value: float = 0.0) -> _QueueBook:
-        book = self._book(queue)
-        book.count(name, at, value)
-        return book
 
     def _answered(self, event: ev.OfferAccepted) -> _QueueBook:
         book = self._book(event.queue)
         band = book.band(event.tier)
-        book.count("answered", event.at, event.wait, band.answered)
-        if event.wait <= band.sla.threshold_s:
-            book.count("answered_within_threshold", event.at, window=band.within)
+        at, wait = event.at, event.wait
+        band.answered.add(at, wait)
+        book.n_answered += 1
+        if wait <= band.sla.threshold_s:
+            band.within.add(at, 0.0)
+            book.n_within += 1
         return book
 
-    def _abandoned(self, event: ev.ContactAbandoned) -> _QueueBook:
+    def _abandoned_at(self, event: ev.ContactAbandoned, at: float) -> _QueueBook:
         book = self._book(event.queue)
         band = book.band(event.tier)
-        book.count("abandoned", event.at, event.wait, band.abandoned)
-        if event.wait < self.short_abandon_s:
-            book.count("short_abandoned", event.at, window=band.short)
+        wait = event.wait
+        band.abandoned.add(at, wait)
+        book.n_abandoned += 1
+        if wait < self.short_abandon_s:
+            band.short.add(at, 0.0)
+            book.n_short += 1
         return book
 
     def _kpis(self, book: _QueueBook, now: float) -> QueueKpis:
@@ -398,7 +462,7 @@ class StatsBook:
             target=book.queue.service_level.target,
             meets_target=all(b.meets_target for b in bands),
             bands=bands,
-            totals=KpiTotals(**book.totals),
+            totals=book.kpi_totals(),
         )
 
 

@@ -196,9 +196,13 @@ class MailDesk:
             if remote is not None:  # a case another node's intake holds
                 self._learn_thread(remote.get("case") or {}, event.agent_id)
         elif self.store is not None:
-            finished = finished_contact(event)
-            if finished is not None:
-                self.store.finish(finished)
+            # only an e-mail contact's id can be finished (`finished_contact`): a call's or
+            # a chat's event, most of them, is let go here without the type checks
+            contact_id = getattr(event, "contact_id", None)
+            if isinstance(contact_id, str) and contact_id.startswith(CONTACT_PREFIX):
+                finished = finished_contact(event)
+                if finished is not None:
+                    self.store.finish(finished)
 
     # ------------------------------------------------------------------ replies
 

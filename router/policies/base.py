@@ -49,9 +49,9 @@ def get(name: str) -> Strategy:
     try:
         return _REGISTRY[name]()
     except KeyError:
-        raise InvalidConfig(
-            f"unknown routing strategy {name!r} (known: {', '.join(names())})"
-        ) from None
+        error = InvalidConfig(f"unknown routing strategy {name!r} (known: {', '.join(names())})")
+        error.__suppress_context__ = True  # `from None`, which mypyc drops
+        raise error  # noqa: B904 (the context is suppressed above)
 
 
 def names() -> list[str]:

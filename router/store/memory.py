@@ -42,8 +42,8 @@ from typing import Any, Final
 from mypy_extensions import mypyc_attr
 
 from router.agents import Agent
-from router.events import Event
-from router.model import Channel, Contact, ContactStatus, Reservation
+from router.events import ContactAbandoned, ContactQueued, Event
+from router.model import _FINAL, Channel, Contact, ContactStatus, Reservation
 from router.record import positional
 from router.store.base import EventLog
 
@@ -62,6 +62,10 @@ if tuple(f.name for f in dataclasses.fields(Contact)) != _CONTACT_FIELDS:
     raise RuntimeError("router.store.memory: Contact's fields changed; update freeze_contact")
 _new_contact: Callable[..., Contact] = positional(Contact)
 _PLAIN: Final = 27  # the fields before the decisions' count in a frozen contact
+_CHANNEL_VALUES: Final[dict[Channel, str]] = {member: member._value_ for member in Channel}
+_STATUS_VALUES: Final[dict[ContactStatus, str]] = {
+    member: member._value_ for member in ContactStatus
+}
 _ATTRIBUTES: Final = 12  # where ``attributes`` goes back among them
 
 
@@ -200,11 +204,12 @@ def freeze_contact(c: Contact) -> tuple[Any, ...]:
     channel: Any = c.channel
     status: Any = c.status
     decisions = c.decisions
+    # the members' values by dict look-ups, not ``_value_``'s generic attribute look-up
     out: list[Any] = [
-        c.id, channel._value_ if isinstance(channel, Channel) else channel, c.queue,
+        c.id, _CHANNEL_VALUES[channel] if isinstance(channel, Channel) else channel, c.queue,
         c.created_at, c.priority, c.origin, c.entry_point, c.language, c.customer_id,
         c.tier, c.preferred_agent, c.exclusive_agent,
-        status._value_ if isinstance(status, ContactStatus) else status, c.enqueued_at,
+        _STATUS_VALUES[status] if isinstance(status, ContactStatus) else status, c.enqueued_at,
         c.queue_entered_at, c.seq, c.step, c.agent_id, c.reservation_id, c.answered_at,
         c.ended_at, c.completed_at, c.wrap_until, c.disposition, c.notes, c.offers,
         c.index_version, len(decisions),
@@ -286,6 +291,17 @@ def _is_enum(kind: type[Any]) -> bool:
     if known is None:
         known = _ENUM_TYPES[kind] = issubclass(kind, Enum)
     return known
+
+
+# The shapes of the router's two commonest events as its emit sites build them (a
+# contact queued, a contact abandoned: every contact has one of each at least), their
+# codes fixed here at import: `router.flow` freezes them itself from the values it
+# builds them of (`MemoryEventLog.append_frozen`), the same tuple `freeze_event` gives
+# (tests/router/test_store_frozen_emit.py), without reading the event back field by
+# field (an ``attrgetter`` of ten generic look-ups, a list, a tuple: ~4,500
+# instructions an event). ``channel`` (index 4 of the fields) is a `Channel` member.
+QUEUED_CODE: Final[int] = _event_class(ContactQueued).shape(((4, Channel),), 9).code
+ABANDONED_CODE: Final[int] = _event_class(ContactAbandoned).shape(((4, Channel),), 8).code
 
 
 def freeze_event(event: Event) -> Any:
@@ -380,6 +396,15 @@ class MemoryEventLog:
         self._ring.append(freeze_event(event))
         self._last = event.seq
 
+    def append_frozen(self, seq: int, frozen: tuple[Any, ...]) -> None:
+        """`append` of an event already frozen as `freeze_event` freezes it (``frozen``,
+        its ``seq`` the event's). Only for this class itself, not a subclass, which may
+        act on `append` (the router checks the type: `router.flow`)."""
+        if seq != self._last + 1:
+            raise ValueError(f"event seq {seq} does not follow {self._last}")
+        self._ring.append(frozen)
+        self._last = seq
+
     @property
     def last_seq(self) -> int:
         return self._last
@@ -409,28 +434,39 @@ class MemoryStore:
         # finished contacts, oldest first: frozen (`freeze_contact`), then the newest
         # `RECENT` as they are
         self._finished: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
-        self._recent: OrderedDict[str, Contact] = OrderedDict()
+        # (a plain dict, oldest first: its writes and reads are C calls compiled, where an
+        # OrderedDict's are method calls by name; bounded by `RECENT`, so finding its
+        # oldest skips at most a few hundred deleted slots)
+        self._recent: dict[str, Contact] = {}
         self._keep_finished = keep_finished
         self._agents: dict[str, Agent] = {}
         self._reservations: dict[str, Reservation] = {}
 
     def put_contact(self, contact: Contact) -> None:
-        if contact.status.is_final:
+        # ``in _FINAL``: `ContactStatus.is_final` without the property's generic look-up
+        if contact.status in _FINAL:
             contact_id = contact.id
-            self._live.pop(contact_id, None)
+            live = self._live
+            if contact_id in live:  # (``pop(contact_id, None)`` is a method call by name)
+                del live[contact_id]
             if not self._keep_finished:
                 return
             recent, finished = self._recent, self._finished
-            if contact_id in recent:  # written again (a command touched it twice)
-                recent.move_to_end(contact_id)
-            else:
-                finished.pop(contact_id, None)  # (frozen, and written again since)
+            if contact_id in recent:  # written again (a command touched it twice): the newest
+                del recent[contact_id]
+            elif contact_id in finished:  # (frozen, and written again since)
+                del finished[contact_id]
             recent[contact_id] = contact
             if len(recent) > RECENT:
-                old_id, old = recent.popitem(last=False)
+                old_id = next(iter(recent))  # the oldest
+                old = recent[old_id]
+                del recent[old_id]
                 finished[old_id] = freeze_contact(old)
             while len(finished) + len(recent) > self._keep_finished:
-                (finished if finished else recent).popitem(last=False)
+                if finished:
+                    finished.popitem(last=False)
+                else:
+                    del recent[next(iter(recent))]
         else:
             self._live[contact.id] = contact
 
