@@ -27,7 +27,9 @@ from __future__ import annotations
 import asyncio
 import builtins
 import json
+import mmap
 import sqlite3
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
@@ -63,6 +65,20 @@ _PHONE_CACHE_SIZE = 4096
 # connection can open them, so only this store's writes change them.
 _PRIVATE_PATHS = frozenset({":memory:", ""})
 _DATA_VERSION = "PRAGMA data_version"
+# The WAL index's header (https://sqlite.org/walformat.html, "The WAL-Index Header"): the
+# first 96 bytes of the ``-shm`` file, two copies of a 48-byte `WalIndexHdr`. Every
+# commit in WAL mode rewrites it (``iChange`` is bumped, ``mxFrame`` and the frame
+# checksums move; a WAL restart changes the salts), writing the second copy first, and a
+# commit is visible to a new reader only once it is written. SQLite itself tells
+# another connection's commit by the same 48 bytes (`walTryBeginRead` compares them with
+# the header it read last: a change is what bumps ``data_version``). So bytes equal to
+# those seen just before the last ``PRAGMA data_version`` mean nothing was committed
+# since, and the PRAGMA (~10,000 instructions a call, the read transaction it opens)
+# would give the same answer. Copies that differ (a commit being written), another
+# layout or an uninitialised index: the PRAGMA, as before.
+_SHM_HEADER = 96
+_SHM_COPY = 48
+_WAL_INDEX_VERSION = (3007000).to_bytes(4, sys.byteorder)
 _FIND_BY_PHONE = (
     f"{_SELECT_CUSTOMERS} JOIN customer_phones p ON p.customer_id = c.id"
     " WHERE p.e164 = ? ORDER BY c.id"
@@ -226,6 +242,10 @@ class SQLiteCustomerStore:
         # about half of what the check cost. Used on the loop only (made on the worker).
         self._versions: sqlite3.Cursor | None = None
         self._data_version: int | None = None
+        # The WAL index's header, mapped read-only (made on the worker, read on the loop),
+        # and its bytes as seen before the last data_version check (b"": none usable).
+        self._shm: mmap.mmap | None = None
+        self._shm_seen = b""
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteCustomerStore:
@@ -251,6 +271,7 @@ class SQLiteCustomerStore:
             self._conn = connect(self._path)
             if not self._private:
                 self._reader = _open_reader(self._path)
+                self._shm = _map_wal_index(self._reader, self._path)
                 self._versions = self._reader.cursor()
         return job(self._conn)
 
@@ -268,6 +289,15 @@ class SQLiteCustomerStore:
         versions = self._versions
         if versions is None:
             return False  # not opened yet
+        header = b""
+        shm = self._shm
+        if shm is not None:
+            try:
+                header = shm[:_SHM_HEADER]
+            except ValueError:  # closed (the store is closing): the PRAGMA says so
+                header = b""
+            if header == self._shm_seen:
+                return True  # nothing committed since the last check (`_SHM_HEADER`)
         try:
             version: int = versions.execute(_DATA_VERSION).fetchone()[0]
         except sqlite3.Error:  # busy (timeout 0) or worse: ask the worker, which reports it
@@ -275,6 +305,8 @@ class SQLiteCustomerStore:
         if version != self._data_version:
             self._forget_phones()
             self._data_version = version
+        # read before the PRAGMA: a commit in between changes it, and the next check reads
+        self._shm_seen = header if _settled(header) else b""
         return True
 
     def cached_by_phone(self, e164: str) -> builtins.list[Customer] | None:
@@ -391,6 +423,10 @@ class SQLiteCustomerStore:
         # The reader first: the last connection to close checkpoints the WAL and removes it.
         if self._reader is not None:
             self._versions = None
+            shm, self._shm = self._shm, None
+            self._shm_seen = b""
+            if shm is not None:
+                shm.close()
             self._reader.close()
             self._reader = None
         if self._conn is not None:
@@ -404,6 +440,37 @@ def _open_reader(path: str) -> sqlite3.Connection:
     reader = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
     reader.execute("PRAGMA query_only = ON")
     return reader
+
+
+def _map_wal_index(reader: sqlite3.Connection, path: str) -> mmap.mmap | None:
+    """The reader's WAL index (``<path>-shm``) mapped read-only, when the database is in
+    WAL mode; else None (every check asks ``PRAGMA data_version``).
+
+    Called after the worker's connection has put the file in WAL mode, and kept while the
+    reader is open: SQLite only truncates the index when a connection opens it with no
+    other connection holding it (`unixLockSharedMemory`), which cannot happen while this
+    process holds it, and leaving WAL mode needs an exclusive lock no connection gets
+    while another one has the database open."""
+    try:
+        mode = reader.execute("PRAGMA journal_mode").fetchone()[0]
+        if str(mode).lower() != "wal":
+            return None
+        reader.execute(_DATA_VERSION).fetchone()  # a read: the reader joins the index
+        with open(f"{path}-shm", "rb") as file:
+            return mmap.mmap(file.fileno(), _SHM_HEADER, access=mmap.ACCESS_READ)
+    except (OSError, ValueError, sqlite3.Error):
+        return None
+
+
+def _settled(header: bytes) -> bool:
+    """Whether ``header`` is a WAL index header fit to compare: both copies alike (no
+    commit half-written), the layout known, initialised."""
+    return (
+        len(header) == _SHM_HEADER
+        and header[:_SHM_COPY] == header[_SHM_COPY:]
+        and header[:4] == _WAL_INDEX_VERSION
+        and header[12] == 1
+    )
 
 
 def _conforms(store: SQLiteCustomerStore) -> CustomerStore:

@@ -587,6 +587,26 @@ class CallDetails:
             if direction != "outbound":
                 connected = contact.answered_at
                 cli = cli or contact.origin
+        if make is _make_row:  # the router path's: a direct call, no 17 arguments parsed
+            return _make_row(
+                call_id,
+                started_at,
+                end,
+                outcome or _outcome(contact),
+                contact_id,
+                cli,
+                to,
+                answered_at,
+                connected,
+                queue,
+                agent_id,
+                customer_id,
+                disposition,
+                recording_id,
+                hangup_by,
+                direction,
+                details,
+            )
         # every field, in declaration order (`_make_record`, `_make_row`)
         return make(
             call_id,

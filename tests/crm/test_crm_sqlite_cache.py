@@ -172,6 +172,9 @@ def test_a_busy_or_failed_check_asks_the_worker(tmp_path: Path) -> None:
         try:
             await store.find_by_phone(MARGARET)
             store._versions = Broken()  # type: ignore[assignment]
+            # a commit elsewhere: the WAL index changed, so the check must ask SQLite
+            with closing(sqlite3.connect(tmp_path / "crm.db")) as other, other:
+                other.execute("UPDATE customers SET segment = 'x' WHERE id = 'cust-1008'")
             assert store.cached_by_phone(MARGARET) is None
             assert [c.id for c in await store.find_by_phone(MARGARET)] == ["cust-1001"]
         finally:
