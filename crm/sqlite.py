@@ -28,6 +28,7 @@ import asyncio
 import builtins
 import json
 import mmap
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -271,7 +272,7 @@ class SQLiteCustomerStore:
             self._conn = connect(self._path)
             if not self._private:
                 self._reader = _open_reader(self._path)
-                self._shm = _map_wal_index(self._reader, self._path)
+                self._shm = _map_wal_index(self._reader, os.path.realpath(self._path))
                 self._versions = self._reader.cursor()
         return job(self._conn)
 
@@ -443,7 +444,8 @@ def _open_reader(path: str) -> sqlite3.Connection:
 
 
 def _map_wal_index(reader: sqlite3.Connection, path: str) -> mmap.mmap | None:
-    """The reader's WAL index (``<path>-shm``) mapped read-only, when the database is in
+    """The reader's WAL index (``<path>-shm``, ``path`` resolved as SQLite resolves a
+    symlinked database's name) mapped read-only, when the database is in
     WAL mode; else None (every check asks ``PRAGMA data_version``).
 
     Called after the worker's connection has put the file in WAL mode, and kept while the

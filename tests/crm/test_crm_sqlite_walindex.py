@@ -110,3 +110,28 @@ def test_a_database_not_in_wal_mode_is_always_asked(tmp_path: Path) -> None:
         conn.execute("CREATE TABLE t (x)")
     with closing(sqlite3.connect(path)) as reader:
         assert crm.sqlite._map_wal_index(reader, str(path)) is None
+
+
+def test_a_symlinked_database_maps_the_index_sqlite_writes(tmp_path: Path) -> None:
+    """SQLite names the index after the database's resolved path, so a store opened by a
+    symlink maps ``<real>-shm``, not a ``<link>-shm`` nothing writes."""
+
+    async def scenario() -> None:
+        real = tmp_path / "data" / "crm.db"
+        real.parent.mkdir()
+        link = tmp_path / "crm-link.db"
+        link.symlink_to(real)
+        store = await opened(str(link))
+        try:
+            assert store._shm is not None
+            assert (real.parent / "crm.db-shm").exists()
+            assert not (tmp_path / "crm-link.db-shm").exists()
+            first = await store.find_by_phone(MARGARET)
+            counted(store)
+            for _ in range(3):
+                assert store.cached_by_phone(MARGARET) == first
+            assert Counting.runs <= 1
+        finally:
+            await store.close()
+
+    run(scenario())
