@@ -419,7 +419,6 @@ class MemoryEventLog:
         ]
 
 
-@mypyc_attr(allow_interpreted_subclasses=True)
 def _oldest_key(items: dict[str, Contact]) -> str:
     """A non-empty dict's first key, the oldest in insertion order. Written as a loop:
     compiled, ``next(iter(items))`` is a generic call (~1.3k instructions), the loop a
@@ -429,6 +428,7 @@ def _oldest_key(items: dict[str, Contact]) -> str:
     raise KeyError("empty")
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class MemoryStore:
     def __init__(
         self,
